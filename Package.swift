@@ -1,0 +1,106 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Interno",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "interno", targets: ["interno"]),
+        .executable(name: "interno-server", targets: ["interno-server"]),
+        .library(name: "InternoModel", targets: ["InternoModel"]),
+        .library(name: "InternoStore", targets: ["InternoStore"]),
+        .library(name: "InternoWire", targets: ["InternoWire"]),
+        .library(name: "InternoServer", targets: ["InternoServer"]),
+        .library(name: "InternoClient", targets: ["InternoClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Pure domain: dots, clocks, changes, merge, schema. Foundation only.
+        .target(name: "InternoModel"),
+        // One SQLite database (site or server) through GRDB.
+        .target(
+            name: "InternoStore",
+            dependencies: [
+                "InternoModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Messages, framing and conversions. No sockets.
+        .target(
+            name: "InternoWire",
+            dependencies: [
+                "InternoModel",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ]
+        ),
+        .target(
+            name: "InternoServer",
+            dependencies: [
+                "InternoModel",
+                "InternoStore",
+                "InternoWire",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "InternoClient",
+            dependencies: [
+                "InternoModel",
+                "InternoStore",
+                "InternoWire",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "interno",
+            dependencies: [
+                "InternoModel",
+                "InternoStore",
+                "InternoClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "interno-server",
+            dependencies: [
+                "InternoModel",
+                "InternoStore",
+                "InternoServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "InternoModelTests", dependencies: ["InternoModel"]),
+        .testTarget(name: "InternoStoreTests", dependencies: ["InternoStore", "InternoModel"]),
+        .testTarget(
+            name: "InternoWireTests",
+            dependencies: [
+                "InternoWire",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "InternoServerTests", dependencies: ["InternoServer"]),
+        .testTarget(name: "InternoClientTests", dependencies: ["InternoClient"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["InternoServer", "InternoClient"]),
+    ]
+)

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Appends values in Interno's compact binary form: LEB128 varints, length-prefixed strings.
+///
+/// Used for the store's blobs (clocks, field maps, siblings). Deterministic: the same value
+/// always encodes to the same bytes, so equal states compare equal byte for byte.
+public struct BinaryWriter: Sendable {
+    /// The bytes written so far.
+    public private(set) var bytes: [UInt8] = []
+
+    /// An empty writer.
+    public init() {}
+
+    /// Appends an unsigned LEB128 varint.
+    public mutating func write(varint value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            bytes.append(UInt8(rest & 0x7F) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
+    /// Appends a signed integer, zigzag-encoded.
+    public mutating func write(signed value: Int64) {
+        write(varint: UInt64(bitPattern: (value << 1) ^ (value >> 63)))
+    }
+
+    /// Appends a length-prefixed UTF-8 string.
+    public mutating func write(string: String) {
+        let utf8 = Array(string.utf8)
+        write(varint: UInt64(utf8.count))
+        bytes += utf8
+    }
+
+    /// Appends the 16 bytes of `uuid`.
+    public mutating func write(uuid: UUID) {
+        withUnsafeBytes(of: uuid.uuid) { bytes += $0 }
+    }
+
+    /// Appends a dot: replica, then counter.
+    public mutating func write(dot: Dot) {
+        write(uuid: dot.replica.uuid)
+        write(varint: dot.counter)
+    }
+
+    /// Appends a clock: its entries in replica order.
+    public mutating func write(clock: VersionVector) {
+        let entries = clock.sortedEntries
+        write(varint: UInt64(entries.count))
+        for entry in entries {
+            write(uuid: entry.replica.uuid)
+            write(varint: entry.counter)
+        }
+    }
+
+    /// Appends one value: a tag byte (the case), then its payload.
+    public mutating func write(value: FieldValue) {
+        bytes.append(UInt8(value.rank))
+        switch value {
+        case .null: break
+        case .bool(let flag): bytes.append(flag ? 1 : 0)
+        case .integer(let number): write(signed: number)
+        case .duration(let seconds): write(signed: seconds)
+        case .time(let timestamp): write(signed: timestamp.millisecondsSince1970)
+        case .text(let text): write(string: text)
+        case .id(let uuid): write(uuid: uuid)
+        }
+    }
+
+    /// Appends a field map, in field-name order.
+    public mutating func write(fields: [FieldName: FieldValue]) {
+        write(varint: UInt64(fields.count))
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            write(string: name)
+            write(value: value)
+        }
+    }
+
+    /// Appends a record's siblings per field, in field-name order.
+    public mutating func write(siblings: [FieldName: [Sibling]]) {
+        write(varint: UInt64(siblings.count))
+        for (name, list) in siblings.sorted(by: { $0.key < $1.key }) {
+            write(string: name)
+            write(varint: UInt64(list.count))
+            for sibling in list {
+                write(dot: sibling.dot)
+                write(value: sibling.value)
+                write(string: sibling.author)
+                write(signed: sibling.at.millisecondsSince1970)
+            }
+        }
+    }
+}

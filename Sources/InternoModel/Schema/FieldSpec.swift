@@ -1,0 +1,112 @@
+/// The type of a field, with its bounds: what a value must be to be accepted.
+public indirect enum FieldType: Sendable, Hashable {
+    /// Text of `minLength...maxLength` characters, with no control characters but newlines.
+    case text(minLength: Int, maxLength: Int)
+    /// A short code: an uppercase letter, then uppercase letters and digits (`IT`, `HR2`).
+    case code(maxLength: Int)
+    /// One member of a fixed list.
+    case enumeration([String])
+    /// A whole number within bounds.
+    case integer(ClosedRange<Int64>)
+    /// A duration in seconds within bounds.
+    case duration(ClosedRange<Int64>)
+    /// A point in time.
+    case time
+    /// Yes or no.
+    case bool
+    /// The id of a record of the given kind.
+    case reference(RecordKind)
+    /// An IANA time zone identifier (`Europe/Lisbon`).
+    case timeZone
+    /// Business hours per weekday, in the canonical text of ``WeeklyHours``.
+    case weeklyHours
+    /// A list of calendar dates, canonical `YYYY-MM-DD, …`.
+    case dateList
+    /// Per-priority targets, in the canonical text of ``PriorityTargets``.
+    case priorityTargets
+    /// A state of a lifecycle.
+    case state(Lifecycle)
+    /// A 16-hex-digit fingerprint (of a standard's terms).
+    case fingerprint
+}
+
+/// One field of a record kind: its type, merge policy and who may write it when.
+public struct FieldSpec: Sendable, Hashable {
+    /// When a field may be written, beyond who.
+    public enum Condition: Sendable, Hashable {
+        /// Whenever the writer holds one of the roles.
+        case always
+        /// Only while the request is open (submitted, acknowledged, in progress, waiting).
+        case whileOpen
+        /// Only while the standard is proposed: not yet agreed by both departments.
+        case whileProposed
+    }
+
+    /// The field's name.
+    public let name: FieldName
+    /// What a person calls it in a sentence.
+    public let label: String
+    /// What values are accepted.
+    public let type: FieldType
+    /// How concurrent values merge.
+    public let policy: FieldPolicy
+    /// Must be set when the record is created.
+    public let required: Bool
+    /// Set once, at creation; never written again.
+    public let fixed: Bool
+    /// May be cleared (written as null).
+    public let nullable: Bool
+    /// The roles that may write it.
+    public let writers: Set<Role>
+    /// When they may write it.
+    public let condition: Condition
+
+    /// A field spec; defaults: manual policy, optional, editable, not nullable, always writable.
+    public init(
+        _ name: FieldName,
+        _ label: String,
+        _ type: FieldType,
+        policy: FieldPolicy = .manual,
+        required: Bool = false,
+        fixed: Bool = false,
+        nullable: Bool = false,
+        writers: Set<Role>,
+        condition: Condition = .always
+    ) {
+        self.name = name
+        self.label = label
+        self.type = type
+        self.policy = policy
+        self.required = required
+        self.fixed = fixed
+        self.nullable = nullable
+        self.writers = writers
+        self.condition = condition
+    }
+}
+
+/// The fields of one record kind.
+public struct KindSpec: Sendable {
+    /// The kind described.
+    public let kind: RecordKind
+    /// Its fields, in the order people read them.
+    public let fields: [FieldSpec]
+    private let byName: [FieldName: FieldSpec]
+
+    /// A kind with `fields`.
+    public init(_ kind: RecordKind, _ fields: [FieldSpec]) {
+        self.kind = kind
+        self.fields = fields
+        self.byName = Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0) })
+    }
+
+    /// The spec of `name`, if the kind has such a field.
+    public func field(_ name: FieldName) -> FieldSpec? {
+        byName[name]
+    }
+
+    /// The merge policy of `name` (manual for a field the kind does not know).
+    public func policy(_ name: FieldName) -> FieldPolicy {
+        byName[name]?.policy ?? .manual
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The kinds of replicated record.
+public enum RecordKind: String, CaseIterable, Sendable, Hashable, Comparable {
+    /// A unit that serves others and is served by others: IT, HR, Payroll.
+    case department
+    /// A two-way service agreement between a provider and a customer department.
+    case standard
+    /// A request from a customer department to a provider department.
+    case request
+    /// An immutable remark on a request.
+    case comment
+    /// A rating of a delivered request, by its customer or by its provider.
+    case feedback
+
+    public static func < (lhs: RecordKind, rhs: RecordKind) -> Bool {
+        lhs.rawValue < rhs.rawValue
+    }
+}
+
+/// A party to a record, relative to the department that writes.
+public enum Role: String, Sendable, Hashable, CaseIterable, Comparable {
+    /// The department that asks for the service.
+    case customer
+    /// The department that provides the service.
+    case provider
+    /// The server's administrator.
+    case admin
+
+    public static func < (lhs: Role, rhs: Role) -> Bool {
+        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    }
+}
+
+/// Who writes: the server's administrator, or a department (the department of a site).
+///
+/// On the server this comes from the registry entry of the pushing replica, never from what
+/// the client claims (DESIGN §6).
+public enum Writer: Sendable, Hashable {
+    /// The server's administrator (department records, retiring standards).
+    case admin
+    /// A department, by the id of its department record.
+    case department(UUID)
+}

@@ -1,0 +1,272 @@
+import Foundation
+
+extension Schema {
+    /// Finds the current state of another record (a request a comment refers to, a department).
+    public typealias Lookup = (RecordKind, UUID) -> RecordState?
+
+    /// Checks a write against the schema: known fields, valid values, required fields at
+    /// creation, fixed fields after it, the permission table of DESIGN §6, and the lifecycle
+    /// of §7.3.
+    ///
+    /// - Parameters:
+    ///   - change: the write; its `fields` are what is checked.
+    ///   - writer: who writes, from the registry on the server, never from the client's claim.
+    ///   - seen: the record as the writer saw it: the view at the change's context. Judging
+    ///     against this, not the latest state, keeps legal offline work from being refused for
+    ///     a race (DESIGN §6).
+    ///   - lookup: the current state of other records (departments, the request of a comment).
+    /// - Throws: a ``Refusal`` whose message names the rule and what would be accepted.
+    public static func check(
+        _ change: Change,
+        by writer: Writer,
+        seen: RecordState,
+        lookup: @escaping Lookup
+    ) throws(Refusal) {
+        let kind = change.kind
+        let spec = spec(kind)
+        guard !change.isVoid, !change.fields.isEmpty else {
+            throw Refusal(.malformed, "a change must write at least one field")
+        }
+        let names = change.fields.keys.sorted()
+        for name in names {
+            guard let field = spec.field(name) else {
+                let known = spec.fields.map(\.name).joined(separator: ", ")
+                throw Refusal(.unknownField, "a \(kind.rawValue) has no field '\(name)'; its fields are \(known)")
+            }
+            try validate(change.fields[name]!, for: field, of: kind)
+        }
+        let write = Write(change: change, seen: seen, spec: spec, lookup: lookup)
+        if write.creating {
+            for field in spec.fields where field.required {
+                guard let value = change.fields[field.name], value != .null else {
+                    throw Refusal(.invalidValue, "a new \(kind.rawValue) needs its \(field.label)")
+                }
+            }
+        } else {
+            for name in names where spec.field(name)!.fixed {
+                let what = kind == .comment ? "comments are immutable" : "it is fixed once the record exists"
+                throw Refusal(
+                    .immutable, "the \(spec.field(name)!.label) of \(write.describe()) cannot be changed: \(what)")
+            }
+        }
+        let parties = try write.parties()
+        var roles = write.roles(of: writer, parties: parties)
+        let writerName = write.name(of: writer)
+
+        switch kind {
+        case .department:
+            guard roles.contains(.admin) else {
+                throw Refusal(
+                    .notPermitted,
+                    "\(writerName) may not write \(write.describe()): departments are set by the server administrator")
+            }
+        case .standard:
+            try checkStandard(write, writer: writer, writerName: writerName, roles: roles, parties: parties)
+        case .request:
+            try checkRequest(write, writer: writer, writerName: writerName, roles: roles, parties: parties)
+        case .comment:
+            guard !roles.isEmpty else {
+                throw Refusal(
+                    .notPermitted,
+                    "\(writerName) may not comment on \(write.describe(parties.request)): only its customer \(write.code(parties.customer)) and provider \(write.code(parties.provider)) may"
+                )
+            }
+        case .feedback:
+            roles = try checkFeedback(write, writerName: writerName, roles: roles, parties: parties)
+        }
+
+        for name in names where !(kind == .request && name == "state") {
+            let field = spec.field(name)!
+            guard !field.writers.isDisjoint(with: roles) else {
+                throw Refusal(
+                    .notPermitted,
+                    "\(writerName) may not set the \(field.label) of \(write.describe()): only \(write.who(field.writers, parties: parties)) may"
+                )
+            }
+            guard !write.creating else { continue }
+            switch field.condition {
+            case .always:
+                break
+            case .whileOpen:
+                let state = write.seenValue("state")?.text ?? RequestState.submitted
+                guard RequestState.open.contains(state) else {
+                    throw Refusal(
+                        .notPermitted,
+                        "the \(field.label) of \(write.describe()) can only change while it is open; it is \(state)")
+                }
+            case .whileProposed:
+                guard !isAgreed(seen) else {
+                    throw Refusal(
+                        .notPermitted,
+                        "\(write.describe()) is agreed, and agreed standards are never edited in place: propose a new standard that supersedes it"
+                    )
+                }
+            }
+        }
+    }
+
+    private static func checkRequest(
+        _ write: Write,
+        writer: Writer,
+        writerName: String,
+        roles: Set<Role>,
+        parties: Write.Parties
+    ) throws(Refusal) {
+        let fields = write.change.fields
+        if write.creating {
+            guard case .department(let department) = writer, parties.customer == department else {
+                throw Refusal(
+                    .notPermitted,
+                    "\(writerName) may not raise a request on behalf of \(write.code(parties.customer)): a request is raised by its customer department"
+                )
+            }
+            guard parties.customer != parties.provider else {
+                throw Refusal(.invalidValue, "a department cannot raise a request to itself")
+            }
+            guard fields["state"] == .text(requestLifecycle.initial) else {
+                throw Refusal(.invalidTransition, "a new request starts as \(requestLifecycle.initial)")
+            }
+            if let standard = fields["standard"]?.id {
+                guard let record = write.lookup(.standard, standard), record.exists else {
+                    throw Refusal(.notFound, "the standard \(standard.uuidString.lowercased()) does not exist")
+                }
+                let spec = spec(.standard)
+                guard
+                    record.resolve("customer", policy: spec.policy("customer")).displayValue == .id(parties.customer!),
+                    record.resolve("provider", policy: spec.policy("provider")).displayValue == .id(parties.provider!)
+                else {
+                    throw Refusal(
+                        .invalidValue, "the standard of a request must be between its customer and its provider")
+                }
+            }
+        } else if let newState = fields["state"]?.text {
+            try checkTransition(write, to: newState, writerName: writerName, roles: roles, parties: parties)
+        }
+        if fields["declineReason"] != nil, fields["state"] != .text(RequestState.declined) {
+            throw Refusal(.invalidValue, "a reason for declining is given only when declining")
+        }
+        if fields["state"] == .text(RequestState.declined), fields["declineReason"] == nil {
+            throw Refusal(
+                .invalidValue, "declining \(write.describe()) needs a reason: say why the request is declined")
+        }
+    }
+
+    private static func checkTransition(
+        _ write: Write,
+        to newState: String,
+        writerName: String,
+        roles: Set<Role>,
+        parties: Write.Parties
+    ) throws(Refusal) {
+        let lifecycle = requestLifecycle
+        let name = write.describe()
+        switch write.seen.resolve("state", policy: .workflow(lifecycle)) {
+        case .unset:
+            throw Refusal(.notFound, "\(name) has no state")
+        case .conflict(_, let siblings):
+            let values = siblings.compactMap(\.value.text)
+            guard values.contains(newState) else {
+                throw Refusal(
+                    .invalidTransition,
+                    "the state of \(name) is in conflict (\(Set(values).sorted().joined(separator: " / "))): resolve it first with `interno conflicts resolve`"
+                )
+            }
+            guard !roles.isDisjoint(with: [.customer, .provider]) else {
+                throw Refusal(.notPermitted, "\(writerName) is not a party to \(name) and may not resolve its state")
+            }
+        case .value(let value):
+            let current = value.text ?? ""
+            guard current != newState else {
+                throw Refusal(.invalidTransition, "\(name) is already \(current)")
+            }
+            let steps = lifecycle.steps(from: current, to: newState)
+            guard !steps.isEmpty else {
+                let allowed = lifecycle.steps(from: current).map { "\($0.verb) (to \($0.to))" }
+                let options = allowed.isEmpty ? "nothing: \(current) is final" : allowed.joined(separator: ", ")
+                throw Refusal(
+                    .invalidTransition,
+                    "\(name) cannot go from \(current) to \(newState); from \(current) it can \(options)")
+            }
+            guard steps.contains(where: { roles.contains($0.by) }) else {
+                let step = steps[0]
+                throw Refusal(
+                    .notPermitted,
+                    "\(writerName) may not \(step.verb) \(name): only \(write.who([step.by], parties: parties)) may")
+            }
+        }
+    }
+
+    private static func checkStandard(
+        _ write: Write,
+        writer: Writer,
+        writerName: String,
+        roles: Set<Role>,
+        parties: Write.Parties
+    ) throws(Refusal) {
+        if write.creating {
+            guard !roles.isDisjoint(with: [.customer, .provider]) else {
+                throw Refusal(
+                    .notPermitted, "\(writerName) may not propose a standard between two other departments")
+            }
+            guard parties.customer != parties.provider else {
+                throw Refusal(.invalidValue, "a standard is agreed between two different departments")
+            }
+            if let superseded = write.change.fields["supersedes"]?.id {
+                guard let record = write.lookup(.standard, superseded), record.exists else {
+                    throw Refusal(
+                        .notFound, "the standard to supersede, \(superseded.uuidString.lowercased()), does not exist")
+                }
+            }
+        }
+        guard roles != [.admin] || write.change.fields.keys.allSatisfy({ $0 == "retired" }) else {
+            throw Refusal(.notPermitted, "the server administrator may only retire \(write.describe())")
+        }
+        let fingerprint = termsFingerprint { name in
+            if let value = write.change.fields[name] { return .value(value) }
+            return write.seen.resolve(name, policy: spec(.standard).policy(name))
+        }
+        for side in ["providerSignature", "customerSignature"] {
+            guard let signature = write.change.fields[side], signature != .null else { continue }
+            guard let fingerprint else {
+                throw Refusal(.invalidValue, "\(write.describe()) has terms in conflict: resolve them before signing")
+            }
+            guard signature == .text(fingerprint) else {
+                throw Refusal(
+                    .invalidValue,
+                    "this signature is for other terms than the current terms of \(write.describe()) (\(fingerprint)); review them and sign again"
+                )
+            }
+        }
+    }
+
+    private static func checkFeedback(
+        _ write: Write,
+        writerName: String,
+        roles: Set<Role>,
+        parties: Write.Parties
+    ) throws(Refusal) -> Set<Role> {
+        guard let request = parties.request, let sideText = write.value("by")?.text,
+            let side = Role(rawValue: sideText)
+        else { throw Refusal(.invalidValue, "feedback needs its request and side") }
+        guard write.change.recordID == feedbackID(request: request, by: side) else {
+            throw Refusal(.malformed, "the id of feedback is derived from its request and side; this one is not")
+        }
+        guard roles.contains(side) else {
+            let what = side == .customer ? "rate the service of" : "rate the cooperation on"
+            throw Refusal(
+                .notPermitted,
+                "\(writerName) may not \(what) \(write.describe(request)): only \(write.who([side], parties: parties)) may"
+            )
+        }
+        let requestSpec = spec(.request)
+        let requestRecord = write.lookup(.request, request)
+        let delivered = requestRecord?.resolve("firstDeliveredAt", policy: requestSpec.policy("firstDeliveredAt"))
+        guard let delivered, delivered != .unset else {
+            let state =
+                requestRecord?.resolve("state", policy: requestSpec.policy("state")).displayValue?.text ?? "unknown"
+            throw Refusal(
+                .notPermitted, "feedback on \(write.describe(request)) comes after delivery; it is \(state) now")
+        }
+        return [side]
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+
+/// The domain schema of DESIGN §6–§7, as data: record kinds, their fields, types, merge
+/// policies, who may write what, and the request lifecycle.
+///
+/// Sites and the server check every write against the same schema (``Schema/check(_:by:seen:lookup:)``),
+/// so a person gets a refusal at once, offline, and the server never accepts what a site would not.
+public enum Schema {
+    /// The version of the schema; a site and a server must agree on it to sync.
+    public static let version: UInt32 = 1
+
+    /// Request priorities, lowest first.
+    public static let priorities = ["low", "normal", "high", "urgent"]
+
+    /// Request states, in the order people read them.
+    public enum RequestState {
+        public static let submitted = "submitted"
+        public static let acknowledged = "acknowledged"
+        public static let inProgress = "in_progress"
+        public static let waitingOnCustomer = "waiting_on_customer"
+        public static let delivered = "delivered"
+        public static let closed = "closed"
+        public static let declined = "declined"
+        public static let cancelled = "cancelled"
+
+        /// The states in which a request is open: work is still owed.
+        public static let open: Set<String> = [submitted, acknowledged, inProgress, waitingOnCustomer]
+    }
+
+    /// The request lifecycle of DESIGN §7.3.
+    public static let requestLifecycle: Lifecycle = {
+        typealias S = RequestState
+        return Lifecycle(
+            states: [
+                S.submitted, S.acknowledged, S.inProgress, S.waitingOnCustomer, S.delivered, S.closed,
+                S.declined, S.cancelled,
+            ],
+            initial: S.submitted,
+            steps: [
+                .init("ack", from: [S.submitted], to: S.acknowledged, by: .provider),
+                .init("start", from: [S.submitted, S.acknowledged], to: S.inProgress, by: .provider),
+                .init("wait", from: [S.inProgress], to: S.waitingOnCustomer, by: .provider),
+                .init("resume", from: [S.waitingOnCustomer], to: S.inProgress, by: .provider, forward: false),
+                .init("deliver", from: [S.inProgress], to: S.delivered, by: .provider),
+                .init("decline", from: [S.submitted, S.acknowledged], to: S.declined, by: .provider),
+                .init("confirm", from: [S.delivered], to: S.closed, by: .customer),
+                .init("reopen", from: [S.delivered], to: S.inProgress, by: .customer, forward: false),
+                .init("cancel", from: RequestState.open, to: S.cancelled, by: .customer),
+            ]
+        )
+    }()
+
+    /// The fields of a standard that make up its terms: what a signature signs.
+    public static let standardTerms: [FieldName] = [
+        "service", "ackTarget", "deliverTarget", "priorityTargets", "noticeRequired", "answerTarget",
+        "confirmTarget", "csatTarget", "complianceTarget",
+    ]
+
+    private static let parties: Set<Role> = [.customer, .provider]
+    private static let week: ClosedRange<Int64> = 0...(366 * 86_400)
+
+    /// Every kind, with its fields.
+    public static let kinds: [RecordKind: KindSpec] = [
+        .department: KindSpec(
+            .department,
+            [
+                FieldSpec("code", "code", .code(maxLength: 10), required: true, fixed: true, writers: [.admin]),
+                FieldSpec("name", "name", .text(minLength: 1, maxLength: 100), required: true, writers: [.admin]),
+                FieldSpec("timeZone", "time zone", .timeZone, required: true, writers: [.admin]),
+                FieldSpec("hours", "business hours", .weeklyHours, required: true, writers: [.admin]),
+                FieldSpec("holidays", "holidays", .dateList, nullable: true, writers: [.admin]),
+            ]),
+        .standard: KindSpec(
+            .standard,
+            [
+                FieldSpec(
+                    "provider", "provider", .reference(.department), required: true, fixed: true, writers: parties),
+                FieldSpec(
+                    "customer", "customer", .reference(.department), required: true, fixed: true, writers: parties),
+                FieldSpec("supersedes", "superseded standard", .reference(.standard), fixed: true, writers: parties),
+                FieldSpec(
+                    "service", "service", .text(minLength: 1, maxLength: 200), required: true, writers: parties,
+                    condition: .whileProposed),
+                FieldSpec(
+                    "ackTarget", "time to acknowledge", .duration(1...week.upperBound), required: true,
+                    writers: parties, condition: .whileProposed),
+                FieldSpec(
+                    "deliverTarget", "time to deliver", .duration(1...week.upperBound), required: true,
+                    writers: parties, condition: .whileProposed),
+                FieldSpec(
+                    "priorityTargets", "targets per priority", .priorityTargets, nullable: true, writers: parties,
+                    condition: .whileProposed),
+                FieldSpec(
+                    "noticeRequired", "notice before the needed-by date", .duration(week), nullable: true,
+                    writers: parties, condition: .whileProposed),
+                FieldSpec(
+                    "answerTarget", "time to answer while waiting", .duration(week), nullable: true,
+                    writers: parties, condition: .whileProposed),
+                FieldSpec(
+                    "confirmTarget", "time to confirm a delivery", .duration(week), nullable: true,
+                    writers: parties, condition: .whileProposed),
+                FieldSpec(
+                    "csatTarget", "CSAT target (%)", .integer(0...100), required: true, writers: parties,
+                    condition: .whileProposed),
+                FieldSpec(
+                    "complianceTarget", "compliance target (%)", .integer(0...100), required: true,
+                    writers: parties, condition: .whileProposed),
+                FieldSpec(
+                    "providerSignature", "provider's signature", .fingerprint, nullable: true, writers: [.provider]),
+                FieldSpec(
+                    "customerSignature", "customer's signature", .fingerprint, nullable: true, writers: [.customer]),
+                FieldSpec("retired", "retired", .bool, writers: [.admin]),
+            ]),
+        .request: KindSpec(
+            .request,
+            [
+                FieldSpec(
+                    "key", "key", .text(minLength: 3, maxLength: 40), required: true, fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "customer", "customer", .reference(.department), required: true, fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "provider", "provider", .reference(.department), required: true, fixed: true, writers: [.customer]),
+                FieldSpec("standard", "standard", .reference(.standard), fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "title", "title", .text(minLength: 1, maxLength: 200), required: true, writers: [.customer],
+                    condition: .whileOpen),
+                FieldSpec(
+                    "details", "details", .text(minLength: 0, maxLength: 20_000), writers: [.customer],
+                    condition: .whileOpen),
+                FieldSpec(
+                    "priority", "priority", .enumeration(priorities), required: true, writers: [.customer],
+                    condition: .whileOpen),
+                FieldSpec(
+                    "neededBy", "needed-by date", .time, nullable: true, writers: [.customer], condition: .whileOpen),
+                FieldSpec(
+                    "state", "state", .state(requestLifecycle), policy: .workflow(requestLifecycle), required: true,
+                    writers: parties),
+                FieldSpec(
+                    "assignee", "assignee", .text(minLength: 1, maxLength: 100), nullable: true, writers: [.provider]),
+                FieldSpec(
+                    "declineReason", "reason for declining", .text(minLength: 1, maxLength: 2_000), writers: [.provider]
+                ),
+                FieldSpec("firstResponseAt", "first response", .time, policy: .earliest, writers: [.provider]),
+                FieldSpec("firstDeliveredAt", "first delivery", .time, policy: .earliest, writers: [.provider]),
+            ]),
+        .comment: KindSpec(
+            .comment,
+            [
+                FieldSpec("request", "request", .reference(.request), required: true, fixed: true, writers: parties),
+                FieldSpec(
+                    "body", "text", .text(minLength: 1, maxLength: 20_000), required: true, fixed: true,
+                    writers: parties),
+            ]),
+        .feedback: KindSpec(
+            .feedback,
+            [
+                FieldSpec("request", "request", .reference(.request), required: true, fixed: true, writers: parties),
+                FieldSpec(
+                    "by", "side", .enumeration(["customer", "provider"]), required: true, fixed: true, writers: parties),
+                FieldSpec("rating", "rating", .integer(1...5), required: true, writers: parties),
+                FieldSpec("effort", "effort", .integer(1...7), nullable: true, writers: [.customer]),
+                FieldSpec(
+                    "comment", "comment", .text(minLength: 0, maxLength: 2_000), nullable: true, writers: parties),
+            ]),
+    ]
+
+    /// The spec of `kind`.
+    public static func spec(_ kind: RecordKind) -> KindSpec {
+        kinds[kind]!
+    }
+
+    /// The id of the feedback record that `side` gives on `request`: one per request and side,
+    /// so two sites of one department that rate offline merge into one record.
+    public static func feedbackID(request: UUID, by side: Role) -> UUID {
+        DerivedID.make("feedback", request.uuidString.lowercased(), side.rawValue)
+    }
+
+    /// The fingerprint of a standard's current terms, or `nil` while a term is in conflict
+    /// (nothing can be signed until it is resolved).
+    public static func termsFingerprint(of fields: (FieldName) -> FieldResolution) -> String? {
+        var canonical = ""
+        for name in standardTerms {
+            switch fields(name) {
+            case .conflict: return nil
+            case .unset: canonical += "\(name)=;"
+            case .value(let value): canonical += "\(name)=\(value.rank):\(value);"
+            }
+        }
+        return DerivedID.fingerprint(canonical)
+    }
+
+    /// `true` when both departments have signed the current terms of `standard`.
+    public static func isAgreed(_ standard: RecordState) -> Bool {
+        let spec = spec(.standard)
+        let resolve = { (name: FieldName) in standard.resolve(name, policy: spec.policy(name)) }
+        guard let terms = termsFingerprint(of: resolve) else { return false }
+        return resolve("providerSignature") == .value(.text(terms))
+            && resolve("customerSignature") == .value(.text(terms))
+    }
+}
