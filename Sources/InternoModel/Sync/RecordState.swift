@@ -63,7 +63,11 @@ public struct RecordState: Hashable, Sendable {
     /// changes nothing. A void applies without its context: it only adds its dot.
     @discardableResult
     public mutating func apply(_ change: Change) throws(ApplyError) -> ApplyOutcome {
-        guard change.kind == kind, change.recordID == id else { throw .wrongRecord(change: change.dot) }
+        // A void carries no fields, so it may advance any record's clock whatever kind it names:
+        // a refused change that named the wrong kind must still be covered everywhere.
+        guard change.recordID == id, change.kind == kind || change.isVoid else {
+            throw .wrongRecord(change: change.dot)
+        }
         if clock.covers(change.dot) { return .alreadySeen }
         if change.isVoid {
             clock.add(change.dot)

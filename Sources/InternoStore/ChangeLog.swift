@@ -1,0 +1,84 @@
+import Foundation
+import GRDB
+import InternoModel
+
+/// Reading and writing the `change` table: the log that is the source of truth (DESIGN §3.7).
+enum ChangeLog {
+    static let columns =
+        "seq, replica, counter, setStart, setEnd, kind, record, context, fields, author, at, refusalCode, refusalReason"
+
+    /// Appends `change`, a member of the set spanning counters `set`, and returns its sequence number.
+    @discardableResult
+    static func append(_ change: Change, set: ClosedRange<UInt64>, _ db: Database) throws -> Int64 {
+        var context = BinaryWriter()
+        context.write(clock: change.context)
+        var fields = BinaryWriter()
+        fields.write(fields: change.fields)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO change (replica, counter, setStart, setEnd, kind, record, context, fields, author, at,
+                    refusalCode, refusalReason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            change.dot.replica.description, Int64(change.dot.counter), Int64(set.lowerBound), Int64(set.upperBound),
+            change.kind.rawValue, change.recordID.uuidString.lowercased(), Data(context.bytes), Data(fields.bytes),
+            change.author, change.at.millisecondsSince1970, change.refusal?.code.rawValue, change.refusal?.message,
+        ])
+        return db.lastInsertedRowID
+    }
+
+    /// One logged change with its place in the log and its change set.
+    struct Entry: Sendable {
+        var seq: Int64
+        var change: Change
+        var set: ClosedRange<UInt64>
+    }
+
+    static func decode(_ row: Row) throws -> Entry {
+        let replicaText: String = row["replica"]
+        let kindText: String = row["kind"]
+        let recordText: String = row["record"]
+        guard let replica = ReplicaID(uuidString: replicaText), let kind = RecordKind(rawValue: kindText),
+            let record = UUID(uuidString: recordText)
+        else { throw StoreError.corrupt("change \(row["seq"] as Int64) names an unknown replica, kind or record") }
+        var refusal: Refusal?
+        if let code: Int = row["refusalCode"] {
+            refusal = Refusal(Refusal.Code(rawValue: code) ?? .malformed, row["refusalReason"] ?? "refused")
+        }
+        do {
+            var contextReader = BinaryReader([UInt8](row["context"] as Data))
+            var fieldReader = BinaryReader([UInt8](row["fields"] as Data))
+            let change = Change(
+                dot: Dot(replica: replica, counter: UInt64(row["counter"] as Int64)), kind: kind, recordID: record,
+                context: try contextReader.readClock(), fields: try fieldReader.readFields(), author: row["author"],
+                at: Timestamp(millisecondsSince1970: row["at"]), refusal: refusal)
+            let set = UInt64(row["setStart"] as Int64)...UInt64(row["setEnd"] as Int64)
+            return Entry(seq: row["seq"], change: change, set: set)
+        } catch {
+            throw StoreError.corrupt("change \(row["seq"] as Int64): \(error)")
+        }
+    }
+
+    /// Every logged change of one record, in log order.
+    static func entries(ofRecord id: UUID, _ db: Database) throws -> [Entry] {
+        try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT \(columns) FROM change WHERE record = ? ORDER BY seq"),
+            arguments: [id.uuidString.lowercased()]
+        ).map(decode)
+    }
+
+    /// The logged change with `dot`, if any.
+    static func entry(_ dot: Dot, _ db: Database) throws -> Entry? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(columns) FROM change WHERE replica = ? AND counter = ?"),
+            arguments: [dot.replica.description, Int64(dot.counter)]
+        ).map(decode)
+    }
+
+    /// The void that other replicas receive for a refused change: no fields, no context.
+    static func outgoing(_ entry: Entry) -> Change {
+        guard let refusal = entry.change.refusal else { return entry.change }
+        return entry.change.voided(refusal)
+    }
+}

@@ -1,0 +1,147 @@
+import GRDB
+
+extension Store {
+    /// The migrations, by fixed name; a shipped migration is never edited, only followed.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-initial") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE replica (
+                        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                        replicaID TEXT NOT NULL,
+                        role TEXT NOT NULL CHECK (role IN ('site', 'server')),
+                        department TEXT,
+                        code TEXT,
+                        counter INTEGER NOT NULL DEFAULT 0,
+                        cursor INTEGER NOT NULL DEFAULT 0,
+                        serverEpoch TEXT,
+                        nextRequestNumber INTEGER NOT NULL DEFAULT 1,
+                        lastSyncAt INTEGER
+                    );
+
+                    -- The log: every change this replica has applied, in the order it applied
+                    -- them. On the server, seq is the server sequence that sites pull by.
+                    -- A row with a refusal is void: its fields are kept for the record but
+                    -- never applied.
+                    CREATE TABLE change (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        replica TEXT NOT NULL,
+                        counter INTEGER NOT NULL,
+                        setStart INTEGER NOT NULL,
+                        setEnd INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        context BLOB NOT NULL,
+                        fields BLOB NOT NULL,
+                        author TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        refusalCode INTEGER,
+                        refusalReason TEXT,
+                        UNIQUE (replica, counter)
+                    );
+                    CREATE INDEX change_by_record ON change (record, seq);
+
+                    -- Record states: a projection of the log that can be rebuilt from it.
+                    CREATE TABLE record (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        clock BLOB NOT NULL,
+                        fields BLOB NOT NULL,
+                        present INTEGER NOT NULL,
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX record_conflicted ON record (kind) WHERE conflicted;
+
+                    -- Query tables, kept in the same transaction as the record states.
+                    CREATE TABLE department (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        code TEXT NOT NULL,
+                        name TEXT,
+                        timeZone TEXT,
+                        hours TEXT,
+                        holidays TEXT,
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX department_by_code ON department (code);
+
+                    CREATE TABLE standard (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        provider TEXT NOT NULL,
+                        customer TEXT NOT NULL,
+                        service TEXT,
+                        ackTarget INTEGER,
+                        deliverTarget INTEGER,
+                        csatTarget INTEGER,
+                        complianceTarget INTEGER,
+                        status TEXT NOT NULL CHECK (status IN ('proposed', 'agreed', 'retired')),
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX standard_by_pair ON standard (provider, customer);
+
+                    CREATE TABLE request (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        key TEXT NOT NULL,
+                        customer TEXT NOT NULL,
+                        provider TEXT NOT NULL,
+                        standard TEXT,
+                        title TEXT,
+                        priority TEXT,
+                        state TEXT,
+                        neededBy INTEGER,
+                        assignee TEXT,
+                        createdAt INTEGER NOT NULL,
+                        updatedAt INTEGER NOT NULL,
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX request_by_key ON request (key);
+                    CREATE INDEX request_by_provider ON request (provider, state);
+                    CREATE INDEX request_by_customer ON request (customer, state);
+
+                    CREATE TABLE comment (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        request TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        author TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX comment_by_request ON comment (request, at);
+
+                    CREATE TABLE feedback (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        request TEXT NOT NULL,
+                        side TEXT NOT NULL,
+                        rating INTEGER,
+                        effort INTEGER,
+                        comment TEXT,
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX feedback_by_request ON feedback (request);
+
+                    -- Sites: local change sets the server has not acknowledged.
+                    CREATE TABLE outbox (
+                        firstCounter INTEGER PRIMARY KEY NOT NULL,
+                        lastCounter INTEGER NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('pending', 'deferred', 'refused')),
+                        refusalCode INTEGER,
+                        refusalReason TEXT,
+                        createdAt INTEGER NOT NULL
+                    );
+
+                    -- Server: enrolled sites, bound to their certificates.
+                    CREATE TABLE replica_registry (
+                        replicaID TEXT PRIMARY KEY NOT NULL,
+                        department TEXT NOT NULL,
+                        departmentCode TEXT NOT NULL,
+                        site TEXT NOT NULL,
+                        code TEXT NOT NULL UNIQUE,
+                        fingerprint TEXT NOT NULL UNIQUE,
+                        revoked INTEGER NOT NULL DEFAULT 0,
+                        enrolledAt INTEGER NOT NULL,
+                        lastSeenAt INTEGER
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+import InternoModel
+
+/// One field in conflict: every sibling, with its value, author, replica and time.
+public struct FieldConflict: Equatable, Sendable {
+    /// The field.
+    public var field: FieldName
+    /// The concurrent values, by dot; the last is the provisional value shown meanwhile.
+    public var siblings: [Sibling]
+}
+
+/// A record with at least one field in conflict.
+public struct RecordConflict: Equatable, Sendable {
+    /// The record's kind.
+    public var kind: RecordKind
+    /// The record's id.
+    public var id: UUID
+    /// How people name it: a request's key, a standard's service, a department's code.
+    public var label: String
+    /// The fields in conflict, by name.
+    public var fields: [FieldConflict]
+}
+
+/// One step of a record's history: a logged change and what it did to conflicts.
+public struct HistoryEntry: Equatable, Sendable {
+    /// The change as logged here; a refused one carries its refusal.
+    public var change: Change
+    /// Fields this change put in conflict.
+    public var conflicted: [FieldName]
+    /// Fields in conflict that this change resolved.
+    public var resolved: [FieldName]
+}
+
+extension Store {
+    /// Every record with a field in conflict, with each field's siblings.
+    public func conflicts() throws -> [RecordConflict] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, kind, clock, fields FROM record WHERE conflicted ORDER BY kind, id")
+            return try rows.map(Self.decodeRecord).map(Self.conflicts(of:)).filter { !$0.fields.isEmpty }
+                .sorted { ($0.kind, $0.label) < ($1.kind, $1.label) }
+        }
+    }
+
+    /// The conflicts of one record (empty `fields` if none).
+    public static func conflicts(of record: RecordState) -> RecordConflict {
+        let spec = Schema.spec(record.kind)
+        let fields = record.fields.keys.sorted().compactMap { name -> FieldConflict? in
+            guard case .conflict(_, let siblings) = record.resolve(name, policy: spec.policy(name)) else { return nil }
+            return FieldConflict(field: name, siblings: siblings)
+        }
+        return RecordConflict(kind: record.kind, id: record.id, label: label(of: record), fields: fields)
+    }
+
+    /// How people name a record.
+    public static func label(of record: RecordState) -> String {
+        let field: FieldName? =
+            switch record.kind {
+            case .department: "code"
+            case .standard: "service"
+            case .request: "key"
+            case .comment, .feedback: nil
+            }
+        if let field, let value = record.resolve(field, policy: .manual).displayValue?.text { return value }
+        return record.id.uuidString.lowercased()
+    }
+
+    /// The history of one record: every logged change, in the order this replica applied them,
+    /// with the conflicts each one made or resolved (DESIGN §3.7).
+    public func history(of id: UUID) throws -> [HistoryEntry] {
+        try writer.read { db in
+            let entries = try ChangeLog.entries(ofRecord: id, db)
+            guard let first = entries.first else { throw StoreError.notFound("record \(id.uuidString.lowercased())") }
+            let spec = Schema.spec(first.change.kind)
+            var record = RecordState(kind: first.change.kind, id: id)
+            var history: [HistoryEntry] = []
+            for entry in entries {
+                let before = Set(record.fields.keys.filter { record.resolve($0, policy: spec.policy($0)).isConflict })
+                do throws(ApplyError) { try record.apply(entry.change) } catch { throw StoreError.outOfOrder(error) }
+                let after = Set(record.fields.keys.filter { record.resolve($0, policy: spec.policy($0)).isConflict })
+                let written: Set<FieldName> = entry.change.isVoid ? [] : Set(entry.change.fields.keys)
+                history.append(
+                    HistoryEntry(
+                        change: entry.change, conflicted: after.subtracting(before).sorted(),
+                        resolved: before.subtracting(after).intersection(written).sorted()))
+            }
+            return history
+        }
+    }
+
+    /// Rebuilds one record and its query row from the log (DESIGN §3.7: the log is the truth).
+    public func rebuild(_ id: UUID) throws {
+        try writer.write { db in try Self.rebuild(id, db) }
+    }
+
+    /// Rebuilds every record and every query row from the log, in one transaction.
+    public func rebuildAll() throws {
+        try writer.write { db in
+            for id in try String.fetchAll(db, sql: "SELECT DISTINCT record FROM change") {
+                guard let uuid = UUID(uuidString: id) else { throw StoreError.corrupt("record id \(id)") }
+                try Self.rebuild(uuid, db)
+            }
+        }
+    }
+
+    static func rebuild(_ id: UUID, _ db: Database) throws {
+        let entries = try ChangeLog.entries(ofRecord: id, db)
+        guard let first = entries.first else { return }
+        let kind = try loadRecord(id, db)?.kind ?? first.change.kind
+        let record: RecordState
+        do throws(ApplyError) {
+            record = try RecordState.replay(kind: kind, id: id, changes: entries.map(\.change))
+        } catch {
+            throw StoreError.outOfOrder(error)
+        }
+        try saveRecord(record, db)
+    }
+
+    /// The id of the request with `key`.
+    public func requestID(key: String) throws -> UUID {
+        try writer.read { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM request WHERE key = ?", arguments: [key]),
+                let uuid = UUID(uuidString: id)
+            else { throw StoreError.notFound("request \(key)") }
+            return uuid
+        }
+    }
+
+    /// The id of the department with `code`.
+    public func departmentID(code: String) throws -> UUID {
+        try writer.read { db in
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM department WHERE code = ?", arguments: [code]),
+                let uuid = UUID(uuidString: id)
+            else { throw StoreError.notFound("department \(code)") }
+            return uuid
+        }
+    }
+
+    /// Requests as the query table holds them, newest first.
+    public func requests() throws -> [RequestRow] {
+        try writer.read { db in try RequestRow.order(Column("createdAt").desc, Column("key")).fetchAll(db) }
+    }
+
+    /// Standards as the query table holds them.
+    public func standards() throws -> [StandardRow] {
+        try writer.read { db in try StandardRow.order(Column("service")).fetchAll(db) }
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import GRDB
+import InternoModel
+
+/// What applying a pulled batch did on a site.
+public struct PullSummary: Equatable, Sendable {
+    /// Changes new to this site, now applied.
+    public var applied = 0
+    /// Changes this site already had (its own, or a repeat): nothing changed.
+    public var alreadyHad = 0
+    /// This site's own changes that the server refused, learned from their voids.
+    public var refusals: [Dot] = []
+
+    /// An empty summary.
+    public init() {}
+}
+
+/// A local change set not yet acknowledged, with its changes.
+public struct OutboxEntry: Equatable, Sendable {
+    /// The outbox row: status and, if refused, why.
+    public var row: OutboxRow
+    /// The changes, as logged locally.
+    public var changeSet: ChangeSet
+}
+
+extension Store {
+    /// The change sets to push, in counter order: pending and deferred ones, at most `limit`.
+    public func pendingChangeSets(limit: Int = .max) throws -> [ChangeSet] {
+        try outbox(statuses: [.pending, .deferred], limit: limit).map(\.changeSet)
+    }
+
+    /// The outbox, in counter order, with every change set's changes.
+    public func outbox(statuses: Set<OutboxRow.Status> = [.pending, .deferred, .refused], limit: Int = .max) throws
+        -> [OutboxEntry]
+    {
+        try writer.read { db in
+            let replica = try Self.replicaRow(db)
+            let rows = try OutboxRow.order(Column("firstCounter")).fetchAll(db).filter { statuses.contains($0.status) }
+                .prefix(limit)
+            return try rows.map { row in
+                let entries = try Row.fetchAll(
+                    db.cachedStatement(
+                        sql:
+                            "SELECT \(ChangeLog.columns) FROM change WHERE replica = ? AND counter BETWEEN ? AND ? ORDER BY counter"
+                    ), arguments: [replica.replicaID, row.firstCounter, row.lastCounter]
+                ).map(ChangeLog.decode)
+                guard !entries.isEmpty else {
+                    throw StoreError.corrupt("outbox entry \(row.firstCounter) has no changes in the log")
+                }
+                // A refused set is pushed as it was written, not as its void.
+                let changes = entries.map { entry in
+                    var change = entry.change
+                    change.refusal = nil
+                    return change
+                }
+                return OutboxEntry(row: row, changeSet: ChangeSet(changes))
+            }
+        }
+    }
+
+    /// The server accepted the set starting at `firstCounter`, or already had it: it leaves the outbox.
+    public func acknowledge(firstCounter: UInt64) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [Int64(firstCounter)])
+        }
+    }
+
+    /// The server deferred the set: it stays, to be offered again on the next sync.
+    public func markDeferred(firstCounter: UInt64) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET status = 'deferred' WHERE firstCounter = ? AND status = 'pending'",
+                arguments: [Int64(firstCounter)])
+        }
+    }
+
+    /// The server refused the set: its changes become void here too, the records they touched
+    /// are rebuilt from the log without them, and the set stays visible with `refusal` (§3.4).
+    public func markRefused(firstCounter: UInt64, _ refusal: Refusal) throws {
+        try writer.write { db in try Self.markRefused(firstCounter: firstCounter, refusal, db) }
+    }
+
+    static func markRefused(firstCounter: UInt64, _ refusal: Refusal, _ db: Database) throws {
+        let replica = try replicaRow(db)
+        guard
+            let row = try OutboxRow.fetchOne(db, key: Int64(firstCounter))
+                ?? Row.fetchOne(
+                    db,
+                    sql:
+                        "SELECT setStart AS firstCounter, setEnd AS lastCounter FROM change WHERE replica = ? AND counter = ?",
+                    arguments: [replica.replicaID, Int64(firstCounter)]
+                ).map({
+                    OutboxRow(
+                        firstCounter: $0["firstCounter"], lastCounter: $0["lastCounter"], status: .refused,
+                        refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970)
+                })
+        else { throw StoreError.notFound("local change set \(firstCounter)") }
+        try db.execute(
+            sql: """
+                UPDATE change SET refusalCode = ?, refusalReason = ?
+                WHERE replica = ? AND counter BETWEEN ? AND ? AND refusalCode IS NULL
+                """,
+            arguments: [refusal.code.rawValue, refusal.message, replica.replicaID, row.firstCounter, row.lastCounter])
+        var refused = row
+        refused.status = .refused
+        refused.refusalCode = refusal.code.rawValue
+        refused.refusalReason = refusal.message
+        try refused.save(db)
+        let records = try String.fetchAll(
+            db, sql: "SELECT DISTINCT record FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
+            arguments: [replica.replicaID, row.firstCounter, row.lastCounter])
+        for record in records {
+            guard let id = UUID(uuidString: record) else { continue }
+            try rebuild(id, db)
+        }
+    }
+
+    /// A person is done with a refused change set: it leaves the outbox. Its log entries stay,
+    /// void, so history still shows what was tried and why it was refused.
+    public func discardRefused(firstCounter: UInt64) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM outbox WHERE firstCounter = ? AND status = 'refused'",
+                arguments: [Int64(firstCounter)])
+            if db.changesCount == 0 { throw StoreError.notFound("refused change set \(firstCounter)") }
+        }
+    }
+
+    /// Applies a batch pulled from the server and moves the cursor, in one transaction, so a
+    /// broken connection loses nothing and repeats nothing (DESIGN §5).
+    ///
+    /// A change already here is skipped; a void of this site's own change marks it refused
+    /// and rebuilds its records; a change ahead of its causal context throws
+    /// ``StoreError/outOfOrder(_:)`` and nothing of the batch is applied.
+    @discardableResult
+    public func applyPulled(_ batch: ChangeBatch) throws -> PullSummary {
+        try writer.write { db in
+            var replica = try Self.replicaRow(db)
+            guard replica.role == .site else { throw StoreError.wrongRole("only a site pulls from the server") }
+            var summary = PullSummary()
+            for set in batch.sets {
+                let range = set.firstCounter...set.lastCounter
+                for change in set.changes {
+                    if change.dot.replica == replica.id, let refusal = change.refusal,
+                        let mine = try ChangeLog.entry(change.dot, db), mine.change.refusal == nil
+                    {
+                        try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db)
+                        summary.refusals.append(change.dot)
+                        continue
+                    }
+                    let record =
+                        try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
+                    if record.clock.covers(change.dot) {
+                        summary.alreadyHad += 1
+                        continue
+                    }
+                    try Self.ingest(change, set: range, into: record, db)
+                    summary.applied += 1
+                    // A site restored from a backup learns its own later writes back: never reuse their counters.
+                    if change.dot.replica == replica.id, Int64(change.dot.counter) > replica.counter {
+                        replica.counter = Int64(change.dot.counter)
+                    }
+                }
+            }
+            try db.execute(
+                sql: "UPDATE replica SET cursor = ?, counter = ?", arguments: [batch.nextCursor, replica.counter])
+            return summary
+        }
+    }
+
+    /// Records the end of a complete sync with the server whose identity is `epoch`.
+    public func markSynced(at time: Timestamp, serverEpoch epoch: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE replica SET lastSyncAt = ?, serverEpoch = ?",
+                arguments: [time.millisecondsSince1970, epoch])
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import InternoModel
+
+extension Store {
+    /// The one path of every local write (DESIGN §4): in one transaction, for each edit take
+    /// the next dot, check it against the schema as this replica's writer, log the change,
+    /// apply it, and on a site enqueue the set in the outbox.
+    ///
+    /// - Parameters:
+    ///   - edits: the records to write, in order; a later edit sees the earlier ones.
+    ///   - author: the person writing.
+    ///   - at: when the event happened; defaults to now (`--at` passes an earlier time).
+    /// - Returns: the change set written.
+    /// - Throws: ``StoreError/refused(_:)`` naming the broken rule; nothing is written.
+    @discardableResult
+    public func write(_ edits: [Edit], author: String, at: Timestamp = .now()) throws -> ChangeSet {
+        precondition(!edits.isEmpty, "a write has at least one edit")
+        return try writer.write { db in
+            var replica = try Self.replicaRow(db)
+            let first = UInt64(replica.counter) + 1
+            let set = first...(first + UInt64(edits.count) - 1)
+            var changes: [Change] = []
+            for edit in edits {
+                let seen = try Self.loadRecord(edit.recordID, db) ?? RecordState(kind: edit.kind, id: edit.recordID)
+                guard seen.kind == edit.kind else {
+                    throw StoreError.refused(
+                        Refusal(
+                            .malformed,
+                            "record \(edit.recordID) is a \(seen.kind.rawValue), not a \(edit.kind.rawValue)"))
+                }
+                replica.counter += 1
+                let change = Change(
+                    dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
+                    recordID: edit.recordID, context: seen.clock, fields: edit.fields, author: author, at: at)
+                try Self.check(change, by: replica.writer, seen: seen, pusherCode: replica.code, db)
+                try Self.ingest(change, set: set, into: seen, db)
+                changes.append(change)
+            }
+            try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [replica.counter])
+            if replica.role == .site {
+                try OutboxRow(
+                    firstCounter: Int64(set.lowerBound), lastCounter: Int64(set.upperBound), status: .pending,
+                    refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
+                ).insert(db)
+            }
+            return ChangeSet(changes)
+        }
+    }
+
+    /// Takes the next local request number, for a key like `HR-LIS-42`; in one transaction
+    /// with nothing else, so a number is never handed out twice.
+    public func nextRequestKey() throws -> String {
+        try writer.write { db in
+            let replica = try Self.replicaRow(db)
+            guard let code = replica.code else {
+                throw StoreError.wrongRole("only a department site raises requests")
+            }
+            try db.execute(sql: "UPDATE replica SET nextRequestNumber = nextRequestNumber + 1")
+            return "\(code)-\(replica.nextRequestNumber)"
+        }
+    }
+
+    /// Applies a checked change to `record` and logs it, with the projections, in `db`'s transaction.
+    static func ingest(_ change: Change, set: ClosedRange<UInt64>, into record: RecordState, _ db: Database) throws {
+        var record = record
+        do {
+            guard try record.apply(change) == .applied else { return }
+        } catch {
+            throw StoreError.outOfOrder(error)
+        }
+        try ChangeLog.append(change, set: set, db)
+        try saveRecord(record, db)
+    }
+
+    /// Checks a change the way both sites and the server do: the schema's rules against what
+    /// the writer had seen, plus the rules only the database can judge (unique codes and keys,
+    /// and edits of a record whose creation was refused).
+    static func check(_ change: Change, by writer: Writer, seen: RecordState, pusherCode: String?, _ db: Database)
+        throws
+    {
+        // A full creation may retry (feedback ids are derived, so a second try reuses the id);
+        // anything less on a record whose creation was refused is refused in turn (DESIGN §3.4).
+        let spec = Schema.spec(change.kind)
+        let isCreation = spec.fields.allSatisfy { !$0.required || change.fields[$0.name].map { $0 != .null } == true }
+        if !seen.exists, !isCreation, let void = try firstVoid(ofRecord: change.recordID, db) {
+            throw StoreError.refused(
+                Refusal(
+                    .creationRefused,
+                    "the creation of this \(change.kind.rawValue) was refused (\(void.message)), so later edits of it are refused too"
+                ))
+        }
+        var lookupError: (any Error)?
+        let lookup: Schema.Lookup = { _, id in
+            do { return try loadRecord(id, db) } catch {
+                lookupError = error
+                return nil
+            }
+        }
+        do {
+            try Schema.check(change, by: writer, seen: seen, lookup: lookup)
+        } catch {
+            if let lookupError { throw lookupError }
+            throw StoreError.refused(error)
+        }
+        if let lookupError { throw lookupError }
+        guard !seen.exists else { return }
+        switch change.kind {
+        case .department:
+            if let code = change.fields["code"]?.text,
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM department WHERE code = ?)", arguments: [code])
+                    == true
+            {
+                throw StoreError.refused(Refusal(.duplicate, "a department with code \(code) already exists"))
+            }
+        case .request:
+            guard let key = change.fields["key"]?.text else { return }
+            if let pusherCode, !key.hasPrefix("\(pusherCode)-") {
+                throw StoreError.refused(
+                    Refusal(.invalidValue, "request key \(key) must start with the site's code \(pusherCode)-"))
+            }
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM request WHERE key = ?)", arguments: [key])
+                == true
+            {
+                throw StoreError.refused(Refusal(.duplicate, "a request with key \(key) already exists"))
+            }
+        default:
+            break
+        }
+    }
+
+    static func firstVoid(ofRecord id: UUID, _ db: Database) throws -> Refusal? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql:
+                    "SELECT refusalCode, refusalReason FROM change WHERE record = ? AND refusalCode IS NOT NULL ORDER BY seq LIMIT 1"
+            ), arguments: [id.uuidString.lowercased()])
+        guard let row else { return nil }
+        return Refusal(Refusal.Code(rawValue: row["refusalCode"]) ?? .malformed, row["refusalReason"])
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import InternoModel
+
+/// One SQLite database, a site's replica or the server's merged state (DESIGN §4).
+///
+/// The change log is the source of truth; record states and query tables are projections of
+/// it, kept in the same transaction and rebuildable from it. Every method that writes does
+/// so in one transaction: it either happens whole or leaves the database as it was.
+public struct Store: Sendable {
+    /// The database: a WAL `DatabasePool` on disk, or a `DatabaseQueue` in memory for tests.
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database file at `path`, in WAL mode, and migrates it.
+    public static func open(path: String) throws -> Store {
+        let pool = try DatabasePool(path: path, configuration: configuration())
+        return try Store(writer: pool)
+    }
+
+    /// A fresh database in memory, for tests and tools.
+    public static func inMemory() throws -> Store {
+        try Store(writer: DatabaseQueue(configuration: configuration()))
+    }
+
+    /// Wraps `writer` and brings its schema up to date.
+    public init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // A change acknowledged to anyone must survive a crash or a power cut (DESIGN §3.8).
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return configuration
+    }
+
+    // MARK: Identity
+
+    /// Gives an empty database its identity: a site of `department` with `code`, or the server.
+    public func initialize(
+        replica: ReplicaID, role: ReplicaRole, department: UUID? = nil, code: String? = nil
+    ) throws {
+        precondition(role == .server || (department != nil && code != nil), "a site has a department and a code")
+        try writer.write { db in
+            if let existing = try ReplicaRow.fetchOne(db) { throw StoreError.alreadyInitialized(existing.id) }
+            try ReplicaRow(
+                replicaID: replica.description, role: role, department: department?.uuidString.lowercased(),
+                code: code, counter: 0, cursor: 0, serverEpoch: nil, nextRequestNumber: 1, lastSyncAt: nil
+            ).insert(db)
+        }
+    }
+
+    /// This database's identity and sync position.
+    public func replica() throws -> ReplicaRow {
+        try writer.read { db in try Self.replicaRow(db) }
+    }
+
+    static func replicaRow(_ db: Database) throws -> ReplicaRow {
+        guard let row = try ReplicaRow.fetchOne(db) else { throw StoreError.notInitialized }
+        return row
+    }
+
+    // MARK: Records
+
+    /// The state of one record, or `nil` if nothing of it has been seen.
+    public func record(_ id: UUID) throws -> RecordState? {
+        try writer.read { db in try Self.loadRecord(id, db) }
+    }
+
+    /// The state of every record of `kind` that exists, in id order.
+    public func records(of kind: RecordKind) throws -> [RecordState] {
+        try writer.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT id, kind, clock, fields FROM record WHERE kind = ? AND present ORDER BY id",
+                arguments: [kind.rawValue])
+            return try rows.map(Self.decodeRecord)
+        }
+    }
+
+    static func loadRecord(_ id: UUID, _ db: Database) throws -> RecordState? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT id, kind, clock, fields FROM record WHERE id = ?"),
+            arguments: [id.uuidString.lowercased()])
+        return try row.map(decodeRecord)
+    }
+
+    static func decodeRecord(_ row: Row) throws -> RecordState {
+        let idText: String = row["id"]
+        let kindText: String = row["kind"]
+        guard let id = UUID(uuidString: idText), let kind = RecordKind(rawValue: kindText) else {
+            throw StoreError.corrupt("record \(idText) of kind \(kindText)")
+        }
+        do {
+            var clockReader = BinaryReader([UInt8](row["clock"] as Data))
+            var fieldReader = BinaryReader([UInt8](row["fields"] as Data))
+            return RecordState(
+                kind: kind, id: id, clock: try clockReader.readClock(), fields: try fieldReader.readSiblings())
+        } catch {
+            throw StoreError.corrupt("record \(idText): \(error)")
+        }
+    }
+
+    static func saveRecord(_ record: RecordState, _ db: Database) throws {
+        var clock = BinaryWriter()
+        clock.write(clock: record.clock)
+        var fields = BinaryWriter()
+        fields.write(siblings: record.fields)
+        let spec = Schema.spec(record.kind)
+        let conflicted = record.fields.keys.contains { record.resolve($0, policy: spec.policy($0)).isConflict }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO record (id, kind, clock, fields, present, conflicted) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET clock = excluded.clock, fields = excluded.fields,
+                    present = excluded.present, conflicted = excluded.conflicted
+                """
+        ).execute(arguments: [
+            record.id.uuidString.lowercased(), record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
+            record.exists, conflicted,
+        ])
+        try Projection.update(record, db)
+    }
+}

@@ -1,0 +1,32 @@
+import GRDB
+
+/// A row of table `outbox`: one local change set not yet acknowledged by the server (sites).
+///
+/// It leaves only when the server accepts it or reports it a duplicate; a refused one stays,
+/// with its reason, until a person deals with it (DESIGN §5).
+public struct OutboxRow: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "outbox"
+
+    /// What became of the change set so far.
+    public enum Status: String, Codable, Sendable {
+        /// Waiting to be pushed.
+        case pending
+        /// The server lacked a change it depends on; it is offered again on the next sync.
+        case deferred
+        /// The server refused it; see the reason.
+        case refused
+    }
+
+    /// The counter of the set's first change: the outbox's order.
+    public var firstCounter: Int64
+    /// The counter of the set's last change.
+    public var lastCounter: Int64
+    /// Pending, deferred or refused.
+    public var status: Status
+    /// The refusal's code, when refused.
+    public var refusalCode: Int?
+    /// The refusal's reason, when refused.
+    public var refusalReason: String?
+    /// When the set was written locally (milliseconds since 1970).
+    public var createdAt: Int64
+}

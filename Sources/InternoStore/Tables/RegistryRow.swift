@@ -1,0 +1,50 @@
+import GRDB
+
+/// A row of table `replica_registry` (server): an enrolled site, bound to its certificate.
+///
+/// The server decides what a replica may write from this row, never from what the client
+/// claims (DESIGN §6).
+public struct RegistryRow: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "replica_registry"
+
+    /// The columns of `replica_registry`.
+    public enum Columns {
+        static let fingerprint = Column(CodingKeys.fingerprint)
+        static let code = Column(CodingKeys.code)
+    }
+
+    /// The site's replica id, lowercase UUID text.
+    public var replicaID: String
+    /// The department record id of the site's department.
+    public var department: String
+    /// The department's code, `HR`.
+    public var departmentCode: String
+    /// The site's own code, `LIS`.
+    public var site: String
+    /// The replica code, `HR-LIS`: unique, the prefix of the site's request keys.
+    public var code: String
+    /// SHA-256 of the client certificate (DER), lowercase hex.
+    public var fingerprint: String
+    /// Revoked replicas are refused at the handshake.
+    public var revoked: Bool
+    /// When the site was enrolled (milliseconds since 1970).
+    public var enrolledAt: Int64
+    /// When the site last connected, if ever.
+    public var lastSeenAt: Int64?
+
+    /// A new registry entry, not revoked and never seen.
+    public init(
+        replicaID: String, department: String, departmentCode: String, site: String, fingerprint: String,
+        enrolledAt: Int64
+    ) {
+        self.replicaID = replicaID
+        self.department = department
+        self.departmentCode = departmentCode
+        self.site = site
+        self.code = "\(departmentCode)-\(site)"
+        self.fingerprint = fingerprint
+        self.revoked = false
+        self.enrolledAt = enrolledAt
+        self.lastSeenAt = nil
+    }
+}

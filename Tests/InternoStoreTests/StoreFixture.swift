@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+import InternoModel
+import Testing
+
+@testable import InternoStore
+
+/// Where a test's databases live: GRDB's own tests run one body several ways.
+enum Storage: String, CaseIterable, CustomTestStringConvertible {
+    case memory
+    case walFile
+
+    var testDescription: String { rawValue }
+}
+
+/// A temporary directory, removed when the value is deinitialised.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("interno-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A server and two department sites (HR at LIS, IT at OPO) with departments HR, IT and FAC,
+/// synced in process through the same store calls the sync engine makes.
+struct Hub {
+    let storage: Storage
+    let directory: TemporaryDirectory
+    var server: Store
+    var hr: Store
+    var it: Store
+    var registry: [ReplicaID: RegistryRow] = [:]
+    var departments: [String: UUID] = [:]
+    let serverID = ReplicaID(UUID())
+
+    init(_ storage: Storage) throws {
+        self.storage = storage
+        let directory = try TemporaryDirectory()
+        self.directory = directory
+        func open(_ name: String) throws -> Store {
+            storage == .memory ? try Store.inMemory() : try Store.open(path: directory.path("\(name).sqlite"))
+        }
+        server = try open("server")
+        hr = try open("hr")
+        it = try open("it")
+        try server.initialize(replica: serverID, role: .server)
+        for code in ["HR", "IT", "FAC"] {
+            let id = UUID()
+            departments[code] = id
+            try server.write(
+                [
+                    Edit(
+                        .department, id,
+                        [
+                            "code": .text(code), "name": .text(code), "timeZone": .text("Europe/Lisbon"),
+                            "hours": .text("mon-fri 09:00-17:00"),
+                        ])
+                ], author: "admin")
+        }
+        for (store, department, site) in [(hr, "HR", "LIS"), (it, "IT", "OPO")] {
+            let id = ReplicaID(UUID())
+            let row = RegistryRow(
+                replicaID: id.description, department: departments[department]!.uuidString.lowercased(),
+                departmentCode: department, site: site, fingerprint: UUID().uuidString, enrolledAt: 0)
+            try server.register(row)
+            registry[id] = row
+            try store.initialize(replica: id, role: .site, department: departments[department]!, code: row.code)
+        }
+        try sync(hr)
+        try sync(it)
+    }
+
+    func department(_ code: String) -> FieldValue { .id(departments[code]!) }
+
+    /// Enrols one more site, synced.
+    mutating func addSite(department: String, site: String) throws -> Store {
+        let store =
+            storage == .memory
+            ? try Store.inMemory() : try Store.open(path: directory.path("\(department)-\(site).sqlite"))
+        let id = ReplicaID(UUID())
+        let row = RegistryRow(
+            replicaID: id.description, department: departments[department]!.uuidString.lowercased(),
+            departmentCode: department, site: site, fingerprint: UUID().uuidString, enrolledAt: 0)
+        try server.register(row)
+        registry[id] = row
+        try store.initialize(replica: id, role: .site, department: departments[department]!, code: row.code)
+        try sync(store)
+        return store
+    }
+
+    /// Pushes the site's outbox and reports each outcome to it, as the sync engine does.
+    @discardableResult
+    func push(_ site: Store) throws -> [PushOutcome] {
+        let entry = registry[try site.replica().id]!
+        var outcomes: [PushOutcome] = []
+        for set in try site.pendingChangeSets() {
+            let outcome = try server.receive(set, from: entry)
+            outcomes.append(outcome)
+            switch outcome {
+            case .accepted, .duplicate: try site.acknowledge(firstCounter: set.firstCounter)
+            case .deferred: try site.markDeferred(firstCounter: set.firstCounter)
+            case .refused(let refusal): try site.markRefused(firstCounter: set.firstCounter, refusal)
+            }
+        }
+        return outcomes
+    }
+
+    /// Pulls everything new, in small batches.
+    @discardableResult
+    func pull(_ site: Store, limit: Int = 3) throws -> PullSummary {
+        var total = PullSummary()
+        while true {
+            let batch = try server.changes(after: try site.replica().cursor, limit: limit)
+            let summary = try site.applyPulled(batch)
+            total.applied += summary.applied
+            total.alreadyHad += summary.alreadyHad
+            total.refusals += summary.refusals
+            if !batch.more { return total }
+        }
+    }
+
+    func sync(_ site: Store) throws {
+        try push(site)
+        try pull(site)
+    }
+
+    /// A new request from HR to IT.
+    func newRequest(_ title: String = "Laptop for new hire") throws -> (id: UUID, key: String) {
+        let id = UUID()
+        let key = try hr.nextRequestKey()
+        try hr.write(
+            [
+                Edit(
+                    .request, id,
+                    [
+                        "key": .text(key), "customer": department("HR"), "provider": department("IT"),
+                        "title": .text(title), "priority": .text("normal"), "state": .text("submitted"),
+                    ])
+            ], author: "ana")
+        return (id, key)
+    }
+}
+
+/// Every row of every table, in a fixed order: equal dumps mean equal databases.
+func dump(_ store: Store) throws -> [String] {
+    try store.writer.read { db in
+        let tables = try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        return try tables.flatMap { table in
+            try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY 1").map { "\(table): \($0)" }
+        }
+    }
+}
+
+/// The bytes of a database file and its WAL, for byte-for-byte comparisons.
+func fileBytes(_ directory: TemporaryDirectory, _ name: String) -> [Data?] {
+    ["\(name).sqlite", "\(name).sqlite-wal"].map { FileManager.default.contents(atPath: directory.path($0)) }
+}
+
+func value(_ store: Store, _ id: UUID, _ field: FieldName) throws -> FieldResolution {
+    let record = try #require(try store.record(id))
+    return record.resolve(field, policy: Schema.spec(record.kind).policy(field))
+}

@@ -1,0 +1,245 @@
+import Foundation
+import GRDB
+import InternoModel
+import Testing
+
+@testable import InternoStore
+
+@Suite("The store: one database, one transaction per operation")
+struct StoreTests {
+    @Test func aFileDatabaseIsInWALModeAndMigrated() throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store.open(path: directory.path("site.sqlite"))
+        let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(mode == "wal")
+        let migrations = try store.writer.read { db in try Store.migrator.appliedMigrations(db) }
+        #expect(migrations == ["v1-initial"])
+        #expect(throws: StoreError.notInitialized) { try store.replica() }
+    }
+
+    @Test func aDatabaseHasOneIdentity() throws {
+        let store = try Store.inMemory()
+        let id = ReplicaID(UUID())
+        try store.initialize(replica: id, role: .server)
+        #expect(throws: StoreError.alreadyInitialized(id)) {
+            try store.initialize(replica: ReplicaID(UUID()), role: .server)
+        }
+    }
+
+    @Test(arguments: Storage.allCases)
+    func aLocalWriteTakesTheNextDotLogsAppliesProjectsAndQueues(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let before = try hub.hr.replica().counter
+        let (id, key) = try hub.newRequest()
+        #expect(key == "HR-LIS-1")
+        let replica = try hub.hr.replica()
+        #expect(replica.counter == before + 1)
+        let record = try #require(try hub.hr.record(id))
+        #expect(record.clock == VersionVector(Dot(replica: replica.id, counter: UInt64(before + 1))))
+        let rows = try hub.hr.requests()
+        #expect(rows.map(\.key) == ["HR-LIS-1"])
+        #expect(rows.first?.state == "submitted")
+        let pending = try hub.hr.pendingChangeSets()
+        #expect(pending.count == 1)
+        #expect(pending.first?.changes.first?.recordID == id)
+        #expect(try hub.hr.nextRequestKey() == "HR-LIS-2")
+    }
+
+    @Test(arguments: Storage.allCases)
+    func aRefusedLocalWriteChangesNothing(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, _) = try hub.newRequest()
+        let before = try dump(hub.hr)
+        let bytes = fileBytes(hub.directory, "hr")
+        #expect(throws: StoreError.self) {
+            try hub.hr.write([Edit(.request, id, ["priority": .text("hgih")])], author: "ana")
+        }
+        #expect(throws: StoreError.self) {
+            try hub.hr.write([Edit(.request, id, ["state": .text("acknowledged")])], author: "ana")
+        }
+        // A two-record write whose second edit is refused writes neither.
+        #expect(throws: StoreError.self) {
+            try hub.hr.write(
+                [Edit(.request, id, ["title": .text("ok")]), Edit(.request, id, ["title": .text("")])], author: "ana")
+        }
+        #expect(try dump(hub.hr) == before)
+        #expect(fileBytes(hub.directory, "hr") == bytes)
+    }
+
+    @Test func refusalsNameTheRuleForAPerson() throws {
+        let hub = try Hub(.memory)
+        let (id, key) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        try hub.pull(hub.it)
+        do {
+            try hub.it.write([Edit(.request, id, ["state": .text("closed")])], author: "rui")
+            Issue.record("IT confirmed a request")
+        } catch StoreError.refused(let refusal) {
+            #expect(refusal.code == .invalidTransition)
+            #expect(refusal.message.contains("request \(key) cannot go from submitted to closed"))
+        }
+        try hub.it.write([Edit(.request, id, ["state": .text("in_progress")])], author: "rui")
+        try hub.it.write([Edit(.request, id, ["state": .text("delivered")])], author: "rui")
+        do {
+            try hub.it.write([Edit(.request, id, ["state": .text("closed")])], author: "rui")
+            Issue.record("IT confirmed a request")
+        } catch StoreError.refused(let refusal) {
+            #expect(refusal.message == "IT may not confirm request \(key): only the customer department HR may")
+        }
+    }
+
+    @Test(arguments: Storage.allCases)
+    func everythingIsThereAfterReopeningTheFile(storage: Storage) throws {
+        guard storage == .walFile else { return }
+        var hub = try Hub(storage)
+        let (id, key) = try hub.newRequest()
+        let before = try dump(hub.hr)
+        hub.hr = try Store.inMemory()  // drop the pool: the file is closed
+        let reopened = try Store.open(path: hub.directory.path("hr.sqlite"))
+        #expect(try dump(reopened) == before)
+        #expect(try reopened.requestID(key: key) == id)
+        #expect(try reopened.pendingChangeSets().count == 1)
+        let integrity = try reopened.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+        #expect(integrity == "ok")
+    }
+}
+
+@Suite("Receiving pushed change sets on the server")
+struct ServerReceiveTests {
+    @Test(arguments: Storage.allCases)
+    func acceptedThenDuplicate(storage: Storage) throws {
+        let hub = try Hub(storage)
+        _ = try hub.newRequest()
+        let set = try #require(try hub.hr.pendingChangeSets().first)
+        let entry = hub.registry[try hub.hr.replica().id]!
+        #expect(try hub.server.receive(set, from: entry) == .accepted)
+        let after = try dump(hub.server)
+        #expect(try hub.server.receive(set, from: entry) == .duplicate)
+        #expect(try dump(hub.server) == after)
+        #expect(try hub.server.highestCounter(of: set.replica) == set.lastCounter)
+    }
+
+    @Test(arguments: Storage.allCases)
+    func aRefusedChangeLeavesTheDatabaseAsItWasUnderApply(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, _) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        let before = try dump(hub.server)
+        let bytes = fileBytes(hub.directory, "server")
+        let itReplica = try hub.it.replica()
+        let hrRecord = try #require(try hub.server.record(id))
+        func change(_ counter: UInt64, _ context: VersionVector, _ fields: [FieldName: FieldValue]) -> ChangeSet {
+            ChangeSet([
+                Change(
+                    dot: Dot(replica: itReplica.id, counter: counter), kind: .request, recordID: id, context: context,
+                    fields: fields, author: "rui", at: .now())
+            ])
+        }
+        let it = Writer.department(hub.departments["IT"]!)
+        // Not permitted: IT edits the customer's title.
+        #expect(throws: StoreError.self) {
+            try hub.server.apply(change(100, hrRecord.clock, ["title": .text("x")]), as: it, pusherCode: "IT-OPO")
+        }
+        // Invalid value.
+        #expect(throws: StoreError.self) {
+            try hub.server.apply(change(100, hrRecord.clock, ["assignee": .integer(3)]), as: it, pusherCode: "IT-OPO")
+        }
+        // A causality gap: the context names a write the server never received.
+        let gap = hrRecord.clock.merging(VersionVector([itReplica.id: 99]))
+        #expect(throws: StoreError.self) {
+            try hub.server.apply(change(100, gap, ["assignee": .text("rui")]), as: it, pusherCode: "IT-OPO")
+        }
+        #expect(try dump(hub.server) == before)
+        #expect(fileBytes(hub.directory, "server") == bytes)
+    }
+
+    @Test(arguments: Storage.allCases)
+    func aRefusedSetBecomesVoidForEveryoneAndGetsTheSameAnswerAgain(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, _) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        try hub.pull(hub.it)
+        // IT writes its assignee (allowed), then HR's customer-only title, forged through the
+        // store's primitive so the site's own check does not stop it first.
+        let itReplica = try hub.it.replica()
+        let seen = try #require(try hub.it.record(id))
+        let forged = ChangeSet([
+            Change(
+                dot: Dot(replica: itReplica.id, counter: UInt64(itReplica.counter) + 1), kind: .request, recordID: id,
+                context: seen.clock, fields: ["title": .text("IT renamed it")], author: "rui", at: .now())
+        ])
+        let entry = hub.registry[itReplica.id]!
+        guard case .refused(let refusal) = try hub.server.receive(forged, from: entry) else {
+            Issue.record("the server accepted a field IT may not write")
+            return
+        }
+        #expect(refusal.code == .notPermitted)
+        #expect(refusal.message.contains("IT may not set the title"))
+        #expect(try hub.server.receive(forged, from: entry) == .refused(refusal))
+        // The void is in the stream: HR's clock covers the dot, the title is unchanged.
+        try hub.pull(hub.hr)
+        let record = try #require(try hub.hr.record(id))
+        #expect(record.clock.covers(forged.changes[0].dot))
+        #expect(try value(hub.hr, id, "title") == .value(.text("Laptop for new hire")))
+        // A later change whose context names the void dot still applies.
+        try hub.pull(hub.it)
+        try hub.it.write([Edit(.request, id, ["assignee": .text("rui")])], author: "rui")
+        #expect(try hub.push(hub.it) == [.accepted])
+    }
+
+    @Test func aChangeByAnotherReplicaOrWithReusedCounterIsRefused() throws {
+        let hub = try Hub(.memory)
+        _ = try hub.newRequest()
+        let set = try #require(try hub.hr.pendingChangeSets().first)
+        let itEntry = hub.registry[try hub.it.replica().id]!
+        guard case .refused(let refusal) = try hub.server.receive(set, from: itEntry) else {
+            Issue.record("IT pushed HR's change")
+            return
+        }
+        #expect(refusal.message.contains("another replica"))
+        let hrEntry = hub.registry[try hub.hr.replica().id]!
+        #expect(try hub.server.receive(set, from: hrEntry) == .accepted)
+        var altered = set.changes[0]
+        altered.fields["title"] = .text("Different content, same dot")
+        guard case .refused(let reuse) = try hub.server.receive(ChangeSet([altered]), from: hrEntry) else {
+            Issue.record("a dot came back with other content and was not refused")
+            return
+        }
+        #expect(reuse.code == .malformed)
+    }
+
+    @Test func aChangeWhosePredecessorIsMissingIsDeferredNotRefused() throws {
+        let hub = try Hub(.memory)
+        let (id, _) = try hub.newRequest()
+        try hub.hr.write([Edit(.request, id, ["title": .text("Second")])], author: "ana")
+        let sets = try hub.hr.pendingChangeSets()
+        let entry = hub.registry[try hub.hr.replica().id]!
+        // The server lost the first set (restored from a backup): the second must wait.
+        let outcome = try hub.server.receive(sets[1], from: entry)
+        #expect(outcome == .deferred(missing: sets[0].changes[0].dot))
+        #expect(try hub.server.record(id) == nil)
+        #expect(try hub.server.receive(sets[0], from: entry) == .accepted)
+        #expect(try hub.server.receive(sets[1], from: entry) == .accepted)
+    }
+
+    @Test func theStreamNeverSplitsAChangeSet() throws {
+        let hub = try Hub(.memory)
+        let ids = [UUID(), UUID(), UUID()]
+        let edits = try ids.map { id in
+            Edit(
+                .request, id,
+                [
+                    "key": .text(try hub.hr.nextRequestKey()), "customer": hub.department("HR"),
+                    "provider": hub.department("IT"), "title": .text("t"), "priority": .text("low"),
+                    "state": .text("submitted"),
+                ])
+        }
+        try hub.hr.write(edits, author: "ana")
+        try hub.push(hub.hr)
+        let cursor = try hub.it.replica().cursor
+        let batch = try hub.server.changes(after: cursor, limit: 1)
+        #expect(batch.sets.count == 1)
+        #expect(batch.sets[0].changes.count == 3)
+        #expect(!batch.more)
+    }
+}

@@ -1,0 +1,316 @@
+import Foundation
+import GRDB
+import InternoModel
+import Testing
+
+@testable import InternoStore
+
+@Suite("Sites and the server through the store")
+struct SyncStoreTests {
+    /// The record tables of every replica agree, and so do the query tables.
+    func expectConverged(_ hub: Hub, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let tables = ["record", "department", "standard", "request", "comment", "feedback"]
+        func rows(_ store: Store) throws -> [String] {
+            try dump(store).filter { line in tables.contains { line.hasPrefix("\($0): ") } }
+        }
+        let central = try rows(hub.server)
+        #expect(try rows(hub.hr) == central, sourceLocation: sourceLocation)
+        #expect(try rows(hub.it) == central, sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: Storage.allCases)
+    func editsOfDifferentFieldsMergeWhateverTheOrderOfSyncs(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, _) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        // Offline: HR raises the priority, IT assigns and starts.
+        try hub.hr.write([Edit(.request, id, ["priority": .text("high")])], author: "ana")
+        try hub.it.write([Edit(.request, id, ["assignee": .text("rui")])], author: "rui")
+        try hub.it.write([Edit(.request, id, ["state": .text("in_progress")])], author: "rui")
+        let (other, _) = try hub.newRequest("Desk chair")
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        try expectConverged(hub)
+        #expect(try value(hub.hr, id, "priority") == .value(.text("high")))
+        #expect(try value(hub.hr, id, "assignee") == .value(.text("rui")))
+        #expect(try value(hub.it, id, "state") == .value(.text("in_progress")))
+        #expect(try hub.it.record(other) != nil)
+        #expect(try hub.hr.conflicts().isEmpty)
+    }
+
+    @Test(arguments: Storage.allCases)
+    func twoSitesOfOneDepartmentEditingOneFieldMakeAManualConflict(storage: Storage) throws {
+        var hub = try Hub(storage)
+        let lisbon = try hub.addSite(department: "IT", site: "LIS")
+        let (id, key) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        try hub.sync(lisbon)
+        try hub.it.write([Edit(.request, id, ["assignee": .text("rui")])], author: "rui")
+        try lisbon.write([Edit(.request, id, ["assignee": .text("marta")])], author: "marta")
+        try hub.sync(hub.it)
+        try hub.sync(lisbon)
+        try hub.sync(hub.it)
+        try hub.pull(hub.hr)
+        for site in [hub.hr, hub.it, lisbon, hub.server] {
+            let conflict = try #require(try site.conflicts().first)
+            #expect(conflict.label == key)
+            #expect(conflict.fields.map(\.field) == ["assignee"])
+            #expect(Set(conflict.fields[0].siblings.map(\.value)) == [.text("rui"), .text("marta")])
+            // Meanwhile the provisional value is the sibling with the highest dot, flagged.
+            let provisional = conflict.fields[0].siblings.max { $0.dot < $1.dot }!.value
+            #expect(
+                try value(site, id, "assignee")
+                    == .conflict(provisional: provisional, siblings: conflict.fields[0].siblings))
+        }
+        try expectConverged(hub)
+        // Two concurrent resolutions make a new, smaller conflict; neither is lost.
+        try hub.it.write([Edit(.request, id, ["assignee": .text("rui")])], author: "rui")
+        try lisbon.write([Edit(.request, id, ["assignee": .text("marta")])], author: "marta")
+        try hub.sync(hub.it)
+        try hub.sync(lisbon)
+        try hub.sync(hub.it)
+        let again = try #require(try hub.it.conflicts().first?.fields.first)
+        #expect(again.siblings.count == 2)
+        try lisbon.write([Edit(.request, id, ["assignee": .text("rui")])], author: "marta")
+        try hub.sync(lisbon)
+        try hub.sync(hub.it)
+        #expect(try hub.it.conflicts().isEmpty)
+        #expect(try value(hub.it, id, "assignee") == .value(.text("rui")))
+    }
+
+    @Test(arguments: Storage.allCases)
+    func aConflictIsVisibleOnBothSitesAndOneResolutionClearsItEverywhere(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, key) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        try hub.it.write([Edit(.request, id, ["state": .text("in_progress")])], author: "rui")
+        try hub.sync(hub.it)
+        try hub.pull(hub.hr)
+        // Offline on both sides: IT delivers, HR cancels. Neither saw the other.
+        try hub.it.write(
+            [Edit(.request, id, ["state": .text("delivered"), "firstDeliveredAt": .time(.now())])], author: "rui")
+        try hub.hr.write([Edit(.request, id, ["state": .text("cancelled")])], author: "ana")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        for site in [hub.hr, hub.it, hub.server] {
+            let conflicts = try site.conflicts()
+            #expect(conflicts.map(\.label) == [key])
+            let field = try #require(conflicts.first?.fields.first)
+            #expect(field.field == "state")
+            #expect(Set(field.siblings.map(\.value)) == [.text("delivered"), .text("cancelled")])
+            #expect(Set(field.siblings.map(\.author)) == ["rui", "ana"])
+            #expect(Set(field.siblings.map(\.dot.replica)) == [try hub.hr.replica().id, try hub.it.replica().id])
+            #expect(try site.requests().first?.conflicted == true)
+        }
+        try expectConverged(hub)
+        // HR resolves by picking "cancelled"; after the next syncs the conflict is gone everywhere.
+        try hub.hr.write([Edit(.request, id, ["state": .text("cancelled")])], author: "ana")
+        #expect(try hub.hr.conflicts().isEmpty)
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        for site in [hub.hr, hub.it, hub.server] {
+            #expect(try site.conflicts().isEmpty)
+            #expect(try value(site, id, "state") == .value(.text("cancelled")))
+        }
+        try expectConverged(hub)
+        // The history shows the conflict and its resolution, with who and when.
+        let history = try hub.it.history(of: id)
+        #expect(history.contains { $0.conflicted == ["state"] })
+        let resolution = try #require(history.last)
+        #expect(resolution.resolved == ["state"])
+        #expect(resolution.change.author == "ana")
+    }
+
+    @Test(arguments: Storage.allCases)
+    func aRefusedChangeIsRolledBackOnItsSiteAndStaysVisible(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, _) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        // IT acknowledges offline; meanwhile the server's admin retires... simpler: IT's site
+        // was behind and the server refuses a forged change that the site did check — so forge
+        // the site's log directly, as a buggy or tampered client would.
+        let replica = try hub.it.replica()
+        let seen = try #require(try hub.it.record(id))
+        let counter = UInt64(replica.counter) + 1
+        let forged = Change(
+            dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
+            fields: ["title": .text("Renamed by IT")], author: "rui", at: .now())
+        try hub.it.writer.write { db in
+            var record = seen
+            try record.apply(forged)
+            try ChangeLog.append(forged, set: counter...counter, db)
+            try Store.saveRecord(record, db)
+            try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
+            try OutboxRow(
+                firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
+                refusalReason: nil, createdAt: 0
+            ).insert(db)
+        }
+        #expect(try value(hub.it, id, "title") == .value(.text("Renamed by IT")))
+        let outcomes = try hub.push(hub.it)
+        guard case .refused(let refusal) = outcomes.first else {
+            Issue.record("expected a refusal, got \(outcomes)")
+            return
+        }
+        // Rolled back on the site, and visible with the reason.
+        #expect(try value(hub.it, id, "title") == .value(.text("Laptop for new hire")))
+        let refused = try hub.it.outbox(statuses: [.refused])
+        #expect(refused.count == 1)
+        #expect(refused.first?.row.refusalReason == refusal.message)
+        #expect(refused.first?.changeSet.changes.first?.fields["title"] == .text("Renamed by IT"))
+        #expect(try hub.it.pendingChangeSets().isEmpty)
+        try hub.pull(hub.it)
+        try hub.sync(hub.hr)
+        try expectConverged(hub)
+        // A person discards it; the history keeps it, void, with the reason.
+        try hub.it.discardRefused(firstCounter: counter)
+        #expect(try hub.it.outbox().isEmpty)
+        let history = try hub.it.history(of: id)
+        #expect(history.contains { $0.change.refusal == refusal })
+    }
+
+    @Test func aSiteLearnsARefusalFromTheStreamWhenThePushResultWasLost() throws {
+        let hub = try Hub(.memory)
+        let (id, _) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        try hub.pull(hub.it)
+        let replica = try hub.it.replica()
+        let seen = try #require(try hub.it.record(id))
+        let counter = UInt64(replica.counter) + 1
+        let forged = Change(
+            dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
+            fields: ["priority": .text("low")], author: "rui", at: .now())
+        try hub.it.writer.write { db in
+            var record = seen
+            try record.apply(forged)
+            try ChangeLog.append(forged, set: counter...counter, db)
+            try Store.saveRecord(record, db)
+            try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
+            try OutboxRow(
+                firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
+                refusalReason: nil, createdAt: 0
+            ).insert(db)
+        }
+        // The server refuses, but the connection breaks before the site hears it.
+        _ = try hub.server.receive(ChangeSet([forged]), from: hub.registry[replica.id]!)
+        let summary = try hub.pull(hub.it)
+        #expect(summary.refusals == [forged.dot])
+        #expect(try value(hub.it, id, "priority") == .value(.text("normal")))
+        #expect(try hub.it.outbox(statuses: [.refused]).count == 1)
+        try hub.pull(hub.hr)
+        try expectConverged(hub)
+    }
+
+    @Test(arguments: Storage.allCases)
+    func pullingIsAtomicAndIdempotent(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, _) = try hub.newRequest()
+        try hub.hr.write([Edit(.request, id, ["title": .text("Second")])], author: "ana")
+        try hub.push(hub.hr)
+        let cursor = try hub.it.replica().cursor
+        let batch = try hub.server.changes(after: cursor, limit: 100)
+        #expect(batch.sets.count == 2)
+        // Applying the batch twice: the second time changes nothing but the (same) cursor.
+        let first = try hub.it.applyPulled(batch)
+        #expect(first.applied == 2)
+        let after = try dump(hub.it)
+        let again = try hub.it.applyPulled(batch)
+        #expect(again.applied == 0 && again.alreadyHad == 2)
+        #expect(try dump(hub.it) == after)
+        // A batch missing a causal predecessor throws and applies nothing, cursor included.
+        let hub2 = try Hub(storage)
+        let (id2, _) = try hub2.newRequest()
+        try hub2.hr.write([Edit(.request, id2, ["title": .text("Second")])], author: "ana")
+        try hub2.push(hub2.hr)
+        let full = try hub2.server.changes(after: try hub2.it.replica().cursor, limit: 100)
+        let gapped = ChangeBatch(sets: [full.sets[1]], nextCursor: full.nextCursor, more: false)
+        let before = try dump(hub2.it)
+        #expect(throws: StoreError.self) { try hub2.it.applyPulled(gapped) }
+        #expect(try dump(hub2.it) == before)
+    }
+
+    @Test(arguments: Storage.allCases)
+    func recordsAndQueryTablesRebuildFromTheLog(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, _) = try hub.newRequest()
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        try hub.it.write(
+            [Edit(.request, id, ["state": .text("in_progress"), "assignee": .text("rui")])], author: "rui")
+        try hub.hr.write([Edit(.comment, UUID(), ["request": .id(id), "body": .text("Thanks!")])], author: "ana")
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        for store in [hub.server, hub.hr, hub.it] {
+            let before = try dump(store)
+            try store.writer.write { db in
+                try db.execute(
+                    sql: "DELETE FROM record; DELETE FROM request; DELETE FROM comment; DELETE FROM department")
+            }
+            try store.rebuildAll()
+            #expect(try dump(store) == before)
+        }
+    }
+
+    @Test func editsOfARecordWhoseCreationWasRefusedAreRefusedWithTheReason() throws {
+        let hub = try Hub(.memory)
+        let (id, _) = try hub.newRequest()
+        let set = try #require(try hub.hr.pendingChangeSets().first)
+        try hub.hr.markRefused(
+            firstCounter: set.firstCounter, Refusal(.notPermitted, "HR may not raise requests to IT today"))
+        #expect(try hub.hr.record(id)?.exists == false)
+        #expect(try hub.hr.requests().isEmpty)
+        do {
+            try hub.hr.write([Edit(.request, id, ["title": .text("Again")])], author: "ana")
+            Issue.record("an edit of a refused creation was accepted")
+        } catch StoreError.refused(let refusal) {
+            #expect(refusal.code == .creationRefused)
+            #expect(refusal.message.contains("HR may not raise requests to IT today"))
+        }
+    }
+
+    @Test func departmentCodesAndRequestKeysAreUnique() throws {
+        let hub = try Hub(.memory)
+        #expect(throws: StoreError.refused(Refusal(.duplicate, "a department with code IT already exists"))) {
+            try hub.server.write(
+                [
+                    Edit(
+                        .department, UUID(),
+                        [
+                            "code": .text("IT"), "name": .text("IT again"), "timeZone": .text("UTC"),
+                            "hours": .text("mon-fri 09:00-17:00"),
+                        ])
+                ], author: "admin")
+        }
+        let (_, key) = try hub.newRequest()
+        #expect(throws: StoreError.self) {
+            try hub.hr.write(
+                [
+                    Edit(
+                        .request, UUID(),
+                        [
+                            "key": .text(key), "customer": hub.department("HR"), "provider": hub.department("IT"),
+                            "title": .text("dup"), "priority": .text("low"), "state": .text("submitted"),
+                        ])
+                ], author: "ana")
+        }
+        // A site may only use its own key prefix.
+        #expect(throws: StoreError.self) {
+            try hub.hr.write(
+                [
+                    Edit(
+                        .request, UUID(),
+                        [
+                            "key": .text("IT-OPO-1"), "customer": hub.department("HR"),
+                            "provider": hub.department("IT"),
+                            "title": .text("forged key"), "priority": .text("low"), "state": .text("submitted"),
+                        ])
+                ], author: "ana")
+        }
+    }
+}
