@@ -101,6 +101,12 @@ let package = Package(
         ),
         .testTarget(name: "InternoServerTests", dependencies: ["InternoServer"]),
         .testTarget(name: "InternoClientTests", dependencies: ["InternoClient"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["InternoServer", "InternoClient"]),
+        // Runs the real executables, so it depends on them to have them built.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "InternoServer", "InternoClient", "InternoStore", "InternoModel", "interno", "interno-server",
+            ]
+        ),
     ]
 )

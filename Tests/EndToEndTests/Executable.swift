@@ -1,0 +1,46 @@
+import Foundation
+
+/// Runs one of the package's real executables and collects what it printed.
+struct Executable {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    let url: URL
+
+    /// The built executable `name`, next to this test bundle in the build directory.
+    init(_ name: String) throws {
+        var directory = Bundle.main.bundleURL
+        // swift-testing on Linux runs from `<build>/debug/InternoPackageTests.xctest`.
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent(name).path) {
+            let parent = directory.deletingLastPathComponent()
+            guard parent != directory else {
+                throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name])
+            }
+            directory = parent
+        }
+        url = directory.appendingPathComponent(name)
+    }
+
+    /// Runs with `arguments` and `environment` added to this process's, and waits for it.
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read before waiting, so a large output cannot fill the pipe and block the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
