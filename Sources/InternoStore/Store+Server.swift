@@ -45,55 +45,83 @@ extension Store {
     /// accepted, duplicate, deferred, or refused. A refusal is recorded as voids that every
     /// replica receives; a refused set pushed again gets the same answer.
     public func receive(_ set: ChangeSet, from pusher: RegistryRow) throws -> PushOutcome {
+        try receive([set], from: pusher)[0]
+    }
+
+    /// The server's handling of one Push: every set judged on its own, all committed in one
+    /// transaction (synchronous = FULL) before the outcomes are returned to be acknowledged.
+    public func receive(_ sets: [ChangeSet], from pusher: RegistryRow) throws -> [PushOutcome] {
         guard let pusherID = ReplicaID(uuidString: pusher.replicaID),
             let department = UUID(uuidString: pusher.department)
         else { throw StoreError.corrupt("registry entry \(pusher.replicaID)") }
         return try writer.write { db in
-            if let stranger = set.changes.first(where: { $0.dot.replica != pusherID }) {
+            try sets.map { set in
+                try Self.receive(set, pusherID: pusherID, writer: .department(department), code: pusher.code, db)
+            }
+        }
+    }
+
+    /// `receive(_:from:)` on an async context: the database work runs on GRDB's queue, not on
+    /// the caller's thread, so a session never blocks the cooperative pool.
+    public func receiveAsync(_ sets: [ChangeSet], from pusher: RegistryRow) async throws -> [PushOutcome] {
+        guard let pusherID = ReplicaID(uuidString: pusher.replicaID),
+            let department = UUID(uuidString: pusher.department)
+        else { throw StoreError.corrupt("registry entry \(pusher.replicaID)") }
+        return try await writer.write { db in
+            try sets.map { set in
+                try Self.receive(set, pusherID: pusherID, writer: .department(department), code: pusher.code, db)
+            }
+        }
+    }
+
+    static func receive(_ set: ChangeSet, pusherID: ReplicaID, writer: Writer, code: String, _ db: Database) throws
+        -> PushOutcome
+    {
+        if let stranger = set.changes.first(where: { $0.dot.replica != pusherID }) {
+            return .refused(
+                Refusal(
+                    .malformed,
+                    "change \(stranger.dot) was written by another replica; a site pushes only its own changes"
+                ))
+        }
+        let held = try set.changes.map { try ChangeLog.entry($0.dot, db) }
+        if held.allSatisfy({ $0 != nil }) {
+            for (entry, change) in zip(held, set.changes) where !entry!.change.hasSameContent(as: change) {
                 return .refused(
                     Refusal(
                         .malformed,
-                        "change \(stranger.dot) was written by another replica; a site pushes only its own changes"))
+                        "change \(change.dot) was already received with other content; a counter must never be reused"))
             }
-            let held = try set.changes.map { try ChangeLog.entry($0.dot, db) }
-            if held.allSatisfy({ $0 != nil }) {
-                for (entry, change) in zip(held, set.changes) where !entry!.change.hasSameContent(as: change) {
-                    return .refused(
-                        Refusal(
-                            .malformed,
-                            "change \(change.dot) was already received with other content; a counter must never be reused"
-                        ))
-                }
-                if let refusal = held[0]!.change.refusal { return .refused(refusal) }
-                return .duplicate
-            }
-            if held.contains(where: { $0 != nil }) {
-                return .refused(Refusal(.malformed, "part of this change set was already received in another set"))
-            }
-            var outcome = PushOutcome.accepted
-            try db.inSavepoint {
-                do {
-                    try Self.stage(set, as: .department(department), pusherCode: pusher.code, db)
-                    return .commit
-                } catch StoreError.refused(let refusal) {
-                    outcome = .refused(refusal)
-                } catch StoreError.outOfOrder(.causalityGap(_, let missing)) {
-                    outcome = .deferred(missing: missing)
-                }
-                return .rollback
-            }
-            if case .refused(let refusal) = outcome {
-                let range = set.firstCounter...set.lastCounter
-                for change in set.changes {
-                    var void = change
-                    void.refusal = refusal
-                    let record =
-                        try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
-                    try Self.ingest(void, set: range, into: record, db)
-                }
-            }
-            return outcome
+            if let refusal = held[0]!.change.refusal { return .refused(refusal) }
+            return .duplicate
         }
+        if held.contains(where: { $0 != nil }) {
+            return .refused(Refusal(.malformed, "part of this change set was already received in another set"))
+        }
+        var outcome = PushOutcome.accepted
+        try db.inSavepoint {
+            do {
+                try stage(set, as: writer, pusherCode: code, db)
+                return .commit
+            } catch StoreError.refused(let refusal) {
+                outcome = .refused(refusal)
+            } catch StoreError.outOfOrder(.causalityGap(_, let missing)) {
+                outcome = .deferred(missing: missing)
+            }
+            return .rollback
+        }
+        if case .refused(let refusal) = outcome {
+            // The refusal is recorded as voids that every replica receives (DESIGN §3.4); the
+            // refused content is kept in the log so a repeat push can be recognised.
+            let range = set.firstCounter...set.lastCounter
+            for change in set.changes {
+                var void = change
+                void.refusal = refusal
+                let record = try loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
+                try ingest(void, set: range, into: record, db)
+            }
+        }
+        return outcome
     }
 
     /// Checks and applies every change of `set` in `db`'s transaction; throws on the first problem.
@@ -140,53 +168,72 @@ extension Store {
 
     /// The server's stream after `cursor`: up to about `limit` changes, in whole change sets.
     public func changes(after cursor: Int64, limit: Int) throws -> ChangeBatch {
-        try writer.read { db in
-            var entries = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
-                arguments: [cursor, max(limit, 1)]
+        try writer.read { db in try Self.changes(after: cursor, limit: limit, db) }
+    }
+
+    static func changes(after cursor: Int64, limit: Int, _ db: Database) throws -> ChangeBatch {
+        var entries = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
+            arguments: [cursor, max(limit, 1)]
+        ).map(ChangeLog.decode)
+        // Never split a change set: its changes are contiguous in the log, so finish the last one.
+        if let last = entries.last, last.change.dot.counter < last.set.upperBound {
+            let missing = Int(last.set.upperBound - last.change.dot.counter)
+            entries += try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
+                arguments: [last.seq, missing]
             ).map(ChangeLog.decode)
-            // Never split a change set: its changes are contiguous in the log, so finish the last one.
-            if let last = entries.last, last.change.dot.counter < last.set.upperBound {
-                let missing = Int(last.set.upperBound - last.change.dot.counter)
-                entries += try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
-                    arguments: [last.seq, missing]
-                ).map(ChangeLog.decode)
-            }
-            var sets: [ChangeSet] = []
-            var current: [Change] = []
-            var currentSet: (ReplicaID, ClosedRange<UInt64>)?
-            for entry in entries {
-                if let open = currentSet, open.0 != entry.change.dot.replica || open.1 != entry.set {
-                    sets.append(ChangeSet(current))
-                    current = []
-                }
-                current.append(ChangeLog.outgoing(entry))
-                currentSet = (entry.change.dot.replica, entry.set)
-            }
-            if !current.isEmpty { sets.append(ChangeSet(current)) }
-            let next = entries.last?.seq ?? cursor
-            let more =
-                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM change WHERE seq > ?)", arguments: [next])
-                ?? false
-            return ChangeBatch(sets: sets, nextCursor: next, more: more)
         }
+        var sets: [ChangeSet] = []
+        var current: [Change] = []
+        var currentSet: (ReplicaID, ClosedRange<UInt64>)?
+        for entry in entries {
+            if let open = currentSet, open.0 != entry.change.dot.replica || open.1 != entry.set {
+                sets.append(ChangeSet(current))
+                current = []
+            }
+            current.append(ChangeLog.outgoing(entry))
+            currentSet = (entry.change.dot.replica, entry.set)
+        }
+        if !current.isEmpty { sets.append(ChangeSet(current)) }
+        let next = entries.last?.seq ?? cursor
+        let more =
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM change WHERE seq > ?)", arguments: [next])
+            ?? false
+        return ChangeBatch(sets: sets, nextCursor: next, more: more)
+    }
+
+    /// `changes(after:limit:)` on an async context, off the caller's thread.
+    public func changesAsync(after cursor: Int64, limit: Int) async throws -> ChangeBatch {
+        try await writer.read { db in try Self.changes(after: cursor, limit: limit, db) }
     }
 
     /// The highest counter of `replica` that this database holds (0 if none).
     public func highestCounter(of replica: ReplicaID) throws -> UInt64 {
-        try writer.read { db in
-            UInt64(
-                try Int64.fetchOne(
-                    db, sql: "SELECT MAX(counter) FROM change WHERE replica = ?", arguments: [replica.description]) ?? 0
-            )
-        }
+        try writer.read { db in try Self.highestCounter(of: replica, db) }
     }
 
     /// The server's latest sequence number.
     public func latestSequence() throws -> Int64 {
-        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM change") ?? 0 }
+        try writer.read { db in try Self.latestSequence(db) }
+    }
+
+    /// The stream's latest sequence number, and the highest counter of `replica` held: what
+    /// Welcome tells a site. Off the caller's thread.
+    public func syncPosition(of replica: ReplicaID) async throws -> (latestSequence: Int64, highestCounter: UInt64) {
+        try await writer.read { db in (try Self.latestSequence(db), try Self.highestCounter(of: replica, db)) }
+    }
+
+    static func highestCounter(of replica: ReplicaID, _ db: Database) throws -> UInt64 {
+        UInt64(
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT MAX(counter) FROM change WHERE replica = ?"),
+                arguments: [replica.description]) ?? 0)
+    }
+
+    static func latestSequence(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM change") ?? 0
     }
 
     // MARK: Registry
@@ -203,7 +250,22 @@ extension Store {
 
     /// The registry entry whose certificate has `fingerprint`, revoked or not.
     public func registryEntry(fingerprint: String) throws -> RegistryRow? {
-        try writer.read { db in try RegistryRow.filter(RegistryRow.Columns.fingerprint == fingerprint).fetchOne(db) }
+        try writer.read { db in try Self.registryEntry(fingerprint: fingerprint, db) }
+    }
+
+    /// The registry entry whose certificate has `fingerprint`, noting it was seen now. Off the caller's thread.
+    public func connect(fingerprint: String, at time: Timestamp) async throws -> RegistryRow? {
+        try await writer.write { db in
+            guard let entry = try Self.registryEntry(fingerprint: fingerprint, db) else { return nil }
+            try db.execute(
+                sql: "UPDATE replica_registry SET lastSeenAt = ? WHERE replicaID = ?",
+                arguments: [time.millisecondsSince1970, entry.replicaID])
+            return entry
+        }
+    }
+
+    static func registryEntry(fingerprint: String, _ db: Database) throws -> RegistryRow? {
+        try RegistryRow.filter(RegistryRow.Columns.fingerprint == fingerprint).fetchOne(db)
     }
 
     /// Every enrolled site, by code.

@@ -58,6 +58,26 @@ extension Store {
         }
     }
 
+    /// Records the server's answers to one Push in one transaction: accepted and duplicate sets
+    /// leave the outbox, deferred ones stay for the next sync, refused ones are rolled back
+    /// here and stay visible with their reason.
+    public func recordPushResults(_ results: [(firstCounter: UInt64, outcome: PushOutcome)]) throws {
+        try writer.write { db in
+            for (firstCounter, outcome) in results {
+                switch outcome {
+                case .accepted, .duplicate:
+                    try db.execute(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [Int64(firstCounter)])
+                case .deferred:
+                    try db.execute(
+                        sql: "UPDATE outbox SET status = 'deferred' WHERE firstCounter = ? AND status = 'pending'",
+                        arguments: [Int64(firstCounter)])
+                case .refused(let refusal):
+                    try Self.markRefused(firstCounter: firstCounter, refusal, db)
+                }
+            }
+        }
+    }
+
     /// The server accepted the set starting at `firstCounter`, or already had it: it leaves the outbox.
     public func acknowledge(firstCounter: UInt64) throws {
         try writer.write { db in

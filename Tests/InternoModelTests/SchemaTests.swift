@@ -160,7 +160,7 @@ struct LifecycleTests {
         try record.apply(cancel)
         world.records[id] = record
         #expect(record.resolve("state", policy: Schema.spec(.request).policy("state")).isConflict)
-        expectRefusal(.invalidTransition, "in conflict", "conflicts resolve") {
+        expectRefusal(.conflictPending, "in conflict", "conflicts resolve") {
             try world.write(.request, id, ["state": .text("closed")], by: "HR")
         }
         try world.write(.request, id, ["state": .text("cancelled")], by: "IT")

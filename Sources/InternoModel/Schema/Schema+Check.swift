@@ -167,7 +167,7 @@ extension Schema {
             let values = siblings.compactMap(\.value.text)
             guard values.contains(newState) else {
                 throw Refusal(
-                    .invalidTransition,
+                    .conflictPending,
                     "the state of \(name) is in conflict (\(Set(values).sorted().joined(separator: " / "))): resolve it first with `interno conflicts resolve`"
                 )
             }
@@ -228,7 +228,8 @@ extension Schema {
         for side in ["providerSignature", "customerSignature"] {
             guard let signature = write.change.fields[side], signature != .null else { continue }
             guard let fingerprint else {
-                throw Refusal(.invalidValue, "\(write.describe()) has terms in conflict: resolve them before signing")
+                throw Refusal(
+                    .conflictPending, "\(write.describe()) has terms in conflict: resolve them before signing")
             }
             guard signature == .text(fingerprint) else {
                 throw Refusal(

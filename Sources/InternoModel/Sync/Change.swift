@@ -116,6 +116,8 @@ public struct Refusal: Hashable, Sendable, Error, CustomStringConvertible {
         case malformed = 8
         /// The record's creation was refused, so later edits of it are refused too.
         case creationRefused = 9
+        /// The field is in conflict: a person must resolve it before it can change otherwise.
+        case conflictPending = 10
     }
 
     /// The broken rule.

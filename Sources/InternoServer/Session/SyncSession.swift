@@ -1,0 +1,229 @@
+import Foundation
+import InternoModel
+import InternoStore
+import InternoWire
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// One site's connection: Hello, then any number of Push and Pull requests (Protocol/README.md).
+///
+/// Every failure stays inside this task: it is answered with an `Error` frame where the
+/// connection still allows it, logged, and the connection is closed. Other sessions and the
+/// accept loop never see it.
+struct SyncSession {
+    let connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    /// The identity the certificate and Hello established.
+    struct Peer {
+        var entry: RegistryRow
+        var replica: ReplicaID
+    }
+
+    func run() async {
+        let phase = SessionPhase()
+        let channel = connection.channel
+        await withGracefulShutdownHandler {
+            do {
+                try await connection.executeThenClose { inbound, outbound in
+                    var frames = inbound.makeAsyncIterator()
+                    do {
+                        try await converse(&frames, outbound, phase)
+                    } catch let error as WireError {
+                        logger.notice(
+                            "closing the connection", metadata: ["error": "\(error)", "code": "\(error.code)"])
+                        try? await outbound.write(
+                            Interno_V1_Frame.error(error.code, error.description).serializedBuffer())
+                    } catch let error as NIOSSLError {
+                        logger.notice("TLS failed", metadata: ["error": "\(error)"])
+                    } catch {
+                        logger.error("session failed", metadata: ["error": "\(error)"])
+                        try? await outbound.write(
+                            Interno_V1_Frame.error(.internalError, "the server failed: \(error); retry later")
+                                .serializedBuffer())
+                    }
+                }
+            } catch {
+                logger.debug("connection closed uncleanly", metadata: ["error": "\(error)"])
+            }
+        } onGracefulShutdown: {
+            // An idle session closes now; a busy one finishes its request, then closes.
+            if phase.shutDown() { channel.close(promise: nil) }
+        }
+    }
+
+    private func converse(
+        _ frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+        _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        _ phase: SessionPhase
+    ) async throws {
+        guard let first = try await frames.next() else { return }
+        let hello = try Interno_V1_Frame(body: first)
+        guard case .hello(let message) = hello.body else {
+            throw WireError.remote(.unexpectedMessage, "the first message must be Hello, not \(hello.messageName)")
+        }
+        let peer = try await identify(message)
+        try await outbound.write(try await welcome(peer).serializedBuffer())
+        var logger = self.logger
+        logger[metadataKey: "site"] = "\(peer.entry.code)"
+        logger.info("site connected", metadata: ["replica": "\(peer.replica)", "cursor": "\(message.cursor)"])
+
+        while true {
+            guard phase.beginWaiting() else { return }
+            guard let buffer = try await frames.next() else { return }
+            guard phase.beginRequest() else { return }
+            let frame = try Interno_V1_Frame(body: buffer)
+            switch frame.body {
+            case .push(let push):
+                try await outbound.write(try await handle(push, from: peer, logger: logger).serializedBuffer())
+            case .pull(let pull):
+                try await outbound.write(try await handle(pull).serializedBuffer())
+            default:
+                throw WireError.remote(
+                    .unexpectedMessage, "after Welcome a site sends Push or Pull, not \(frame.messageName)")
+            }
+        }
+    }
+
+    /// Finds the replica by its certificate's fingerprint, and checks Hello against it.
+    private func identify(_ hello: Interno_V1_Hello) async throws -> Peer {
+        guard hello.protocolVersion == WireLimits.protocolVersion else {
+            throw WireError.remote(
+                .unsupportedProtocolVersion,
+                "this server speaks protocol version \(WireLimits.protocolVersion), not \(hello.protocolVersion): upgrade the older side"
+            )
+        }
+        guard let certificate = try await connection.channel.nioSSL_peerCertificate().get() else {
+            throw WireError.remote(.unknownReplica, "no client certificate was presented")
+        }
+        let fingerprint = Fingerprint.of(der: try certificate.toDERBytes())
+        guard let entry = try await configuration.store.connect(fingerprint: fingerprint, at: .now()) else {
+            throw WireError.remote(
+                .unknownReplica,
+                "this certificate is not enrolled on this server: ask the administrator for a new bundle (`interno-server enroll`)"
+            )
+        }
+        guard !entry.revoked else {
+            throw WireError.remote(
+                .revoked, "site \(entry.code) was revoked on this server: ask the administrator to enrol it again")
+        }
+        let claimed = try UUID(wire: hello.replicaID, field: "Hello.replica_id")
+        guard let replica = ReplicaID(uuidString: entry.replicaID), replica.uuid == claimed else {
+            throw WireError.remote(
+                .identityMismatch,
+                "Hello names replica \(claimed.uuidString.lowercased()) but the certificate belongs to \(entry.replicaID)"
+            )
+        }
+        guard hello.schemaVersion == Schema.version else {
+            throw WireError.remote(
+                .schemaMismatch,
+                "this server uses schema version \(Schema.version), the site \(hello.schemaVersion): upgrade the older side"
+            )
+        }
+        return Peer(entry: entry, replica: replica)
+    }
+
+    private func welcome(_ peer: Peer) async throws -> Interno_V1_Frame {
+        let (sequence, highest) = try await configuration.store.syncPosition(of: peer.replica)
+        var welcome = Interno_V1_Welcome()
+        welcome.protocolVersion = WireLimits.protocolVersion
+        welcome.serverID = configuration.serverID.uuid.wire
+        welcome.serverTimeMs = Timestamp.now().millisecondsSince1970
+        welcome.serverSequence = sequence
+        welcome.highestCounter = highest
+        welcome.maxFrameBytes = UInt32(configuration.maximumFrameBytes)
+        welcome.maxPushSets = UInt32(WireLimits.maximumPushSets)
+        welcome.maxPullChanges = UInt32(WireLimits.maximumPullChanges)
+        welcome.departmentCode = peer.entry.departmentCode
+        welcome.siteCode = peer.entry.code
+        var frame = Interno_V1_Frame()
+        frame.body = .welcome(welcome)
+        return frame
+    }
+
+    private func handle(_ push: Interno_V1_Push, from peer: Peer, logger: Logger) async throws -> Interno_V1_Frame {
+        guard push.sets.count <= WireLimits.maximumPushSets else {
+            throw WireError.remote(
+                .batchTooLarge, "a Push holds at most \(WireLimits.maximumPushSets) change sets, not \(push.sets.count)"
+            )
+        }
+        let sets = try push.sets.map { try $0.model() }
+        let outcomes = try await configuration.store.receiveAsync(sets, from: peer.entry)
+        var result = Interno_V1_PushResult()
+        result.results = zip(sets, outcomes).map { set, outcome in Interno_V1_SetResult(set.firstCounter, outcome) }
+        let refused = outcomes.filter { if case .refused = $0 { true } else { false } }.count
+        logger.info("push", metadata: ["sets": "\(sets.count)", "refused": "\(refused)"])
+        var frame = Interno_V1_Frame()
+        frame.body = .pushResult(result)
+        return frame
+    }
+
+    private func handle(_ pull: Interno_V1_Pull) async throws -> Interno_V1_Frame {
+        let limit =
+            pull.limit == 0 ? WireLimits.maximumPullChanges : min(Int(pull.limit), WireLimits.maximumPullChanges)
+        guard pull.cursor >= 0 else { throw WireError.malformed("a negative cursor") }
+        let batch = try await configuration.store.changesAsync(after: pull.cursor, limit: limit)
+        var changes = Interno_V1_Changes()
+        changes.sets = batch.sets.map(Interno_V1_ChangeSet.init)
+        changes.nextCursor = batch.nextCursor
+        changes.more = batch.more
+        var frame = Interno_V1_Frame()
+        frame.body = .changes(changes)
+        return frame
+    }
+}
+
+extension Interno_V1_SetResult {
+    init(_ firstCounter: UInt64, _ outcome: PushOutcome) {
+        self.init()
+        self.firstCounter = firstCounter
+        switch outcome {
+        case .accepted: status = .accepted
+        case .duplicate: status = .duplicate
+        case .deferred(let missing):
+            status = .deferred
+            missingReplica = missing.replica.uuid.wire
+            missingCounter = missing.counter
+        case .refused(let refusal):
+            status = .refused
+            self.refusal = Interno_V1_Refusal(refusal)
+        }
+    }
+}
+
+/// Whether a session is waiting for a request or serving one, so that a graceful shutdown
+/// closes idle connections at once and lets a request in flight finish first.
+final class SessionPhase: Sendable {
+    private enum Phase { case waiting, busy, closing }
+    private let phase = NIOLockedValueBox(Phase.waiting)
+
+    /// Marks the session waiting; `false` if it should close instead.
+    func beginWaiting() -> Bool {
+        phase.withLockedValue { phase in
+            if phase == .closing { return false }
+            phase = .waiting
+            return true
+        }
+    }
+
+    /// Marks a request in flight; `false` if the session is closing.
+    func beginRequest() -> Bool {
+        phase.withLockedValue { phase in
+            if phase == .closing { return false }
+            phase = .busy
+            return true
+        }
+    }
+
+    /// Asks the session to close; `true` if it is idle and the caller should close it now.
+    func shutDown() -> Bool {
+        phase.withLockedValue { phase in
+            defer { phase = .closing }
+            return phase == .waiting
+        }
+    }
+}

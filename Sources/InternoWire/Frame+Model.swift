@@ -1,0 +1,212 @@
+import Foundation
+import InternoModel
+import NIOCore
+import SwiftProtobuf
+
+extension Interno_V1_Frame {
+    /// Decodes one frame body, as the framing layer delivers it.
+    public init(body: ByteBuffer) throws(WireError) {
+        do {
+            self = try Interno_V1_Frame(serializedBytes: Array(buffer: body))
+        } catch {
+            throw .malformed("the frame is not a protobuf interno.v1.Frame (\(error))")
+        }
+        guard self.body != nil else { throw .malformed("the frame has no message in it") }
+    }
+
+    /// The frame body's bytes, ready for ``FrameEncoder``.
+    public func serializedBuffer(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
+        // Serialising a message built from valid model values cannot fail.
+        let bytes: [UInt8] = try! serializedBytes()
+        return allocator.buffer(bytes: bytes)
+    }
+
+    /// The frame's message name, for logs and errors.
+    public var messageName: String {
+        switch body {
+        case .hello: "Hello"
+        case .welcome: "Welcome"
+        case .push: "Push"
+        case .pushResult: "PushResult"
+        case .pull: "Pull"
+        case .changes: "Changes"
+        case .error: "Error"
+        case nil: "nothing"
+        }
+    }
+
+    /// An `Error` frame.
+    public static func error(_ code: WireError.Code, _ message: String) -> Interno_V1_Frame {
+        var error = Interno_V1_Error()
+        error.code = code.rawValue
+        error.message = message
+        var frame = Interno_V1_Frame()
+        frame.body = .error(error)
+        return frame
+    }
+}
+
+// MARK: Identifiers
+
+extension UUID {
+    /// The id from 16 wire bytes.
+    public init(wire bytes: Data, field: String) throws(WireError) {
+        guard let uuid = UUID(bytes: bytes) else {
+            throw .malformed("\(field) must be 16 bytes, got \(bytes.count)")
+        }
+        self = uuid
+    }
+
+    /// The 16 bytes on the wire.
+    public var wire: Data { Data(bytes) }
+}
+
+// MARK: Values
+
+extension Interno_V1_Value {
+    /// The wire form of a field value.
+    public init(_ value: FieldValue) {
+        self.init()
+        switch value {
+        case .null: kind = .null(true)
+        case .bool(let flag): kind = .boolean(flag)
+        case .integer(let number): kind = .integer(number)
+        case .duration(let seconds): kind = .durationSeconds(seconds)
+        case .time(let time): kind = .timeMs(time.millisecondsSince1970)
+        case .text(let text): kind = .text(text)
+        case .id(let id): kind = .id(id.wire)
+        }
+    }
+
+    /// The field value, validated.
+    public func model(field: String) throws(WireError) -> FieldValue {
+        switch kind {
+        case .null: return .null
+        case .boolean(let flag): return .bool(flag)
+        case .integer(let number): return .integer(number)
+        case .durationSeconds(let seconds): return .duration(seconds)
+        case .timeMs(let milliseconds): return .time(Timestamp(millisecondsSince1970: milliseconds))
+        case .text(let text):
+            guard text.utf8.count <= WireLimits.maximumTextBytes else {
+                throw .malformed(
+                    "field \(field) holds \(text.utf8.count) bytes of text; the limit is \(WireLimits.maximumTextBytes)"
+                )
+            }
+            return .text(text)
+        case .id(let bytes): return .id(try UUID(wire: bytes, field: "the id in field \(field)"))
+        case nil: throw .malformed("field \(field) has no value")
+        }
+    }
+}
+
+// MARK: Clocks, refusals, changes
+
+extension Interno_V1_Refusal {
+    /// The wire form of a refusal.
+    public init(_ refusal: Refusal) {
+        self.init()
+        code = UInt32(refusal.code.rawValue)
+        reason = refusal.message
+    }
+
+    /// The refusal; an unknown code reads as `malformed`, keeping the reason.
+    public var model: Refusal {
+        Refusal(Refusal.Code(rawValue: Int(code)) ?? .malformed, reason)
+    }
+}
+
+extension Array where Element == Interno_V1_ClockEntry {
+    /// The wire form of a clock, in replica order.
+    public init(_ clock: VersionVector) {
+        self = clock.sortedEntries.map { entry in
+            var wire = Interno_V1_ClockEntry()
+            wire.replica = entry.replica.uuid.wire
+            wire.counter = entry.counter
+            return wire
+        }
+    }
+
+    /// The clock, validated: 16-byte replicas, each once, positive counters.
+    public func model() throws(WireError) -> VersionVector {
+        var counters: [ReplicaID: UInt64] = [:]
+        for entry in self {
+            let replica = ReplicaID(try UUID(wire: entry.replica, field: "a context replica"))
+            guard entry.counter > 0 else { throw .malformed("a context entry has counter 0") }
+            guard counters[replica] == nil else { throw .malformed("a context names replica \(replica) twice") }
+            counters[replica] = entry.counter
+        }
+        return VersionVector(counters)
+    }
+}
+
+extension Interno_V1_Change {
+    /// The wire form of a change (its replica travels once, in the change set).
+    public init(_ change: Change) {
+        self.init()
+        counter = change.dot.counter
+        kind = change.kind.rawValue
+        recordID = change.recordID.wire
+        context = .init(change.context)
+        fields = change.fields.sorted { $0.key < $1.key }.map { name, value in
+            var field = Interno_V1_Field()
+            field.name = name
+            field.value = Interno_V1_Value(value)
+            return field
+        }
+        author = change.author
+        atMs = change.at.millisecondsSince1970
+        if let refusal = change.refusal { self.refusal = Interno_V1_Refusal(refusal) }
+    }
+
+    /// The change by `replica`, validated.
+    public func model(replica: ReplicaID) throws(WireError) -> Change {
+        guard counter > 0 else { throw .malformed("a change has counter 0") }
+        guard let kind = RecordKind(rawValue: kind) else {
+            throw .malformed("change \(counter) has unknown kind '\(self.kind)'")
+        }
+        var values: [FieldName: FieldValue] = [:]
+        for field in fields {
+            guard !field.name.isEmpty, field.name.utf8.count <= 64 else {
+                throw .malformed("change \(counter) has a field with an empty or overlong name")
+            }
+            guard values[field.name] == nil else {
+                throw .malformed("change \(counter) writes field \(field.name) twice")
+            }
+            values[field.name] = try field.value.model(field: field.name)
+        }
+        guard hasRefusal == values.isEmpty else {
+            throw .malformed(
+                "change \(counter) must either write fields or be void with a refusal, not both or neither")
+        }
+        guard author.utf8.count <= 200 else { throw .malformed("change \(counter) has an overlong author") }
+        return Change(
+            dot: Dot(replica: replica, counter: counter), kind: kind,
+            recordID: try UUID(wire: recordID, field: "a record id"), context: try context.model(), fields: values,
+            author: author, at: Timestamp(millisecondsSince1970: atMs), refusal: hasRefusal ? refusal.model : nil)
+    }
+}
+
+extension Interno_V1_ChangeSet {
+    /// The wire form of a change set.
+    public init(_ set: ChangeSet) {
+        self.init()
+        replica = set.replica.uuid.wire
+        changes = set.changes.map(Interno_V1_Change.init)
+    }
+
+    /// The change set, validated: one replica, at least one change, counters increasing.
+    public func model() throws(WireError) -> ChangeSet {
+        let replica = ReplicaID(try UUID(wire: replica, field: "a change set's replica"))
+        guard !changes.isEmpty else { throw .malformed("a change set holds no change") }
+        var result: [Change] = []
+        result.reserveCapacity(changes.count)
+        for change in changes {
+            let model = try change.model(replica: replica)
+            if let previous = result.last, previous.dot.counter >= model.dot.counter {
+                throw .malformed("the changes of a set must have increasing counters")
+            }
+            result.append(model)
+        }
+        return ChangeSet(result)
+    }
+}

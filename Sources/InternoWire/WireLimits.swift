@@ -1,0 +1,13 @@
+/// The numbers both ends agree on (Protocol/README.md, "Limits").
+public enum WireLimits {
+    /// The protocol version this build speaks.
+    public static let protocolVersion: UInt32 = 1
+    /// The largest frame body, in bytes: 16 MiB.
+    public static let maximumFrameBytes = 16 * 1024 * 1024
+    /// The most change sets in one Push.
+    public static let maximumPushSets = 2_000
+    /// The most changes the server sends in one Changes (a set is never split, so one set may go over).
+    public static let maximumPullChanges = 5_000
+    /// The longest text of any field, in bytes, well under a frame.
+    public static let maximumTextBytes = 64 * 1024
+}
