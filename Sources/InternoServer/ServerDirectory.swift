@@ -104,28 +104,3 @@ public struct ServerDirectory: Sendable {
         try SecureFile.write(Data(text.utf8), to: file(name).path, mode: secret ? 0o600 : 0o644)
     }
 }
-
-/// Files written with a given mode from the start, so a key is never readable by others.
-public enum SecureFile {
-    /// Creates (or truncates) `path` with `mode`, then writes `data` and syncs it.
-    public static func write(_ data: Data, to path: String, mode: mode_t) throws {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)
-        guard descriptor >= 0 else {
-            throw ServerError.io("cannot create \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
-        // An existing file keeps its old mode through O_CREAT: set it explicitly.
-        guard fchmod(descriptor, mode) == 0 else { throw ServerError.io("cannot set the mode of \(path)") }
-        try data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                guard written > 0 else {
-                    throw ServerError.io("cannot write \(path): \(String(cString: strerror(errno)))")
-                }
-                offset += written
-            }
-        }
-        guard fsync(descriptor) == 0 else { throw ServerError.io("cannot sync \(path)") }
-    }
-}

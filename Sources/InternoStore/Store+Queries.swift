@@ -142,6 +142,14 @@ extension Store {
         try writer.read { db in try RequestRow.order(Column("createdAt").desc, Column("key")).fetchAll(db) }
     }
 
+    /// The comments on a request, oldest first.
+    public func comments(ofRequest id: UUID) throws -> [CommentRow] {
+        try writer.read { db in
+            try CommentRow.filter(Column("request") == id.uuidString.lowercased()).order(Column("at"), Column("id"))
+                .fetchAll(db)
+        }
+    }
+
     /// Standards as the query table holds them.
     public func standards() throws -> [StandardRow] {
         try writer.read { db in try StandardRow.order(Column("service")).fetchAll(db) }

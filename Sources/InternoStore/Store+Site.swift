@@ -24,19 +24,47 @@ public struct OutboxEntry: Equatable, Sendable {
 }
 
 extension Store {
-    /// The change sets to push, in counter order: pending and deferred ones, at most `limit`.
-    public func pendingChangeSets(limit: Int = .max) throws -> [ChangeSet] {
-        try outbox(statuses: [.pending, .deferred], limit: limit).map(\.changeSet)
+    /// The change sets to push, in counter order: pending and deferred ones, at most `limit`,
+    /// starting after the set that ends at counter `after`.
+    public func pendingChangeSets(after: UInt64 = 0, limit: Int = .max) throws -> [ChangeSet] {
+        try outbox(statuses: [.pending, .deferred], after: after, limit: limit).map(\.changeSet)
+    }
+
+    /// Puts back in the outbox this site's own changes above `counter` that are neither queued
+    /// nor refused: the server said it holds nothing of ours above `counter` (it was restored
+    /// from a backup), so they must be pushed again. Returns how many sets were queued.
+    @discardableResult
+    public func requeue(above counter: UInt64) throws -> Int {
+        try writer.write { db in
+            let replica = try Self.replicaRow(db)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT setStart, setEnd FROM change
+                    WHERE replica = ? AND counter > ? AND refusalCode IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.firstCounter = change.setStart)
+                    ORDER BY setStart
+                    """, arguments: [replica.replicaID, Int64(counter)])
+            for row in rows {
+                try OutboxRow(
+                    firstCounter: row["setStart"], lastCounter: row["setEnd"], status: .pending, refusalCode: nil,
+                    refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
+                ).insert(db)
+            }
+            return rows.count
+        }
     }
 
     /// The outbox, in counter order, with every change set's changes.
-    public func outbox(statuses: Set<OutboxRow.Status> = [.pending, .deferred, .refused], limit: Int = .max) throws
-        -> [OutboxEntry]
-    {
+    public func outbox(
+        statuses: Set<OutboxRow.Status> = [.pending, .deferred, .refused], after: UInt64 = 0, limit: Int = .max
+    ) throws -> [OutboxEntry] {
         try writer.read { db in
             let replica = try Self.replicaRow(db)
-            let rows = try OutboxRow.order(Column("firstCounter")).fetchAll(db).filter { statuses.contains($0.status) }
-                .prefix(limit)
+            let rows = try OutboxRow.filter(Column("firstCounter") > Int64(after)).order(Column("firstCounter"))
+                .filter(statuses.map(\.rawValue).contains(Column("status")))
+                .limit(limit == .max ? -1 : limit)
+                .fetchAll(db)
             return try rows.map { row in
                 let entries = try Row.fetchAll(
                     db.cachedStatement(

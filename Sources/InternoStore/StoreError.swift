@@ -16,6 +16,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case corrupt(String)
     /// The operation needs the other role (a site operation on the server, or the reverse).
     case wrongRole(String)
+    /// A file could not be written.
+    case io(String)
 
     public var description: String {
         switch self {
@@ -31,7 +33,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(what) was not found"
         case .corrupt(let what):
             "stored data could not be read (\(what)); the database file may be damaged: run `PRAGMA integrity_check` on it"
-        case .wrongRole(let what):
+        case .wrongRole(let what), .io(let what):
             what
         }
     }

@@ -210,3 +210,20 @@ extension Interno_V1_ChangeSet {
         return ChangeSet(result)
     }
 }
+
+extension ChangeSet {
+    /// An upper bound of the set's encoded size on the wire, cheap to compute: what a sender
+    /// uses to keep a Push under the frame limit without serialising twice.
+    public var estimatedWireSize: Int {
+        changes.reduce(24) { size, change in
+            var bytes = 48 + change.kind.rawValue.utf8.count + change.author.utf8.count
+            bytes += change.context.counters.count * 30
+            for (name, value) in change.fields {
+                bytes += 16 + name.utf8.count
+                if case .text(let text) = value { bytes += text.utf8.count }
+            }
+            bytes += change.refusal?.message.utf8.count ?? 0
+            return size + bytes
+        }
+    }
+}

@@ -6,14 +6,24 @@ import InternoModel
 struct Interno: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interno",
-        abstract: "Work with a department site's replica: requests, standards, feedback and sync.",
+        abstract: "Work with a department site's replica: requests, conflicts and sync.",
         discussion: """
             Each department site keeps its own SQLite replica and works offline; `interno sync`
-            exchanges changes with the central interno-server.
+            exchanges changes with the central interno-server. The site is picked by --home, else
+            INTERNO_HOME, else ~/.interno. Results go to stdout (a table, or JSON with --json);
+            diagnostics go to stderr. Exit codes: 0 ok, 64 usage, 65 invalid value, 66 not found,
+            67 not allowed, 68 conflict pending, 69 server unreachable, 70 TLS or identity failure,
+            71 protocol error, 72 changes refused by the server, 73 no joined site here.
 
             Examples:
-              interno --version
+              interno join HR-LIS.bundle --home ~/interno-hr
+              interno request new --to IT --title "Laptop for Marta" --needed-by 2026-12-01
+              interno sync
+              interno conflicts show HR-LIS-42
             """,
-        version: InternoVersion.string
+        version: InternoVersion.string,
+        subcommands: [
+            Join.self, WhoAmI.self, Sync.self, Status.self, RequestCommand.self, Comment.self, Conflicts.self,
+        ]
     )
 }

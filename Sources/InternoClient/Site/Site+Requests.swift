@@ -1,0 +1,123 @@
+import Foundation
+import InternoModel
+import InternoStore
+
+extension Site {
+    /// Raises a request to the department `provider`; returns its key (`HR-LIS-42`).
+    public func newRequest(
+        to provider: String, title: String, details: String? = nil, priority: String = "normal",
+        neededBy: Timestamp? = nil, at: Timestamp = .now()
+    ) throws -> String {
+        let providerID = try departmentID(code: provider)
+        let key = try perform { try store.nextRequestKey() }
+        var fields: [FieldName: FieldValue] = [
+            "key": .text(key), "customer": .id(department), "provider": .id(providerID), "title": .text(title),
+            "priority": .text(priority.lowercased()), "state": .text(Schema.RequestState.submitted),
+        ]
+        if let details { fields["details"] = .text(details) }
+        if let neededBy { fields["neededBy"] = .time(neededBy) }
+        try perform { try store.write([Edit(.request, UUID(), fields)], author: author, at: at) }
+        return key
+    }
+
+    /// Edits the customer's fields of a request; only the ones given change.
+    public func editRequest(
+        _ key: String, title: String? = nil, details: String? = nil, priority: String? = nil,
+        neededBy: Timestamp?? = nil, at: Timestamp = .now()
+    ) throws {
+        let record = try request(key)
+        var fields: [FieldName: FieldValue] = [:]
+        if let title { fields["title"] = .text(title) }
+        if let details { fields["details"] = .text(details) }
+        if let priority { fields["priority"] = .text(priority.lowercased()) }
+        if let neededBy { fields["neededBy"] = neededBy.map(FieldValue.time) ?? .null }
+        guard !fields.isEmpty else {
+            throw ClientError.invalidInput("nothing to change: give --title, --details, --priority or --needed-by")
+        }
+        try perform { try store.write([Edit(.request, record.id, fields)], author: author, at: at) }
+    }
+
+    /// Takes a lifecycle step named `verb` (`ack`, `start`, `deliver`, …), with an optional
+    /// note kept as a comment in the same change set.
+    public func transition(
+        _ key: String, _ verb: String, note: String? = nil, reason: String? = nil, at: Timestamp = .now()
+    )
+        throws
+    {
+        let lifecycle = Schema.requestLifecycle
+        guard let step = lifecycle.step(named: verb) else {
+            throw ClientError.invalidInput(
+                "'\(verb)' is not a step; the steps are \(lifecycle.steps.map(\.verb).joined(separator: ", "))")
+        }
+        let record = try request(key)
+        var fields: [FieldName: FieldValue] = ["state": .text(step.to)]
+        let spec = Schema.spec(.request)
+        // First-occurrence times are written once, by the first step that reaches them; the
+        // earliest policy merges two sites that both did it first.
+        if step.by == .provider, record.resolve("firstResponseAt", policy: spec.policy("firstResponseAt")) == .unset {
+            fields["firstResponseAt"] = .time(at)
+        }
+        if step.to == Schema.RequestState.delivered,
+            record.resolve("firstDeliveredAt", policy: spec.policy("firstDeliveredAt")) == .unset
+        {
+            fields["firstDeliveredAt"] = .time(at)
+        }
+        if let reason { fields["declineReason"] = .text(reason) }
+        var edits = [Edit(.request, record.id, fields)]
+        if let note, !note.isEmpty {
+            edits.append(Edit(.comment, UUID(), ["request": .id(record.id), "body": .text(note)]))
+        }
+        try perform { try store.write(edits, author: author, at: at) }
+    }
+
+    /// Adds a comment to a request.
+    public func comment(_ key: String, _ text: String, at: Timestamp = .now()) throws {
+        let record = try request(key)
+        try perform {
+            try store.write(
+                [Edit(.comment, UUID(), ["request": .id(record.id), "body": .text(text)])], author: author, at: at)
+        }
+    }
+
+    /// The requests here, newest first.
+    public func requests() throws -> [RequestSummary] {
+        try perform { try store.requests() }.map { row in
+            RequestSummary(
+                key: row.key, title: row.title ?? "", state: row.state ?? "", priority: row.priority ?? "",
+                customer: code(of: row.customer), provider: code(of: row.provider), assignee: row.assignee,
+                neededBy: row.neededBy.map { Timestamp(millisecondsSince1970: $0).description },
+                createdAt: Timestamp(millisecondsSince1970: row.createdAt).description, conflicted: row.conflicted)
+        }
+    }
+
+    /// One request in full: every field, its comments, its conflicts.
+    public func requestDetails(_ key: String) throws -> RequestDetails {
+        let record = try request(key)
+        let spec = Schema.spec(.request)
+        let fields = spec.fields.map { field in
+            let resolution = record.resolve(field.name, policy: field.policy)
+            return FieldView(
+                name: field.name, label: field.label, value: display(resolution.displayValue, field: field.name),
+                conflicted: resolution.isConflict)
+        }
+        let comments = try perform { try store.comments(ofRequest: record.id) }.map { comment in
+            CommentView(
+                author: comment.author, at: Timestamp(millisecondsSince1970: comment.at).description, text: comment.body
+            )
+        }
+        return RequestDetails(
+            key: Store.label(of: record), id: record.id.uuidString.lowercased(), fields: fields, comments: comments,
+            conflicts: conflictView(of: record).fields)
+    }
+}
+
+extension Site {
+    /// Assigns a request to a person at the provider, or unassigns it (`nil`).
+    public func assign(_ key: String, to person: String?, at: Timestamp = .now()) throws {
+        let record = try request(key)
+        try perform {
+            try store.write(
+                [Edit(.request, record.id, ["assignee": person.map(FieldValue.text) ?? .null])], author: author, at: at)
+        }
+    }
+}

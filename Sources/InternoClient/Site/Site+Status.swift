@@ -1,0 +1,49 @@
+import Foundation
+import InternoModel
+import InternoStore
+
+extension Site {
+    /// Who this site is.
+    public func whoami() -> WhoAmIView {
+        WhoAmIView(
+            replica: settings.replicaID, department: settings.departmentCode, site: settings.site, code: settings.code,
+            server: "\(settings.host):\(settings.port)", author: author)
+    }
+
+    /// What is waiting, what was refused and why, what is in conflict, when the last sync was.
+    public func status() throws -> StatusView {
+        let replica = try perform { try store.replica() }
+        let outbox = try perform { try store.outbox() }
+        let refused = outbox.filter { $0.row.status == .refused }.map { entry in
+            RefusedView(
+                firstCounter: UInt64(entry.row.firstCounter), code: entry.row.refusalCode ?? 0,
+                reason: entry.row.refusalReason ?? "", changes: entry.changeSet.changes.map(describe))
+        }
+        let conflicts = try perform { try store.conflicts() }.flatMap { conflict in
+            conflict.fields.map { "\(conflict.label) \($0.field)" }
+        }
+        return StatusView(
+            replica: settings.replicaID, department: settings.departmentCode, site: settings.site,
+            server: "\(settings.host):\(settings.port)",
+            pending: outbox.filter { $0.row.status == .pending }.count,
+            deferred: outbox.filter { $0.row.status == .deferred }.count, refused: refused, conflicts: conflicts,
+            lastSync: replica.lastSyncAt.map { Timestamp(millisecondsSince1970: $0).description },
+            cursor: replica.cursor)
+    }
+
+    /// Forgets a refused change set after a person dealt with it; history keeps it.
+    public func discardRefused(_ firstCounter: UInt64) throws {
+        try perform { try store.discardRefused(firstCounter: firstCounter) }
+    }
+
+    /// One line for a change: what it wrote to which record.
+    func describe(_ change: Change) -> String {
+        let record = (try? store.record(change.recordID)).flatMap { $0 }
+        let name =
+            record.map { "\($0.kind.rawValue) \(Store.label(of: $0))" } ?? "\(change.kind.rawValue) \(change.recordID)"
+        let fields = change.fields.sorted { $0.key < $1.key }.map {
+            "\($0.key)=\(display($0.value, field: $0.key) ?? "—")"
+        }
+        return "\(name): \(fields.joined(separator: ", "))"
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import InternoModel
+import InternoStore
+
+/// A joined department site: its replica and the operations people run on it, offline.
+///
+/// Every write goes through the store's one local-write path, so the schema's rules apply at
+/// once, here, with the same messages the server would give.
+public struct Site: Sendable {
+    /// The home directory.
+    public let home: SiteHome
+    /// What `join` fixed.
+    public let settings: SiteHome.Settings
+    /// The replica.
+    public let store: Store
+    /// Who writes: `user@HR-LIS`, so every change names its person and its site.
+    public let author: String
+
+    /// Opens the site in `home`, writing as `user` (default: `INTERNO_USER`, else `USER`).
+    public init(home: SiteHome, user: String? = nil) throws {
+        self.home = home
+        settings = try home.settings()
+        store = try home.store()
+        let environment = ProcessInfo.processInfo.environment
+        let name = user ?? environment["INTERNO_USER"] ?? environment["USER"] ?? "someone"
+        author = "\(name)@\(settings.code)"
+    }
+
+    /// This site's department record id.
+    var department: UUID { UUID(uuidString: settings.departmentID)! }
+
+    /// Runs a store operation, translating its errors at this boundary.
+    @discardableResult
+    func perform<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as StoreError { throw ClientError.from(error) }
+    }
+
+    /// The department code of a department id, or the id if it is not known here.
+    func code(of department: String?) -> String {
+        guard let department, let id = UUID(uuidString: department),
+            let record = try? store.record(id),
+            let code = record.resolve("code", policy: .manual).displayValue?.text
+        else { return department ?? "" }
+        return code
+    }
+
+    /// The id of the department with `code`, or an error saying how to get it.
+    func departmentID(code: String) throws -> UUID {
+        do { return try store.departmentID(code: code.uppercased()) } catch {
+            let known =
+                (try? store.records(of: .department).compactMap {
+                    $0.resolve("code", policy: .manual).displayValue?.text
+                }) ?? []
+            let list = known.isEmpty ? "none yet: run `interno sync`" : known.sorted().joined(separator: ", ")
+            throw ClientError.notFound("there is no department '\(code)' here (known: \(list))")
+        }
+    }
+
+    /// The request with `key`, or an error naming the key.
+    func request(_ key: String) throws -> RecordState {
+        guard let id = try? store.requestID(key: key.uppercased()), let record = try store.record(id) else {
+            throw ClientError.notFound(
+                "there is no request \(key) here; `interno request list` shows the requests, `interno sync` fetches new ones"
+            )
+        }
+        return record
+    }
+
+    /// Renders a value for people: department codes for references, ISO times, short durations.
+    func display(_ value: FieldValue?, field: FieldName) -> String? {
+        guard let value, value != .null else { return nil }
+        switch value {
+        case .id(let id):
+            if let record = try? store.record(id) {
+                return Store.label(of: record)
+            }
+            return id.uuidString.lowercased()
+        default:
+            return value.description
+        }
+    }
+}
+
+/// Parses what people type for times: `2026-12-01` (the end of that day, UTC) or ISO 8601.
+public enum TimeInput {
+    /// The time `text` names, or an error saying what is accepted.
+    public static func parse(_ text: String, option: String) throws -> Timestamp {
+        if let date = CalendarDate(text) {
+            var components = DateComponents()
+            components.year = date.year
+            components.month = date.month
+            components.day = date.day + 1
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            if let end = calendar.date(from: components) { return Timestamp(end) }
+        }
+        if let time = Timestamp(iso8601: text) { return time }
+        throw ClientError.invalidInput(
+            "\(option) '\(text)' is not a date or time: write 2026-12-01 or 2026-12-01T14:30:00Z")
+    }
+}

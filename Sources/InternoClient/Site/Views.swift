@@ -1,0 +1,102 @@
+import Foundation
+
+/// A request in a list: the stable shape of `interno request list --json`.
+public struct RequestSummary: Codable, Equatable, Sendable {
+    public var key: String
+    public var title: String
+    public var state: String
+    public var priority: String
+    public var customer: String
+    public var provider: String
+    public var assignee: String?
+    public var neededBy: String?
+    public var createdAt: String
+    /// `true` if any field is in conflict (values shown are provisional).
+    public var conflicted: Bool
+}
+
+/// One field of a record as shown: value (provisional if in conflict) and the conflict flag.
+public struct FieldView: Codable, Equatable, Sendable {
+    public var name: String
+    public var label: String
+    public var value: String?
+    public var conflicted: Bool
+}
+
+/// A comment as shown.
+public struct CommentView: Codable, Equatable, Sendable {
+    public var author: String
+    public var at: String
+    public var text: String
+}
+
+/// A request in full: the stable shape of `interno request show --json`.
+public struct RequestDetails: Codable, Equatable, Sendable {
+    public var key: String
+    public var id: String
+    public var fields: [FieldView]
+    public var comments: [CommentView]
+    public var conflicts: [FieldConflictView]
+}
+
+/// One concurrent value of a field in conflict.
+public struct SiblingView: Codable, Equatable, Sendable {
+    /// 1-based, as `conflicts resolve --pick N` takes it.
+    public var number: Int
+    public var value: String?
+    /// The person, `ana`.
+    public var author: String
+    /// The site the value was written at, `HR-LIS`.
+    public var site: String
+    public var replica: String
+    public var at: String
+    /// `true` if this site wrote it.
+    public var mine: Bool
+}
+
+/// A field in conflict with its siblings.
+public struct FieldConflictView: Codable, Equatable, Sendable {
+    public var field: String
+    public var label: String
+    public var siblings: [SiblingView]
+}
+
+/// A record with conflicts: the stable shape of `interno conflicts --json`.
+public struct ConflictView: Codable, Equatable, Sendable {
+    public var kind: String
+    public var key: String
+    public var fields: [FieldConflictView]
+}
+
+/// A change set the server refused, as `interno status` shows it.
+public struct RefusedView: Codable, Equatable, Sendable {
+    public var firstCounter: UInt64
+    public var code: Int
+    public var reason: String
+    /// What was tried, one line per change.
+    public var changes: [String]
+}
+
+/// The stable shape of `interno status --json`.
+public struct StatusView: Codable, Equatable, Sendable {
+    public var replica: String
+    public var department: String
+    public var site: String
+    public var server: String
+    public var pending: Int
+    public var deferred: Int
+    public var refused: [RefusedView]
+    public var conflicts: [String]
+    public var lastSync: String?
+    public var cursor: Int64
+}
+
+/// The stable shape of `interno whoami --json`.
+public struct WhoAmIView: Codable, Equatable, Sendable {
+    public var replica: String
+    public var department: String
+    public var site: String
+    public var code: String
+    public var server: String
+    public var author: String
+}

@@ -1,0 +1,198 @@
+import Foundation
+import InternoModel
+import InternoStore
+import InternoWire
+
+/// What a sync did.
+public struct SyncReport: Codable, Equatable, Sendable {
+    /// Change sets the server accepted.
+    public var accepted = 0
+    /// Change sets the server already had (a previous sync's answer was lost).
+    public var duplicates = 0
+    /// Change sets waiting for a change the server lacks; offered again next time.
+    public var deferred = 0
+    /// Change sets the server refused, with reasons; `interno status` keeps showing them.
+    public var refused: [RefusedSet] = []
+    /// Changes pulled and applied here.
+    public var pulled = 0
+    /// Changes pulled that this site already had.
+    public var alreadyHad = 0
+    /// Own changes sent again because the server no longer held them.
+    public var requeued = 0
+    /// The server's latest sequence number.
+    public var serverSequence: Int64 = 0
+
+    /// One refused change set.
+    public struct RefusedSet: Codable, Equatable, Sendable {
+        /// Its first counter.
+        public var firstCounter: UInt64
+        /// The refusal code (`Refusal.Code`).
+        public var code: Int
+        /// Why.
+        public var reason: String
+    }
+}
+
+/// Progress of a running sync, for a terminal.
+public enum SyncProgress: Sendable {
+    /// Pushing: change sets sent so far, of how many queued.
+    case pushing(sent: Int, of: Int)
+    /// Pulling: the cursor reached, of the server's latest sequence.
+    case pulling(cursor: Int64, of: Int64)
+}
+
+/// The site's side of the protocol: Hello, push the outbox, pull the stream (DESIGN §5).
+///
+/// Every step is safe to repeat: the server recognises a pushed set it already has, and a
+/// pulled batch is applied together with the cursor in one transaction, so a connection that
+/// breaks anywhere loses nothing and repeats nothing.
+public struct SyncEngine: Sendable {
+    let store: Store
+    let settings: SiteHome.Settings
+    let connection: ServerConnection
+
+    /// The engine of the site in `home`.
+    public init(home: SiteHome) throws {
+        settings = try home.settings()
+        store = try home.store()
+        let material = try home.tlsMaterial()
+        connection = ServerConnection(
+            host: settings.host, port: settings.port,
+            sslContext: try ServerConnection.context(
+                caPEM: material.ca, certificatePEM: material.certificate, keyPEM: material.key))
+    }
+
+    /// Syncs once: pushes everything queued, then pulls everything new.
+    public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
+        let replica = try store.replica()
+        var report = SyncReport()
+        return try await connection.withConversation { exchange in
+            var hello = Interno_V1_Hello()
+            hello.protocolVersion = WireLimits.protocolVersion
+            hello.replicaID = replica.id.uuid.wire
+            hello.schemaVersion = Schema.version
+            hello.cursor = replica.cursor
+            hello.clientTimeMs = Timestamp.now().millisecondsSince1970
+            hello.clientVersion = InternoVersion.string
+            var frame = Interno_V1_Frame()
+            frame.body = .hello(hello)
+            guard case .welcome(let welcome) = try await exchange(frame).body else {
+                throw ClientError.protocolError("the server did not answer Hello with Welcome")
+            }
+            guard welcome.serverID == (UUID(uuidString: settings.serverID)?.wire ?? Data()) else {
+                throw ClientError.identity(
+                    "this is not the server this site joined (its id differs): check the address in site.json")
+            }
+            report.serverSequence = welcome.serverSequence
+            report.requeued = try store.requeue(above: welcome.highestCounter)
+            try await push(exchange, welcome: welcome, report: &report, progress: progress)
+            try await pull(exchange, welcome: welcome, report: &report, progress: progress)
+            try store.markSynced(at: .now(), serverEpoch: settings.serverID)
+            return report
+        }
+    }
+
+    private func push(
+        _ exchange: (Interno_V1_Frame) async throws -> Interno_V1_Frame, welcome: Interno_V1_Welcome,
+        report: inout SyncReport, progress: (SyncProgress) -> Void
+    ) async throws {
+        let total = try store.pendingChangeSets().count
+        let maximumSets = max(1, Int(welcome.maxPushSets))
+        // Leave room in the frame for the envelope: fill at most half of it.
+        let byteBudget = max(1, Int(welcome.maxFrameBytes) / 2)
+        var after: UInt64 = 0
+        var sent = 0
+        while true {
+            let pending = try store.pendingChangeSets(after: after, limit: maximumSets)
+            guard !pending.isEmpty else { return }
+            var push = Interno_V1_Push()
+            var bytes = 0
+            for set in pending {
+                let size = set.estimatedWireSize
+                if !push.sets.isEmpty, bytes + size > byteBudget { break }
+                push.sets.append(Interno_V1_ChangeSet(set))
+                bytes += size
+            }
+            let sets = Array(pending.prefix(push.sets.count))
+            var frame = Interno_V1_Frame()
+            frame.body = .push(push)
+            guard case .pushResult(let result) = try await exchange(frame).body else {
+                throw ClientError.protocolError("the server did not answer Push with PushResult")
+            }
+            guard result.results.count == sets.count,
+                zip(result.results, sets).allSatisfy({ $0.firstCounter == $1.firstCounter })
+            else {
+                throw ClientError.protocolError("the server's PushResult does not match the sets pushed")
+            }
+            var outcomes: [(firstCounter: UInt64, outcome: PushOutcome)] = []
+            for answer in result.results {
+                let outcome: PushOutcome
+                switch answer.status {
+                case .accepted:
+                    outcome = .accepted
+                    report.accepted += 1
+                case .duplicate:
+                    outcome = .duplicate
+                    report.duplicates += 1
+                case .deferred:
+                    let missing = Dot(
+                        replica: ReplicaID((try? UUID(wire: answer.missingReplica, field: "missing")) ?? UUID()),
+                        counter: answer.missingCounter)
+                    outcome = .deferred(missing: missing)
+                    report.deferred += 1
+                case .refused:
+                    outcome = .refused(answer.refusal.model)
+                    report.refused.append(
+                        .init(
+                            firstCounter: answer.firstCounter, code: Int(answer.refusal.code),
+                            reason: answer.refusal.reason))
+                case .unspecified, .UNRECOGNIZED:
+                    throw ClientError.protocolError("the server answered a pushed set with an unknown status")
+                }
+                outcomes.append((answer.firstCounter, outcome))
+            }
+            try store.recordPushResults(outcomes)
+            sent += sets.count
+            progress(.pushing(sent: sent, of: total))
+            after = sets.last!.lastCounter
+        }
+    }
+
+    private func pull(
+        _ exchange: (Interno_V1_Frame) async throws -> Interno_V1_Frame, welcome: Interno_V1_Welcome,
+        report: inout SyncReport, progress: (SyncProgress) -> Void
+    ) async throws {
+        var cursor = try store.replica().cursor
+        let limit = max(1, Int(welcome.maxPullChanges))
+        while true {
+            var pull = Interno_V1_Pull()
+            pull.cursor = cursor
+            pull.limit = UInt32(limit)
+            var frame = Interno_V1_Frame()
+            frame.body = .pull(pull)
+            guard case .changes(let changes) = try await exchange(frame).body else {
+                throw ClientError.protocolError("the server did not answer Pull with Changes")
+            }
+            let sets: [ChangeSet]
+            do { sets = try changes.sets.map { try $0.model() } } catch {
+                throw ClientError.protocolError("the server sent a malformed change set: \(error)")
+            }
+            guard changes.nextCursor >= cursor else {
+                throw ClientError.protocolError("the server's cursor went backwards")
+            }
+            let summary: PullSummary
+            do {
+                summary = try store.applyPulled(
+                    ChangeBatch(sets: sets, nextCursor: changes.nextCursor, more: changes.more))
+            } catch let error as StoreError {
+                throw ClientError.protocolError(
+                    "a pulled batch could not be applied (\(error)); nothing of it was kept")
+            }
+            report.pulled += summary.applied
+            report.alreadyHad += summary.alreadyHad
+            cursor = changes.nextCursor
+            progress(.pulling(cursor: cursor, of: max(cursor, report.serverSequence)))
+            if !changes.more { return }
+        }
+    }
+}

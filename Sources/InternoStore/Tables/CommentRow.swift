@@ -1,0 +1,17 @@
+import GRDB
+
+/// A row of the query table `comment`: an immutable remark on a request.
+public struct CommentRow: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
+    public static let databaseTableName = "comment"
+
+    /// The record id.
+    public var id: String
+    /// The request's id.
+    public var request: String
+    /// The text.
+    public var body: String
+    /// Who wrote it, `ana@HR-LIS`.
+    public var author: String
+    /// When, milliseconds since 1970.
+    public var at: Int64
+}

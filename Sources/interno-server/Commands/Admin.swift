@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import InternoModel
+import InternoServer
+import InternoStore
+
+extension InternoServerCommand {
+    struct Initialize: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create a server: its CA, its certificate for HOST, and its database.",
+            discussion: """
+                HOST:PORT is the address written into every enrolment bundle, so sites reach the
+                server there; the server certificate is issued for HOST. Private keys are written
+                with mode 0600. An existing server is never overwritten.
+
+                Example:
+                  interno-server init --data /srv/interno --name interno.example.org --port 7443
+                """)
+
+        @OptionGroup var data: DataOptions
+        @Option(help: "The host name or address sites connect to.") var name: String
+        @Option(help: "The port sites connect to.") var port: Int = 7443
+
+        func run() async throws {
+            try await reporting {
+                let settings = try data.directory.initialize(name: name, port: port)
+                print("initialised server \(settings.serverID) for \(settings.name):\(settings.port) in \(data.data)")
+            }
+        }
+    }
+
+    struct Department: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add or list departments.", subcommands: [Add.self, List.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Add a department, with its time zone, business hours and holidays.",
+                discussion: """
+                    Example:
+                      interno-server department add IT --name "Information Technology" \\
+                        --time-zone Europe/Lisbon --hours "mon-fri 09:00-17:30" --holidays 2026-12-25,2026-12-26 \\
+                        --data /srv/interno
+                    """)
+
+            @Argument(help: "The code: an uppercase letter, then letters or digits, e.g. IT.") var code: String
+            @Option(help: "The department's name.") var name: String
+            @Option(help: "An IANA time zone, e.g. Europe/Lisbon.") var timeZone = "UTC"
+            @Option(help: "Business hours per weekday, e.g. \"mon-fri 09:00-17:00; sat 10:00-13:00\".")
+            var hours = "mon-fri 09:00-17:00"
+            @Option(help: "Holidays, e.g. 2026-12-25,2026-12-26.") var holidays: String?
+            @OptionGroup var data: DataOptions
+
+            func run() async throws {
+                try await reporting {
+                    let administration = try ServerAdministration(directory: data.directory)
+                    let id = try administration.addDepartment(
+                        code: code, name: name, timeZone: timeZone, hours: hours, holidays: holidays)
+                    print("added department \(code) (\(id.uuidString.lowercased()))")
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List the departments.")
+            @OptionGroup var data: DataOptions
+            @Flag(help: "Print JSON.") var json = false
+
+            struct Row: Codable {
+                var code: String
+                var name: String
+                var timeZone: String
+                var hours: String
+                var holidays: String?
+            }
+
+            func run() async throws {
+                try await reporting {
+                    let store = try data.directory.store()
+                    let rows = try store.records(of: .department).map { record in
+                        func text(_ field: String) -> String? {
+                            record.resolve(field, policy: .manual).displayValue?.text
+                        }
+                        return Row(
+                            code: text("code") ?? "", name: text("name") ?? "", timeZone: text("timeZone") ?? "",
+                            hours: text("hours") ?? "", holidays: text("holidays"))
+                    }.sorted { $0.code < $1.code }
+                    if json { return try printJSON(rows) }
+                    printTable(
+                        ["code", "name", "time zone", "hours", "holidays"],
+                        rows.map { [$0.code, $0.name, $0.timeZone, $0.hours, $0.holidays ?? ""] })
+                }
+            }
+        }
+    }
+
+    struct Enroll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enrol a department site: a new replica, its certificate, and one bundle file (mode 0600).",
+            discussion: """
+                Give the bundle to the site over a channel you trust: it holds the site's private
+                key. The site joins with `interno join BUNDLE`.
+
+                Example:
+                  interno-server enroll --department HR --site LIS --out HR-LIS.bundle --data /srv/interno
+                """)
+
+        @Option(help: "The department's code.") var department: String
+        @Option(help: "The site's code, e.g. LIS.") var site: String
+        @Option(help: "Where to write the bundle (default: DEPARTMENT-SITE.bundle).") var out: String?
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await reporting {
+                let administration = try ServerAdministration(directory: data.directory)
+                let bundle = try administration.enroll(department: department, site: site)
+                let path = out ?? "\(bundle.code).bundle"
+                guard !FileManager.default.fileExists(atPath: path) else {
+                    throw ServerError.invalidArgument("\(path) already exists; choose another --out")
+                }
+                try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
+                print("enrolled \(bundle.code) as replica \(bundle.replicaID); bundle written to \(path)")
+            }
+        }
+    }
+
+    struct Replicas: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List enrolled sites: replica id, department, site, last seen, revoked.",
+            discussion: "Example:\n  interno-server replicas --data /srv/interno --json")
+        @OptionGroup var data: DataOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        struct Row: Codable {
+            var replica: String
+            var department: String
+            var site: String
+            var code: String
+            var lastSeen: String?
+            var revoked: Bool
+        }
+
+        func run() async throws {
+            try await reporting {
+                let rows = try data.directory.store().registry().map {
+                    Row(
+                        replica: $0.replicaID, department: $0.departmentCode, site: $0.site, code: $0.code,
+                        lastSeen: $0.lastSeenAt.map { Timestamp(millisecondsSince1970: $0).description },
+                        revoked: $0.revoked)
+                }
+                if json { return try printJSON(rows) }
+                printTable(
+                    ["replica", "department", "site", "last seen", "revoked"],
+                    rows.map { [$0.replica, $0.department, $0.site, $0.lastSeen ?? "never", $0.revoked ? "yes" : ""] })
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a site: its certificate is refused from now on; its changes stay.",
+            discussion: "Example:\n  interno-server revoke 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --data /srv/interno")
+        @Argument(help: "The replica id, as `replicas` lists it.") var replica: String
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            try await reporting {
+                guard let id = ReplicaID(uuidString: replica) else {
+                    throw ServerError.invalidArgument(
+                        "'\(replica)' is not a replica id (a UUID, as `replicas` lists it)")
+                }
+                try data.directory.store().revoke(id)
+                print("revoked \(replica)")
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import InternoClient
+import InternoModel
+
+/// The options every site command takes.
+struct SiteOptions: ParsableArguments {
+    @Option(name: .long, help: "The site's home directory (default: INTERNO_HOME, else ~/.interno).")
+    var home: String?
+
+    @Flag(name: .long, help: "Print stable JSON instead of a table.")
+    var json = false
+
+    var siteHome: SiteHome { SiteHome.resolve(home) }
+
+    /// Opens the joined site.
+    func site() throws -> Site {
+        try Site(home: siteHome)
+    }
+}
+
+/// Runs a command body, printing a failure for a person and exiting with its documented code.
+func reporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ClientError {
+        printError(error.description)
+        throw ExitCode(error.exitCode)
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        printError("\(error)")
+        throw ExitCode(ExitStatus.failure)
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+}
+
+func note(_ message: String) {
+    FileHandle.standardError.write(Data("\(message)\n".utf8))
+}
+
+/// Prints `value` as JSON with sorted keys: the stable machine-readable form.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Parses `--at`: when the event happened, if not now.
+func parseTime(_ text: String?, option: String = "--at") throws -> Timestamp {
+    guard let text else { return .now() }
+    return try TimeInput.parse(text, option: option)
+}
+
+/// A plain text table: columns padded to their widest cell.
+func printTable(_ headers: [String], _ rows: [[String]]) {
+    let widths = headers.indices.map { column in
+        ([headers[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
+    }
+    func line(_ cells: [String]) -> String {
+        zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            .trimmingCharacters(in: .whitespaces)
+    }
+    print(line(headers))
+    for row in rows { print(line(row)) }
+}
