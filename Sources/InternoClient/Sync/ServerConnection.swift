@@ -71,6 +71,10 @@ struct ServerConnection {
                     throw error
                 } catch let error as NIOSSLError {
                     throw Self.translate(error)
+                } catch let error as BoringSSLError {
+                    // TLS 1.3: the server's verdict on our certificate arrives as an alert after
+                    // the handshake, on the first read.
+                    throw Self.translate(error)
                 } catch let error as WireError {
                     throw ClientError.protocolError("the server sent something this client cannot read: \(error)")
                 } catch {
@@ -91,7 +95,7 @@ struct ServerConnection {
         }
     }
 
-    static func translate(_ error: NIOSSLError) -> ClientError {
+    static func translate(_ error: any Error) -> ClientError {
         .identity(
             "the secure connection failed (\(error)): either the server did not accept this site's certificate (revoked or from another server), or the server's certificate is not from the CA in your bundle"
         )

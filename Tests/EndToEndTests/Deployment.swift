@@ -1,0 +1,137 @@
+import Foundation
+import InternoClient
+import InternoModel
+import InternoServer
+import InternoStore
+import InternoWire
+import Logging
+import Testing
+
+/// A temporary directory, removed when the value goes away.
+final class TemporaryDirectory: Sendable {
+    let path: String
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("interno-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A real server on 127.0.0.1 (port chosen by the OS) with departments HR, IT and FAC, its CA
+/// and certificates made at test time, and sites that join it with the real `interno` binary.
+struct Deployment: Sendable {
+    let directory: TemporaryDirectory
+    let data: ServerDirectory
+    let port: Int
+    let task: Task<Void, any Error>
+
+    var administration: ServerAdministration { get throws { try ServerAdministration(directory: data) } }
+
+    /// Runs `body` against a fresh deployment and stops the server afterwards, whatever happens.
+    static func with<T: Sendable>(_ body: (Deployment) async throws -> T) async throws -> T {
+        let deployment = try await start()
+        do {
+            let result = try await body(deployment)
+            await deployment.stop()
+            return result
+        } catch {
+            await deployment.stop()
+            throw error
+        }
+    }
+
+    static func start() async throws -> Deployment {
+        let directory = try TemporaryDirectory()
+        let data = ServerDirectory(path: directory.path("server"))
+        _ = try data.initialize(name: "localhost", port: 7443)
+        let administration = try ServerAdministration(directory: data)
+        for (code, name) in [("HR", "Human Resources"), ("IT", "Information Technology"), ("FAC", "Facilities")] {
+            try administration.addDepartment(code: code, name: name, timeZone: "Europe/Lisbon")
+        }
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
+        configuration.onListening = { address in
+            continuation.yield(address.port ?? 0)
+            continuation.finish()
+        }
+        var logger = Logger(label: "e2e-server")
+        logger.logLevel = .warning
+        let server = InternoServer(configuration: configuration, logger: logger)
+        let task = Task { try await server.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            task.cancel()
+            throw ServerError.cannotListen("the test server did not start")
+        }
+        return Deployment(directory: directory, data: data, port: port, task: task)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+
+    /// Enrols a site and joins it with the real binary; the bundle points at the test port.
+    func join(_ department: String, _ site: String, user: String) throws -> SiteCLI {
+        var bundle = try administration.enroll(department: department, site: site)
+        bundle.port = port
+        let bundlePath = directory.path("\(department)-\(site).bundle")
+        try SecureFile.write(try bundle.encoded(), to: bundlePath, mode: 0o600)
+        let cli = SiteCLI(home: directory.path("site-\(department)-\(site)"), user: user)
+        let result = try cli.run(["join", bundlePath])
+        #expect(result.status == 0, "join failed: \(result.stderr)")
+        return cli
+    }
+}
+
+/// One site, driven through the real `interno` executable.
+struct SiteCLI: Sendable {
+    let home: String
+    let user: String
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> Executable.Result {
+        try Executable("interno").run(arguments + ["--home", home], environment: ["INTERNO_USER": user])
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    @discardableResult
+    func ok(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try run(arguments)
+        #expect(
+            result.status == 0, "interno \(arguments.joined(separator: " ")) failed: \(result.stderr)",
+            sourceLocation: sourceLocation)
+        return result.stdout
+    }
+
+    /// Runs a command with `--json` and decodes its output.
+    func json<T: Decodable>(_ type: T.Type, _ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> T
+    {
+        let result = try run(arguments + ["--json"])
+        #expect(
+            result.status == 0, "interno \(arguments.joined(separator: " ")) failed: \(result.stderr)",
+            sourceLocation: sourceLocation)
+        return try JSONDecoder().decode(T.self, from: Data(result.stdout.utf8))
+    }
+
+    func sync(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        try ok("sync", sourceLocation: sourceLocation)
+    }
+
+    /// The site opened in process, for reading its database directly.
+    func site() throws -> Site { try Site(home: SiteHome(path: home), user: user) }
+
+    /// Points the site at another port (a proxy), as if the network path changed.
+    func setServerPort(_ port: Int) throws {
+        let path = (home as NSString).appendingPathComponent("site.json")
+        var settings = try JSONDecoder().decode(
+            SiteHome.Settings.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        settings.port = port
+        try JSONEncoder().encode(settings).write(to: URL(fileURLWithPath: path))
+    }
+}

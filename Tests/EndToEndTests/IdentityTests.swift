@@ -1,0 +1,119 @@
+import Foundation
+import InternoClient
+import InternoModel
+import InternoServer
+import InternoStore
+import InternoWire
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Testing
+
+/// Who may connect: only certificates from the server's own CA, enrolled and not revoked.
+@Suite("Identity and TLS", .serialized)
+struct IdentityTests {
+    @Test func aCertificateFromAnotherCAIsRefusedAndTheServerKeepsServing() async throws {
+        try await Deployment.with { deployment in
+            let good = try deployment.join("HR", "LIS", user: "ana")
+            // A site enrolled on another server, pointed at this one.
+            let other = try TemporaryDirectory()
+            let otherServer = ServerDirectory(path: other.path("server"))
+            _ = try otherServer.initialize(name: "localhost", port: deployment.port)
+            let otherAdmin = try ServerAdministration(directory: otherServer)
+            try otherAdmin.addDepartment(code: "IT", name: "IT")
+            var bundle = try otherAdmin.enroll(department: "IT", site: "OPO")
+            bundle.port = deployment.port
+            let path = other.path("stranger.bundle")
+            try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
+            let stranger = SiteCLI(home: other.path("site"), user: "eve")
+            let joined = try stranger.run(["join", path])
+            #expect(joined.status == 0, "join is offline-tolerant: \(joined.stderr)")
+            #expect(joined.stderr.contains("not synced yet"))
+            let result = try stranger.run(["sync"])
+            #expect(result.status == 70)
+            #expect(result.stderr.contains("secure connection failed"))
+            // The server still serves its own sites.
+            try good.ok("request", "new", "--to", "IT", "--title", "Still works")
+            try good.sync()
+            #expect(try deployment.data.store().requests().count == 1)
+        }
+    }
+
+    @Test func aClientCertificateFromAnotherCAIsRefusedByTheServer() async throws {
+        try await Deployment.with { deployment in
+            let good = try deployment.join("HR", "LIS", user: "ana")
+            // The right CA and address, but a certificate and key issued by another server's CA.
+            let other = try TemporaryDirectory()
+            let otherServer = ServerDirectory(path: other.path("server"))
+            _ = try otherServer.initialize(name: "localhost", port: deployment.port)
+            let otherAdmin = try ServerAdministration(directory: otherServer)
+            try otherAdmin.addDepartment(code: "IT", name: "IT")
+            let forged = try otherAdmin.enroll(department: "IT", site: "OPO")
+            var bundle = try deployment.administration.enroll(department: "IT", site: "OPO")
+            bundle.port = deployment.port
+            bundle.clientCertificate = forged.clientCertificate
+            bundle.clientKey = forged.clientKey
+            let path = other.path("forged.bundle")
+            try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
+            let stranger = SiteCLI(home: other.path("site"), user: "eve")
+            try stranger.run(["join", path])
+            let result = try stranger.run(["sync"])
+            #expect(result.status == 70, "\(result.stderr)")
+            #expect(result.stderr.contains("did not accept this site's certificate"))
+            try good.sync()
+        }
+    }
+
+    @Test func aRevokedSiteIsRefusedWithAClearMessage() async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let it = try deployment.join("IT", "OPO", user: "rui")
+            try hr.ok("request", "new", "--to", "IT", "--title", "Before revocation")
+            try deployment.data.store().revoke(try #require(ReplicaID(uuidString: try hr.site().settings.replicaID)))
+            let result = try hr.run(["sync"])
+            #expect(result.status == 70)
+            #expect(result.stderr.contains("HR-LIS was revoked"))
+            #expect(try hr.site().status().pending == 1, "the site keeps its unsent change")
+            try it.sync()
+        }
+    }
+
+    @Test func aClientWithoutACertificateIsRefusedAndTheServerKeepsServing() async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.minimumTLSVersion = .tlsv13
+            configuration.trustRoots = .certificates(
+                try NIOSSLCertificate.fromPEMFile(deployment.data.url.appendingPathComponent("ca.pem").path))
+            let context = try NIOSSLContext(configuration: configuration)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: deployment.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: context, serverHostname: "localhost"))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            var failure: (any Error)?
+            do {
+                try await channel.executeThenClose { inbound, outbound in
+                    var hello = Interno_V1_Frame()
+                    hello.body = .hello(Interno_V1_Hello())
+                    var framed = ByteBuffer()
+                    let body = hello.serializedBuffer()
+                    framed.writeInteger(UInt32(body.readableBytes))
+                    framed.writeImmutableBuffer(body)
+                    try await outbound.write(framed)
+                    for try await _ in inbound { Issue.record("the server answered a client without a certificate") }
+                }
+            } catch {
+                failure = error
+            }
+            let tlsError = try #require(
+                failure as? BoringSSLError, "expected a TLS alert, got \(String(describing: failure))")
+            #expect("\(tlsError)".contains("CERTIFICATE_REQUIRED"))
+            try hr.ok("request", "new", "--to", "IT", "--title", "Still works")
+            try hr.sync()
+        }
+    }
+}

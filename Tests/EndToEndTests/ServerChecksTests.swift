@@ -1,0 +1,198 @@
+import Foundation
+import GRDB
+import InternoClient
+import InternoModel
+import InternoStore
+import InternoWire
+import Testing
+
+@testable import InternoStore
+
+/// The server checks every pushed change (DESIGN §6), and bad input never gets past it.
+@Suite("Server checks and bad input", .serialized)
+struct ServerChecksTests {
+    func hello(_ site: SiteCLI, version: UInt32 = WireLimits.protocolVersion, replica: UUID? = nil) throws
+        -> Interno_V1_Frame
+    {
+        var hello = Interno_V1_Hello()
+        hello.protocolVersion = version
+        let own = UUID(uuidString: try site.site().settings.replicaID)!
+        hello.replicaID = (replica ?? own).wire
+        hello.schemaVersion = Schema.version
+        var frame = Interno_V1_Frame()
+        frame.body = .hello(hello)
+        return frame
+    }
+
+    func push(_ sets: [ChangeSet]) -> Interno_V1_Frame {
+        var push = Interno_V1_Push()
+        push.sets = sets.map(Interno_V1_ChangeSet.init)
+        var frame = Interno_V1_Frame()
+        frame.body = .push(push)
+        return frame
+    }
+
+    /// SQLite's own verdict on the file.
+    func integrityCheck(_ store: Store) throws -> String? {
+        try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+    }
+
+    /// The server's database, as every row.
+    func snapshot(_ deployment: Deployment) throws -> [String] {
+        let store = try deployment.data.store()
+        return try store.writer.read { (db: Database) in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+                .filter { $0 != "replica_registry" }
+                .flatMap { table in try Row.fetchAll(db, sql: "SELECT * FROM \"\(table)\" ORDER BY 1").map { "\($0)" } }
+        }
+    }
+
+    @Test func aFieldTheDepartmentMayNotWriteIsRefusedAndTheReasonShownOnTheSite() async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let it = try deployment.join("IT", "OPO", user: "rui")
+            let key = try hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            try hr.sync()
+            try it.sync()
+            // IT's client would refuse this at once; a tampered client writes it straight into its log.
+            let store = try it.site().store
+            let id = try store.requestID(key: key)
+            let seen = try #require(try store.record(id))
+            let replica = try store.replica()
+            let counter = UInt64(replica.counter) + 1
+            let forged = Change(
+                dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
+                fields: ["title": .text("Renamed by IT")], author: "rui@IT-OPO", at: .now())
+            try store.writer.write { db in
+                var record = seen
+                try record.apply(forged)
+                try ChangeLog.append(forged, set: counter...counter, db)
+                try Store.saveRecord(record, db)
+                try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
+                try OutboxRow(
+                    firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
+                    refusalReason: nil, createdAt: 0
+                ).insert(db)
+            }
+            let result = try it.run(["sync"])
+            #expect(result.status == 72, "\(result.stderr)")
+            #expect(result.stdout.contains("IT may not set the title of request \(key)"))
+            let status = try it.json(StatusView.self, "status")
+            #expect(status.refused.count == 1)
+            #expect(status.refused.first?.reason.contains("only the customer department HR may") == true)
+            #expect(status.refused.first?.changes.first?.contains("Renamed by IT") == true)
+            // Rolled back on IT, never seen on HR.
+            for site in [it, hr] {
+                try site.run(["sync"])
+                let details = try site.json(RequestDetails.self, "request", "show", key)
+                #expect(details.fields.first { $0.name == "title" }?.value == "Laptop")
+            }
+        }
+    }
+
+    @Test func aChangeWithAnotherReplicasDotIsRefused() async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let it = try deployment.join("IT", "OPO", user: "rui")
+            try hr.sync()
+            let hrReplica = try #require(ReplicaID(uuidString: try hr.site().settings.replicaID))
+            let department = try #require(UUID(uuidString: try hr.site().settings.departmentID))
+            let itDepartment = try deployment.data.store().departmentID(code: "IT")
+            // IT's site pushes a change that claims to be HR's.
+            let impostor = ChangeSet([
+                Change(
+                    dot: Dot(replica: hrReplica, counter: 99), kind: .request, recordID: UUID(),
+                    context: VersionVector(),
+                    fields: [
+                        "key": .text("HR-LIS-99"), "customer": .id(department), "provider": .id(itDepartment),
+                        "title": .text("Forged"), "priority": .text("low"), "state": .text("submitted"),
+                    ], author: "eve", at: .now())
+            ])
+            let connection = try await RawConnection.connect(port: deployment.port, home: it.home)
+            let frames = try await connection.exchange(
+                [RawConnection.framed(try hello(it)), RawConnection.framed(push([impostor]))], expected: 2)
+            guard frames.count == 2, case .pushResult(let result) = frames[1].body else {
+                Issue.record("expected Welcome then PushResult, got \(frames.map(\.messageName))")
+                return
+            }
+            #expect(result.results.first?.status == .refused)
+            #expect(result.results.first?.refusal.reason.contains("written by another replica") == true)
+            #expect(try deployment.data.store().requests().isEmpty)
+        }
+    }
+
+    @Test(arguments: [
+        ("garbage", WireError.Code.malformedFrame),
+        ("oversized", .frameTooLarge),
+        ("push before hello", .unexpectedMessage),
+        ("unknown version", .unsupportedProtocolVersion),
+        ("another replica's hello", .identityMismatch),
+        ("empty frame", .malformedFrame),
+    ])
+    func badInputIsAnsweredWithAnErrorCodeAndNothingChanges(name: String, code: WireError.Code) async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let it = try deployment.join("IT", "OPO", user: "rui")
+            try hr.ok("request", "new", "--to", "IT", "--title", "Before")
+            try hr.sync()
+            let before = try snapshot(deployment)
+            let chunks: [[UInt8]]
+            switch name {
+            case "garbage": chunks = [try RawConnection.framed(hello(it)), [0, 0, 0, 5, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]]
+            case "oversized": chunks = [[0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3]]
+            case "push before hello": chunks = [RawConnection.framed(push([]))]
+            case "unknown version": chunks = [try RawConnection.framed(hello(it, version: 99))]
+            case "another replica's hello":
+                chunks = [
+                    try RawConnection.framed(hello(it, replica: UUID(uuidString: try hr.site().settings.replicaID)))
+                ]
+            default: chunks = [[0, 0, 0, 0]]
+            }
+            let connection = try await RawConnection.connect(port: deployment.port, home: it.home)
+            let frames = try await connection.exchange(chunks)
+            guard case .error(let error) = frames.last?.body else {
+                Issue.record("\(name): expected an Error frame, got \(frames.map(\.messageName))")
+                return
+            }
+            #expect(error.code == code.rawValue, "\(name): \(error.message)")
+            #expect(!error.message.isEmpty)
+            #expect(try snapshot(deployment) == before)
+            // One misbehaving client never stops the server from serving the others.
+            try hr.ok("request", "new", "--to", "IT", "--title", "After")
+            try hr.sync()
+            try it.sync()
+            #expect(try it.json([RequestSummary].self, "request", "list").count == 2)
+            #expect(try integrityCheck(deployment.data.store()) == "ok")
+        }
+    }
+
+    @Test func aValueOfTheWrongTypeIsRefusedWithItsCode() async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            try hr.sync()
+            let settings = try hr.site().settings
+            let replica = try #require(ReplicaID(uuidString: settings.replicaID))
+            let set = ChangeSet([
+                Change(
+                    dot: Dot(replica: replica, counter: 1), kind: .request, recordID: UUID(), context: VersionVector(),
+                    fields: [
+                        "key": .text("HR-LIS-1"), "customer": .id(UUID(uuidString: settings.departmentID)!),
+                        "provider": .id(try deployment.data.store().departmentID(code: "IT")), "title": .text("t"),
+                        "priority": .integer(3), "state": .text("submitted"),
+                    ], author: "ana", at: .now())
+            ])
+            let connection = try await RawConnection.connect(port: deployment.port, home: hr.home)
+            let frames = try await connection.exchange(
+                [RawConnection.framed(try hello(hr)), RawConnection.framed(push([set]))], expected: 2)
+            guard case .pushResult(let result) = frames.last?.body else {
+                Issue.record("expected a PushResult, got \(frames.map(\.messageName))")
+                return
+            }
+            #expect(result.results.first?.status == .refused)
+            #expect(result.results.first?.refusal.code == UInt32(Refusal.Code.invalidValue.rawValue))
+            #expect(result.results.first?.refusal.reason.contains("one of low, normal, high, urgent") == true)
+            #expect(try deployment.data.store().requests().isEmpty)
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Foundation
+import InternoClient
+import InternoModel
+import InternoStore
+import Testing
+
+/// Two department sites working offline and syncing through the real server over loopback TLS.
+@Suite("Sync over TLS, end to end", .serialized)
+struct SyncTests {
+    /// Everything a person sees of the requests, on one site.
+    func view(_ site: SiteCLI) throws -> [RequestDetails] {
+        let list = try site.json([RequestSummary].self, "request", "list")
+        return try list.map { try site.json(RequestDetails.self, "request", "show", $0.key) }.sorted { $0.key < $1.key }
+    }
+
+    @Test(arguments: [true, false])
+    func twoSitesEditOfflineAndConvergeInEitherOrder(hrFirst: Bool) async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let it = try deployment.join("IT", "OPO", user: "rui")
+            let key = try hr.ok("request", "new", "--to", "IT", "--title", "Laptop for Marta").trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            #expect(key == "HR-LIS-1")
+            try hr.sync()
+            try it.sync()
+            // Offline on both sides: different fields of one request, and new requests.
+            try hr.ok("request", "edit", key, "--priority", "urgent", "--details", "16 GB, with a dock")
+            try hr.ok("request", "new", "--to", "IT", "--title", "Monitor")
+            try it.ok("request", "ack", key, "--note", "ordering today")
+            try it.ok("request", "assign", key, "--to", "rui")
+            try it.ok("comment", key, "Which keyboard layout?")
+            let order = hrFirst ? [hr, it, hr] : [it, hr, it]
+            for site in order { try site.sync() }
+
+            let left = try view(hr)
+            let right = try view(it)
+            #expect(left == right)
+            #expect(left.count == 2)
+            let request = try #require(left.first { $0.key == key })
+            func value(_ name: String) -> String? { request.fields.first { $0.name == name }?.value }
+            #expect(value("priority") == "urgent")
+            #expect(value("details") == "16 GB, with a dock")
+            #expect(value("state") == "acknowledged")
+            #expect(value("assignee") == "rui")
+            #expect(request.comments.map(\.text) == ["ordering today", "Which keyboard layout?"])
+            #expect(request.conflicts.isEmpty)
+            // The server holds the same records as both sites.
+            let server = try deployment.data.store()
+            for site in [hr, it] {
+                let local = try site.site().store
+                for record in try server.records(of: .request) {
+                    #expect(try local.record(record.id) == record)
+                }
+            }
+        }
+    }
+
+    @Test func theSameFieldOnTwoSitesIsAConflictEverywhereAndOneResolutionClearsIt() async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let lisbon = try deployment.join("IT", "LIS", user: "marta")
+            let porto = try deployment.join("IT", "OPO", user: "rui")
+            let key = try hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            for site in [hr, lisbon, porto] { try site.sync() }
+            // Both IT sites assign the request, offline: the same field, concurrently.
+            try lisbon.ok("request", "assign", key, "--to", "marta")
+            try porto.ok("request", "assign", key, "--to", "rui")
+            for site in [lisbon, porto, lisbon, hr] { try site.sync() }
+            for site in [hr, lisbon, porto] {
+                let conflicts = try site.json([ConflictView].self, "conflicts")
+                #expect(conflicts.map(\.key) == [key])
+                let field = try #require(conflicts.first?.fields.first)
+                #expect(field.field == "assignee")
+                #expect(Set(field.siblings.compactMap(\.value)) == ["marta", "rui"])
+                #expect(Set(field.siblings.map(\.site)) == ["IT-LIS", "IT-OPO"])
+                #expect(Set(field.siblings.map(\.author)) == ["marta", "rui"])
+                let list = try site.json([RequestSummary].self, "request", "list")
+                #expect(list.first?.conflicted == true)
+            }
+            let shown = try porto.ok("conflicts", "show", key)
+            #expect(shown.contains("marta") && shown.contains("rui") && shown.contains("IT-LIS"))
+            // Porto keeps Lisbon's value; after the syncs no site has a conflict.
+            try porto.ok("conflicts", "resolve", key, "--field", "assignee", "--theirs")
+            for site in [porto, lisbon, hr] { try site.sync() }
+            for site in [hr, lisbon, porto] {
+                #expect(try site.json([ConflictView].self, "conflicts").isEmpty)
+                let details = try site.json(RequestDetails.self, "request", "show", key)
+                #expect(details.fields.first { $0.name == "assignee" }?.value == "marta")
+            }
+        }
+    }
+
+    /// Cuts the connection after `bytes` bytes in `direction`, syncs through the cut, then
+    /// syncs directly; returns the failed sync's result.
+    func syncThroughCut(
+        _ site: SiteCLI, deployment: Deployment, bytes: Int, direction: CuttingProxy.Direction
+    ) async throws -> Executable.Result {
+        let proxy = try await CuttingProxy.start(target: deployment.port, cutAfter: bytes, direction: direction)
+        try site.setServerPort(proxy.port)
+        let result = try site.run(["sync"])
+        await proxy.stop()
+        try site.setServerPort(deployment.port)
+        return result
+    }
+
+    @Test func aConnectionDroppedInThePushLosesNothingAndDuplicatesNothing() async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let site = try hr.site()
+            var keys: [String] = []
+            for index in 0..<300 { keys.append(try site.newRequest(to: "IT", title: "Request \(index)")) }
+            // Cut at several points of the push, each time after a few more bytes.
+            var cuts = 0
+            for bytes in [600, 2_000, 8_000, 30_000] {
+                let result = try await syncThroughCut(hr, deployment: deployment, bytes: bytes, direction: .toServer)
+                if result.status != 0 {
+                    cuts += 1
+                    #expect([69, 70].contains(result.status), "\(result.stderr)")
+                    #expect(
+                        result.stderr.contains("run `interno sync` again")
+                            || result.stderr.contains("secure connection"))
+                }
+            }
+            #expect(cuts > 0, "no cut interrupted the sync")
+            // Cut the way back during the answer: the server has committed, the site never hears.
+            var committedUnheard = 0
+            for bytes in [1_200, 1_800, 2_400, 3_000, 3_600] {
+                let result = try await syncThroughCut(hr, deployment: deployment, bytes: bytes, direction: .toClient)
+                let held = try deployment.data.store().requests().count
+                if result.status != 0, held == 300, try !site.store.pendingChangeSets().isEmpty {
+                    committedUnheard += 1
+                }
+                if result.status == 0 { break }
+            }
+            #expect(committedUnheard > 0, "no cut fell between the server's commit and its answer")
+            let report = try hr.json(SyncReport.self, "sync")
+            #expect(report.duplicates > 0 || committedUnheard == 0)
+            try hr.sync()
+            let server = try deployment.data.store()
+            let onServer = try server.requests().map(\.key).sorted()
+            #expect(onServer == keys.sorted())
+            #expect(try site.store.pendingChangeSets().isEmpty)
+            // Every change is in the server's log once: its dot is unique there, and the count matches.
+            let replica = try site.store.replica()
+            #expect(try server.highestCounter(of: replica.id) == UInt64(replica.counter))
+            #expect(
+                try server.changes(after: 0, limit: 10_000).sets.flatMap(\.changes).filter {
+                    $0.dot.replica == replica.id
+                }.count == 300)
+        }
+    }
+
+    @Test func aConnectionDroppedInThePullLosesNothingAndDuplicatesNothing() async throws {
+        try await Deployment.with { deployment in
+            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let it = try deployment.join("IT", "OPO", user: "rui")
+            let site = try hr.site()
+            for index in 0..<300 {
+                _ = try site.newRequest(
+                    to: "IT", title: "Request \(index)", details: String(repeating: "x", count: 200))
+            }
+            try hr.sync()
+            var cuts = 0
+            for bytes in [1_500, 5_000, 20_000, 60_000] {
+                let result = try await syncThroughCut(it, deployment: deployment, bytes: bytes, direction: .toClient)
+                if result.status != 0 { cuts += 1 }
+                // Whatever was applied before the cut is whole batches: cursor and data agree.
+                let local = try it.site().store
+                let cursor = try local.replica().cursor
+                let expected = try deployment.data.store().changes(after: 0, limit: Int(max(cursor, 1))).sets
+                    .flatMap(\.changes).filter { $0.kind == .request }.count
+                #expect(try local.requests().count == (cursor == 0 ? 0 : expected))
+            }
+            #expect(cuts > 0)
+            try it.sync()
+            let onIT = try it.json([RequestSummary].self, "request", "list")
+            let onHR = try hr.json([RequestSummary].self, "request", "list")
+            #expect(onIT.count == 300)
+            #expect(onIT == onHR)
+        }
+    }
+}
