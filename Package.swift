@@ -102,11 +102,27 @@ let package = Package(
             name: "InternoWireTests",
             dependencies: [
                 "InternoWire",
+                "InternoModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "InternoServerTests", dependencies: ["InternoServer"]),
-        .testTarget(name: "InternoClientTests", dependencies: ["InternoClient"]),
+        .testTarget(
+            name: "InternoServerTests",
+            dependencies: [
+                "InternoServer", "InternoStore", "InternoModel",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // Joins sites to a real server directory (its CA and registry), so it uses the server library.
+        .testTarget(
+            name: "InternoClientTests",
+            dependencies: ["InternoClient", "InternoServer", "InternoStore", "InternoModel", "InternoWire"]
+        ),
         // Runs the real executables, so it depends on them to have them built.
         .testTarget(
             name: "EndToEndTests",

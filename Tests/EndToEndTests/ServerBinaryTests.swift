@@ -1,0 +1,108 @@
+import Foundation
+import InternoWire
+import Testing
+
+/// The `interno-server` executable as an administrator uses it.
+@Suite("interno-server, the executable", .serialized)
+struct ServerBinaryTests {
+    func server(_ arguments: String...) throws -> Executable.Result {
+        try Executable("interno-server").run(arguments)
+    }
+
+    func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+
+    @Test func initWritesKeysPrivatelyAndNeverOverwrites() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("srv")
+        let first = try server("init", "--data", data, "--name", "localhost", "--port", "7443")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try mode(directory.path("srv/ca-key.pem")) == 0o600)
+        #expect(try mode(directory.path("srv/server-key.pem")) == 0o600)
+        let before = try Data(contentsOf: URL(fileURLWithPath: directory.path("srv/ca-key.pem")))
+        let second = try server("init", "--data", data, "--name", "other", "--port", "9000")
+        #expect(second.status == 73)
+        #expect(second.stderr.contains("already holds an Interno server"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("srv/ca-key.pem"))) == before)
+    }
+
+    @Test func administrationErrorsSayWhatToDo() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("srv")
+        let missing = try server("replicas", "--data", data)
+        #expect(missing.status == 73)
+        #expect(missing.stderr.contains("interno-server init"))
+        _ = try server("init", "--data", data, "--name", "localhost", "--port", "7443")
+        let badHours = try server(
+            "department", "add", "IT", "--name", "IT", "--hours", "mon-fri 17:00-09:00", "--data", data)
+        #expect(badHours.status == 65)
+        #expect(badHours.stderr.contains("ends before it starts"))
+        let badZone = try server("department", "add", "IT", "--name", "IT", "--time-zone", "Mars/Base", "--data", data)
+        #expect(badZone.status == 65)
+        #expect(badZone.stderr.contains("time zone"))
+        let unknown = try server("enroll", "--department", "HR", "--site", "LIS", "--data", data)
+        #expect(unknown.status == 66)
+        #expect(unknown.stderr.contains("department add HR"))
+        #expect(try server("department", "add", "HR", "--name", "HR", "--data", data).status == 0)
+        let duplicate = try server("department", "add", "HR", "--name", "HR again", "--data", data)
+        #expect(duplicate.status == 65)
+        let revoke = try server("revoke", "not-a-uuid", "--data", data)
+        #expect(revoke.status == 65)
+        let typo = try server("enrol", "--data", data)
+        #expect(typo.status == 64)
+    }
+
+    @Test func enrolRunServeAndStopOnSIGTERM() async throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.path("srv")
+        _ = try server("init", "--data", data, "--name", "localhost", "--port", "7443")
+        _ = try server("department", "add", "HR", "--name", "Human Resources", "--data", data)
+        _ = try server("department", "add", "IT", "--name", "IT", "--data", data)
+        let bundlePath = directory.path("HR-LIS.bundle")
+        let enrolled = try server("enroll", "--department", "HR", "--site", "LIS", "--out", bundlePath, "--data", data)
+        #expect(enrolled.status == 0)
+        #expect(try mode(bundlePath) == 0o600)
+
+        // Run the real server on a free port, and read the port from its log.
+        let process = Process()
+        process.executableURL = try Executable("interno-server").url
+        process.arguments = ["run", "--data", data, "--listen", "127.0.0.1:0"]
+        let log = Pipe()
+        process.standardError = log
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var port = 0
+        var seen = ""
+        let deadline = Date().addingTimeInterval(20)
+        while port == 0, Date() < deadline {
+            let chunk = log.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            if let range = seen.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(seen[range].split(separator: ":").last!) ?? 0
+            }
+        }
+        #expect(port > 0, "no port in the log: \(seen)")
+
+        var bundle = try EnrollmentBundle.decode(Data(contentsOf: URL(fileURLWithPath: bundlePath)))
+        bundle.port = port
+        try bundle.encoded().write(to: URL(fileURLWithPath: bundlePath))
+        let site = SiteCLI(home: directory.path("hr"), user: "ana")
+        try site.ok("join", bundlePath)
+        try site.ok("request", "new", "--to", "IT", "--title", "Through the real binary")
+        try site.sync()
+        let replicas = try server("replicas", "--data", data, "--json")
+        #expect(replicas.stdout.contains("HR-LIS") || replicas.stdout.contains("\"LIS\""))
+        #expect(!replicas.stdout.contains("\"lastSeen\" : null"))
+
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let rest = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(rest.contains("stopped"))
+        let unreachable = try site.run(["sync"])
+        #expect(unreachable.status == 69)
+        #expect(unreachable.stderr.contains("cannot reach the server"))
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import InternoModel
+import InternoServer
+import InternoStore
+import InternoWire
+import Testing
+
+@testable import InternoClient
+
+/// A site joined to a server directory, used offline: no network in these tests.
+struct OfflineSites {
+    let root: String
+    let server: ServerDirectory
+    let hr: Site
+    let it: Site
+
+    init() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-site-\(UUID().uuidString)")
+            .path
+        let server = ServerDirectory(path: root + "/server")
+        _ = try server.initialize(name: "localhost", port: 7443)
+        let administration = try ServerAdministration(directory: server)
+        try administration.addDepartment(code: "HR", name: "HR")
+        try administration.addDepartment(code: "IT", name: "IT")
+        self.root = root
+        self.server = server
+        hr = try Self.join("HR", "LIS", "ana", root: root, administration: administration)
+        it = try Self.join("IT", "OPO", "rui", root: root, administration: administration)
+    }
+
+    static func join(
+        _ department: String, _ site: String, _ user: String, root: String, administration: ServerAdministration
+    )
+        throws -> Site
+    {
+        let home = SiteHome(path: root + "/\(department)-\(site)")
+        _ = try home.join(try administration.enroll(department: department, site: site))
+        let site = try Site(home: home, user: user)
+        // Deliver the departments the way a first sync would.
+        try site.store.applyPulled(try administration.store.changes(after: 0, limit: 100))
+        return site
+    }
+
+    /// Moves every site's outbox to the server and the server's stream to every site, in process.
+    func exchange() throws {
+        let store = try server.store()
+        for site in [hr, it] {
+            let entry = try #require(try store.registry().first { $0.code == site.settings.code })
+            let sets = try site.store.pendingChangeSets()
+            let outcomes = try store.receive(sets, from: entry)
+            try site.store.recordPushResults(zip(sets, outcomes).map { ($0.firstCounter, $1) })
+        }
+        for site in [hr, it] {
+            try site.store.applyPulled(try store.changes(after: try site.store.replica().cursor, limit: 10_000))
+        }
+    }
+}
+
+@Suite("A site's operations, offline")
+struct SiteTests {
+    @Test func joiningTwiceIsRefusedAndNothingChanges() throws {
+        let sites = try OfflineSites()
+        defer { try? FileManager.default.removeItem(atPath: sites.root) }
+        let bundle = try ServerAdministration(directory: sites.server).enroll(department: "HR", site: "PAR")
+        #expect(throws: ClientError.alreadyJoined(sites.hr.home.url.path)) { try sites.hr.home.join(bundle) }
+        #expect(sites.hr.whoami().code == "HR-LIS")
+    }
+
+    @Test func theHomeIsPickedByOptionThenEnvironmentThenDefault() {
+        #expect(SiteHome.resolve("/a", environment: ["INTERNO_HOME": "/b", "HOME": "/h"]).url.path == "/a")
+        #expect(SiteHome.resolve(nil, environment: ["INTERNO_HOME": "/b", "HOME": "/h"]).url.path == "/b")
+        #expect(SiteHome.resolve(nil, environment: ["HOME": "/h"]).url.path == "/h/.interno")
+    }
+
+    @Test func refusalsBecomeDocumentedExitCodes() throws {
+        let sites = try OfflineSites()
+        defer { try? FileManager.default.removeItem(atPath: sites.root) }
+        let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
+        try sites.exchange()
+        func code(_ body: () throws -> Void) -> Int32? {
+            do { try body() } catch let error as ClientError { return error.exitCode } catch { return -1 }
+            return nil
+        }
+        #expect(code { try sites.it.editRequest(key, title: "x") } == ExitStatus.notAllowed)
+        #expect(code { try sites.hr.transition(key, "confirm") } == ExitStatus.invalidInput)
+        #expect(code { try sites.hr.transition("HR-LIS-404", "cancel") } == ExitStatus.notFound)
+        #expect(code { _ = try sites.hr.newRequest(to: "XX", title: "x") } == ExitStatus.notFound)
+        #expect(code { _ = try sites.hr.newRequest(to: "IT", title: "x", priority: "hgih") } == ExitStatus.invalidInput)
+        #expect(code { try sites.hr.transition(key, "fly") } == ExitStatus.invalidInput)
+        #expect(code { _ = try TimeInput.parse("tomorrow", option: "--at") } == ExitStatus.invalidInput)
+    }
+
+    @Test func mineTheirsPickAndValueResolveAConflict() throws {
+        let sites = try OfflineSites()
+        defer { try? FileManager.default.removeItem(atPath: sites.root) }
+        let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
+        try sites.exchange()
+        try sites.it.transition(key, "start")
+        try sites.exchange()
+        // IT delivers while HR cancels: a workflow conflict on both.
+        try sites.it.transition(key, "deliver")
+        try sites.hr.transition(key, "cancel")
+        try sites.exchange()
+        try sites.exchange()
+        for site in [sites.hr, sites.it] {
+            let view = try site.conflicts(ofRequest: key)
+            #expect(view.fields.map(\.field) == ["state"])
+            #expect(view.fields[0].siblings.filter(\.mine).count == 1)
+        }
+        #expect(throws: ClientError.self) { try sites.hr.resolve(key, field: "title", .mine) }
+        #expect(throws: ClientError.self) { try sites.hr.resolve(key, field: nil, .pick(3)) }
+        #expect(throws: ClientError.self) { try sites.hr.resolve(key, field: nil, .value("closed")) }
+        try sites.hr.resolve(key, field: nil, .theirs)
+        try sites.exchange()
+        try sites.exchange()
+        for site in [sites.hr, sites.it] {
+            #expect(try site.conflicts().isEmpty)
+            #expect(try site.requests().first?.state == "delivered")
+        }
+    }
+
+    @Test func aStepTakesItsFirstOccurrenceTimesAndItsNote() throws {
+        let sites = try OfflineSites()
+        defer { try? FileManager.default.removeItem(atPath: sites.root) }
+        let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
+        try sites.exchange()
+        let first = try #require(Timestamp(iso8601: "2026-11-20T10:00:00Z"))
+        try sites.it.transition(key, "ack", note: "on it", at: first)
+        try sites.it.transition(key, "start", at: Timestamp(iso8601: "2026-11-21T10:00:00Z")!)
+        let details = try sites.it.requestDetails(key)
+        #expect(details.fields.first { $0.name == "firstResponseAt" }?.value == first.description)
+        #expect(details.comments.map(\.text) == ["on it"])
+        #expect(details.comments.first?.author == "rui@IT-OPO")
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import InternoModel
+import InternoWire
+import NIOCore
+import Testing
+
+@Suite("Messages to and from the model")
+struct ConversionTests {
+    let replica = ReplicaID(UUID(uuidString: "00000000-0000-4000-8000-000000000001")!)
+
+    func change(_ counter: UInt64, _ fields: [FieldName: FieldValue], refusal: Refusal? = nil) -> Change {
+        Change(
+            dot: Dot(replica: replica, counter: counter), kind: .request,
+            recordID: UUID(uuidString: "00000000-0000-4000-8000-0000000000aa")!,
+            context: VersionVector([replica: counter - 1, ReplicaID(UUID()): 3]), fields: fields, author: "ana@HR-LIS",
+            at: Timestamp(millisecondsSince1970: 1_795_426_200_000), refusal: refusal)
+    }
+
+    @Test func everyValueTypeRoundTrips() throws {
+        let set = ChangeSet([
+            change(
+                2,
+                [
+                    "a": .null, "b": .bool(true), "c": .integer(-7), "d": .duration(3600),
+                    "e": .time(Timestamp(millisecondsSince1970: -1)), "f": .text("héllo"), "g": .id(UUID()),
+                ]),
+            change(3, [:], refusal: Refusal(.notPermitted, "IT may not")),
+        ])
+        #expect(try Interno_V1_ChangeSet(set).model() == set)
+    }
+
+    @Test func invalidMessagesAreRefusedWithAReason() throws {
+        var wire = Interno_V1_ChangeSet(ChangeSet([change(2, ["title": .text("t")])]))
+        var bad = wire
+        bad.replica = Data([1, 2, 3])
+        #expect(throws: WireError.self) { try bad.model() }
+        bad = wire
+        bad.changes = []
+        #expect(throws: WireError.malformed("a change set holds no change")) { try bad.model() }
+        bad = wire
+        bad.changes[0].kind = "invoice"
+        #expect(throws: WireError.self) { try bad.model() }
+        bad = wire
+        bad.changes[0].fields = []
+        #expect(throws: WireError.self) { try bad.model() }
+        bad = wire
+        bad.changes[0].fields.append(bad.changes[0].fields[0])
+        #expect(throws: WireError.self) { try bad.model() }
+        bad = wire
+        bad.changes.append(bad.changes[0])
+        #expect(throws: WireError.malformed("the changes of a set must have increasing counters")) { try bad.model() }
+        bad = wire
+        bad.changes[0].fields[0].value = Interno_V1_Value()
+        #expect(throws: WireError.self) { try bad.model() }
+        bad = wire
+        bad.changes[0].fields[0].value.text = String(repeating: "x", count: WireLimits.maximumTextBytes + 1)
+        #expect(throws: WireError.self) { try bad.model() }
+        wire.changes[0].counter = 0
+        #expect(throws: WireError.self) { try wire.model() }
+    }
+
+    @Test func aFrameWithoutAMessageOrWithGarbageDoesNotDecode() {
+        #expect(throws: WireError.self) { try Interno_V1_Frame(body: ByteBuffer()) }
+        #expect(throws: WireError.self) { try Interno_V1_Frame(body: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF])) }
+    }
+
+    @Test func theSizeEstimateBoundsTheEncoding() throws {
+        let set = ChangeSet([change(2, ["title": .text(String(repeating: "é", count: 500)), "n": .integer(Int64.min)])])
+        let encoded: [UInt8] = try Interno_V1_ChangeSet(set).serializedBytes()
+        #expect(set.estimatedWireSize >= encoded.count)
+    }
+
+    @Test func enrolmentBundlesRoundTripAndRejectOtherFiles() throws {
+        let bundle = EnrollmentBundle(
+            host: "localhost", port: 7443, serverID: "s", replicaID: "r", departmentID: "d", departmentCode: "HR",
+            site: "LIS", caCertificate: "ca", clientCertificate: "cert", clientKey: "key")
+        #expect(try EnrollmentBundle.decode(try bundle.encoded()) == bundle)
+        #expect(bundle.code == "HR-LIS")
+        #expect(throws: WireError.self) { try EnrollmentBundle.decode(Data("{}".utf8)) }
+        var other = bundle
+        other.format = "something-else"
+        #expect(throws: WireError.self) { try EnrollmentBundle.decode(try other.encoded()) }
+    }
+}
