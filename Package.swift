@@ -96,6 +96,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Benchmarks of DESIGN §9, not tests: `swift run -c release interno-benchmark`.
+        .executableTarget(
+            name: "interno-benchmark",
+            dependencies: [
+                "InternoServer", "InternoClient", "InternoStore", "InternoModel", "InternoWire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/Benchmarks"
+        ),
         .testTarget(name: "InternoModelTests", dependencies: ["InternoModel"]),
         .testTarget(name: "InternoStoreTests", dependencies: ["InternoStore", "InternoModel"]),
         .testTarget(

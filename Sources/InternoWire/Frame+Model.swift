@@ -131,7 +131,9 @@ extension Array where Element == Interno_V1_ClockEntry {
         var counters: [ReplicaID: UInt64] = [:]
         for entry in self {
             let replica = ReplicaID(try UUID(wire: entry.replica, field: "a context replica"))
-            guard entry.counter > 0 else { throw .malformed("a context entry has counter 0") }
+            guard entry.counter > 0, entry.counter <= UInt64(Int64.max) else {
+                throw .malformed("a context entry has counter \(entry.counter); counters are 1 to 2^63-1")
+            }
             guard counters[replica] == nil else { throw .malformed("a context names replica \(replica) twice") }
             counters[replica] = entry.counter
         }
@@ -160,7 +162,10 @@ extension Interno_V1_Change {
 
     /// The change by `replica`, validated.
     public func model(replica: ReplicaID) throws(WireError) -> Change {
-        guard counter > 0 else { throw .malformed("a change has counter 0") }
+        // Counters are stored as SQLite integers: 1 to 2^63-1.
+        guard counter > 0, counter <= UInt64(Int64.max) else {
+            throw .malformed("a change has counter \(counter); counters are 1 to 2^63-1")
+        }
         guard let kind = RecordKind(rawValue: kind) else {
             throw .malformed("change \(counter) has unknown kind '\(self.kind)'")
         }
@@ -202,8 +207,10 @@ extension Interno_V1_ChangeSet {
         result.reserveCapacity(changes.count)
         for change in changes {
             let model = try change.model(replica: replica)
-            if let previous = result.last, previous.dot.counter >= model.dot.counter {
-                throw .malformed("the changes of a set must have increasing counters")
+            // One local transaction takes consecutive counters; the stream relies on it to
+            // never split a set.
+            if let previous = result.last, previous.dot.counter + 1 != model.dot.counter {
+                throw .malformed("the changes of a set must have consecutive counters")
             }
             result.append(model)
         }

@@ -76,13 +76,13 @@ struct Deployment: Sendable {
     }
 
     /// Enrols a site and joins it with the real binary; the bundle points at the test port.
-    func join(_ department: String, _ site: String, user: String) throws -> SiteCLI {
+    func join(_ department: String, _ site: String, user: String) async throws -> SiteCLI {
         var bundle = try administration.enroll(department: department, site: site)
         bundle.port = port
         let bundlePath = directory.path("\(department)-\(site).bundle")
         try SecureFile.write(try bundle.encoded(), to: bundlePath, mode: 0o600)
         let cli = SiteCLI(home: directory.path("site-\(department)-\(site)"), user: user)
-        let result = try cli.run(["join", bundlePath])
+        let result = try await cli.run(["join", bundlePath])
         #expect(result.status == 0, "join failed: \(result.stderr)")
         return cli
     }
@@ -94,14 +94,14 @@ struct SiteCLI: Sendable {
     let user: String
 
     @discardableResult
-    func run(_ arguments: [String]) throws -> Executable.Result {
-        try Executable("interno").run(arguments + ["--home", home], environment: ["INTERNO_USER": user])
+    func run(_ arguments: [String]) async throws -> Executable.Result {
+        try await Executable("interno").run(arguments + ["--home", home], environment: ["INTERNO_USER": user])
     }
 
     /// Runs a command that must succeed and returns its stdout.
     @discardableResult
-    func ok(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
-        let result = try run(arguments)
+    func ok(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
+        let result = try await run(arguments)
         #expect(
             result.status == 0, "interno \(arguments.joined(separator: " ")) failed: \(result.stderr)",
             sourceLocation: sourceLocation)
@@ -110,17 +110,17 @@ struct SiteCLI: Sendable {
 
     /// Runs a command with `--json` and decodes its output.
     func json<T: Decodable>(_ type: T.Type, _ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation)
-        throws -> T
+        async throws -> T
     {
-        let result = try run(arguments + ["--json"])
+        let result = try await run(arguments + ["--json"])
         #expect(
             result.status == 0, "interno \(arguments.joined(separator: " ")) failed: \(result.stderr)",
             sourceLocation: sourceLocation)
         return try JSONDecoder().decode(T.self, from: Data(result.stdout.utf8))
     }
 
-    func sync(sourceLocation: SourceLocation = #_sourceLocation) throws {
-        try ok("sync", sourceLocation: sourceLocation)
+    func sync(sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        try await ok("sync", sourceLocation: sourceLocation)
     }
 
     /// The site opened in process, for reading its database directly.

@@ -24,8 +24,19 @@ struct Executable {
         url = directory.appendingPathComponent(name)
     }
 
-    /// Runs with `arguments` and `environment` added to this process's, and waits for it.
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// Runs with `arguments` and `environment` added to this process's, and waits for it on a
+    /// thread of its own: blocking a cooperative thread would starve the in-process server's
+    /// sessions that the child talks to (the pool has one thread per core).
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Swift.Result { try runBlocking(arguments, environment: environment) })
+            }
+            thread.start()
+        }
+    }
+
+    private func runBlocking(_ arguments: [String], environment: [String: String]) throws -> Result {
         let process = Process()
         process.executableURL = url
         process.arguments = arguments

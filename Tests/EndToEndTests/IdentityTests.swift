@@ -14,7 +14,7 @@ import Testing
 struct IdentityTests {
     @Test func aCertificateFromAnotherCAIsRefusedAndTheServerKeepsServing() async throws {
         try await Deployment.with { deployment in
-            let good = try deployment.join("HR", "LIS", user: "ana")
+            let good = try await deployment.join("HR", "LIS", user: "ana")
             // A site enrolled on another server, pointed at this one.
             let other = try TemporaryDirectory()
             let otherServer = ServerDirectory(path: other.path("server"))
@@ -26,22 +26,22 @@ struct IdentityTests {
             let path = other.path("stranger.bundle")
             try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
             let stranger = SiteCLI(home: other.path("site"), user: "eve")
-            let joined = try stranger.run(["join", path])
+            let joined = try await stranger.run(["join", path])
             #expect(joined.status == 0, "join is offline-tolerant: \(joined.stderr)")
             #expect(joined.stderr.contains("not synced yet"))
-            let result = try stranger.run(["sync"])
+            let result = try await stranger.run(["sync"])
             #expect(result.status == 70)
             #expect(result.stderr.contains("secure connection failed"))
             // The server still serves its own sites.
-            try good.ok("request", "new", "--to", "IT", "--title", "Still works")
-            try good.sync()
+            try await good.ok("request", "new", "--to", "IT", "--title", "Still works")
+            try await good.sync()
             #expect(try deployment.data.store().requests().count == 1)
         }
     }
 
     @Test func aClientCertificateFromAnotherCAIsRefusedByTheServer() async throws {
         try await Deployment.with { deployment in
-            let good = try deployment.join("HR", "LIS", user: "ana")
+            let good = try await deployment.join("HR", "LIS", user: "ana")
             // The right CA and address, but a certificate and key issued by another server's CA.
             let other = try TemporaryDirectory()
             let otherServer = ServerDirectory(path: other.path("server"))
@@ -56,31 +56,31 @@ struct IdentityTests {
             let path = other.path("forged.bundle")
             try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
             let stranger = SiteCLI(home: other.path("site"), user: "eve")
-            try stranger.run(["join", path])
-            let result = try stranger.run(["sync"])
+            try await stranger.run(["join", path])
+            let result = try await stranger.run(["sync"])
             #expect(result.status == 70, "\(result.stderr)")
             #expect(result.stderr.contains("did not accept this site's certificate"))
-            try good.sync()
+            try await good.sync()
         }
     }
 
     @Test func aRevokedSiteIsRefusedWithAClearMessage() async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
-            let it = try deployment.join("IT", "OPO", user: "rui")
-            try hr.ok("request", "new", "--to", "IT", "--title", "Before revocation")
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            try await hr.ok("request", "new", "--to", "IT", "--title", "Before revocation")
             try deployment.data.store().revoke(try #require(ReplicaID(uuidString: try hr.site().settings.replicaID)))
-            let result = try hr.run(["sync"])
+            let result = try await hr.run(["sync"])
             #expect(result.status == 70)
             #expect(result.stderr.contains("HR-LIS was revoked"))
             #expect(try hr.site().status().pending == 1, "the site keeps its unsent change")
-            try it.sync()
+            try await it.sync()
         }
     }
 
     @Test func aClientWithoutACertificateIsRefusedAndTheServerKeepsServing() async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
             var configuration = TLSConfiguration.makeClientConfiguration()
             configuration.minimumTLSVersion = .tlsv13
             configuration.trustRoots = .certificates(
@@ -112,8 +112,8 @@ struct IdentityTests {
             let tlsError = try #require(
                 failure as? BoringSSLError, "expected a TLS alert, got \(String(describing: failure))")
             #expect("\(tlsError)".contains("CERTIFICATE_REQUIRED"))
-            try hr.ok("request", "new", "--to", "IT", "--title", "Still works")
-            try hr.sync()
+            try await hr.ok("request", "new", "--to", "IT", "--title", "Still works")
+            try await hr.sync()
         }
     }
 }

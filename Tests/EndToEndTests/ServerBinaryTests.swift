@@ -5,62 +5,64 @@ import Testing
 /// The `interno-server` executable as an administrator uses it.
 @Suite("interno-server, the executable", .serialized)
 struct ServerBinaryTests {
-    func server(_ arguments: String...) throws -> Executable.Result {
-        try Executable("interno-server").run(arguments)
+    func server(_ arguments: String...) async throws -> Executable.Result {
+        try await Executable("interno-server").run(arguments)
     }
 
     func mode(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
     }
 
-    @Test func initWritesKeysPrivatelyAndNeverOverwrites() throws {
+    @Test func initWritesKeysPrivatelyAndNeverOverwrites() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path("srv")
-        let first = try server("init", "--data", data, "--name", "localhost", "--port", "7443")
+        let first = try await server("init", "--data", data, "--name", "localhost", "--port", "7443")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(try mode(directory.path("srv/ca-key.pem")) == 0o600)
         #expect(try mode(directory.path("srv/server-key.pem")) == 0o600)
         let before = try Data(contentsOf: URL(fileURLWithPath: directory.path("srv/ca-key.pem")))
-        let second = try server("init", "--data", data, "--name", "other", "--port", "9000")
+        let second = try await server("init", "--data", data, "--name", "other", "--port", "9000")
         #expect(second.status == 73)
         #expect(second.stderr.contains("already holds an Interno server"))
         #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("srv/ca-key.pem"))) == before)
     }
 
-    @Test func administrationErrorsSayWhatToDo() throws {
+    @Test func administrationErrorsSayWhatToDo() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path("srv")
-        let missing = try server("replicas", "--data", data)
+        let missing = try await server("replicas", "--data", data)
         #expect(missing.status == 73)
         #expect(missing.stderr.contains("interno-server init"))
-        _ = try server("init", "--data", data, "--name", "localhost", "--port", "7443")
-        let badHours = try server(
+        _ = try await server("init", "--data", data, "--name", "localhost", "--port", "7443")
+        let badHours = try await server(
             "department", "add", "IT", "--name", "IT", "--hours", "mon-fri 17:00-09:00", "--data", data)
         #expect(badHours.status == 65)
         #expect(badHours.stderr.contains("ends before it starts"))
-        let badZone = try server("department", "add", "IT", "--name", "IT", "--time-zone", "Mars/Base", "--data", data)
+        let badZone = try await server(
+            "department", "add", "IT", "--name", "IT", "--time-zone", "Mars/Base", "--data", data)
         #expect(badZone.status == 65)
         #expect(badZone.stderr.contains("time zone"))
-        let unknown = try server("enroll", "--department", "HR", "--site", "LIS", "--data", data)
+        let unknown = try await server("enroll", "--department", "HR", "--site", "LIS", "--data", data)
         #expect(unknown.status == 66)
         #expect(unknown.stderr.contains("department add HR"))
-        #expect(try server("department", "add", "HR", "--name", "HR", "--data", data).status == 0)
-        let duplicate = try server("department", "add", "HR", "--name", "HR again", "--data", data)
+        #expect(try await server("department", "add", "HR", "--name", "HR", "--data", data).status == 0)
+        let duplicate = try await server("department", "add", "HR", "--name", "HR again", "--data", data)
         #expect(duplicate.status == 65)
-        let revoke = try server("revoke", "not-a-uuid", "--data", data)
+        let revoke = try await server("revoke", "not-a-uuid", "--data", data)
         #expect(revoke.status == 65)
-        let typo = try server("enrol", "--data", data)
+        let typo = try await server("enrol", "--data", data)
         #expect(typo.status == 64)
     }
 
     @Test func enrolRunServeAndStopOnSIGTERM() async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path("srv")
-        _ = try server("init", "--data", data, "--name", "localhost", "--port", "7443")
-        _ = try server("department", "add", "HR", "--name", "Human Resources", "--data", data)
-        _ = try server("department", "add", "IT", "--name", "IT", "--data", data)
+        _ = try await server("init", "--data", data, "--name", "localhost", "--port", "7443")
+        _ = try await server("department", "add", "HR", "--name", "Human Resources", "--data", data)
+        _ = try await server("department", "add", "IT", "--name", "IT", "--data", data)
         let bundlePath = directory.path("HR-LIS.bundle")
-        let enrolled = try server("enroll", "--department", "HR", "--site", "LIS", "--out", bundlePath, "--data", data)
+        let enrolled = try await server(
+            "enroll", "--department", "HR", "--site", "LIS", "--out", bundlePath, "--data", data)
         #expect(enrolled.status == 0)
         #expect(try mode(bundlePath) == 0o600)
 
@@ -89,10 +91,10 @@ struct ServerBinaryTests {
         bundle.port = port
         try bundle.encoded().write(to: URL(fileURLWithPath: bundlePath))
         let site = SiteCLI(home: directory.path("hr"), user: "ana")
-        try site.ok("join", bundlePath)
-        try site.ok("request", "new", "--to", "IT", "--title", "Through the real binary")
-        try site.sync()
-        let replicas = try server("replicas", "--data", data, "--json")
+        try await site.ok("join", bundlePath)
+        try await site.ok("request", "new", "--to", "IT", "--title", "Through the real binary")
+        try await site.sync()
+        let replicas = try await server("replicas", "--data", data, "--json")
         #expect(replicas.stdout.contains("HR-LIS") || replicas.stdout.contains("\"LIS\""))
         #expect(!replicas.stdout.contains("\"lastSeen\" : null"))
 
@@ -101,7 +103,7 @@ struct ServerBinaryTests {
         #expect(process.terminationStatus == 0)
         let rest = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(rest.contains("stopped"))
-        let unreachable = try site.run(["sync"])
+        let unreachable = try await site.run(["sync"])
         #expect(unreachable.status == 69)
         #expect(unreachable.stderr.contains("cannot reach the server"))
     }

@@ -32,6 +32,28 @@ struct ServerChecksTests {
         return frame
     }
 
+    /// Writes a title edit into a site's log and outbox, bypassing the site's own checks.
+    func forgeTitleEdit(on store: Store, key: String) throws {
+        let id = try store.requestID(key: key)
+        let seen = try #require(try store.record(id))
+        let replica = try store.replica()
+        let counter = UInt64(replica.counter) + 1
+        let forged = Change(
+            dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
+            fields: ["title": .text("Renamed by IT")], author: "rui@IT-OPO", at: .now())
+        try store.writer.write { db in
+            var record = seen
+            try record.apply(forged)
+            try ChangeLog.append(forged, set: counter...counter, db)
+            try Store.saveRecord(record, db)
+            try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
+            try OutboxRow(
+                firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
+                refusalReason: nil, createdAt: 0
+            ).insert(db)
+        }
+    }
+
     /// SQLite's own verdict on the file.
     func integrityCheck(_ store: Store) throws -> String? {
         try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
@@ -49,43 +71,25 @@ struct ServerChecksTests {
 
     @Test func aFieldTheDepartmentMayNotWriteIsRefusedAndTheReasonShownOnTheSite() async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
-            let it = try deployment.join("IT", "OPO", user: "rui")
-            let key = try hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
                 in: .whitespacesAndNewlines)
-            try hr.sync()
-            try it.sync()
+            try await hr.sync()
+            try await it.sync()
             // IT's client would refuse this at once; a tampered client writes it straight into its log.
-            let store = try it.site().store
-            let id = try store.requestID(key: key)
-            let seen = try #require(try store.record(id))
-            let replica = try store.replica()
-            let counter = UInt64(replica.counter) + 1
-            let forged = Change(
-                dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
-                fields: ["title": .text("Renamed by IT")], author: "rui@IT-OPO", at: .now())
-            try store.writer.write { db in
-                var record = seen
-                try record.apply(forged)
-                try ChangeLog.append(forged, set: counter...counter, db)
-                try Store.saveRecord(record, db)
-                try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
-                try OutboxRow(
-                    firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
-                    refusalReason: nil, createdAt: 0
-                ).insert(db)
-            }
-            let result = try it.run(["sync"])
+            try forgeTitleEdit(on: try it.site().store, key: key)
+            let result = try await it.run(["sync"])
             #expect(result.status == 72, "\(result.stderr)")
             #expect(result.stdout.contains("IT may not set the title of request \(key)"))
-            let status = try it.json(StatusView.self, "status")
+            let status = try await it.json(StatusView.self, "status")
             #expect(status.refused.count == 1)
             #expect(status.refused.first?.reason.contains("only the customer department HR may") == true)
             #expect(status.refused.first?.changes.first?.contains("Renamed by IT") == true)
             // Rolled back on IT, never seen on HR.
             for site in [it, hr] {
-                try site.run(["sync"])
-                let details = try site.json(RequestDetails.self, "request", "show", key)
+                try await site.run(["sync"])
+                let details = try await site.json(RequestDetails.self, "request", "show", key)
                 #expect(details.fields.first { $0.name == "title" }?.value == "Laptop")
             }
         }
@@ -93,9 +97,9 @@ struct ServerChecksTests {
 
     @Test func aChangeWithAnotherReplicasDotIsRefused() async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
-            let it = try deployment.join("IT", "OPO", user: "rui")
-            try hr.sync()
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            try await hr.sync()
             let hrReplica = try #require(ReplicaID(uuidString: try hr.site().settings.replicaID))
             let department = try #require(UUID(uuidString: try hr.site().settings.departmentID))
             let itDepartment = try deployment.data.store().departmentID(code: "IT")
@@ -132,10 +136,10 @@ struct ServerChecksTests {
     ])
     func badInputIsAnsweredWithAnErrorCodeAndNothingChanges(name: String, code: WireError.Code) async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
-            let it = try deployment.join("IT", "OPO", user: "rui")
-            try hr.ok("request", "new", "--to", "IT", "--title", "Before")
-            try hr.sync()
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            try await hr.ok("request", "new", "--to", "IT", "--title", "Before")
+            try await hr.sync()
             let before = try snapshot(deployment)
             let chunks: [[UInt8]]
             switch name {
@@ -159,18 +163,18 @@ struct ServerChecksTests {
             #expect(!error.message.isEmpty)
             #expect(try snapshot(deployment) == before)
             // One misbehaving client never stops the server from serving the others.
-            try hr.ok("request", "new", "--to", "IT", "--title", "After")
-            try hr.sync()
-            try it.sync()
-            #expect(try it.json([RequestSummary].self, "request", "list").count == 2)
+            try await hr.ok("request", "new", "--to", "IT", "--title", "After")
+            try await hr.sync()
+            try await it.sync()
+            #expect(try await it.json([RequestSummary].self, "request", "list").count == 2)
             #expect(try integrityCheck(deployment.data.store()) == "ok")
         }
     }
 
     @Test func aValueOfTheWrongTypeIsRefusedWithItsCode() async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
-            try hr.sync()
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            try await hr.sync()
             let settings = try hr.site().settings
             let replica = try #require(ReplicaID(uuidString: settings.replicaID))
             let set = ChangeSet([

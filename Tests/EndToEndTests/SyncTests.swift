@@ -8,32 +8,35 @@ import Testing
 @Suite("Sync over TLS, end to end", .serialized)
 struct SyncTests {
     /// Everything a person sees of the requests, on one site.
-    func view(_ site: SiteCLI) throws -> [RequestDetails] {
-        let list = try site.json([RequestSummary].self, "request", "list")
-        return try list.map { try site.json(RequestDetails.self, "request", "show", $0.key) }.sorted { $0.key < $1.key }
+    func view(_ site: SiteCLI) async throws -> [RequestDetails] {
+        var details: [RequestDetails] = []
+        for summary in try await site.json([RequestSummary].self, "request", "list") {
+            details.append(try await site.json(RequestDetails.self, "request", "show", summary.key))
+        }
+        return details.sorted { $0.key < $1.key }
     }
 
     @Test(arguments: [true, false])
     func twoSitesEditOfflineAndConvergeInEitherOrder(hrFirst: Bool) async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
-            let it = try deployment.join("IT", "OPO", user: "rui")
-            let key = try hr.ok("request", "new", "--to", "IT", "--title", "Laptop for Marta").trimmingCharacters(
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop for Marta").trimmingCharacters(
                 in: .whitespacesAndNewlines)
             #expect(key == "HR-LIS-1")
-            try hr.sync()
-            try it.sync()
+            try await hr.sync()
+            try await it.sync()
             // Offline on both sides: different fields of one request, and new requests.
-            try hr.ok("request", "edit", key, "--priority", "urgent", "--details", "16 GB, with a dock")
-            try hr.ok("request", "new", "--to", "IT", "--title", "Monitor")
-            try it.ok("request", "ack", key, "--note", "ordering today")
-            try it.ok("request", "assign", key, "--to", "rui")
-            try it.ok("comment", key, "Which keyboard layout?")
+            try await hr.ok("request", "edit", key, "--priority", "urgent", "--details", "16 GB, with a dock")
+            try await hr.ok("request", "new", "--to", "IT", "--title", "Monitor")
+            try await it.ok("request", "ack", key, "--note", "ordering today")
+            try await it.ok("request", "assign", key, "--to", "rui")
+            try await it.ok("comment", key, "Which keyboard layout?")
             let order = hrFirst ? [hr, it, hr] : [it, hr, it]
-            for site in order { try site.sync() }
+            for site in order { try await site.sync() }
 
-            let left = try view(hr)
-            let right = try view(it)
+            let left = try await view(hr)
+            let right = try await view(it)
             #expect(left == right)
             #expect(left.count == 2)
             let request = try #require(left.first { $0.key == key })
@@ -57,35 +60,35 @@ struct SyncTests {
 
     @Test func theSameFieldOnTwoSitesIsAConflictEverywhereAndOneResolutionClearsIt() async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
-            let lisbon = try deployment.join("IT", "LIS", user: "marta")
-            let porto = try deployment.join("IT", "OPO", user: "rui")
-            let key = try hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let lisbon = try await deployment.join("IT", "LIS", user: "marta")
+            let porto = try await deployment.join("IT", "OPO", user: "rui")
+            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
                 in: .whitespacesAndNewlines)
-            for site in [hr, lisbon, porto] { try site.sync() }
+            for site in [hr, lisbon, porto] { try await site.sync() }
             // Both IT sites assign the request, offline: the same field, concurrently.
-            try lisbon.ok("request", "assign", key, "--to", "marta")
-            try porto.ok("request", "assign", key, "--to", "rui")
-            for site in [lisbon, porto, lisbon, hr] { try site.sync() }
+            try await lisbon.ok("request", "assign", key, "--to", "marta")
+            try await porto.ok("request", "assign", key, "--to", "rui")
+            for site in [lisbon, porto, lisbon, hr] { try await site.sync() }
             for site in [hr, lisbon, porto] {
-                let conflicts = try site.json([ConflictView].self, "conflicts")
+                let conflicts = try await site.json([ConflictView].self, "conflicts")
                 #expect(conflicts.map(\.key) == [key])
                 let field = try #require(conflicts.first?.fields.first)
                 #expect(field.field == "assignee")
                 #expect(Set(field.siblings.compactMap(\.value)) == ["marta", "rui"])
                 #expect(Set(field.siblings.map(\.site)) == ["IT-LIS", "IT-OPO"])
                 #expect(Set(field.siblings.map(\.author)) == ["marta", "rui"])
-                let list = try site.json([RequestSummary].self, "request", "list")
+                let list = try await site.json([RequestSummary].self, "request", "list")
                 #expect(list.first?.conflicted == true)
             }
-            let shown = try porto.ok("conflicts", "show", key)
+            let shown = try await porto.ok("conflicts", "show", key)
             #expect(shown.contains("marta") && shown.contains("rui") && shown.contains("IT-LIS"))
             // Porto keeps Lisbon's value; after the syncs no site has a conflict.
-            try porto.ok("conflicts", "resolve", key, "--field", "assignee", "--theirs")
-            for site in [porto, lisbon, hr] { try site.sync() }
+            try await porto.ok("conflicts", "resolve", key, "--field", "assignee", "--theirs")
+            for site in [porto, lisbon, hr] { try await site.sync() }
             for site in [hr, lisbon, porto] {
-                #expect(try site.json([ConflictView].self, "conflicts").isEmpty)
-                let details = try site.json(RequestDetails.self, "request", "show", key)
+                #expect(try await site.json([ConflictView].self, "conflicts").isEmpty)
+                let details = try await site.json(RequestDetails.self, "request", "show", key)
                 #expect(details.fields.first { $0.name == "assignee" }?.value == "marta")
             }
         }
@@ -98,7 +101,7 @@ struct SyncTests {
     ) async throws -> Executable.Result {
         let proxy = try await CuttingProxy.start(target: deployment.port, cutAfter: bytes, direction: direction)
         try site.setServerPort(proxy.port)
-        let result = try site.run(["sync"])
+        let result = try await site.run(["sync"])
         await proxy.stop()
         try site.setServerPort(deployment.port)
         return result
@@ -106,7 +109,7 @@ struct SyncTests {
 
     @Test func aConnectionDroppedInThePushLosesNothingAndDuplicatesNothing() async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
             let site = try hr.site()
             var keys: [String] = []
             for index in 0..<300 { keys.append(try site.newRequest(to: "IT", title: "Request \(index)")) }
@@ -134,9 +137,9 @@ struct SyncTests {
                 if result.status == 0 { break }
             }
             #expect(committedUnheard > 0, "no cut fell between the server's commit and its answer")
-            let report = try hr.json(SyncReport.self, "sync")
+            let report = try await hr.json(SyncReport.self, "sync")
             #expect(report.duplicates > 0 || committedUnheard == 0)
-            try hr.sync()
+            try await hr.sync()
             let server = try deployment.data.store()
             let onServer = try server.requests().map(\.key).sorted()
             #expect(onServer == keys.sorted())
@@ -153,14 +156,14 @@ struct SyncTests {
 
     @Test func aConnectionDroppedInThePullLosesNothingAndDuplicatesNothing() async throws {
         try await Deployment.with { deployment in
-            let hr = try deployment.join("HR", "LIS", user: "ana")
-            let it = try deployment.join("IT", "OPO", user: "rui")
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
             let site = try hr.site()
             for index in 0..<300 {
                 _ = try site.newRequest(
                     to: "IT", title: "Request \(index)", details: String(repeating: "x", count: 200))
             }
-            try hr.sync()
+            try await hr.sync()
             var cuts = 0
             for bytes in [1_500, 5_000, 20_000, 60_000] {
                 let result = try await syncThroughCut(it, deployment: deployment, bytes: bytes, direction: .toClient)
@@ -173,9 +176,9 @@ struct SyncTests {
                 #expect(try local.requests().count == (cursor == 0 ? 0 : expected))
             }
             #expect(cuts > 0)
-            try it.sync()
-            let onIT = try it.json([RequestSummary].self, "request", "list")
-            let onHR = try hr.json([RequestSummary].self, "request", "list")
+            try await it.sync()
+            let onIT = try await it.json([RequestSummary].self, "request", "list")
+            let onHR = try await hr.json([RequestSummary].self, "request", "list")
             #expect(onIT.count == 300)
             #expect(onIT == onHR)
         }

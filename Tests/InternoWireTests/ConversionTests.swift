@@ -48,7 +48,10 @@ struct ConversionTests {
         #expect(throws: WireError.self) { try bad.model() }
         bad = wire
         bad.changes.append(bad.changes[0])
-        #expect(throws: WireError.malformed("the changes of a set must have increasing counters")) { try bad.model() }
+        #expect(throws: WireError.malformed("the changes of a set must have consecutive counters")) { try bad.model() }
+        bad = wire
+        bad.changes[0].counter = UInt64(Int64.max) + 1
+        #expect(throws: WireError.self) { try bad.model() }
         bad = wire
         bad.changes[0].fields[0].value = Interno_V1_Value()
         #expect(throws: WireError.self) { try bad.model() }

@@ -76,7 +76,7 @@ struct VectorTests {
                 $0.firstCounter = 16
                 $0.status = .refused
                 $0.refusal = Interno_V1_Refusal(
-                    Refusal(.notPermitted, "HR may not deliver request IT-OPO-3: only the provider department IT may"))
+                    Refusal(.notPermitted, "HR may not deliver request HR-LIS-7: only the provider department IT may"))
             },
         ]
 

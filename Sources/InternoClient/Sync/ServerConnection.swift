@@ -29,10 +29,8 @@ struct ServerConnection {
         }
     }
 
-    /// Connects and runs `body` with a function that sends a frame and returns the answer.
-    func withConversation<Result: Sendable>(
-        _ body: (_ exchange: (Interno_V1_Frame) async throws -> Interno_V1_Frame) async throws -> Result
-    ) async throws -> Result {
+    /// Connects and runs `body` with a conversation that sends a frame and returns the answer.
+    func withConversation<Result: Sendable>(_ body: (Conversation) async throws -> Result) async throws -> Result {
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
@@ -55,33 +53,48 @@ struct ServerConnection {
             )
         }
         return try await channel.executeThenClose { inbound, outbound in
-            var frames = inbound.makeAsyncIterator()
-            return try await body { request in
-                do {
-                    try await outbound.write(request.serializedBuffer())
-                    guard let buffer = try await frames.next() else {
-                        throw ClientError.connectionLost(
-                            "the server closed the connection; everything applied so far is kept: run `interno sync` again"
-                        )
-                    }
-                    let answer = try Interno_V1_Frame(body: buffer)
-                    if case .error(let error) = answer.body { throw Self.translate(error) }
-                    return answer
-                } catch let error as ClientError {
-                    throw error
-                } catch let error as NIOSSLError {
-                    throw Self.translate(error)
-                } catch let error as BoringSSLError {
-                    // TLS 1.3: the server's verdict on our certificate arrives as an alert after
-                    // the handshake, on the first read.
-                    throw Self.translate(error)
-                } catch let error as WireError {
-                    throw ClientError.protocolError("the server sent something this client cannot read: \(error)")
-                } catch {
+            try await body(Conversation(frames: inbound.makeAsyncIterator(), outbound: outbound))
+        }
+    }
+
+    /// One request and its answer at a time, over an open connection. Used by one task only.
+    final class Conversation {
+        private var frames: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+        private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+        init(
+            frames: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+            outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        ) {
+            self.frames = frames
+            self.outbound = outbound
+        }
+
+        /// Sends `request` and returns the server's answer; an `Error` frame is thrown as a client error.
+        func exchange(_ request: Interno_V1_Frame) async throws -> Interno_V1_Frame {
+            do {
+                try await outbound.write(request.serializedBuffer())
+                guard let buffer = try await frames.next() else {
                     throw ClientError.connectionLost(
-                        "the connection to the server broke (\(error)); everything applied so far is kept: run `interno sync` again"
-                    )
+                        "the server closed the connection; everything applied so far is kept: run `interno sync` again")
                 }
+                let answer = try Interno_V1_Frame(body: buffer)
+                if case .error(let error) = answer.body { throw ServerConnection.translate(error) }
+                return answer
+            } catch let error as ClientError {
+                throw error
+            } catch let error as NIOSSLError {
+                throw ServerConnection.translate(error)
+            } catch let error as BoringSSLError {
+                // TLS 1.3: the server's verdict on our certificate arrives as an alert after
+                // the handshake, on the first read.
+                throw ServerConnection.translate(error)
+            } catch let error as WireError {
+                throw ClientError.protocolError("the server sent something this client cannot read: \(error)")
+            } catch {
+                throw ClientError.connectionLost(
+                    "the connection to the server broke (\(error)); everything applied so far is kept: run `interno sync` again"
+                )
             }
         }
     }

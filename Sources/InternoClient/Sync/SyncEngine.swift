@@ -64,9 +64,16 @@ public struct SyncEngine: Sendable {
 
     /// Syncs once: pushes everything queued, then pulls everything new.
     public func sync(progress: @Sendable (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
+        try await withConnection { connection in try await connection.sync(progress: progress) }
+    }
+
+    /// Opens one connection, says Hello once, and lets `body` run as many sync rounds as it
+    /// wants over it: a warm connection, with no TLS handshake or Hello per round.
+    public func withConnection<Result: Sendable>(_ body: (SyncConnection) async throws -> Result) async throws
+        -> Result
+    {
         let replica = try store.replica()
-        var report = SyncReport()
-        return try await connection.withConversation { exchange in
+        return try await connection.withConversation { conversation in
             var hello = Interno_V1_Hello()
             hello.protocolVersion = WireLimits.protocolVersion
             hello.replicaID = replica.id.uuid.wire
@@ -76,26 +83,54 @@ public struct SyncEngine: Sendable {
             hello.clientVersion = InternoVersion.string
             var frame = Interno_V1_Frame()
             frame.body = .hello(hello)
-            guard case .welcome(let welcome) = try await exchange(frame).body else {
+            guard case .welcome(let welcome) = try await conversation.exchange(frame).body else {
                 throw ClientError.protocolError("the server did not answer Hello with Welcome")
+            }
+            guard welcome.protocolVersion == WireLimits.protocolVersion else {
+                throw ClientError.protocolError(
+                    "the server speaks protocol version \(welcome.protocolVersion), this client \(WireLimits.protocolVersion): upgrade the older side"
+                )
             }
             guard welcome.serverID == (UUID(uuidString: settings.serverID)?.wire ?? Data()) else {
                 throw ClientError.identity(
                     "this is not the server this site joined (its id differs): check the address in site.json")
             }
-            report.serverSequence = welcome.serverSequence
-            report.requeued = try store.requeue(above: welcome.highestCounter)
-            try await push(exchange, welcome: welcome, report: &report, progress: progress)
-            try await pull(exchange, welcome: welcome, report: &report, progress: progress)
-            try store.markSynced(at: .now(), serverEpoch: settings.serverID)
-            return report
+            // What the server no longer holds of ours (restored from a backup) is sent again.
+            let requeued = try store.requeue(above: welcome.highestCounter)
+            return try await body(
+                SyncConnection(engine: self, conversation: conversation, welcome: welcome, requeued: requeued))
         }
     }
+}
 
-    private func push(
-        _ exchange: (Interno_V1_Frame) async throws -> Interno_V1_Frame, welcome: Interno_V1_Welcome,
-        report: inout SyncReport, progress: (SyncProgress) -> Void
-    ) async throws {
+/// An open, greeted connection to the server: each `sync` is one round of push and pull.
+public final class SyncConnection {
+    let engine: SyncEngine
+    let conversation: ServerConnection.Conversation
+    let welcome: Interno_V1_Welcome
+    private var requeued: Int
+
+    init(engine: SyncEngine, conversation: ServerConnection.Conversation, welcome: Interno_V1_Welcome, requeued: Int) {
+        self.engine = engine
+        self.conversation = conversation
+        self.welcome = welcome
+        self.requeued = requeued
+    }
+
+    /// One round: pushes everything queued, then pulls everything new.
+    public func sync(progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
+        var report = SyncReport()
+        report.serverSequence = welcome.serverSequence
+        report.requeued = requeued
+        requeued = 0
+        try await push(report: &report, progress: progress)
+        try await pull(report: &report, progress: progress)
+        try engine.store.markSynced(at: .now(), serverEpoch: engine.settings.serverID)
+        return report
+    }
+
+    private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
+        let store = engine.store
         let total = try store.pendingChangeSets().count
         let maximumSets = max(1, Int(welcome.maxPushSets))
         // Leave room in the frame for the envelope: fill at most half of it.
@@ -116,7 +151,7 @@ public struct SyncEngine: Sendable {
             let sets = Array(pending.prefix(push.sets.count))
             var frame = Interno_V1_Frame()
             frame.body = .push(push)
-            guard case .pushResult(let result) = try await exchange(frame).body else {
+            guard case .pushResult(let result) = try await conversation.exchange(frame).body else {
                 throw ClientError.protocolError("the server did not answer Push with PushResult")
             }
             guard result.results.count == sets.count,
@@ -158,10 +193,8 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    private func pull(
-        _ exchange: (Interno_V1_Frame) async throws -> Interno_V1_Frame, welcome: Interno_V1_Welcome,
-        report: inout SyncReport, progress: (SyncProgress) -> Void
-    ) async throws {
+    private func pull(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
+        let store = engine.store
         var cursor = try store.replica().cursor
         let limit = max(1, Int(welcome.maxPullChanges))
         while true {
@@ -170,7 +203,7 @@ public struct SyncEngine: Sendable {
             pull.limit = UInt32(limit)
             var frame = Interno_V1_Frame()
             frame.body = .pull(pull)
-            guard case .changes(let changes) = try await exchange(frame).body else {
+            guard case .changes(let changes) = try await conversation.exchange(frame).body else {
                 throw ClientError.protocolError("the server did not answer Pull with Changes")
             }
             let sets: [ChangeSet]

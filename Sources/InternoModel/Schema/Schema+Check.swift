@@ -35,7 +35,7 @@ extension Schema {
             }
             try validate(change.fields[name]!, for: field, of: kind)
         }
-        let write = Write(change: change, seen: seen, spec: spec, lookup: lookup)
+        let write = Write(change: change, writer: writer, seen: seen, spec: spec, lookup: lookup)
         if write.creating {
             for field in spec.fields where field.required {
                 guard let value = change.fields[field.name], value != .null else {
@@ -51,28 +51,28 @@ extension Schema {
         }
         let parties = try write.parties()
         var roles = write.roles(of: writer, parties: parties)
-        let writerName = write.name(of: writer)
 
         switch kind {
         case .department:
             guard roles.contains(.admin) else {
                 throw Refusal(
                     .notPermitted,
-                    "\(writerName) may not write \(write.describe()): departments are set by the server administrator")
+                    "\(write.writerName) may not write \(write.describe()): departments are set by the server administrator"
+                )
             }
         case .standard:
-            try checkStandard(write, writer: writer, writerName: writerName, roles: roles, parties: parties)
+            try checkStandard(write, writer: writer, roles: roles, parties: parties)
         case .request:
-            try checkRequest(write, writer: writer, writerName: writerName, roles: roles, parties: parties)
+            try checkRequest(write, writer: writer, roles: roles, parties: parties)
         case .comment:
             guard !roles.isEmpty else {
                 throw Refusal(
                     .notPermitted,
-                    "\(writerName) may not comment on \(write.describe(parties.request)): only its customer \(write.code(parties.customer)) and provider \(write.code(parties.provider)) may"
+                    "\(write.writerName) may not comment on \(write.describe(parties.request)): only its customer \(write.code(parties.customer)) and provider \(write.code(parties.provider)) may"
                 )
             }
         case .feedback:
-            roles = try checkFeedback(write, writerName: writerName, roles: roles, parties: parties)
+            roles = try checkFeedback(write, roles: roles, parties: parties)
         }
 
         for name in names where !(kind == .request && name == "state") {
@@ -80,7 +80,7 @@ extension Schema {
             guard !field.writers.isDisjoint(with: roles) else {
                 throw Refusal(
                     .notPermitted,
-                    "\(writerName) may not set the \(field.label) of \(write.describe()): only \(write.who(field.writers, parties: parties)) may"
+                    "\(write.writerName) may not set the \(field.label) of \(write.describe()): only \(write.who(field.writers, parties: parties)) may"
                 )
             }
             guard !write.creating else { continue }
@@ -108,7 +108,6 @@ extension Schema {
     private static func checkRequest(
         _ write: Write,
         writer: Writer,
-        writerName: String,
         roles: Set<Role>,
         parties: Write.Parties
     ) throws(Refusal) {
@@ -117,7 +116,7 @@ extension Schema {
             guard case .department(let department) = writer, parties.customer == department else {
                 throw Refusal(
                     .notPermitted,
-                    "\(writerName) may not raise a request on behalf of \(write.code(parties.customer)): a request is raised by its customer department"
+                    "\(write.writerName) may not raise a request on behalf of \(write.code(parties.customer)): a request is raised by its customer department"
                 )
             }
             guard parties.customer != parties.provider else {
@@ -140,7 +139,7 @@ extension Schema {
                 }
             }
         } else if let newState = fields["state"]?.text {
-            try checkTransition(write, to: newState, writerName: writerName, roles: roles, parties: parties)
+            try checkTransition(write, to: newState, roles: roles, parties: parties)
         }
         if fields["declineReason"] != nil, fields["state"] != .text(RequestState.declined) {
             throw Refusal(.invalidValue, "a reason for declining is given only when declining")
@@ -154,7 +153,6 @@ extension Schema {
     private static func checkTransition(
         _ write: Write,
         to newState: String,
-        writerName: String,
         roles: Set<Role>,
         parties: Write.Parties
     ) throws(Refusal) {
@@ -172,7 +170,8 @@ extension Schema {
                 )
             }
             guard !roles.isDisjoint(with: [.customer, .provider]) else {
-                throw Refusal(.notPermitted, "\(writerName) is not a party to \(name) and may not resolve its state")
+                throw Refusal(
+                    .notPermitted, "\(write.writerName) is not a party to \(name) and may not resolve its state")
             }
         case .value(let value):
             let current = value.text ?? ""
@@ -191,7 +190,8 @@ extension Schema {
                 let step = steps[0]
                 throw Refusal(
                     .notPermitted,
-                    "\(writerName) may not \(step.verb) \(name): only \(write.who([step.by], parties: parties)) may")
+                    "\(write.writerName) may not \(step.verb) \(name): only \(write.who([step.by], parties: parties)) may"
+                )
             }
         }
     }
@@ -199,14 +199,13 @@ extension Schema {
     private static func checkStandard(
         _ write: Write,
         writer: Writer,
-        writerName: String,
         roles: Set<Role>,
         parties: Write.Parties
     ) throws(Refusal) {
         if write.creating {
             guard !roles.isDisjoint(with: [.customer, .provider]) else {
                 throw Refusal(
-                    .notPermitted, "\(writerName) may not propose a standard between two other departments")
+                    .notPermitted, "\(write.writerName) may not propose a standard between two other departments")
             }
             guard parties.customer != parties.provider else {
                 throw Refusal(.invalidValue, "a standard is agreed between two different departments")
@@ -242,7 +241,6 @@ extension Schema {
 
     private static func checkFeedback(
         _ write: Write,
-        writerName: String,
         roles: Set<Role>,
         parties: Write.Parties
     ) throws(Refusal) -> Set<Role> {
@@ -256,7 +254,7 @@ extension Schema {
             let what = side == .customer ? "rate the service of" : "rate the cooperation on"
             throw Refusal(
                 .notPermitted,
-                "\(writerName) may not \(what) \(write.describe(request)): only \(write.who([side], parties: parties)) may"
+                "\(write.writerName) may not \(what) \(write.describe(request)): only \(write.who([side], parties: parties)) may"
             )
         }
         let requestSpec = spec(.request)

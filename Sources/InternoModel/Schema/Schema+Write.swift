@@ -11,6 +11,7 @@ extension Schema {
         }
 
         let change: Change
+        let writer: Writer
         let seen: RecordState
         let spec: KindSpec
         let lookup: Lookup
@@ -78,6 +79,9 @@ extension Schema {
             let record = lookup(.department, department)
             return record?.resolve("code", policy: .manual).displayValue?.text ?? department.uuidString.lowercased()
         }
+
+        /// The writer's name, looked up only when a refusal needs it.
+        var writerName: String { name(of: writer) }
 
         /// How to call `writer` in a sentence: `IT`, or `the server administrator`.
         func name(of writer: Writer) -> String {

@@ -1,0 +1,213 @@
+import Foundation
+import GRDB
+import InternoClient
+import InternoModel
+import InternoServer
+import InternoStore
+import InternoWire
+import Logging
+
+/// Sync benchmarks of DESIGN §9, reported as ratios against raw SQLite inserting the same rows
+/// in the same run (never as absolute timings in tests: these machines are shared and noisy).
+///
+///     swift run -c release interno-benchmark [--records 100000] [--rounds 30]
+@main
+struct Benchmark {
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        func option(_ name: String, _ fallback: Int) -> Int {
+            guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
+                let value = Int(arguments[index + 1])
+            else { return fallback }
+            return value
+        }
+        let records = option("--records", 100_000)
+        let rounds = option("--rounds", 30)
+        let changed = option("--changed", 500)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        print("interno-benchmark: \(records) requests, \(rounds) rounds of \(changed) changes, in \(root.path)")
+
+        // 1. Raw SQLite: the same rows, one prepared statement, one transaction, WAL, synchronous=FULL.
+        var rawTimes: [Double] = []
+        for attempt in 0..<3 {
+            rawTimes.append(try rawInsert(records, path: root.appendingPathComponent("raw-\(attempt).sqlite").path))
+        }
+        let raw = rawTimes.sorted()[1]
+        report("raw SQLite insert", records: records, seconds: raw, raw: raw)
+
+        // 2. A real server over loopback TLS, and two sites.
+        let data = ServerDirectory(path: root.appendingPathComponent("server").path)
+        _ = try data.initialize(name: "localhost", port: 7443)
+        let administration = try ServerAdministration(directory: data)
+        try administration.addDepartment(code: "HR", name: "HR")
+        try administration.addDepartment(code: "IT", name: "IT")
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
+        configuration.onListening = { address in
+            continuation.yield(address.port ?? 0)
+            continuation.finish()
+        }
+        var logger = Logger(label: "benchmark")
+        logger.logLevel = .error
+        let server = InternoServer(configuration: configuration, logger: logger)
+        let serverTask = Task { try await server.run() }
+        var portIterator = ports.makeAsyncIterator()
+        let port = await portIterator.next() ?? 0
+        func join(_ department: String, _ site: String) throws -> SiteHome {
+            var bundle = try administration.enroll(department: department, site: site)
+            bundle.port = port
+            let home = SiteHome(path: root.appendingPathComponent("\(department)-\(site)").path)
+            _ = try home.join(bundle)
+            return home
+        }
+        let hrHome = try join("HR", "LIS")
+        let itHome = try join("IT", "OPO")
+        _ = try await SyncEngine(home: hrHome).sync()
+        _ = try await SyncEngine(home: itHome).sync()
+        let hr = try Site(home: hrHome, user: "bench")
+
+        // Local writes (setup): 100 requests per change set.
+        let setupStart = Date()
+        let itID = try hr.store.departmentID(code: "IT")
+        let hrID = UUID(uuidString: hr.settings.departmentID)!
+        var ids: [UUID] = []
+        for batch in stride(from: 0, to: records, by: 100) {
+            var edits: [Edit] = []
+            for index in batch..<min(batch + 100, records) {
+                let id = UUID()
+                ids.append(id)
+                edits.append(
+                    Edit(
+                        .request, id,
+                        [
+                            "key": .text("HR-LIS-\(index + 1)"), "customer": .id(hrID), "provider": .id(itID),
+                            "title": .text("Request number \(index)"), "priority": .text("normal"),
+                            "state": .text("submitted"),
+                        ]))
+            }
+            try hr.store.write(edits, author: hr.author)
+        }
+        print(String(format: "  (setup: %d local writes in %.2f s)", records, Date().timeIntervalSince(setupStart)))
+
+        // 3. Push: the whole outbox over a new connection (the push phase ends at the first pull).
+        let pushStart = Date()
+        let pushEnd = Timing()
+        let pushReport = try await SyncEngine(home: hrHome).sync { progress in
+            if case .pulling = progress { pushEnd.markOnce() }
+        }
+        let pushSeconds = (pushEnd.time ?? Date()).timeIntervalSince(pushStart)
+        let pushAndEcho = Date().timeIntervalSince(pushStart)
+        precondition(pushReport.accepted == records / 100 + (records % 100 == 0 ? 0 : 1), "push: \(pushReport)")
+        report("push over TLS", records: records, seconds: pushSeconds, raw: raw)
+        report("push + echo of own changes", records: records, seconds: pushAndEcho, raw: raw)
+
+        // 4. Pull: a fresh site receives everything.
+        let pullStart = Date()
+        let pullReport = try await SyncEngine(home: itHome).sync()
+        let pullSeconds = Date().timeIntervalSince(pullStart)
+        precondition(pullReport.pulled == records, "pull: \(pullReport)")
+        report("pull over TLS", records: records, seconds: pullSeconds, raw: raw)
+        print(String(format: "  peak resident memory after the pull: %.1f MB", peakResidentMegabytes()))
+
+        // 5. Incremental: `changed` records edited at HR, synced over warm connections.
+        let (pushRounds, pullRounds) = try await incremental(
+            hr: hr, hrHome: hrHome, itHome: itHome, ids: ids, rounds: rounds, changed: changed)
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
+        }
+        for (name, values) in [("push", pushRounds), ("pull", pullRounds)] {
+            print(
+                String(
+                    format: "%d changed records, warm connection, %@: median %.1f ms, p99 %.1f ms (%d rounds)", changed,
+                    name, percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000, values.count))
+        }
+        serverTask.cancel()
+        _ = await serverTask.result
+    }
+
+    /// Rounds of `changed` edits at HR, each pushed by HR and pulled by IT over warm connections.
+    nonisolated static func incremental(
+        hr: Site, hrHome: SiteHome, itHome: SiteHome, ids: [UUID], rounds: Int, changed: Int
+    ) async throws -> ([Double], [Double]) {
+        try await SyncEngine(home: hrHome).withConnection { hrConnection in
+            try await SyncEngine(home: itHome).withConnection { itConnection in
+                var pushRounds: [Double] = []
+                var pullRounds: [Double] = []
+                for round in 0..<rounds {
+                    for id in ids.shuffled().prefix(changed) {
+                        try hr.store.write(
+                            [Edit(.request, id, ["title": .text("Edited in round \(round)")])], author: hr.author)
+                    }
+                    var start = Date()
+                    let pushed = try await hrConnection.sync()
+                    pushRounds.append(Date().timeIntervalSince(start))
+                    start = Date()
+                    let pulled = try await itConnection.sync()
+                    pullRounds.append(Date().timeIntervalSince(start))
+                    precondition(pushed.accepted == changed && pulled.pulled == changed, "round \(round)")
+                }
+                return (pushRounds, pullRounds)
+            }
+        }
+    }
+
+    /// Inserts `count` request-shaped rows the plainest way SQLite allows; returns seconds.
+    static func rawInsert(_ count: Int, path: String) throws -> Double {
+        // The same settings as Interno's own databases: WAL, synchronous=FULL.
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let queue = try DatabasePool(path: path, configuration: configuration)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE request (id TEXT PRIMARY KEY, key TEXT, customer TEXT, provider TEXT, title TEXT,
+                        priority TEXT, state TEXT, createdAt INTEGER)
+                    """)
+        }
+        let customer = UUID().uuidString.lowercased()
+        let provider = UUID().uuidString.lowercased()
+        let start = Date()
+        try queue.write { db in
+            let statement = try db.makeStatement(
+                sql:
+                    "INSERT INTO request (id, key, customer, provider, title, priority, state, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            )
+            for index in 0..<count {
+                try statement.execute(arguments: [
+                    UUID().uuidString.lowercased(), "HR-LIS-\(index + 1)", customer, provider,
+                    "Request number \(index)",
+                    "normal", "submitted", 1_795_426_200_000 + index,
+                ])
+            }
+        }
+        return Date().timeIntervalSince(start)
+    }
+
+    static func report(_ name: String, records: Int, seconds: Double, raw: Double) {
+        print(
+            String(
+                format: "%-28@ %8.3f s  %9.0f records/s  %5.1f× raw SQLite", name as NSString, seconds,
+                Double(records) / seconds, seconds / raw))
+    }
+
+    static func peakResidentMegabytes() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}
+
+/// The first time something happened, set from a callback.
+final class Timing: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: Date?
+
+    var time: Date? { lock.withLock { first } }
+
+    func markOnce() {
+        lock.withLock { if first == nil { first = Date() } }
+    }
+}
