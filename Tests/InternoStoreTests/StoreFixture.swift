@@ -167,3 +167,26 @@ func value(_ store: Store, _ id: UUID, _ field: FieldName) throws -> FieldResolu
     let record = try #require(try store.record(id))
     return record.resolve(field, policy: Schema.spec(record.kind).policy(field))
 }
+
+/// Writes a change into a site's log and outbox as a buggy or tampered client would: straight
+/// into the tables, past the site's own checks. Returns the change.
+func forgeChange(on store: Store, record id: UUID, fields: [FieldName: FieldValue]) throws -> Change {
+    let replica = try store.replica()
+    let seen = try #require(try store.record(id))
+    let counter = UInt64(replica.counter) + 1
+    let forged = Change(
+        dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
+        fields: fields, author: "rui", at: .now())
+    try store.writer.write { db in
+        var record = seen
+        try record.apply(forged)
+        try ChangeLog.append(forged, set: counter...counter, db)
+        try Store.saveRecord(record, db)
+        try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
+        try OutboxRow(
+            firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
+            refusalReason: nil, createdAt: 0
+        ).insert(db)
+    }
+    return forged
+}

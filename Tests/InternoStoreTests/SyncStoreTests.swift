@@ -135,23 +135,8 @@ struct SyncStoreTests {
         // IT acknowledges offline; meanwhile the server's admin retires... simpler: IT's site
         // was behind and the server refuses a forged change that the site did check — so forge
         // the site's log directly, as a buggy or tampered client would.
-        let replica = try hub.it.replica()
-        let seen = try #require(try hub.it.record(id))
-        let counter = UInt64(replica.counter) + 1
-        let forged = Change(
-            dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
-            fields: ["title": .text("Renamed by IT")], author: "rui", at: .now())
-        try hub.it.writer.write { db in
-            var record = seen
-            try record.apply(forged)
-            try ChangeLog.append(forged, set: counter...counter, db)
-            try Store.saveRecord(record, db)
-            try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
-            try OutboxRow(
-                firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
-                refusalReason: nil, createdAt: 0
-            ).insert(db)
-        }
+        let forged = try forgeChange(on: hub.it, record: id, fields: ["title": .text("Renamed by IT")])
+        let counter = forged.dot.counter
         #expect(try value(hub.it, id, "title") == .value(.text("Renamed by IT")))
         let outcomes = try hub.push(hub.it)
         guard case .refused(let refusal) = outcomes.first else {
@@ -180,25 +165,9 @@ struct SyncStoreTests {
         let (id, _) = try hub.newRequest()
         try hub.sync(hub.hr)
         try hub.pull(hub.it)
-        let replica = try hub.it.replica()
-        let seen = try #require(try hub.it.record(id))
-        let counter = UInt64(replica.counter) + 1
-        let forged = Change(
-            dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
-            fields: ["priority": .text("low")], author: "rui", at: .now())
-        try hub.it.writer.write { db in
-            var record = seen
-            try record.apply(forged)
-            try ChangeLog.append(forged, set: counter...counter, db)
-            try Store.saveRecord(record, db)
-            try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
-            try OutboxRow(
-                firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
-                refusalReason: nil, createdAt: 0
-            ).insert(db)
-        }
+        let forged = try forgeChange(on: hub.it, record: id, fields: ["priority": .text("low")])
         // The server refuses, but the connection breaks before the site hears it.
-        _ = try hub.server.receive(ChangeSet([forged]), from: hub.registry[replica.id]!)
+        _ = try hub.server.receive(ChangeSet([forged]), from: hub.registry[forged.dot.replica]!)
         let summary = try hub.pull(hub.it)
         #expect(summary.refusals == [forged.dot])
         #expect(try value(hub.it, id, "priority") == .value(.text("normal")))
