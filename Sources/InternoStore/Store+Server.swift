@@ -281,13 +281,4 @@ extension Store {
             if db.changesCount == 0 { throw StoreError.notFound("replica \(replica)") }
         }
     }
-
-    /// Notes that a site connected at `time`.
-    public func markSeen(_ replica: ReplicaID, at time: Timestamp) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: "UPDATE replica_registry SET lastSeenAt = ? WHERE replicaID = ?",
-                arguments: [time.millisecondsSince1970, replica.description])
-        }
-    }
 }
