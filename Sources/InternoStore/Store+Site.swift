@@ -106,22 +106,6 @@ extension Store {
         }
     }
 
-    /// The server accepted the set starting at `firstCounter`, or already had it: it leaves the outbox.
-    public func acknowledge(firstCounter: UInt64) throws {
-        try writer.write { db in
-            try db.execute(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [Int64(firstCounter)])
-        }
-    }
-
-    /// The server deferred the set: it stays, to be offered again on the next sync.
-    public func markDeferred(firstCounter: UInt64) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: "UPDATE outbox SET status = 'deferred' WHERE firstCounter = ? AND status = 'pending'",
-                arguments: [Int64(firstCounter)])
-        }
-    }
-
     /// The server refused the set: its changes become void here too, the records they touched
     /// are rebuilt from the log without them, and the set stays visible with `refusal` (§3.4).
     public func markRefused(firstCounter: UInt64, _ refusal: Refusal) throws {

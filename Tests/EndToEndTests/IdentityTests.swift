@@ -12,16 +12,21 @@ import Testing
 /// Who may connect: only certificates from the server's own CA, enrolled and not revoked.
 @Suite("Identity and TLS", .serialized)
 struct IdentityTests {
+    /// A bundle for IT-OPO issued by a second server with its own CA, made in `directory`.
+    static func enrollOnAnotherServer(in directory: TemporaryDirectory) throws -> EnrollmentBundle {
+        let server = ServerDirectory(path: directory.path("server"))
+        _ = try server.initialize(name: "localhost", port: 7443)
+        let administration = try ServerAdministration(directory: server)
+        try administration.addDepartment(code: "IT", name: "IT")
+        return try administration.enroll(department: "IT", site: "OPO")
+    }
+
     @Test func aCertificateFromAnotherCAIsRefusedAndTheServerKeepsServing() async throws {
         try await Deployment.with { deployment in
             let good = try await deployment.join("HR", "LIS", user: "ana")
             // A site enrolled on another server, pointed at this one.
             let other = try TemporaryDirectory()
-            let otherServer = ServerDirectory(path: other.path("server"))
-            _ = try otherServer.initialize(name: "localhost", port: deployment.port)
-            let otherAdmin = try ServerAdministration(directory: otherServer)
-            try otherAdmin.addDepartment(code: "IT", name: "IT")
-            var bundle = try otherAdmin.enroll(department: "IT", site: "OPO")
+            var bundle = try Self.enrollOnAnotherServer(in: other)
             bundle.port = deployment.port
             let path = other.path("stranger.bundle")
             try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
@@ -44,11 +49,7 @@ struct IdentityTests {
             let good = try await deployment.join("HR", "LIS", user: "ana")
             // The right CA and address, but a certificate and key issued by another server's CA.
             let other = try TemporaryDirectory()
-            let otherServer = ServerDirectory(path: other.path("server"))
-            _ = try otherServer.initialize(name: "localhost", port: deployment.port)
-            let otherAdmin = try ServerAdministration(directory: otherServer)
-            try otherAdmin.addDepartment(code: "IT", name: "IT")
-            let forged = try otherAdmin.enroll(department: "IT", site: "OPO")
+            let forged = try Self.enrollOnAnotherServer(in: other)
             var bundle = try deployment.administration.enroll(department: "IT", site: "OPO")
             bundle.port = deployment.port
             bundle.clientCertificate = forged.clientCertificate

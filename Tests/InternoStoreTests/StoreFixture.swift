@@ -98,16 +98,9 @@ struct Hub {
     @discardableResult
     func push(_ site: Store) throws -> [PushOutcome] {
         let entry = registry[try site.replica().id]!
-        var outcomes: [PushOutcome] = []
-        for set in try site.pendingChangeSets() {
-            let outcome = try server.receive(set, from: entry)
-            outcomes.append(outcome)
-            switch outcome {
-            case .accepted, .duplicate: try site.acknowledge(firstCounter: set.firstCounter)
-            case .deferred: try site.markDeferred(firstCounter: set.firstCounter)
-            case .refused(let refusal): try site.markRefused(firstCounter: set.firstCounter, refusal)
-            }
-        }
+        let sets = try site.pendingChangeSets()
+        let outcomes = try sets.map { try server.receive($0, from: entry) }
+        try site.recordPushResults(zip(sets, outcomes).map { ($0.firstCounter, $1) })
         return outcomes
     }
 

@@ -1,5 +1,5 @@
 /// The type of a field, with its bounds: what a value must be to be accepted.
-public indirect enum FieldType: Sendable, Hashable {
+public enum FieldType: Sendable, Hashable {
     /// Text of `minLength...maxLength` characters, with no control characters but newlines.
     case text(minLength: Int, maxLength: Int)
     /// A short code: an uppercase letter, then uppercase letters and digits (`IT`, `HR2`).

@@ -6,12 +6,6 @@ import InternoModel
 public struct ReplicaRow: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "replica"
 
-    /// The columns of `replica`.
-    public enum Columns {
-        static let counter = Column(CodingKeys.counter)
-        static let cursor = Column(CodingKeys.cursor)
-    }
-
     /// Always 1: the table has one row.
     var singleton: Int = 1
     /// The replica id, lowercase UUID text.
