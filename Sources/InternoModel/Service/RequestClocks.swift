@@ -1,0 +1,250 @@
+import Foundation
+
+/// One state a request entered, and when (the time its writer gave, which `--at` may set).
+public struct StateEvent: Hashable, Sendable {
+    /// When the request entered `state`.
+    public var at: Timestamp
+    /// The state entered.
+    public var state: String
+
+    /// An event: `state` entered at `at`.
+    public init(at: Timestamp, state: String) {
+        self.at = at
+        self.state = state
+    }
+
+    /// The submission time and the state events of a request, read from its changes: the
+    /// change that wrote its `key` submitted it; every change that wrote its `state` is an
+    /// event. Void (refused) changes are left out. Events come in time order; events at the
+    /// same time keep the order of `changes`.
+    public static func timeline(of changes: [Change]) -> (submittedAt: Timestamp?, events: [StateEvent]) {
+        let written = changes.filter { !$0.isVoid }
+        let submittedAt = written.filter { $0.fields["key"] != nil }.map(\.at).min()
+        let events = written.compactMap { change -> StateEvent? in
+            guard change.fields["key"] == nil, let state = change.fields["state"]?.text else { return nil }
+            return StateEvent(at: change.at, state: state)
+        }
+        return (
+            submittedAt,
+            events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
+                .map(\.element)
+        )
+    }
+}
+
+/// The targets a request is measured against, as its standard writes them: durations in
+/// seconds, where a day is a business day (see ``BusinessCalendar``).
+public struct ServiceTargets: Hashable, Sendable {
+    /// Time to acknowledge (provider).
+    public var acknowledge: Int64?
+    /// Time to deliver (provider), net of time waiting on the customer.
+    public var deliver: Int64?
+    /// Notice the customer gives before the needed-by date.
+    public var notice: Int64?
+    /// Time the customer takes to answer while the request waits on them, per wait.
+    public var answer: Int64?
+    /// Time the customer takes to confirm a delivery, per delivery.
+    public var confirm: Int64?
+
+    /// Targets; any may be absent.
+    public init(
+        acknowledge: Int64? = nil, deliver: Int64? = nil, notice: Int64? = nil, answer: Int64? = nil,
+        confirm: Int64? = nil
+    ) {
+        self.acknowledge = acknowledge
+        self.deliver = deliver
+        self.notice = notice
+        self.answer = answer
+        self.confirm = confirm
+    }
+
+    /// No targets: a request raised outside any standard is measured but never late.
+    public static let none = ServiceTargets()
+
+    /// The targets of `standard` for a request of `priority`: the per-priority targets where
+    /// the standard names that priority, else its general ones.
+    public init(standard: RecordState, priority: String?) {
+        let spec = Schema.spec(.standard)
+        func value(_ name: FieldName) -> FieldValue? {
+            standard.resolve(name, policy: spec.policy(name)).displayValue
+        }
+        acknowledge = value("ackTarget")?.duration
+        deliver = value("deliverTarget")?.duration
+        notice = value("noticeRequired")?.duration
+        answer = value("answerTarget")?.duration
+        confirm = value("confirmTarget")?.duration
+        if let priority, let text = value("priorityTargets")?.text,
+            let targets = try? PriorityTargets(parsing: text), let own = targets.targets[priority]
+        {
+            acknowledge = own.acknowledge
+            deliver = own.deliver
+        }
+    }
+}
+
+/// One clock of a request, in business milliseconds of one department's calendar.
+public struct ServiceClock: Hashable, Sendable {
+    /// Whether the clock still counts.
+    public enum Status: String, Hashable, Sendable, Codable {
+        /// It counts now.
+        case running
+        /// It is held while the request waits on the customer.
+        case paused
+        /// It has stopped for good (or until a reopen).
+        case stopped
+    }
+
+    /// Whether it counts now.
+    public var status: Status
+    /// Business time counted so far, in milliseconds.
+    public var elapsed: Int64
+    /// The target in business milliseconds, if a standard sets one.
+    public var target: Int64?
+    /// When the clock reaches (or reached) its target; `nil` without a target, when paused
+    /// before reaching it, or when stopped within it.
+    public var due: Timestamp?
+    /// When the clock started.
+    public var start: Timestamp
+    /// When it stopped, if it has.
+    public var end: Timestamp?
+
+    /// `true` within target, `false` past it, `nil` without a target.
+    public var met: Bool? { target.map { elapsed <= $0 } }
+    /// Target minus elapsed: negative once late; `nil` without a target.
+    public var remaining: Int64? { target.map { $0 - elapsed } }
+}
+
+/// The clocks of one request (DESIGN §7.3), measured at an instant.
+///
+/// - acknowledge: the provider's calendar, from submission while the request is `submitted`,
+///   until the provider's first step (ack, start or decline).
+/// - deliver: the provider's calendar, while the request is `submitted`, `acknowledged` or
+///   `in_progress`; held while it is `waiting_on_customer`; stopped when `delivered` and
+///   running again after a reopen.
+/// - waits: the customer's calendar, one clock per stay in `waiting_on_customer`.
+/// - confirmations: the customer's calendar, one clock per stay in `delivered`.
+/// - notice: the provider's business time from submission to the needed-by date.
+public struct RequestClocks: Hashable, Sendable {
+    /// The acknowledge clock; `nil` if the request was cancelled before any response.
+    public var acknowledge: ServiceClock?
+    /// The deliver clock; `nil` if the request was declined or cancelled.
+    public var deliver: ServiceClock?
+    /// One customer clock per wait.
+    public var waits: [ServiceClock]
+    /// One customer clock per delivery awaiting confirmation.
+    public var confirmations: [ServiceClock]
+    /// Notice given before the needed-by date, in the provider's business milliseconds.
+    public var noticeGiven: Int64?
+    /// Notice required by the standard, in the provider's business milliseconds.
+    public var noticeRequired: Int64?
+    /// The state the request is in after the last event.
+    public var state: String
+
+    /// `true` if the notice met the standard, `false` if not, `nil` if either side is unknown.
+    public var noticeMet: Bool? {
+        guard let noticeGiven, let noticeRequired else { return nil }
+        return noticeGiven >= noticeRequired
+    }
+
+    /// Business time the request waited on the customer, in the customer's calendar.
+    public var waitingTotal: Int64 { waits.reduce(0) { $0 + $1.elapsed } }
+
+    /// The clocks that run now and are past their targets.
+    public var overdue: [(name: String, clock: ServiceClock)] {
+        var late: [(String, ServiceClock)] = []
+        if let acknowledge, acknowledge.status == .running, acknowledge.met == false {
+            late.append(("acknowledge", acknowledge))
+        }
+        if let deliver, deliver.status == .running, deliver.met == false { late.append(("deliver", deliver)) }
+        if let wait = waits.last, wait.status == .running, wait.met == false { late.append(("answer", wait)) }
+        if let confirmation = confirmations.last, confirmation.status == .running, confirmation.met == false {
+            late.append(("confirm", confirmation))
+        }
+        return late
+    }
+
+    private static let providerStates: Set<String> = [
+        Schema.RequestState.submitted, Schema.RequestState.acknowledged, Schema.RequestState.inProgress,
+    ]
+
+    /// Measures the clocks of a request submitted at `submittedAt` that went through `events`,
+    /// as of `now`.
+    public static func measure(
+        submittedAt: Timestamp,
+        events: [StateEvent],
+        now: Timestamp,
+        provider: BusinessCalendar,
+        customer: BusinessCalendar,
+        targets: ServiceTargets,
+        neededBy: Timestamp? = nil
+    ) -> RequestClocks {
+        typealias S = Schema.RequestState
+        // Stays: each state entered, from when to when (the last one until now).
+        var stays: [(state: String, from: Timestamp, to: Timestamp?)] = [(S.submitted, submittedAt, nil)]
+        for event in events.sorted(by: { $0.at < $1.at }) where event.state != stays[stays.count - 1].state {
+            let at = max(event.at, stays[stays.count - 1].from)
+            stays[stays.count - 1].to = at
+            stays.append((event.state, at, nil))
+        }
+        let last = stays[stays.count - 1]
+        let current = last.state
+        let end = max(now, last.from)
+
+        func clock(
+            _ calendar: BusinessCalendar, target seconds: Int64?, spans: [(from: Timestamp, to: Timestamp?)],
+            status: ServiceClock.Status
+        ) -> ServiceClock {
+            let target = seconds.map(calendar.businessMilliseconds(forTarget:))
+            var elapsed: Int64 = 0
+            var due: Timestamp?
+            for span in spans {
+                let length = calendar.businessMilliseconds(from: span.from, to: span.to ?? end)
+                if let target, due == nil, elapsed + length >= target, elapsed + length > 0 {
+                    due = calendar.instant(after: span.from, adding: target - elapsed)
+                }
+                elapsed += length
+            }
+            if let target, due == nil, status == .running {
+                due = calendar.instant(after: end, adding: target - elapsed)
+            }
+            return ServiceClock(
+                status: status, elapsed: elapsed, target: target, due: due, start: spans.first?.from ?? submittedAt,
+                end: status == .running ? nil : spans.last?.to)
+        }
+
+        var clocks = RequestClocks(
+            acknowledge: nil, deliver: nil, waits: [], confirmations: [], noticeGiven: nil, noticeRequired: nil,
+            state: current)
+
+        // Acknowledge: the first stay, ended by the first step away from submitted.
+        let responded = stays.count > 1
+        if !responded || stays[1].state != S.cancelled {
+            clocks.acknowledge = clock(
+                provider, target: targets.acknowledge, spans: [(submittedAt, stays[0].to)],
+                status: responded ? .stopped : .running)
+        }
+
+        // Deliver: every stay in a provider state.
+        if current != S.declined, current != S.cancelled {
+            let spans = stays.filter { providerStates.contains($0.state) }.map { ($0.from, $0.to) }
+            let status: ServiceClock.Status =
+                providerStates.contains(current) ? .running : current == S.waitingOnCustomer ? .paused : .stopped
+            clocks.deliver = clock(provider, target: targets.deliver, spans: spans, status: status)
+        }
+
+        // The customer's clocks: one per stay.
+        for stay in stays where stay.state == S.waitingOnCustomer || stay.state == S.delivered {
+            let waiting = stay.state == S.waitingOnCustomer
+            let measured = clock(
+                customer, target: waiting ? targets.answer : targets.confirm, spans: [(stay.from, stay.to)],
+                status: stay.to == nil ? .running : .stopped)
+            if waiting { clocks.waits.append(measured) } else { clocks.confirmations.append(measured) }
+        }
+
+        if let neededBy {
+            clocks.noticeGiven = provider.businessMilliseconds(from: submittedAt, to: neededBy)
+            clocks.noticeRequired = targets.notice.map(provider.businessMilliseconds(forTarget:))
+        }
+        return clocks
+    }
+}

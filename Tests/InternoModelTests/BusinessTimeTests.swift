@@ -1,0 +1,268 @@
+import Foundation
+import Testing
+
+@testable import InternoModel
+
+/// Hand-computed business time. December 2026: the 4th is a Friday, the 7th a Monday, the 8th
+/// (a Tuesday) a holiday in Lisbon; Lisbon is on UTC in winter, New York on UTC−5.
+private func time(_ text: String) -> Timestamp { Timestamp(iso8601: text)! }
+private let hour: Int64 = 3_600_000
+
+private func lisbon(_ hours: String = "mon-fri 09:00-17:00", holidays: [String] = ["2026-12-08"])
+    -> BusinessCalendar
+{
+    BusinessCalendar(
+        timeZone: TimeZone(identifier: "Europe/Lisbon")!, hours: try! WeeklyHours(parsing: hours),
+        holidays: holidays.map { CalendarDate($0)! })
+}
+
+private let newYork = BusinessCalendar(
+    timeZone: TimeZone(identifier: "America/New_York")!, hours: .standard)
+
+@Suite("Business calendars")
+struct BusinessCalendarTests {
+    @Test func countsOnlyHoursWithinTheDay() {
+        let calendar = lisbon()
+        #expect(
+            calendar.businessMilliseconds(from: time("2026-12-07T10:00:00Z"), to: time("2026-12-07T15:30:00Z")) == 11
+                * hour / 2)
+        #expect(
+            calendar.businessMilliseconds(from: time("2026-12-07T06:00:00Z"), to: time("2026-12-07T20:00:00Z")) == 8
+                * hour)
+        #expect(
+            calendar.businessMilliseconds(from: time("2026-12-07T15:00:00Z"), to: time("2026-12-07T10:00:00Z")) == 0)
+    }
+
+    @Test func skipsWeekendsAndHolidays() {
+        let calendar = lisbon()
+        // Friday 16:00 to Monday 10:00: one hour each side of the weekend.
+        #expect(
+            calendar.businessMilliseconds(from: time("2026-12-04T16:00:00Z"), to: time("2026-12-07T10:00:00Z")) == 2
+                * hour)
+        // Monday 16:00 to Wednesday 10:00 across the Tuesday holiday.
+        #expect(
+            calendar.businessMilliseconds(from: time("2026-12-07T16:00:00Z"), to: time("2026-12-09T10:00:00Z")) == 2
+                * hour)
+        // A weekend alone is nothing.
+        #expect(
+            calendar.businessMilliseconds(from: time("2026-12-05T00:00:00Z"), to: time("2026-12-07T00:00:00Z")) == 0)
+        // Without the holiday, Tuesday counts in full.
+        #expect(
+            lisbon(holidays: []).businessMilliseconds(
+                from: time("2026-12-07T16:00:00Z"), to: time("2026-12-09T10:00:00Z")) == 10 * hour)
+    }
+
+    @Test func readsHoursInTheDepartmentsTimeZone() {
+        // 13:00Z to 23:00Z is 08:00 to 18:00 in New York (all 8 hours) and 13:00 to 23:00 in Lisbon (4).
+        let from = time("2026-12-07T13:00:00Z")
+        let to = time("2026-12-07T23:00:00Z")
+        #expect(newYork.businessMilliseconds(from: from, to: to) == 8 * hour)
+        #expect(lisbon().businessMilliseconds(from: from, to: to) == 4 * hour)
+        // Late Friday evening in New York is already Saturday in UTC: still Friday's hours.
+        #expect(newYork.isOpen(at: time("2026-12-04T21:30:00Z")))
+        #expect(!newYork.isOpen(at: time("2026-12-05T14:30:00Z")))
+    }
+
+    @Test func splitDaysAndDaylightSavingChanges() {
+        let split = lisbon("mon-fri 09:00-12:00 13:00-17:00")
+        #expect(
+            split.businessMilliseconds(from: time("2026-12-07T11:00:00Z"), to: time("2026-12-07T14:00:00Z")) == 2 * hour
+        )
+        // A calendar open all Sunday: the day clocks go forward has 23 hours, the day they go back 25.
+        let sundays = lisbon("sun 00:00-24:00", holidays: [])
+        #expect(
+            sundays.businessMilliseconds(from: time("2026-03-28T12:00:00Z"), to: time("2026-03-30T12:00:00Z")) == 23
+                * hour)
+        #expect(
+            sundays.businessMilliseconds(from: time("2026-10-24T12:00:00Z"), to: time("2026-10-26T12:00:00Z")) == 25
+                * hour)
+        // In summer Lisbon is UTC+1: 09:00 local is 08:00Z.
+        let summer = lisbon(holidays: [])
+        #expect(
+            summer.businessMilliseconds(from: time("2026-06-01T07:00:00Z"), to: time("2026-06-01T09:00:00Z")) == hour)
+    }
+
+    @Test func findsWhenBusinessTimeRunsOut() {
+        let calendar = lisbon()
+        // Friday 15:00 plus 4h: two hours on Friday, two on Monday.
+        #expect(calendar.instant(after: time("2026-12-04T15:00:00Z"), adding: 4 * hour) == time("2026-12-07T11:00:00Z"))
+        // Reaching the target at closing time is due at closing time.
+        #expect(calendar.instant(after: time("2026-12-07T13:00:00Z"), adding: 4 * hour) == time("2026-12-07T17:00:00Z"))
+        // Across the holiday.
+        #expect(calendar.instant(after: time("2026-12-07T15:00:00Z"), adding: 4 * hour) == time("2026-12-09T11:00:00Z"))
+        // Starting outside hours starts at the next opening.
+        #expect(calendar.instant(after: time("2026-12-05T10:00:00Z"), adding: hour) == time("2026-12-07T10:00:00Z"))
+        #expect(calendar.instant(after: time("2026-12-05T10:00:00Z"), adding: 0) == time("2026-12-05T10:00:00Z"))
+        // A week without hours never runs out.
+        let closed = BusinessCalendar(timeZone: .gmt, hours: WeeklyHours(days: Array(repeating: [], count: 7)))
+        #expect(closed.instant(after: time("2026-12-05T10:00:00Z"), adding: hour) == nil)
+        #expect(closed.dayLength == 0)
+    }
+
+    @Test func aTargetDayIsOneBusinessDay() throws {
+        let office = lisbon()
+        #expect(office.dayLength == 8 * hour)
+        #expect(office.businessMilliseconds(forTarget: DurationText.parse("1d")!) == 8 * hour)
+        #expect(office.businessMilliseconds(forTarget: DurationText.parse("24h")!) == 8 * hour)
+        #expect(office.businessMilliseconds(forTarget: DurationText.parse("1d4h")!) == 12 * hour)
+        #expect(office.businessMilliseconds(forTarget: DurationText.parse("90m")!) == 3 * hour / 2)
+        // Long Monday to Thursday, short Friday: (4 × 10h + 4h) / 5 = 8.8h.
+        let uneven = lisbon("mon-thu 08:00-18:00; fri 08:00-12:00")
+        #expect(uneven.dayLength == 8 * hour + 48 * 60_000)
+    }
+}
+
+@Suite("Request clocks")
+struct RequestClockTests {
+    private let targets = ServiceTargets(
+        acknowledge: 2 * 3_600, deliver: 86_400, notice: 2 * 86_400, answer: 4 * 3_600, confirm: 86_400)
+
+    private func measure(
+        _ submitted: String, _ events: [(String, String)], now: String, neededBy: String? = nil
+    ) -> RequestClocks {
+        RequestClocks.measure(
+            submittedAt: time(submitted), events: events.map { StateEvent(at: time($0.0), state: $0.1) },
+            now: time(now), provider: lisbon(), customer: newYork, targets: targets,
+            neededBy: neededBy.map(time))
+    }
+
+    /// IT in Lisbon serves HR in New York: a request through every phase.
+    @Test func aFullLifecycleAcrossAWeekendAHolidayAndAWait() throws {
+        let clocks = measure(
+            "2026-12-04T16:00:00Z",
+            [
+                ("2026-12-07T09:30:00Z", "acknowledged"), ("2026-12-07T10:00:00Z", "in_progress"),
+                ("2026-12-07T12:00:00Z", "waiting_on_customer"), ("2026-12-09T15:00:00Z", "in_progress"),
+                ("2026-12-09T16:00:00Z", "delivered"), ("2026-12-10T20:00:00Z", "closed"),
+            ], now: "2026-12-20T00:00:00Z", neededBy: "2026-12-09T17:00:00Z")
+        // Acknowledge: Friday 16:00–17:00 and Monday 09:00–09:30, in Lisbon.
+        let acknowledge = try #require(clocks.acknowledge)
+        #expect(acknowledge.elapsed == 3 * hour / 2)
+        #expect(acknowledge.met == true)
+        #expect(acknowledge.status == .stopped)
+        #expect(acknowledge.due == nil, "a clock stopped within its target has no due time left")
+        // Deliver: 1.5h submitted, 0.5h acknowledged, 2h in progress, held while waiting, 1h more.
+        let deliver = try #require(clocks.deliver)
+        #expect(deliver.elapsed == 5 * hour)
+        #expect(deliver.target == 8 * hour)
+        #expect(deliver.met == true)
+        #expect(deliver.due == nil)
+        // The wait is HR's, in New York hours (14:00Z–22:00Z): 8h Monday, 8h Tuesday (not a
+        // holiday there), 1h Wednesday. The answer target was 4h, due Monday 18:00Z.
+        #expect(clocks.waits.count == 1)
+        #expect(clocks.waitingTotal == 17 * hour)
+        #expect(clocks.waits[0].met == false)
+        #expect(clocks.waits[0].due == time("2026-12-07T18:00:00Z"))
+        // Confirmation: Wednesday 16:00Z–22:00Z and Thursday 14:00Z–20:00Z, 12h against one
+        // New York business day of 8h, due Thursday 16:00Z.
+        #expect(clocks.confirmations.map(\.elapsed) == [12 * hour])
+        #expect(clocks.confirmations[0].met == false)
+        #expect(clocks.confirmations[0].due == time("2026-12-10T16:00:00Z"))
+        // Notice: Friday 1h + Monday 8h + Wednesday 8h of Lisbon time before the needed-by date.
+        #expect(clocks.noticeGiven == 17 * hour)
+        #expect(clocks.noticeRequired == 16 * hour)
+        #expect(clocks.noticeMet == true)
+        #expect(clocks.state == "closed")
+        #expect(clocks.overdue.isEmpty)
+    }
+
+    @Test func runningClocksShowWhenTheyFallDue() throws {
+        let clocks = measure("2026-12-07T09:00:00Z", [], now: "2026-12-07T12:00:00Z")
+        let acknowledge = try #require(clocks.acknowledge)
+        #expect(acknowledge.status == .running)
+        #expect(acknowledge.elapsed == 3 * hour)
+        #expect(acknowledge.remaining == -hour)
+        #expect(acknowledge.due == time("2026-12-07T11:00:00Z"))
+        let deliver = try #require(clocks.deliver)
+        #expect(deliver.status == .running)
+        #expect(deliver.due == time("2026-12-07T17:00:00Z"))
+        #expect(clocks.overdue.map(\.name) == ["acknowledge"])
+        // Seen on Monday evening, the deliver clock has used its day exactly: due, not yet late.
+        let evening = measure(
+            "2026-12-07T09:00:00Z", [("2026-12-07T09:10:00Z", "in_progress")], now: "2026-12-07T20:00:00Z")
+        #expect(evening.deliver?.due == time("2026-12-07T17:00:00Z"))
+        #expect(evening.overdue.isEmpty)
+        // On Wednesday morning (after the holiday) it is late, and was due on Monday at 17:00.
+        let wednesday = measure(
+            "2026-12-07T09:00:00Z", [("2026-12-07T09:10:00Z", "in_progress")], now: "2026-12-09T09:30:00Z")
+        #expect(wednesday.deliver?.elapsed == 17 * hour / 2)
+        #expect(wednesday.deliver?.due == time("2026-12-07T17:00:00Z"))
+        #expect(wednesday.overdue.map(\.name) == ["deliver"])
+        // Submitted on Friday at 16:00, a day's target falls due on Monday at 16:00 (Tuesday is a holiday).
+        let friday = measure("2026-12-04T16:00:00Z", [], now: "2026-12-04T16:30:00Z")
+        #expect(friday.deliver?.due == time("2026-12-07T16:00:00Z"))
+    }
+
+    @Test func waitingHoldsTheProvidersClock() throws {
+        let clocks = measure(
+            "2026-12-07T09:00:00Z",
+            [("2026-12-07T10:00:00Z", "in_progress"), ("2026-12-07T11:00:00Z", "waiting_on_customer")],
+            now: "2026-12-09T12:00:00Z")
+        let deliver = try #require(clocks.deliver)
+        #expect(deliver.status == .paused)
+        #expect(deliver.elapsed == 2 * hour)
+        #expect(deliver.due == nil)
+        #expect(clocks.waits.last?.status == .running)
+        // Monday 14:00Z–22:00Z, Tuesday 8h, Wednesday 14:00Z–… not yet open at 12:00Z: 16h, past 4h.
+        #expect(clocks.waits.last?.elapsed == 16 * hour)
+        #expect(clocks.overdue.map(\.name) == ["answer"])
+    }
+
+    @Test func aReopenRestartsDeliveryAndEachDeliveryAwaitsConfirmation() throws {
+        let clocks = measure(
+            "2026-12-07T09:00:00Z",
+            [
+                ("2026-12-07T09:00:00Z", "in_progress"), ("2026-12-07T11:00:00Z", "delivered"),
+                ("2026-12-07T15:00:00Z", "in_progress"), ("2026-12-07T16:00:00Z", "delivered"),
+                ("2026-12-07T17:00:00Z", "closed"),
+            ], now: "2026-12-08T00:00:00Z")
+        #expect(clocks.deliver?.elapsed == 3 * hour)
+        #expect(clocks.deliver?.status == .stopped)
+        // New York opens at 14:00Z: the first delivery waited 1h of HR's time, the second 1h.
+        #expect(clocks.confirmations.map(\.elapsed) == [hour, hour])
+        #expect(clocks.acknowledge?.elapsed == 0)
+    }
+
+    @Test func declinedAndCancelledRequestsStopTheirClocks() {
+        let cancelled = measure(
+            "2026-12-07T09:00:00Z", [("2026-12-07T10:00:00Z", "cancelled")], now: "2026-12-09T00:00:00Z")
+        #expect(cancelled.acknowledge == nil)
+        #expect(cancelled.deliver == nil)
+        let declined = measure(
+            "2026-12-07T09:00:00Z", [("2026-12-07T12:00:00Z", "declined")], now: "2026-12-09T00:00:00Z")
+        #expect(declined.acknowledge?.elapsed == 3 * hour)
+        #expect(declined.acknowledge?.met == false)
+        #expect(declined.deliver == nil)
+        #expect(declined.overdue.isEmpty)
+    }
+
+    @Test func withoutAStandardClocksCountButAreNeverLate() {
+        let clocks = RequestClocks.measure(
+            submittedAt: time("2026-12-07T09:00:00Z"), events: [], now: time("2026-12-09T09:00:00Z"),
+            provider: lisbon(), customer: newYork, targets: .none)
+        #expect(clocks.deliver?.elapsed == 8 * hour)
+        #expect(clocks.deliver?.met == nil)
+        #expect(clocks.deliver?.due == nil)
+        #expect(clocks.overdue.isEmpty)
+    }
+
+    @Test func theTimelineComesFromTheChangesInTimeOrder() {
+        let replica = ReplicaID.random()
+        func change(_ counter: UInt64, _ at: String, _ fields: [FieldName: FieldValue]) -> Change {
+            Change(
+                dot: Dot(replica: replica, counter: counter), kind: .request, recordID: UUID(),
+                context: VersionVector(),
+                fields: fields, author: "ana@IT", at: time(at))
+        }
+        let created = change(1, "2026-12-07T09:00:00Z", ["key": .text("HR-1"), "state": .text("submitted")])
+        let delivered = change(3, "2026-12-07T12:00:00Z", ["state": .text("delivered")])
+        // Recorded later with --at for an earlier time.
+        let started = change(4, "2026-12-07T10:00:00Z", ["state": .text("in_progress")])
+        let refused = change(5, "2026-12-07T13:00:00Z", ["state": .text("closed")]).voided(
+            Refusal(.notPermitted, "no"))
+        let edited = change(2, "2026-12-07T09:30:00Z", ["title": .text("t")])
+        let (submittedAt, events) = StateEvent.timeline(of: [created, edited, delivered, started, refused])
+        #expect(submittedAt == time("2026-12-07T09:00:00Z"))
+        #expect(events.map(\.state) == ["in_progress", "delivered"])
+    }
+}
