@@ -6,7 +6,7 @@ import InternoModel
 struct Interno: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interno",
-        abstract: "Work with a department site's replica: requests, conflicts and sync.",
+        abstract: "Work with a department site's replica: standards, requests, feedback, reports, conflicts and sync.",
         discussion: """
             Each department site keeps its own SQLite replica and works offline; `interno sync`
             exchanges changes with the central interno-server. The site is picked by --home, else
@@ -23,7 +23,8 @@ struct Interno: AsyncParsableCommand {
             """,
         version: InternoVersion.string,
         subcommands: [
-            Join.self, WhoAmI.self, Sync.self, Status.self, RequestCommand.self, Comment.self, Conflicts.self,
+            Join.self, WhoAmI.self, Sync.self, Status.self, RequestCommand.self, StandardCommand.self, Comment.self,
+            Feedback.self, History.self, Conflicts.self,
         ]
     )
 }

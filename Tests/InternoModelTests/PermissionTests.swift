@@ -65,7 +65,7 @@ struct PermissionTests {
         #expect(Schema.isAgreed(world.records[id]!))
     }
 
-    @Test func anAgreedStandardIsNeverEditedInPlaceButTheAdminRetiresIt() throws {
+    @Test func anAgreedStandardIsNeverEditedInPlaceButEitherPartyOrTheAdminRetiresIt() throws {
         var world = World()
         let id = try world.newStandard()
         let terms = world.terms(id)
@@ -74,14 +74,33 @@ struct PermissionTests {
         expectRefusal(.notPermitted, "is agreed", "supersedes") {
             try world.write(.standard, id, ["csatTarget": .integer(50)], by: "HR")
         }
-        expectRefusal(.notPermitted, "HR may not set the retired", "server administrator") {
-            try world.write(.standard, id, ["retired": .bool(true)], by: "HR")
+        expectRefusal(.notPermitted, "FAC may not set the retired", "HR", "IT") {
+            try world.write(.standard, id, ["retired": .bool(true)], by: "FAC")
         }
         expectRefusal(.notPermitted, "may only retire") {
             try world.write(.standard, id, ["csatTarget": .integer(50)], as: .admin)
         }
-        try world.write(.standard, id, ["retired": .bool(true)], as: .admin)
+        try world.write(.standard, id, ["retired": .bool(true)], by: "HR")
         #expect(world.value(id, "retired") == .bool(true))
+        expectRefusal(.invalidValue, "stays retired") {
+            try world.write(.standard, id, ["retired": .bool(false)], by: "IT")
+        }
+        let other = try world.newStandard()
+        try world.write(.standard, other, ["retired": .bool(true)], as: .admin)
+        #expect(world.value(other, "retired") == .bool(true))
+    }
+
+    @Test func aStandardSupersedesOnlyOneBetweenTheSameDepartments() throws {
+        var world = World()
+        let old = try world.newStandard()
+        var fields = world.records[old]!.fields.mapValues { $0[0].value }
+        fields = fields.filter { Schema.standardTerms.contains($0.key) || $0.key == "provider" || $0.key == "customer" }
+        fields["supersedes"] = .id(old)
+        try world.write(.standard, UUID(), fields, by: "HR")
+        fields["customer"] = world.department("FAC")
+        expectRefusal(.invalidValue, "same provider and customer") {
+            try world.write(.standard, UUID(), fields, by: "IT")
+        }
     }
 
     // MARK: request

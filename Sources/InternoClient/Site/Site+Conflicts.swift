@@ -19,23 +19,34 @@ extension Site {
     public func conflicts() throws -> [ConflictView] {
         try perform { try store.conflicts() }.map { conflict in
             ConflictView(
-                kind: conflict.kind.rawValue, key: conflict.label, fields: conflict.fields.map(fieldView))
+                kind: conflict.kind.rawValue, key: conflict.label,
+                fields: conflict.fields.map { fieldView($0, conflict.kind) })
         }
     }
 
-    /// The conflicts of the request `key` (empty if none).
+    /// The conflicts of the request `key`, or of a standard named by the start of its id or
+    /// its service (empty if none).
     public func conflicts(ofRequest key: String) throws -> ConflictView {
-        conflictView(of: try request(key))
+        conflictView(of: try conflicted(key))
+    }
+
+    /// The record people name with `key` in `interno conflicts`: a request, else a standard.
+    func conflicted(_ key: String) throws -> RecordState {
+        do { return try request(key) } catch let error as ClientError {
+            guard let standard = try? standardRecord(key) else { throw error }
+            return standard
+        }
     }
 
     func conflictView(of record: RecordState) -> ConflictView {
         let conflict = Store.conflicts(of: record)
-        return ConflictView(kind: record.kind.rawValue, key: conflict.label, fields: conflict.fields.map(fieldView))
+        return ConflictView(
+            kind: record.kind.rawValue, key: conflict.label, fields: conflict.fields.map { fieldView($0, record.kind) })
     }
 
-    private func fieldView(_ conflict: FieldConflict) -> FieldConflictView {
+    private func fieldView(_ conflict: FieldConflict, _ kind: RecordKind) -> FieldConflictView {
         let me = settings.replicaID
-        let label = Schema.spec(.request).field(conflict.field)?.label ?? conflict.field
+        let label = Schema.spec(kind).field(conflict.field)?.label ?? conflict.field
         return FieldConflictView(
             field: conflict.field, label: label,
             siblings: conflict.siblings.enumerated().map { index, sibling in
@@ -50,10 +61,10 @@ extension Site {
     /// Resolves a conflicted field of the request `key` with a write that has seen every
     /// sibling (DESIGN §3.6). `field` may be omitted when exactly one field is in conflict.
     public func resolve(_ key: String, field: String?, _ choice: Resolution, at: Timestamp = .now()) throws {
-        let record = try request(key)
+        let record = try conflicted(key)
         let conflict = Store.conflicts(of: record)
         guard !conflict.fields.isEmpty else {
-            throw ClientError.notFound("request \(key) has no conflict to resolve")
+            throw ClientError.notFound("\(record.kind.rawValue) \(key) has no conflict to resolve")
         }
         let target: FieldConflict
         if let field {
@@ -98,20 +109,29 @@ extension Site {
             }
             value = target.siblings[number - 1].value
         case .value(let text):
-            value = try parse(text, field: target.field)
+            value = try parse(text, field: target.field, of: record.kind)
         }
-        try perform { try store.write([Edit(.request, record.id, [target.field: value])], author: author, at: at) }
+        try perform {
+            try store.write([Edit(record.kind, record.id, [target.field: value])], author: author, at: at)
+        }
     }
 
-    /// A typed value for a request field, from what a person typed.
-    func parse(_ text: String, field: FieldName) throws -> FieldValue {
-        guard let spec = Schema.spec(.request).field(field) else {
-            throw ClientError.invalidInput("a request has no field \(field)")
+    /// A typed value for a field, from what a person typed.
+    func parse(_ text: String, field: FieldName, of kind: RecordKind) throws -> FieldValue {
+        guard let spec = Schema.spec(kind).field(field) else {
+            throw ClientError.invalidInput("a \(kind.rawValue) has no field \(field)")
         }
         switch spec.type {
         case .time: return .time(try TimeInput.parse(text, option: "--value"))
         case .reference: return .id(try departmentID(code: text))
         case .enumeration, .state: return .text(text.lowercased())
+        case .duration: return .duration(try DurationInput.parse(text, option: "--value"))
+        case .integer:
+            guard let number = Int64(text) else {
+                throw ClientError.invalidInput("--value '\(text)' is not a whole number")
+            }
+            return .integer(number)
+        case .bool: return .bool(["yes", "true"].contains(text.lowercased()))
         default: return .text(text)
         }
     }

@@ -6,9 +6,10 @@ extension Site {
     /// Raises a request to the department `provider`; returns its key (`HR-LIS-42`).
     public func newRequest(
         to provider: String, title: String, details: String? = nil, priority: String = "normal",
-        neededBy: Timestamp? = nil, at: Timestamp = .now()
+        neededBy: Timestamp? = nil, standard: String? = nil, at: Timestamp = .now()
     ) throws -> String {
         let providerID = try departmentID(code: provider)
+        let covering = try standardInForce(customer: department, provider: providerID, reference: standard)
         let key = try perform { try store.nextRequestKey() }
         var fields: [FieldName: FieldValue] = [
             "key": .text(key), "customer": .id(department), "provider": .id(providerID), "title": .text(title),
@@ -16,6 +17,7 @@ extension Site {
         ]
         if let details { fields["details"] = .text(details) }
         if let neededBy { fields["neededBy"] = .time(neededBy) }
+        if let covering { fields["standard"] = .id(covering.id) }
         try perform { try store.write([Edit(.request, UUID(), fields)], author: author, at: at) }
         return key
     }
@@ -79,19 +81,31 @@ extension Site {
         }
     }
 
-    /// The requests here, newest first.
-    public func requests() throws -> [RequestSummary] {
-        try perform { try store.requests() }.map { row in
-            RequestSummary(
+    /// The requests here, newest first, with the clock that falls due next; only those with
+    /// a clock past its target when `overdueOnly`.
+    public func requests(now: Timestamp = .now(), overdueOnly: Bool = false) throws -> [RequestSummary] {
+        var calendars: [UUID: BusinessCalendar] = [:]
+        return try perform { try store.requests() }.compactMap { row in
+            guard let id = UUID(uuidString: row.id), let record = try perform({ try store.record(id) }) else {
+                return nil
+            }
+            let measured = try measure(record, now: now, calendars: &calendars)
+            let late = measured.clocks.overdue
+            if overdueOnly, late.isEmpty { return nil }
+            let next = late.first ?? Self.nextDue(measured.clocks)
+            return RequestSummary(
                 key: row.key, title: row.title ?? "", state: row.state ?? "", priority: row.priority ?? "",
                 customer: code(of: row.customer), provider: code(of: row.provider), assignee: row.assignee,
                 neededBy: row.neededBy.map { Timestamp(millisecondsSince1970: $0).description },
-                createdAt: Timestamp(millisecondsSince1970: row.createdAt).description, conflicted: row.conflicted)
+                createdAt: Timestamp(millisecondsSince1970: row.createdAt).description, conflicted: row.conflicted,
+                clock: next?.name, due: next?.clock.due?.description,
+                left: next?.clock.remaining.map { DurationText.formatHours(milliseconds: $0) },
+                overdue: late.map(\.name))
         }
     }
 
-    /// One request in full: every field, its comments, its conflicts.
-    public func requestDetails(_ key: String) throws -> RequestDetails {
+    /// One request in full: every field, its clocks, comments, feedback and conflicts.
+    public func requestDetails(_ key: String, now: Timestamp = .now()) throws -> RequestDetails {
         let record = try request(key)
         let spec = Schema.spec(.request)
         let fields = spec.fields.map { field in
@@ -105,9 +119,13 @@ extension Site {
                 author: comment.author, at: Timestamp(millisecondsSince1970: comment.at).description, text: comment.body
             )
         }
+        var calendars: [UUID: BusinessCalendar] = [:]
+        let measured = try measure(record, now: now, calendars: &calendars)
         return RequestDetails(
             key: Store.label(of: record), id: record.id.uuidString.lowercased(), fields: fields, comments: comments,
-            conflicts: conflictView(of: record).fields)
+            conflicts: conflictView(of: record).fields,
+            standard: measured.standard.map { String($0.id.uuidString.lowercased().prefix(8)) },
+            clocks: clockViews(measured.clocks), feedback: try feedback(on: record))
     }
 }
 

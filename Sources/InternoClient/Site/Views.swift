@@ -13,6 +13,14 @@ public struct RequestSummary: Codable, Equatable, Sendable {
     public var createdAt: String
     /// `true` if any field is in conflict (values shown are provisional).
     public var conflicted: Bool
+    /// The clock shown: the first one past its target, else the running one due next.
+    public var clock: String?
+    /// When that clock reaches its target.
+    public var due: String?
+    /// Business time left on it; negative once late.
+    public var left: String?
+    /// Every running clock past its target.
+    public var overdue: [String]
 }
 
 /// One field of a record as shown: value (provisional if in conflict) and the conflict flag.
@@ -37,6 +45,44 @@ public struct RequestDetails: Codable, Equatable, Sendable {
     public var fields: [FieldView]
     public var comments: [CommentView]
     public var conflicts: [FieldConflictView]
+    /// The ref of the standard the request falls under, if any.
+    public var standard: String?
+    /// Its clocks, measured now.
+    public var clocks: [ClockView]
+    /// Feedback given on it, by either side.
+    public var feedback: [FeedbackView]
+}
+
+/// Feedback as shown.
+public struct FeedbackView: Codable, Equatable, Sendable {
+    /// `customer` (the service rating) or `provider` (the cooperation rating).
+    public var side: String
+    public var rating: Int?
+    public var effort: Int?
+    public var comment: String?
+    /// Who wrote it last.
+    public var author: String
+    public var at: String
+    /// `true` if a field is in conflict (two people of one side rated at once).
+    public var conflicted: Bool
+}
+
+/// One step of a request's audit trail: the stable shape of `interno history --json`.
+public struct HistoryItemView: Codable, Equatable, Sendable {
+    public var at: String
+    public var author: String
+    /// `request`, `comment` or `feedback`.
+    public var record: String
+    /// A sentence for people: "acknowledged", "set priority to high", "commented".
+    public var what: String
+    /// The fields written, with the values as shown.
+    public var fields: [String: String]
+    /// Fields this change put in conflict.
+    public var conflicted: [String]
+    /// Fields in conflict this change resolved.
+    public var resolved: [String]
+    /// Why the server refused it, if it did (then it changed nothing).
+    public var refused: String?
 }
 
 /// One concurrent value of a field in conflict.

@@ -215,7 +215,21 @@ extension Schema {
                     throw Refusal(
                         .notFound, "the standard to supersede, \(superseded.uuidString.lowercased()), does not exist")
                 }
+                let spec = spec(.standard)
+                let sameParties = ["provider", "customer"].allSatisfy { name in
+                    record.resolve(name, policy: spec.policy(name)).displayValue == write.change.fields[name]
+                }
+                guard sameParties else {
+                    throw Refusal(
+                        .invalidValue,
+                        "a standard supersedes only a standard between the same provider and customer")
+                }
             }
+        }
+        if let retired = write.change.fields["retired"], retired != .bool(true) {
+            throw Refusal(
+                .invalidValue,
+                "a retired standard stays retired: propose a new standard instead of bringing \(write.describe()) back")
         }
         guard roles != [.admin] || write.change.fields.keys.allSatisfy({ $0 == "retired" }) else {
             throw Refusal(.notPermitted, "the server administrator may only retire \(write.describe())")

@@ -109,7 +109,7 @@ public enum Schema {
                     "providerSignature", "provider's signature", .fingerprint, nullable: true, writers: [.provider]),
                 FieldSpec(
                     "customerSignature", "customer's signature", .fingerprint, nullable: true, writers: [.customer]),
-                FieldSpec("retired", "retired", .bool, writers: [.admin]),
+                FieldSpec("retired", "retired", .bool, writers: [.admin, .customer, .provider]),
             ]),
         .request: KindSpec(
             .request,

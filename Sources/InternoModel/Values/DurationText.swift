@@ -46,4 +46,18 @@ public enum DurationText {
         }
         return text
     }
+
+    /// Business time in hours and minutes, never days (a business day is not 24 hours):
+    /// `26h30m`, `45m`, `0m`; negative with a leading `-`. Seconds are dropped.
+    public static func formatHours(milliseconds: Int64) -> String {
+        let minutes = milliseconds.magnitude / 60_000
+        let sign = milliseconds < 0 && minutes > 0 ? "-" : ""
+        let hours = minutes / 60
+        let rest = minutes % 60
+        switch (hours, rest) {
+        case (0, _): return "\(sign)\(rest)m"
+        case (_, 0): return "\(sign)\(hours)h"
+        default: return "\(sign)\(hours)h\(rest)m"
+        }
+    }
 }

@@ -69,3 +69,8 @@ func printTable(_ headers: [String], _ rows: [[String]]) {
     print(line(headers))
     for row in rows { print(line(row)) }
 }
+
+/// An ISO time shortened for a table: `2026-12-07 17:00Z`.
+func shortTime(_ iso: String) -> String {
+    String(iso.prefix(16)).replacingOccurrences(of: "T", with: " ") + "Z"
+}

@@ -41,6 +41,8 @@ extension Interno {
             @Option(help: "low, normal, high or urgent.") var priority = "normal"
             @Option(help: "When it is needed: 2026-12-01 (end of that day, UTC) or an ISO 8601 time.")
             var neededBy: String?
+            @Option(help: "The agreed standard it falls under (default: the one agreed with the provider).")
+            var standard: String?
             @Option(help: "When the request was raised, if earlier (offline work).") var at: String?
             @OptionGroup var options: SiteOptions
 
@@ -50,42 +52,62 @@ extension Interno {
                     let key = try site.newRequest(
                         to: to, title: title, details: details, priority: priority,
                         neededBy: try neededBy.map { try TimeInput.parse($0, option: "--needed-by") },
-                        at: try parseTime(at))
-                    if options.json { return try printJSON(["key": key]) }
+                        standard: standard, at: try parseTime(at))
+                    let details = try site.requestDetails(key)
+                    if options.json { return try printJSON(["key": key, "standard": details.standard]) }
                     print(key)
+                    if details.standard == nil {
+                        note(
+                            "no agreed standard covers requests from here to \(to.uppercased()): this one has no targets"
+                        )
+                    }
                 }
             }
         }
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "List the requests this site knows, newest first.",
-                discussion: "Examples:\n  interno request list\n  interno request list --json")
+                abstract: "List the requests this site knows, newest first, with the clock due next.",
+                discussion: """
+                    "due" is when the first clock past its target fell due, else when the running
+                    clock due next reaches its target; "left" is the business time left on it
+                    (negative once late). --overdue keeps the requests with a clock past its target.
 
+                    Examples:
+                      interno request list
+                      interno request list --overdue
+                      interno request list --json
+                    """)
+
+            @Flag(help: "Only requests with a running clock past its target.") var overdue = false
             @OptionGroup var options: SiteOptions
 
             func run() async throws {
                 try await reporting {
-                    let requests = try options.site().requests()
+                    let requests = try options.site().requests(overdueOnly: overdue)
                     if options.json { return try printJSON(requests) }
                     printTable(
-                        ["key", "state", "priority", "from", "to", "assignee", "title"],
+                        ["key", "state", "priority", "from", "to", "assignee", "clock", "due", "left", "title"],
                         requests.map {
                             [
                                 $0.key + ($0.conflicted ? " (!)" : ""), $0.state, $0.priority, $0.customer, $0.provider,
-                                $0.assignee ?? "", $0.title,
+                                $0.assignee ?? "", $0.clock ?? "",
+                                $0.due.map(shortTime) ?? "",
+                                $0.left.map { $0.hasPrefix("-") ? "LATE \($0)" : $0 } ?? "",
+                                oneLine($0.title, limit: 50),
                             ]
                         })
                     if requests.contains(where: \.conflicted) {
                         note("(!) has a conflict: values shown are provisional; see `interno conflicts`")
                     }
+                    if overdue, requests.isEmpty { note("no request is past a target") }
                 }
             }
         }
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Show one request: every field, its comments and its conflicts.",
+                abstract: "Show one request: every field, its clocks, comments, feedback and conflicts.",
                 discussion: "Examples:\n  interno request show HR-LIS-42\n  interno request show HR-LIS-42 --json")
 
             @Argument(help: "The request's key, e.g. HR-LIS-42.") var key: String
@@ -100,6 +122,27 @@ extension Interno {
                         print(
                             "  \(field.label): \(field.value!)"
                                 + (field.conflicted ? "   (in conflict, provisional)" : ""))
+                    }
+                    print("clocks (business time\(details.standard.map { ", standard \($0)" } ?? ", no standard")):")
+                    printTable(
+                        ["  clock", "side", "status", "elapsed", "target", "due", "left"],
+                        details.clocks.map { clock in
+                            [
+                                "  " + clock.name, clock.side, clock.status, clock.elapsed, clock.target ?? "—",
+                                clock.due.map(shortTime) ?? "",
+                                clock.left.map { $0.hasPrefix("-") ? "LATE \($0)" : $0 } ?? "",
+                            ]
+                        })
+                    if !details.feedback.isEmpty {
+                        print("feedback:")
+                        for given in details.feedback {
+                            let what = given.side == "customer" ? "service" : "cooperation"
+                            let effort = given.effort.map { ", effort \($0)/7" } ?? ""
+                            let comment = given.comment.map { ": \($0)" } ?? ""
+                            print(
+                                "  \(what) \(given.rating.map(String.init) ?? "?")/5\(effort) by \(given.author)\(comment)"
+                            )
+                        }
                     }
                     if !details.comments.isEmpty {
                         print("comments:")

@@ -1,0 +1,115 @@
+import Foundation
+import InternoModel
+import InternoStore
+
+extension Site {
+    /// Rates a delivered request from this department's side: the customer rates the service
+    /// (1–5, effort 1–7, comment), the provider the customer's cooperation (1–5, comment).
+    /// Rating again replaces this side's earlier rating. Returns the side rated.
+    @discardableResult
+    public func feedback(
+        _ key: String, rating: Int, effort: Int? = nil, comment: String? = nil, at: Timestamp = .now()
+    ) throws -> Role {
+        let record = try request(key)
+        let customer = record.resolve("customer", policy: .manual).displayValue?.id
+        // A department that is neither party is taken as the customer, so the schema
+        // refuses it with its own words.
+        let side: Role =
+            customer == department
+                || record.resolve("provider", policy: .manual).displayValue?.id
+                    != department
+            ? .customer : .provider
+        let id = Schema.feedbackID(request: record.id, by: side)
+        var fields: [FieldName: FieldValue] = ["rating": .integer(Int64(rating))]
+        if let effort { fields["effort"] = .integer(Int64(effort)) }
+        if let comment { fields["comment"] = comment.isEmpty ? .null : .text(comment) }
+        let exists = try perform { try store.record(id) }?.exists ?? false
+        if !exists {
+            fields["request"] = .id(record.id)
+            fields["by"] = .text(side.rawValue)
+        }
+        try perform { try store.write([Edit(.feedback, id, fields)], author: author, at: at) }
+        return side
+    }
+
+    /// The feedback on a request, customer's first.
+    func feedback(on record: RecordState) throws -> [FeedbackView] {
+        try [Role.customer, .provider].compactMap { side in
+            guard let given = try perform({ try store.record(Schema.feedbackID(request: record.id, by: side)) }),
+                given.exists
+            else { return nil }
+            let spec = Schema.spec(.feedback)
+            func value(_ name: FieldName) -> FieldValue? {
+                let shown = given.resolve(name, policy: spec.policy(name)).displayValue
+                return shown == .null ? nil : shown
+            }
+            let latest = given.fields.values.flatMap { $0 }.max { $0.dot < $1.dot }
+            return FeedbackView(
+                side: side.rawValue, rating: value("rating")?.integer.map(Int.init),
+                effort: value("effort")?.integer.map(Int.init), comment: value("comment")?.text,
+                author: latest?.author ?? "", at: latest?.at.description ?? "",
+                conflicted: !Store.conflicts(of: given).fields.isEmpty)
+        }
+    }
+
+    /// The audit trail of a request: every change to it, its comments and its feedback, in
+    /// time order, with the conflicts each change made or resolved and the changes the server
+    /// refused.
+    public func history(_ key: String) throws -> [HistoryItemView] {
+        let record = try request(key)
+        var items: [(Timestamp, Int, HistoryItemView)] = []
+        func add(_ entries: [HistoryEntry], _ kind: RecordKind) {
+            for entry in entries {
+                items.append((entry.change.at, items.count, item(entry, kind)))
+            }
+        }
+        add(try perform { try store.history(of: record.id) }, .request)
+        for comment in try perform({ try store.comments(ofRequest: record.id) }) {
+            guard let id = UUID(uuidString: comment.id) else { continue }
+            add(try perform { try store.history(of: id) }, .comment)
+        }
+        for side in [Role.customer, .provider] {
+            let id = Schema.feedbackID(request: record.id, by: side)
+            guard try perform({ try store.record(id) }) != nil else { continue }
+            add(try perform { try store.history(of: id) }, .feedback)
+        }
+        return items.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
+    }
+
+    private func item(_ entry: HistoryEntry, _ kind: RecordKind) -> HistoryItemView {
+        let change = entry.change
+        let spec = Schema.spec(kind)
+        var shown: [String: String] = [:]
+        for (name, value) in change.fields {
+            shown[name] = display(value, field: name) ?? "none"
+        }
+        let what: String
+        switch kind {
+        case .comment:
+            what = "commented: \(change.fields["body"]?.text ?? "")"
+        case .feedback:
+            let side = change.fields["by"]?.text
+            let rating = change.fields["rating"]?.integer.map { " \($0)/5" } ?? ""
+            what = side == "provider" ? "rated the cooperation\(rating)" : "rated the service\(rating)"
+        default:
+            if change.fields["key"] != nil {
+                what = "raised: \(change.fields["title"]?.text ?? "")"
+            } else if let state = change.fields["state"]?.text {
+                let verb = Schema.requestLifecycle.steps.first { $0.to == state }?.verb
+                what = "\(state.replacingOccurrences(of: "_", with: " "))" + (verb.map { " (\($0))" } ?? "")
+            } else if change.isVoid {
+                what = "refused change"
+            } else {
+                let labels = change.fields.keys.sorted().filter { !$0.hasPrefix("first") }.map { name in
+                    "\(spec.field(name)?.label ?? name) to \(shown[name] ?? "none")"
+                }
+                what = "set " + labels.joined(separator: ", ")
+            }
+        }
+        func labels(_ names: [FieldName]) -> [String] { names.map { spec.field($0)?.label ?? $0 } }
+        return HistoryItemView(
+            at: change.at.description, author: change.author, record: kind.rawValue, what: what, fields: shown,
+            conflicted: labels(entry.conflicted), resolved: labels(entry.resolved),
+            refused: change.refusal?.message)
+    }
+}
