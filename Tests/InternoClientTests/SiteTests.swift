@@ -13,6 +13,8 @@ struct OfflineSites {
     let server: ServerDirectory
     let hr: Site
     let it: Site
+    /// Facilities: a third department, party to nothing between HR and IT.
+    let fac: Site
 
     init() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-site-\(UUID().uuidString)")
@@ -20,12 +22,15 @@ struct OfflineSites {
         let server = ServerDirectory(path: root + "/server")
         _ = try server.initialize(name: "localhost", port: 7443)
         let administration = try ServerAdministration(directory: server)
-        try administration.addDepartment(code: "HR", name: "HR")
-        try administration.addDepartment(code: "IT", name: "IT")
+        try administration.addDepartment(code: "HR", name: "HR", timeZone: "America/New_York")
+        try administration.addDepartment(
+            code: "IT", name: "IT", timeZone: "Europe/Lisbon", holidays: "2026-11-10")
+        try administration.addDepartment(code: "FAC", name: "Facilities")
         self.root = root
         self.server = server
         hr = try Self.join("HR", "LIS", "ana", root: root, administration: administration)
         it = try Self.join("IT", "OPO", "rui", root: root, administration: administration)
+        fac = try Self.join("FAC", "LIS", "eva", root: root, administration: administration)
     }
 
     static func join(
@@ -44,13 +49,13 @@ struct OfflineSites {
     /// Moves every site's outbox to the server and the server's stream to every site, in process.
     func exchange() throws {
         let store = try server.store()
-        for site in [hr, it] {
+        for site in [hr, it, fac] {
             let entry = try #require(try store.registry().first { $0.code == site.settings.code })
             let sets = try site.store.pendingChangeSets()
             let outcomes = try store.receive(sets, from: entry)
             try site.store.recordPushResults(zip(sets, outcomes).map { ($0.firstCounter, $1) })
         }
-        for site in [hr, it] {
+        for site in [hr, it, fac] {
             try site.store.applyPulled(try store.changes(after: try site.store.replica().cursor, limit: 10_000))
         }
     }
@@ -122,7 +127,7 @@ struct SiteTests {
     @Test func aStepTakesItsFirstOccurrenceTimesAndItsNote() throws {
         let sites = try OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
-        let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
+        let key = try sites.hr.newRequest(to: "IT", title: "Laptop", at: Timestamp(iso8601: "2026-11-20T09:00:00Z")!)
         try sites.exchange()
         let first = try #require(Timestamp(iso8601: "2026-11-20T10:00:00Z"))
         try sites.it.transition(key, "ack", note: "on it", at: first)

@@ -223,6 +223,29 @@ struct RequestClockTests {
         #expect(clocks.acknowledge?.elapsed == 0)
     }
 
+    @Test func concurrentStepsFollowTheMergedLifecycle() throws {
+        // IT delivered at 11:00 while HR, offline, had cancelled at 10:00; HR then kept the
+        // delivery and confirmed. The losing cancel leaves no stay: delivery took 2h.
+        let resolved = measure(
+            "2026-12-07T09:00:00Z",
+            [
+                ("2026-12-07T09:00:00Z", "in_progress"), ("2026-12-07T10:00:00Z", "cancelled"),
+                ("2026-12-07T11:00:00Z", "delivered"), ("2026-12-07T16:00:00Z", "delivered"),
+                ("2026-12-07T16:00:00Z", "closed"),
+            ], now: "2026-12-08T00:00:00Z")
+        #expect(resolved.deliver?.elapsed == 2 * hour)
+        #expect(resolved.state == "closed")
+        // One site acknowledged at 10:00 after another had started at 09:30: the workflow
+        // policy keeps in_progress, and so does the timeline.
+        let merged = measure(
+            "2026-12-07T09:00:00Z",
+            [("2026-12-07T09:30:00Z", "in_progress"), ("2026-12-07T10:00:00Z", "acknowledged")],
+            now: "2026-12-07T12:00:00Z")
+        #expect(merged.state == "in_progress")
+        #expect(merged.acknowledge?.elapsed == hour / 2)
+        #expect(merged.deliver?.elapsed == 3 * hour)
+    }
+
     @Test func declinedAndCancelledRequestsStopTheirClocks() {
         let cancelled = measure(
             "2026-12-07T09:00:00Z", [("2026-12-07T10:00:00Z", "cancelled")], now: "2026-12-09T00:00:00Z")

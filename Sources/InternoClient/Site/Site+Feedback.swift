@@ -11,6 +11,7 @@ extension Site {
         _ key: String, rating: Int, effort: Int? = nil, comment: String? = nil, at: Timestamp = .now()
     ) throws -> Role {
         let record = try request(key)
+        try check(at, against: record)
         let customer = record.resolve("customer", policy: .manual).displayValue?.id
         // A department that is neither party is taken as the customer, so the schema
         // refuses it with its own words.
@@ -94,6 +95,8 @@ extension Site {
         default:
             if change.fields["key"] != nil {
                 what = "raised: \(change.fields["title"]?.text ?? "")"
+            } else if let state = change.fields["state"]?.text, entry.resolved.contains("state") {
+                what = "kept \(state.replacingOccurrences(of: "_", with: " ")) (resolving the conflict)"
             } else if let state = change.fields["state"]?.text {
                 let verb = Schema.requestLifecycle.steps.first { $0.to == state }?.verb
                 what = "\(state.replacingOccurrences(of: "_", with: " "))" + (verb.map { " (\($0))" } ?? "")

@@ -8,6 +8,7 @@ extension Site {
         to provider: String, title: String, details: String? = nil, priority: String = "normal",
         neededBy: Timestamp? = nil, standard: String? = nil, at: Timestamp = .now()
     ) throws -> String {
+        try check(at)
         let providerID = try departmentID(code: provider)
         let covering = try standardInForce(customer: department, provider: providerID, reference: standard)
         let key = try perform { try store.nextRequestKey() }
@@ -28,6 +29,7 @@ extension Site {
         neededBy: Timestamp?? = nil, at: Timestamp = .now()
     ) throws {
         let record = try request(key)
+        try check(at, against: record)
         var fields: [FieldName: FieldValue] = [:]
         if let title { fields["title"] = .text(title) }
         if let details { fields["details"] = .text(details) }
@@ -52,6 +54,7 @@ extension Site {
                 "'\(verb)' is not a step; the steps are \(lifecycle.steps.map(\.verb).joined(separator: ", "))")
         }
         let record = try request(key)
+        try check(at, against: record)
         var fields: [FieldName: FieldValue] = ["state": .text(step.to)]
         let spec = Schema.spec(.request)
         // First-occurrence times are written once, by the first step that reaches them; the
@@ -75,6 +78,7 @@ extension Site {
     /// Adds a comment to a request.
     public func comment(_ key: String, _ text: String, at: Timestamp = .now()) throws {
         let record = try request(key)
+        try check(at, against: record)
         try perform {
             try store.write(
                 [Edit(.comment, UUID(), ["request": .id(record.id), "body": .text(text)])], author: author, at: at)
@@ -133,6 +137,7 @@ extension Site {
     /// Assigns a request to a person at the provider, or unassigns it (`nil`).
     public func assign(_ key: String, to person: String?, at: Timestamp = .now()) throws {
         let record = try request(key)
+        try check(at, against: record)
         try perform {
             try store.write(
                 [Edit(.request, record.id, ["assignee": person.map(FieldValue.text) ?? .null])], author: author, at: at)

@@ -66,6 +66,19 @@ public struct Site: Sendable {
         return record
     }
 
+    /// Checks a time given with `--at`: not in the future (a few minutes of clock skew
+    /// allowed), and not before the request it concerns was raised.
+    func check(_ at: Timestamp, against record: RecordState? = nil, now: Timestamp = .now()) throws {
+        guard at.millisecondsSince1970 <= now.millisecondsSince1970 + 300_000 else {
+            throw ClientError.invalidInput(
+                "--at \(at) is in the future: --at records when something already happened; leave it out for now")
+        }
+        if let record, let raised = record.siblings("key").map(\.at).min(), at < raised {
+            throw ClientError.invalidInput(
+                "--at \(at) is before \(Store.label(of: record)) was raised (\(raised)): give a time after it")
+        }
+    }
+
     /// Renders a value for people: department codes for references, ISO times, short durations.
     func display(_ value: FieldValue?, field: FieldName) -> String? {
         guard let value, value != .null else { return nil }
@@ -97,5 +110,13 @@ public enum TimeInput {
         if let time = Timestamp(iso8601: text) { return time }
         throw ClientError.invalidInput(
             "\(option) '\(text)' is not a date or time: write 2026-12-01 or 2026-12-01T14:30:00Z")
+    }
+
+    /// Like ``parse(_:option:)``, but a date names the start of that day (UTC): for the start
+    /// of a period.
+    public static func parseStart(_ text: String, option: String) throws -> Timestamp {
+        let time = try parse(text, option: option)
+        guard CalendarDate(text) != nil else { return time }
+        return Timestamp(millisecondsSince1970: time.millisecondsSince1970 - 86_400_000)
     }
 }

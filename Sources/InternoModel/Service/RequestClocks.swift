@@ -167,6 +167,37 @@ public struct RequestClocks: Hashable, Sendable {
         Schema.RequestState.submitted, Schema.RequestState.acknowledged, Schema.RequestState.inProgress,
     ]
 
+    /// The stays of a request: each state it was in, from when until when (the last until now).
+    ///
+    /// Events are read in time order. A step the lifecycle allows from the current state is
+    /// taken. A step behind the current state (an `ack` that another site's `start` already
+    /// passed) was merged away by the workflow policy and is skipped. A step that diverges (a
+    /// `deliver` after a concurrent `cancel`) replaces the branch it diverged from: the stays
+    /// after the last state it can follow are dropped, so a conflict resolved in favour of a
+    /// later value leaves no phantom stay in the losing state.
+    static func stays(submittedAt: Timestamp, events: [StateEvent]) -> [(
+        state: String, from: Timestamp, to: Timestamp?
+    )] {
+        let lifecycle = Schema.requestLifecycle
+        var stays: [(state: String, from: Timestamp, to: Timestamp?)] = [
+            (Schema.RequestState.submitted, submittedAt, nil)
+        ]
+        for event in events.sorted(by: { $0.at < $1.at }) {
+            let current = stays[stays.count - 1].state
+            guard event.state != current else { continue }
+            if lifecycle.steps(from: current, to: event.state).isEmpty {
+                if lifecycle.isForward(from: event.state, to: current) { continue }
+                if let branch = stays.lastIndex(where: { !lifecycle.steps(from: $0.state, to: event.state).isEmpty }) {
+                    stays.removeSubrange((branch + 1)...)
+                }
+            }
+            let at = max(event.at, stays[stays.count - 1].from)
+            stays[stays.count - 1].to = at
+            stays.append((event.state, at, nil))
+        }
+        return stays
+    }
+
     /// Measures the clocks of a request submitted at `submittedAt` that went through `events`,
     /// as of `now`.
     public static func measure(
@@ -179,13 +210,9 @@ public struct RequestClocks: Hashable, Sendable {
         neededBy: Timestamp? = nil
     ) -> RequestClocks {
         typealias S = Schema.RequestState
-        // Stays: each state entered, from when to when (the last one until now).
-        var stays: [(state: String, from: Timestamp, to: Timestamp?)] = [(S.submitted, submittedAt, nil)]
-        for event in events.sorted(by: { $0.at < $1.at }) where event.state != stays[stays.count - 1].state {
-            let at = max(event.at, stays[stays.count - 1].from)
-            stays[stays.count - 1].to = at
-            stays.append((event.state, at, nil))
-        }
+        // Stays: each state entered, from when to when (the last one until now). Concurrent
+        // steps from other sites arrive in time order, not in lifecycle order; see `stays`.
+        let stays = Self.stays(submittedAt: submittedAt, events: events)
         let last = stays[stays.count - 1]
         let current = last.state
         let end = max(now, last.from)

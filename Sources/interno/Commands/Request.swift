@@ -188,10 +188,13 @@ extension Interno {
 
             @Argument(help: "The request's key.") var key: String
             @Option(help: "The person's name, or 'none'.") var to: String
+            @Option(help: "When it happened, if earlier (offline work).") var at: String?
             @OptionGroup var options: SiteOptions
 
             func run() async throws {
-                try await reporting { try options.site().assign(key, to: to == "none" ? nil : to) }
+                try await reporting {
+                    try options.site().assign(key, to: to == "none" ? nil : to, at: try parseTime(at))
+                }
             }
         }
 

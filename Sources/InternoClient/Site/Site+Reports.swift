@@ -1,0 +1,93 @@
+import Foundation
+import InternoModel
+import InternoStore
+
+/// Which requests a report counts: those submitted within the period, with optional filters.
+public struct ReportScope: Sendable, Equatable, Codable {
+    /// The start of the period (inclusive).
+    public var from: Timestamp
+    /// The end of the period (exclusive).
+    public var to: Timestamp
+    /// Only this provider department (code).
+    public var provider: String?
+    /// Only this customer department (code).
+    public var customer: String?
+    /// Only requests under this standard (the start of its id).
+    public var standard: String?
+
+    /// A scope; codes are matched without regard to case.
+    public init(
+        from: Timestamp, to: Timestamp, provider: String? = nil, customer: String? = nil, standard: String? = nil
+    ) {
+        self.from = from
+        self.to = to
+        self.provider = provider?.uppercased()
+        self.customer = customer?.uppercased()
+        self.standard = standard?.lowercased()
+    }
+
+    enum CodingKeys: String, CodingKey { case from, to, provider, customer, standard }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(from.description, forKey: .from)
+        try container.encode(to.description, forKey: .to)
+        try container.encodeIfPresent(provider, forKey: .provider)
+        try container.encodeIfPresent(customer, forKey: .customer)
+        try container.encodeIfPresent(standard, forKey: .standard)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        guard let from = Timestamp(iso8601: try container.decode(String.self, forKey: .from)),
+            let to = Timestamp(iso8601: try container.decode(String.self, forKey: .to))
+        else { throw DecodingError.dataCorruptedError(forKey: .from, in: container, debugDescription: "not a time") }
+        self.init(
+            from: from, to: to, provider: try container.decodeIfPresent(String.self, forKey: .provider),
+            customer: try container.decodeIfPresent(String.self, forKey: .customer),
+            standard: try container.decodeIfPresent(String.self, forKey: .standard))
+    }
+}
+
+extension Site {
+    /// The facts of every request in `scope`, its clocks measured at `now`.
+    public func reportFacts(_ scope: ReportScope, now: Timestamp = .now()) throws -> [RequestFacts] {
+        guard scope.from < scope.to else {
+            throw ClientError.invalidInput(
+                "the period is empty: --from \(scope.from) is not before --to \(scope.to)")
+        }
+        for code in [scope.provider, scope.customer].compactMap({ $0 }) { _ = try departmentID(code: code) }
+        var calendars: [UUID: BusinessCalendar] = [:]
+        var standards: [UUID: StandardView] = [:]
+        let all = try perform { try store.records(of: .standard) }
+        var facts: [RequestFacts] = []
+        for row in try perform({ try store.requests() }) {
+            guard let id = UUID(uuidString: row.id), let record = try perform({ try store.record(id) }) else {
+                continue
+            }
+            let measured = try measure(record, now: now, calendars: &calendars)
+            guard measured.submittedAt >= scope.from, measured.submittedAt < scope.to else { continue }
+            let customer = code(of: row.customer)
+            let provider = code(of: row.provider)
+            if let wanted = scope.provider, provider != wanted { continue }
+            if let wanted = scope.customer, customer != wanted { continue }
+            let standard = measured.standard.map { record in
+                if let known = standards[record.id] { return known }
+                let shown = view(of: record, among: all)
+                standards[record.id] = shown
+                return shown
+            }
+            if let wanted = scope.standard, !(standard?.id.hasPrefix(wanted) ?? false) { continue }
+            let feedback = try self.feedback(on: record)
+            let service = feedback.first { $0.side == "customer" }
+            facts.append(
+                RequestFacts(
+                    key: row.key, customer: customer, provider: provider, standard: standard?.ref,
+                    service: standard?.service, submittedAt: measured.submittedAt, clocks: measured.clocks,
+                    complianceTarget: standard?.complianceTarget, csatTarget: standard?.csatTarget,
+                    serviceRating: service?.rating, effort: service?.effort,
+                    cooperationRating: feedback.first { $0.side == "provider" }?.rating))
+        }
+        return facts
+    }
+}

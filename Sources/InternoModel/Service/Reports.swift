@@ -1,0 +1,355 @@
+import Foundation
+
+/// What the reports know of one request: its parties, standard, clocks and feedback.
+public struct RequestFacts: Sendable {
+    public var key: String
+    /// The customer department's code.
+    public var customer: String
+    /// The provider department's code.
+    public var provider: String
+    /// The ref of the standard it falls under, if any.
+    public var standard: String?
+    /// That standard's service.
+    public var service: String?
+    public var submittedAt: Timestamp
+    /// Its clocks, measured at the report's time.
+    public var clocks: RequestClocks
+    /// The standard's compliance target (%).
+    public var complianceTarget: Int?
+    /// The standard's CSAT target (%).
+    public var csatTarget: Int?
+    /// The customer's rating of the service, 1–5.
+    public var serviceRating: Int?
+    /// The customer's effort score, 1–7.
+    public var effort: Int?
+    /// The provider's rating of the customer's cooperation, 1–5.
+    public var cooperationRating: Int?
+
+    public init(
+        key: String, customer: String, provider: String, standard: String? = nil, service: String? = nil,
+        submittedAt: Timestamp, clocks: RequestClocks, complianceTarget: Int? = nil, csatTarget: Int? = nil,
+        serviceRating: Int? = nil, effort: Int? = nil, cooperationRating: Int? = nil
+    ) {
+        self.key = key
+        self.customer = customer
+        self.provider = provider
+        self.standard = standard
+        self.service = service
+        self.submittedAt = submittedAt
+        self.clocks = clocks
+        self.complianceTarget = complianceTarget
+        self.csatTarget = csatTarget
+        self.serviceRating = serviceRating
+        self.effort = effort
+        self.cooperationRating = cooperationRating
+    }
+
+    /// `true` once delivered: delivered now, or closed after a delivery.
+    public var isDelivered: Bool {
+        clocks.state == Schema.RequestState.delivered || clocks.state == Schema.RequestState.closed
+    }
+
+    /// `true` while work is owed.
+    public var isOpen: Bool { Schema.RequestState.open.contains(clocks.state) }
+}
+
+/// A share: how many of how many, and the percentage (`nil` when there is nothing to count).
+public struct Share: Hashable, Sendable, Codable {
+    public var count: Int
+    public var of: Int
+
+    public init(_ count: Int, of total: Int) {
+        self.count = count
+        self.of = total
+    }
+
+    /// 100 × count / of, rounded to one decimal; `nil` when `of` is 0.
+    public var percent: Double? {
+        guard of > 0 else { return nil }
+        return (Double(count) * 1_000 / Double(of)).rounded() / 10
+    }
+
+    enum CodingKeys: String, CodingKey { case count, of, percent }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try container.decode(Int.self, forKey: .count), of: try container.decode(Int.self, forKey: .of))
+    }
+
+    /// Encodes `count`, `of` and `percent` (null when `of` is 0).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(count, forKey: .count)
+        try container.encode(of, forKey: .of)
+        try container.encode(percent, forKey: .percent)
+    }
+}
+
+/// The arithmetic of the reports (DESIGN §7.5), as written in the README's definitions.
+public enum ReportMath {
+    /// The median: the middle value, or the mean of the two middle values (rounded down).
+    public static func median(_ values: [Int64]) -> Int64? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// The nearest-rank percentile: the value at rank ⌈p/100 × n⌉ of the sorted values.
+    public static func percentile(_ p: Int, _ values: [Int64]) -> Int64? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let rank = Int((Double(p) / 100 * Double(sorted.count)).rounded(.up))
+        return sorted[min(max(rank, 1), sorted.count) - 1]
+    }
+
+    /// The mean, to two decimals; `nil` for no values.
+    public static func mean(_ values: [Int]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        return (Double(values.reduce(0, +)) * 100 / Double(values.count)).rounded() / 100
+    }
+
+    /// Whether a clock counts toward compliance, and if so whether it met its target. A clock
+    /// counts once it has stopped with a target, or while it runs (or is held) already past
+    /// its target: a request still open past its target is already a miss.
+    public static func outcome(_ clock: ServiceClock?) -> Bool? {
+        guard let clock, let met = clock.met else { return nil }
+        if clock.status == .stopped { return met }
+        return met ? nil : false
+    }
+
+    /// The share of `clocks` that met their target, among those that count.
+    public static func compliance(_ clocks: [ServiceClock?]) -> Share {
+        let outcomes = clocks.compactMap(outcome)
+        return Share(outcomes.filter { $0 }.count, of: outcomes.count)
+    }
+
+    /// Delivery compliance of a set of requests: their deliver clocks.
+    public static func deliveryCompliance(_ requests: [RequestFacts]) -> Share {
+        compliance(requests.map { $0.clocks.deliver })
+    }
+
+    /// CSAT: the share of service ratings of 4 or 5.
+    public static func csat(_ requests: [RequestFacts]) -> Share {
+        let ratings = requests.compactMap(\.serviceRating)
+        return Share(ratings.filter { $0 >= 4 }.count, of: ratings.count)
+    }
+}
+
+/// `sla`: per provider and standard.
+public struct SLARow: Hashable, Sendable, Codable {
+    public var provider: String
+    public var standard: String?
+    public var service: String?
+    /// Requests submitted in the period.
+    public var requests: Int
+    public var acknowledgedWithinTarget: Share
+    public var deliveredWithinTarget: Share
+    /// Business time to acknowledge, in seconds, over requests acknowledged.
+    public var acknowledgeMedian: Int64?
+    public var acknowledgeP90: Int64?
+    /// Business time to deliver, in seconds, over requests delivered.
+    public var deliverMedian: Int64?
+    public var deliverP90: Int64?
+    /// Open requests with a provider clock past its target.
+    public var openPastDue: Int
+    public var complianceTarget: Int?
+
+    public static func rows(_ requests: [RequestFacts]) -> [SLARow] {
+        let groups = Dictionary(grouping: requests) { GroupKey($0.provider, $0.standard ?? "") }
+        return groups.keys.sorted().map { key in
+            let group = groups[key]!
+            let acknowledged = group.compactMap { $0.clocks.acknowledge }.filter { $0.status == .stopped }
+            let delivered = group.filter(\.isDelivered).compactMap { $0.clocks.deliver }
+            let pastDue = group.filter { request in
+                request.isOpen && request.clocks.overdue.contains { $0.name == "acknowledge" || $0.name == "deliver" }
+            }
+            return SLARow(
+                provider: key.first, standard: group[0].standard, service: group[0].service, requests: group.count,
+                acknowledgedWithinTarget: ReportMath.compliance(group.map { $0.clocks.acknowledge }),
+                deliveredWithinTarget: ReportMath.deliveryCompliance(group),
+                acknowledgeMedian: ReportMath.median(acknowledged.map(\.elapsed)).map { $0 / 1_000 },
+                acknowledgeP90: ReportMath.percentile(90, acknowledged.map(\.elapsed)).map { $0 / 1_000 },
+                deliverMedian: ReportMath.median(delivered.map(\.elapsed)).map { $0 / 1_000 },
+                deliverP90: ReportMath.percentile(90, delivered.map(\.elapsed)).map { $0 / 1_000 },
+                openPastDue: pastDue.count, complianceTarget: group.compactMap(\.complianceTarget).first)
+        }
+    }
+}
+
+/// `obligations`: per customer.
+public struct ObligationsRow: Hashable, Sendable, Codable {
+    public var customer: String
+    public var requests: Int
+    /// Requests with a needed-by date and a required notice: how many gave it.
+    public var noticeGiven: Share
+    /// Stays waiting on the customer.
+    public var waits: Int
+    /// Business time waiting on the customer, in seconds, in the customer's calendar.
+    public var waitingTotal: Int64
+    /// Waits answered within the standard's time to answer.
+    public var answeredWithinTarget: Share
+    /// Deliveries confirmed (or reopened) within the standard's time to confirm.
+    public var confirmedWithinTarget: Share
+    /// Business time to confirm, in seconds, over deliveries answered.
+    public var confirmMedian: Int64?
+
+    public static func rows(_ requests: [RequestFacts]) -> [ObligationsRow] {
+        let groups = Dictionary(grouping: requests, by: \.customer)
+        return groups.keys.sorted().map { customer in
+            let group = groups[customer]!
+            let notices = group.compactMap(\.clocks.noticeMet)
+            let waits = group.flatMap(\.clocks.waits)
+            let confirmations = group.flatMap(\.clocks.confirmations)
+            return ObligationsRow(
+                customer: customer, requests: group.count,
+                noticeGiven: Share(notices.filter { $0 }.count, of: notices.count),
+                waits: waits.count, waitingTotal: waits.reduce(0) { $0 + $1.elapsed } / 1_000,
+                answeredWithinTarget: ReportMath.compliance(waits),
+                confirmedWithinTarget: ReportMath.compliance(confirmations),
+                confirmMedian: ReportMath.median(confirmations.filter { $0.status == .stopped }.map(\.elapsed)).map {
+                    $0 / 1_000
+                })
+        }
+    }
+}
+
+/// `satisfaction`: per provider and customer pair, and per provider over all its customers.
+public struct SatisfactionRow: Hashable, Sendable, Codable {
+    public var provider: String
+    /// The customer, or `*` for the provider's total.
+    public var customer: String
+    /// Requests delivered.
+    public var delivered: Int
+    /// Delivered requests the customer rated.
+    public var responseRate: Share
+    /// Ratings of 4 or 5 among the ratings.
+    public var csat: Share
+    public var meanRating: Double?
+    public var meanEffort: Double?
+    /// The provider's ratings of the customer's cooperation.
+    public var cooperationResponses: Int
+    public var meanCooperation: Double?
+
+    public static func rows(_ requests: [RequestFacts]) -> [SatisfactionRow] {
+        func row(_ provider: String, _ customer: String, _ group: [RequestFacts]) -> SatisfactionRow {
+            let delivered = group.filter(\.isDelivered)
+            let rated = group.filter { $0.serviceRating != nil }
+            let cooperation = group.compactMap(\.cooperationRating)
+            return SatisfactionRow(
+                provider: provider, customer: customer, delivered: delivered.count,
+                responseRate: Share(delivered.filter { $0.serviceRating != nil }.count, of: delivered.count),
+                csat: ReportMath.csat(rated), meanRating: ReportMath.mean(rated.compactMap(\.serviceRating)),
+                meanEffort: ReportMath.mean(group.compactMap(\.effort)), cooperationResponses: cooperation.count,
+                meanCooperation: ReportMath.mean(cooperation))
+        }
+        var rows: [SatisfactionRow] = []
+        let byProvider = Dictionary(grouping: requests, by: \.provider)
+        for provider in byProvider.keys.sorted() {
+            let group = byProvider[provider]!
+            let byCustomer = Dictionary(grouping: group, by: \.customer)
+            for customer in byCustomer.keys.sorted() { rows.append(row(provider, customer, byCustomer[customer]!)) }
+            if byCustomer.count > 1 { rows.append(row(provider, "*", group)) }
+        }
+        return rows
+    }
+}
+
+/// `watermelon`: per provider–customer pair and period, delivery compliance against CSAT.
+public struct WatermelonRow: Hashable, Sendable, Codable {
+    /// The verdict for a pair.
+    public enum Verdict: String, Hashable, Sendable, Codable {
+        /// Compliance meets its target but CSAT misses its own: green outside, red inside.
+        case watermelon
+        /// Compliance misses its target while CSAT meets its own: red outside, green inside.
+        case reverse
+        /// Both meet their targets.
+        case healthy
+        /// Both miss.
+        case failing
+        /// Fewer ratings than the minimum sample.
+        case tooFewResponses = "too few responses"
+        /// No standard sets the targets, or no request counts toward compliance.
+        case noTarget = "no target"
+    }
+
+    public var provider: String
+    public var customer: String
+    /// The period, e.g. `2026-11`, or `all` when not split.
+    public var period: String
+    public var requests: Int
+    public var compliance: Share
+    public var complianceTarget: Int?
+    public var csat: Share
+    public var csatTarget: Int?
+    public var verdict: Verdict
+
+    /// Rows per pair, split by `period` (a label per request), with `minimum` ratings needed.
+    public static func rows(_ requests: [RequestFacts], period: (RequestFacts) -> String, minimum: Int)
+        -> [WatermelonRow]
+    {
+        let groups = Dictionary(grouping: requests) { GroupKey($0.provider, $0.customer, period($0)) }
+        return groups.keys.sorted().map { key in
+            let group = groups[key]!
+            // The targets of the standard most of the group's requests fall under.
+            let counts = Dictionary(grouping: group.filter { $0.standard != nil }, by: { $0.standard! })
+            let main = counts.max { ($0.value.count, $0.key) < ($1.value.count, $1.key) }?.value.first
+            let compliance = ReportMath.deliveryCompliance(group)
+            let csat = ReportMath.csat(group)
+            let verdict: Verdict
+            if let complianceTarget = main?.complianceTarget, let csatTarget = main?.csatTarget,
+                let compliancePercent = compliance.percent
+            {
+                if csat.of < minimum {
+                    verdict = .tooFewResponses
+                } else {
+                    let green = compliancePercent >= Double(complianceTarget)
+                    let happy = (csat.percent ?? 0) >= Double(csatTarget)
+                    verdict = green ? (happy ? .healthy : .watermelon) : (happy ? .reverse : .failing)
+                }
+            } else {
+                verdict = .noTarget
+            }
+            return WatermelonRow(
+                provider: key.first, customer: key.second, period: key.third, requests: group.count,
+                compliance: compliance, complianceTarget: main?.complianceTarget, csat: csat,
+                csatTarget: main?.csatTarget, verdict: verdict)
+        }
+    }
+}
+
+/// `matrix`: one cell per customer and provider with requests between them.
+public struct MatrixCell: Hashable, Sendable, Codable {
+    public var customer: String
+    public var provider: String
+    public var requests: Int
+    public var compliance: Share
+    public var csat: Share
+
+    public static func cells(_ requests: [RequestFacts]) -> [MatrixCell] {
+        let groups = Dictionary(grouping: requests) { GroupKey($0.customer, $0.provider) }
+        return groups.keys.sorted().map { key in
+            let group = groups[key]!
+            return MatrixCell(
+                customer: key.first, provider: key.second, requests: group.count,
+                compliance: ReportMath.deliveryCompliance(group), csat: ReportMath.csat(group))
+        }
+    }
+}
+
+/// A sortable grouping key of up to three strings.
+struct GroupKey: Hashable, Comparable {
+    var first: String
+    var second: String
+    var third: String
+
+    init(_ first: String, _ second: String, _ third: String = "") {
+        self.first = first
+        self.second = second
+        self.third = third
+    }
+
+    static func < (lhs: GroupKey, rhs: GroupKey) -> Bool {
+        (lhs.first, lhs.second, lhs.third) < (rhs.first, rhs.second, rhs.third)
+    }
+}
