@@ -10,6 +10,11 @@ struct Executable {
 
     let url: URL
 
+    /// The program at `url`.
+    init(url: URL) {
+        self.url = url
+    }
+
     /// The built executable `name`, next to this test bundle in the build directory.
     init(_ name: String) throws {
         var directory = Bundle.main.bundleURL

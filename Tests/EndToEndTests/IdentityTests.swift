@@ -110,9 +110,16 @@ struct IdentityTests {
             } catch {
                 failure = error
             }
-            let tlsError = try #require(
-                failure as? BoringSSLError, "expected a TLS alert, got \(String(describing: failure))")
-            #expect("\(tlsError)".contains("CERTIFICATE_REQUIRED"))
+            // The server's alert usually arrives as the client reads; on a loaded machine the
+            // server may close before the client's write, which then fails on the closed
+            // channel. Either way the server refused without answering.
+            if let tlsError = failure as? BoringSSLError {
+                #expect("\(tlsError)".contains("CERTIFICATE_REQUIRED"))
+            } else {
+                let closed = try #require(
+                    failure as? ChannelError, "expected a TLS alert, got \(String(describing: failure))")
+                #expect(closed == .ioOnClosedChannel)
+            }
             try await hr.ok("request", "new", "--to", "IT", "--title", "Still works")
             try await hr.sync()
         }

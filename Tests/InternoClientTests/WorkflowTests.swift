@@ -60,6 +60,9 @@ struct WorkflowTests {
         try sites.exchange()
         #expect(try sites.hr.standard(proposed.ref).status == "agreed")
         #expect(try sites.hr.signStandard(proposed.ref).1, "signing again writes nothing")
+        #expect(
+            failure { _ = try sites.fac.signStandard(proposed.ref) }?.code == ExitStatus.notAllowed,
+            "a third department is refused even once both parties have signed")
 
         // Agreed terms are never edited in place.
         let edit = try #require(failure { _ = try sites.hr.editStandard(proposed.ref, terms: StandardTerms(csat: 50)) })

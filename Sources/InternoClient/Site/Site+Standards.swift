@@ -198,7 +198,9 @@ extension Site {
                 ))
         }
         let side = try signatureField(of: record)
-        if record.resolve(side, policy: spec.policy(side)) == .value(.text(fingerprint)) {
+        let (provider, customer) = parties(of: record)
+        let party = provider == department || customer == department
+        if party, record.resolve(side, policy: spec.policy(side)) == .value(.text(fingerprint)) {
             return (view(of: record, among: all), true)
         }
         try perform {

@@ -1,0 +1,106 @@
+import Foundation
+import InternoClient
+import Testing
+
+/// The department workflow through the real `interno` binary and the server over TLS.
+@Suite("The department workflow, end to end")
+struct WorkflowEndToEndTests {
+    @Test func eachSideSignsOfflineAndTheAgreementShowsAfterSync() async throws {
+        try await Deployment.with { deployment in
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let fac = try await deployment.join("FAC", "LIS", user: "eva")
+            let proposed = try await it.json(
+                StandardView.self, "standard", "propose", "--customer", "HR", "--service", "Laptops", "--ack", "4h",
+                "--deliver", "2d", "--csat", "80", "--compliance", "90")
+            try await it.sync()
+            try await hr.sync()
+            try await fac.sync()
+            // Facilities sees the standard but is party to nothing: refused at once, offline.
+            let third = try await fac.run(["standard", "sign", proposed.ref])
+            #expect(third.status == 67)
+            #expect(third.stderr.contains("may not set the provider's signature"))
+            #expect(try fac.site().store.pendingChangeSets().isEmpty)
+
+            try await hr.ok("standard", "sign", proposed.ref)
+            #expect(try await it.json(StandardView.self, "standard", "show", proposed.ref).status == "proposed")
+            try await hr.sync()
+            try await it.sync()
+            let agreed = try await it.json(StandardView.self, "standard", "show", proposed.ref)
+            #expect(agreed.status == "agreed")
+            #expect(agreed.customerSignature == "current")
+
+            // A request under the standard, worked through its lifecycle with --at and notes.
+            let raised = try await hr.ok(
+                "request", "new", "--to", "IT", "--title", "Laptop", "--at", "2026-11-16T09:00:00Z")
+            let key = raised.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await hr.sync()
+            try await it.sync()
+            try await it.ok("request", "ack", key, "--at", "2026-11-16T09:30:00Z", "--note", "on it")
+            try await it.ok("request", "start", key, "--at", "2026-11-16T10:00:00Z")
+            try await it.ok("request", "deliver", key, "--at", "2026-11-16T15:00:00Z")
+            try await it.sync()
+            try await hr.sync()
+            let confirmBad = try await hr.run(["feedback", key, "--rating", "0"])
+            #expect(confirmBad.status == 65)
+            #expect(confirmBad.stderr.contains("from 1 to 5"))
+            try await hr.ok("request", "confirm", key, "--at", "2026-11-16T16:00:00Z")
+            try await hr.ok("feedback", key, "--rating", "2", "--effort", "6", "--comment", "slow answers")
+            try await hr.sync()
+            try await it.sync()
+
+            let details = try await it.json(RequestDetails.self, "request", "show", key)
+            #expect(details.standard == proposed.ref)
+            #expect(details.feedback.first?.rating == 2)
+            let deliver = try #require(details.clocks.first { $0.name == "deliver" })
+            #expect(deliver.elapsed == "6h", "09:00 to 15:00 Lisbon on a Monday")
+            #expect(deliver.met == true)
+
+            let history = try await it.json([HistoryItemView].self, "history", key)
+            #expect(history.map(\.what).contains("rated the service 2/5"))
+            #expect(history.first?.author == "ana@HR-LIS")
+
+            let csv = try await it.ok(
+                "report", "watermelon", "--from", "2026-11-01", "--to", "2026-11-30", "--min-responses", "1", "--csv")
+            let lines = csv.split(separator: "\n").map(String.init)
+            #expect(lines.first?.hasPrefix("provider,customer,period,requests,compliance_pct") == true)
+            #expect(lines.count == 2)
+            #expect(lines.last?.hasSuffix(",watermelon") == true, "\(csv)")
+            let table = try await it.ok("report", "sla", "--from", "2026-11-01", "--to", "2026-11-30")
+            #expect(table.contains("100% (1/1)"))
+
+            // Bad input on the command line: clear errors, documented codes.
+            let unknown = try await it.run(["history", "HR-LIS-999"])
+            #expect(unknown.status == 66)
+            let badDuration = try await it.run([
+                "standard", "propose", "--customer", "HR", "--service", "x", "--ack", "soon", "--deliver", "1d",
+                "--csat", "80", "--compliance", "90",
+            ])
+            #expect(badDuration.status == 65)
+            #expect(badDuration.stderr.contains("'soon' is not a duration"))
+            let badTime = try await it.run(["report", "sla", "--from", "last week"])
+            #expect(badTime.status == 65)
+            let badStep = try await it.run(["request", "resume", key])
+            #expect(badStep.status == 65)
+            #expect(badStep.stderr.contains("cannot go from closed to in_progress"))
+        }
+    }
+
+    @Test func theDemoRunsAndCleansUp() async throws {
+        let interno = try Executable("interno").url
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let demo = Executable(url: URL(fileURLWithPath: "/bin/bash"))
+        let result = try await demo.run(
+            [root.appendingPathComponent("Tools/demo").path],
+            environment: ["INTERNO_BIN": interno.deletingLastPathComponent().path])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("agreed"))
+        #expect(result.stdout.contains("kept delivered (resolving the conflict)"))
+        #expect(result.stdout.contains("LATE"))
+        #expect(result.stdout.contains("watermelon\n"))
+        let removed = try #require(result.stdout.split(separator: "\n").last { $0.contains("removing ") })
+        let directory = String(removed.split(separator: " ").last!)
+        #expect(!FileManager.default.fileExists(atPath: directory))
+    }
+}
