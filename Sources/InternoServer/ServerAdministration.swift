@@ -25,24 +25,50 @@ public struct ServerAdministration: Sendable {
         code: String, name: String, timeZone: String = "UTC", hours: String = "mon-fri 09:00-17:00",
         holidays: String? = nil
     ) throws -> UUID {
-        let canonicalHours: String
-        do { canonicalHours = try WeeklyHours(parsing: hours).description } catch {
-            throw ServerError.invalidArgument("--hours: \(error.message)")
-        }
         var fields: [FieldName: FieldValue] = [
-            "code": .text(code), "name": .text(name), "timeZone": .text(timeZone), "hours": .text(canonicalHours),
+            "code": .text(code), "name": .text(name), "timeZone": .text(timeZone),
+            "hours": .text(try Self.canonicalHours(hours)),
         ]
-        if let holidays {
-            do {
-                let dates = try CalendarDate.parseList(holidays)
-                fields["holidays"] = .text(dates.map(\.description).joined(separator: ", "))
-            } catch {
-                throw ServerError.invalidArgument("--holidays: \(error.message)")
-            }
-        }
+        if let holidays { fields["holidays"] = .text(try Self.canonicalHolidays(holidays)) }
         let id = UUID()
         try store.write([Edit(.department, id, fields)], author: "admin@server")
         return id
+    }
+
+    /// Changes a department's name, time zone, business hours or holidays; `nil` leaves one
+    /// as it is, and holidays `none` clears them. The next sync takes the change to every
+    /// site. Clocks are measured with the calendar as it is when they are read.
+    public func editDepartment(
+        code: String, name: String? = nil, timeZone: String? = nil, hours: String? = nil, holidays: String? = nil
+    ) throws {
+        let id: UUID
+        do { id = try store.departmentID(code: code) } catch {
+            throw ServerError.notFound(
+                "there is no department \(code): `interno-server department list` shows them")
+        }
+        var fields: [FieldName: FieldValue] = [:]
+        if let name { fields["name"] = .text(name) }
+        if let timeZone { fields["timeZone"] = .text(timeZone) }
+        if let hours { fields["hours"] = .text(try Self.canonicalHours(hours)) }
+        if let holidays {
+            fields["holidays"] = holidays == "none" ? .null : .text(try Self.canonicalHolidays(holidays))
+        }
+        guard !fields.isEmpty else {
+            throw ServerError.invalidArgument("nothing to change: give --name, --time-zone, --hours or --holidays")
+        }
+        try store.write([Edit(.department, id, fields)], author: "admin@server")
+    }
+
+    private static func canonicalHours(_ hours: String) throws -> String {
+        do { return try WeeklyHours(parsing: hours).description } catch {
+            throw ServerError.invalidArgument("--hours: \(error.message)")
+        }
+    }
+
+    private static func canonicalHolidays(_ holidays: String) throws -> String {
+        do { return try CalendarDate.parseList(holidays).map(\.description).joined(separator: ", ") } catch {
+            throw ServerError.invalidArgument("--holidays: \(error.message)")
+        }
     }
 
     /// Enrols a site of `department`: a new replica id bound to a new client certificate, in

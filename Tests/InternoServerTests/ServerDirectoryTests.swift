@@ -48,4 +48,30 @@ struct ServerDirectoryTests {
         #expect(throws: ServerError.self) { try administration.enroll(department: "HR", site: "lis") }
         #expect(throws: ServerError.self) { try administration.enroll(department: "XX", site: "LIS") }
     }
+
+    @Test func theAdministratorEditsADepartmentsCalendar() throws {
+        let path = temporary()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let directory = ServerDirectory(path: path)
+        _ = try directory.initialize(name: "localhost", port: 7443)
+        let administration = try ServerAdministration(directory: directory)
+        try administration.addDepartment(code: "IT", name: "IT", holidays: "2026-12-25")
+        try administration.editDepartment(code: "IT", timeZone: "Europe/Lisbon", holidays: "2027-01-01 2026-12-25")
+        var it = try #require(try directory.store().records(of: .department).first)
+        #expect(it.resolve("timeZone", policy: .manual) == .value(.text("Europe/Lisbon")))
+        #expect(it.resolve("holidays", policy: .manual) == .value(.text("2026-12-25, 2027-01-01")))
+        #expect(it.resolve("name", policy: .manual) == .value(.text("IT")), "fields not given stay")
+        try administration.editDepartment(code: "IT", holidays: "none")
+        it = try #require(try directory.store().records(of: .department).first)
+        #expect(it.resolve("holidays", policy: .manual) == .value(.null))
+
+        #expect(throws: ServerError.self) { try administration.editDepartment(code: "XX", name: "x") }
+        #expect(throws: ServerError.self) { try administration.editDepartment(code: "IT") }
+        #expect(throws: ServerError.self) {
+            try administration.editDepartment(code: "IT", hours: "mon-fri 17:00-09:00")
+        }
+        #expect(throws: StoreError.self) { try administration.editDepartment(code: "IT", timeZone: "Mars/Olympus") }
+        let unchanged = try #require(try directory.store().records(of: .department).first)
+        #expect(unchanged.resolve("timeZone", policy: .manual) == .value(.text("Europe/Lisbon")))
+    }
 }

@@ -32,7 +32,7 @@ extension InternoServerCommand {
 
     struct Department: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add or list departments.", subcommands: [Add.self, List.self])
+            abstract: "Add, edit or list departments.", subcommands: [Add.self, Edit.self, List.self])
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -58,6 +58,36 @@ extension InternoServerCommand {
                     let id = try administration.addDepartment(
                         code: code, name: name, timeZone: timeZone, hours: hours, holidays: holidays)
                     print("added department \(code) (\(id.uuidString.lowercased()))")
+                }
+            }
+        }
+
+        struct Edit: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Change a department's name, time zone, business hours or holidays.",
+                discussion: """
+                    The change reaches every site at its next sync. Clocks are counted with the
+                    calendar as it is when they are read, so changing hours also changes how
+                    past requests measure; adding next year's holidays does not.
+
+                    Examples:
+                      interno-server department edit IT --holidays 2026-12-25,2027-01-01 --data /srv/interno
+                      interno-server department edit HR --hours "mon-thu 08:00-18:00" --data /srv/interno
+                    """)
+
+            @Argument(help: "The department's code.") var code: String
+            @Option(help: "A new name.") var name: String?
+            @Option(help: "An IANA time zone, e.g. Europe/Lisbon.") var timeZone: String?
+            @Option(help: "Business hours per weekday, e.g. \"mon-fri 09:00-17:00\".") var hours: String?
+            @Option(help: "Every holiday, replacing the list, e.g. 2026-12-25,2027-01-01; 'none' clears.")
+            var holidays: String?
+            @OptionGroup var data: DataOptions
+
+            func run() async throws {
+                try await reporting {
+                    try ServerAdministration(directory: data.directory).editDepartment(
+                        code: code.uppercased(), name: name, timeZone: timeZone, hours: hours, holidays: holidays)
+                    print("changed department \(code.uppercased())")
                 }
             }
         }
