@@ -93,6 +93,13 @@ struct SiteTests {
         #expect(code { _ = try sites.hr.newRequest(to: "IT", title: "x", priority: "hgih") } == ExitStatus.invalidInput)
         #expect(code { try sites.hr.transition(key, "fly") } == ExitStatus.invalidInput)
         #expect(code { _ = try TimeInput.parse("tomorrow", option: "--at") } == ExitStatus.invalidInput)
+        #expect(code { try sites.hr.discardRefused(99) } == ExitStatus.notFound)
+        #expect(
+            throws: ClientError.notFound(
+                "no refused change set starts at 99: `interno status` lists the refused sets and their numbers")
+        ) {
+            try sites.hr.discardRefused(99)
+        }
     }
 
     @Test func mineTheirsPickAndValueResolveAConflict() throws {

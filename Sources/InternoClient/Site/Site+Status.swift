@@ -33,7 +33,13 @@ extension Site {
 
     /// Forgets a refused change set after a person dealt with it; history keeps it.
     public func discardRefused(_ firstCounter: UInt64) throws {
-        try perform { try store.discardRefused(firstCounter: firstCounter) }
+        do { try store.discardRefused(firstCounter: firstCounter) } catch StoreError.notFound {
+            throw ClientError.notFound(
+                "no refused change set starts at \(firstCounter): `interno status` lists the refused sets and their numbers"
+            )
+        } catch let error as StoreError {
+            throw ClientError.from(error)
+        }
     }
 
     /// One line for a change: what it wrote to which record.
