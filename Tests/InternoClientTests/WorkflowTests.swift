@@ -158,6 +158,11 @@ struct WorkflowTests {
         #expect(late.map(\.key) == [key])
         #expect(late.first?.overdue == ["acknowledge"])
         #expect(late.first?.left == "-1h")
+        #expect(try sites.it.requests(customer: "HR", state: "open").map(\.key) == [key])
+        #expect(try sites.it.requests(provider: "HR").isEmpty)
+        #expect(try sites.it.requests(state: "closed").isEmpty)
+        #expect(failure { _ = try sites.it.requests(state: "done") }?.code == ExitStatus.invalidInput)
+        #expect(failure { _ = try sites.it.requests(customer: "XX") }?.code == ExitStatus.notFound)
 
         // Times given with --at must be after the request was raised and not in the future.
         let early = try #require(failure { try sites.it.transition(key, "ack", at: time("2026-11-08T09:00:00Z")) })

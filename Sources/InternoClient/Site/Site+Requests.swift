@@ -86,10 +86,29 @@ extension Site {
     }
 
     /// The requests here, newest first, with the clock that falls due next; only those with
-    /// a clock past its target when `overdueOnly`.
-    public func requests(now: Timestamp = .now(), overdueOnly: Bool = false) throws -> [RequestSummary] {
+    /// a clock past its target when `overdueOnly`, and only those of a customer, a provider or
+    /// a state (`open` for every open state) when given.
+    public func requests(
+        now: Timestamp = .now(), overdueOnly: Bool = false, customer: String? = nil, provider: String? = nil,
+        state: String? = nil
+    ) throws -> [RequestSummary] {
+        let customerID = try customer.map { try departmentID(code: $0).uuidString.lowercased() }
+        let providerID = try provider.map { try departmentID(code: $0).uuidString.lowercased() }
+        let states: Set<String>? = try state.map { wanted in
+            let lowered = wanted.lowercased()
+            if lowered == "open" { return Schema.RequestState.open }
+            guard Schema.requestLifecycle.states.contains(lowered) else {
+                throw ClientError.invalidInput(
+                    "--state '\(wanted)' is not a state: use open or one of \(Schema.requestLifecycle.states.joined(separator: ", "))"
+                )
+            }
+            return [lowered]
+        }
         var calendars: [UUID: BusinessCalendar] = [:]
         return try perform { try store.requests() }.compactMap { row in
+            if let customerID, row.customer != customerID { return nil }
+            if let providerID, row.provider != providerID { return nil }
+            if let states, !states.contains(row.state ?? "") { return nil }
             guard let id = UUID(uuidString: row.id), let record = try perform({ try store.record(id) }) else {
                 return nil
             }

@@ -75,16 +75,21 @@ extension Interno {
 
                     Examples:
                       interno request list
-                      interno request list --overdue
+                      interno request list --overdue --to IT
+                      interno request list --state open --from HR
                       interno request list --json
                     """)
 
             @Flag(help: "Only requests with a running clock past its target.") var overdue = false
+            @Option(help: "Only requests from this customer department.") var from: String?
+            @Option(help: "Only requests to this provider department.") var to: String?
+            @Option(help: "Only requests in this state, or 'open' for every open state.") var state: String?
             @OptionGroup var options: SiteOptions
 
             func run() async throws {
                 try await reporting {
-                    let requests = try options.site().requests(overdueOnly: overdue)
+                    let requests = try options.site().requests(
+                        overdueOnly: overdue, customer: from, provider: to, state: state)
                     if options.json { return try printJSON(requests) }
                     printTable(
                         ["key", "state", "priority", "from", "to", "assignee", "clock", "due", "left", "title"],
