@@ -122,6 +122,14 @@ struct WorkflowTests {
                 "name the other department"
             ),
             (
+                { _ = try sites.it.proposeStandard(customer: "HR", terms: StandardTerms(deliver: "30h")) },
+                ExitStatus.invalidInput, "like 1d6h"
+            ),
+            (
+                { _ = try sites.it.proposeStandard(customer: "HR", terms: StandardTerms(deliver: "1w")) },
+                ExitStatus.invalidInput, "like 5d"
+            ),
+            (
                 { _ = try sites.it.proposeStandard(customer: "IT", terms: laptops) }, ExitStatus.invalidInput,
                 "two different"
             ),
@@ -171,9 +179,15 @@ struct WorkflowTests {
         let future = Timestamp(millisecondsSince1970: Timestamp.now().millisecondsSince1970 + 86_400_000)
         #expect(failure { try sites.it.transition(key, "ack", at: future) }?.code == ExitStatus.invalidInput)
 
+        // Steps are recorded in the order they happened.
+        try sites.it.transition(key, "ack", at: time("2026-11-09T10:00:00Z"))
+        let backwards = try #require(
+            failure { try sites.it.transition(key, "start", at: time("2026-11-09T09:30:00Z")) })
+        #expect(backwards.code == ExitStatus.invalidInput)
+        #expect(backwards.message.contains("before the last step of \(key) (acknowledged at"))
+
         // Acknowledged at 10:00, waiting on HR from 11:00 to Wednesday 12:00: the deliver
         // clock holds at 2h; HR's answer clock ran 8h Monday, 8h Tuesday (not a holiday in New York).
-        try sites.it.transition(key, "ack", at: time("2026-11-09T10:00:00Z"))
         try sites.it.transition(key, "start", at: time("2026-11-09T10:00:00Z"))
         try sites.it.transition(key, "wait", at: time("2026-11-09T11:00:00Z"))
         let waiting = try sites.it.requestDetails(key, now: time("2026-11-11T12:00:00Z"))
@@ -216,7 +230,13 @@ struct WorkflowTests {
             #expect(feedback.first?.effort == 2)
             #expect(feedback.first?.comment == "good")
         }
+        try sites.it.feedback(key, rating: 3)
+        try sites.hr.transition(key, "reopen", at: time("2026-11-20T13:00:00Z"))
+        try sites.exchange()
         let history = try sites.it.history(key).map(\.what)
+        #expect(history.contains("rated the cooperation 3/5"), "a re-rating keeps its side")
+        #expect(history.contains("in progress (start)"))
+        #expect(history.contains("in progress (reopen)"))
         #expect(history.contains("rated the service 4/5"))
         #expect(history.contains("rated the cooperation 5/5"))
     }
@@ -272,6 +292,13 @@ struct WorkflowTests {
         #expect(sla.first?.deliverMedian == 19_800, "the mean of 2h and 9h")
         #expect(SatisfactionRow.rows(facts).first?.csat == Share(1, of: 2))
         #expect(try sites.it.reportFacts(ReportScope(from: december.from, to: december.to, customer: "FAC")).isEmpty)
+        #expect(
+            try sites.it.reportFacts(ReportScope(from: december.from, to: december.to, standard: "laptops")).count == 2)
+        #expect(
+            failure {
+                _ = try sites.it.reportFacts(ReportScope(from: december.from, to: december.to, standard: "Chairs"))
+            }?
+            .code == ExitStatus.notFound)
         let empty = try #require(
             failure { _ = try sites.it.reportFacts(ReportScope(from: december.to, to: december.from)) })
         #expect(empty.code == ExitStatus.invalidInput)

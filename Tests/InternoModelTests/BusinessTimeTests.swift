@@ -223,29 +223,6 @@ struct RequestClockTests {
         #expect(clocks.acknowledge?.elapsed == 0)
     }
 
-    @Test func concurrentStepsFollowTheMergedLifecycle() throws {
-        // IT delivered at 11:00 while HR, offline, had cancelled at 10:00; HR then kept the
-        // delivery and confirmed. The losing cancel leaves no stay: delivery took 2h.
-        let resolved = measure(
-            "2026-12-07T09:00:00Z",
-            [
-                ("2026-12-07T09:00:00Z", "in_progress"), ("2026-12-07T10:00:00Z", "cancelled"),
-                ("2026-12-07T11:00:00Z", "delivered"), ("2026-12-07T16:00:00Z", "delivered"),
-                ("2026-12-07T16:00:00Z", "closed"),
-            ], now: "2026-12-08T00:00:00Z")
-        #expect(resolved.deliver?.elapsed == 2 * hour)
-        #expect(resolved.state == "closed")
-        // One site acknowledged at 10:00 after another had started at 09:30: the workflow
-        // policy keeps in_progress, and so does the timeline.
-        let merged = measure(
-            "2026-12-07T09:00:00Z",
-            [("2026-12-07T09:30:00Z", "in_progress"), ("2026-12-07T10:00:00Z", "acknowledged")],
-            now: "2026-12-07T12:00:00Z")
-        #expect(merged.state == "in_progress")
-        #expect(merged.acknowledge?.elapsed == hour / 2)
-        #expect(merged.deliver?.elapsed == 3 * hour)
-    }
-
     @Test func declinedAndCancelledRequestsStopTheirClocks() {
         let cancelled = measure(
             "2026-12-07T09:00:00Z", [("2026-12-07T10:00:00Z", "cancelled")], now: "2026-12-09T00:00:00Z")
@@ -269,23 +246,131 @@ struct RequestClockTests {
         #expect(clocks.overdue.isEmpty)
     }
 
-    @Test func theTimelineComesFromTheChangesInTimeOrder() {
-        let replica = ReplicaID.random()
-        func change(_ counter: UInt64, _ at: String, _ fields: [FieldName: FieldValue]) -> Change {
-            Change(
-                dot: Dot(replica: replica, counter: counter), kind: .request, recordID: UUID(),
-                context: VersionVector(),
-                fields: fields, author: "ana@IT", at: time(at))
-        }
-        let created = change(1, "2026-12-07T09:00:00Z", ["key": .text("HR-1"), "state": .text("submitted")])
-        let delivered = change(3, "2026-12-07T12:00:00Z", ["state": .text("delivered")])
-        // Recorded later with --at for an earlier time.
-        let started = change(4, "2026-12-07T10:00:00Z", ["state": .text("in_progress")])
-        let refused = change(5, "2026-12-07T13:00:00Z", ["state": .text("closed")]).voided(
-            Refusal(.notPermitted, "no"))
-        let edited = change(2, "2026-12-07T09:30:00Z", ["title": .text("t")])
-        let (submittedAt, events) = StateEvent.timeline(of: [created, edited, delivered, started, refused])
-        #expect(submittedAt == time("2026-12-07T09:00:00Z"))
-        #expect(events.map(\.state) == ["in_progress", "delivered"])
+}
+
+/// A replica writing one request, with contexts as a real site would give them.
+private struct RequestWriter {
+    static let id = UUID()
+    let replica = ReplicaID.random()
+    let author: String
+    var record = RecordState(kind: .request, id: RequestWriter.id)
+    var counter: UInt64 = 0
+
+    init(_ author: String) { self.author = author }
+
+    mutating func write(_ at: String, _ fields: [FieldName: FieldValue]) -> Change {
+        counter += 1
+        let change = Change(
+            dot: Dot(replica: replica, counter: counter), kind: .request, recordID: Self.id, context: record.clock,
+            fields: fields, author: author, at: time(at))
+        try! record.apply(change)
+        return change
+    }
+
+    mutating func step(_ at: String, _ state: String) -> Change { write(at, ["state": .text(state)]) }
+
+    mutating func receive(_ changes: [Change]) {
+        for change in changes { try! record.apply(change) }
+    }
+}
+
+@Suite("Request timelines from concurrent changes")
+struct RequestTimelineTests {
+    private func clocks(_ changes: [Change], now: String = "2026-12-20T00:00:00Z") throws -> RequestClocks {
+        let (submitted, events) = StateEvent.timeline(of: changes)
+        return RequestClocks.measure(
+            submittedAt: try #require(submitted), events: events, now: time(now), provider: lisbon(),
+            customer: newYork, targets: ServiceTargets(acknowledge: 3_600, deliver: 86_400))
+    }
+
+    /// HR raises on Monday at 09:00 and IT starts at once; both sites then know the request.
+    private func started() -> (hr: RequestWriter, it: RequestWriter, log: [Change]) {
+        var hr = RequestWriter("ana@HR-LIS")
+        var it = RequestWriter("rui@IT-OPO")
+        let created = hr.write("2026-12-07T09:00:00Z", ["key": .text("HR-LIS-1"), "state": .text("submitted")])
+        it.receive([created])
+        let start = it.step("2026-12-07T09:00:00Z", "in_progress")
+        hr.receive([start])
+        return (hr, it, [created, start])
+    }
+
+    @Test func aKeptDeliveryCountsFromWhenItWasDoneAndTheCancelLeavesNoTrace() throws {
+        // HR cancels at 10:00 while IT delivers at 11:00; on Friday HR keeps the delivery.
+        var (hr, it, log) = started()
+        let cancel = hr.step("2026-12-07T10:00:00Z", "cancelled")
+        let deliver = it.step("2026-12-07T11:00:00Z", "delivered")
+        hr.receive([deliver])
+        let keep = hr.step("2026-12-11T12:00:00Z", "delivered")
+        let confirm = hr.step("2026-12-11T12:30:00Z", "closed")
+        log += [cancel, deliver, keep, confirm]
+        let measured = try clocks(log)
+        #expect(measured.state == "closed")
+        #expect(measured.deliver?.elapsed == 2 * hour)
+        #expect(measured.deliver?.met == true)
+        // Every replica reads the same timeline, whatever order it applied the changes in.
+        let otherOrder = [log[0], log[1], log[3], log[2], log[4], log[5]]
+        #expect(StateEvent.timeline(of: otherOrder) == StateEvent.timeline(of: log))
+    }
+
+    @Test func aKeptDeliveryEarlierThanTheCancelKeepsItsTime() throws {
+        // IT delivers at 12:00 and HR cancels at 13:00; on Friday HR keeps the delivery.
+        var (hr, it, log) = started()
+        let deliver = it.step("2026-12-07T12:00:00Z", "delivered")
+        let cancel = hr.step("2026-12-07T13:00:00Z", "cancelled")
+        hr.receive([deliver])
+        var keeper = hr
+        let keep = keeper.step("2026-12-11T12:00:00Z", "delivered")
+        let kept = try clocks(log + [deliver, cancel, keep])
+        #expect(kept.deliver?.elapsed == 3 * hour, "not Friday: the delivery was on Monday at 12:00")
+        #expect(kept.state == "delivered")
+        #expect(kept.confirmations.count == 1)
+        // Keeping the cancel instead: no delivery, and no deliver clock.
+        let cancelled = try clocks(log + [deliver, cancel, hr.step("2026-12-11T12:00:00Z", "cancelled")])
+        #expect(cancelled.state == "cancelled")
+        #expect(cancelled.deliver == nil)
+    }
+
+    @Test func aStaleStepFromAnotherSiteMergesAway() throws {
+        // IT in Lisbon starts at 09:00 and waits on HR at 11:00; IT in Porto, having seen only
+        // the submission, starts at 12:00. The workflow policy keeps the wait.
+        var lisbonSite = RequestWriter("rui@IT-LIS")
+        var porto = RequestWriter("eva@IT-POR")
+        var hr = RequestWriter("ana@HR-LIS")
+        let created = hr.write("2026-12-07T08:00:00Z", ["key": .text("HR-LIS-1"), "state": .text("submitted")])
+        lisbonSite.receive([created])
+        porto.receive([created])
+        let log = [
+            created, lisbonSite.step("2026-12-07T09:00:00Z", "in_progress"),
+            lisbonSite.step("2026-12-07T11:00:00Z", "waiting_on_customer"),
+            porto.step("2026-12-07T12:00:00Z", "in_progress"),
+        ]
+        let measured = try clocks(log, now: "2026-12-07T16:00:00Z")
+        #expect(measured.state == "waiting_on_customer")
+        #expect(measured.deliver?.status == .paused)
+        #expect(measured.deliver?.elapsed == 2 * hour)
+    }
+
+    @Test func aStepRecordedWithAnEarlierTimeComesAfterWhatItsWriterHadSeen() throws {
+        // Started at 10:00; the delivery is then recorded with --at 09:30.
+        var hr = RequestWriter("ana@HR-LIS")
+        var it = RequestWriter("rui@IT-OPO")
+        let created = hr.write("2026-12-07T08:00:00Z", ["key": .text("HR-LIS-1"), "state": .text("submitted")])
+        it.receive([created])
+        let log = [created, it.step("2026-12-07T10:00:00Z", "in_progress")]
+        let deliver = it.step("2026-12-07T09:30:00Z", "delivered")
+        let measured = try clocks(log + [deliver])
+        #expect(measured.state == "delivered")
+        #expect(measured.deliver?.status == .stopped)
+        #expect(measured.confirmations.count == 1)
+        #expect(measured.deliver?.elapsed == hour, "09:00 to 10:00: the delivery counts from the start it followed")
+        #expect(measured.overdue.isEmpty)
+    }
+
+    @Test func refusedChangesWriteNothing() throws {
+        var (_, it, log) = started()
+        let refused = it.step("2026-12-07T10:00:00Z", "delivered").voided(Refusal(.notPermitted, "no"))
+        let measured = try clocks(log + [refused], now: "2026-12-07T12:00:00Z")
+        #expect(measured.state == "in_progress")
+        #expect(StateEvent.timeline(of: log + [refused]).submittedAt == time("2026-12-07T09:00:00Z"))
     }
 }

@@ -157,4 +157,30 @@ struct ReportTests {
         #expect(cells[1].csat == Share(1, of: 3))
         #expect(cells[0].csat == Share(1, of: 1))
     }
+
+    @Test func aHeldClockPastItsTargetIsPastDue() {
+        // In progress for 9h, then waiting on HR: the deliver clock is held, but already late.
+        let held = facts(
+            "HR-9", submitted: 0, [(0, "in_progress"), (9, "waiting_on_customer")], now: 20)
+        #expect(held.clocks.deliver?.status == .paused)
+        let row = SLARow.rows([held])[0]
+        #expect(row.openPastDue == 1)
+        #expect(row.deliveredWithinTarget == Share(0, of: 1))
+        #expect(held.clocks.overdue.map(\.name) == ["answer"], "only running clocks are LATE")
+    }
+
+    @Test func targetsAreComparedExactlyNotAfterRounding() {
+        // 1799 of 2000 in time is 89.95%, shown as 90.0, and misses a 90% target.
+        let requests = (0..<2_000).map { index in
+            var request = facts(
+                "HR-\(index)", submitted: 0, [(0, "in_progress"), (index < 1_799 ? 1 : 9, "delivered")],
+                rating: 5)
+            request.complianceTarget = 90
+            return request
+        }
+        let row = WatermelonRow.rows(requests, period: { _ in "all" }, minimum: 1)[0]
+        #expect(row.compliance == Share(1_799, of: 2_000))
+        #expect(row.compliance.percent == 90)
+        #expect(row.verdict == .reverse)
+    }
 }

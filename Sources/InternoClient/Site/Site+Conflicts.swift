@@ -131,7 +131,12 @@ extension Site {
                 throw ClientError.invalidInput("--value '\(text)' is not a whole number")
             }
             return .integer(number)
-        case .bool: return .bool(["yes", "true"].contains(text.lowercased()))
+        case .bool:
+            switch text.lowercased() {
+            case "yes", "true": return .bool(true)
+            case "no", "false": return .bool(false)
+            default: throw ClientError.invalidInput("--value '\(text)' is not yes or no")
+            }
         default: return .text(text)
         }
     }

@@ -8,10 +8,10 @@ extension Site {
     /// Rating again replaces this side's earlier rating. Returns the side rated.
     @discardableResult
     public func feedback(
-        _ key: String, rating: Int, effort: Int? = nil, comment: String? = nil, at: Timestamp = .now()
+        _ key: String, rating: Int, effort: Int? = nil, comment: String? = nil, at given: Timestamp? = nil
     ) throws -> Role {
         let record = try request(key)
-        try check(at, against: record)
+        let at = try time(given, for: record)
         let customer = record.resolve("customer", policy: .manual).displayValue?.id
         // A department that is neither party is taken as the customer, so the schema
         // refuses it with its own words.
@@ -59,9 +59,14 @@ extension Site {
     public func history(_ key: String) throws -> [HistoryItemView] {
         let record = try request(key)
         var items: [(Timestamp, Int, HistoryItemView)] = []
-        func add(_ entries: [HistoryEntry], _ kind: RecordKind) {
+        func add(_ entries: [HistoryEntry], _ kind: RecordKind, side: Role? = nil) {
+            // The state each step left, so a step into in_progress reads as start, resume or reopen.
+            var state = Schema.RequestState.submitted
             for entry in entries {
-                items.append((entry.change.at, items.count, item(entry, kind)))
+                items.append((entry.change.at, items.count, item(entry, kind, side: side, from: state)))
+                if kind == .request, !entry.change.isVoid, let next = entry.change.fields["state"]?.text {
+                    state = next
+                }
             }
         }
         add(try perform { try store.history(of: record.id) }, .request)
@@ -72,12 +77,14 @@ extension Site {
         for side in [Role.customer, .provider] {
             let id = Schema.feedbackID(request: record.id, by: side)
             guard try perform({ try store.record(id) }) != nil else { continue }
-            add(try perform { try store.history(of: id) }, .feedback)
+            add(try perform { try store.history(of: id) }, .feedback, side: side)
         }
         return items.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
 
-    private func item(_ entry: HistoryEntry, _ kind: RecordKind) -> HistoryItemView {
+    private func item(_ entry: HistoryEntry, _ kind: RecordKind, side: Role?, from previous: String)
+        -> HistoryItemView
+    {
         let change = entry.change
         let spec = Schema.spec(kind)
         var shown: [String: String] = [:]
@@ -89,16 +96,16 @@ extension Site {
         case .comment:
             what = "commented: \(change.fields["body"]?.text ?? "")"
         case .feedback:
-            let side = change.fields["by"]?.text
             let rating = change.fields["rating"]?.integer.map { " \($0)/5" } ?? ""
-            what = side == "provider" ? "rated the cooperation\(rating)" : "rated the service\(rating)"
+            what = side == .provider ? "rated the cooperation\(rating)" : "rated the service\(rating)"
         default:
             if change.fields["key"] != nil {
                 what = "raised: \(change.fields["title"]?.text ?? "")"
             } else if let state = change.fields["state"]?.text, entry.resolved.contains("state") {
                 what = "kept \(state.replacingOccurrences(of: "_", with: " ")) (resolving the conflict)"
             } else if let state = change.fields["state"]?.text {
-                let verb = Schema.requestLifecycle.steps.first { $0.to == state }?.verb
+                let steps = Schema.requestLifecycle.steps.filter { $0.to == state }
+                let verb = (steps.first { $0.from.contains(previous) } ?? steps.first)?.verb
                 what = "\(state.replacingOccurrences(of: "_", with: " "))" + (verb.map { " (\($0))" } ?? "")
             } else if change.isVoid {
                 what = "refused change"

@@ -12,7 +12,7 @@ public struct ReportScope: Sendable, Equatable, Codable {
     public var provider: String?
     /// Only this customer department (code).
     public var customer: String?
-    /// Only requests under this standard (the start of its id).
+    /// Only requests under this standard: the start of its id, or its service.
     public var standard: String?
 
     /// A scope; codes are matched without regard to case.
@@ -23,7 +23,7 @@ public struct ReportScope: Sendable, Equatable, Codable {
         self.to = to
         self.provider = provider?.uppercased()
         self.customer = customer?.uppercased()
-        self.standard = standard?.lowercased()
+        self.standard = standard
     }
 
     enum CodingKeys: String, CodingKey { case from, to, provider, customer, standard }
@@ -57,6 +57,7 @@ extension Site {
                 "the period is empty: --from \(scope.from) is not before --to \(scope.to)")
         }
         for code in [scope.provider, scope.customer].compactMap({ $0 }) { _ = try departmentID(code: code) }
+        let wantedStandard = try scope.standard.map { try standardRecord($0).id }
         var calendars: [UUID: BusinessCalendar] = [:]
         var standards: [UUID: StandardView] = [:]
         let all = try perform { try store.records(of: .standard) }
@@ -77,7 +78,7 @@ extension Site {
                 standards[record.id] = shown
                 return shown
             }
-            if let wanted = scope.standard, !(standard?.id.hasPrefix(wanted) ?? false) { continue }
+            if let wantedStandard, measured.standard?.id != wantedStandard { continue }
             let feedback = try self.feedback(on: record)
             let service = feedback.first { $0.side == "customer" }
             facts.append(

@@ -6,9 +6,9 @@ extension Site {
     /// Raises a request to the department `provider`; returns its key (`HR-LIS-42`).
     public func newRequest(
         to provider: String, title: String, details: String? = nil, priority: String = "normal",
-        neededBy: Timestamp? = nil, standard: String? = nil, at: Timestamp = .now()
+        neededBy: Timestamp? = nil, standard: String? = nil, at given: Timestamp? = nil
     ) throws -> String {
-        try check(at)
+        let at = try time(given)
         let providerID = try departmentID(code: provider)
         let covering = try standardInForce(customer: department, provider: providerID, reference: standard)
         let key = try perform { try store.nextRequestKey() }
@@ -26,10 +26,10 @@ extension Site {
     /// Edits the customer's fields of a request; only the ones given change.
     public func editRequest(
         _ key: String, title: String? = nil, details: String? = nil, priority: String? = nil,
-        neededBy: Timestamp?? = nil, at: Timestamp = .now()
+        neededBy: Timestamp?? = nil, at given: Timestamp? = nil
     ) throws {
         let record = try request(key)
-        try check(at, against: record)
+        let at = try time(given, for: record)
         var fields: [FieldName: FieldValue] = [:]
         if let title { fields["title"] = .text(title) }
         if let details { fields["details"] = .text(details) }
@@ -44,7 +44,7 @@ extension Site {
     /// Takes a lifecycle step named `verb` (`ack`, `start`, `deliver`, …), with an optional
     /// note kept as a comment in the same change set.
     public func transition(
-        _ key: String, _ verb: String, note: String? = nil, reason: String? = nil, at: Timestamp = .now()
+        _ key: String, _ verb: String, note: String? = nil, reason: String? = nil, at given: Timestamp? = nil
     )
         throws
     {
@@ -54,7 +54,7 @@ extension Site {
                 "'\(verb)' is not a step; the steps are \(lifecycle.steps.map(\.verb).joined(separator: ", "))")
         }
         let record = try request(key)
-        try check(at, against: record)
+        let at = try time(given, for: record, afterLastStep: true)
         var fields: [FieldName: FieldValue] = ["state": .text(step.to)]
         let spec = Schema.spec(.request)
         // First-occurrence times are written once, by the first step that reaches them; the
@@ -76,9 +76,9 @@ extension Site {
     }
 
     /// Adds a comment to a request.
-    public func comment(_ key: String, _ text: String, at: Timestamp = .now()) throws {
+    public func comment(_ key: String, _ text: String, at given: Timestamp? = nil) throws {
         let record = try request(key)
-        try check(at, against: record)
+        let at = try time(given, for: record)
         try perform {
             try store.write(
                 [Edit(.comment, UUID(), ["request": .id(record.id), "body": .text(text)])], author: author, at: at)
@@ -154,9 +154,9 @@ extension Site {
 
 extension Site {
     /// Assigns a request to a person at the provider, or unassigns it (`nil`).
-    public func assign(_ key: String, to person: String?, at: Timestamp = .now()) throws {
+    public func assign(_ key: String, to person: String?, at given: Timestamp? = nil) throws {
         let record = try request(key)
-        try check(at, against: record)
+        let at = try time(given, for: record)
         try perform {
             try store.write(
                 [Edit(.request, record.id, ["assignee": person.map(FieldValue.text) ?? .null])], author: author, at: at)

@@ -44,8 +44,8 @@ public struct StandardTerms: Sendable, Equatable {
     func fields() throws -> [FieldName: FieldValue] {
         var fields: [FieldName: FieldValue] = [:]
         if let service { fields["service"] = .text(service) }
-        if let acknowledge { fields["ackTarget"] = .duration(try DurationInput.parse(acknowledge, option: "--ack")) }
-        if let deliver { fields["deliverTarget"] = .duration(try DurationInput.parse(deliver, option: "--deliver")) }
+        if let acknowledge { fields["ackTarget"] = .duration(try DurationInput.target(acknowledge, option: "--ack")) }
+        if let deliver { fields["deliverTarget"] = .duration(try DurationInput.target(deliver, option: "--deliver")) }
         if let priorityTargets {
             if priorityTargets == "none" {
                 fields["priorityTargets"] = .null
@@ -62,7 +62,7 @@ public struct StandardTerms: Sendable, Equatable {
             ("confirmTarget", confirm, "--confirm"),
         ] {
             guard let text else { continue }
-            fields[name] = text == "none" ? .null : .duration(try DurationInput.parse(text, option: option))
+            fields[name] = text == "none" ? .null : .duration(try DurationInput.target(text, option: option))
         }
         if let csat { fields["csatTarget"] = .integer(Int64(csat)) }
         if let compliance { fields["complianceTarget"] = .integer(Int64(compliance)) }
@@ -77,6 +77,26 @@ public enum DurationInput {
         guard let seconds = DurationText.parse(text) else {
             throw ClientError.invalidInput(
                 "\(option) '\(text)' is not a duration: write 30m, 4h, 2d or 1d4h (in targets a day is a business day)"
+            )
+        }
+        return seconds
+    }
+
+    /// A target: business days and business time under a day, like `4h`, `2d` or `1d4h`.
+    /// Hours, minutes and seconds must add up to less than a day, because in a target a day is
+    /// one business day of the calendar (8h for 09:00–17:00), not 24 hours; weeks are refused.
+    public static func target(_ text: String, option: String) throws -> Int64 {
+        let seconds = try parse(text, option: option)
+        let lowered = text.lowercased()
+        guard !lowered.contains("w") else {
+            throw ClientError.invalidInput(
+                "\(option) '\(text)': write a target in business days, like 5d for a working week")
+        }
+        let underADay = lowered.contains("d") ? lowered.split(separator: "d").dropFirst().joined() : lowered
+        let rest = underADay.isEmpty ? 0 : DurationText.parse(underADay) ?? 0
+        guard rest < 86_400 else {
+            throw ClientError.invalidInput(
+                "\(option) '\(text)': in a target a day is one business day (8h for 09:00–17:00), so hours must add up to less than 24; write days and hours, like 1d6h"
             )
         }
         return seconds

@@ -66,17 +66,30 @@ public struct Site: Sendable {
         return record
     }
 
-    /// Checks a time given with `--at`: not in the future (a few minutes of clock skew
-    /// allowed), and not before the request it concerns was raised.
-    func check(_ at: Timestamp, against record: RecordState? = nil, now: Timestamp = .now()) throws {
+    /// The time of a change: `given` (from `--at`) after checking it, else now. A given time
+    /// may not be in the future (a few minutes of clock skew allowed), nor before the request
+    /// it concerns was raised, nor, for a step (`afterLastStep`), before the request's last
+    /// step as this site knows it: steps are recorded in the order they happened.
+    func time(_ given: Timestamp?, for record: RecordState? = nil, afterLastStep: Bool = false) throws -> Timestamp {
+        let now = Timestamp.now()
+        guard let at = given else { return now }
         guard at.millisecondsSince1970 <= now.millisecondsSince1970 + 300_000 else {
             throw ClientError.invalidInput(
                 "--at \(at) is in the future: --at records when something already happened; leave it out for now")
         }
-        if let record, let raised = record.siblings("key").map(\.at).min(), at < raised {
+        guard let record else { return at }
+        let label = Store.label(of: record)
+        let (raised, events) = StateEvent.timeline(of: try perform { try store.history(of: record.id) }.map(\.change))
+        if let raised, at < raised {
             throw ClientError.invalidInput(
-                "--at \(at) is before \(Store.label(of: record)) was raised (\(raised)): give a time after it")
+                "--at \(at) is before \(label) was raised (\(raised)): give a time after it")
         }
+        if afterLastStep, let last = events.last, at < last.at {
+            throw ClientError.invalidInput(
+                "--at \(at) is before the last step of \(label) (\(last.state.replacingOccurrences(of: "_", with: " ")) at \(last.at)): record steps in the order they happened"
+            )
+        }
+        return at
     }
 
     /// Renders a value for people: department codes for references, ISO times, short durations.

@@ -142,7 +142,8 @@ public struct BusinessCalendar: Sendable {
     }
 
     /// The instant of local time `minute` (minutes after midnight, up to 1440) on `day`. A
-    /// local time that a DST change skips maps to the instant just after the gap.
+    /// local time that a DST change skips is moved forward by the length of the gap, as
+    /// Foundation does (01:30 in a 01:00–02:00 gap is 02:30).
     private func instant(on day: LocalDay, minute: Int) -> Int64 {
         if minute >= 1_440 { return next(day).start }
         var parts = DateComponents()

@@ -151,7 +151,7 @@ public struct SLARow: Hashable, Sendable, Codable {
     /// Business time to deliver, in seconds, over requests delivered.
     public var deliverMedian: Int64?
     public var deliverP90: Int64?
-    /// Open requests with a provider clock past its target.
+    /// Open requests whose acknowledge or deliver clock, running or held, is past its target.
     public var openPastDue: Int
     public var complianceTarget: Int?
 
@@ -162,7 +162,10 @@ public struct SLARow: Hashable, Sendable, Codable {
             let acknowledged = group.compactMap { $0.clocks.acknowledge }.filter { $0.status == .stopped }
             let delivered = group.filter(\.isDelivered).compactMap { $0.clocks.deliver }
             let pastDue = group.filter { request in
-                request.isOpen && request.clocks.overdue.contains { $0.name == "acknowledge" || $0.name == "deliver" }
+                request.isOpen
+                    && [request.clocks.acknowledge, request.clocks.deliver].contains { clock in
+                        clock.map { $0.status != .stopped && $0.met == false } ?? false
+                    }
             }
             return SLARow(
                 provider: key.first, standard: group[0].standard, service: group[0].service, requests: group.count,
@@ -297,14 +300,13 @@ public struct WatermelonRow: Hashable, Sendable, Codable {
             let compliance = ReportMath.deliveryCompliance(group)
             let csat = ReportMath.csat(group)
             let verdict: Verdict
-            if let complianceTarget = main?.complianceTarget, let csatTarget = main?.csatTarget,
-                let compliancePercent = compliance.percent
-            {
+            if let complianceTarget = main?.complianceTarget, let csatTarget = main?.csatTarget, compliance.of > 0 {
                 if csat.of < minimum {
                     verdict = .tooFewResponses
                 } else {
-                    let green = compliancePercent >= Double(complianceTarget)
-                    let happy = (csat.percent ?? 0) >= Double(csatTarget)
+                    // Compared exactly, not after rounding: 89.95% misses a 90% target.
+                    let green = compliance.count * 100 >= complianceTarget * compliance.of
+                    let happy = csat.count * 100 >= csatTarget * csat.of
                     verdict = green ? (happy ? .healthy : .watermelon) : (happy ? .reverse : .failing)
                 }
             } else {

@@ -13,22 +13,62 @@ public struct StateEvent: Hashable, Sendable {
         self.state = state
     }
 
-    /// The submission time and the state events of a request, read from its changes: the
-    /// change that wrote its `key` submitted it; every change that wrote its `state` is an
-    /// event. Void (refused) changes are left out. Events come in time order; events at the
-    /// same time keep the order of `changes`.
+    /// The submission time and the state events of a request, read from its changes.
+    ///
+    /// The changes are replayed in one causal order that every replica computes alike (a
+    /// change after every change its writer had seen; among the rest, the earliest `at` first,
+    /// then the dot), and an event is taken whenever the merged state changes, at the time its
+    /// writer gave. So a step another site had already passed (a `start` concurrent with a
+    /// `wait`) merges away as the workflow policy says, and a step recorded later with an
+    /// earlier `--at` comes after what its writer had seen. While the state is in conflict no
+    /// event is taken; when a person resolves it, the state kept counts from the time of the
+    /// step that first wrote it, and the steps that lost leave no time behind. Void (refused)
+    /// changes write nothing.
     public static func timeline(of changes: [Change]) -> (submittedAt: Timestamp?, events: [StateEvent]) {
-        let written = changes.filter { !$0.isVoid }
-        let submittedAt = written.filter { $0.fields["key"] != nil }.map(\.at).min()
-        let events = written.compactMap { change -> StateEvent? in
-            guard change.fields["key"] == nil, let state = change.fields["state"]?.text else { return nil }
-            return StateEvent(at: change.at, state: state)
+        let ordered = causalOrder(changes)
+        guard let first = ordered.first(where: { !$0.isVoid }) else { return (nil, []) }
+        let policy = FieldPolicy.workflow(Schema.requestLifecycle)
+        var record = RecordState(kind: first.kind, id: first.recordID)
+        var events: [(event: StateEvent, dot: Dot)] = []
+        var lost: Set<Dot> = []
+        var current: String?
+        for change in ordered {
+            let before = record.resolve("state", policy: policy)
+            do throws(ApplyError) { try record.apply(change) } catch { continue }
+            guard !change.isVoid, change.fields["state"] != nil else { continue }
+            guard case .value(let value) = record.resolve("state", policy: policy), let state = value.text else {
+                continue
+            }
+            var at = change.at
+            if case .conflict(_, let siblings) = before {
+                for sibling in siblings where sibling.value != value { lost.insert(sibling.dot) }
+                at = siblings.filter { $0.value == value }.map(\.at).min() ?? at
+            }
+            if state != current {
+                events.append((StateEvent(at: at, state: state), change.dot))
+                current = state
+            }
         }
-        return (
-            submittedAt,
-            events.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }
-                .map(\.element)
-        )
+        let submittedAt = ordered.first { !$0.isVoid && $0.fields["key"] != nil }?.at
+        let kept = events.filter { !lost.contains($0.dot) }.map(\.event)
+        return (submittedAt, Array(kept.drop { $0.state == Schema.RequestState.submitted }))
+    }
+
+    /// `changes` in a causal order every replica computes alike: each change after every
+    /// change its context covers; among those ready, the earliest `at`, then the lowest dot.
+    static func causalOrder(_ changes: [Change]) -> [Change] {
+        var remaining = changes.sorted { ($0.at, $0.dot) < ($1.at, $1.dot) }
+        var ordered: [Change] = []
+        ordered.reserveCapacity(changes.count)
+        while !remaining.isEmpty {
+            let ready =
+                remaining.firstIndex { change in
+                    change.isVoid
+                        || !remaining.contains { $0.dot != change.dot && change.context.covers($0.dot) }
+                } ?? 0
+            ordered.append(remaining.remove(at: ready))
+        }
+        return ordered
     }
 }
 
@@ -167,30 +207,16 @@ public struct RequestClocks: Hashable, Sendable {
         Schema.RequestState.submitted, Schema.RequestState.acknowledged, Schema.RequestState.inProgress,
     ]
 
-    /// The stays of a request: each state it was in, from when until when (the last until now).
-    ///
-    /// Events are read in time order. A step the lifecycle allows from the current state is
-    /// taken. A step behind the current state (an `ack` that another site's `start` already
-    /// passed) was merged away by the workflow policy and is skipped. A step that diverges (a
-    /// `deliver` after a concurrent `cancel`) replaces the branch it diverged from: the stays
-    /// after the last state it can follow are dropped, so a conflict resolved in favour of a
-    /// later value leaves no phantom stay in the losing state.
+    /// The stays of a request: each state it was in, from when until when (the last until
+    /// now). Events come in the order of ``StateEvent/timeline(of:)``; one dated before the
+    /// stay it follows starts when that stay starts.
     static func stays(submittedAt: Timestamp, events: [StateEvent]) -> [(
         state: String, from: Timestamp, to: Timestamp?
     )] {
-        let lifecycle = Schema.requestLifecycle
         var stays: [(state: String, from: Timestamp, to: Timestamp?)] = [
             (Schema.RequestState.submitted, submittedAt, nil)
         ]
-        for event in events.sorted(by: { $0.at < $1.at }) {
-            let current = stays[stays.count - 1].state
-            guard event.state != current else { continue }
-            if lifecycle.steps(from: current, to: event.state).isEmpty {
-                if lifecycle.isForward(from: event.state, to: current) { continue }
-                if let branch = stays.lastIndex(where: { !lifecycle.steps(from: $0.state, to: event.state).isEmpty }) {
-                    stays.removeSubrange((branch + 1)...)
-                }
-            }
+        for event in events where event.state != stays[stays.count - 1].state {
             let at = max(event.at, stays[stays.count - 1].from)
             stays[stays.count - 1].to = at
             stays.append((event.state, at, nil))
@@ -198,8 +224,8 @@ public struct RequestClocks: Hashable, Sendable {
         return stays
     }
 
-    /// Measures the clocks of a request submitted at `submittedAt` that went through `events`,
-    /// as of `now`.
+    /// Measures the clocks of a request submitted at `submittedAt` that went through `events`
+    /// (in the order of ``StateEvent/timeline(of:)``), as of `now`.
     public static func measure(
         submittedAt: Timestamp,
         events: [StateEvent],
@@ -210,8 +236,7 @@ public struct RequestClocks: Hashable, Sendable {
         neededBy: Timestamp? = nil
     ) -> RequestClocks {
         typealias S = Schema.RequestState
-        // Stays: each state entered, from when to when (the last one until now). Concurrent
-        // steps from other sites arrive in time order, not in lifecycle order; see `stays`.
+        // Stays: each state entered, from when to when (the last one until now).
         let stays = Self.stays(submittedAt: submittedAt, events: events)
         let last = stays[stays.count - 1]
         let current = last.state

@@ -67,8 +67,9 @@ extension InternoServerCommand {
                 abstract: "Change a department's name, time zone, business hours or holidays.",
                 discussion: """
                     The change reaches every site at its next sync. Clocks are counted with the
-                    calendar as it is when they are read, so changing hours also changes how
-                    past requests measure; adding next year's holidays does not.
+                    calendar as it is when they are read, so changing hours, or dropping a past
+                    holiday from the list, also changes how past requests measure. --holidays
+                    replaces the whole list: give the past holidays again with the new ones.
 
                     Examples:
                       interno-server department edit IT --holidays 2026-12-25,2027-01-01 --data /srv/interno

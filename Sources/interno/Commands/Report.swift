@@ -29,7 +29,8 @@ extension Interno {
             @Option(help: "End of the period: a date (included) or ISO 8601 time (default: now).") var to: String?
             @Option(help: "Only this provider department.") var provider: String?
             @Option(help: "Only this customer department.") var customer: String?
-            @Option(help: "Only requests under this standard (the start of its id).") var standard: String?
+            @Option(help: "Only requests under this standard: the start of its id, or its service.") var standard:
+                String?
             @Flag(help: "Print comma-separated values with a header line.") var csv = false
             @OptionGroup var options: SiteOptions
 

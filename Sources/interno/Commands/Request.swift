@@ -130,12 +130,12 @@ extension Interno {
                     }
                     print("clocks (business time\(details.standard.map { ", standard \($0)" } ?? ", no standard")):")
                     printTable(
-                        ["  clock", "side", "status", "elapsed", "target", "due", "left"],
+                        ["  clock", "side", "status", "elapsed", "target", "due", "standing"],
                         details.clocks.map { clock in
                             [
                                 "  " + clock.name, clock.side, clock.status, clock.elapsed, clock.target ?? "—",
                                 clock.due.map(shortTime) ?? "",
-                                clock.left.map { $0.hasPrefix("-") ? "LATE \($0)" : $0 } ?? "",
+                                standing(clock),
                             ]
                         })
                     if !details.feedback.isEmpty {
@@ -312,5 +312,17 @@ extension Interno {
         func run() async throws {
             try await reporting { try options.site().comment(key, text) }
         }
+    }
+}
+
+/// How a clock stands against its target: time left or LATE while it runs, held while paused,
+/// met or missed once stopped.
+private func standing(_ clock: ClockView) -> String {
+    guard let left = clock.left else { return "" }
+    let late = left.hasPrefix("-")
+    switch clock.status {
+    case "running": return late ? "LATE \(left)" : left
+    case "paused": return late ? "past target, held" : "\(left), held"
+    default: return late ? "missed by \(left.dropFirst())" : "met"
     }
 }
