@@ -168,6 +168,11 @@ struct WorkflowTests {
         #expect(late.first?.left == "-1h")
         #expect(try sites.it.requests(customer: "HR", state: "open").map(\.key) == [key])
         #expect(try sites.it.requests(provider: "HR").isEmpty)
+        // Stable JSON: absent values are null, not missing keys.
+        let listed = String(decoding: try JSONEncoder().encode(try sites.it.requests()), as: UTF8.self)
+        #expect(listed.contains("\"assignee\":null"))
+        let standards = String(decoding: try JSONEncoder().encode(try sites.it.standards()), as: UTF8.self)
+        #expect(standards.contains("\"priorityTargets\":null") && standards.contains("\"supersedes\":null"))
         #expect(try sites.it.requests(state: "closed").isEmpty)
         #expect(failure { _ = try sites.it.requests(state: "done") }?.code == ExitStatus.invalidInput)
         #expect(failure { _ = try sites.it.requests(customer: "XX") }?.code == ExitStatus.notFound)
