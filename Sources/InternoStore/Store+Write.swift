@@ -7,6 +7,9 @@ extension Store {
     /// the next dot, check it against the schema as this replica's writer, log the change,
     /// apply it, and on a site enqueue the set in the outbox.
     ///
+    /// A new request written without a `key` gets this site's next key (`HR-LIS-42`) in the
+    /// same transaction, so a refused write does not use a number up.
+    ///
     /// - Parameters:
     ///   - edits: the records to write, in order; a later edit sees the earlier ones.
     ///   - author: the person writing.
@@ -29,15 +32,22 @@ extension Store {
                             .malformed,
                             "record \(edit.recordID) is a \(seen.kind.rawValue), not a \(edit.kind.rawValue)"))
                 }
+                var fields = edit.fields
+                if edit.kind == .request, !seen.exists, fields["key"] == nil, let code = replica.code {
+                    fields["key"] = .text("\(code)-\(replica.nextRequestNumber)")
+                    replica.nextRequestNumber += 1
+                }
                 replica.counter += 1
                 let change = Change(
                     dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
-                    recordID: edit.recordID, context: seen.clock, fields: edit.fields, author: author, at: at)
+                    recordID: edit.recordID, context: seen.clock, fields: fields, author: author, at: at)
                 try Self.check(change, by: replica.writer, seen: seen, pusherCode: replica.code, db)
                 try Self.ingest(change, set: set, into: seen, db)
                 changes.append(change)
             }
-            try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [replica.counter])
+            try db.execute(
+                sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
+                arguments: [replica.counter, replica.nextRequestNumber])
             if replica.role == .site {
                 try OutboxRow(
                     firstCounter: Int64(set.lowerBound), lastCounter: Int64(set.upperBound), status: .pending,

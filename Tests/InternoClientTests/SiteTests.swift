@@ -91,6 +91,8 @@ struct SiteTests {
         #expect(code { try sites.hr.transition("HR-LIS-404", "cancel") } == ExitStatus.notFound)
         #expect(code { _ = try sites.hr.newRequest(to: "XX", title: "x") } == ExitStatus.notFound)
         #expect(code { _ = try sites.hr.newRequest(to: "IT", title: "x", priority: "hgih") } == ExitStatus.invalidInput)
+        #expect(
+            try sites.hr.newRequest(to: "IT", title: "y") == "HR-LIS-2", "a refused new request uses no number up")
         #expect(code { try sites.hr.transition(key, "fly") } == ExitStatus.invalidInput)
         #expect(code { _ = try TimeInput.parse("tomorrow", option: "--at") } == ExitStatus.invalidInput)
         #expect(code { try sites.hr.discardRefused(99) } == ExitStatus.notFound)

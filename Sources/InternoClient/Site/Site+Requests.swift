@@ -11,15 +11,18 @@ extension Site {
         let at = try time(given)
         let providerID = try departmentID(code: provider)
         let covering = try standardInForce(customer: department, provider: providerID, reference: standard)
-        let key = try perform { try store.nextRequestKey() }
         var fields: [FieldName: FieldValue] = [
-            "key": .text(key), "customer": .id(department), "provider": .id(providerID), "title": .text(title),
+            "customer": .id(department), "provider": .id(providerID), "title": .text(title),
             "priority": .text(priority.lowercased()), "state": .text(Schema.RequestState.submitted),
         ]
         if let details { fields["details"] = .text(details) }
         if let neededBy { fields["neededBy"] = .time(neededBy) }
         if let covering { fields["standard"] = .id(covering.id) }
-        try perform { try store.write([Edit(.request, UUID(), fields)], author: author, at: at) }
+        // The store gives the request this site's next key in the same transaction.
+        let written = try perform { try store.write([Edit(.request, UUID(), fields)], author: author, at: at) }
+        guard let key = written.changes.first?.fields["key"]?.text else {
+            throw ClientError.storage("the new request was written without a key")
+        }
         return key
     }
 
