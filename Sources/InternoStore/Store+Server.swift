@@ -167,11 +167,21 @@ extension Store {
     }
 
     /// The server's stream after `cursor`: up to about `limit` changes, in whole change sets.
-    public func changes(after cursor: Int64, limit: Int) throws -> ChangeBatch {
-        try writer.read { db in try Self.changes(after: cursor, limit: limit, db) }
+    public func changes(
+        after cursor: Int64, limit: Int, maximumBytes: Int = .max, size: (ChangeSet) -> Int = { _ in 0 }
+    ) throws -> ChangeBatch {
+        try writer.read { db in
+            try Self.changes(after: cursor, limit: limit, maximumBytes: maximumBytes, size: size, db)
+        }
     }
 
-    static func changes(after cursor: Int64, limit: Int, _ db: Database) throws -> ChangeBatch {
+    /// The changes after `cursor`: at most `limit` changes (more only to finish a set), and
+    /// whole sets whose `size` adds up to at most `maximumBytes` (always at least one set, so
+    /// a reader is never stuck behind a large one).
+    static func changes(
+        after cursor: Int64, limit: Int, maximumBytes: Int = .max, size: (ChangeSet) -> Int = { _ in 0 },
+        _ db: Database
+    ) throws -> ChangeBatch {
         var entries = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
             arguments: [cursor, max(limit, 1)]
@@ -185,28 +195,44 @@ extension Store {
                 arguments: [last.seq, missing]
             ).map(ChangeLog.decode)
         }
-        var sets: [ChangeSet] = []
+        var sets: [(set: ChangeSet, lastSeq: Int64)] = []
         var current: [Change] = []
         var currentSet: (ReplicaID, ClosedRange<UInt64>)?
+        var lastSeq = cursor
         for entry in entries {
             if let open = currentSet, open.0 != entry.change.dot.replica || open.1 != entry.set {
-                sets.append(ChangeSet(current))
+                sets.append((ChangeSet(current), lastSeq))
                 current = []
             }
             current.append(ChangeLog.outgoing(entry))
             currentSet = (entry.change.dot.replica, entry.set)
+            lastSeq = entry.seq
         }
-        if !current.isEmpty { sets.append(ChangeSet(current)) }
-        let next = entries.last?.seq ?? cursor
+        if !current.isEmpty { sets.append((ChangeSet(current), lastSeq)) }
+        var total = 0
+        var kept = 0
+        for (set, _) in sets {
+            let bytes = size(set)
+            guard kept == 0 || total + bytes <= maximumBytes else { break }
+            total += bytes
+            kept += 1
+        }
+        sets.removeSubrange(kept...)
+        let next = sets.last?.lastSeq ?? cursor
         let more =
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM change WHERE seq > ?)", arguments: [next])
             ?? false
-        return ChangeBatch(sets: sets, nextCursor: next, more: more)
+        return ChangeBatch(sets: sets.map(\.set), nextCursor: next, more: more)
     }
 
     /// `changes(after:limit:)` on an async context, off the caller's thread.
-    public func changesAsync(after cursor: Int64, limit: Int) async throws -> ChangeBatch {
-        try await writer.read { db in try Self.changes(after: cursor, limit: limit, db) }
+    public func changesAsync(
+        after cursor: Int64, limit: Int, maximumBytes: Int = .max,
+        size: @escaping @Sendable (ChangeSet) -> Int = { _ in 0 }
+    ) async throws -> ChangeBatch {
+        try await writer.read { db in
+            try Self.changes(after: cursor, limit: limit, maximumBytes: maximumBytes, size: size, db)
+        }
     }
 
     /// The highest counter of `replica` that this database holds (0 if none).

@@ -58,6 +58,34 @@ struct SyncTests {
         }
     }
 
+    @Test func morePulledDataThanOneFrameHoldsComesInSeveralFrames() async throws {
+        try await Deployment.with { deployment in
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            // 1 000 requests with 20 000 characters of details each: about 20 MB, more than
+            // the 16 MiB frame limit, written as 40 sets of 25.
+            let site = try hr.site()
+            let provider = try site.store.departmentID(code: "IT")
+            let customer = try site.store.departmentID(code: "HR")
+            let details = String(repeating: "x", count: 20_000)
+            for _ in 0..<40 {
+                let edits = (0..<25).map { _ in
+                    Edit(
+                        .request, UUID(),
+                        [
+                            "customer": .id(customer), "provider": .id(provider), "title": .text("Laptop"),
+                            "details": .text(details), "priority": .text("normal"), "state": .text("submitted"),
+                        ])
+                }
+                try site.store.write(edits, author: "ana@HR-LIS")
+            }
+            try await hr.sync()
+            try await it.sync()
+            #expect(try it.site().store.requests().count == 1_000)
+            #expect(try it.site().store.pendingChangeSets().isEmpty)
+        }
+    }
+
     @Test func theSameFieldOnTwoSitesIsAConflictEverywhereAndOneResolutionClearsIt() async throws {
         try await Deployment.with { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")

@@ -242,4 +242,30 @@ struct ServerReceiveTests {
         #expect(batch.sets[0].changes.count == 3)
         #expect(!batch.more)
     }
+
+    @Test func aBatchStaysWithinItsByteBudgetAndNeverStallsOnALargeSet() throws {
+        let hub = try Hub(.memory)
+        let cursor = try hub.it.replica().cursor
+        for size in [1_000, 1_000, 1_000, 5_000, 1_000] {
+            let (id, _) = try hub.newRequest()
+            try hub.hr.write(
+                [Edit(.request, id, ["details": .text(String(repeating: "x", count: size))])], author: "ana")
+        }
+        try hub.push(hub.hr)
+        // Size a set by its details text: creations count 0, each edit its length.
+        let size: (ChangeSet) -> Int = { set in
+            set.changes.reduce(0) { $0 + ($1.fields["details"]?.text?.count ?? 0) }
+        }
+        var next = cursor
+        var batches: [[Int]] = []
+        while true {
+            let batch = try hub.server.changes(after: next, limit: 100, maximumBytes: 2_500, size: size)
+            batches.append(batch.sets.map(size))
+            #expect(batch.nextCursor > next)
+            next = batch.nextCursor
+            if !batch.more { break }
+        }
+        // Whole sets up to 2 500 bytes a batch; the 5 000-byte set goes alone rather than never.
+        #expect(batches == [[0, 1_000, 0, 1_000, 0], [1_000, 0], [5_000], [0, 1_000]])
+    }
 }

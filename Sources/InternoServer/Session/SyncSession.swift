@@ -166,7 +166,11 @@ struct SyncSession {
         let limit =
             pull.limit == 0 ? WireLimits.maximumPullChanges : min(Int(pull.limit), WireLimits.maximumPullChanges)
         guard pull.cursor >= 0 else { throw WireError.malformed("a negative cursor") }
-        let batch = try await configuration.store.changesAsync(after: pull.cursor, limit: limit)
+        // Whole sets, within three quarters of the frame limit by their estimated size, so the
+        // Changes frame never exceeds what the site accepts however large the changes are.
+        let batch = try await configuration.store.changesAsync(
+            after: pull.cursor, limit: limit, maximumBytes: configuration.maximumFrameBytes / 4 * 3,
+            size: { $0.estimatedWireSize })
         var changes = Interno_V1_Changes()
         changes.sets = batch.sets.map(Interno_V1_ChangeSet.init)
         changes.nextCursor = batch.nextCursor
