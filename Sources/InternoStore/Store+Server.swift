@@ -283,6 +283,8 @@ extension Store {
     public func connect(fingerprint: String, at time: Timestamp) async throws -> RegistryRow? {
         try await writer.write { db in
             guard let entry = try Self.registryEntry(fingerprint: fingerprint, db) else { return nil }
+            // Last seen means last let in: a revoked site's attempts do not count.
+            guard !entry.revoked else { return entry }
             try db.execute(
                 sql: "UPDATE replica_registry SET lastSeenAt = ? WHERE replicaID = ?",
                 arguments: [time.millisecondsSince1970, entry.replicaID])

@@ -71,9 +71,12 @@ struct IdentityTests {
             let it = try await deployment.join("IT", "OPO", user: "rui")
             try await hr.ok("request", "new", "--to", "IT", "--title", "Before revocation")
             try deployment.data.store().revoke(try #require(ReplicaID(uuidString: try hr.site().settings.replicaID)))
+            let seenBefore = try deployment.data.store().registry().first { $0.code == "HR-LIS" }?.lastSeenAt
             let result = try await hr.run(["sync"])
             #expect(result.status == 70)
             #expect(result.stderr.contains("HR-LIS was revoked"))
+            let seenAfter = try deployment.data.store().registry().first { $0.code == "HR-LIS" }?.lastSeenAt
+            #expect(seenAfter == seenBefore, "a revoked site's attempt is not 'last seen'")
             #expect(try hr.site().status().pending == 1, "the site keeps its unsent change")
             try await it.sync()
         }

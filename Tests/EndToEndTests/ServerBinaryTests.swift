@@ -1,4 +1,5 @@
 import Foundation
+import InternoModel
 import InternoWire
 import Testing
 
@@ -98,7 +99,33 @@ struct ServerBinaryTests {
         #expect(replicas.stdout.contains("HR-LIS") || replicas.stdout.contains("\"LIS\""))
         #expect(!replicas.stdout.contains("\"lastSeen\" : null"))
 
+        // A site connected and idle when the server stops hears why: error 11, SHUTTING_DOWN.
+        var hello = Interno_V1_Hello()
+        hello.protocolVersion = WireLimits.protocolVersion
+        hello.replicaID = UUID(uuidString: try site.site().settings.replicaID)!.wire
+        hello.schemaVersion = Schema.version
+        var helloFrame = Interno_V1_Frame()
+        helloFrame.body = .hello(hello)
+        let raw = try await RawConnection.connect(port: port, home: site.home)
+        let idle = Task { try await raw.exchange([RawConnection.framed(helloFrame)], expected: 2) }
+        // join and sync connected twice already; wait for the log of this third connection.
+        var connected = seen.components(separatedBy: "site connected").count - 1
+        while connected < 3, Date() < deadline.addingTimeInterval(20) {
+            let chunk = log.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            connected = seen.components(separatedBy: "site connected").count - 1
+        }
+        #expect(connected == 3, "the idle session did not connect: \(seen)")
+
         process.terminate()  // SIGTERM
+        let frames = try await idle.value
+        #expect(frames.count == 2, "\(frames)")
+        guard case .error(let error) = frames.last?.body else {
+            Issue.record("expected an Error frame, got \(frames)")
+            return
+        }
+        #expect(error.code == WireError.Code.shuttingDown.rawValue)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let rest = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -51,8 +51,10 @@ struct SyncSession {
                 logger.debug("connection closed uncleanly", metadata: ["error": "\(error)"])
             }
         } onGracefulShutdown: {
-            // An idle session closes now; a busy one finishes its request, then closes.
-            if phase.shutDown() { channel.close(promise: nil) }
+            // An idle session says so and closes now; a busy one finishes its request first.
+            if phase.shutDown() {
+                channel.writeAndFlush(Self.shuttingDown).whenComplete { _ in channel.close(promise: nil) }
+            }
         }
     }
 
@@ -73,9 +75,9 @@ struct SyncSession {
         logger.info("site connected", metadata: ["replica": "\(peer.replica)", "cursor": "\(message.cursor)"])
 
         while true {
-            guard phase.beginWaiting() else { return }
+            guard phase.beginWaiting() else { return try await outbound.write(Self.shuttingDown) }
             guard let buffer = try await frames.next() else { return }
-            guard phase.beginRequest() else { return }
+            guard phase.beginRequest() else { return try await outbound.write(Self.shuttingDown) }
             let frame = try Interno_V1_Frame(body: buffer)
             switch frame.body {
             case .push(let push):
@@ -87,6 +89,12 @@ struct SyncSession {
                     .unexpectedMessage, "after Welcome a site sends Push or Pull, not \(frame.messageName)")
             }
         }
+    }
+
+    /// What a site hears when the server stops between its requests (error 11).
+    static var shuttingDown: ByteBuffer {
+        Interno_V1_Frame.error(.shuttingDown, "the server is shutting down: sync again in a moment")
+            .serializedBuffer()
     }
 
     /// Finds the replica by its certificate's fingerprint, and checks Hello against it.
