@@ -46,7 +46,6 @@ struct WorkflowTests {
         #expect(edited.status == "proposed")
         try sites.exchange()
         #expect(try sites.it.standard("Laptops").deliver == "2d")
-
         // A third department cannot sign, and nothing is written.
         let third = try #require(failure { _ = try sites.fac.signStandard(proposed.ref) })
         #expect(third.code == ExitStatus.notAllowed)
@@ -75,6 +74,14 @@ struct WorkflowTests {
         #expect(try sites.hr.retireStandard(proposed.ref).status == "retired")
         let uncovered = try sites.hr.newRequest(to: "IT", title: "Laptop")
         #expect(try sites.hr.requestDetails(uncovered).standard == nil)
+
+        // A standard named by its service, and renamed in the same edit.
+        var desks = laptops
+        desks.service = "Desks"
+        _ = try sites.hr.proposeStandard(provider: "IT", terms: desks)
+        let renamed = try sites.hr.editStandard("desks", terms: StandardTerms(service: "Desks and chairs"))
+        #expect(renamed.service == "Desks and chairs")
+        #expect(renamed.customerSignature == "current")
     }
 
     @Test func aSupersedingStandardTakesOverOnceAgreed() throws {

@@ -179,7 +179,7 @@ extension Site {
         fields[side] = .text(fingerprint)
         let id = UUID()
         try perform { try store.write([Edit(.standard, id, fields)], author: author, at: at) }
-        return try standard(String(id.uuidString.lowercased().prefix(8)))
+        return try shown(id)
     }
 
     /// Changes the terms of a proposed standard and signs the new terms on this side; the
@@ -201,7 +201,7 @@ extension Site {
             if let fingerprint { fields[side] = .text(fingerprint) }
         }
         try perform { try store.write([Edit(.standard, record.id, fields)], author: author, at: at) }
-        return try standard(reference)
+        return try shown(record.id)
     }
 
     /// Signs the current terms on this department's side. Returns the standard and whether
@@ -234,7 +234,7 @@ extension Site {
         let all = try perform { try store.records(of: .standard) }
         let record = try find(reference, among: all)
         try perform { try store.write([Edit(.standard, record.id, ["retired": .bool(true)])], author: author, at: at) }
-        return try standard(reference)
+        return try shown(record.id)
     }
 
     /// The agreed standard in force between `customer` and `provider`: agreed, not retired
@@ -262,6 +262,15 @@ extension Site {
                 "several agreed standards cover this pair: pick one with --standard (\(list))")
         }
         return candidates.first
+    }
+
+    /// The standard with `id` as shown, read again after a write.
+    private func shown(_ id: UUID) throws -> StandardView {
+        let all = try perform { try store.records(of: .standard) }
+        guard let record = all.first(where: { $0.id == id }) else {
+            throw ClientError.notFound("standard \(id.uuidString.lowercased())")
+        }
+        return view(of: record, among: all)
     }
 
     /// The standard named by `reference`: the start of its id or its service.
