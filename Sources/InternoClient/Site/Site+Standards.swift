@@ -226,7 +226,7 @@ extension Site {
         try perform {
             try store.write([Edit(.standard, record.id, [side: .text(fingerprint)])], author: author, at: at)
         }
-        return (try standard(reference), false)
+        return (try shown(record.id), false)
     }
 
     /// Retires a standard: requests raised later no longer fall under it.
