@@ -68,6 +68,23 @@ struct WorkflowEndToEndTests {
             #expect(lines.last?.hasSuffix(",watermelon") == true, "\(csv)")
             let table = try await it.ok("report", "sla", "--from", "2026-11-01", "--to", "2026-11-30")
             #expect(table.contains("100% (1/1)"))
+            let matrix = try await it.ok("report", "matrix", "--from", "2026-11-01", "--to", "2026-11-30")
+            #expect(matrix.contains("1 / 100% / 0%"), "\(matrix)")
+            let satisfaction = try await it.ok(
+                "report", "satisfaction", "--from", "2026-11-01", "--to", "2026-11-30", "--csv")
+            #expect(
+                satisfaction.hasPrefix(
+                    "provider,customer,delivered,responses_pct,responses_count,responses_of,csat_pct"))
+            #expect(satisfaction.contains("IT,HR,1,100.0,1,1,0.0,0,1,2.00,6.00,0,"), "\(satisfaction)")
+            let obligations = try await it.ok(
+                "report", "obligations", "--from", "2026-11-01", "--to", "2026-11-30", "--customer", "hr", "--json")
+            let decoded = try #require(
+                try JSONSerialization.jsonObject(with: Data(obligations.utf8)) as? [String: Any])
+            #expect(decoded["report"] as? String == "obligations")
+            let rows = try #require(decoded["rows"] as? [[String: Any]])
+            #expect(rows.count == 1)
+            #expect(rows.first?["customer"] as? String == "HR")
+            #expect(rows.first?["confirmMedian"] as? Int == 3_600, "delivered 15:00, confirmed 16:00")
 
             // Bad input on the command line: clear errors, documented codes.
             let unknown = try await it.run(["history", "HR-LIS-999"])
