@@ -73,7 +73,14 @@ struct ServerConnection {
         /// Sends `request` and returns the server's answer; an `Error` frame is thrown as a client error.
         func exchange(_ request: Interno_V1_Frame) async throws -> Interno_V1_Frame {
             do {
-                try await outbound.write(request.serializedBuffer())
+                do {
+                    try await outbound.write(request.serializedBuffer())
+                } catch {
+                    // A connection closed under the write (by a failed TLS handshake, say)
+                    // leaves its reason on the inbound side: report that, not the write.
+                    if let reason = await closingReason() { throw reason }
+                    throw error
+                }
                 guard let buffer = try await frames.next() else {
                     throw ClientError.connectionLost(
                         "the server closed the connection; everything applied so far is kept: run `interno sync` again")
@@ -95,6 +102,17 @@ struct ServerConnection {
                 throw ClientError.connectionLost(
                     "the connection to the server broke (\(error)); everything applied so far is kept: run `interno sync` again"
                 )
+            }
+        }
+
+        /// The error that closed the connection, read from the inbound side; `nil` if it ended
+        /// without one.
+        private func closingReason() async -> (any Error)? {
+            do {
+                _ = try await frames.next()
+                return nil
+            } catch {
+                return error
             }
         }
     }
