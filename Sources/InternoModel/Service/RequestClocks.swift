@@ -57,16 +57,28 @@ public struct StateEvent: Hashable, Sendable {
     /// `changes` in a causal order every replica computes alike: each change after every
     /// change its context covers; among those ready, the earliest `at`, then the lowest dot.
     static func causalOrder(_ changes: [Change]) -> [Change] {
-        var remaining = changes.sorted { ($0.at, $0.dot) < ($1.at, $1.dot) }
+        let sorted = changes.sorted { ($0.at, $0.dot) < ($1.at, $1.dot) }
+        // waiting[i]: how many changes i's context covers that are not placed yet;
+        // followers[j]: the changes whose context covers j.
+        var waiting = [Int](repeating: 0, count: sorted.count)
+        var followers = [[Int]](repeating: [], count: sorted.count)
+        for (i, change) in sorted.enumerated() where !change.isVoid {
+            for (j, other) in sorted.enumerated() where j != i && change.context.covers(other.dot) {
+                waiting[i] += 1
+                followers[j].append(i)
+            }
+        }
+        var placed = [Bool](repeating: false, count: sorted.count)
         var ordered: [Change] = []
-        ordered.reserveCapacity(changes.count)
-        while !remaining.isEmpty {
-            let ready =
-                remaining.firstIndex { change in
-                    change.isVoid
-                        || !remaining.contains { $0.dot != change.dot && change.context.covers($0.dot) }
-                } ?? 0
-            ordered.append(remaining.remove(at: ready))
+        ordered.reserveCapacity(sorted.count)
+        while ordered.count < sorted.count {
+            // The earliest change whose predecessors are all placed; a cycle (impossible for
+            // honest contexts) falls back to the earliest left.
+            let next =
+                sorted.indices.first { !placed[$0] && waiting[$0] == 0 } ?? sorted.indices.first { !placed[$0] }!
+            placed[next] = true
+            ordered.append(sorted[next])
+            for follower in followers[next] { waiting[follower] -= 1 }
         }
         return ordered
     }
