@@ -89,6 +89,12 @@ extension Store {
         }
     }
 
+    /// Every logged change of one record, in the order this replica applied them: the log
+    /// alone, without the conflict bookkeeping of ``history(of:)``.
+    public func log(of id: UUID) throws -> [Change] {
+        try writer.read { db in try ChangeLog.entries(ofRecord: id, db).map(\.change) }
+    }
+
     /// Rebuilds one record and its query row from the log (DESIGN §3.7: the log is the truth).
     public func rebuild(_ id: UUID) throws {
         try writer.write { db in try Self.rebuild(id, db) }

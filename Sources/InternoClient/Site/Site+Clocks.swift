@@ -24,58 +24,56 @@ public struct ClockView: Codable, Equatable, Sendable {
 
 /// What a site needs to measure one request.
 struct MeasuredRequest {
-    var record: RecordState
-    var customer: UUID?
-    var provider: UUID?
     var standard: RecordState?
-    var priority: String?
     var submittedAt: Timestamp
     var clocks: RequestClocks
+}
+
+/// Calendars and standards read once for a listing or a report, not once per request.
+struct MeasureCache {
+    var calendars: [UUID: BusinessCalendar] = [:]
+    var standards: [UUID: RecordState?] = [:]
 }
 
 extension Site {
     /// The calendar of a department as this site knows it; office hours in UTC if unknown.
     func calendar(of department: UUID?) -> BusinessCalendar {
         guard let department, let record = try? store.record(department) else { return .standardOffice }
-        func text(_ name: FieldName) -> String? { record.resolve(name, policy: .manual).displayValue?.text }
-        guard let zone = text("timeZone").flatMap(TimeZone.init(identifier:)),
-            let hours = text("hours").flatMap({ try? WeeklyHours(parsing: $0) })
+        guard let zone = record.value(of: "timeZone")?.text.flatMap(TimeZone.init(identifier:)),
+            let hours = record.value(of: "hours")?.text.flatMap({ try? WeeklyHours(parsing: $0) })
         else { return .standardOffice }
-        let holidays = text("holidays").flatMap { try? CalendarDate.parseList($0) } ?? []
+        let holidays = record.value(of: "holidays")?.text.flatMap { try? CalendarDate.parseList($0) } ?? []
         return BusinessCalendar(timeZone: zone, hours: hours, holidays: holidays)
     }
 
     /// Measures the clocks of `record` as of `now`.
-    func measure(_ record: RecordState, now: Timestamp, calendars: inout [UUID: BusinessCalendar]) throws
-        -> MeasuredRequest
-    {
-        let spec = Schema.spec(.request)
-        func value(_ name: FieldName) -> FieldValue? {
-            let shown = record.resolve(name, policy: spec.policy(name)).displayValue
-            return shown == .null ? nil : shown
+    func measure(_ record: RecordState, now: Timestamp, cache: inout MeasureCache) throws -> MeasuredRequest {
+        let log = try perform { try store.log(of: record.id) }
+        let (submitted, events) = StateEvent.timeline(of: log)
+        var standard: RecordState?
+        if let id = record.value(of: "standard")?.id {
+            if let known = cache.standards[id] {
+                standard = known
+            } else {
+                standard = try perform { try store.record(id) }
+                cache.standards[id] = standard
+            }
         }
-        let history = try perform { try store.history(of: record.id) }
-        let (submitted, events) = StateEvent.timeline(of: history.map(\.change))
-        let customer = value("customer")?.id
-        let provider = value("provider")?.id
-        let standardID = value("standard")?.id
-        let standard = try standardID.flatMap { id in try perform { try store.record(id) } }
-        let priority = value("priority")?.text
-        let targets = standard.map { ServiceTargets(standard: $0, priority: priority) } ?? .none
-        func cached(_ id: UUID?) -> BusinessCalendar {
+        let targets =
+            standard.map { ServiceTargets(standard: $0, priority: record.value(of: "priority")?.text) } ?? .none
+        func calendar(_ id: UUID?) -> BusinessCalendar {
             guard let id else { return .standardOffice }
-            if let known = calendars[id] { return known }
-            let found = calendar(of: id)
-            calendars[id] = found
+            if let known = cache.calendars[id] { return known }
+            let found = self.calendar(of: id)
+            cache.calendars[id] = found
             return found
         }
-        let submittedAt = submitted ?? history.first?.change.at ?? now
+        let submittedAt = submitted ?? log.first?.at ?? now
         let clocks = RequestClocks.measure(
-            submittedAt: submittedAt, events: events, now: now, provider: cached(provider),
-            customer: cached(customer), targets: targets, neededBy: value("neededBy")?.time)
-        return MeasuredRequest(
-            record: record, customer: customer, provider: provider, standard: standard, priority: priority,
-            submittedAt: submittedAt, clocks: clocks)
+            submittedAt: submittedAt, events: events, now: now, provider: calendar(record.value(of: "provider")?.id),
+            customer: calendar(record.value(of: "customer")?.id), targets: targets,
+            neededBy: record.value(of: "neededBy")?.time)
+        return MeasuredRequest(standard: standard, submittedAt: submittedAt, clocks: clocks)
     }
 
     /// The clocks of a request as shown, in the order they start.
@@ -100,13 +98,8 @@ extension Site {
 
     /// The running clock that falls due first: what a list shows as "due".
     static func nextDue(_ clocks: RequestClocks) -> (name: String, clock: ServiceClock)? {
-        var running: [(String, ServiceClock)] = []
-        if let clock = clocks.acknowledge { running.append(("acknowledge", clock)) }
-        if let clock = clocks.deliver { running.append(("deliver", clock)) }
-        if let clock = clocks.waits.last { running.append(("answer", clock)) }
-        if let clock = clocks.confirmations.last { running.append(("confirm", clock)) }
-        return
-            running.filter { $0.1.status == .running && $0.1.due != nil }
-            .min { $0.1.due! < $1.1.due! }
+        clocks.latest.filter { $0.clock.status == .running && $0.clock.due != nil }.min {
+            $0.clock.due! < $1.clock.due!
+        }
     }
 }

@@ -12,14 +12,10 @@ extension Site {
     ) throws -> Role {
         let record = try request(key)
         let at = try time(given, for: record)
-        let customer = record.resolve("customer", policy: .manual).displayValue?.id
-        // A department that is neither party is taken as the customer, so the schema
-        // refuses it with its own words.
-        let side: Role =
-            customer == department
-                || record.resolve("provider", policy: .manual).displayValue?.id
-                    != department
-            ? .customer : .provider
+        // The provider rates cooperation; anyone else rates as the customer, so a department
+        // that is neither party is refused by the schema in its own words.
+        let providing = record.value(of: "provider")?.id == department && record.value(of: "customer")?.id != department
+        let side: Role = providing ? .provider : .customer
         let id = Schema.feedbackID(request: record.id, by: side)
         var fields: [FieldName: FieldValue] = ["rating": .integer(Int64(rating))]
         if let effort { fields["effort"] = .integer(Int64(effort)) }
@@ -39,15 +35,10 @@ extension Site {
             guard let given = try perform({ try store.record(Schema.feedbackID(request: record.id, by: side)) }),
                 given.exists
             else { return nil }
-            let spec = Schema.spec(.feedback)
-            func value(_ name: FieldName) -> FieldValue? {
-                let shown = given.resolve(name, policy: spec.policy(name)).displayValue
-                return shown == .null ? nil : shown
-            }
             let latest = given.fields.values.flatMap { $0 }.max { $0.dot < $1.dot }
             return FeedbackView(
-                side: side.rawValue, rating: value("rating")?.integer.map(Int.init),
-                effort: value("effort")?.integer.map(Int.init), comment: value("comment")?.text,
+                side: side.rawValue, rating: given.value(of: "rating")?.integer.map(Int.init),
+                effort: given.value(of: "effort")?.integer.map(Int.init), comment: given.value(of: "comment")?.text,
                 author: latest?.author ?? "", at: latest?.at.description ?? "",
                 conflicted: !Store.conflicts(of: given).fields.isEmpty)
         }

@@ -58,7 +58,7 @@ extension Site {
         }
         for code in [scope.provider, scope.customer].compactMap({ $0 }) { _ = try departmentID(code: code) }
         let wantedStandard = try scope.standard.map { try standardRecord($0).id }
-        var calendars: [UUID: BusinessCalendar] = [:]
+        var cache = MeasureCache()
         var standards: [UUID: StandardView] = [:]
         let all = try perform { try store.records(of: .standard) }
         var facts: [RequestFacts] = []
@@ -66,7 +66,7 @@ extension Site {
             guard let id = UUID(uuidString: row.id), let record = try perform({ try store.record(id) }) else {
                 continue
             }
-            let measured = try measure(record, now: now, calendars: &calendars)
+            let measured = try measure(record, now: now, cache: &cache)
             guard measured.submittedAt >= scope.from, measured.submittedAt < scope.to else { continue }
             let customer = code(of: row.customer)
             let provider = code(of: row.provider)

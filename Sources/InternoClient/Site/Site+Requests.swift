@@ -107,7 +107,7 @@ extension Site {
             }
             return [lowered]
         }
-        var calendars: [UUID: BusinessCalendar] = [:]
+        var cache = MeasureCache()
         return try perform { try store.requests() }.compactMap { row in
             if let customerID, row.customer != customerID { return nil }
             if let providerID, row.provider != providerID { return nil }
@@ -115,7 +115,7 @@ extension Site {
             guard let id = UUID(uuidString: row.id), let record = try perform({ try store.record(id) }) else {
                 return nil
             }
-            let measured = try measure(record, now: now, calendars: &calendars)
+            let measured = try measure(record, now: now, cache: &cache)
             let late = measured.clocks.overdue
             if overdueOnly, late.isEmpty { return nil }
             let next = late.first ?? Self.nextDue(measured.clocks)
@@ -145,8 +145,8 @@ extension Site {
                 author: comment.author, at: Timestamp(millisecondsSince1970: comment.at).description, text: comment.body
             )
         }
-        var calendars: [UUID: BusinessCalendar] = [:]
-        let measured = try measure(record, now: now, calendars: &calendars)
+        var cache = MeasureCache()
+        let measured = try measure(record, now: now, cache: &cache)
         return RequestDetails(
             key: Store.label(of: record), id: record.id.uuidString.lowercased(), fields: fields, comments: comments,
             conflicts: conflictView(of: record).fields,

@@ -319,10 +319,7 @@ extension Site {
 
     func view(of record: RecordState, among all: [RecordState]) -> StandardView {
         let spec = Schema.spec(.standard)
-        func value(_ name: FieldName) -> FieldValue? {
-            let shown = record.resolve(name, policy: spec.policy(name)).displayValue
-            return shown == .null ? nil : shown
-        }
+        let value = record.value(of:)
         func duration(_ name: FieldName) -> String? { value(name)?.duration.map { DurationText.format(seconds: $0) } }
         let fingerprint = Schema.termsFingerprint(of: { record.resolve($0, policy: spec.policy($0)) })
         func signature(_ name: FieldName) -> String {

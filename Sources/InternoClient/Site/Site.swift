@@ -79,7 +79,7 @@ public struct Site: Sendable {
         }
         guard let record else { return at }
         let label = Store.label(of: record)
-        let (raised, events) = StateEvent.timeline(of: try perform { try store.history(of: record.id) }.map(\.change))
+        let (raised, events) = StateEvent.timeline(of: try perform { try store.log(of: record.id) })
         if let raised, at < raised {
             throw ClientError.invalidInput(
                 "--at \(at) is before \(label) was raised (\(raised)): give a time after it")

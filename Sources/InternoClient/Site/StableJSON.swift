@@ -4,7 +4,9 @@
 /// The encoders that Swift synthesizes for `Codable` types of this module call
 /// `encodeIfPresent` for optional properties; this overload, visible only inside the module,
 /// takes precedence and writes `null` instead of skipping the key. Decoding is unchanged:
-/// `decodeIfPresent` reads `null` as absent.
+/// `decodeIfPresent` reads `null` as absent. Because the overloads act only within their
+/// module, InternoModel (report rows) and InternoClient (views) each hold a copy.
+///
 /// The standard library has overloads for each basic type besides the generic one, so each
 /// is repeated here.
 extension KeyedEncodingContainer {

@@ -198,3 +198,12 @@ public enum Schema {
             && resolve("customerSignature") == .value(.text(terms))
     }
 }
+
+extension RecordState {
+    /// The value of `field` as people see it, resolved by the field's policy in the schema (a
+    /// conflicted field shows its provisional value); `nil` when unset or cleared.
+    public func value(of field: FieldName) -> FieldValue? {
+        let shown = resolve(field, policy: Schema.spec(kind).policy(field)).displayValue
+        return shown == .null ? nil : shown
+    }
+}

@@ -116,16 +116,12 @@ public struct ServiceTargets: Hashable, Sendable {
     /// The targets of `standard` for a request of `priority`: the per-priority targets where
     /// the standard names that priority, else its general ones.
     public init(standard: RecordState, priority: String?) {
-        let spec = Schema.spec(.standard)
-        func value(_ name: FieldName) -> FieldValue? {
-            standard.resolve(name, policy: spec.policy(name)).displayValue
-        }
-        acknowledge = value("ackTarget")?.duration
-        deliver = value("deliverTarget")?.duration
-        notice = value("noticeRequired")?.duration
-        answer = value("answerTarget")?.duration
-        confirm = value("confirmTarget")?.duration
-        if let priority, let text = value("priorityTargets")?.text,
+        acknowledge = standard.value(of: "ackTarget")?.duration
+        deliver = standard.value(of: "deliverTarget")?.duration
+        notice = standard.value(of: "noticeRequired")?.duration
+        answer = standard.value(of: "answerTarget")?.duration
+        confirm = standard.value(of: "confirmTarget")?.duration
+        if let priority, let text = standard.value(of: "priorityTargets")?.text,
             let targets = try? PriorityTargets(parsing: text), let own = targets.targets[priority]
         {
             acknowledge = own.acknowledge
@@ -201,18 +197,16 @@ public struct RequestClocks: Hashable, Sendable {
     /// Business time the request waited on the customer, in the customer's calendar.
     public var waitingTotal: Int64 { waits.reduce(0) { $0 + $1.elapsed } }
 
+    /// The latest clock of each kind, by name: `acknowledge`, `deliver`, `answer` (the last
+    /// wait) and `confirm` (the last delivery); only those that exist.
+    public var latest: [(name: String, clock: ServiceClock)] {
+        [("acknowledge", acknowledge), ("deliver", deliver), ("answer", waits.last), ("confirm", confirmations.last)]
+            .compactMap { name, clock in clock.map { (name, $0) } }
+    }
+
     /// The clocks that run now and are past their targets.
     public var overdue: [(name: String, clock: ServiceClock)] {
-        var late: [(String, ServiceClock)] = []
-        if let acknowledge, acknowledge.status == .running, acknowledge.met == false {
-            late.append(("acknowledge", acknowledge))
-        }
-        if let deliver, deliver.status == .running, deliver.met == false { late.append(("deliver", deliver)) }
-        if let wait = waits.last, wait.status == .running, wait.met == false { late.append(("answer", wait)) }
-        if let confirmation = confirmations.last, confirmation.status == .running, confirmation.met == false {
-            late.append(("confirm", confirmation))
-        }
-        return late
+        latest.filter { $0.clock.status == .running && $0.clock.met == false }
     }
 
     private static let providerStates: Set<String> = [
