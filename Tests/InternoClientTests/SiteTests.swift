@@ -95,6 +95,12 @@ struct SiteTests {
             try sites.hr.newRequest(to: "IT", title: "y") == "HR-LIS-2", "a refused new request uses no number up")
         #expect(code { try sites.hr.transition(key, "fly") } == ExitStatus.invalidInput)
         #expect(code { _ = try TimeInput.parse("tomorrow", option: "--at") } == ExitStatus.invalidInput)
+        // --at with a date: the end of that day, or now for today.
+        let now = Timestamp(iso8601: "2026-11-23T10:00:00Z")!
+        #expect(try TimeInput.event("2026-11-20", now: now) == Timestamp(iso8601: "2026-11-21T00:00:00Z"))
+        #expect(try TimeInput.event("2026-11-23", now: now) == now)
+        #expect(try TimeInput.event("2026-11-23T08:00:00Z", now: now) == Timestamp(iso8601: "2026-11-23T08:00:00Z"))
+        #expect(try TimeInput.event(nil, now: now) == nil)
         #expect(code { try sites.hr.discardRefused(99) } == ExitStatus.notFound)
         #expect(
             throws: ClientError.notFound(

@@ -125,6 +125,14 @@ public enum TimeInput {
             "\(option) '\(text)' is not a date or time: write 2026-12-01 or 2026-12-01T14:30:00Z")
     }
 
+    /// When an event happened, from `--at`: `nil` (now) without it. A date alone is the end
+    /// of that day (UTC), or now if that is still to come, so today's date is accepted.
+    public static func event(_ text: String?, option: String = "--at", now: Timestamp = .now()) throws -> Timestamp? {
+        guard let text else { return nil }
+        let time = try parse(text, option: option)
+        return CalendarDate(text) != nil ? min(time, now) : time
+    }
+
     /// Like ``parse(_:option:)``, but a date names the start of that day (UTC): for the start
     /// of a period.
     public static func parseStart(_ text: String, option: String) throws -> Timestamp {

@@ -51,13 +51,9 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// Parses `--at`: when the event happened; `nil` for now. A date alone is the end of that
-/// day (UTC), or now if that is still to come.
-func parseTime(_ text: String?, option: String = "--at") throws -> Timestamp? {
-    guard let text else { return nil }
-    let time = try TimeInput.parse(text, option: option)
-    if CalendarDate(text) != nil { return min(time, .now()) }
-    return time
+/// Parses `--at`: when the event happened; `nil` for now (``TimeInput/event(_:option:now:)``).
+func parseTime(_ text: String?) throws -> Timestamp? {
+    try TimeInput.event(text)
 }
 
 /// A plain text table: columns padded to their widest cell.
