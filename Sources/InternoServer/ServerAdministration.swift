@@ -72,8 +72,10 @@ public struct ServerAdministration: Sendable {
     }
 
     /// Enrols a site of `department`: a new replica id bound to a new client certificate, in
-    /// the registry, and the bundle the site joins with.
-    public func enroll(department code: String, site: String, now: Date = Date()) throws -> EnrollmentBundle {
+    /// the registry with the `scope` it receives (DESIGN §6.1), and the bundle the site joins with.
+    public func enroll(
+        department code: String, site: String, scope: Scope.Kind = .department, now: Date = Date()
+    ) throws -> EnrollmentBundle {
         guard Schema.isCode(site, maxLength: 10) else {
             throw ServerError.invalidArgument(
                 "site code '\(site)' must be an uppercase letter then up to 9 uppercase letters or digits, like LIS")
@@ -89,7 +91,8 @@ public struct ServerAdministration: Sendable {
         let issued = try authority.issueClientCertificate(replica: replica, department: code, site: site, now: now)
         let entry = RegistryRow(
             replicaID: replica.description, department: department.uuidString.lowercased(), departmentCode: code,
-            site: site, fingerprint: try issued.fingerprint(), enrolledAt: Timestamp(now).millisecondsSince1970)
+            site: site, fingerprint: try issued.fingerprint(), enrolledAt: Timestamp(now).millisecondsSince1970,
+            scope: scope)
         try store.register(entry)
         return EnrollmentBundle(
             host: settings.name, port: settings.port, serverID: settings.serverID, replicaID: replica.description,

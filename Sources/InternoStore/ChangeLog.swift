@@ -82,3 +82,70 @@ enum ChangeLog {
         return entry.change.voided(refusal)
     }
 }
+
+/// The server's stream as a site with `scope` receives it (DESIGN §6.1): the log in sequence
+/// order, restricted to the changes whose audience the scope covers. A department's reads go
+/// through the `audience` index, so they cost what they deliver, not what the log holds.
+struct Stream {
+    let scope: Scope
+
+    /// The first `limit` changes after `cursor`.
+    func entries(after cursor: Int64, limit: Int, _ db: Database) throws -> [ChangeLog.Entry] {
+        guard case .department(let department) = scope else {
+            return try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
+                arguments: [cursor, limit]
+            ).map(ChangeLog.decode)
+        }
+        // Two index ranges (the department's and everyone's), each read only as far as the limit.
+        let statement = try db.cachedStatement(
+            sql: "SELECT seq FROM audience WHERE department = ? AND seq > ? ORDER BY seq LIMIT ?")
+        var seqs = try Int64.fetchAll(statement, arguments: [department.uuidString.lowercased(), cursor, limit])
+        seqs += try Int64.fetchAll(statement, arguments: [Audiences.everyone, cursor, limit])
+        seqs = Array(Set(seqs).sorted().prefix(limit))
+        return try fetch(seqs, db)
+    }
+
+    /// The changes after `last` that belong to its change set, which lie within as many
+    /// sequence numbers as the set has counters left after it.
+    func rest(ofSetOf last: ChangeLog.Entry, _ db: Database) throws -> [ChangeLog.Entry] {
+        let span = Int64(last.set.upperBound - last.change.dot.counter)
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(ChangeLog.columns) FROM change
+                    WHERE seq > ? AND seq <= ? AND replica = ? AND setStart = ? ORDER BY seq
+                    """),
+            arguments: [
+                last.seq, last.seq + span, last.change.dot.replica.description, Int64(last.set.lowerBound),
+            ]
+        ).map(ChangeLog.decode)
+        guard case .department(let department) = scope, !rows.isEmpty else { return rows }
+        let seen = Set(
+            try Int64.fetchAll(
+                db,
+                sql: "SELECT seq FROM audience WHERE department IN (?, ?) AND seq > ? AND seq <= ?",
+                arguments: [department.uuidString.lowercased(), Audiences.everyone, last.seq, last.seq + span]))
+        return rows.filter { seen.contains($0.seq) }
+    }
+
+    /// `true` if the stream holds a change after `seq` that the scope covers.
+    func hasEntries(after seq: Int64, _ db: Database) throws -> Bool {
+        guard case .department(let department) = scope else {
+            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM change WHERE seq > ?)", arguments: [seq])
+                ?? false
+        }
+        let statement = try db.cachedStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM audience WHERE department = ? AND seq > ?)")
+        for key in [department.uuidString.lowercased(), Audiences.everyone]
+        where try Bool.fetchOne(statement, arguments: [key, seq]) == true {
+            return true
+        }
+        return false
+    }
+
+    private func fetch(_ seqs: [Int64], _ db: Database) throws -> [ChangeLog.Entry] {
+        let statement = try db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq = ?")
+        return try seqs.compactMap { seq in try Row.fetchOne(statement, arguments: [seq]).map(ChangeLog.decode) }
+    }
+}

@@ -142,6 +142,31 @@ extension Store {
                     );
                     """)
         }
+        migrator.registerMigration("v2-scopes") { db in
+            try db.execute(
+                sql: """
+                    -- Server: what each enrolled site receives (DESIGN §6.1).
+                    ALTER TABLE replica_registry ADD COLUMN scope TEXT NOT NULL DEFAULT 'department'
+                        CHECK (scope IN ('department', 'all'));
+
+                    -- Sites: the scope the server last said this site has; NULL until it has.
+                    ALTER TABLE replica ADD COLUMN scope TEXT CHECK (scope IN ('department', 'all'));
+
+                    -- Server: who may receive each logged change. One row per department that
+                    -- may see it, or one row with department '*' for everyone (the directory).
+                    -- A pull reads it by (department, seq), so a site's pull costs what it
+                    -- receives, whatever the rest of the log holds.
+                    CREATE TABLE audience (
+                        department TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        PRIMARY KEY (department, seq)
+                    ) WITHOUT ROWID;
+                    """)
+            // A server made by an earlier release: every logged change gets its audience now.
+            if try Bool.fetchOne(db, sql: "SELECT role = 'server' FROM replica") == true {
+                try Audiences.backfill(db)
+            }
+        }
         return migrator
     }
 }

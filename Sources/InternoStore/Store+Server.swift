@@ -31,53 +31,59 @@ public struct ChangeBatch: Equatable, Sendable {
     }
 }
 
-extension Store {
-    /// Applies a change set checked as `writer`, all or nothing.
-    ///
-    /// Every change is checked against what its writer had seen (the view at its context),
-    /// against the schema and the database's rules. Any refusal or causality gap throws and
-    /// leaves the database exactly as it was.
-    public func apply(_ set: ChangeSet, as writer: Writer, pusherCode: String?) throws {
-        try self.writer.write { db in try Self.stage(set, as: writer, pusherCode: pusherCode, db) }
+/// The site a Push comes from, as the server's registry knows it: what it may write and see
+/// comes from here, never from anything the site claims (DESIGN §6).
+public struct Pusher: Sendable, Equatable {
+    /// The site's replica: every dot it pushes must be its own.
+    public var replica: ReplicaID
+    /// Its department: it writes with this department's permissions.
+    public var department: UUID
+    /// Its replica code, the prefix of its request keys (`HR-LIS`).
+    public var code: String
+    /// Its department's code (`HR`), as refusals name the writer.
+    public var departmentCode: String
+    /// What it may see (DESIGN §6.1).
+    public var scope: Scope
+
+    /// The pusher an enrolled site's registry entry describes.
+    public init(_ entry: RegistryRow) throws {
+        guard let replica = ReplicaID(uuidString: entry.replicaID), let department = UUID(uuidString: entry.department)
+        else { throw StoreError.corrupt("registry entry \(entry.replicaID)") }
+        self.replica = replica
+        self.department = department
+        self.code = entry.code
+        self.departmentCode = entry.departmentCode
+        self.scope = entry.scope == .all ? .all : .department(department)
     }
 
+    /// The writer its changes are judged as.
+    public var writer: Writer { .department(department) }
+}
+
+extension Store {
     /// The server's handling of one pushed change set from an enrolled site (DESIGN §3.4, §5, §6):
     /// accepted, duplicate, deferred, or refused. A refusal is recorded as voids that every
-    /// replica receives; a refused set pushed again gets the same answer.
+    /// replica that may see the record receives; a refused set pushed again gets the same answer.
     public func receive(_ set: ChangeSet, from pusher: RegistryRow) throws -> PushOutcome {
         try receive([set], from: pusher)[0]
     }
 
     /// The server's handling of one Push: every set judged on its own, all committed in one
     /// transaction (synchronous = FULL) before the outcomes are returned to be acknowledged.
-    public func receive(_ sets: [ChangeSet], from pusher: RegistryRow) throws -> [PushOutcome] {
-        guard let pusherID = ReplicaID(uuidString: pusher.replicaID),
-            let department = UUID(uuidString: pusher.department)
-        else { throw StoreError.corrupt("registry entry \(pusher.replicaID)") }
-        return try writer.write { db in
-            try sets.map { set in
-                try Self.receive(set, pusherID: pusherID, writer: .department(department), code: pusher.code, db)
-            }
-        }
+    public func receive(_ sets: [ChangeSet], from entry: RegistryRow) throws -> [PushOutcome] {
+        let pusher = try Pusher(entry)
+        return try writer.write { db in try sets.map { set in try Self.receive(set, from: pusher, db) } }
     }
 
     /// `receive(_:from:)` on an async context: the database work runs on GRDB's queue, not on
     /// the caller's thread, so a session never blocks the cooperative pool.
-    public func receiveAsync(_ sets: [ChangeSet], from pusher: RegistryRow) async throws -> [PushOutcome] {
-        guard let pusherID = ReplicaID(uuidString: pusher.replicaID),
-            let department = UUID(uuidString: pusher.department)
-        else { throw StoreError.corrupt("registry entry \(pusher.replicaID)") }
-        return try await writer.write { db in
-            try sets.map { set in
-                try Self.receive(set, pusherID: pusherID, writer: .department(department), code: pusher.code, db)
-            }
-        }
+    public func receiveAsync(_ sets: [ChangeSet], from entry: RegistryRow) async throws -> [PushOutcome] {
+        let pusher = try Pusher(entry)
+        return try await writer.write { db in try sets.map { set in try Self.receive(set, from: pusher, db) } }
     }
 
-    static func receive(_ set: ChangeSet, pusherID: ReplicaID, writer: Writer, code: String, _ db: Database) throws
-        -> PushOutcome
-    {
-        if let stranger = set.changes.first(where: { $0.dot.replica != pusherID }) {
+    static func receive(_ set: ChangeSet, from pusher: Pusher, _ db: Database) throws -> PushOutcome {
+        if let stranger = set.changes.first(where: { $0.dot.replica != pusher.replica }) {
             return .refused(
                 Refusal(
                     .malformed,
@@ -101,7 +107,7 @@ extension Store {
         var outcome = PushOutcome.accepted
         try db.inSavepoint {
             do {
-                try stage(set, as: writer, pusherCode: code, db)
+                try stage(set, from: pusher, db)
                 return .commit
             } catch StoreError.refused(let refusal) {
                 outcome = .refused(refusal)
@@ -111,24 +117,69 @@ extension Store {
             return .rollback
         }
         if case .refused(let refusal) = outcome {
-            // The refusal is recorded as voids that every replica receives (DESIGN §3.4); the
-            // refused content is kept in the log so a repeat push can be recognised.
-            let range = set.firstCounter...set.lastCounter
-            for change in set.changes {
-                var void = change
-                void.refusal = refusal
-                let record = try loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
-                try ingest(void, set: range, into: record, db)
-            }
+            // The refusal is recorded as voids (DESIGN §3.4); the refused content is kept in the
+            // log so a repeat push can be recognised.
+            try recordVoids(of: set.changes, set: set.firstCounter...set.lastCounter, refusal, from: pusher, db)
         }
         return outcome
     }
 
-    /// Checks and applies every change of `set` in `db`'s transaction; throws on the first problem.
-    static func stage(_ set: ChangeSet, as writer: Writer, pusherCode: String?, _ db: Database) throws {
+    /// Logs `changes` as voids with `refusal`, each for whoever may see its record
+    /// (``voidAudience(of:from:_:)``); a change whose record the pusher may not see leaves no trace.
+    static func recordVoids(
+        of changes: [Change], set range: ClosedRange<UInt64>, _ refusal: Refusal, from pusher: Pusher,
+        _ db: Database
+    ) throws {
+        for change in changes {
+            guard let audience = try voidAudience(of: change, from: pusher, db) else { continue }
+            var void = change
+            void.refusal = refusal
+            let record = try loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
+            try ingest(void, set: range, into: record, audience: .given(audience), db)
+        }
+    }
+
+    /// Who receives the void of a refused `change` (DESIGN §6.1): whoever may see its record.
+    /// A refused creation of a request or standard goes to the pusher's department only (no
+    /// one else knows the record); one of a comment or feedback to the parties of its request.
+    /// `nil` when the pusher may not see the record or the request it names, or when the change
+    /// edits a record the server never had: then nothing is recorded, since no change the
+    /// pusher can ever have accepted depends on it.
+    static func voidAudience(of change: Change, from pusher: Pusher, _ db: Database) throws -> Audience? {
+        let lookup = Lookups(db)
+        let current = try loadRecord(change.recordID, db)
+        if let current, current.exists {
+            guard let audience = Schema.audience(of: current, lookup: lookup.any), pusher.scope.covers(audience)
+            else { return nil }
+            return audience
+        }
+        switch Schema.partyRule(of: change.kind) {
+        case .everyone, .departments:
+            let creates = Schema.partyFields(of: change.kind).contains { change.fields[$0] != nil }
+            guard creates || current != nil else { return nil }
+            return .departments([pusher.department])
+        case .sameAs:
+            guard let audience = Schema.audience(of: change.kind, value: { change.fields[$0] }, lookup: lookup.any),
+                pusher.scope.covers(audience)
+            else { return nil }
+            try lookup.rethrow()
+            return audience
+        }
+    }
+
+    /// Checks and applies every change of `set` pushed by `pusher`, in `db`'s transaction;
+    /// throws on the first problem.
+    static func stage(_ set: ChangeSet, from pusher: Pusher, _ db: Database) throws {
         let range = set.firstCounter...set.lastCounter
         for change in set.changes {
             let current = try loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
+            let lookup = Lookups(db, scope: pusher.scope)
+            // A record outside the pusher's scope is, to it, a record that does not exist: the
+            // same refusal, before any check that could tell the two apart (DESIGN §6.1).
+            if current.exists, lookup.visible(current) == false {
+                try lookup.rethrow()
+                throw StoreError.refused(Schema.noSuchRecord(change.kind, change.recordID, for: pusher.departmentCode))
+            }
             guard current.kind == change.kind else {
                 throw StoreError.refused(
                     Refusal(
@@ -141,6 +192,10 @@ extension Store {
             }
             if let missing = current.clock.firstMissing(of: change.context) {
                 if let elsewhere = try ChangeLog.entry(missing, db), elsewhere.change.recordID != change.recordID {
+                    guard current.exists else {
+                        throw StoreError.refused(
+                            Schema.noSuchRecord(change.kind, change.recordID, for: pusher.departmentCode))
+                    }
                     throw StoreError.refused(
                         Refusal(
                             .malformed,
@@ -148,9 +203,71 @@ extension Store {
                 }
                 throw StoreError.outOfOrder(.causalityGap(change: change.dot, missing: missing))
             }
+            // Fixed fields, the parties among them, never change once the record exists, not
+            // even through a write that had seen nothing of it: a second creation may only
+            // repeat them (two sites of one department rating a request offline).
+            if current.exists {
+                let spec = Schema.spec(change.kind)
+                for field in spec.fields where field.fixed {
+                    guard let written = change.fields[field.name], written != current.value(of: field.name)
+                    else { continue }
+                    throw StoreError.refused(
+                        Refusal(
+                            .immutable,
+                            "the \(field.label) of this \(change.kind.rawValue) is fixed once it exists and cannot be written again with another value"
+                        ))
+                }
+            }
             let seen = try view(of: change, current: current, db)
-            try check(change, by: writer, seen: seen, pusherCode: pusherCode, db)
-            try ingest(change, set: range, into: current, db)
+            try check(change, by: pusher.writer, seen: seen, pusherCode: pusher.code, scope: pusher.scope, db)
+            if !current.exists, !current.clock.isEmpty {
+                try checkReuse(ofRefusedRecord: change, db)
+            }
+            try ingest(change, set: range, into: current, audience: .derived, db)
+        }
+    }
+
+    /// A record id whose earlier writes were all refused may be created again only if every
+    /// site that will see the record also received those voids: otherwise a later change whose
+    /// context names them would wait forever where they never arrive. Feedback, whose id is
+    /// derived from its request and side, passes (its voids went to the request's parties);
+    /// requests and standards take a new id.
+    static func checkReuse(ofRefusedRecord change: Change, _ db: Database) throws {
+        let lookup = Lookups(db)
+        let audience = Schema.audience(of: change.kind, value: { change.fields[$0] }, lookup: lookup.any)
+        try lookup.rethrow()
+        for earlier in try Audiences.ofRecord(change.recordID, db) {
+            switch (earlier, audience) {
+            case (.everyone, _):
+                continue
+            case (.departments(let reached), .departments(let needed)) where needed.isSubset(of: reached):
+                continue
+            default:
+                throw StoreError.refused(
+                    Refusal(
+                        .duplicate,
+                        "the id \(change.recordID.uuidString.lowercased()) was taken by a refused write; a new \(change.kind.rawValue) takes a new id"
+                    ))
+            }
+        }
+    }
+
+    /// Applies a change set checked as `writer`, all or nothing: every change is checked against
+    /// what its writer had seen, the schema and the database's rules. Any refusal or causality
+    /// gap throws and leaves the database exactly as it was.
+    public func apply(_ set: ChangeSet, as writer: Writer, pusherCode: String?) throws {
+        try self.writer.write { db in
+            let range = set.firstCounter...set.lastCounter
+            for change in set.changes {
+                let current =
+                    try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
+                if let missing = current.clock.firstMissing(of: change.context) {
+                    throw StoreError.outOfOrder(.causalityGap(change: change.dot, missing: missing))
+                }
+                let seen = try Self.view(of: change, current: current, db)
+                try Self.check(change, by: writer, seen: seen, pusherCode: pusherCode, scope: .all, db)
+                try Self.ingest(change, set: range, into: current, audience: .derived, db)
+            }
         }
     }
 
@@ -166,34 +283,46 @@ extension Store {
         }
     }
 
-    /// The server's stream after `cursor`: up to about `limit` changes, in whole change sets.
+    /// The server's stream after `cursor` as a site with `scope` receives it: up to about
+    /// `limit` changes, in whole change sets.
     public func changes(
-        after cursor: Int64, limit: Int, maximumBytes: Int = .max, size: (ChangeSet) -> Int = { _ in 0 }
+        after cursor: Int64, limit: Int, scope: Scope = .all, maximumBytes: Int = .max,
+        size: (ChangeSet) -> Int = { _ in 0 }
     ) throws -> ChangeBatch {
         try writer.read { db in
-            try Self.changes(after: cursor, limit: limit, maximumBytes: maximumBytes, size: size, db)
+            try Self.changes(after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: size, db)
         }
     }
 
-    /// The changes after `cursor`: at most `limit` changes (more only to finish a set), and
-    /// whole sets whose `size` adds up to at most `maximumBytes` (always at least one set, so
-    /// a reader is never stuck behind a large one).
+    /// `changes(after:limit:scope:)` on an async context, off the caller's thread.
+    public func changesAsync(
+        after cursor: Int64, limit: Int, scope: Scope, maximumBytes: Int = .max,
+        size: @escaping @Sendable (ChangeSet) -> Int = { _ in 0 }
+    ) async throws -> ChangeBatch {
+        try await writer.read { db in
+            try Self.changes(after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: size, db)
+        }
+    }
+
+    /// The changes after `cursor` that `scope` covers (DESIGN §6.1): at most `limit` changes
+    /// (more only to finish a set), and whole sets whose `size` adds up to at most
+    /// `maximumBytes` (always at least one set, so a reader is never stuck behind a large one).
+    ///
+    /// The cursor is the server's sequence: when nothing more is in scope, `nextCursor` is the
+    /// end of the stream, so a site whose department has nothing new still moves on, and
+    /// `more` is never true for changes the site will not receive.
     static func changes(
-        after cursor: Int64, limit: Int, maximumBytes: Int = .max, size: (ChangeSet) -> Int = { _ in 0 },
-        _ db: Database
+        after cursor: Int64, limit: Int, scope: Scope, maximumBytes: Int = .max,
+        size: (ChangeSet) -> Int = { _ in 0 }, _ db: Database
     ) throws -> ChangeBatch {
-        var entries = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
-            arguments: [cursor, max(limit, 1)]
-        ).map(ChangeLog.decode)
-        // Never split a change set: its changes are contiguous in the log, so finish the last one.
+        let limit = max(limit, 1)
+        let stream = Stream(scope: scope)
+        var entries = try stream.entries(after: cursor, limit: limit, db)
+        let exhausted = entries.count < limit
+        // Never split a change set: its changes are contiguous in the log, so the rest of the
+        // last one lies within as many sequence numbers as it has counters left.
         if let last = entries.last, last.change.dot.counter < last.set.upperBound {
-            let missing = Int(last.set.upperBound - last.change.dot.counter)
-            entries += try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
-                arguments: [last.seq, missing]
-            ).map(ChangeLog.decode)
+            entries += try stream.rest(ofSetOf: last, db)
         }
         var sets: [(set: ChangeSet, lastSeq: Int64)] = []
         var current: [Change] = []
@@ -217,22 +346,14 @@ extension Store {
             total += bytes
             kept += 1
         }
+        let cut = kept < sets.count
         sets.removeSubrange(kept...)
-        let next = sets.last?.lastSeq ?? cursor
-        let more =
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM change WHERE seq > ?)", arguments: [next])
-            ?? false
-        return ChangeBatch(sets: sets.map(\.set), nextCursor: next, more: more)
-    }
-
-    /// `changes(after:limit:)` on an async context, off the caller's thread.
-    public func changesAsync(
-        after cursor: Int64, limit: Int, maximumBytes: Int = .max,
-        size: @escaping @Sendable (ChangeSet) -> Int = { _ in 0 }
-    ) async throws -> ChangeBatch {
-        try await writer.read { db in
-            try Self.changes(after: cursor, limit: limit, maximumBytes: maximumBytes, size: size, db)
+        if exhausted && !cut {
+            // Everything in scope up to the end of the stream is in this batch.
+            return ChangeBatch(sets: sets.map(\.set), nextCursor: max(cursor, try latestSequence(db)), more: false)
         }
+        let next = sets.last?.lastSeq ?? cursor
+        return ChangeBatch(sets: sets.map(\.set), nextCursor: next, more: try stream.hasEntries(after: next, db))
     }
 
     /// The highest counter of `replica` that this database holds (0 if none).

@@ -186,7 +186,7 @@ extension Store {
                         summary.alreadyHad += 1
                         continue
                     }
-                    try Self.ingest(change, set: range, into: record, db)
+                    try Self.ingest(change, set: range, into: record, audience: .none, db)
                     summary.applied += 1
                     // A site restored from a backup learns its own later writes back: never reuse their counters.
                     if change.dot.replica == replica.id, Int64(change.dot.counter) > replica.counter {

@@ -38,11 +38,15 @@ extension Store {
                     replica.nextRequestNumber += 1
                 }
                 replica.counter += 1
+                // A write to a record that does not exist (never seen, or only refused writes of
+                // it) has seen nothing of it: an empty context, so no replica that missed those
+                // refused writes ever waits for them (DESIGN §6.1).
                 let change = Change(
                     dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
-                    recordID: edit.recordID, context: seen.clock, fields: fields, author: author, at: at)
-                try Self.check(change, by: replica.writer, seen: seen, pusherCode: replica.code, db)
-                try Self.ingest(change, set: set, into: seen, db)
+                    recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(), fields: fields,
+                    author: author, at: at)
+                try Self.check(change, by: replica.writer, seen: seen, pusherCode: replica.code, scope: .all, db)
+                try Self.ingest(change, set: set, into: seen, audience: replica.role == .server ? .derived : .none, db)
                 changes.append(change)
             }
             try db.execute(
@@ -71,24 +75,54 @@ extension Store {
         }
     }
 
-    /// Applies a checked change to `record` and logs it, with the projections, in `db`'s transaction.
-    static func ingest(_ change: Change, set: ClosedRange<UInt64>, into record: RecordState, _ db: Database) throws {
+    /// Who receives a change the server logs (DESIGN §6.1).
+    enum LoggedAudience {
+        /// Nobody is handed changes from here: a site's database.
+        case none
+        /// The parties of the record the change leaves: an accepted change on the server.
+        case derived
+        /// These departments: a void, whose record may not exist.
+        case given(Audience)
+    }
+
+    /// Applies a checked change to `record` and logs it, with the projections and (on the
+    /// server) its audience, in `db`'s transaction.
+    static func ingest(
+        _ change: Change, set: ClosedRange<UInt64>, into record: RecordState, audience: LoggedAudience,
+        _ db: Database
+    ) throws {
         var record = record
         do {
             guard try record.apply(change) == .applied else { return }
         } catch {
             throw StoreError.outOfOrder(error)
         }
-        try ChangeLog.append(change, set: set, db)
+        let seq = try ChangeLog.append(change, set: set, db)
         try saveRecord(record, db)
+        switch audience {
+        case .none:
+            break
+        case .given(let audience):
+            try Audiences.record(seq, audience, db)
+        case .derived:
+            let lookup = Lookups(db)
+            guard let audience = Schema.audience(of: record, lookup: lookup.any) else {
+                try lookup.rethrow()
+                throw StoreError.corrupt("the parties of \(record.kind.rawValue) \(record.id) cannot be told")
+            }
+            try Audiences.record(seq, audience, db)
+        }
     }
 
     /// Checks a change the way both sites and the server do: the schema's rules against what
     /// the writer had seen, plus the rules only the database can judge (unique codes and keys,
     /// and edits of a record whose creation was refused).
-    static func check(_ change: Change, by writer: Writer, seen: RecordState, pusherCode: String?, _ db: Database)
-        throws
-    {
+    ///
+    /// Records outside `scope` look absent to the checks, so a write that names one is refused
+    /// exactly as if it did not exist (DESIGN §6.1).
+    static func check(
+        _ change: Change, by writer: Writer, seen: RecordState, pusherCode: String?, scope: Scope, _ db: Database
+    ) throws {
         // A full creation may retry (feedback ids are derived, so a second try reuses the id);
         // anything less on a record whose creation was refused is refused in turn (DESIGN §3.4).
         let spec = Schema.spec(change.kind)
@@ -100,20 +134,14 @@ extension Store {
                     "the creation of this \(change.kind.rawValue) was refused (\(void.message)), so later edits of it are refused too"
                 ))
         }
-        var lookupError: (any Error)?
-        let lookup: Schema.Lookup = { _, id in
-            do { return try loadRecord(id, db) } catch {
-                lookupError = error
-                return nil
-            }
-        }
+        let lookups = Lookups(db, scope: scope)
         do {
-            try Schema.check(change, by: writer, seen: seen, lookup: lookup)
+            try Schema.check(change, by: writer, seen: seen, lookup: lookups.scoped)
         } catch {
-            if let lookupError { throw lookupError }
+            try lookups.rethrow()
             throw StoreError.refused(error)
         }
-        if let lookupError { throw lookupError }
+        try lookups.rethrow()
         guard !seen.exists else { return }
         switch change.kind {
         case .department:

@@ -49,7 +49,7 @@ public struct Store: Sendable {
             if let existing = try ReplicaRow.fetchOne(db) { throw StoreError.alreadyInitialized(existing.id) }
             try ReplicaRow(
                 replicaID: replica.description, role: role, department: department?.uuidString.lowercased(),
-                code: code, counter: 0, cursor: 0, serverEpoch: nil, nextRequestNumber: 1, lastSyncAt: nil
+                code: code, counter: 0, cursor: 0, serverEpoch: nil, nextRequestNumber: 1, lastSyncAt: nil, scope: nil
             ).insert(db)
         }
     }

@@ -99,6 +99,27 @@ extension Interno_V1_Value {
     }
 }
 
+// MARK: Scopes
+
+extension Interno_V1_Scope {
+    /// The wire form of a scope.
+    public init(_ scope: Scope) {
+        switch scope {
+        case .all: self = .all
+        case .department: self = .department
+        }
+    }
+
+    /// The scope's kind; `nil` when the server did not say (an older server).
+    public var model: Scope.Kind? {
+        switch self {
+        case .all: .all
+        case .department: .department
+        case .unspecified, .UNRECOGNIZED: nil
+        }
+    }
+}
+
 // MARK: Clocks, refusals, changes
 
 extension Interno_V1_Refusal {
@@ -199,8 +220,11 @@ extension Interno_V1_ChangeSet {
         changes = set.changes.map(Interno_V1_Change.init)
     }
 
-    /// The change set, validated: one replica, at least one change, counters increasing.
-    public func model() throws(WireError) -> ChangeSet {
+    /// The change set, validated: one replica, at least one change, counters increasing and,
+    /// unless `consecutive` is false, consecutive. A pushed set is one local transaction, so
+    /// its counters are consecutive; a pulled one is the part of a set the site may see
+    /// (DESIGN §6.1), so its counters only increase.
+    public func model(consecutive: Bool = true) throws(WireError) -> ChangeSet {
         let replica = ReplicaID(try UUID(wire: replica, field: "a change set's replica"))
         guard !changes.isEmpty else { throw .malformed("a change set holds no change") }
         var result: [Change] = []
@@ -209,8 +233,11 @@ extension Interno_V1_ChangeSet {
             let model = try change.model(replica: replica)
             // One local transaction takes consecutive counters; the stream relies on it to
             // never split a set.
-            if let previous = result.last, previous.dot.counter + 1 != model.dot.counter {
+            if let previous = result.last, consecutive, previous.dot.counter + 1 != model.dot.counter {
                 throw .malformed("the changes of a set must have consecutive counters")
+            }
+            if let previous = result.last, previous.dot.counter >= model.dot.counter {
+                throw .malformed("the changes of a set must be in increasing counter order")
             }
             result.append(model)
         }

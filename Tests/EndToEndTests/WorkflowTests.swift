@@ -16,10 +16,11 @@ struct WorkflowEndToEndTests {
             try await it.sync()
             try await hr.sync()
             try await fac.sync()
-            // Facilities sees the standard but is party to nothing: refused at once, offline.
+            // Facilities is party to nothing: the standard never reaches it (DESIGN §6.1).
             let third = try await fac.run(["standard", "sign", proposed.ref])
-            #expect(third.status == 67)
-            #expect(third.stderr.contains("may not set the provider's signature"))
+            #expect(third.status == 66)
+            #expect(third.stderr.contains("there is no standard"))
+            #expect(try fac.site().store.records(of: .standard).isEmpty)
             #expect(try fac.site().store.pendingChangeSets().isEmpty)
 
             try await hr.ok("standard", "sign", proposed.ref)

@@ -78,15 +78,30 @@ struct Hub {
 
     func department(_ code: String) -> FieldValue { .id(departments[code]!) }
 
+    /// Adds a department, written by the server replica.
+    mutating func addDepartment(_ code: String) throws {
+        let id = UUID()
+        departments[code] = id
+        try server.write(
+            [
+                Edit(
+                    .department, id,
+                    [
+                        "code": .text(code), "name": .text(code), "timeZone": .text("Europe/Lisbon"),
+                        "hours": .text("mon-fri 09:00-17:00"),
+                    ])
+            ], author: "admin")
+    }
+
     /// Enrols one more site, synced.
-    mutating func addSite(department: String, site: String) throws -> Store {
+    mutating func addSite(department: String, site: String, scope: Scope.Kind = .department) throws -> Store {
         let store =
             storage == .memory
             ? try Store.inMemory() : try Store.open(path: directory.path("\(department)-\(site).sqlite"))
         let id = ReplicaID(UUID())
         let row = RegistryRow(
             replicaID: id.description, department: departments[department]!.uuidString.lowercased(),
-            departmentCode: department, site: site, fingerprint: UUID().uuidString, enrolledAt: 0)
+            departmentCode: department, site: site, fingerprint: UUID().uuidString, enrolledAt: 0, scope: scope)
         try server.register(row)
         registry[id] = row
         try store.initialize(replica: id, role: .site, department: departments[department]!, code: row.code)
@@ -104,12 +119,19 @@ struct Hub {
         return outcomes
     }
 
-    /// Pulls everything new, in small batches.
+    /// The site's scope, as the server takes it from the registry.
+    func scope(of site: Store) throws -> Scope {
+        try Pusher(registry[try site.replica().id]!).scope
+    }
+
+    /// Pulls everything new that the site may see, in small batches, having taken the scope
+    /// the server gives it, as the sync engine does.
     @discardableResult
     func pull(_ site: Store, limit: Int = 3) throws -> PullSummary {
+        try site.adopt(scope: registry[try site.replica().id]!.scope)
         var total = PullSummary()
         while true {
-            let batch = try server.changes(after: try site.replica().cursor, limit: limit)
+            let batch = try server.changes(after: try site.replica().cursor, limit: limit, scope: try scope(of: site))
             let summary = try site.applyPulled(batch)
             total.applied += summary.applied
             total.alreadyHad += summary.alreadyHad

@@ -21,6 +21,9 @@ public struct SyncReport: Codable, Equatable, Sendable {
     public var requeued = 0
     /// The server's latest sequence number.
     public var serverSequence: Int64 = 0
+    /// Records deleted from this site because they are outside its scope (DESIGN §6.1): only
+    /// on the first sync with a server that scopes what each site receives.
+    public var removedOutOfScope = 0
 
     /// One refused change set.
     public struct RefusedSet: Codable, Equatable, Sendable {
@@ -95,10 +98,13 @@ public struct SyncEngine: Sendable {
                 throw ClientError.identity(
                     "this is not the server this site joined (its id differs): check the address in site.json")
             }
+            // Keep only what this site may see: the server says so, from its registry.
+            let removed = try welcome.scope.model.map { try store.adopt(scope: $0) } ?? 0
             // What the server no longer holds of ours (restored from a backup) is sent again.
             let requeued = try store.requeue(above: welcome.highestCounter)
             return try await body(
-                SyncConnection(engine: self, conversation: conversation, welcome: welcome, requeued: requeued))
+                SyncConnection(
+                    engine: self, conversation: conversation, welcome: welcome, requeued: requeued, removed: removed))
         }
     }
 }
@@ -109,12 +115,17 @@ public final class SyncConnection {
     let conversation: ServerConnection.Conversation
     let welcome: Interno_V1_Welcome
     private var requeued: Int
+    private var removed: Int
 
-    init(engine: SyncEngine, conversation: ServerConnection.Conversation, welcome: Interno_V1_Welcome, requeued: Int) {
+    init(
+        engine: SyncEngine, conversation: ServerConnection.Conversation, welcome: Interno_V1_Welcome, requeued: Int,
+        removed: Int
+    ) {
         self.engine = engine
         self.conversation = conversation
         self.welcome = welcome
         self.requeued = requeued
+        self.removed = removed
     }
 
     /// One round: pushes everything queued, then pulls everything new.
@@ -122,7 +133,9 @@ public final class SyncConnection {
         var report = SyncReport()
         report.serverSequence = welcome.serverSequence
         report.requeued = requeued
+        report.removedOutOfScope = removed
         requeued = 0
+        removed = 0
         try await push(report: &report, progress: progress)
         try await pull(report: &report, progress: progress)
         try engine.store.markSynced(at: .now(), serverEpoch: engine.settings.serverID)
@@ -207,7 +220,7 @@ public final class SyncConnection {
                 throw ClientError.protocolError("the server did not answer Pull with Changes")
             }
             let sets: [ChangeSet]
-            do { sets = try changes.sets.map { try $0.model() } } catch {
+            do { sets = try changes.sets.map { try $0.model(consecutive: false) } } catch {
                 throw ClientError.protocolError("the server sent a malformed change set: \(error)")
             }
             guard changes.nextCursor >= cursor else {

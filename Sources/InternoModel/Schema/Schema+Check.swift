@@ -37,6 +37,12 @@ extension Schema {
         }
         let write = Write(change: change, writer: writer, seen: seen, spec: spec, lookup: lookup)
         if write.creating {
+            // A write that sets none of the fields fixed at creation is an edit, and the writer
+            // has seen nothing of the record: to it, there is no such record. The same answer
+            // for a record that does not exist and one outside the writer's scope (DESIGN §6.1).
+            guard spec.fields.contains(where: { $0.fixed && change.fields[$0.name] != nil }) else {
+                throw noSuchRecord(kind, change.recordID, for: write.writerName)
+            }
             for field in spec.fields where field.required {
                 guard let value = change.fields[field.name], value != .null else {
                     throw Refusal(.invalidValue, "a new \(kind.rawValue) needs its \(field.label)")
@@ -103,6 +109,15 @@ extension Schema {
                 }
             }
         }
+    }
+
+    /// The refusal for a write to a record the writer cannot see: one that does not exist, or
+    /// one outside its scope. It never tells the two apart.
+    public static func noSuchRecord(_ kind: RecordKind, _ id: UUID, for writerName: String) -> Refusal {
+        Refusal(
+            .notFound,
+            "there is no \(kind.rawValue) \(id.uuidString.lowercased()) that \(writerName) can see; `interno sync` fetches what others wrote"
+        )
     }
 
     private static func checkRequest(

@@ -22,6 +22,8 @@ struct SyncSession {
     struct Peer {
         var entry: RegistryRow
         var replica: ReplicaID
+        /// What it may write and see, from its registry entry.
+        var pusher: Pusher
     }
 
     func run() async {
@@ -83,7 +85,7 @@ struct SyncSession {
             case .push(let push):
                 try await outbound.write(try await handle(push, from: peer, logger: logger).serializedBuffer())
             case .pull(let pull):
-                try await outbound.write(try await handle(pull).serializedBuffer())
+                try await outbound.write(try await handle(pull, from: peer).serializedBuffer())
             default:
                 throw WireError.remote(
                     .unexpectedMessage, "after Welcome a site sends Push or Pull, not \(frame.messageName)")
@@ -132,7 +134,7 @@ struct SyncSession {
                 "this server uses schema version \(Schema.version), the site \(hello.schemaVersion): upgrade the older side"
             )
         }
-        return Peer(entry: entry, replica: replica)
+        return Peer(entry: entry, replica: replica, pusher: try Pusher(entry))
     }
 
     private func welcome(_ peer: Peer) async throws -> Interno_V1_Frame {
@@ -148,6 +150,7 @@ struct SyncSession {
         welcome.maxPullChanges = UInt32(WireLimits.maximumPullChanges)
         welcome.departmentCode = peer.entry.departmentCode
         welcome.siteCode = peer.entry.code
+        welcome.scope = Interno_V1_Scope(peer.pusher.scope)
         var frame = Interno_V1_Frame()
         frame.body = .welcome(welcome)
         return frame
@@ -170,14 +173,16 @@ struct SyncSession {
         return frame
     }
 
-    private func handle(_ pull: Interno_V1_Pull) async throws -> Interno_V1_Frame {
+    private func handle(_ pull: Interno_V1_Pull, from peer: Peer) async throws -> Interno_V1_Frame {
         let limit =
             pull.limit == 0 ? WireLimits.maximumPullChanges : min(Int(pull.limit), WireLimits.maximumPullChanges)
         guard pull.cursor >= 0 else { throw WireError.malformed("a negative cursor") }
-        // Whole sets, within three quarters of the frame limit by their estimated size, so the
-        // Changes frame never exceeds what the site accepts however large the changes are.
+        // Only what the site's scope covers (DESIGN §6.1), in whole sets, within three quarters
+        // of the frame limit by their estimated size, so the Changes frame never exceeds what
+        // the site accepts however large the changes are.
         let batch = try await configuration.store.changesAsync(
-            after: pull.cursor, limit: limit, maximumBytes: configuration.maximumFrameBytes / 4 * 3,
+            after: pull.cursor, limit: limit, scope: peer.pusher.scope,
+            maximumBytes: configuration.maximumFrameBytes / 4 * 3,
             size: { $0.estimatedWireSize })
         var changes = Interno_V1_Changes()
         changes.sets = batch.sets.map(Interno_V1_ChangeSet.init)

@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import InternoModel
 
 /// A row of table `replica_registry` (server): an enrolled site, bound to its certificate.
 ///
@@ -31,11 +33,13 @@ public struct RegistryRow: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var enrolledAt: Int64
     /// When the site last connected, if ever.
     public var lastSeenAt: Int64?
+    /// What it receives: its department's records, or everything (DESIGN §6.1). Fixed at enrolment.
+    public var scope: Scope.Kind
 
     /// A new registry entry, not revoked and never seen.
     public init(
         replicaID: String, department: String, departmentCode: String, site: String, fingerprint: String,
-        enrolledAt: Int64
+        enrolledAt: Int64, scope: Scope.Kind = .department
     ) {
         self.replicaID = replicaID
         self.department = department
@@ -46,5 +50,6 @@ public struct RegistryRow: Codable, Sendable, Equatable, FetchableRecord, Persis
         self.revoked = false
         self.enrolledAt = enrolledAt
         self.lastSeenAt = nil
+        self.scope = scope
     }
 }

@@ -26,6 +26,8 @@ public struct ReplicaRow: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var nextRequestNumber: Int64
     /// When the last complete sync ended (sites).
     public var lastSyncAt: Int64?
+    /// What the server says this site receives; `nil` until a server has said (sites).
+    public var scope: Scope.Kind?
 
     /// The replica id as a typed value.
     public var id: ReplicaID { ReplicaID(uuidString: replicaID)! }

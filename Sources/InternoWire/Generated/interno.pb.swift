@@ -29,6 +29,45 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// What a site receives: its department's records, or everything.
+public nonisolated enum Interno_V1_Scope: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+  case department // = 1
+  case all // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .department
+    case 2: self = .all
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .department: return 1
+    case .all: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Interno_V1_Scope] = [
+    .unspecified,
+    .department,
+    .all,
+  ]
+
+}
+
 /// Every frame carries exactly one Frame message. A receiver that finds no body, or a body it
 /// does not know, answers Error MALFORMED_FRAME and closes.
 public nonisolated struct Interno_V1_Frame: Sendable {
@@ -172,6 +211,9 @@ public nonisolated struct Interno_V1_Welcome: Sendable {
 
   /// from the registry, e.g. "HR-LIS"
   public var siteCode: String = String()
+
+  /// what this site receives, from the registry
+  public var scope: Interno_V1_Scope = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -497,7 +539,7 @@ public nonisolated struct Interno_V1_Changes: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// whole change sets, in server order
+  /// whole change sets (the part the site may see), in server order
   public var sets: [Interno_V1_ChangeSet] = []
 
   /// pull after this next time
@@ -530,6 +572,10 @@ public nonisolated struct Interno_V1_Error: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "interno.v1"
+
+nonisolated extension Interno_V1_Scope: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0SCOPE_UNSPECIFIED\0\u{1}SCOPE_DEPARTMENT\0\u{1}SCOPE_ALL\0")
+}
 
 nonisolated extension Interno_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
@@ -740,7 +786,7 @@ nonisolated extension Interno_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Interno_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Welcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}server_id\0\u{3}server_time_ms\0\u{3}server_sequence\0\u{3}highest_counter\0\u{3}max_frame_bytes\0\u{3}max_push_sets\0\u{3}max_pull_changes\0\u{3}department_code\0\u{3}site_code\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}server_id\0\u{3}server_time_ms\0\u{3}server_sequence\0\u{3}highest_counter\0\u{3}max_frame_bytes\0\u{3}max_push_sets\0\u{3}max_pull_changes\0\u{3}department_code\0\u{3}site_code\0\u{1}scope\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -758,6 +804,7 @@ nonisolated extension Interno_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.maxPullChanges) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.departmentCode) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.siteCode) }()
+      case 11: try { try decoder.decodeSingularEnumField(value: &self.scope) }()
       default: break
       }
     }
@@ -794,6 +841,9 @@ nonisolated extension Interno_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.siteCode.isEmpty {
       try visitor.visitSingularStringField(value: self.siteCode, fieldNumber: 10)
     }
+    if self.scope != .unspecified {
+      try visitor.visitSingularEnumField(value: self.scope, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -808,6 +858,7 @@ nonisolated extension Interno_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.maxPullChanges != rhs.maxPullChanges {return false}
     if lhs.departmentCode != rhs.departmentCode {return false}
     if lhs.siteCode != rhs.siteCode {return false}
+    if lhs.scope != rhs.scope {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

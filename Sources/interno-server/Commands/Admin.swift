@@ -133,32 +133,42 @@ extension InternoServerCommand {
                 Give the bundle to the site over a channel you trust: it holds the site's private
                 key. The site joins with `interno join BUNDLE`.
 
-                Example:
+                A site receives only the records its department is a party to: the requests it
+                raised or serves, their comments and feedback, its standards, and the directory
+                of departments. --scope all enrols a site that receives everything (a quality
+                office, management, an auditor); it still writes only as its own department.
+
+                Examples:
                   interno-server enroll --department HR --site LIS --out HR-LIS.bundle --data /srv/interno
+                  interno-server enroll --department QA --site LIS --scope all --data /srv/interno
                 """)
 
         @Option(help: "The department's code.") var department: String
         @Option(help: "The site's code, e.g. LIS.") var site: String
+        @Option(help: "What the site receives: its department's records, or all of them.")
+        var scope: Scope.Kind = .department
         @Option(help: "Where to write the bundle (default: DEPARTMENT-SITE.bundle).") var out: String?
         @OptionGroup var data: DataOptions
 
         func run() async throws {
             try await reporting {
                 let administration = try ServerAdministration(directory: data.directory)
-                let bundle = try administration.enroll(department: department, site: site)
+                let bundle = try administration.enroll(department: department, site: site, scope: scope)
                 let path = out ?? "\(bundle.code).bundle"
                 guard !FileManager.default.fileExists(atPath: path) else {
                     throw ServerError.invalidArgument("\(path) already exists; choose another --out")
                 }
                 try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
-                print("enrolled \(bundle.code) as replica \(bundle.replicaID); bundle written to \(path)")
+                print(
+                    "enrolled \(bundle.code) as replica \(bundle.replicaID) with scope \(scope.rawValue); bundle written to \(path)"
+                )
             }
         }
     }
 
     struct Replicas: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List enrolled sites: replica id, department, site, last seen, revoked.",
+            abstract: "List enrolled sites: replica id, department, site, scope, last seen, revoked.",
             discussion: "Example:\n  interno-server replicas --data /srv/interno --json")
         @OptionGroup var data: DataOptions
         @Flag(help: "Print JSON.") var json = false
@@ -168,6 +178,7 @@ extension InternoServerCommand {
             var department: String
             var site: String
             var code: String
+            var scope: String
             var lastSeen: String?
             var revoked: Bool
         }
@@ -177,13 +188,16 @@ extension InternoServerCommand {
                 let rows = try data.directory.store().registry().map {
                     Row(
                         replica: $0.replicaID, department: $0.departmentCode, site: $0.site, code: $0.code,
+                        scope: $0.scope.rawValue,
                         lastSeen: $0.lastSeenAt.map { Timestamp(millisecondsSince1970: $0).description },
                         revoked: $0.revoked)
                 }
                 if json { return try printJSON(rows) }
                 printTable(
-                    ["replica", "department", "site", "last seen", "revoked"],
-                    rows.map { [$0.replica, $0.department, $0.site, $0.lastSeen ?? "never", $0.revoked ? "yes" : ""] })
+                    ["replica", "department", "site", "scope", "last seen", "revoked"],
+                    rows.map {
+                        [$0.replica, $0.department, $0.site, $0.scope, $0.lastSeen ?? "never", $0.revoked ? "yes" : ""]
+                    })
             }
         }
     }

@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
+import InternoModel
 import InternoServer
 import InternoStore
+
+/// `--scope department|all`: a wrong word is a usage error that lists both.
+extension Scope.Kind: ExpressibleByArgument {}
 
 /// The data directory every server command takes.
 struct DataOptions: ParsableArguments {

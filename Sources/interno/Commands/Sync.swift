@@ -39,6 +39,11 @@ extension Interno {
                         "pushed \(report.accepted) change sets (\(report.duplicates) already there, \(report.deferred) deferred, \(report.refused.count) refused); pulled \(report.pulled) changes"
                     )
                     for refused in report.refused { print("refused: \(refused.reason)") }
+                    if report.removedOutOfScope > 0 {
+                        print(
+                            "removed \(report.removedOutOfScope) records of other departments: this site keeps only what its department is a party to"
+                        )
+                    }
                     let conflicts = try options.site().status().conflicts
                     if !conflicts.isEmpty {
                         print("\(conflicts.count) field(s) in conflict: `interno conflicts` lists them")

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import InternoModel
+
+/// The server's `audience` table: who may receive each logged change (DESIGN §6.1).
+enum Audiences {
+    /// The department column's value for a change every site receives (the directory).
+    static let everyone = "*"
+
+    /// Records that the change logged at `seq` goes to `audience`.
+    static func record(_ seq: Int64, _ audience: Audience, _ db: Database) throws {
+        let statement = try db.cachedStatement(sql: "INSERT INTO audience (department, seq) VALUES (?, ?)")
+        switch audience {
+        case .everyone:
+            try statement.execute(arguments: [everyone, seq])
+        case .departments(let departments):
+            for department in departments.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                try statement.execute(arguments: [department.uuidString.lowercased(), seq])
+            }
+        }
+    }
+
+    /// The audiences of the changes logged for record `id` (its voids, when it does not exist).
+    static func ofRecord(_ id: UUID, _ db: Database) throws -> [Audience] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT change.seq, audience.department FROM change JOIN audience ON audience.seq = change.seq
+                WHERE change.record = ? ORDER BY change.seq
+                """, arguments: [id.uuidString.lowercased()])
+        var bySeq: [Int64: Audience] = [:]
+        for row in rows {
+            let seq: Int64 = row[0]
+            let department: String = row[1]
+            guard department != everyone, let id = UUID(uuidString: department) else {
+                bySeq[seq] = .everyone
+                continue
+            }
+            if case .departments(let set) = bySeq[seq] {
+                bySeq[seq] = .departments(set.union([id]))
+            } else if bySeq[seq] == nil {
+                bySeq[seq] = .departments([id])
+            }
+        }
+        return bySeq.keys.sorted().map { bySeq[$0]! }
+    }
+
+    /// Gives every change of a server's log its audience: for a server made by a release that
+    /// handed every change to every site (migration `v2-scopes`). Parties never change, so a
+    /// record's current state tells who may see each of its changes; a void of a record that
+    /// never came to exist goes to its writer's department, as ``Store/voidAudience(of:from:_:)``
+    /// decides for new ones.
+    static func backfill(_ db: Database) throws {
+        let departments = Dictionary(
+            try Row.fetchAll(db, sql: "SELECT replicaID, department FROM replica_registry").compactMap {
+                row -> (String, UUID)? in
+                guard let department = UUID(uuidString: row["department"]) else { return nil }
+                return (row["replicaID"], department)
+            }, uniquingKeysWith: { first, _ in first })
+        let lookups = Lookups(db)
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(ChangeLog.columns) FROM change ORDER BY seq")
+        while let row = try rows.next() {
+            let entry = try ChangeLog.decode(row)
+            let change = entry.change
+            let audience: Audience?
+            if let record = lookups.any(change.kind, change.recordID), record.exists {
+                audience = Schema.audience(of: record, lookup: lookups.any)
+            } else if case .sameAs = Schema.partyRule(of: change.kind) {
+                audience = Schema.audience(of: change.kind, value: { change.fields[$0] }, lookup: lookups.any)
+            } else {
+                audience = departments[change.dot.replica.description].map { .departments([$0]) }
+            }
+            try lookups.rethrow()
+            // A change whose parties cannot be told goes to whole-organisation sites only.
+            if let audience { try record(entry.seq, audience, db) }
+        }
+    }
+}
+
+/// Record lookups for the schema's checks, as a writer with `scope` sees the database: a
+/// record the scope does not cover looks absent (DESIGN §6.1). The lookups cannot throw, so a
+/// database error is kept and rethrown by ``rethrow()`` after the check.
+final class Lookups {
+    private let db: Database
+    private let scope: Scope
+    private var error: (any Error)?
+
+    init(_ db: Database, scope: Scope = .all) {
+        self.db = db
+        self.scope = scope
+    }
+
+    /// Every record, whatever the scope.
+    var any: Schema.Lookup {
+        { [self] _, id in load(id) }
+    }
+
+    /// The records the scope covers; others look absent.
+    var scoped: Schema.Lookup {
+        { [self] _, id in
+            guard let record = load(id) else { return nil }
+            guard record.exists else { return record }
+            return visible(record) ? record : nil
+        }
+    }
+
+    /// `true` if the scope covers `record`; a record whose parties cannot be told is covered
+    /// only by a whole-organisation scope.
+    func visible(_ record: RecordState) -> Bool {
+        if scope == .all { return true }
+        guard let audience = Schema.audience(of: record, lookup: any) else { return false }
+        return scope.covers(audience)
+    }
+
+    /// Throws the database error a lookup met, if any.
+    func rethrow() throws {
+        if let error { throw error }
+    }
+
+    private func load(_ id: UUID) -> RecordState? {
+        do { return try Store.loadRecord(id, db) } catch {
+            self.error = error
+            return nil
+        }
+    }
+}

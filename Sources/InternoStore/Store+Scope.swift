@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import InternoModel
+
+extension Store {
+    /// Takes the scope the server says this site has (DESIGN §6.1). The first time, or if it
+    /// ever narrows, every record outside it is deleted: its record state, every log entry and
+    /// every query-table row, with `secure_delete` on; then the file is vacuumed and the WAL
+    /// checkpointed and truncated, so the bytes are gone from the database and its WAL.
+    ///
+    /// This site's own changes are kept whatever they touch: it wrote them, so it could see
+    /// them. A record whose parties cannot be told here (only voids of it arrived) is deleted
+    /// too, and the cursor goes back to 0 so that the server hands out again whatever of it
+    /// the site may see: applying what it already has changes nothing.
+    ///
+    /// - Returns: how many records were deleted (0 when the scope was known already).
+    @discardableResult
+    public func adopt(scope kind: Scope.Kind) throws -> Int {
+        let removed = try writer.writeWithoutTransaction { db -> Int in
+            // Deleted cells and pages are overwritten with zeros, in the file and in the WAL.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
+            var removed = 0
+            try db.inTransaction {
+                removed = try Self.adopt(kind, db)
+                return .commit
+            }
+            return removed
+        }
+        if removed > 0 {
+            // Rebuild the file without the freed pages, then move the WAL into it and empty it.
+            try writer.writeWithoutTransaction { db in
+                try db.execute(sql: "VACUUM")
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
+        return removed
+    }
+
+    private static func adopt(_ kind: Scope.Kind, _ db: Database) throws -> Int {
+        let replica = try replicaRow(db)
+        guard replica.role == .site else { throw StoreError.wrongRole("only a site receives a scope") }
+        if replica.scope == kind { return 0 }
+        var removed = 0
+        if kind == .department {
+            guard let department = replica.department.flatMap(UUID.init(uuidString:)) else {
+                throw StoreError.corrupt("this site has no department")
+            }
+            removed = try removeRecords(outside: .department(department), keepingThoseOf: replica.id, db)
+        }
+        // Pull from the start after deleting (whatever of it this site may see comes back), or
+        // when the scope widens (what the narrower one held back was never received).
+        let widens = replica.scope == .department && kind == .all
+        try db.execute(
+            sql: "UPDATE replica SET scope = ?, cursor = CASE WHEN ? THEN 0 ELSE cursor END",
+            arguments: [kind.rawValue, removed > 0 || widens])
+        return removed
+    }
+
+    /// Deletes every record `scope` does not cover and that `own` never wrote, with its log
+    /// entries and query-table rows; returns how many.
+    static func removeRecords(outside scope: Scope, keepingThoseOf own: ReplicaID, _ db: Database) throws -> Int {
+        let lookups = Lookups(db, scope: scope)
+        let ownRecords = Set(
+            try String.fetchAll(
+                db, sql: "SELECT DISTINCT record FROM change WHERE replica = ?", arguments: [own.description]))
+        var doomed: [(id: String, kind: RecordKind)] = []
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, kind, clock, fields FROM record")
+        while let row = try rows.next() {
+            let record = try decodeRecord(row)
+            let id = record.id.uuidString.lowercased()
+            guard !ownRecords.contains(id) else { continue }
+            if !record.exists || !lookups.visible(record) { doomed.append((id, record.kind)) }
+        }
+        try lookups.rethrow()
+        // Log entries of records that have no state here at all (none should exist).
+        let orphans = try String.fetchAll(
+            db, sql: "SELECT DISTINCT record FROM change WHERE record NOT IN (SELECT id FROM record)")
+        for id in doomed.map(\.id) + orphans {
+            try db.execute(sql: "DELETE FROM change WHERE record = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id])
+        }
+        for (id, kind) in doomed {
+            try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id])
+        }
+        return doomed.count + orphans.count
+    }
+}
