@@ -11,10 +11,22 @@ public struct Store: Sendable {
     /// The database: a WAL `DatabasePool` on disk, or a `DatabaseQueue` in memory for tests.
     public let writer: any DatabaseWriter
 
-    /// Opens (creating if needed) the database file at `path`, in WAL mode, and migrates it.
-    public static func open(path: String) throws -> Store {
-        let pool = try DatabasePool(path: path, configuration: configuration())
-        return try Store(writer: pool)
+    /// Opens (creating if needed) the database file at `path`, in WAL mode, and migrates it:
+    /// a pool with concurrent readers for the server, one connection for a site's process.
+    ///
+    /// A site opens one connection, not a pool: GRDB's pool writes (creates and drops a table)
+    /// on every open whose WAL is empty, so a site command that is refused would still change
+    /// the file's bytes. One connection writes only when something is written (DESIGN §6.1).
+    public static func open(path: String, concurrentReads: Bool = true) throws -> Store {
+        guard !concurrentReads else {
+            return try Store(writer: try DatabasePool(path: path, configuration: configuration()))
+        }
+        let queue = try DatabaseQueue(path: path, configuration: configuration())
+        // WAL mode is kept in the file: set it once, when the file is new.
+        if try queue.read({ db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }) != "wal" {
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        }
+        return try Store(writer: queue)
     }
 
     /// A fresh database in memory, for tests and tools.

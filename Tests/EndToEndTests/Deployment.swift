@@ -76,8 +76,10 @@ struct Deployment: Sendable {
     }
 
     /// Enrols a site and joins it with the real binary; the bundle points at the test port.
-    func join(_ department: String, _ site: String, user: String) async throws -> SiteCLI {
-        var bundle = try administration.enroll(department: department, site: site)
+    func join(_ department: String, _ site: String, user: String, scope: Scope.Kind = .department) async throws
+        -> SiteCLI
+    {
+        var bundle = try administration.enroll(department: department, site: site, scope: scope)
         bundle.port = port
         let bundlePath = directory.path("\(department)-\(site).bundle")
         try SecureFile.write(try bundle.encoded(), to: bundlePath, mode: 0o600)
@@ -125,6 +127,13 @@ struct SiteCLI: Sendable {
 
     /// The site opened in process, for reading its database directly.
     func site() throws -> Site { try Site(home: SiteHome(path: home), user: user) }
+
+    /// The bytes of the site's database file and of its WAL, if there is one.
+    func databaseBytes() -> Data {
+        ["replica.sqlite", "replica.sqlite-wal"].compactMap {
+            FileManager.default.contents(atPath: (home as NSString).appendingPathComponent($0))
+        }.reduce(Data(), +)
+    }
 
     /// Points the site at another port (a proxy), as if the network path changed.
     func setServerPort(_ port: Int) throws {

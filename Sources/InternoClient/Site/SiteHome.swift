@@ -64,7 +64,7 @@ public struct SiteHome: Sendable {
         try SecureFile.write(Data(bundle.caCertificate.utf8), to: file("ca.pem"), mode: 0o644)
         try SecureFile.write(Data(bundle.clientCertificate.utf8), to: file("client.pem"), mode: 0o644)
         try SecureFile.write(Data(bundle.clientKey.utf8), to: file("client-key.pem"), mode: 0o600)
-        let store = try Store.open(path: file("replica.sqlite"))
+        let store = try Store.open(path: file("replica.sqlite"), concurrentReads: false)
         try store.initialize(replica: replica, role: .site, department: department, code: bundle.code)
         let settings = Settings(
             host: bundle.host, port: bundle.port, serverID: bundle.serverID, replicaID: bundle.replicaID,
@@ -89,7 +89,7 @@ public struct SiteHome: Sendable {
     /// The replica database.
     public func store() throws -> Store {
         _ = try settings()
-        return try Store.open(path: file("replica.sqlite"))
+        return try Store.open(path: file("replica.sqlite"), concurrentReads: false)
     }
 
     /// The PEM texts TLS needs: CA, client certificate, client key.

@@ -1,0 +1,195 @@
+import Foundation
+import GRDB
+import InternoClient
+import InternoModel
+import InternoStore
+import InternoWire
+import Testing
+
+/// Privacy is a property of bytes (DESIGN §6.1): what a site may not see never reaches its
+/// database file or its WAL. Real server over TLS, real `interno` processes.
+@Suite("Scopes, end to end", .serialized)
+struct ScopeEndToEndTests {
+    /// Strings that appear only in the HR–Payroll request, its comments and its feedback.
+    struct Markers {
+        let tag = UUID().uuidString.prefix(8)
+        var title: String { "salary-\(tag)-title" }
+        var details: String { "contract-\(tag)-details" }
+        var comment: String { "bonus-\(tag)-comment" }
+        var note: String { "raise-\(tag)-note" }
+        var reply: String { "payslip-\(tag)-reply" }
+        var feedback: String { "grievance-\(tag)-feedback" }
+        var all: [String] { [title, details, comment, note, reply, feedback] }
+    }
+
+    /// Which markers occur in `bytes`.
+    func found(_ markers: Markers, in bytes: Data) -> [String] {
+        markers.all.filter { bytes.range(of: Data($0.utf8)) != nil }
+    }
+
+    @Test func aRequestBetweenHRAndPayrollNeverReachesITsDiskAndReachesEveryoneElse() async throws {
+        try await Deployment.with { deployment in
+            let administration = try deployment.administration
+            try administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
+            try administration.addDepartment(code: "QA", name: "Quality Office", timeZone: "Europe/Lisbon")
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let pay = try await deployment.join("PAY", "LIS", user: "joao")
+            let qa = try await deployment.join("QA", "LIS", user: "rita", scope: .all)
+            let markers = Markers()
+
+            // HR and Payroll exchange a request, with comments, a conflict and its
+            // resolution, and feedback.
+            let key = try await hr.ok(
+                "request", "new", "--to", "PAY", "--title", markers.title, "--details", markers.details
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+            try await hr.ok("comment", key, markers.comment)
+            try await hr.sync()
+            try await pay.sync()
+            try await pay.ok("request", "ack", key, "--note", markers.note)
+            try await pay.ok("request", "start", key)
+            try await pay.sync()
+            try await hr.sync()
+            try await pay.ok("request", "deliver", key)
+            try await hr.ok("request", "cancel", key)
+            try await pay.sync()
+            try await hr.sync()
+            try await pay.sync()
+            #expect(try await hr.json([ConflictView].self, "conflicts").count == 1)
+            try await hr.ok("conflicts", "resolve", key, "--theirs")
+            try await hr.ok("feedback", key, "--rating", "2", "--comment", markers.feedback)
+            try await pay.ok("comment", key, markers.reply)
+            for site in [hr, pay, it, qa, hr, pay, it, qa] { try await site.sync() }
+            #expect(try await pay.json([ConflictView].self, "conflicts").isEmpty)
+
+            // The parties and the whole-organisation site hold every marker; IT none.
+            for site in [hr, pay, qa] {
+                #expect(found(markers, in: site.databaseBytes()) == markers.all, "\(site.home)")
+            }
+            #expect(found(markers, in: it.databaseBytes()).isEmpty)
+            #expect(try it.site().store.requests().isEmpty)
+
+            // Nothing of it shows anywhere on IT's site.
+            #expect(try await it.json([RequestSummary].self, "request", "list").isEmpty)
+            #expect(try await it.json([ConflictView].self, "conflicts").isEmpty)
+            let history = try await it.run(["history", key])
+            #expect(history.status == 66)
+            let days = ISO8601DateFormatter()
+            days.formatOptions = [.withFullDate]
+            let period = [
+                "--from", days.string(from: Date(timeIntervalSinceNow: -86_400)),
+                "--to", days.string(from: Date(timeIntervalSinceNow: 86_400)), "--json",
+            ]
+            for report in ["sla", "obligations", "satisfaction", "watermelon", "matrix"] {
+                let output = try await it.ok("report", report, "--json")
+                #expect(!output.contains(key), "\(report)")
+                #expect(found(markers, in: Data(output.utf8)).isEmpty)
+                // From the whole-organisation site, the report counts it as HR's own does.
+                let org = try await qa.run(["report", report] + period).stdout
+                let own = try await hr.run(["report", report] + period).stdout
+                #expect(org == own, "\(report)")
+                #expect(["\"HR\"", "\"PAY\""].contains(where: org.contains), "\(report): \(org)")
+            }
+
+            // IT cannot write to it: refused as not found, its database untouched.
+            let before = it.databaseBytes()
+            for attempt in [["comment", key, "me too"], ["request", "ack", key], ["feedback", key, "--rating", "5"]] {
+                let result = try await it.run(attempt)
+                #expect(result.status == 66, "\(attempt): \(result.stderr)")
+                #expect(result.stderr.contains("no request \(key)"), "\(result.stderr)")
+            }
+            #expect(it.databaseBytes() == before)
+
+            // A tampered IT client that pushes anyway with its real certificate hears "not
+            // found", as for a request that does not exist, and the server stores nothing.
+            let request = try hr.site().store.requestID(key: key)
+            let itReplica = try it.site().store.replica()
+            let serverBefore = try deployment.data.store().latestSequence()
+            for (index, id) in [request, UUID()].enumerated() {
+                let comment = Change(
+                    dot: Dot(replica: itReplica.id, counter: UInt64(itReplica.counter) + 1 + UInt64(index * 2)),
+                    kind: .comment, recordID: UUID(), context: VersionVector(),
+                    fields: ["request": .id(id), "body": .text("forged")], author: "mallory", at: .now())
+                let ack = Change(
+                    dot: Dot(replica: itReplica.id, counter: comment.dot.counter + 1), kind: .request, recordID: id,
+                    context: VersionVector(), fields: ["state": .text("acknowledged")], author: "mallory",
+                    at: .now())
+                let answers = try await push([ChangeSet([comment]), ChangeSet([ack])], as: it, port: deployment.port)
+                #expect(answers.map(\.status) == [.refused, .refused])
+                #expect(answers.map(\.refusal.code) == [4, 4])
+                #expect(answers[0].refusal.reason == "the request of this comment does not exist")
+                #expect(
+                    answers[1].refusal.reason.hasPrefix(
+                        "there is no request \(id.uuidString.lowercased()) that IT can see"))
+            }
+            #expect(try deployment.data.store().latestSequence() == serverBefore)
+            #expect(it.databaseBytes() == before)
+            try await it.sync()
+        }
+    }
+
+    @Test func aSiteThatHeldOtherDepartmentsRecordsForgetsThemAtItsFirstScopedSync() async throws {
+        try await Deployment.with { deployment in
+            try deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let pay = try await deployment.join("PAY", "LIS", user: "joao")
+            let markers = Markers()
+            let key = try await hr.ok(
+                "request", "new", "--to", "PAY", "--title", markers.title, "--details", markers.details
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+            try await hr.ok("comment", key, markers.comment)
+            try await hr.sync()
+            try await pay.sync()
+            try await pay.ok("request", "ack", key, "--note", markers.note)
+            try await pay.sync()
+
+            // An IT site as the release before scopes left it: every change of the stream
+            // applied, its scope never told, and a request of its own.
+            let old = try await deployment.join("IT", "LIS", user: "rui")
+            let store = try old.site().store
+            let stream = try deployment.data.store().changes(after: 0, limit: 100_000, scope: .all)
+            try store.applyPulled(stream)
+            try await store.writer.write { (db: Database) in try db.execute(sql: "UPDATE replica SET scope = NULL") }
+            let own = try await old.ok("request", "new", "--to", "HR", "--title", "Printer toner")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(found(markers, in: old.databaseBytes()).count == 4)
+
+            let sync = try await old.ok("sync")
+            #expect(sync.contains("removed"))
+            #expect(found(markers, in: old.databaseBytes()).isEmpty)
+            #expect(try store.requests().map(\.key) == [own])
+            #expect(try await old.run(["request", "show", key]).status == 66)
+            // It keeps working: its own request reached HR, and HR's answer comes back.
+            try await hr.sync()
+            try await hr.ok("comment", own, "which printer?")
+            try await hr.sync()
+            try await old.sync()
+            let details = try await old.json(RequestDetails.self, "request", "show", own)
+            #expect(details.comments.map(\.text) == ["which printer?"])
+        }
+    }
+
+    /// Sends Hello and one Push per set as the site `site` (its real certificate), and
+    /// returns the server's answer to each set.
+    func push(_ sets: [ChangeSet], as site: SiteCLI, port: Int) async throws -> [Interno_V1_SetResult] {
+        var hello = Interno_V1_Hello()
+        hello.protocolVersion = WireLimits.protocolVersion
+        hello.replicaID = try site.site().store.replica().id.uuid.wire
+        hello.schemaVersion = Schema.version
+        var frames = [Interno_V1_Frame()]
+        frames[0].body = .hello(hello)
+        for set in sets {
+            var push = Interno_V1_Push()
+            push.sets = [Interno_V1_ChangeSet(set)]
+            var frame = Interno_V1_Frame()
+            frame.body = .push(push)
+            frames.append(frame)
+        }
+        let connection = try await RawConnection.connect(port: port, home: site.home)
+        let answers = try await connection.exchange(frames.map(RawConnection.framed), expected: frames.count)
+        return answers.compactMap { frame in
+            if case .pushResult(let result) = frame.body { return result.results.first }
+            return nil
+        }
+    }
+}
