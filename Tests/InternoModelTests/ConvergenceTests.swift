@@ -3,11 +3,13 @@ import Testing
 
 @testable import InternoModel
 
-/// Property tests of DESIGN §3.8: a hub and 3–6 replicas making random concurrent edits,
-/// syncing in random orders, with lost acknowledgements, re-deliveries and refusals.
+/// Property tests of DESIGN §3.8 and §6.1: a hub and the sites of 3–4 departments (one or two
+/// each, plus one whole-organisation site) making random concurrent edits of records between
+/// two departments, syncing in random orders, with lost acknowledgements, re-deliveries and
+/// refusals. Each site receives only what its scope covers.
 @Suite("Convergence, no lost write, idempotence")
 struct ConvergenceTests {
-    @Test("1200 random scenarios converge; INTERNO_SEED=N replays one")
+    @Test("1200 random scenarios converge within each scope; INTERNO_SEED=N replays one")
     func randomScenarios() {
         for seed in Seeds.scenarios(count: 1200) {
             var simulation = Simulation(seed: seed)
@@ -21,6 +23,8 @@ struct ConvergenceTests {
 
 /// The field policies of the simulated record kind.
 private let policies: [FieldName: FieldPolicy] = [
+    "customer": .manual,
+    "provider": .manual,
     "title": .manual,
     "details": .manual,
     "firstSeen": .earliest,
@@ -28,10 +32,19 @@ private let policies: [FieldName: FieldPolicy] = [
     "state": .workflow(Schema.requestLifecycle),
 ]
 private let invalidMarker = FieldValue.text("invalid")
+/// The fields that may be edited at random; the parties are written once, at creation.
+private let editable: [FieldName] = ["title", "details", "firstSeen", "count", "state"]
+
+/// Who may see a simulated record: the same rule the server applies (DESIGN §6.1).
+private func audience(_ record: RecordState) -> Audience? {
+    Schema.audience(of: record, lookup: { _, _ in nil })
+}
 
 /// One replica of the simulation: its records, log, outbox and cursor.
 private struct SimReplica {
     let id: ReplicaID
+    let department: UUID
+    let scope: Scope
     var counter: UInt64 = 0
     var records: [UUID: RecordState] = [:]
     var log: [Change] = []
@@ -72,12 +85,16 @@ private struct SimReplica {
     }
 }
 
-/// The central replica: it sequences every accepted change and every void.
+/// The central replica: it sequences every accepted change and every void, each with the
+/// audience that decides who receives it (DESIGN §6.1).
 private struct SimHub {
     var records: [UUID: RecordState] = [:]
     var log: [Change] = []
+    var audiences: [Audience] = []
     var held: [Dot: Change] = [:]
     var refusals: [Dot: Refusal] = [:]
+    /// The parties each record is created with, fixed.
+    let parties: [UUID: Audience]
 
     enum Outcome { case accepted, duplicate, refused(Refusal) }
 
@@ -88,9 +105,16 @@ private struct SimHub {
             if let refusal = refusals[set.changes[0].dot] { return .refused(refusal) }
             return .duplicate
         }
-        let invalid = set.changes.contains { $0.fields.values.contains(invalidMarker) }
-        if invalid {
-            let refusal = Refusal(.invalidValue, "the simulated server refuses 'invalid'")
+        var refusal: Refusal?
+        if set.changes.contains(where: { $0.fields.values.contains(invalidMarker) }) {
+            refusal = Refusal(.invalidValue, "the simulated server refuses 'invalid'")
+        } else if set.changes.contains(where: { change in
+            records[change.recordID]?.exists != true && change.fields["customer"] == nil
+        }) {
+            // An edit of a record the hub does not have (its creation was refused).
+            refusal = Refusal(.notFound, "the simulated server has no such record")
+        }
+        if let refusal {
             for change in set.changes {
                 let void = change.voided(refusal)
                 var record = records[change.recordID] ?? RecordState(kind: .request, id: change.recordID)
@@ -99,6 +123,9 @@ private struct SimHub {
                 held[change.dot] = change
                 refusals[change.dot] = refusal
                 log.append(void)
+                // A void goes to whoever may see its record: here the parties it is created
+                // with, known to the hub as a feedback's request is to the server.
+                audiences.append(parties[change.recordID]!)
             }
             return .refused(refusal)
         }
@@ -117,28 +144,65 @@ private struct SimHub {
         for change in set.changes {
             held[change.dot] = change
             log.append(change)
+            guard let audience = audience(staged[change.recordID]!) else {
+                fatalError("an accepted change left a record without parties")
+            }
+            audiences.append(audience)
         }
         return .accepted
+    }
+
+    /// The stream as a site with `scope` receives it, from `start` (a sequence index) for
+    /// `count` entries of the whole stream.
+    func stream(for scope: Scope, from start: Int, count: Int) -> [Change] {
+        (start..<start + count).filter { scope.covers(audiences[$0]) }.map { log[$0] }
     }
 }
 
 private struct Simulation {
     let seed: UInt64
     var random: SeededGenerator
-    var hub = SimHub()
+    var hub: SimHub
     var replicas: [SimReplica]
     let recordIDs: [UUID]
+    /// Each record's two parties: customer and provider.
+    let parties: [UUID: (customer: UUID, provider: UUID)]
     var writes: [Change] = []
     var failures: [String] = []
 
     init(seed: UInt64) {
         self.seed = seed
         var random = SeededGenerator(seed: seed)
-        let count = Int.random(in: 3...6, using: &random)
-        replicas = (0..<count).map { _ in SimReplica(id: ReplicaID(randomUUID(&random))) }
+        let departments = (0..<Int.random(in: 3...4, using: &random)).map { _ in randomUUID(&random) }
+        var replicas: [SimReplica] = []
+        for department in departments {
+            for _ in 0..<Int.random(in: 1...2, using: &random) {
+                replicas.append(
+                    SimReplica(
+                        id: ReplicaID(randomUUID(&random)), department: department, scope: .department(department)))
+            }
+        }
+        // One whole-organisation site: it sees everything and writes as its own department.
+        replicas.append(
+            SimReplica(
+                id: ReplicaID(randomUUID(&random)), department: departments.randomElement(using: &random)!, scope: .all)
+        )
+        self.replicas = replicas
         let records = Int.random(in: 1...4, using: &random)
         recordIDs = (0..<records).map { _ in randomUUID(&random) }
+        var parties: [UUID: (customer: UUID, provider: UUID)] = [:]
+        for id in recordIDs {
+            let pair = departments.shuffled(using: &random).prefix(2)
+            parties[id] = (pair.first!, pair.last!)
+        }
+        self.parties = parties
+        hub = SimHub(parties: parties.mapValues { .departments([$0.customer, $0.provider]) })
         self.random = random
+    }
+
+    /// The records a replica's department is a party to: the ones it may write.
+    func writable(by index: Int) -> [UUID] {
+        recordIDs.filter { [parties[$0]!.customer, parties[$0]!.provider].contains(replicas[index].department) }
     }
 
     mutating func run() {
@@ -187,8 +251,16 @@ private struct Simulation {
     mutating func write(_ index: Int, record id: UUID, fields: [FieldName: FieldValue], into changes: inout [Change]) {
         var replica = replicas[index]
         var record = replica.record(id)
+        var fields = fields
+        // A record this replica does not have yet is created: its parties are written first,
+        // with an empty context (DESIGN §3.3), by as many parties as do it concurrently.
+        if !record.exists {
+            fields["customer"] = .id(parties[id]!.customer)
+            fields["provider"] = .id(parties[id]!.provider)
+        }
         let change = Change(
-            dot: replica.nextDot(), kind: .request, recordID: id, context: record.clock, fields: fields,
+            dot: replica.nextDot(), kind: .request, recordID: id,
+            context: record.exists ? record.clock : VersionVector(), fields: fields,
             author: "user\(index)", at: Timestamp(millisecondsSince1970: Int64(replica.counter)))
         do {
             #expect(try record.apply(change) == .applied)
@@ -204,11 +276,12 @@ private struct Simulation {
 
     mutating func edit(_ index: Int) {
         var changes: [Change] = []
+        let writable = writable(by: index)
+        guard !writable.isEmpty else { return push(index) }
         let recordCount = random.chance(0.2) ? 2 : 1
-        for _ in 0..<recordCount {
-            let id = recordIDs.randomElement(using: &random)!
+        for id in writable.shuffled(using: &random).prefix(recordCount) {
             let current = replicas[index].record(id)
-            let names = Array(policies.keys).shuffled(using: &random).prefix(Int.random(in: 1...3, using: &random))
+            let names = editable.shuffled(using: &random).prefix(Int.random(in: 1...3, using: &random))
             var fields: [FieldName: FieldValue] = [:]
             for name in names { fields[name] = randomValue(for: name, current: current) }
             write(index, record: id, fields: fields, into: &changes)
@@ -218,7 +291,8 @@ private struct Simulation {
 
     /// A person resolves a conflict: writes one sibling's value (or a new one) over all of them.
     mutating func resolve(_ index: Int) {
-        let conflicts = replicas[index].records.values.flatMap { record in
+        let writable = Set(writable(by: index))
+        let conflicts = replicas[index].records.values.filter { writable.contains($0.id) }.flatMap { record in
             record.fields.keys.filter { record.resolve($0, policy: policies[$0]!).isConflict }.map { (record.id, $0) }
         }.sorted { ($0.0.uuidString, $0.1) < ($1.0.uuidString, $1.1) }
         guard let (id, field) = conflicts.randomElement(using: &random) else { return edit(index) }
@@ -260,7 +334,10 @@ private struct Simulation {
         if lossy && random.chance(0.1) { return }
         let before = replicas[index]
         do {
-            for change in hub.log[start..<start + count] { try replicas[index].receive(change) }
+            // The cursor is the hub's sequence: it moves past what the site does not receive.
+            for change in hub.stream(for: replicas[index].scope, from: start, count: count) {
+                try replicas[index].receive(change)
+            }
             replicas[index].cursor = start + count
         } catch {
             replicas[index] = before
@@ -274,7 +351,7 @@ private struct Simulation {
         guard cursor > 0 else { return }
         let start = Int.random(in: 0..<cursor, using: &random)
         let before = replicas[index].records
-        for change in hub.log[start..<cursor] {
+        for change in hub.stream(for: replicas[index].scope, from: start, count: cursor - start) {
             do {
                 var record = replicas[index].record(change.recordID)
                 let outcome = try record.apply(change)
@@ -290,9 +367,8 @@ private struct Simulation {
     /// refused as a gap and nothing changes.
     mutating func deliverEarly(_ index: Int) {
         let cursor = replicas[index].cursor
-        guard cursor < hub.log.count else { return }
-        let change = hub.log[Int.random(in: cursor..<hub.log.count, using: &random)]
-        guard !change.isVoid else { return }
+        let ahead = hub.stream(for: replicas[index].scope, from: cursor, count: hub.log.count - cursor)
+        guard let change = ahead.randomElement(using: &random), !change.isVoid else { return }
         var record = replicas[index].record(change.recordID)
         let before = record
         do {
@@ -313,14 +389,25 @@ private struct Simulation {
         for replica in replicas where !replica.outbox.isEmpty {
             failures.append("replica \(replica.id) still has \(replica.outbox.count) pending change sets")
         }
-        // Convergence: identical records (clocks and siblings), so identical values and conflicts.
+        // Convergence within each scope: a site holds exactly the hub's records its scope
+        // covers (clocks and siblings, so values and conflicts), and nothing else; the
+        // whole-organisation site holds everything the hub holds.
         for replica in replicas {
             for id in Set(hub.records.keys).union(replica.records.keys) {
                 let mine = replica.records[id]
-                let central = hub.records[id]
+                let covered = replica.scope.covers(hub.parties[id]!)
+                let central = covered ? hub.records[id] : nil
                 if mine != central {
-                    failures.append("replica \(replica.id) differs from the hub on record \(id)")
+                    failures.append(
+                        "replica \(replica.id) (\(replica.scope)) differs from the hub restricted to its scope on \(id)"
+                    )
                 }
+            }
+            if replica.scope == .all, replica.records != hub.records {
+                failures.append("the whole-organisation site \(replica.id) differs from the hub")
+            }
+            for change in replica.log where !replica.scope.covers(hub.parties[change.recordID]!) {
+                failures.append("replica \(replica.id) logged \(change.dot) of a record outside its scope")
             }
         }
         // No lost write, exactly: siblings are the writes no later write of the field had seen.
@@ -340,16 +427,18 @@ private struct Simulation {
                 if let record = hub.records[id] {
                     let resolution = record.resolve(field, policy: policies[field]!)
                     for replica in replicas
-                    where replica.records[id]?.resolve(field, policy: policies[field]!) != resolution {
+                    where replica.scope.covers(hub.parties[id]!)
+                        && replica.records[id]?.resolve(field, policy: policies[field]!) != resolution
+                    {
                         failures.append("replica \(replica.id) shows another value of \(field)")
                     }
                 }
             }
         }
-        // Idempotence: the whole stream applied again changes nothing, anywhere.
+        // Idempotence: the whole stream a site receives, applied again, changes nothing.
         for replica in replicas {
             var records = replica.records
-            for change in hub.log {
+            for change in hub.stream(for: replica.scope, from: 0, count: hub.log.count) {
                 var record = records[change.recordID] ?? RecordState(kind: .request, id: change.recordID)
                 if (try? record.apply(change)) != .alreadySeen {
                     failures.append("re-applying \(change.dot) on \(replica.id) was not a no-op")
