@@ -10,7 +10,8 @@ import Logging
 /// Sync benchmarks of DESIGN §9, reported as ratios against raw SQLite inserting the same rows
 /// in the same run (never as absolute timings in tests: these machines are shared and noisy).
 ///
-///     swift run -c release interno-benchmark [--records 100000] [--rounds 30]
+///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
+///         [--case all|sync|scoped] [--out-of-scope 1000000]
 @main
 struct Benchmark {
     static func main() async throws {
@@ -24,9 +25,25 @@ struct Benchmark {
         let records = option("--records", 100_000)
         let rounds = option("--rounds", 30)
         let changed = option("--changed", 500)
+        let outOfScope = option("--out-of-scope", 1_000_000)
+        let which = arguments.firstIndex(of: "--case").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+        guard ["all", "sync", "scoped", nil].contains(which) else {
+            print("interno-benchmark: --case takes all, sync or scoped")
+            exit(64)
+        }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
+        if which != "scoped" {
+            try await sync(root: root, records: records, rounds: rounds, changed: changed)
+        }
+        if which != "sync" {
+            try await ScopedPull.run(root: root, inScope: changed, outOfScope: outOfScope, repeats: 5)
+        }
+    }
+
+    /// Push, pull and warm rounds over TLS, against raw SQLite in the same run.
+    static func sync(root: URL, records: Int, rounds: Int, changed: Int) async throws {
         print("interno-benchmark: \(records) requests, \(rounds) rounds of \(changed) changes, in \(root.path)")
 
         // 1. Raw SQLite: the same rows, one prepared statement, one transaction, WAL, synchronous=FULL.
