@@ -12,8 +12,9 @@ struct Interno: AsyncParsableCommand {
             exchanges changes with the central interno-server. The site is picked by --home, else
             INTERNO_HOME, else ~/.interno. Results go to stdout (a table, or JSON with --json);
             diagnostics go to stderr. Exit codes: 0 ok, 64 usage, 65 invalid value, 66 not found,
-            67 not allowed, 68 conflict pending, 69 server unreachable, 70 TLS or identity failure,
-            71 protocol error, 72 changes refused by the server, 73 no joined site here.
+            67 not allowed, 68 conflict pending, 69 server unreachable, connection broken or timed
+            out, 70 certificate or identity refused, 71 protocol error, 72 changes refused by the
+            server, 73 no joined site here.
 
             Examples:
               interno join HR-LIS.bundle --home ~/interno-hr

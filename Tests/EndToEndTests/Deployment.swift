@@ -32,8 +32,8 @@ struct Deployment: Sendable {
     var administration: ServerAdministration { get throws { try ServerAdministration(directory: data) } }
 
     /// Runs `body` against a fresh deployment and stops the server afterwards, whatever happens.
-    static func with<T: Sendable>(_ body: (Deployment) async throws -> T) async throws -> T {
-        let deployment = try await start()
+    static func with<T: Sendable>(logger: Logger? = nil, _ body: (Deployment) async throws -> T) async throws -> T {
+        let deployment = try await start(logger: logger)
         do {
             let result = try await body(deployment)
             await deployment.stop()
@@ -44,7 +44,8 @@ struct Deployment: Sendable {
         }
     }
 
-    static func start() async throws -> Deployment {
+    /// Starts the server, logging to `logger` (default: warnings and worse, to stderr).
+    static func start(logger: Logger? = nil) async throws -> Deployment {
         let directory = try TemporaryDirectory()
         let data = ServerDirectory(path: directory.path("server"))
         _ = try data.initialize(name: "localhost", port: 7443)
@@ -58,9 +59,9 @@ struct Deployment: Sendable {
             continuation.yield(address.port ?? 0)
             continuation.finish()
         }
-        var logger = Logger(label: "e2e-server")
-        logger.logLevel = .warning
-        let server = InternoServer(configuration: configuration, logger: logger)
+        var defaultLogger = Logger(label: "e2e-server")
+        defaultLogger.logLevel = .warning
+        let server = InternoServer(configuration: configuration, logger: logger ?? defaultLogger)
         let task = Task { try await server.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {

@@ -9,6 +9,11 @@ struct ServerConnection {
     let host: String
     let port: Int
     let sslContext: NIOSSLContext
+    /// How long each step may take.
+    var timeouts = SyncTimeouts.standard
+
+    /// `host:port`, as messages name the server (an IPv6 address in brackets).
+    var server: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// The client's TLS: 1.3 only, the server's CA as the only root, the site's certificate.
     static func context(caPEM: String, certificatePEM: String, keyPEM: String) throws -> NIOSSLContext {
@@ -30,78 +35,107 @@ struct ServerConnection {
     }
 
     /// Connects and runs `body` with a conversation that sends a frame and returns the answer.
+    ///
+    /// Every wait has a limit (``SyncTimeouts``): connecting, the TLS handshake, and each
+    /// request with its answer. Running into one is `ClientError.unreachable` or
+    /// `.connectionLost` (exit 69), never a wait without end.
     func withConversation<Result: Sendable>(_ body: (Conversation) async throws -> Result) async throws -> Result {
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let deadline: NIOLoopBound<ConnectionDeadline>
         do {
             let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
             let hostname = isAddress ? nil : host
             let sslContext = self.sslContext
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.seconds(10))
+            let handshakeLimit = timeouts.handshake
+            (channel, deadline) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(TimeAmount(timeouts.connect))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
+                        // First, below TLS: a limit that runs out closes the socket itself.
+                        let deadline = ConnectionDeadline(handshake: handshakeLimit)
+                        try pipeline.addHandler(deadline)
                         try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: hostname))
+                        try pipeline.addHandler(HandshakeWatcher(deadline))
                         try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
                         try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        return (
+                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
+                            NIOLoopBound(deadline, eventLoop: channel.eventLoop)
+                        )
                     }
                 }
+        } catch ChannelError.connectTimeout(_) {
+            throw ClientError.unreachable(
+                "could not connect to the server at \(server) within \(timeouts.connect.shownInSeconds): check that interno-server runs there and that the network is up; everything applied so far is kept and your changes go with the next sync"
+            )
         } catch {
             throw ClientError.unreachable(
-                "cannot reach the server at \(host):\(port) (\(error)): check that interno-server runs there and that the network is up; your changes are kept and go with the next sync"
+                "cannot reach the server at \(server) (\(error)): check that interno-server runs there and that the network is up; your changes are kept and go with the next sync"
             )
         }
         return try await channel.executeThenClose { inbound, outbound in
-            try await body(Conversation(frames: inbound.makeAsyncIterator(), outbound: outbound))
+            try await body(
+                Conversation(
+                    server: server, requestLimit: timeouts.request, deadline: deadline,
+                    frames: inbound.makeAsyncIterator(), outbound: outbound))
         }
     }
 
     /// One request and its answer at a time, over an open connection. Used by one task only.
     final class Conversation {
+        /// `host:port`, as messages name the server.
+        let server: String
+        private let requestLimit: Duration
+        private let deadline: NIOLoopBound<ConnectionDeadline>
         private var frames: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
         init(
+            server: String, requestLimit: Duration, deadline: NIOLoopBound<ConnectionDeadline>,
             frames: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
             outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
         ) {
+            self.server = server
+            self.requestLimit = requestLimit
+            self.deadline = deadline
             self.frames = frames
             self.outbound = outbound
         }
 
         /// Sends `request` and returns the server's answer; an `Error` frame is thrown as a client error.
+        ///
+        /// The whole exchange, the write included, has the request limit: a server that
+        /// stops reading or answering is given up on, not waited for.
         func exchange(_ request: Interno_V1_Frame) async throws -> Interno_V1_Frame {
+            let deadline = self.deadline
+            let (limit, name) = (requestLimit, request.messageName)
+            deadline.eventLoop.execute { deadline.value.arm(limit, for: name) }
+            defer { deadline.eventLoop.execute { deadline.value.disarm() } }
             do {
                 do {
                     try await outbound.write(request.serializedBuffer())
                 } catch {
-                    // A connection closed under the write (by a failed TLS handshake, say)
-                    // leaves its reason on the inbound side: report that, not the write.
+                    // A connection closed under the write (by a failed TLS handshake, or a
+                    // limit that ran out) leaves its reason on the inbound side: report that.
                     if let reason = await closingReason() { throw reason }
                     throw error
                 }
                 guard let buffer = try await frames.next() else {
                     throw ClientError.connectionLost(
-                        "the server closed the connection; everything applied so far is kept: run `interno sync` again")
+                        "the server at \(server) closed the connection; everything applied so far is kept: run `interno sync` again"
+                    )
                 }
                 let answer = try Interno_V1_Frame(body: buffer)
                 if case .error(let error) = answer.body { throw ServerConnection.translate(error) }
                 return answer
             } catch let error as ClientError {
                 throw error
-            } catch let error as NIOSSLError {
-                throw ServerConnection.translate(error)
-            } catch let error as BoringSSLError {
-                // TLS 1.3: the server's verdict on our certificate arrives as an alert after
-                // the handshake, on the first read.
-                throw ServerConnection.translate(error)
             } catch let error as WireError {
-                throw ClientError.protocolError("the server sent something this client cannot read: \(error)")
+                throw ClientError.protocolError(
+                    "the server at \(server) sent something this client cannot read: \(error)")
             } catch {
-                throw ClientError.connectionLost(
-                    "the connection to the server broke (\(error)); everything applied so far is kept: run `interno sync` again"
-                )
+                throw ServerConnection.translate(error, server: server)
             }
         }
 
@@ -124,11 +158,5 @@ struct ServerConnection {
         case .internalError, .shuttingDown: return .serverUnavailable(message)
         default: return .protocolError(message)
         }
-    }
-
-    static func translate(_ error: any Error) -> ClientError {
-        .identity(
-            "the secure connection failed (\(error)): either the server did not accept this site's certificate (revoked or from another server), or the server's certificate is not from the CA in your bundle"
-        )
     }
 }

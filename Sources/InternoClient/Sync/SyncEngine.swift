@@ -54,15 +54,17 @@ public struct SyncEngine: Sendable {
     let settings: SiteHome.Settings
     let connection: ServerConnection
 
-    /// The engine of the site in `home`.
-    public init(home: SiteHome) throws {
+    /// The engine of the site in `home`, giving up on any step that takes longer than
+    /// `timeouts` allows.
+    public init(home: SiteHome, timeouts: SyncTimeouts = .standard) throws {
         settings = try home.settings()
         store = try home.store()
         let material = try home.tlsMaterial()
         connection = ServerConnection(
             host: settings.host, port: settings.port,
             sslContext: try ServerConnection.context(
-                caPEM: material.ca, certificatePEM: material.certificate, keyPEM: material.key))
+                caPEM: material.ca, certificatePEM: material.certificate, keyPEM: material.key),
+            timeouts: timeouts)
     }
 
     /// Syncs once: pushes everything queued, then pulls everything new.

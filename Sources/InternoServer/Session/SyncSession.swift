@@ -38,15 +38,20 @@ struct SyncSession {
                     } catch let error as WireError {
                         logger.notice(
                             "closing the connection", metadata: ["error": "\(error)", "code": "\(error.code)"])
-                        try? await outbound.write(
-                            Interno_V1_Frame.error(error.code, error.description).serializedBuffer())
-                    } catch let error as NIOSSLError {
-                        logger.notice("TLS failed", metadata: ["error": "\(error)"])
+                        await answer(Interno_V1_Frame.error(error.code, error.description), outbound)
                     } catch {
-                        logger.error("session failed", metadata: ["error": "\(error)"])
-                        try? await outbound.write(
-                            Interno_V1_Frame.error(.internalError, "the server failed: \(error); retry later")
-                                .serializedBuffer())
+                        switch SessionEnd(error) {
+                        case .peerClosed:
+                            // Sites close early all the time (interrupted, offline, killed): not a failure.
+                            logger.debug("the site closed the connection", metadata: ["error": "\(error)"])
+                        case .tlsRefused:
+                            logger.notice("TLS failed", metadata: ["error": "\(error)"])
+                        case .failure:
+                            logger.error("session failed", metadata: ["error": "\(error)"])
+                            await answer(
+                                Interno_V1_Frame.error(.internalError, "the server failed: \(error); retry later"),
+                                outbound)
+                        }
                     }
                 }
             } catch {
@@ -58,6 +63,13 @@ struct SyncSession {
                 channel.writeAndFlush(Self.shuttingDown).whenComplete { _ in channel.close(promise: nil) }
             }
         }
+    }
+
+    /// Sends a last `Error` frame, unless the connection is already closed: a frame written to
+    /// a closed channel only fails again.
+    private func answer(_ frame: Interno_V1_Frame, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
+        guard connection.channel.isActive else { return }
+        try? await outbound.write(frame.serializedBuffer())
     }
 
     private func converse(
@@ -107,7 +119,14 @@ struct SyncSession {
                 "this server speaks protocol version \(WireLimits.protocolVersion), not \(hello.protocolVersion): upgrade the older side"
             )
         }
-        guard let certificate = try await connection.channel.nioSSL_peerCertificate().get() else {
+        let peerCertificate: NIOSSLCertificate?
+        do {
+            peerCertificate = try await connection.channel.nioSSL_peerCertificate().get()
+        } catch  where !connection.channel.isActive {
+            // The site hung up after Hello, and the TLS handler went with the pipeline.
+            throw ChannelError.ioOnClosedChannel
+        }
+        guard let certificate = peerCertificate else {
             throw WireError.remote(.unknownReplica, "no client certificate was presented")
         }
         let fingerprint = Fingerprint.of(der: try certificate.toDERBytes())

@@ -1,0 +1,100 @@
+import Foundation
+import InternoServer
+import InternoStore
+import InternoWire
+import Testing
+
+/// The real `interno-server` binary serving a data directory on a free loopback port, its log
+/// in a file (a pipe nobody drains would block it). Tests stop it with signals; whatever
+/// happens, ``stop()`` (also on deinit) resumes and kills it, so no process outlives a test.
+final class ServerProcess {
+    let process = Process()
+    let logPath: String
+    private(set) var port = 0
+
+    var pid: pid_t { process.processIdentifier }
+
+    /// What the server has logged so far.
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Starts `interno-server run` on `data` and returns once it listens.
+    init(data: ServerDirectory, log logPath: String) async throws {
+        self.logPath = logPath
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = try Executable("interno-server").url
+        process.arguments = ["run", "--data", data.url.path, "--listen", "127.0.0.1:0", "--log-level", "info"]
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                let port = Int(log[range].split(separator: ":").last!)
+            {
+                self.port = port
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        stop()
+        throw ServerError.cannotListen("interno-server did not start: \(log)")
+    }
+
+    /// Waits until `text` occurs in the log after its first `offset` characters; `false` if it
+    /// did not within `limit`.
+    func waitForLog(_ text: String, after offset: Int, within limit: Duration) async throws -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if log.dropFirst(offset).contains(text) { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    /// Sends `signal` (SIGSTOP, SIGCONT, SIGKILL) to the server.
+    func send(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    /// Kills the server, stopped or not, and reaps it.
+    func stop() {
+        guard process.isRunning else { return }
+        kill(pid, SIGCONT)
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// A server directory with departments HR and IT, served by the real binary, and sites that
+/// join it with the real `interno`.
+struct BinaryDeployment {
+    let directory: TemporaryDirectory
+    let data: ServerDirectory
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        data = ServerDirectory(path: directory.path("server"))
+        _ = try data.initialize(name: "localhost", port: 7443)
+        let administration = try ServerAdministration(directory: data)
+        try administration.addDepartment(code: "HR", name: "Human Resources")
+        try administration.addDepartment(code: "IT", name: "Information Technology")
+    }
+
+    /// Starts the server binary on this directory; call again after a kill.
+    func start() async throws -> ServerProcess {
+        try await ServerProcess(data: data, log: directory.path("server-\(UUID().uuidString).log"))
+    }
+
+    /// Enrols a site and joins it to `server` with the real binary.
+    func join(_ department: String, _ site: String, user: String, server: ServerProcess) async throws -> SiteCLI {
+        var bundle = try ServerAdministration(directory: data).enroll(department: department, site: site)
+        bundle.port = server.port
+        let path = directory.path("\(department)-\(site).bundle")
+        try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
+        let cli = SiteCLI(home: directory.path("site-\(department)-\(site)"), user: user)
+        try await cli.ok("join", path)
+        return cli
+    }
+}
