@@ -76,10 +76,13 @@ public struct ServerDirectory: Sendable {
         }
     }
 
-    /// The database, opened.
+    /// The database, opened, in a new epoch of the stream: whatever this process logs is told
+    /// apart from what a restored copy of the database once logged (DESIGN §3.9).
     public func store() throws -> Store {
         _ = try settings()
-        return try Store.open(path: databasePath)
+        let store = try Store.open(path: databasePath)
+        try store.beginEpoch()
+        return store
     }
 
     /// The certificate authority, loaded.

@@ -167,6 +167,45 @@ extension Store {
                 try Audiences.backfill(db)
             }
         }
+        migrator.registerMigration("v3-restores") { db in
+            try db.execute(
+                sql: """
+                    -- Server: the stream's epochs. Every process that opens the server's database
+                    -- starts a new epoch at the next sequence number, with a random id. A site
+                    -- keeps the epoch of its cursor; a server restored from a backup logs anew
+                    -- under a new epoch, so a site can tell its cursor names another stream
+                    -- (DESIGN §3.9).
+                    CREATE TABLE stream_epoch (
+                        firstSeq INTEGER PRIMARY KEY NOT NULL,
+                        epoch INTEGER NOT NULL
+                    );
+
+                    -- Sites: the epoch of the cursor, as the server gave it.
+                    ALTER TABLE replica ADD COLUMN cursorEpoch INTEGER NOT NULL DEFAULT 0;
+
+                    -- Sites: own change sets set aside while the site heals from a restore:
+                    -- the server holds their counters with other content, so they are moved
+                    -- out of the log, the server's changes are pulled, and they come back under
+                    -- new counters (DESIGN §3.9). Durable, so a crash in between loses nothing.
+                    CREATE TABLE stash (
+                        replica TEXT NOT NULL,
+                        counter INTEGER NOT NULL,
+                        setStart INTEGER NOT NULL,
+                        setEnd INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        context BLOB NOT NULL,
+                        fields BLOB NOT NULL,
+                        author TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        refusalCode INTEGER,
+                        refusalReason TEXT,
+                        outboxStatus TEXT NOT NULL,
+                        outboxCreatedAt INTEGER NOT NULL,
+                        PRIMARY KEY (replica, counter)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -112,7 +112,15 @@ extension Store {
 
     static func rebuild(_ id: UUID, _ db: Database) throws {
         let entries = try ChangeLog.entries(ofRecord: id, db)
-        guard let first = entries.first else { return }
+        guard let first = entries.first else {
+            // Nothing of it is left in the log: neither is the record.
+            if let kind = try loadRecord(id, db)?.kind {
+                try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id.uuidString.lowercased()])
+                try db.execute(
+                    sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id.uuidString.lowercased()])
+            }
+            return
+        }
         let kind = try loadRecord(id, db)?.kind ?? first.change.kind
         let record: RecordState
         do throws(ApplyError) {

@@ -10,8 +10,11 @@ public enum PushOutcome: Equatable, Sendable {
     case duplicate
     /// A change it depends on is missing here; it stays in the site's outbox for the next sync.
     case deferred(missing: Dot)
-    /// Refused: recorded as void for everyone, and kept visible on the site with the reason.
-    case refused(Refusal)
+    /// Refused: recorded as void for whoever may see its records, and kept visible on the site
+    /// with the reason. `kept` lists the counters of the set that the server had already
+    /// accepted, from an earlier push of them in another set: they stand, and the site keeps
+    /// them (DESIGN §3.9). Normally empty.
+    case refused(Refusal, kept: [UInt64] = [])
 }
 
 /// One page of the server's stream: whole change sets in server order.
@@ -22,13 +25,37 @@ public struct ChangeBatch: Equatable, Sendable {
     public var nextCursor: Int64
     /// `true` if more changes follow.
     public var more: Bool
+    /// The epoch of the stream `nextCursor` belongs to (DESIGN §3.9); 0 at the start.
+    public var cursorEpoch: UInt64
 
-    /// A batch of `sets` ending at `nextCursor`.
-    public init(sets: [ChangeSet], nextCursor: Int64, more: Bool) {
+    /// A batch of `sets` ending at `nextCursor`, in the stream epoch `cursorEpoch`.
+    public init(sets: [ChangeSet], nextCursor: Int64, more: Bool, cursorEpoch: UInt64 = 0) {
         self.sets = sets
         self.nextCursor = nextCursor
         self.more = more
+        self.cursorEpoch = cursorEpoch
     }
+}
+
+/// Where a site stands with the server, as Welcome tells it (DESIGN §3.9).
+public struct SyncPosition: Equatable, Sendable {
+    /// The stream's latest sequence number.
+    public var latestSequence: Int64
+    /// Every counter of the site's that the server holds, applied or void, as ranges.
+    public var heldCounters: [ClosedRange<UInt64>]
+    /// `false` when the site's cursor names no point of this server's stream: it must pull
+    /// again from the start.
+    public var cursorValid: Bool
+
+    /// A position.
+    public init(latestSequence: Int64, heldCounters: [ClosedRange<UInt64>], cursorValid: Bool) {
+        self.latestSequence = latestSequence
+        self.heldCounters = heldCounters
+        self.cursorValid = cursorValid
+    }
+
+    /// The highest counter of the site's that the server holds (0 if none).
+    public var highestCounter: UInt64 { heldCounters.last?.upperBound ?? 0 }
 }
 
 /// The site a Push comes from, as the server's registry knows it: what it may write and see
@@ -82,44 +109,61 @@ extension Store {
         return try await writer.write { db in try sets.map { set in try Self.receive(set, from: pusher, db) } }
     }
 
+    /// Judges one pushed set as a whole (DESIGN §3.4, §3.9). Its changes may be new to the
+    /// server, held already with the same content (an answer was lost, or the set was pushed
+    /// before in other bounds), or held with other content (a counter reused: a site restored
+    /// from a backup that has not healed). Whatever the mix, the set is never half applied,
+    /// and every dot of the pusher's it names ends up held, applied or void, unless the set is
+    /// deferred: so no later change that names one waits forever.
     static func receive(_ set: ChangeSet, from pusher: Pusher, _ db: Database) throws -> PushOutcome {
+        let range = set.firstCounter...set.lastCounter
         if let stranger = set.changes.first(where: { $0.dot.replica != pusher.replica }) {
+            // Nothing is recorded: voiding another replica's dots would take its counters.
             return .refused(
                 Refusal(
                     .malformed,
-                    "change \(stranger.dot) was written by another replica; a site pushes only its own changes"
-                ))
+                    "change \(stranger.dot) was written by another replica; a site pushes only its own changes"))
         }
         let held = try set.changes.map { try ChangeLog.entry($0.dot, db) }
-        if held.allSatisfy({ $0 != nil }) {
-            for (entry, change) in zip(held, set.changes) where !entry!.change.hasSameContent(as: change) {
-                return .refused(
-                    Refusal(
-                        .malformed,
-                        "change \(change.dot) was already received with other content; a counter must never be reused"))
-            }
-            if let refusal = held[0]!.change.refusal { return .refused(refusal) }
-            return .duplicate
+        let fresh = zip(set.changes, held).filter { $0.1 == nil }.map(\.0)
+        // The counters of this set the server holds as accepted changes of this very content.
+        let kept = zip(set.changes, held).compactMap { change, entry -> UInt64? in
+            guard let entry, entry.change.refusal == nil, entry.change.hasSameContent(as: change) else { return nil }
+            return change.dot.counter
         }
-        if held.contains(where: { $0 != nil }) {
-            return .refused(Refusal(.malformed, "part of this change set was already received in another set"))
+        if let (change, _) = zip(set.changes, held).first(where: { change, entry in
+            entry.map { !$0.change.hasSameContent(as: change) } ?? false
+        }) {
+            let refusal = Refusal(
+                .malformed,
+                "change \(change.dot) was already received with other content; a counter must never be reused")
+            try recordVoids(of: fresh, set: range, refusal, from: pusher, db)
+            return .refused(refusal, kept: kept)
         }
+        if let refusal = held.lazy.compactMap({ $0?.change.refusal }).first {
+            // A refused set pushed again gets the same answer, whole.
+            try recordVoids(of: fresh, set: range, refusal, from: pusher, db)
+            return .refused(refusal, kept: kept)
+        }
+        guard !fresh.isEmpty else { return .duplicate }
+        // What the server does not hold yet is judged as the rest of the set: the held part
+        // is already applied, exactly as written.
         var outcome = PushOutcome.accepted
         try db.inSavepoint {
             do {
-                try stage(set, from: pusher, db)
+                try stage(ChangeSet(fresh), set: range, from: pusher, db)
                 return .commit
             } catch StoreError.refused(let refusal) {
-                outcome = .refused(refusal)
+                outcome = .refused(refusal, kept: kept)
             } catch StoreError.outOfOrder(.causalityGap(_, let missing)) {
                 outcome = .deferred(missing: missing)
             }
             return .rollback
         }
-        if case .refused(let refusal) = outcome {
+        if case .refused(let refusal, _) = outcome {
             // The refusal is recorded as voids (DESIGN §3.4); the refused content is kept in the
             // log so a repeat push can be recognised.
-            try recordVoids(of: set.changes, set: set.firstCounter...set.lastCounter, refusal, from: pusher, db)
+            try recordVoids(of: fresh, set: range, refusal, from: pusher, db)
         }
         return outcome
     }
@@ -167,10 +211,9 @@ extension Store {
         }
     }
 
-    /// Checks and applies every change of `set` pushed by `pusher`, in `db`'s transaction;
-    /// throws on the first problem.
-    static func stage(_ set: ChangeSet, from pusher: Pusher, _ db: Database) throws {
-        let range = set.firstCounter...set.lastCounter
+    /// Checks and applies every change of `set` pushed by `pusher`, logged as members of the
+    /// change set spanning counters `range`, in `db`'s transaction; throws on the first problem.
+    static func stage(_ set: ChangeSet, set range: ClosedRange<UInt64>, from pusher: Pusher, _ db: Database) throws {
         for change in set.changes {
             let current = try loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
             let lookup = Lookups(db, scope: pusher.scope)
@@ -350,10 +393,14 @@ extension Store {
         sets.removeSubrange(kept...)
         if exhausted && !cut {
             // Everything in scope up to the end of the stream is in this batch.
-            return ChangeBatch(sets: sets.map(\.set), nextCursor: max(cursor, try latestSequence(db)), more: false)
+            let next = max(cursor, try latestSequence(db))
+            return ChangeBatch(
+                sets: sets.map(\.set), nextCursor: next, more: false, cursorEpoch: try epoch(at: next, db))
         }
         let next = sets.last?.lastSeq ?? cursor
-        return ChangeBatch(sets: sets.map(\.set), nextCursor: next, more: try stream.hasEntries(after: next, db))
+        return ChangeBatch(
+            sets: sets.map(\.set), nextCursor: next, more: try stream.hasEntries(after: next, db),
+            cursorEpoch: try epoch(at: next, db))
     }
 
     /// The highest counter of `replica` that this database holds (0 if none).
@@ -361,15 +408,68 @@ extension Store {
         try writer.read { db in try Self.highestCounter(of: replica, db) }
     }
 
+    /// Every counter of `replica` that this database holds, applied or void, as ranges.
+    public func heldCounters(of replica: ReplicaID) throws -> [ClosedRange<UInt64>] {
+        try writer.read { db in try Self.heldCounters(of: replica, db) }
+    }
+
     /// The server's latest sequence number.
     public func latestSequence() throws -> Int64 {
         try writer.read { db in try Self.latestSequence(db) }
     }
 
-    /// The stream's latest sequence number, and the highest counter of `replica` held: what
-    /// Welcome tells a site. Off the caller's thread.
-    public func syncPosition(of replica: ReplicaID) async throws -> (latestSequence: Int64, highestCounter: UInt64) {
-        try await writer.read { db in (try Self.latestSequence(db), try Self.highestCounter(of: replica, db)) }
+    /// What Welcome tells a site (DESIGN §3.9), read in one snapshot, off the caller's thread:
+    /// the stream's end, every counter of the site's that the server holds, and whether the
+    /// site's cursor names a point of this server's stream.
+    public func syncPosition(of replica: ReplicaID, cursor: Int64, cursorEpoch: UInt64) async throws -> SyncPosition {
+        try await writer.read { db in
+            let latest = try Self.latestSequence(db)
+            // A cursor past the end, or whose change was logged in another epoch, belongs to a
+            // stream this server no longer has: it was restored from a backup, then logged anew.
+            let known = try cursor == 0 || (cursor <= latest && Self.epoch(at: cursor, db) == cursorEpoch)
+            return SyncPosition(
+                latestSequence: latest, heldCounters: try Self.heldCounters(of: replica, db), cursorValid: known)
+        }
+    }
+
+    /// Starts a new epoch of the stream at its next sequence number. Every process that opens a
+    /// server's database calls it first, so what a restored server logs anew never passes for
+    /// what a site pulled before the restore (DESIGN §3.9).
+    public func beginEpoch() throws {
+        try writer.write { db in
+            var epoch: Int64 = 0
+            while epoch == 0 { epoch = Int64.random(in: .min ... .max) }
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO stream_epoch (firstSeq, epoch)
+                    VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change), ?)
+                    """, arguments: [epoch])
+        }
+    }
+
+    /// The epoch the change at `seq` was logged in; 0 for the start of the stream, and for
+    /// changes logged before epochs existed.
+    static func epoch(at seq: Int64, _ db: Database) throws -> UInt64 {
+        guard seq > 0 else { return 0 }
+        let epoch = try Int64.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT epoch FROM stream_epoch WHERE firstSeq <= ? ORDER BY firstSeq DESC LIMIT 1"),
+            arguments: [seq])
+        return UInt64(bitPattern: epoch ?? 0)
+    }
+
+    /// The counters of `replica` that the log holds, applied or void, as ranges in order.
+    static func heldCounters(of replica: ReplicaID, _ db: Database) throws -> [ClosedRange<UInt64>] {
+        // Gaps and islands: within one island, counter minus its rank is constant.
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT MIN(counter), MAX(counter) FROM (
+                        SELECT counter, counter - ROW_NUMBER() OVER (ORDER BY counter) AS island
+                        FROM change WHERE replica = ?)
+                    GROUP BY island ORDER BY 1
+                    """), arguments: [replica.description]
+        ).map { row in UInt64(row[0] as Int64)...UInt64(row[1] as Int64) }
     }
 
     static func highestCounter(of replica: ReplicaID, _ db: Database) throws -> UInt64 {

@@ -10,6 +10,9 @@ public struct PullSummary: Equatable, Sendable {
     public var alreadyHad = 0
     /// This site's own changes that the server refused, learned from their voids.
     public var refusals: [Dot] = []
+    /// Own changes were set aside: the server holds their counters with other content
+    /// (DESIGN §3.9); ``Store/restoreSetAside()`` brings them back renumbered.
+    public var setAside = false
 
     /// An empty summary.
     public init() {}
@@ -28,31 +31,6 @@ extension Store {
     /// starting after the set that ends at counter `after`.
     public func pendingChangeSets(after: UInt64 = 0, limit: Int = .max) throws -> [ChangeSet] {
         try outbox(statuses: [.pending, .deferred], after: after, limit: limit).map(\.changeSet)
-    }
-
-    /// Puts back in the outbox this site's own changes above `counter` that are neither queued
-    /// nor refused: the server said it holds nothing of ours above `counter` (it was restored
-    /// from a backup), so they must be pushed again. Returns how many sets were queued.
-    @discardableResult
-    public func requeue(above counter: UInt64) throws -> Int {
-        try writer.write { db in
-            let replica = try Self.replicaRow(db)
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT setStart, setEnd FROM change
-                    WHERE replica = ? AND counter > ? AND refusalCode IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.firstCounter = change.setStart)
-                    ORDER BY setStart
-                    """, arguments: [replica.replicaID, Int64(counter)])
-            for row in rows {
-                try OutboxRow(
-                    firstCounter: row["setStart"], lastCounter: row["setEnd"], status: .pending, refusalCode: nil,
-                    refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
-                ).insert(db)
-            }
-            return rows.count
-        }
     }
 
     /// The outbox, in counter order, with every change set's changes.
@@ -99,8 +77,8 @@ extension Store {
                     try db.execute(
                         sql: "UPDATE outbox SET status = 'deferred' WHERE firstCounter = ? AND status = 'pending'",
                         arguments: [Int64(firstCounter)])
-                case .refused(let refusal):
-                    try Self.markRefused(firstCounter: firstCounter, refusal, db)
+                case .refused(let refusal, let kept):
+                    try Self.markRefused(firstCounter: firstCounter, refusal, keeping: kept, db)
                 }
             }
         }
@@ -112,7 +90,11 @@ extension Store {
         try writer.write { db in try Self.markRefused(firstCounter: firstCounter, refusal, db) }
     }
 
-    static func markRefused(firstCounter: UInt64, _ refusal: Refusal, _ db: Database) throws {
+    /// `kept` are counters of the set that the server holds as accepted (DESIGN §3.9): they
+    /// stay applied here too.
+    static func markRefused(firstCounter: UInt64, _ refusal: Refusal, keeping kept: [UInt64] = [], _ db: Database)
+        throws
+    {
         let replica = try replicaRow(db)
         guard
             let row = try OutboxRow.fetchOne(db, key: Int64(firstCounter))
@@ -133,6 +115,11 @@ extension Store {
                 WHERE replica = ? AND counter BETWEEN ? AND ? AND refusalCode IS NULL
                 """,
             arguments: [refusal.code.rawValue, refusal.message, replica.replicaID, row.firstCounter, row.lastCounter])
+        for counter in kept where (row.firstCounter...row.lastCounter).contains(Int64(counter)) {
+            try db.execute(
+                sql: "UPDATE change SET refusalCode = NULL, refusalReason = NULL WHERE replica = ? AND counter = ?",
+                arguments: [replica.replicaID, Int64(counter)])
+        }
         var refused = row
         refused.status = .refused
         refused.refusalCode = refusal.code.rawValue
@@ -173,12 +160,31 @@ extension Store {
             for set in batch.sets {
                 let range = set.firstCounter...set.lastCounter
                 for change in set.changes {
-                    if change.dot.replica == replica.id, let refusal = change.refusal,
-                        let mine = try ChangeLog.entry(change.dot, db), mine.change.refusal == nil
+                    if change.dot.replica == replica.id, let mine = try ChangeLog.entry(change.dot, db) {
+                        if change.isVoid, Self.isVoid(change, of: mine.change) {
+                            // The refusal of this site's own change, whose answer it may never
+                            // have received.
+                            if mine.change.refusal == nil, let refusal = change.refusal {
+                                try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db)
+                                summary.refusals.append(change.dot)
+                            }
+                            continue
+                        }
+                        if !change.isVoid, mine.change.hasSameContent(as: change) {
+                            summary.alreadyHad += 1
+                            continue
+                        }
+                        // The server holds this counter of ours with other content: this site
+                        // was restored from a backup and wrote again under counters it had
+                        // used. Its own change steps aside, to come back renumbered (§3.9).
+                        try Self.setAside(fromSetOf: change.dot.counter, replica, db)
+                        summary.setAside = true
+                    }
+                    if change.dot.replica == replica.id, change.kind == .request, let code = replica.code,
+                        let key = change.fields["key"]?.text, let number = Self.requestNumber(key, code: code)
                     {
-                        try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db)
-                        summary.refusals.append(change.dot)
-                        continue
+                        // Never hand out again a request number the server already has.
+                        replica.nextRequestNumber = max(replica.nextRequestNumber, number + 1)
                     }
                     let record =
                         try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
@@ -195,9 +201,19 @@ extension Store {
                 }
             }
             try db.execute(
-                sql: "UPDATE replica SET cursor = ?, counter = ?", arguments: [batch.nextCursor, replica.counter])
+                sql: "UPDATE replica SET cursor = ?, cursorEpoch = ?, counter = ?, nextRequestNumber = ?",
+                arguments: [
+                    batch.nextCursor, Int64(bitPattern: batch.cursorEpoch), replica.counter, replica.nextRequestNumber,
+                ])
             return summary
         }
+    }
+
+    /// `true` if `void` stands for `change`: a void keeps the dot, kind, record, author and
+    /// time of the change it refuses, and nothing else, so that is all there is to compare.
+    static func isVoid(_ void: Change, of change: Change) -> Bool {
+        void.dot == change.dot && void.kind == change.kind && void.recordID == change.recordID
+            && void.author == change.author && void.at == change.at
     }
 
     /// Records the end of a complete sync with the server whose identity is `epoch`.

@@ -50,6 +50,25 @@ public struct Store: Sendable {
         return configuration
     }
 
+    // MARK: Backup
+
+    /// Writes a consistent copy of the database to `path`, a new file made with mode 0600,
+    /// while the database stays in use: `VACUUM INTO` reads one snapshot, without a
+    /// transaction that would hold writers back. Refuses a path that already exists.
+    public func backup(to path: String) throws {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.io("\(path) exists already: a backup never overwrites a file; choose another --out")
+        }
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        else { throw StoreError.io("cannot create \(path): check that its directory exists and can be written") }
+        do {
+            try writer.unsafeRead { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
+
     // MARK: Identity
 
     /// Gives an empty database its identity: a site of `department` with `code`, or the server.

@@ -120,6 +120,25 @@ extension Interno_V1_Scope {
     }
 }
 
+// MARK: Counter ranges
+
+extension Interno_V1_CounterRange {
+    /// The wire form of a range of counters.
+    public init(_ range: ClosedRange<UInt64>) {
+        self.init()
+        first = range.lowerBound
+        last = range.upperBound
+    }
+
+    /// The range, validated: counters from 1 to 2^63-1, first no higher than last.
+    public func model() throws(WireError) -> ClosedRange<UInt64> {
+        guard first >= 1, first <= last, last <= UInt64(Int64.max) else {
+            throw .malformed("a counter range \(first)...\(last) is not 1...2^63-1 in order")
+        }
+        return first...last
+    }
+}
+
 // MARK: Clocks, refusals, changes
 
 extension Interno_V1_Refusal {

@@ -17,8 +17,11 @@ struct InternoServerCommand: AsyncParsableCommand {
               interno-server department add IT --name "Information Technology" --data /srv/interno
               interno-server enroll --department HR --site LIS --data /srv/interno
               interno-server run --data /srv/interno
+              interno-server backup --data /srv/interno --out /backups/interno.sqlite
             """,
         version: InternoVersion.string,
-        subcommands: [Initialize.self, Department.self, Enroll.self, Replicas.self, Revoke.self, Run.self]
+        subcommands: [
+            Initialize.self, Department.self, Enroll.self, Replicas.self, Revoke.self, Backup.self, Run.self,
+        ]
     )
 }

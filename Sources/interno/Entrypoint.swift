@@ -25,7 +25,7 @@ struct Interno: AsyncParsableCommand {
         version: InternoVersion.string,
         subcommands: [
             Join.self, WhoAmI.self, Sync.self, Status.self, RequestCommand.self, StandardCommand.self, Comment.self,
-            Feedback.self, History.self, Conflicts.self, Report.self,
+            Feedback.self, History.self, Conflicts.self, Report.self, Backup.self,
         ]
     )
 }

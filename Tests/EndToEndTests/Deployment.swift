@@ -53,6 +53,13 @@ struct Deployment: Sendable {
         for (code, name) in [("HR", "Human Resources"), ("IT", "Information Technology"), ("FAC", "Facilities")] {
             try administration.addDepartment(code: code, name: name, timeZone: "Europe/Lisbon")
         }
+        return try await launch(directory: directory, data: data, logger: logger)
+    }
+
+    /// Starts a server on the data directory `data`, as it is.
+    static func launch(directory: TemporaryDirectory, data: ServerDirectory, logger: Logger? = nil) async throws
+        -> Deployment
+    {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
         configuration.onListening = { address in
@@ -74,6 +81,18 @@ struct Deployment: Sendable {
     func stop() async {
         task.cancel()
         _ = await task.result
+    }
+
+    /// Stops the server, puts the database copy `backup` in place of its database, and starts
+    /// it again on a new port that `sites` are told: a server restored from a backup.
+    func restored(from backup: String, sites: [SiteCLI]) async throws -> Deployment {
+        await stop()
+        let database = data.url.appendingPathComponent("server.sqlite").path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: database)
+        let restarted = try await Deployment.launch(directory: directory, data: data)
+        for site in sites { try site.setServerPort(restarted.port) }
+        return restarted
     }
 
     /// Enrols a site and joins it with the real binary; the bundle points at the test port.
@@ -128,6 +147,14 @@ struct SiteCLI: Sendable {
 
     /// The site opened in process, for reading its database directly.
     func site() throws -> Site { try Site(home: SiteHome(path: home), user: user) }
+
+    /// Puts the database copy `backup` in place of the site's database: a site restored from
+    /// a backup.
+    func restore(from backup: String) throws {
+        let database = (home as NSString).appendingPathComponent("replica.sqlite")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: database)
+    }
 
     /// The bytes of the site's database file and of its WAL, if there is one.
     func databaseBytes() -> Data {

@@ -107,7 +107,7 @@ struct ScopeTests {
         let clock = try #require(try org.hub.server.record(org.request)).clock
         let unknown = UUID()
         func refusal(_ outcome: PushOutcome) -> Refusal? {
-            if case .refused(let refusal) = outcome { return refusal }
+            if case .refused(let refusal, _) = outcome { return refusal }
             return nil
         }
         // Acknowledge it, with what the request's clock really is, and with nothing.
@@ -148,7 +148,7 @@ struct ScopeTests {
                 "key": .text("IT-OPO-1"), "customer": org.hub.department("IT"), "provider": org.hub.department("HR"),
                 "title": .text("mine now"), "priority": .text("low"), "state": .text("submitted"),
             ])
-        guard case .refused(let refusal) = try org.receive(second, from: org.hub.it) else {
+        guard case .refused(let refusal, _) = try org.receive(second, from: org.hub.it) else {
             Issue.record("a second creation with other parties was accepted")
             return
         }
@@ -231,7 +231,7 @@ struct ScopeTests {
         fields["title"] = .text("fine now")
         fields["key"] = .text("HR-LIS-97")
         guard
-            case .refused(let refusal) = try org.receive(
+            case .refused(let refusal, _) = try org.receive(
                 try org.forged(by: org.hub.hr, .request, id, fields), from: org.hub.hr)
         else {
             Issue.record("a creation under a refused request's id was accepted")

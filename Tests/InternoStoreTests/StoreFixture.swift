@@ -140,9 +140,23 @@ struct Hub {
         }
     }
 
+    /// One sync as the sync engine runs it (DESIGN §3.9): act on what the server holds of the
+    /// site, pull first if its outbox uses counters the server holds, bring back renumbered
+    /// what stepped aside, push, pull.
     func sync(_ site: Store) throws {
+        let prepared = try site.prepare(
+            heldCounters: try server.heldCounters(of: try site.replica().id), cursorReset: false)
+        if prepared.pullFirst {
+            try pull(site)
+            _ = try site.restoreSetAside()
+        }
         try push(site)
         try pull(site)
+        if try site.setAsideCount() > 0 {
+            _ = try site.restoreSetAside()
+            try push(site)
+            try pull(site)
+        }
     }
 
     /// A new request from HR to IT.

@@ -13,7 +13,7 @@ struct StoreTests {
         let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try store.writer.read { db in try Store.migrator.appliedMigrations(db) }
-        #expect(migrations == ["v1-initial", "v2-scopes"])
+        #expect(migrations == ["v1-initial", "v2-scopes", "v3-restores"])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
 
@@ -169,7 +169,7 @@ struct ServerReceiveTests {
                 context: seen.clock, fields: ["title": .text("IT renamed it")], author: "rui", at: .now())
         ])
         let entry = hub.registry[itReplica.id]!
-        guard case .refused(let refusal) = try hub.server.receive(forged, from: entry) else {
+        guard case .refused(let refusal, _) = try hub.server.receive(forged, from: entry) else {
             Issue.record("the server accepted a field IT may not write")
             return
         }
@@ -192,7 +192,7 @@ struct ServerReceiveTests {
         _ = try hub.newRequest()
         let set = try #require(try hub.hr.pendingChangeSets().first)
         let itEntry = hub.registry[try hub.it.replica().id]!
-        guard case .refused(let refusal) = try hub.server.receive(set, from: itEntry) else {
+        guard case .refused(let refusal, _) = try hub.server.receive(set, from: itEntry) else {
             Issue.record("IT pushed HR's change")
             return
         }
@@ -201,7 +201,7 @@ struct ServerReceiveTests {
         #expect(try hub.server.receive(set, from: hrEntry) == .accepted)
         var altered = set.changes[0]
         altered.fields["title"] = .text("Different content, same dot")
-        guard case .refused(let reuse) = try hub.server.receive(ChangeSet([altered]), from: hrEntry) else {
+        guard case .refused(let reuse, _) = try hub.server.receive(ChangeSet([altered]), from: hrEntry) else {
             Issue.record("a dot came back with other content and was not refused")
             return
         }

@@ -139,7 +139,7 @@ struct SyncStoreTests {
         let counter = forged.dot.counter
         #expect(try value(hub.it, id, "title") == .value(.text("Renamed by IT")))
         let outcomes = try hub.push(hub.it)
-        guard case .refused(let refusal) = outcomes.first else {
+        guard case .refused(let refusal, _) = outcomes.first else {
             Issue.record("expected a refusal, got \(outcomes)")
             return
         }

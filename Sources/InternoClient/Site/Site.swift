@@ -35,6 +35,12 @@ public struct Site: Sendable {
         do { return try body() } catch let error as StoreError { throw ClientError.from(error) }
     }
 
+    /// Writes a consistent copy of this site's database to `path` (a new file, mode 0600),
+    /// even while another command uses it.
+    public func backup(to path: String) throws {
+        try perform { try store.backup(to: path) }
+    }
+
     /// The department code of a department id, or the id if it is not known here.
     func code(of department: String?) -> String {
         guard let department, let id = UUID(uuidString: department),

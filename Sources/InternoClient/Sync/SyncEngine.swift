@@ -21,6 +21,14 @@ public struct SyncReport: Codable, Equatable, Sendable {
     public var requeued = 0
     /// The server's latest sequence number.
     public var serverSequence: Int64 = 0
+    /// The server no longer had the point of its stream this site had reached (it was restored
+    /// from a backup): this site pulled everything again (DESIGN §3.9).
+    public var serverRestored = false
+    /// Own changes that took new counters because the server held theirs with other content
+    /// (this site was restored from a backup and wrote again): how many change sets.
+    public var renumberedSets = 0
+    /// Requests of this site's whose keys changed with them.
+    public var renumbered: [RenumberedRequest] = []
     /// Records deleted from this site because they are outside its scope (DESIGN §6.1): only
     /// on the first sync with a server that scopes what each site receives.
     public var removedOutOfScope = 0
@@ -84,6 +92,7 @@ public struct SyncEngine: Sendable {
             hello.replicaID = replica.id.uuid.wire
             hello.schemaVersion = Schema.version
             hello.cursor = replica.cursor
+            hello.cursorEpoch = replica.cursorEpochValue
             hello.clientTimeMs = Timestamp.now().millisecondsSince1970
             hello.clientVersion = InternoVersion.string
             var frame = Interno_V1_Frame()
@@ -102,11 +111,15 @@ public struct SyncEngine: Sendable {
             }
             // Keep only what this site may see: the server says so, from its registry.
             let removed = try welcome.scope.model.map { try store.adopt(scope: $0) } ?? 0
-            // What the server no longer holds of ours (restored from a backup) is sent again.
-            let requeued = try store.requeue(above: welcome.highestCounter)
+            // A server or a site restored from a backup: see what the other side holds first.
+            let held: [ClosedRange<UInt64>]
+            do { held = try welcome.heldCounters.map { try $0.model() } } catch {
+                throw ClientError.protocolError("the server's Welcome is malformed: \(error)")
+            }
+            let prepared = try store.prepare(heldCounters: held, cursorReset: welcome.cursorReset)
             return try await body(
                 SyncConnection(
-                    engine: self, conversation: conversation, welcome: welcome, requeued: requeued, removed: removed))
+                    engine: self, conversation: conversation, welcome: welcome, prepared: prepared, removed: removed))
         }
     }
 }
@@ -116,30 +129,45 @@ public final class SyncConnection {
     let engine: SyncEngine
     let conversation: ServerConnection.Conversation
     let welcome: Interno_V1_Welcome
-    private var requeued: Int
+    private var prepared: WelcomeSummary?
     private var removed: Int
 
     init(
-        engine: SyncEngine, conversation: ServerConnection.Conversation, welcome: Interno_V1_Welcome, requeued: Int,
-        removed: Int
+        engine: SyncEngine, conversation: ServerConnection.Conversation, welcome: Interno_V1_Welcome,
+        prepared: WelcomeSummary, removed: Int
     ) {
         self.engine = engine
         self.conversation = conversation
         self.welcome = welcome
-        self.requeued = requeued
+        self.prepared = prepared
         self.removed = removed
     }
 
     /// One round: pushes everything queued, then pulls everything new.
+    ///
+    /// When the server holds counters this site's outbox uses (a restore, or an answer that
+    /// was lost), it pulls first: what the server holds with other content is then set aside
+    /// and comes back renumbered before anything is pushed (DESIGN §3.9).
     public func sync(progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
         var report = SyncReport()
         report.serverSequence = welcome.serverSequence
-        report.requeued = requeued
         report.removedOutOfScope = removed
-        requeued = 0
         removed = 0
+        if let prepared {
+            report.requeued = prepared.requeued
+            report.serverRestored = prepared.cursorReset
+            if prepared.pullFirst {
+                try await pull(report: &report, progress: progress)
+            }
+            self.prepared = nil
+        }
         try await push(report: &report, progress: progress)
         try await pull(report: &report, progress: progress)
+        // Renumbered during the last pull (rare: the first pull is what finds them): push them too.
+        if report.renumberedSets > 0, try !engine.store.pendingChangeSets().isEmpty {
+            try await push(report: &report, progress: progress)
+            try await pull(report: &report, progress: progress)
+        }
         try engine.store.markSynced(at: .now(), serverEpoch: engine.settings.serverID)
         return report
     }
@@ -191,7 +219,7 @@ public final class SyncConnection {
                     outcome = .deferred(missing: missing)
                     report.deferred += 1
                 case .refused:
-                    outcome = .refused(answer.refusal.model)
+                    outcome = .refused(answer.refusal.model, kept: answer.keptCounters)
                     report.refused.append(
                         .init(
                             firstCounter: answer.firstCounter, code: Int(answer.refusal.code),
@@ -231,7 +259,9 @@ public final class SyncConnection {
             let summary: PullSummary
             do {
                 summary = try store.applyPulled(
-                    ChangeBatch(sets: sets, nextCursor: changes.nextCursor, more: changes.more))
+                    ChangeBatch(
+                        sets: sets, nextCursor: changes.nextCursor, more: changes.more,
+                        cursorEpoch: changes.cursorEpoch))
             } catch let error as StoreError {
                 throw ClientError.protocolError(
                     "a pulled batch could not be applied (\(error)); nothing of it was kept")
@@ -240,7 +270,13 @@ public final class SyncConnection {
             report.alreadyHad += summary.alreadyHad
             cursor = changes.nextCursor
             progress(.pulling(cursor: cursor, of: max(cursor, report.serverSequence)))
-            if !changes.more { return }
+            if !changes.more { break }
+        }
+        // What stepped aside for the server's own versions comes back under new counters.
+        let setAside = try store.setAsideCount()
+        if setAside > 0 {
+            report.renumbered += try store.restoreSetAside()
+            report.renumberedSets += setAside
         }
     }
 }

@@ -83,7 +83,7 @@ struct SyncSession {
             throw WireError.remote(.unexpectedMessage, "the first message must be Hello, not \(hello.messageName)")
         }
         let peer = try await identify(message)
-        try await outbound.write(try await welcome(peer).serializedBuffer())
+        try await outbound.write(try await welcome(peer, hello: message).serializedBuffer())
         var logger = self.logger
         logger[metadataKey: "site"] = "\(peer.entry.code)"
         logger.info("site connected", metadata: ["replica": "\(peer.replica)", "cursor": "\(message.cursor)"])
@@ -156,14 +156,17 @@ struct SyncSession {
         return Peer(entry: entry, replica: replica, pusher: try Pusher(entry))
     }
 
-    private func welcome(_ peer: Peer) async throws -> Interno_V1_Frame {
-        let (sequence, highest) = try await configuration.store.syncPosition(of: peer.replica)
+    private func welcome(_ peer: Peer, hello: Interno_V1_Hello) async throws -> Interno_V1_Frame {
+        let position = try await configuration.store.syncPosition(
+            of: peer.replica, cursor: max(0, hello.cursor), cursorEpoch: hello.cursorEpoch)
         var welcome = Interno_V1_Welcome()
         welcome.protocolVersion = WireLimits.protocolVersion
         welcome.serverID = configuration.serverID.uuid.wire
         welcome.serverTimeMs = Timestamp.now().millisecondsSince1970
-        welcome.serverSequence = sequence
-        welcome.highestCounter = highest
+        welcome.serverSequence = position.latestSequence
+        welcome.highestCounter = position.highestCounter
+        welcome.heldCounters = position.heldCounters.map(Interno_V1_CounterRange.init)
+        welcome.cursorReset = !position.cursorValid
         welcome.maxFrameBytes = UInt32(configuration.maximumFrameBytes)
         welcome.maxPushSets = UInt32(WireLimits.maximumPushSets)
         welcome.maxPullChanges = UInt32(WireLimits.maximumPullChanges)
@@ -207,6 +210,7 @@ struct SyncSession {
         changes.sets = batch.sets.map(Interno_V1_ChangeSet.init)
         changes.nextCursor = batch.nextCursor
         changes.more = batch.more
+        changes.cursorEpoch = batch.cursorEpoch
         var frame = Interno_V1_Frame()
         frame.body = .changes(changes)
         return frame
@@ -224,9 +228,10 @@ extension Interno_V1_SetResult {
             status = .deferred
             missingReplica = missing.replica.uuid.wire
             missingCounter = missing.counter
-        case .refused(let refusal):
+        case .refused(let refusal, let kept):
             status = .refused
             self.refusal = Interno_V1_Refusal(refusal)
+            keptCounters = kept
         }
     }
 }

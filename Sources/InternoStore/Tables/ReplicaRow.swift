@@ -28,6 +28,11 @@ public struct ReplicaRow: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var lastSyncAt: Int64?
     /// What the server says this site receives; `nil` until a server has said (sites).
     public var scope: Scope.Kind?
+    /// The stream epoch of `cursor`, as the server gave it (sites; DESIGN §3.9), as stored.
+    var cursorEpoch: Int64 = 0
+
+    /// The stream epoch of `cursor`, as the wire carries it.
+    public var cursorEpochValue: UInt64 { UInt64(bitPattern: cursorEpoch) }
 
     /// The replica id as a typed value.
     public var id: ReplicaID { ReplicaID(uuidString: replicaID)! }

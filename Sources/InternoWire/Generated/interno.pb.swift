@@ -173,6 +173,24 @@ public nonisolated struct Interno_V1_Hello: Sendable {
   /// informational, e.g. "0.1.0"
   public var clientVersion: String = String()
 
+  /// the Changes.cursor_epoch that came with cursor; 0 with cursor 0
+  public var cursorEpoch: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The counters first...last of one replica, both included.
+public nonisolated struct Interno_V1_CounterRange: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var first: UInt64 = 0
+
+  public var last: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -214,6 +232,12 @@ public nonisolated struct Interno_V1_Welcome: Sendable {
 
   /// what this site receives, from the registry
   public var scope: Interno_V1_Scope = .unspecified
+
+  /// every counter of this site the server holds, applied or void
+  public var heldCounters: [Interno_V1_CounterRange] = []
+
+  /// Hello's cursor is not a point of this server's stream: pull from 0
+  public var cursorReset: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -451,6 +475,9 @@ public nonisolated struct Interno_V1_SetResult: Sendable {
 
   public var missingCounter: UInt64 = 0
 
+  /// REFUSED only: counters of the set the server holds as accepted
+  public var keptCounters: [UInt64] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Status: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -547,6 +574,9 @@ public nonisolated struct Interno_V1_Changes: Sendable {
 
   /// further changes follow next_cursor
   public var more: Bool = false
+
+  /// names the stream next_cursor belongs to; sent back in Hello
+  public var cursorEpoch: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -731,7 +761,7 @@ nonisolated extension Interno_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Interno_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Hello"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}replica_id\0\u{3}schema_version\0\u{1}cursor\0\u{3}client_time_ms\0\u{3}client_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}replica_id\0\u{3}schema_version\0\u{1}cursor\0\u{3}client_time_ms\0\u{3}client_version\0\u{3}cursor_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -745,6 +775,7 @@ nonisolated extension Interno_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 4: try { try decoder.decodeSingularInt64Field(value: &self.cursor) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.clientTimeMs) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.clientVersion) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.cursorEpoch) }()
       default: break
       }
     }
@@ -769,6 +800,9 @@ nonisolated extension Interno_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.clientVersion.isEmpty {
       try visitor.visitSingularStringField(value: self.clientVersion, fieldNumber: 6)
     }
+    if self.cursorEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cursorEpoch, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -779,6 +813,42 @@ nonisolated extension Interno_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.cursor != rhs.cursor {return false}
     if lhs.clientTimeMs != rhs.clientTimeMs {return false}
     if lhs.clientVersion != rhs.clientVersion {return false}
+    if lhs.cursorEpoch != rhs.cursorEpoch {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Interno_V1_CounterRange: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CounterRange"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}first\0\u{1}last\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.first) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.last) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.first != 0 {
+      try visitor.visitSingularUInt64Field(value: self.first, fieldNumber: 1)
+    }
+    if self.last != 0 {
+      try visitor.visitSingularUInt64Field(value: self.last, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Interno_V1_CounterRange, rhs: Interno_V1_CounterRange) -> Bool {
+    if lhs.first != rhs.first {return false}
+    if lhs.last != rhs.last {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -786,7 +856,7 @@ nonisolated extension Interno_V1_Hello: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Interno_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Welcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}server_id\0\u{3}server_time_ms\0\u{3}server_sequence\0\u{3}highest_counter\0\u{3}max_frame_bytes\0\u{3}max_push_sets\0\u{3}max_pull_changes\0\u{3}department_code\0\u{3}site_code\0\u{1}scope\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}protocol_version\0\u{3}server_id\0\u{3}server_time_ms\0\u{3}server_sequence\0\u{3}highest_counter\0\u{3}max_frame_bytes\0\u{3}max_push_sets\0\u{3}max_pull_changes\0\u{3}department_code\0\u{3}site_code\0\u{1}scope\0\u{3}held_counters\0\u{3}cursor_reset\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -805,6 +875,8 @@ nonisolated extension Interno_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._
       case 9: try { try decoder.decodeSingularStringField(value: &self.departmentCode) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.siteCode) }()
       case 11: try { try decoder.decodeSingularEnumField(value: &self.scope) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.heldCounters) }()
+      case 13: try { try decoder.decodeSingularBoolField(value: &self.cursorReset) }()
       default: break
       }
     }
@@ -844,6 +916,12 @@ nonisolated extension Interno_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._
     if self.scope != .unspecified {
       try visitor.visitSingularEnumField(value: self.scope, fieldNumber: 11)
     }
+    if !self.heldCounters.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.heldCounters, fieldNumber: 12)
+    }
+    if self.cursorReset != false {
+      try visitor.visitSingularBoolField(value: self.cursorReset, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -859,6 +937,8 @@ nonisolated extension Interno_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.departmentCode != rhs.departmentCode {return false}
     if lhs.siteCode != rhs.siteCode {return false}
     if lhs.scope != rhs.scope {return false}
+    if lhs.heldCounters != rhs.heldCounters {return false}
+    if lhs.cursorReset != rhs.cursorReset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1226,7 +1306,7 @@ nonisolated extension Interno_V1_Push: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Interno_V1_SetResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SetResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}first_counter\0\u{1}status\0\u{1}refusal\0\u{3}missing_replica\0\u{3}missing_counter\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}first_counter\0\u{1}status\0\u{1}refusal\0\u{3}missing_replica\0\u{3}missing_counter\0\u{3}kept_counters\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1239,6 +1319,7 @@ nonisolated extension Interno_V1_SetResult: SwiftProtobuf.Message, SwiftProtobuf
       case 3: try { try decoder.decodeSingularMessageField(value: &self._refusal) }()
       case 4: try { try decoder.decodeSingularBytesField(value: &self.missingReplica) }()
       case 5: try { try decoder.decodeSingularUInt64Field(value: &self.missingCounter) }()
+      case 6: try { try decoder.decodeRepeatedUInt64Field(value: &self.keptCounters) }()
       default: break
       }
     }
@@ -1264,6 +1345,9 @@ nonisolated extension Interno_V1_SetResult: SwiftProtobuf.Message, SwiftProtobuf
     if self.missingCounter != 0 {
       try visitor.visitSingularUInt64Field(value: self.missingCounter, fieldNumber: 5)
     }
+    if !self.keptCounters.isEmpty {
+      try visitor.visitPackedUInt64Field(value: self.keptCounters, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1273,6 +1357,7 @@ nonisolated extension Interno_V1_SetResult: SwiftProtobuf.Message, SwiftProtobuf
     if lhs._refusal != rhs._refusal {return false}
     if lhs.missingReplica != rhs.missingReplica {return false}
     if lhs.missingCounter != rhs.missingCounter {return false}
+    if lhs.keptCounters != rhs.keptCounters {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1349,7 +1434,7 @@ nonisolated extension Interno_V1_Pull: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Interno_V1_Changes: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Changes"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sets\0\u{3}next_cursor\0\u{1}more\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sets\0\u{3}next_cursor\0\u{1}more\0\u{3}cursor_epoch\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1360,6 +1445,7 @@ nonisolated extension Interno_V1_Changes: SwiftProtobuf.Message, SwiftProtobuf._
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.sets) }()
       case 2: try { try decoder.decodeSingularInt64Field(value: &self.nextCursor) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.more) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.cursorEpoch) }()
       default: break
       }
     }
@@ -1375,6 +1461,9 @@ nonisolated extension Interno_V1_Changes: SwiftProtobuf.Message, SwiftProtobuf._
     if self.more != false {
       try visitor.visitSingularBoolField(value: self.more, fieldNumber: 3)
     }
+    if self.cursorEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cursorEpoch, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1382,6 +1471,7 @@ nonisolated extension Interno_V1_Changes: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.sets != rhs.sets {return false}
     if lhs.nextCursor != rhs.nextCursor {return false}
     if lhs.more != rhs.more {return false}
+    if lhs.cursorEpoch != rhs.cursorEpoch {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

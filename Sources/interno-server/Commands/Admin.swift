@@ -221,3 +221,36 @@ extension InternoServerCommand {
         }
     }
 }
+
+extension InternoServerCommand {
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a consistent copy of the server's database, while it runs and serves.",
+            discussion: """
+                The copy (mode 0600) holds every change, the registry of sites and the server's
+                identity. Keep it with a copy of the other files of the data directory, which
+                change only at init: ca.pem, ca-key.pem, server.pem, server-key.pem (private
+                keys: keep them as secret as the CA) and server.json.
+
+                To restore: stop the server, put the copy in place of server.sqlite, delete
+                server.sqlite-wal and server.sqlite-shm if they are there, and start it. Sites
+                notice at their next sync and heal by themselves: they send the server what it
+                lost of theirs and pull what they missed (README, "Backups and restores").
+
+                Example:
+                  interno-server backup --data /srv/interno --out /backups/interno-2026-12-01.sqlite
+                """)
+
+        @OptionGroup var data: DataOptions
+        @Option(help: "The file to write; it must not exist yet.") var out: String
+
+        func run() async throws {
+            try await reporting {
+                try data.directory.store().backup(to: out)
+                print(
+                    "wrote a copy of the server's database to \(out); keep it with ca.pem, ca-key.pem, server.pem, server-key.pem and server.json from \(data.data)"
+                )
+            }
+        }
+    }
+}

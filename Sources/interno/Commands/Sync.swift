@@ -56,6 +56,16 @@ extension Interno {
                         "pushed \(report.accepted) change sets (\(report.duplicates) already there, \(report.deferred) deferred, \(report.refused.count) refused); pulled \(report.pulled) changes"
                     )
                     for refused in report.refused { print("refused: \(refused.reason)") }
+                    if report.serverRestored {
+                        print(
+                            "the server was restored from a backup since this site last synced: pulled everything again, and sent it what it had lost of this site's"
+                        )
+                    }
+                    for request in report.renumbered {
+                        print(
+                            "request \(request.from) is now \(request.to): the server already had a request \(request.from), written here before this site was restored from a backup"
+                        )
+                    }
                     if report.removedOutOfScope > 0 {
                         print(
                             "removed \(report.removedOutOfScope) records of other departments: this site keeps only what its department is a party to"
@@ -110,6 +120,41 @@ extension Interno {
                     }
                 }
                 print("conflicts: " + (status.conflicts.isEmpty ? "none" : status.conflicts.joined(separator: "; ")))
+            }
+        }
+    }
+}
+
+extension Interno {
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a consistent copy of this site's database.",
+            discussion: """
+                The copy (mode 0600) holds everything this site knows, its own changes included.
+                Keep it with a copy of the other files of the site's home, which change only at
+                join: site.json, ca.pem, client.pem and client-key.pem (the site's private key:
+                keep it secret).
+
+                To restore: put the copy in place of replica.sqlite in the home (delete
+                replica.sqlite-wal and replica.sqlite-shm if they are there), then work as
+                usual. The next sync heals by itself: the site learns back what the server holds
+                of its own, and changes written since the copy under numbers it had already used
+                take new ones, with new request keys where needed; sync says which (README,
+                "Backups and restores").
+
+                Example:
+                  interno backup --out ~/backups/interno-hr-2026-12-01.sqlite
+                """)
+
+        @OptionGroup var options: SiteOptions
+        @Option(help: "The file to write; it must not exist yet.") var out: String
+
+        func run() async throws {
+            try await reporting {
+                try options.site().backup(to: out)
+                print(
+                    "wrote a copy of this site's database to \(out); keep it with site.json, ca.pem, client.pem and client-key.pem from \(options.siteHome.url.path)"
+                )
             }
         }
     }

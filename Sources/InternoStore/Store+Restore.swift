@@ -1,0 +1,230 @@
+import Foundation
+import GRDB
+import InternoModel
+
+/// What a site learned from Welcome and did about it before pushing (DESIGN §3.9).
+public struct WelcomeSummary: Equatable, Sendable {
+    /// Own change sets put back in the outbox: the server holds none or only part of them.
+    public var requeued = 0
+    /// The site's cursor named no point of the server's stream: it pulls from the start.
+    public var cursorReset = false
+    /// The server holds counters of this site's that its outbox uses too: pull before pushing,
+    /// so that what the server holds with other content is set aside and renumbered first.
+    public var pullFirst = false
+}
+
+/// A request of this site's that got a new key when its change set was renumbered.
+public struct RenumberedRequest: Codable, Equatable, Sendable {
+    /// The key it had here.
+    public var from: String
+    /// The key it has now, everywhere.
+    public var to: String
+}
+
+extension Store {
+    /// Acts on what Welcome says of this site (DESIGN §3.9), in one transaction, before anything
+    /// is pushed:
+    /// - the counter moves past every counter of this site the server holds, so no new write
+    ///   reuses one (a site restored from a backup that wrote since does not know them);
+    /// - if the cursor names no point of the server's stream (the server was restored), it goes
+    ///   back to 0: pulling everything again is safe, since applying is idempotent;
+    /// - every own change set that is neither queued nor refused here, and that the server
+    ///   does not hold whole, is queued again (the server lost it);
+    /// - if a queued set uses counters the server holds, the site will pull first.
+    public func prepare(heldCounters held: [ClosedRange<UInt64>], cursorReset: Bool) throws -> WelcomeSummary {
+        try writer.write { db in
+            let replica = try Self.replicaRow(db)
+            var summary = WelcomeSummary()
+            func isHeld(_ counter: Int64) -> Bool { held.contains { $0.contains(UInt64(counter)) } }
+            let highest = Int64(held.last?.upperBound ?? 0)
+            if highest > replica.counter {
+                try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [highest])
+            }
+            if cursorReset, replica.cursor > 0 {
+                try db.execute(sql: "UPDATE replica SET cursor = 0, cursorEpoch = 0")
+                summary.cursorReset = true
+            }
+            let sets = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT setStart, setEnd FROM change
+                    WHERE replica = ? AND refusalCode IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.firstCounter = change.setStart)
+                    GROUP BY setStart, setEnd ORDER BY setStart
+                    """, arguments: [replica.replicaID])
+            for row in sets {
+                let counters = try Int64.fetchAll(
+                    db, sql: "SELECT counter FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
+                    arguments: [replica.replicaID, row["setStart"] as Int64, row["setEnd"] as Int64])
+                guard !counters.allSatisfy(isHeld) else { continue }
+                try OutboxRow(
+                    firstCounter: row["setStart"], lastCounter: row["setEnd"], status: .pending, refusalCode: nil,
+                    refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
+                ).insert(db)
+                summary.requeued += 1
+            }
+            let queued = try OutboxRow.fetchAll(db)
+            let stashed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM stash") ?? 0
+            summary.pullFirst =
+                stashed > 0 || queued.contains { row in (row.firstCounter...row.lastCounter).contains(where: isHeld) }
+            return summary
+        }
+    }
+
+    /// Sets aside this site's change set holding `counter`, and every later one of its outbox:
+    /// the server holds `counter` with other content, so they leave the log and the records
+    /// they touched are rebuilt without them, until ``restoreSetAside()`` brings them back
+    /// under new counters once the server's changes are in (DESIGN §3.9).
+    static func setAside(fromSetOf counter: UInt64, _ replica: ReplicaRow, _ db: Database) throws {
+        guard let entry = try ChangeLog.entry(Dot(replica: replica.id, counter: counter), db) else { return }
+        let start = Int64(entry.set.lowerBound)
+        var sets = try OutboxRow.filter(Column("lastCounter") >= start).order(Column("firstCounter")).fetchAll(db)
+        if !sets.contains(where: { $0.firstCounter == start }) {
+            sets.insert(
+                OutboxRow(
+                    firstCounter: start, lastCounter: Int64(entry.set.upperBound), status: .pending, refusalCode: nil,
+                    refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970), at: 0)
+        }
+        var touched: Set<String> = []
+        for set in sets {
+            touched.formUnion(
+                try String.fetchAll(
+                    db, sql: "SELECT record FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
+                    arguments: [replica.replicaID, set.firstCounter, set.lastCounter]))
+            try db.execute(
+                sql: """
+                    INSERT INTO stash (replica, counter, setStart, setEnd, kind, record, context, fields, author, at,
+                        refusalCode, refusalReason, outboxStatus, outboxCreatedAt)
+                    SELECT replica, counter, ?, ?, kind, record, context, fields, author, at, refusalCode,
+                        refusalReason, ?, ?
+                    FROM change WHERE replica = ? AND counter BETWEEN ? AND ?
+                    """,
+                arguments: [
+                    set.firstCounter, set.lastCounter, set.status.rawValue, set.createdAt, replica.replicaID,
+                    set.firstCounter, set.lastCounter,
+                ])
+            try db.execute(
+                sql: "DELETE FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
+                arguments: [replica.replicaID, set.firstCounter, set.lastCounter])
+            try db.execute(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [set.firstCounter])
+        }
+        for record in touched {
+            guard let id = UUID(uuidString: record) else { throw StoreError.corrupt("record id \(record)") }
+            try rebuild(id, db)
+        }
+    }
+
+    /// Brings back what ``setAside(fromSetOf:_:_:)`` moved out, once the server's changes are
+    /// in, in one transaction. A set the server turned out to hold with this very content was
+    /// only waiting for a lost answer: it is done. Every other set takes new counters above
+    /// everything the server holds of this site.
+    ///
+    /// Renumbering is safe because no one else ever saw these changes: the server holds other
+    /// content under their counters, so it never accepted them, and no site received them.
+    /// Their contexts keep what their writer had seen: an own dot among them takes its new
+    /// number; but on a record that also has the server's own changes from the lost stretch
+    /// (written here before the backup was restored, and never seen by these), the own entry
+    /// goes back to what preceded that stretch, so those changes stay concurrent, a conflict
+    /// for a person rather than a write silently lost. A new request whose key the server
+    /// already has (the restored site reused its number) takes the site's next number.
+    ///
+    /// - Returns: the requests whose keys changed.
+    public func restoreSetAside() throws -> [RenumberedRequest] {
+        try writer.write { db in
+            let stashed = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT 0 AS seq, replica, counter, setStart, setEnd, kind, record, context, fields, author,
+                        at, refusalCode, refusalReason, outboxStatus, outboxCreatedAt
+                    FROM stash ORDER BY counter
+                    """)
+            guard !stashed.isEmpty else { return [] }
+            var replica = try Self.replicaRow(db)
+            let me = replica.id
+            let entries = try stashed.map { row -> (entry: ChangeLog.Entry, status: String, createdAt: Int64) in
+                (try ChangeLog.decode(row), row["outboxStatus"], row["outboxCreatedAt"])
+            }
+            let before = Int64(entries[0].entry.change.dot.counter) - 1
+            // Records that hold own changes of the lost stretch, now pulled from the server.
+            let lostStretch = Set(
+                try String.fetchAll(
+                    db, sql: "SELECT DISTINCT record FROM change WHERE replica = ? AND counter > ?",
+                    arguments: [replica.replicaID, before]))
+            var numbers: [UInt64: UInt64] = [:]
+            var renamed: [RenumberedRequest] = []
+            let sets = Dictionary(grouping: entries, by: { $0.entry.set.lowerBound }).sorted { $0.key < $1.key }
+            for (_, members) in sets {
+                let changes = members.map(\.entry.change)
+                let acknowledged = try changes.allSatisfy { change in
+                    try ChangeLog.entry(change.dot, db).map { $0.change.hasSameContent(as: change) } ?? false
+                }
+                if acknowledged { continue }
+                let first = UInt64(replica.counter) + 1
+                for change in changes {
+                    replica.counter += 1
+                    numbers[change.dot.counter] = UInt64(replica.counter)
+                }
+                let range = first...UInt64(replica.counter)
+                let refusal = members[0].entry.change.refusal
+                // A set refused only because its counters were taken is pushed again renumbered.
+                let stillRefused = members[0].status == OutboxRow.Status.refused.rawValue && refusal?.code != .malformed
+                for change in changes {
+                    var renumbered = change
+                    renumbered.dot = Dot(replica: me, counter: numbers[change.dot.counter]!)
+                    renumbered.refusal = nil
+                    var context = change.context.counters
+                    if let own = context[me], UInt64(before) < own {
+                        if lostStretch.contains(change.recordID.uuidString.lowercased()) {
+                            context[me] = UInt64(before)
+                        } else if let number = numbers[own] {
+                            context[me] = number
+                        }
+                    }
+                    renumbered.context = VersionVector(context)
+                    if change.kind == .request, let key = change.fields["key"]?.text, let code = replica.code {
+                        let taken =
+                            try Bool.fetchOne(
+                                db, sql: "SELECT EXISTS (SELECT 1 FROM request WHERE key = ?)", arguments: [key])
+                            ?? false
+                        if taken {
+                            let fresh = "\(code)-\(replica.nextRequestNumber)"
+                            replica.nextRequestNumber += 1
+                            renumbered.fields["key"] = .text(fresh)
+                            renamed.append(RenumberedRequest(from: key, to: fresh))
+                        } else if let number = Self.requestNumber(key, code: code) {
+                            replica.nextRequestNumber = max(replica.nextRequestNumber, number + 1)
+                        }
+                    }
+                    let record =
+                        try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
+                    try Self.ingest(renumbered, set: range, into: record, audience: .none, db)
+                }
+                try OutboxRow(
+                    firstCounter: Int64(range.lowerBound), lastCounter: Int64(range.upperBound),
+                    status: stillRefused ? .refused : .pending,
+                    refusalCode: stillRefused ? refusal?.code.rawValue : nil,
+                    refusalReason: stillRefused ? refusal?.message : nil, createdAt: members[0].createdAt
+                ).insert(db)
+                if stillRefused, let refusal {
+                    try Self.markRefused(firstCounter: range.lowerBound, refusal, db)
+                }
+            }
+            try db.execute(sql: "DELETE FROM stash")
+            try db.execute(
+                sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
+                arguments: [replica.counter, replica.nextRequestNumber])
+            return renamed
+        }
+    }
+
+    /// How many of this site's change sets are set aside, waiting to be renumbered.
+    public func setAsideCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT setStart) FROM stash") ?? 0 }
+    }
+
+    /// The number of a request key of this site's (`42` of `HR-LIS-42`).
+    static func requestNumber(_ key: String, code: String) -> Int64? {
+        guard key.hasPrefix("\(code)-") else { return nil }
+        return Int64(key.dropFirst(code.count + 1))
+    }
+}
