@@ -107,8 +107,10 @@ let package = Package(
             ],
             path: "Tools/Benchmarks"
         ),
-        .testTarget(name: "InternoModelTests", dependencies: ["InternoModel"]),
-        .testTarget(name: "InternoStoreTests", dependencies: ["InternoStore", "InternoModel"]),
+        // Seeded generators for the property tests of the model and the store.
+        .target(name: "InternoTestSupport", path: "Tests/InternoTestSupport"),
+        .testTarget(name: "InternoModelTests", dependencies: ["InternoModel", "InternoTestSupport"]),
+        .testTarget(name: "InternoStoreTests", dependencies: ["InternoStore", "InternoModel", "InternoTestSupport"]),
         .testTarget(
             name: "InternoWireTests",
             dependencies: [
@@ -138,7 +140,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "InternoServer", "InternoClient", "InternoStore", "InternoModel", "interno", "interno-server",
+                "InternoServer", "InternoClient", "InternoStore", "InternoModel", "InternoTestSupport", "interno",
+                "interno-server",
             ]
         ),
     ]

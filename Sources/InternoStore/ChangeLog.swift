@@ -5,7 +5,7 @@ import InternoModel
 /// Reading and writing the `change` table: the log that is the source of truth (DESIGN §3.7).
 enum ChangeLog {
     static let columns =
-        "seq, replica, counter, setStart, setEnd, kind, record, context, fields, author, at, refusalCode, refusalReason"
+        "seq, replica, counter, setStart, setEnd, kind, record, context, fields, author, at, refusalCode, refusalReason, requires"
 
     /// Appends `change`, a member of the set spanning counters `set`, and returns its sequence number.
     @discardableResult
@@ -17,15 +17,24 @@ enum ChangeLog {
         try db.cachedStatement(
             sql: """
                 INSERT INTO change (replica, counter, setStart, setEnd, kind, record, context, fields, author, at,
-                    refusalCode, refusalReason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    refusalCode, refusalReason, requires)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             change.dot.replica.description, Int64(change.dot.counter), Int64(set.lowerBound), Int64(set.upperBound),
             change.kind.rawValue, change.recordID.uuidString.lowercased(), Data(context.bytes), Data(fields.bytes),
             change.author, change.at.millisecondsSince1970, change.refusal?.code.rawValue, change.refusal?.message,
+            requiresBlob(change.requires),
         ])
         return db.lastInsertedRowID
+    }
+
+    /// The stored form of what a change requires: NULL when nothing, as most changes.
+    static func requiresBlob(_ dots: [Dot]) -> Data? {
+        guard !dots.isEmpty else { return nil }
+        var writer = BinaryWriter()
+        writer.write(dots: dots)
+        return Data(writer.bytes)
     }
 
     /// One logged change with its place in the log and its change set.
@@ -49,10 +58,15 @@ enum ChangeLog {
         do {
             var contextReader = BinaryReader([UInt8](row["context"] as Data))
             var fieldReader = BinaryReader([UInt8](row["fields"] as Data))
+            var requires: [Dot] = []
+            if let blob = row["requires"] as Data? {
+                var reader = BinaryReader([UInt8](blob))
+                requires = try reader.readDots()
+            }
             let change = Change(
                 dot: Dot(replica: replica, counter: UInt64(row["counter"] as Int64)), kind: kind, recordID: record,
                 context: try contextReader.readClock(), fields: try fieldReader.readFields(), author: row["author"],
-                at: Timestamp(millisecondsSince1970: row["at"]), refusal: refusal)
+                at: Timestamp(millisecondsSince1970: row["at"]), refusal: refusal, requires: requires)
             let set = UInt64(row["setStart"] as Int64)...UInt64(row["setEnd"] as Int64)
             return Entry(seq: row["seq"], change: change, set: set)
         } catch {

@@ -183,6 +183,10 @@ extension Store {
                     -- Sites: the epoch of the cursor, as the server gave it.
                     ALTER TABLE replica ADD COLUMN cursorEpoch INTEGER NOT NULL DEFAULT 0;
 
+                    -- What a change was written against in other records (the clock of the
+                    -- request a comment is on, say), as dots; NULL for none (DESIGN §3.3).
+                    ALTER TABLE change ADD COLUMN requires BLOB;
+
                     -- Sites: own change sets set aside while the site heals from a restore:
                     -- the server holds their counters with other content, so they are moved
                     -- out of the log, the server's changes are pulled, and they come back under
@@ -200,6 +204,7 @@ extension Store {
                         at INTEGER NOT NULL,
                         refusalCode INTEGER,
                         refusalReason TEXT,
+                        requires BLOB,
                         outboxStatus TEXT NOT NULL,
                         outboxCreatedAt INTEGER NOT NULL,
                         PRIMARY KEY (replica, counter)

@@ -94,9 +94,9 @@ extension Store {
             try db.execute(
                 sql: """
                     INSERT INTO stash (replica, counter, setStart, setEnd, kind, record, context, fields, author, at,
-                        refusalCode, refusalReason, outboxStatus, outboxCreatedAt)
+                        refusalCode, refusalReason, requires, outboxStatus, outboxCreatedAt)
                     SELECT replica, counter, ?, ?, kind, record, context, fields, author, at, refusalCode,
-                        refusalReason, ?, ?
+                        refusalReason, requires, ?, ?
                     FROM change WHERE replica = ? AND counter BETWEEN ? AND ?
                     """,
                 arguments: [
@@ -135,7 +135,7 @@ extension Store {
                 db,
                 sql: """
                     SELECT 0 AS seq, replica, counter, setStart, setEnd, kind, record, context, fields, author,
-                        at, refusalCode, refusalReason, outboxStatus, outboxCreatedAt
+                        at, refusalCode, refusalReason, requires, outboxStatus, outboxCreatedAt
                     FROM stash ORDER BY counter
                     """)
             guard !stashed.isEmpty else { return [] }
@@ -181,6 +181,12 @@ extension Store {
                         }
                     }
                     renumbered.context = VersionVector(context)
+                    // What it required of its own renumbered changes (a comment on a request it
+                    // raised since the restore) follows their new numbers.
+                    renumbered.requires = change.requires.map { dot in
+                        guard dot.replica == me, let number = numbers[dot.counter] else { return dot }
+                        return Dot(replica: me, counter: number)
+                    }.sorted()
                     if change.kind == .request, let key = change.fields["key"]?.text, let code = replica.code {
                         let taken =
                             try Bool.fetchOne(

@@ -246,6 +246,11 @@ extension Store {
                 }
                 throw StoreError.outOfOrder(.causalityGap(change: change.dot, missing: missing))
             }
+            // What it was written against in other records: until the server holds it all (a
+            // server restored from a backup gets it back from its writer), it waits (§3.3).
+            for dot in change.requires where try ChangeLog.entry(dot, db) == nil {
+                throw StoreError.outOfOrder(.causalityGap(change: change.dot, missing: dot))
+            }
             // Fixed fields, the parties among them, never change once the record exists, not
             // even through a write that had seen nothing of it: a second creation may only
             // repeat them (two sites of one department rating a request offline).
@@ -422,14 +427,17 @@ extension Store {
     /// the stream's end, every counter of the site's that the server holds, and whether the
     /// site's cursor names a point of this server's stream.
     public func syncPosition(of replica: ReplicaID, cursor: Int64, cursorEpoch: UInt64) async throws -> SyncPosition {
-        try await writer.read { db in
-            let latest = try Self.latestSequence(db)
-            // A cursor past the end, or whose change was logged in another epoch, belongs to a
-            // stream this server no longer has: it was restored from a backup, then logged anew.
-            let known = try cursor == 0 || (cursor <= latest && Self.epoch(at: cursor, db) == cursorEpoch)
-            return SyncPosition(
-                latestSequence: latest, heldCounters: try Self.heldCounters(of: replica, db), cursorValid: known)
-        }
+        try await writer.read { db in try Self.syncPosition(of: replica, cursor: cursor, cursorEpoch: cursorEpoch, db) }
+    }
+
+    static func syncPosition(of replica: ReplicaID, cursor: Int64, cursorEpoch: UInt64, _ db: Database) throws
+        -> SyncPosition
+    {
+        let latest = try latestSequence(db)
+        // A cursor past the end, or whose change was logged in another epoch, belongs to a
+        // stream this server no longer has: it was restored from a backup, then logged anew.
+        let known = try cursor == 0 || (cursor <= latest && epoch(at: cursor, db) == cursorEpoch)
+        return SyncPosition(latestSequence: latest, heldCounters: try heldCounters(of: replica, db), cursorValid: known)
     }
 
     /// Starts a new epoch of the stream at its next sequence number. Every process that opens a

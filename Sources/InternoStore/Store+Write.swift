@@ -44,7 +44,7 @@ extension Store {
                 let change = Change(
                     dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
                     recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(), fields: fields,
-                    author: author, at: at)
+                    author: author, at: at, requires: try Self.required(by: edit.kind, fields, db))
                 try Self.check(change, by: replica.writer, seen: seen, pusherCode: replica.code, scope: .all, db)
                 try Self.ingest(change, set: set, into: seen, audience: replica.role == .server ? .derived : .none, db)
                 changes.append(change)
@@ -60,6 +60,22 @@ extension Store {
             }
             return ChangeSet(changes)
         }
+    }
+
+    /// What a write of `fields` requires of other records (DESIGN §3.3): the clock, as dots, of
+    /// every record its reference fields name, as this replica has it now. Departments are left
+    /// out: the server writes them itself, so no site could bring back one it lost, and a
+    /// request needs only that its departments exist, which the schema checks.
+    static func required(by kind: RecordKind, _ fields: [FieldName: FieldValue], _ db: Database) throws -> [Dot] {
+        let spec = Schema.spec(kind)
+        var dots: [Dot] = []
+        for (name, value) in fields {
+            guard case .reference(let referenced) = spec.field(name)?.type, referenced != .department,
+                let id = value.id, let record = try loadRecord(id, db)
+            else { continue }
+            dots += record.clock.sortedEntries.map { Dot(replica: $0.replica, counter: $0.counter) }
+        }
+        return dots
     }
 
     /// Takes the next local request number, for a key like `HR-LIS-42`; in one transaction

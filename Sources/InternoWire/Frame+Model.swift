@@ -198,6 +198,12 @@ extension Interno_V1_Change {
         author = change.author
         atMs = change.at.millisecondsSince1970
         if let refusal = change.refusal { self.refusal = Interno_V1_Refusal(refusal) }
+        requires = change.requires.map { dot in
+            var entry = Interno_V1_ClockEntry()
+            entry.replica = dot.replica.uuid.wire
+            entry.counter = dot.counter
+            return entry
+        }
     }
 
     /// The change by `replica`, validated.
@@ -224,10 +230,25 @@ extension Interno_V1_Change {
                 "change \(counter) must either write fields or be void with a refusal, not both or neither")
         }
         guard author.utf8.count <= 200 else { throw .malformed("change \(counter) has an overlong author") }
+        var required: Set<Dot> = []
+        for entry in requires {
+            guard entry.counter > 0, entry.counter <= UInt64(Int64.max) else {
+                throw .malformed(
+                    "change \(counter) requires a dot with counter \(entry.counter); counters are 1 to 2^63-1")
+            }
+            let dot = Dot(
+                replica: ReplicaID(try UUID(wire: entry.replica, field: "a required dot's replica")),
+                counter: entry.counter)
+            guard required.insert(dot).inserted else { throw .malformed("change \(counter) requires \(dot) twice") }
+        }
+        guard !hasRefusal || required.isEmpty else {
+            throw .malformed("change \(counter) is void, and a void requires nothing")
+        }
         return Change(
             dot: Dot(replica: replica, counter: counter), kind: kind,
             recordID: try UUID(wire: recordID, field: "a record id"), context: try context.model(), fields: values,
-            author: author, at: Timestamp(millisecondsSince1970: atMs), refusal: hasRefusal ? refusal.model : nil)
+            author: author, at: Timestamp(millisecondsSince1970: atMs), refusal: hasRefusal ? refusal.model : nil,
+            requires: Array(required))
     }
 }
 
@@ -270,7 +291,7 @@ extension ChangeSet {
     public var estimatedWireSize: Int {
         changes.reduce(24) { size, change in
             var bytes = 48 + change.kind.rawValue.utf8.count + change.author.utf8.count
-            bytes += change.context.counters.count * 30
+            bytes += (change.context.counters.count + change.requires.count) * 30
             for (name, value) in change.fields {
                 bytes += 16 + name.utf8.count
                 if case .text(let text) = value { bytes += text.utf8.count }

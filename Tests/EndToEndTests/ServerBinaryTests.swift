@@ -53,6 +53,18 @@ struct ServerBinaryTests {
         #expect(revoke.status == 65)
         let typo = try await server("enrol", "--data", data)
         #expect(typo.status == 64)
+        // A scope is department or all; anything else is a usage error that lists both.
+        let scope = try await server(
+            "enroll", "--department", "HR", "--site", "LIS", "--scope", "everything", "--data", data)
+        #expect(scope.status == 64)
+        #expect(scope.stderr.contains("'department'") && scope.stderr.contains("'all'"), "\(scope.stderr)")
+        #expect(try await server("replicas", "--data", data).stdout.contains("HR") == false)
+        let all = try await server(
+            "enroll", "--department", "HR", "--site", "QA", "--scope", "all", "--out", directory.path("qa.bundle"),
+            "--data", data)
+        #expect(all.status == 0, "\(all.stderr)")
+        let replicas = try await server("replicas", "--data", data)
+        #expect(replicas.stdout.contains("scope") && replicas.stdout.contains(" all "), "\(replicas.stdout)")
     }
 
     @Test func enrolRunServeAndStopOnSIGTERM() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import InternoTestSupport
 import Testing
 
 @testable import InternoModel

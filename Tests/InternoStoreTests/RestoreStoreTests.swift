@@ -59,6 +59,33 @@ struct RestoreStoreTests {
         #expect(try hub.hr.record(id) == hub.server.record(id))
     }
 
+    @Test func aCommentOnARequestTheRestoredServerLostWaitsForItInsteadOfBeingRefused() throws {
+        var hub = try Hub(.walFile)
+        let copy = hub.directory.path("server-copy.sqlite")
+        try hub.server.backup(to: copy)
+        // After the copy: HR raises a request and IT sees it.
+        let (id, _) = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        // The server is restored; IT comments before HR has sent the request again.
+        hub.server = try Store.open(path: copy)
+        try hub.server.beginEpoch()
+        let comment = UUID()
+        try hub.it.write([Edit(.comment, comment, ["request": .id(id), "body": .text("on it")])], author: "rui")
+        let first = try hub.push(hub.it)
+        guard case .deferred = first.first else {
+            Issue.record("the comment was not deferred: \(first)")
+            return
+        }
+        // HR syncs: the server gets the request back, and then IT's comment is accepted.
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        #expect(try hub.server.record(comment)?.exists == true)
+        #expect(try hub.hr.record(comment) == hub.server.record(comment))
+        #expect(try hub.it.outbox().isEmpty)
+    }
+
     @Test func whatStepsAsideSurvivesACrashBeforeItComesBack() throws {
         var hub = try Hub(.walFile)
         _ = try hub.newRequest("Laptop")

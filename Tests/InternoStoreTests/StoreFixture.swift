@@ -37,6 +37,8 @@ struct Hub {
     var it: Store
     var registry: [ReplicaID: RegistryRow] = [:]
     var departments: [String: UUID] = [:]
+    /// How many changes a pull asks for at a time: small, so tests cross batch boundaries.
+    var pullLimit = 3
     let serverID = ReplicaID(UUID())
 
     init(_ storage: Storage) throws {
@@ -127,7 +129,8 @@ struct Hub {
     /// Pulls everything new that the site may see, in small batches, having taken the scope
     /// the server gives it, as the sync engine does.
     @discardableResult
-    func pull(_ site: Store, limit: Int = 3) throws -> PullSummary {
+    func pull(_ site: Store, limit: Int? = nil) throws -> PullSummary {
+        let limit = limit ?? pullLimit
         try site.adopt(scope: registry[try site.replica().id]!.scope)
         var total = PullSummary()
         while true {
@@ -140,12 +143,22 @@ struct Hub {
         }
     }
 
+    /// What a site does with Welcome, as the sync engine does: Hello carries its cursor and
+    /// epoch, Welcome what the server holds of it and whether the cursor still stands.
+    @discardableResult
+    func welcome(_ site: Store) throws -> WelcomeSummary {
+        let replica = try site.replica()
+        let position = try server.writer.read { db in
+            try Store.syncPosition(of: replica.id, cursor: replica.cursor, cursorEpoch: replica.cursorEpochValue, db)
+        }
+        return try site.prepare(heldCounters: position.heldCounters, cursorReset: !position.cursorValid)
+    }
+
     /// One sync as the sync engine runs it (DESIGN §3.9): act on what the server holds of the
     /// site, pull first if its outbox uses counters the server holds, bring back renumbered
     /// what stepped aside, push, pull.
     func sync(_ site: Store) throws {
-        let prepared = try site.prepare(
-            heldCounters: try server.heldCounters(of: try site.replica().id), cursorReset: false)
+        let prepared = try welcome(site)
         if prepared.pullFirst {
             try pull(site)
             _ = try site.restoreSetAside()

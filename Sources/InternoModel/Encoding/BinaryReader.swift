@@ -90,6 +90,15 @@ public struct BinaryReader: Sendable {
         return Dot(replica: replica, counter: try readVarint())
     }
 
+    /// Reads a list of dots.
+    public mutating func readDots() throws(Error) -> [Dot] {
+        let count = try readCount(minimumSize: 17)
+        var dots: [Dot] = []
+        dots.reserveCapacity(count)
+        for _ in 0..<count { dots.append(try readDot()) }
+        return dots
+    }
+
     /// Reads a clock.
     public mutating func readClock() throws(Error) -> VersionVector {
         let count = try readCount(minimumSize: 17)

@@ -54,6 +54,12 @@ public struct BinaryWriter: Sendable {
         }
     }
 
+    /// Appends a list of dots: their count, then each dot.
+    public mutating func write(dots: [Dot]) {
+        write(varint: UInt64(dots.count))
+        for dot in dots { write(dot: dot) }
+    }
+
     /// Appends one value: a tag byte (the case), then its payload.
     public mutating func write(value: FieldValue) {
         bytes.append(UInt8(value.rank))

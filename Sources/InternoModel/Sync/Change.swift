@@ -21,6 +21,12 @@ public struct Change: Hashable, Sendable {
     public var at: Timestamp
     /// Set when the server refused this write: why. A refused change is applied as a void.
     public var refusal: Refusal?
+    /// The writes of *other* records this one was written against: for every record a
+    /// reference field of it names (a comment's request, a request's standard), that record's
+    /// clock as the writer saw it, as dots, sorted. The server applies the change only once it
+    /// holds them all, and defers it until then (DESIGN §3.3): after a restore from a backup,
+    /// the record it names may not be back yet.
+    public var requires: [Dot]
 
     /// A change as written by a replica.
     public init(
@@ -31,7 +37,8 @@ public struct Change: Hashable, Sendable {
         fields: [FieldName: FieldValue],
         author: String,
         at: Timestamp,
-        refusal: Refusal? = nil
+        refusal: Refusal? = nil,
+        requires: [Dot] = []
     ) {
         self.dot = dot
         self.kind = kind
@@ -41,13 +48,15 @@ public struct Change: Hashable, Sendable {
         self.author = author
         self.at = at
         self.refusal = refusal
+        self.requires = Array(Set(requires)).sorted()
     }
 
     /// `true` when the server refused this write (DESIGN §3.4).
     public var isVoid: Bool { refusal != nil }
 
     /// The void that stands for this change once refused: same dot, record, author and time;
-    /// no fields and no context, so it applies everywhere and only advances clocks.
+    /// no fields, no context and nothing required, so it applies everywhere and only advances
+    /// clocks.
     public func voided(_ refusal: Refusal) -> Change {
         Change(
             dot: dot,
@@ -65,7 +74,7 @@ public struct Change: Hashable, Sendable {
     /// back with different content is a protocol violation (DESIGN §6).
     public func hasSameContent(as other: Change) -> Bool {
         dot == other.dot && kind == other.kind && recordID == other.recordID && context == other.context
-            && fields == other.fields && author == other.author && at == other.at
+            && fields == other.fields && author == other.author && at == other.at && requires == other.requires
     }
 }
 

@@ -414,6 +414,9 @@ public nonisolated struct Interno_V1_Change: Sendable {
   /// Clears the value of `refusal`. Subsequent reads from it will return its default value.
   public mutating func clearRefusal() {self._refusal = nil}
 
+  /// dots of the records its reference fields name, as the writer saw them
+  public var requires: [Interno_V1_ClockEntry] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1172,7 +1175,7 @@ nonisolated extension Interno_V1_Refusal: SwiftProtobuf.Message, SwiftProtobuf._
 
 nonisolated extension Interno_V1_Change: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Change"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counter\0\u{1}kind\0\u{3}record_id\0\u{1}context\0\u{1}fields\0\u{1}author\0\u{3}at_ms\0\u{1}refusal\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}counter\0\u{1}kind\0\u{3}record_id\0\u{1}context\0\u{1}fields\0\u{1}author\0\u{3}at_ms\0\u{1}refusal\0\u{1}requires\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1188,6 +1191,7 @@ nonisolated extension Interno_V1_Change: SwiftProtobuf.Message, SwiftProtobuf._M
       case 6: try { try decoder.decodeSingularStringField(value: &self.author) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.atMs) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._refusal) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.requires) }()
       default: break
       }
     }
@@ -1222,6 +1226,9 @@ nonisolated extension Interno_V1_Change: SwiftProtobuf.Message, SwiftProtobuf._M
     try { if let v = self._refusal {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    if !self.requires.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.requires, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1234,6 +1241,7 @@ nonisolated extension Interno_V1_Change: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.author != rhs.author {return false}
     if lhs.atMs != rhs.atMs {return false}
     if lhs._refusal != rhs._refusal {return false}
+    if lhs.requires != rhs.requires {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,14 +1,15 @@
 import Foundation
 
 /// SplitMix64: a small, fast generator whose whole state is one seed, so a scenario replays exactly.
-struct SeededGenerator: RandomNumberGenerator {
+public struct SeededGenerator: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    /// A generator that starts from `seed`.
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,15 +17,17 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    mutating func chance(_ probability: Double) -> Bool {
+    /// `true` with the given probability.
+    public mutating func chance(_ probability: Double) -> Bool {
         Double.random(in: 0..<1, using: &self) < probability
     }
 }
 
 /// Seeds for property tests: `INTERNO_SEED` replays one scenario; otherwise `count` scenarios
 /// from `INTERNO_SEED_BASE`, or from a random base printed with any failure.
-enum Seeds {
-    static func scenarios(count: Int) -> [UInt64] {
+public enum Seeds {
+    /// The seeds of `count` scenarios, or of the one `INTERNO_SEED` names.
+    public static func scenarios(count: Int) -> [UInt64] {
         let environment = ProcessInfo.processInfo.environment
         if let text = environment["INTERNO_SEED"], let seed = UInt64(text) { return [seed] }
         let base = environment["INTERNO_SEED_BASE"].flatMap(UInt64.init) ?? UInt64.random(in: 0..<(1 << 48))
