@@ -44,24 +44,31 @@ extension Store {
                 try db.execute(sql: "UPDATE replica SET cursor = 0, cursorEpoch = 0")
                 summary.cursorReset = true
             }
-            let sets = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT setStart, setEnd FROM change
-                    WHERE replica = ? AND refusalCode IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.firstCounter = change.setStart)
-                    GROUP BY setStart, setEnd ORDER BY setStart
-                    """, arguments: [replica.replicaID])
-            for row in sets {
-                let counters = try Int64.fetchAll(
-                    db, sql: "SELECT counter FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
-                    arguments: [replica.replicaID, row["setStart"] as Int64, row["setEnd"] as Int64])
-                guard !counters.allSatisfy(isHeld) else { continue }
-                try OutboxRow(
-                    firstCounter: row["setStart"], lastCounter: row["setEnd"], status: .pending, refusalCode: nil,
-                    refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
-                ).insert(db)
-                summary.requeued += 1
+            // Only the gaps between what the server holds are read: normally one range from 1,
+            // so this costs an index seek, not a scan of everything the site ever wrote.
+            var gaps: [(Int64, Int64)] = []
+            var next: Int64 = 1
+            for range in held {
+                if Int64(range.lowerBound) > next { gaps.append((next, Int64(range.lowerBound) - 1)) }
+                next = max(next, Int64(range.upperBound) + 1)
+            }
+            gaps.append((next, Int64.max))
+            var requeued: Set<Int64> = []
+            for (first, last) in gaps {
+                let sets = try Row.fetchAll(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT DISTINCT setStart, setEnd FROM change
+                            WHERE replica = ? AND counter BETWEEN ? AND ? AND refusalCode IS NULL
+                              AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.firstCounter = change.setStart)
+                            """), arguments: [replica.replicaID, first, last])
+                for row in sets where requeued.insert(row["setStart"]).inserted {
+                    try OutboxRow(
+                        firstCounter: row["setStart"], lastCounter: row["setEnd"], status: .pending,
+                        refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
+                    ).insert(db)
+                    summary.requeued += 1
+                }
             }
             let queued = try OutboxRow.fetchAll(db)
             let stashed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM stash") ?? 0
