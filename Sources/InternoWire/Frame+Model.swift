@@ -223,7 +223,9 @@ extension Interno_V1_Change {
             throw .malformed(
                 "change \(counter) must either write fields or be void with a refusal, not both or neither")
         }
-        guard author.utf8.count <= 200 else { throw .malformed("change \(counter) has an overlong author") }
+        guard author.utf8.count <= WireLimits.maximumAuthorBytes else {
+            throw .malformed("change \(counter) has an overlong author")
+        }
         return Change(
             dot: Dot(replica: replica, counter: counter), kind: kind,
             recordID: try UUID(wire: recordID, field: "a record id"), context: try context.model(), fields: values,
