@@ -91,22 +91,32 @@ extension Store {
     /// The server's handling of one pushed change set from an enrolled site (DESIGN §3.4, §5, §6):
     /// accepted, duplicate, deferred, or refused. A refusal is recorded as voids that every
     /// replica that may see the record receives; a refused set pushed again gets the same answer.
-    public func receive(_ set: ChangeSet, from pusher: RegistryRow) throws -> PushOutcome {
-        try receive([set], from: pusher)[0]
+    public func receive(_ set: ChangeSet, from pusher: RegistryRow, receivedAt: Timestamp = .now()) throws
+        -> PushOutcome
+    {
+        try receive([set], from: pusher, receivedAt: receivedAt)[0]
     }
 
     /// The server's handling of one Push: every set judged on its own, all committed in one
     /// transaction (synchronous = FULL) before the outcomes are returned to be acknowledged.
-    public func receive(_ sets: [ChangeSet], from entry: RegistryRow) throws -> [PushOutcome] {
+    /// `receivedAt` is the server's clock, which bounds how late a change may be dated.
+    public func receive(_ sets: [ChangeSet], from entry: RegistryRow, receivedAt: Timestamp = .now()) throws
+        -> [PushOutcome]
+    {
         let pusher = try Pusher(entry)
-        return try writer.write { db in try sets.map { set in try Self.receive(set, from: pusher, db) } }
+        return try writer.write { db in
+            try sets.map { set in try Self.receive(set, from: pusher, receivedAt: receivedAt, db) }
+        }
     }
 
     /// `receive(_:from:)` on an async context: the database work runs on GRDB's queue, not on
     /// the caller's thread, so a session never blocks the cooperative pool.
     public func receiveAsync(_ sets: [ChangeSet], from entry: RegistryRow) async throws -> [PushOutcome] {
         let pusher = try Pusher(entry)
-        return try await writer.write { db in try sets.map { set in try Self.receive(set, from: pusher, db) } }
+        let receivedAt = Timestamp.now()
+        return try await writer.write { db in
+            try sets.map { set in try Self.receive(set, from: pusher, receivedAt: receivedAt, db) }
+        }
     }
 
     /// Judges one pushed set as a whole (DESIGN §3.4, §3.9). Its changes may be new to the
@@ -115,7 +125,9 @@ extension Store {
     /// from a backup that has not healed). Whatever the mix, the set is never half applied,
     /// and every dot of the pusher's it names ends up held, applied or void, unless the set is
     /// deferred: so no later change that names one waits forever.
-    static func receive(_ set: ChangeSet, from pusher: Pusher, _ db: Database) throws -> PushOutcome {
+    static func receive(_ set: ChangeSet, from pusher: Pusher, receivedAt: Timestamp, _ db: Database) throws
+        -> PushOutcome
+    {
         let range = set.firstCounter...set.lastCounter
         if let stranger = set.changes.first(where: { $0.dot.replica != pusher.replica }) {
             // Nothing is recorded: voiding another replica's dots would take its counters.
@@ -151,7 +163,7 @@ extension Store {
         var outcome = PushOutcome.accepted
         try db.inSavepoint {
             do {
-                try stage(ChangeSet(fresh), set: range, from: pusher, db)
+                try stage(ChangeSet(fresh), set: range, from: pusher, receivedAt: receivedAt, db)
                 return .commit
             } catch StoreError.refused(let refusal) {
                 outcome = .refused(refusal, kept: kept)
@@ -213,7 +225,9 @@ extension Store {
 
     /// Checks and applies every change of `set` pushed by `pusher`, logged as members of the
     /// change set spanning counters `range`, in `db`'s transaction; throws on the first problem.
-    static func stage(_ set: ChangeSet, set range: ClosedRange<UInt64>, from pusher: Pusher, _ db: Database) throws {
+    static func stage(
+        _ set: ChangeSet, set range: ClosedRange<UInt64>, from pusher: Pusher, receivedAt: Timestamp, _ db: Database
+    ) throws {
         for change in set.changes {
             let current = try loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
             let lookup = Lookups(db, scope: pusher.scope)
@@ -267,7 +281,9 @@ extension Store {
                 }
             }
             let seen = try view(of: change, current: current, db)
-            try check(change, by: pusher.writer, seen: seen, pusherCode: pusher.code, scope: pusher.scope, db)
+            try check(
+                change, by: pusher.writer, seen: seen, pusherCode: pusher.code, scope: pusher.scope,
+                receivedAt: receivedAt, db)
             if !current.exists, !current.clock.isEmpty {
                 try checkReuse(ofRefusedRecord: change, db)
             }
@@ -304,6 +320,7 @@ extension Store {
     /// what its writer had seen, the schema and the database's rules. Any refusal or causality
     /// gap throws and leaves the database exactly as it was.
     public func apply(_ set: ChangeSet, as writer: Writer, pusherCode: String?) throws {
+        let receivedAt = Timestamp.now()
         try self.writer.write { db in
             let range = set.firstCounter...set.lastCounter
             for change in set.changes {
@@ -313,7 +330,8 @@ extension Store {
                     throw StoreError.outOfOrder(.causalityGap(change: change.dot, missing: missing))
                 }
                 let seen = try Self.view(of: change, current: current, db)
-                try Self.check(change, by: writer, seen: seen, pusherCode: pusherCode, scope: .all, db)
+                try Self.check(
+                    change, by: writer, seen: seen, pusherCode: pusherCode, scope: .all, receivedAt: receivedAt, db)
                 try Self.ingest(change, set: range, into: current, audience: .derived, db)
             }
         }

@@ -20,6 +20,8 @@ extension Store {
     public func write(_ edits: [Edit], author: String, at: Timestamp = .now()) throws -> ChangeSet {
         precondition(!edits.isEmpty, "a write has at least one edit")
         return try writer.write { db in
+            // This replica's clock judges the time of its own writes (check 2 of Schema.check).
+            let now = Timestamp.now()
             var replica = try Self.replicaRow(db)
             let first = UInt64(replica.counter) + 1
             let set = first...(first + UInt64(edits.count) - 1)
@@ -45,7 +47,8 @@ extension Store {
                     dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
                     recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(), fields: fields,
                     author: author, at: at, requires: try Self.required(by: edit.kind, fields, db))
-                try Self.check(change, by: replica.writer, seen: seen, pusherCode: replica.code, scope: .all, db)
+                try Self.check(
+                    change, by: replica.writer, seen: seen, pusherCode: replica.code, scope: .all, receivedAt: now, db)
                 try Self.ingest(change, set: set, into: seen, audience: replica.role == .server ? .derived : .none, db)
                 changes.append(change)
             }
@@ -137,7 +140,8 @@ extension Store {
     /// Records outside `scope` look absent to the checks, so a write that names one is refused
     /// exactly as if it did not exist (DESIGN §6.1).
     static func check(
-        _ change: Change, by writer: Writer, seen: RecordState, pusherCode: String?, scope: Scope, _ db: Database
+        _ change: Change, by writer: Writer, seen: RecordState, pusherCode: String?, scope: Scope,
+        receivedAt: Timestamp, _ db: Database
     ) throws {
         // A full creation may retry (feedback ids are derived, so a second try reuses the id);
         // anything less on a record whose creation was refused is refused in turn (DESIGN §3.4).
@@ -152,7 +156,7 @@ extension Store {
         }
         let lookups = Lookups(db, scope: scope)
         do {
-            try Schema.check(change, by: writer, seen: seen, lookup: lookups.scoped)
+            try Schema.check(change, by: writer, seen: seen, lookup: lookups.scoped, receivedAt: receivedAt)
         } catch {
             try lookups.rethrow()
             throw StoreError.refused(error)
@@ -169,7 +173,8 @@ extension Store {
             }
         case .request:
             guard let key = change.fields["key"]?.text else { return }
-            if let pusherCode, !key.hasPrefix("\(pusherCode)-") {
+            // Bytes, not Swift's `==`: U+212A (Kelvin) must not pass for a K (Protocol §7.3).
+            if let pusherCode, !key.utf8.starts(with: "\(pusherCode)-".utf8) {
                 throw StoreError.refused(
                     Refusal(.invalidValue, "request key \(key) must start with the site's code \(pusherCode)-"))
             }

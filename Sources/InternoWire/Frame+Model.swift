@@ -229,7 +229,9 @@ extension Interno_V1_Change {
             throw .malformed(
                 "change \(counter) must either write fields or be void with a refusal, not both or neither")
         }
-        guard author.utf8.count <= 200 else { throw .malformed("change \(counter) has an overlong author") }
+        guard author.utf8.count <= WireLimits.maximumAuthorBytes else {
+            throw .malformed("change \(counter) has an overlong author")
+        }
         var required: Set<Dot> = []
         for entry in requires {
             guard entry.counter > 0, entry.counter <= UInt64(Int64.max) else {

@@ -1,3 +1,5 @@
+import InternoModel
+
 /// The numbers both ends agree on (Protocol/README.md, "Limits").
 public enum WireLimits {
     /// The protocol version this build speaks.
@@ -8,6 +10,8 @@ public enum WireLimits {
     public static let maximumPushSets = 2_000
     /// The most changes the server sends in one Changes (a set is never split, so one set may go over).
     public static let maximumPullChanges = 5_000
-    /// The longest text of any field, in bytes, well under a frame.
-    public static let maximumTextBytes = 64 * 1024
+    /// The longest text of any field, in bytes, well under a frame; the schema checks it too.
+    public static let maximumTextBytes = Schema.maximumTextBytes
+    /// The longest author of a change, in bytes; the schema checks it too.
+    public static let maximumAuthorBytes = Schema.maximumAuthorBytes
 }

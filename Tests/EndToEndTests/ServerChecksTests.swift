@@ -34,13 +34,19 @@ struct ServerChecksTests {
 
     /// Writes a title edit into a site's log and outbox, bypassing the site's own checks.
     func forgeTitleEdit(on store: Store, key: String) throws {
+        try forge(on: store, key: key, ["title": .text("Renamed by IT")])
+    }
+
+    /// Writes `fields` of request `key`, dated `at`, into a site's log and outbox, bypassing
+    /// the site's own checks, as a tampered or buggy client would.
+    func forge(on store: Store, key: String, _ fields: [FieldName: FieldValue], at: Timestamp = .now()) throws {
         let id = try store.requestID(key: key)
         let seen = try #require(try store.record(id))
         let replica = try store.replica()
         let counter = UInt64(replica.counter) + 1
         let forged = Change(
             dot: Dot(replica: replica.id, counter: counter), kind: .request, recordID: id, context: seen.clock,
-            fields: ["title": .text("Renamed by IT")], author: "rui@IT-OPO", at: .now())
+            fields: fields, author: "rui@IT-OPO", at: at)
         try store.writer.write { db in
             var record = seen
             try record.apply(forged)
@@ -94,6 +100,40 @@ struct ServerChecksTests {
                 let details = try await site.json(RequestDetails.self, "request", "show", key)
                 #expect(details.fields.first { $0.name == "title" }?.value == "Laptop")
             }
+        }
+    }
+
+    /// Protocol §12.9: a step writes what the spec says besides the state; a client that
+    /// leaves the first response out is refused, with the rule in words.
+    @Test func anAckWithoutItsFirstResponseOrFromTheFutureIsRefusedWithTheRule() async throws {
+        try await Deployment.with { deployment in
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            try await hr.sync()
+            try await it.sync()
+            try forge(on: try it.site().store, key: key, ["state": .text("acknowledged")])
+            let result = try await it.run(["sync"])
+            #expect(result.status == 72, "\(result.stderr)")
+            #expect(result.stdout.contains("ack of request \(key) must also write firstResponseAt"), "\(result.stdout)")
+            try await it.ok("status", "--discard", "1")
+            // Protocol §12.6: a time more than an hour after the server's clock is refused too.
+            let later = Timestamp(millisecondsSince1970: Timestamp.now().millisecondsSince1970 + 7_200_000)
+            try forge(
+                on: try it.site().store, key: key, ["state": .text("acknowledged"), "firstResponseAt": .time(later)],
+                at: later)
+            let future = try await it.run(["sync"])
+            #expect(future.status == 72, "\(future.stderr)")
+            #expect(future.stdout.contains("more than an hour after its receipt"), "\(future.stdout)")
+            // The real step, as the CLI takes it, is accepted and shows its first response.
+            try await it.ok("status", "--discard", "2")
+            try await it.ok("request", "ack", key)
+            try await it.sync()
+            try await hr.sync()
+            let details = try await hr.json(RequestDetails.self, "request", "show", key)
+            #expect(details.fields.first { $0.name == "state" }?.value == "acknowledged")
+            #expect(details.fields.first { $0.name == "firstResponseAt" }?.value != nil)
         }
     }
 

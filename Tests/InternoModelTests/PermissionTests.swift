@@ -141,8 +141,7 @@ struct PermissionTests {
         var world = World()
         let id = try world.newRequest()
         let step = Schema.requestLifecycle.step(named: verb)!
-        var fields: [FieldName: FieldValue] = ["state": .text(step.to)]
-        if verb == "decline" { fields["declineReason"] = .text("no budget") }
+        let fields = world.stepFields(id, verb)
         expectRefusal(.notPermitted, "HR may not \(verb) request HR-LIS-1", "only the provider department IT may") {
             try world.write(.request, id, fields, by: "HR")
         }
@@ -155,11 +154,10 @@ struct PermissionTests {
         var world = World()
         let id = try world.newRequest()
         try world.take(id, "start")
-        let step = Schema.requestLifecycle.step(named: verb)!
         expectRefusal(.notPermitted, "HR may not \(verb)") {
-            try world.write(.request, id, ["state": .text(step.to)], by: "HR")
+            try world.write(.request, id, world.stepFields(id, verb), by: "HR")
         }
-        try world.write(.request, id, ["state": .text(step.to)], by: "IT")
+        try world.write(.request, id, world.stepFields(id, verb), by: "IT")
     }
 
     @Test func onlyTheProviderResumes() throws {

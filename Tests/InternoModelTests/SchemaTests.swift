@@ -112,7 +112,7 @@ struct ValidationTests {
         expectRefusal(.invalidValue, "needs a reason") {
             try world.write(.request, id, ["state": .text("declined")], by: "IT")
         }
-        expectRefusal(.invalidValue, "only when declining") {
+        expectRefusal(.invalidValue, "only with the state it explains (declined)") {
             try world.write(.request, id, ["declineReason": .text("because")], by: "IT")
         }
         try world.take(id, "decline")
@@ -146,15 +146,16 @@ struct LifecycleTests {
         try world.take(id, "start")
         // IT delivers and HR cancels, concurrently: both saw in_progress.
         let seen = world.records[id]!
+        let now = world.now
         let deliver = Change(
             dot: Dot(replica: ReplicaID(UUID()), counter: 1), kind: .request, recordID: id, context: seen.clock,
-            fields: ["state": .text("delivered")], author: "it", at: Timestamp(millisecondsSince1970: 9))
+            fields: world.stepFields(id, "deliver"), author: "it", at: now)
         let cancel = Change(
             dot: Dot(replica: ReplicaID(UUID()), counter: 1), kind: .request, recordID: id, context: seen.clock,
-            fields: ["state": .text("cancelled")], author: "hr", at: Timestamp(millisecondsSince1970: 9))
+            fields: ["state": .text("cancelled")], author: "hr", at: now)
         let snapshot = world.records
-        try Schema.check(deliver, by: world.writer("IT"), seen: seen, lookup: { snapshot[$1] })
-        try Schema.check(cancel, by: world.writer("HR"), seen: seen, lookup: { snapshot[$1] })
+        try Schema.check(deliver, by: world.writer("IT"), seen: seen, lookup: { snapshot[$1] }, receivedAt: now)
+        try Schema.check(cancel, by: world.writer("HR"), seen: seen, lookup: { snapshot[$1] }, receivedAt: now)
         var record = seen
         try record.apply(deliver)
         try record.apply(cancel)
@@ -176,12 +177,16 @@ struct LifecycleTests {
         let offlineEdit = Change(
             dot: Dot(replica: ReplicaID(UUID()), counter: 1), kind: .request, recordID: id,
             context: seenAtSubmission.clock, fields: ["title": .text("Offline title")], author: "hr",
-            at: Timestamp(millisecondsSince1970: 5))
+            at: world.now)
         let snapshot = world.records
-        try Schema.check(offlineEdit, by: world.writer("HR"), seen: seenAtSubmission, lookup: { snapshot[$1] })
+        try Schema.check(
+            offlineEdit, by: world.writer("HR"), seen: seenAtSubmission, lookup: { snapshot[$1] }, receivedAt: world.now
+        )
         // The same edit judged against the closed request, as if HR had seen it, is refused.
         #expect(throws: Refusal.self) {
-            try Schema.check(offlineEdit, by: world.writer("HR"), seen: world.records[id]!, lookup: { snapshot[$1] })
+            try Schema.check(
+                offlineEdit, by: world.writer("HR"), seen: world.records[id]!, lookup: { snapshot[$1] },
+                receivedAt: world.now)
         }
     }
 }

@@ -4,12 +4,15 @@ import Testing
 @testable import InternoModel
 
 /// A small replicated world for schema tests: departments HR, IT and FAC made by the admin,
-/// with every write checked by ``Schema/check(_:by:seen:lookup:)`` before it applies.
+/// with every write checked by ``Schema/check(_:by:seen:lookup:receivedAt:)`` before it applies.
 struct World {
     var records: [UUID: RecordState] = [:]
     var counter: UInt64 = 0
     let replica = ReplicaID(UUID())
     var departments: [String: UUID] = [:]
+    /// The judge's clock: every write is dated a second after the last, from 2026-11-02.
+    static let epoch: Int64 = 1_793_577_600_000
+    var now: Timestamp { Timestamp(millisecondsSince1970: Self.epoch + Int64(counter + 1) * 1000) }
 
     init() {
         for code in ["HR", "IT", "FAC"] {
@@ -38,12 +41,14 @@ struct World {
         _ kind: RecordKind, _ id: UUID, _ fields: [FieldName: FieldValue], as writer: Writer
     ) throws(Refusal) -> Change {
         let seen = records[id] ?? RecordState(kind: kind, id: id)
-        counter += 1
+        let at = now
+        // As in a store, a refused write uses no counter (and so no second of the clock).
         let change = Change(
-            dot: Dot(replica: replica, counter: counter), kind: kind, recordID: id, context: seen.clock,
-            fields: fields, author: "tester", at: Timestamp(millisecondsSince1970: Int64(counter) * 1000))
+            dot: Dot(replica: replica, counter: counter + 1), kind: kind, recordID: id, context: seen.clock,
+            fields: fields, author: "tester", at: at)
         let snapshot = records
-        try Schema.check(change, by: writer, seen: seen, lookup: { _, id in snapshot[id] })
+        try Schema.check(change, by: writer, seen: seen, lookup: { _, id in snapshot[id] }, receivedAt: at)
+        counter += 1
         var record = seen
         try! record.apply(change)
         records[id] = record
@@ -77,15 +82,22 @@ struct World {
         return id
     }
 
-    /// Moves a request through `verbs` as whoever may take each step.
+    /// Moves a request through `verbs` as whoever may take each step, writing what the step
+    /// writes besides the state, as a site does.
     mutating func take(_ id: UUID, _ verbs: String...) throws(Refusal) {
         for verb in verbs {
             let step = Schema.requestLifecycle.step(named: verb)!
-            var fields: [FieldName: FieldValue] = ["state": .text(step.to)]
-            if verb == "decline" { fields["declineReason"] = .text("not ours") }
-            if verb == "deliver" { fields["firstDeliveredAt"] = .time(Timestamp(millisecondsSince1970: 1)) }
-            try write(.request, id, fields, by: step.by == .customer ? "HR" : "IT")
+            try write(.request, id, stepFields(id, verb), by: step.by == .customer ? "HR" : "IT")
         }
+    }
+
+    /// What taking `verb` on request `id` writes now (``Schema/stepWrites(_:seen:at:)``, with a
+    /// reason for decline).
+    func stepFields(_ id: UUID, _ verb: String) -> [FieldName: FieldValue] {
+        let step = Schema.requestLifecycle.step(named: verb)!
+        var fields = Schema.stepWrites(step, seen: records[id]!, at: now)
+        if verb == "decline" { fields["declineReason"] = .text("not ours") }
+        return fields
     }
 
     /// The terms fingerprint of a standard, as it is here.

@@ -155,14 +155,8 @@ struct ScopeTests {
         #expect(refusal.code == .immutable)
         #expect(try value(org.hub.server, org.request, "customer") == .value(org.hub.department("HR")))
         // Two sites of one department rating offline write the same fixed fields: both stand.
-        try org.hub.it.write(
-            [Edit(.request, org.request, ["state": .text("in_progress")])], author: "rui")
-        try org.hub.it.write(
-            [
-                Edit(
-                    .request, org.request,
-                    ["state": .text("delivered"), "firstDeliveredAt": .time(.now())])
-            ], author: "rui")
+        try take("start", on: org.request, at: org.hub.it, author: "rui")
+        try take("deliver", on: org.request, at: org.hub.it, author: "rui")
         try org.syncAll()
         var hub = org.hub
         let hrPorto = try hub.addSite(department: "HR", site: "POR")

@@ -205,6 +205,16 @@ func fileBytes(_ directory: TemporaryDirectory, _ name: String) -> [Data?] {
     ["\(name).sqlite", "\(name).sqlite-wal"].map { FileManager.default.contents(atPath: directory.path($0)) }
 }
 
+/// Takes the lifecycle step `verb` on request `id` at `site`, writing what the step writes
+/// besides the state (``Schema/stepWrites(_:seen:at:)``) as `Site.transition` does, and `extra`.
+func take(_ verb: String, on id: UUID, at site: Store, author: String, extra: [FieldName: FieldValue] = [:]) throws {
+    let step = try #require(Schema.requestLifecycle.step(named: verb))
+    let record = try #require(try site.record(id))
+    let at = Timestamp.now()
+    let fields = Schema.stepWrites(step, seen: record, at: at).merging(extra) { $1 }
+    try site.write([Edit(.request, id, fields)], author: author, at: at)
+}
+
 func value(_ store: Store, _ id: UUID, _ field: FieldName) throws -> FieldResolution {
     let record = try #require(try store.record(id))
     return record.resolve(field, policy: Schema.spec(record.kind).policy(field))

@@ -78,8 +78,8 @@ struct StoreTests {
             #expect(refusal.code == .invalidTransition)
             #expect(refusal.message.contains("request \(key) cannot go from submitted to closed"))
         }
-        try hub.it.write([Edit(.request, id, ["state": .text("in_progress")])], author: "rui")
-        try hub.it.write([Edit(.request, id, ["state": .text("delivered")])], author: "rui")
+        try take("start", on: id, at: hub.it, author: "rui")
+        try take("deliver", on: id, at: hub.it, author: "rui")
         do {
             try hub.it.write([Edit(.request, id, ["state": .text("closed")])], author: "rui")
             Issue.record("IT confirmed a request")

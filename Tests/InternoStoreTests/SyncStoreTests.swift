@@ -27,7 +27,7 @@ struct SyncStoreTests {
         // Offline: HR raises the priority, IT assigns and starts.
         try hub.hr.write([Edit(.request, id, ["priority": .text("high")])], author: "ana")
         try hub.it.write([Edit(.request, id, ["assignee": .text("rui")])], author: "rui")
-        try hub.it.write([Edit(.request, id, ["state": .text("in_progress")])], author: "rui")
+        try take("start", on: id, at: hub.it, author: "rui")
         let (other, _) = try hub.newRequest("Desk chair")
         try hub.sync(hub.it)
         try hub.sync(hub.hr)
@@ -87,12 +87,11 @@ struct SyncStoreTests {
         let (id, key) = try hub.newRequest()
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
-        try hub.it.write([Edit(.request, id, ["state": .text("in_progress")])], author: "rui")
+        try take("start", on: id, at: hub.it, author: "rui")
         try hub.sync(hub.it)
         try hub.pull(hub.hr)
         // Offline on both sides: IT delivers, HR cancels. Neither saw the other.
-        try hub.it.write(
-            [Edit(.request, id, ["state": .text("delivered"), "firstDeliveredAt": .time(.now())])], author: "rui")
+        try take("deliver", on: id, at: hub.it, author: "rui")
         try hub.hr.write([Edit(.request, id, ["state": .text("cancelled")])], author: "ana")
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
@@ -210,8 +209,7 @@ struct SyncStoreTests {
         let (id, _) = try hub.newRequest()
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
-        try hub.it.write(
-            [Edit(.request, id, ["state": .text("in_progress"), "assignee": .text("rui")])], author: "rui")
+        try take("start", on: id, at: hub.it, author: "rui", extra: ["assignee": .text("rui")])
         try hub.hr.write([Edit(.comment, UUID(), ["request": .id(id), "body": .text("Thanks!")])], author: "ana")
         try hub.sync(hub.it)
         try hub.sync(hub.hr)

@@ -58,18 +58,9 @@ extension Site {
         }
         let record = try request(key)
         let at = try time(given, for: record, afterLastStep: true)
-        var fields: [FieldName: FieldValue] = ["state": .text(step.to)]
-        let spec = Schema.spec(.request)
-        // First-occurrence times are written once, by the first step that reaches them; the
-        // earliest policy merges two sites that both did it first.
-        if step.by == .provider, record.resolve("firstResponseAt", policy: spec.policy("firstResponseAt")) == .unset {
-            fields["firstResponseAt"] = .time(at)
-        }
-        if step.to == Schema.RequestState.delivered,
-            record.resolve("firstDeliveredAt", policy: spec.policy("firstDeliveredAt")) == .unset
-        {
-            fields["firstDeliveredAt"] = .time(at)
-        }
+        // The state and the first-occurrence times the step stamps, as the schema requires
+        // (check 9); the earliest policy merges two sites that both did it first.
+        var fields = Schema.stepWrites(step, seen: record, at: at)
         if let reason { fields["declineReason"] = .text(reason) }
         var edits = [Edit(.request, record.id, fields)]
         if let note, !note.isEmpty {

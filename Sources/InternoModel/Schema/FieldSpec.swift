@@ -1,6 +1,7 @@
 /// The type of a field, with its bounds: what a value must be to be accepted.
 public enum FieldType: Sendable, Hashable {
-    /// Text of `minLength...maxLength` characters, with no control characters but newlines.
+    /// Text of `minLength...maxLength` characters (extended grapheme clusters), with no control
+    /// character but line feed and tab (``Schema/isForbiddenControl(_:)``).
     case text(minLength: Int, maxLength: Int)
     /// A short code: an uppercase letter, then uppercase letters and digits (`IT`, `HR2`).
     case code(maxLength: Int)
@@ -22,8 +23,8 @@ public enum FieldType: Sendable, Hashable {
     case weeklyHours
     /// A list of calendar dates, canonical `YYYY-MM-DD, …`.
     case dateList
-    /// Per-priority targets, in the canonical text of ``PriorityTargets``.
-    case priorityTargets
+    /// Per-priority targets, in the canonical text of ``PriorityTargets``, each within bounds.
+    case priorityTargets(ClosedRange<Int64>)
     /// A state of a lifecycle.
     case state(Lifecycle)
     /// A 16-hex-digit fingerprint (of a standard's terms).

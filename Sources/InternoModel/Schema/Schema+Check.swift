@@ -4,9 +4,25 @@ extension Schema {
     /// Finds the current state of another record (a request a comment refers to, a department).
     public typealias Lookup = (RecordKind, UUID) -> RecordState?
 
-    /// Checks a write against the schema: known fields, valid values, required fields at
-    /// creation, fixed fields after it, the permission table of DESIGN §6, and the lifecycle
-    /// of §7.3.
+    /// Checks a write against the schema: its time, known fields, valid values, required fields
+    /// at creation, fixed fields after it, the permission table of DESIGN §6, the lifecycle of
+    /// §7.3 and what each step writes besides the state.
+    ///
+    /// The checks run in a fixed order and the first that fails gives the refusal, so every
+    /// implementation refuses a change that breaks several rules with the same code. The order
+    /// is normative: `Protocol/README.md` §12.11 numbers it, and `Protocol/vectors/checks.json`
+    /// holds a change for each pair of neighbours.
+    ///
+    /// 1. the change writes a field (8);
+    /// 2. its time lies in the window of ``checkTime(_:receivedAt:)``, and its author is at most
+    ///    ``maximumAuthorBytes`` long (2);
+    /// 3. every field is one of the kind's (6);
+    /// 4. every value suits its field (2), fields in name order;
+    /// 5. a creation writes a fixed field (4) and every required one (2); an edit no fixed one (5);
+    /// 6. the records it names exist (4);
+    /// 7. the kind's own rules: who creates, the lifecycle, signatures, feedback (1, 2, 3, 4, 8, 10);
+    /// 8. the writer's role may write each field, and now (1), fields in name order;
+    /// 9. a lifecycle step writes what it must besides the state, and nothing else does (2).
     ///
     /// - Parameters:
     ///   - change: the write; its `fields` are what is checked.
@@ -15,26 +31,41 @@ extension Schema {
     ///     against this, not the latest state, keeps legal offline work from being refused for
     ///     a race (DESIGN §6).
     ///   - lookup: the current state of other records (departments, the request of a comment).
+    ///   - receivedAt: the judge's clock: the server's when it judges a push, the site's when
+    ///     it writes. The model reads no clock, so the caller passes it in.
     /// - Throws: a ``Refusal`` whose message names the rule and what would be accepted.
     public static func check(
         _ change: Change,
         by writer: Writer,
         seen: RecordState,
-        lookup: @escaping Lookup
+        lookup: @escaping Lookup,
+        receivedAt: Timestamp
     ) throws(Refusal) {
         let kind = change.kind
         let spec = spec(kind)
+        // 1. Something to write.
         guard !change.isVoid, !change.fields.isEmpty else {
             throw Refusal(.malformed, "a change must write at least one field")
         }
-        let names = change.fields.keys.sorted()
-        for name in names {
-            guard let field = spec.field(name) else {
-                let known = spec.fields.map(\.name).joined(separator: ", ")
-                throw Refusal(.unknownField, "a \(kind.rawValue) has no field '\(name)'; its fields are \(known)")
-            }
-            try validate(change.fields[name]!, for: field, of: kind)
+        // 2. A time that can be true, and an author the wire carries.
+        try checkTime(change.at, receivedAt: receivedAt)
+        guard change.author.utf8.count <= maximumAuthorBytes else {
+            throw Refusal(
+                .invalidValue,
+                "the author of a change may be at most \(maximumAuthorBytes) bytes; this one is \(change.author.utf8.count)"
+            )
         }
+        // 3. Known fields, all of them before any value, so the code does not depend on names.
+        let names = change.fields.keys.sorted()
+        if let unknown = names.first(where: { spec.field($0) == nil }) {
+            let known = spec.fields.map(\.name).joined(separator: ", ")
+            throw Refusal(.unknownField, "a \(kind.rawValue) has no field '\(unknown)'; its fields are \(known)")
+        }
+        // 4. Valid values.
+        for name in names {
+            try validate(change.fields[name]!, for: spec.field(name)!, of: kind)
+        }
+        // 5. Creation or edit.
         let write = Write(change: change, writer: writer, seen: seen, spec: spec, lookup: lookup)
         if write.creating {
             // A write that sets none of the fields fixed at creation is an edit, and the writer
@@ -55,9 +86,11 @@ extension Schema {
                     .immutable, "the \(spec.field(name)!.label) of \(write.describe()) cannot be changed: \(what)")
             }
         }
+        // 6. The records it names.
         let parties = try write.parties()
         var roles = write.roles(of: writer, parties: parties)
 
+        // 7. The kind's own rules.
         switch kind {
         case .department:
             guard roles.contains(.admin) else {
@@ -81,6 +114,7 @@ extension Schema {
             roles = try checkFeedback(write, roles: roles, parties: parties)
         }
 
+        // 8. Who may write each field, and when.
         for name in names where !(kind == .request && name == "state") {
             let field = spec.field(name)!
             guard !field.writers.isDisjoint(with: roles) else {
@@ -108,6 +142,11 @@ extension Schema {
                     )
                 }
             }
+        }
+
+        // 9. What a lifecycle step writes besides the state.
+        if kind == .request {
+            try checkStepWrites(write)
         }
     }
 
@@ -155,13 +194,6 @@ extension Schema {
             }
         } else if let newState = fields["state"]?.text {
             try checkTransition(write, to: newState, roles: roles, parties: parties)
-        }
-        if fields["declineReason"] != nil, fields["state"] != .text(RequestState.declined) {
-            throw Refusal(.invalidValue, "a reason for declining is given only when declining")
-        }
-        if fields["state"] == .text(RequestState.declined), fields["declineReason"] == nil {
-            throw Refusal(
-                .invalidValue, "declining \(write.describe()) needs a reason: say why the request is declined")
         }
     }
 

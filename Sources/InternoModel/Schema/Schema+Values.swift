@@ -1,9 +1,19 @@
 import Foundation
 
 extension Schema {
+    /// The most UTF-8 bytes of any text value: the wire's limit, checked here too so that a
+    /// site never accepts locally a write it could never push.
+    public static let maximumTextBytes = 65_536
+
+    /// The most UTF-8 bytes of a change's author, for the same reason.
+    public static let maximumAuthorBytes = 200
+
     /// Checks that `value` is acceptable for `field` of `kind`: type, range, length, enum
     /// membership, and the canonical form of structured text. Throws a refusal that names the
     /// rule and what would be accepted.
+    ///
+    /// Members and canonical forms are compared byte for byte (UTF-8), not by Swift's `==`,
+    /// which would take a canonically equivalent text (U+037E for `;`) as the same.
     public static func validate(_ value: FieldValue, for field: FieldSpec, of kind: RecordKind) throws(Refusal) {
         let subject = "the \(field.label) of a \(kind.rawValue)"
         func refuse(_ expectation: String) -> Refusal {
@@ -12,6 +22,11 @@ extension Schema {
         if value == .null {
             guard field.nullable else { throw Refusal(.invalidValue, "\(subject) cannot be cleared") }
             return
+        }
+        if let text = value.text, text.utf8.count > maximumTextBytes {
+            throw Refusal(
+                .invalidValue,
+                "\(subject) is \(text.utf8.count) bytes long; text may be at most \(maximumTextBytes) bytes")
         }
         switch field.type {
         case .text(let minLength, let maxLength):
@@ -30,7 +45,7 @@ extension Schema {
                     "an uppercase letter then up to \(maxLength - 1) uppercase letters or digits, like IT or HR2")
             }
         case .enumeration(let members):
-            guard let text = value.text, members.contains(text) else {
+            guard let text = value.text, members.contains(where: { same($0, text) }) else {
                 throw refuse("one of \(members.joined(separator: ", "))")
             }
         case .integer(let range):
@@ -59,7 +74,7 @@ extension Schema {
             do { hours = try WeeklyHours(parsing: text) } catch {
                 throw Refusal(.invalidValue, "\(subject) is not valid: \(error.message)")
             }
-            guard hours.description == text else { throw refuse("in canonical form, '\(hours)'") }
+            guard same(hours.description, text) else { throw refuse("in canonical form, '\(hours)'") }
         case .dateList:
             guard let text = value.text else { throw refuse("a list of dates") }
             let dates: [CalendarDate]
@@ -67,20 +82,28 @@ extension Schema {
                 throw Refusal(.invalidValue, "\(subject) is not valid: \(error.message)")
             }
             let canonical = dates.map(\.description).joined(separator: ", ")
-            guard canonical == text else { throw refuse("in canonical form, '\(canonical)'") }
-        case .priorityTargets:
+            guard same(canonical, text) else { throw refuse("in canonical form, '\(canonical)'") }
+        case .priorityTargets(let bounds):
             guard let text = value.text else { throw refuse("targets per priority") }
             let targets: PriorityTargets
             do { targets = try PriorityTargets(parsing: text) } catch {
                 throw Refusal(.invalidValue, "\(subject) is not valid: \(error.message)")
             }
-            guard targets.description == text else { throw refuse("in canonical form, '\(targets)'") }
+            guard same(targets.description, text) else { throw refuse("in canonical form, '\(targets)'") }
+            for (priority, target) in targets.targets.sorted(by: { $0.key < $1.key })
+            where !bounds.contains(target.acknowledge) || !bounds.contains(target.deliver) {
+                let low = DurationText.format(seconds: bounds.lowerBound)
+                let high = DurationText.format(seconds: bounds.upperBound)
+                throw refuse("targets from \(low) to \(high), like the time to acknowledge; \(priority)'s are not")
+            }
         case .state(let lifecycle):
-            guard let text = value.text, lifecycle.states.contains(text) else {
+            guard let text = value.text, lifecycle.states.contains(where: { same($0, text) }) else {
                 throw refuse("one of \(lifecycle.states.joined(separator: ", "))")
             }
         case .fingerprint:
-            guard let text = value.text, text.count == 16, text.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            guard let text = value.text, text.utf8.count == 16,
+                text.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            else {
                 throw refuse("a terms fingerprint of 16 lowercase hex digits")
             }
         }
@@ -93,8 +116,17 @@ extension Schema {
         return upper(first) && text.unicodeScalars.allSatisfy { upper($0) || ("0"..."9").contains($0) }
     }
 
-    private static func isForbiddenControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || scalar.value == 0x7F)
+    /// `true` for a control character (Unicode general category Cc: U+0000–U+001F and
+    /// U+007F–U+009F) other than tab and line feed. C1 controls are refused like C0 ones: a
+    /// terminal may act on U+009B as on ESC [. Line and paragraph separators (U+2028, U+2029)
+    /// and format characters are not controls and are accepted.
+    public static func isForbiddenControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
+    }
+
+    /// `true` when `a` and `b` are the same bytes.
+    static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8)
     }
 
     static func quoted(_ value: FieldValue) -> String {

@@ -3,7 +3,7 @@ import Foundation
 /// The domain schema of DESIGN §6–§7, as data: record kinds, their fields, types, merge
 /// policies, who may write what, and the request lifecycle.
 ///
-/// Sites and the server check every write against the same schema (``Schema/check(_:by:seen:lookup:)``),
+/// Sites and the server check every write against the same schema (``Schema/check(_:by:seen:lookup:receivedAt:)``),
 /// so a person gets a refusal at once, offline, and the server never accepts what a site would not.
 public enum Schema {
     /// The version of the schema; a site and a server must agree on it to sync.
@@ -30,19 +30,28 @@ public enum Schema {
     /// The request lifecycle of DESIGN §7.3.
     public static let requestLifecycle: Lifecycle = {
         typealias S = RequestState
+        let response = "firstResponseAt"
+        let delivery = "firstDeliveredAt"
         return Lifecycle(
             states: [
                 S.submitted, S.acknowledged, S.inProgress, S.waitingOnCustomer, S.delivered, S.closed,
                 S.declined, S.cancelled,
             ],
             initial: S.submitted,
+            // Every provider step is a response: the first one stamps `firstResponseAt`, and the
+            // first delivery `firstDeliveredAt` (feedback waits for it).
             steps: [
-                .init("ack", from: [S.submitted], to: S.acknowledged, by: .provider),
-                .init("start", from: [S.submitted, S.acknowledged], to: S.inProgress, by: .provider),
-                .init("wait", from: [S.inProgress], to: S.waitingOnCustomer, by: .provider),
-                .init("resume", from: [S.waitingOnCustomer], to: S.inProgress, by: .provider, forward: false),
-                .init("deliver", from: [S.inProgress], to: S.delivered, by: .provider),
-                .init("decline", from: [S.submitted, S.acknowledged], to: S.declined, by: .provider),
+                .init("ack", from: [S.submitted], to: S.acknowledged, by: .provider, stamps: [response]),
+                .init(
+                    "start", from: [S.submitted, S.acknowledged], to: S.inProgress, by: .provider, stamps: [response]),
+                .init("wait", from: [S.inProgress], to: S.waitingOnCustomer, by: .provider, stamps: [response]),
+                .init(
+                    "resume", from: [S.waitingOnCustomer], to: S.inProgress, by: .provider, forward: false,
+                    stamps: [response]),
+                .init("deliver", from: [S.inProgress], to: S.delivered, by: .provider, stamps: [response, delivery]),
+                .init(
+                    "decline", from: [S.submitted, S.acknowledged], to: S.declined, by: .provider, stamps: [response],
+                    needs: ["declineReason"]),
                 .init("confirm", from: [S.delivered], to: S.closed, by: .customer),
                 .init("reopen", from: [S.delivered], to: S.inProgress, by: .customer, forward: false),
                 .init("cancel", from: RequestState.open, to: S.cancelled, by: .customer),
@@ -88,8 +97,8 @@ public enum Schema {
                     "deliverTarget", "time to deliver", .duration(1...week.upperBound), required: true,
                     writers: parties, condition: .whileProposed),
                 FieldSpec(
-                    "priorityTargets", "targets per priority", .priorityTargets, nullable: true, writers: parties,
-                    condition: .whileProposed),
+                    "priorityTargets", "targets per priority", .priorityTargets(1...week.upperBound), nullable: true,
+                    writers: parties, condition: .whileProposed),
                 FieldSpec(
                     "noticeRequired", "notice before the needed-by date", .duration(week), nullable: true,
                     writers: parties, condition: .whileProposed),
@@ -176,8 +185,17 @@ public enum Schema {
     }
 
     /// The fingerprint of a standard's current terms, or `nil` while a term is in conflict
-    /// (nothing can be signed until it is resolved).
+    /// (nothing can be signed until it is resolved): the 64-bit FNV-1a hash of
+    /// ``canonicalTerms(of:)``'s UTF-8 bytes, as 16 lowercase hex digits (Protocol §12.10).
     public static func termsFingerprint(of fields: (FieldName) -> FieldResolution) -> String? {
+        canonicalTerms(of: fields).map(DerivedID.fingerprint)
+    }
+
+    /// The text a terms fingerprint hashes: for each of ``standardTerms`` in order, `name=;`
+    /// when unset, else `name=RANK:VALUE;` with the value's rank in the total order of values
+    /// and its text (a duration as `1d4h`, a cleared term as `—`); `nil` while a term is in
+    /// conflict.
+    public static func canonicalTerms(of fields: (FieldName) -> FieldResolution) -> String? {
         var canonical = ""
         for name in standardTerms {
             switch fields(name) {
@@ -186,7 +204,7 @@ public enum Schema {
             case .value(let value): canonical += "\(name)=\(value.rank):\(value);"
             }
         }
-        return DerivedID.fingerprint(canonical)
+        return canonical
     }
 
     /// `true` when both departments have signed the current terms of `standard`.

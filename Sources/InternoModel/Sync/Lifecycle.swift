@@ -15,14 +15,26 @@ public struct Lifecycle: Sendable, Hashable {
         public var by: Role
         /// `false` for steps that go back (resume, reopen): they do not order states.
         public var forward: Bool
+        /// First-occurrence times the step stamps with its own time when the writer saw them
+        /// unset (`firstResponseAt`): the step must write them then, and nothing else may.
+        public var stamps: [FieldName]
+        /// Fields a person gives with the step (`declineReason`): the step must write them, and
+        /// they are written only with a state this step leads to.
+        public var needs: [FieldName]
 
-        /// A step named `verb` from `from` to `to`, taken by `by`.
-        public init(_ verb: String, from: Set<String>, to: String, by: Role, forward: Bool = true) {
+        /// A step named `verb` from `from` to `to`, taken by `by`, stamping `stamps` and
+        /// writing `needs` besides the state.
+        public init(
+            _ verb: String, from: Set<String>, to: String, by: Role, forward: Bool = true, stamps: [FieldName] = [],
+            needs: [FieldName] = []
+        ) {
             self.verb = verb
             self.from = from
             self.to = to
             self.by = by
             self.forward = forward
+            self.stamps = stamps
+            self.needs = needs
         }
     }
 
