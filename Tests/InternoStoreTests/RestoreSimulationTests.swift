@@ -41,6 +41,10 @@ private struct RestoreScenario {
     var siteCopies: [Int: [Store]] = [:]
     /// Every change the server acknowledged to its writer, by dot.
     var acknowledged: [Dot: Change] = [:]
+    /// Writes tried, and those the site's own checks refused: a scenario whose every write is
+    /// refused would prove nothing.
+    var writes = 0
+    var refusedWrites = 0
     var failures: [String] = []
 
     init(seed: UInt64) throws {
@@ -93,6 +97,7 @@ private struct RestoreScenario {
         let site = sites[index]
         let requests = try site.records(of: .request).filter(\.exists)
         let isHR = index < 2
+        let at = Timestamp.now()
         var edit: Edit?
         if isHR, requests.count < 4 || random.chance(0.2) {
             edit = Edit(
@@ -117,17 +122,18 @@ private struct RestoreScenario {
                 if let step = Schema.requestLifecycle.steps(from: state).filter({ $0.by == .provider })
                     .randomElement(using: &random)
                 {
-                    var fields: [FieldName: FieldValue] = ["state": .text(step.to)]
+                    var fields = Schema.stepWrites(step, seen: request, at: at)
                     if step.verb == "decline" { fields["declineReason"] = .text("no") }
-                    if step.to == "delivered" { fields["firstDeliveredAt"] = .time(.now()) }
                     edit = Edit(.request, request.id, fields)
                 }
             }
         }
         guard let edit else { return }
+        writes += 1
         do {
-            try site.write([edit], author: "user\(index)")
+            try site.write([edit], author: "user\(index)", at: at)
         } catch StoreError.refused {
+            refusedWrites += 1
             // Not allowed from what this site sees (a step it may not take now): nothing written.
         }
     }
@@ -225,6 +231,9 @@ private struct RestoreScenario {
 
     func check() throws -> [String] {
         var failures = failures
+        if writes >= 4, refusedWrites * 2 > writes {
+            failures.append("\(refusedWrites) of \(writes) writes were refused: the scenario wrote almost nothing")
+        }
         let requests = try hub.server.records(of: .request)
         for (index, site) in sites.enumerated() {
             // Convergence: HR and IT are the parties of everything here.
