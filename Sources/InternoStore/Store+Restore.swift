@@ -151,27 +151,39 @@ extension Store {
             let entries = try stashed.map { row -> (entry: ChangeLog.Entry, status: String, createdAt: Int64) in
                 (try ChangeLog.decode(row), row["outboxStatus"], row["outboxCreatedAt"])
             }
-            let before = Int64(entries[0].entry.change.dot.counter) - 1
-            // Records that hold own changes of the lost stretch, now pulled from the server.
-            let lostStretch = Set(
-                try String.fetchAll(
-                    db, sql: "SELECT DISTINCT record FROM change WHERE replica = ? AND counter > ?",
-                    arguments: [replica.replicaID, before]))
+            let before = entries[0].entry.change.dot.counter - 1
+            // Each stashed change's number from now on: that of its twin when the server holds
+            // the same write already (under its own number, or renumbered by an earlier heal
+            // before this copy was restored), a new one above everything otherwise.
             var numbers: [UInt64: UInt64] = [:]
+            var twinned: Set<UInt64> = []
+            for (entry, _, _) in entries {
+                if let twin = try Self.twin(of: entry.change, db) {
+                    numbers[entry.change.dot.counter] = twin.dot.counter
+                    twinned.insert(entry.change.dot.counter)
+                }
+            }
+            for (entry, _, _) in entries where !twinned.contains(entry.change.dot.counter) {
+                replica.counter += 1
+                numbers[entry.change.dot.counter] = UInt64(replica.counter)
+            }
+            // Per record, this site's own changes of the lost stretch that the log now holds:
+            // written here after the copy was taken, accepted, and never seen by what was
+            // written since the restore; and the numbers twins took.
+            let twins = Set(twinned.compactMap { numbers[$0] })
+            var lostStretch: [UUID: [UInt64]] = [:]
+            for (entry, _, _) in entries where lostStretch[entry.change.recordID] == nil {
+                lostStretch[entry.change.recordID] = try Int64.fetchAll(
+                    db, sql: "SELECT counter FROM change WHERE record = ? AND replica = ? AND counter > ?",
+                    arguments: [entry.change.recordID.uuidString.lowercased(), replica.replicaID, Int64(before)]
+                ).map(UInt64.init).filter { !twins.contains($0) }
+            }
             var renamed: [RenumberedRequest] = []
             let sets = Dictionary(grouping: entries, by: { $0.entry.set.lowerBound }).sorted { $0.key < $1.key }
             for (_, members) in sets {
-                let changes = members.map(\.entry.change)
-                let acknowledged = try changes.allSatisfy { change in
-                    try ChangeLog.entry(change.dot, db).map { $0.change.hasSameContent(as: change) } ?? false
-                }
-                if acknowledged { continue }
-                let first = UInt64(replica.counter) + 1
-                for change in changes {
-                    replica.counter += 1
-                    numbers[change.dot.counter] = UInt64(replica.counter)
-                }
-                let range = first...UInt64(replica.counter)
+                let changes = members.map(\.entry.change).filter { !twinned.contains($0.dot.counter) }
+                guard let firstChange = changes.first, let lastChange = changes.last else { continue }
+                let range = numbers[firstChange.dot.counter]!...numbers[lastChange.dot.counter]!
                 let refusal = members[0].entry.change.refusal
                 // A set refused only because its counters were taken is pushed again renumbered.
                 let stillRefused = members[0].status == OutboxRow.Status.refused.rawValue && refusal?.code != .malformed
@@ -180,16 +192,14 @@ extension Store {
                     renumbered.dot = Dot(replica: me, counter: numbers[change.dot.counter]!)
                     renumbered.refusal = nil
                     var context = change.context.counters
-                    if let own = context[me], UInt64(before) < own {
-                        if lostStretch.contains(change.recordID.uuidString.lowercased()) {
-                            context[me] = UInt64(before)
-                        } else if let number = numbers[own] {
-                            context[me] = number
-                        }
+                    if let own = context[me], own > before {
+                        context[me] = Self.ownContext(
+                            seenUpTo: own, after: before, numbers: numbers, stashed: entries.map(\.entry.change),
+                            record: change.recordID, lostStretch: lostStretch[change.recordID] ?? [])
                     }
                     renumbered.context = VersionVector(context)
-                    // What it required of its own renumbered changes (a comment on a request it
-                    // raised since the restore) follows their new numbers.
+                    // What it required of its own stashed changes (a comment on a request it
+                    // raised since the restore) follows their numbers.
                     renumbered.requires = change.requires.map { dot in
                         guard dot.replica == me, let number = numbers[dot.counter] else { return dot }
                         return Dot(replica: me, counter: number)
@@ -227,6 +237,45 @@ extension Store {
                 sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
                 arguments: [replica.counter, replica.nextRequestNumber])
             return renamed
+        }
+    }
+
+    /// The own entry of a stashed change's context on `record`, which covered this site's own
+    /// writes up to `seenUpTo` (old numbers), the stashed ones above `after` among them.
+    ///
+    /// A version vector covers every own write up to a number: it cannot say "saw 21 but not
+    /// 13". So the entry is the highest number the writer saw (a write before the stretch, or
+    /// the number a stashed write has now) that lies below every write of the lost stretch on
+    /// this record: those stay concurrent, a conflict rather than a write silently covered;
+    /// what it saw above them is left uncovered too (a conflict with its own earlier write,
+    /// on that record only). With no lost stretch on the record, that is all it saw.
+    static func ownContext(
+        seenUpTo: UInt64, after: UInt64, numbers: [UInt64: UInt64], stashed: [Change], record: UUID,
+        lostStretch: [UInt64]
+    ) -> UInt64 {
+        let saw =
+            [after]
+            + stashed.filter { $0.recordID == record && $0.dot.counter <= seenUpTo }.compactMap {
+                numbers[$0.dot.counter]
+            }
+        let bound = lostStretch.min() ?? .max
+        return saw.filter { $0 < bound }.max() ?? after
+    }
+
+    /// The change of this replica's in the log that is the same write as `change`: the one with
+    /// its dot and content, or, renumbered, one of the same record by the same person at the
+    /// same instant with the same fields (a new request's key may have changed with it).
+    static func twin(of change: Change, _ db: Database) throws -> Change? {
+        if let entry = try ChangeLog.entry(change.dot, db), entry.change.hasSameContent(as: change) {
+            return entry.change
+        }
+        func essence(_ fields: [FieldName: FieldValue]) -> [FieldName: FieldValue] {
+            change.kind == .request ? fields.filter { $0.key != "key" } : fields
+        }
+        return try ChangeLog.entries(ofRecord: change.recordID, db).lazy.map(\.change).first { logged in
+            logged.dot.replica == change.dot.replica && logged.refusal == nil && logged.kind == change.kind
+                && logged.author == change.author && logged.at == change.at
+                && essence(logged.fields) == essence(change.fields)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import InternoClient
+import InternoModel
 import InternoWire
 import NIOCore
 import NIOPosix
@@ -60,6 +61,30 @@ struct RawConnection {
                 // The server may close without a TLS close_notify after an error frame.
             }
             return frames
+        }
+    }
+
+    /// Says Hello as `site`, with its real certificate, then pushes each of `sets` in a `Push`
+    /// of its own; returns the server's answer to each set.
+    static func push(_ sets: [ChangeSet], as site: SiteCLI, port: Int) async throws -> [Interno_V1_SetResult] {
+        var hello = Interno_V1_Hello()
+        hello.protocolVersion = WireLimits.protocolVersion
+        hello.replicaID = try site.site().store.replica().id.uuid.wire
+        hello.schemaVersion = Schema.version
+        var frames = [Interno_V1_Frame()]
+        frames[0].body = .hello(hello)
+        for set in sets {
+            var push = Interno_V1_Push()
+            push.sets = [Interno_V1_ChangeSet(set)]
+            var frame = Interno_V1_Frame()
+            frame.body = .push(push)
+            frames.append(frame)
+        }
+        let connection = try await connect(port: port, home: site.home)
+        let answers = try await connection.exchange(frames.map(framed), expected: frames.count)
+        return answers.compactMap { frame in
+            if case .pushResult(let result) = frame.body { return result.results.first }
+            return nil
         }
     }
 }

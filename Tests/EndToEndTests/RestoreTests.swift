@@ -162,7 +162,7 @@ struct RestoreTests {
                 fields: ["title": .text("Laptop, 8 GB")], author: "ana", at: .now())
             let stranded = change(["priority": .text("urgent")], context: clock.adding(later.dot))
             let after = change(["details": .text("with a dock")], context: clock.adding(stranded.dot))
-            let answers = try await push(
+            let answers = try await RawConnection.push(
                 [
                     [comment], [comment, tooLong], [later], [reused, stranded], [after],
                 ].map(ChangeSet.init), as: hr, port: deployment.port)
@@ -172,7 +172,7 @@ struct RestoreTests {
             #expect(answers[3].keptCounters.isEmpty)
             #expect(answers[3].refusal.code == 8)
             // Pushed again, each gets the same answer, and nothing is deferred.
-            let again = try await push(
+            let again = try await RawConnection.push(
                 [[comment, tooLong], [reused, stranded]].map(ChangeSet.init), as: hr, port: deployment.port)
             #expect(again.map(\.status) == [.refused, .refused])
             #expect(again[0].keptCounters == [comment.dot.counter])
@@ -189,29 +189,6 @@ struct RestoreTests {
             let sync = try await hr.run(["sync", "--json"])
             #expect(sync.status == 0, "\(sync.stderr)")
             #expect(try store.replica().counter > Int64(counter))
-        }
-    }
-
-    /// Sends Hello and one Push per set as `site` (its real certificate); returns the answers.
-    func push(_ sets: [ChangeSet], as site: SiteCLI, port: Int) async throws -> [Interno_V1_SetResult] {
-        var hello = Interno_V1_Hello()
-        hello.protocolVersion = WireLimits.protocolVersion
-        hello.replicaID = try site.site().store.replica().id.uuid.wire
-        hello.schemaVersion = Schema.version
-        var frames = [Interno_V1_Frame()]
-        frames[0].body = .hello(hello)
-        for set in sets {
-            var push = Interno_V1_Push()
-            push.sets = [Interno_V1_ChangeSet(set)]
-            var frame = Interno_V1_Frame()
-            frame.body = .push(push)
-            frames.append(frame)
-        }
-        let connection = try await RawConnection.connect(port: port, home: site.home)
-        let answers = try await connection.exchange(frames.map(RawConnection.framed), expected: frames.count)
-        return answers.compactMap { frame in
-            if case .pushResult(let result) = frame.body { return result.results.first }
-            return nil
         }
     }
 }

@@ -114,7 +114,8 @@ struct ScopeEndToEndTests {
                     dot: Dot(replica: itReplica.id, counter: comment.dot.counter + 1), kind: .request, recordID: id,
                     context: VersionVector(), fields: ["state": .text("acknowledged")], author: "mallory",
                     at: .now())
-                let answers = try await push([ChangeSet([comment]), ChangeSet([ack])], as: it, port: deployment.port)
+                let answers = try await RawConnection.push(
+                    [ChangeSet([comment]), ChangeSet([ack])], as: it, port: deployment.port)
                 #expect(answers.map(\.status) == [.refused, .refused])
                 #expect(answers.map(\.refusal.code) == [4, 4])
                 #expect(answers[0].refusal.reason == "the request of this comment does not exist")
@@ -166,30 +167,6 @@ struct ScopeEndToEndTests {
             try await old.sync()
             let details = try await old.json(RequestDetails.self, "request", "show", own)
             #expect(details.comments.map(\.text) == ["which printer?"])
-        }
-    }
-
-    /// Sends Hello and one Push per set as the site `site` (its real certificate), and
-    /// returns the server's answer to each set.
-    func push(_ sets: [ChangeSet], as site: SiteCLI, port: Int) async throws -> [Interno_V1_SetResult] {
-        var hello = Interno_V1_Hello()
-        hello.protocolVersion = WireLimits.protocolVersion
-        hello.replicaID = try site.site().store.replica().id.uuid.wire
-        hello.schemaVersion = Schema.version
-        var frames = [Interno_V1_Frame()]
-        frames[0].body = .hello(hello)
-        for set in sets {
-            var push = Interno_V1_Push()
-            push.sets = [Interno_V1_ChangeSet(set)]
-            var frame = Interno_V1_Frame()
-            frame.body = .push(push)
-            frames.append(frame)
-        }
-        let connection = try await RawConnection.connect(port: port, home: site.home)
-        let answers = try await connection.exchange(frames.map(RawConnection.framed), expected: frames.count)
-        return answers.compactMap { frame in
-            if case .pushResult(let result) = frame.body { return result.results.first }
-            return nil
         }
     }
 }

@@ -174,23 +174,23 @@ private struct Simulation {
     init(seed: UInt64) {
         self.seed = seed
         var random = SeededGenerator(seed: seed)
-        let departments = (0..<Int.random(in: 3...4, using: &random)).map { _ in randomUUID(&random) }
+        let departments = (0..<Int.random(in: 3...4, using: &random)).map { _ in random.uuid() }
         var replicas: [SimReplica] = []
         for department in departments {
             for _ in 0..<Int.random(in: 1...2, using: &random) {
                 replicas.append(
                     SimReplica(
-                        id: ReplicaID(randomUUID(&random)), department: department, scope: .department(department)))
+                        id: ReplicaID(random.uuid()), department: department, scope: .department(department)))
             }
         }
         // One whole-organisation site: it sees everything and writes as its own department.
         replicas.append(
             SimReplica(
-                id: ReplicaID(randomUUID(&random)), department: departments.randomElement(using: &random)!, scope: .all)
+                id: ReplicaID(random.uuid()), department: departments.randomElement(using: &random)!, scope: .all)
         )
         self.replicas = replicas
         let records = Int.random(in: 1...4, using: &random)
-        recordIDs = (0..<records).map { _ in randomUUID(&random) }
+        recordIDs = (0..<records).map { _ in random.uuid() }
         var parties: [UUID: (customer: UUID, provider: UUID)] = [:]
         for id in recordIDs {
             let pair = departments.shuffled(using: &random).prefix(2)
@@ -457,13 +457,4 @@ private struct Simulation {
         }
         return failures
     }
-}
-
-private func randomUUID(_ random: inout SeededGenerator) -> UUID {
-    let high = random.next()
-    let low = random.next()
-    var bytes = withUnsafeBytes(of: high) { Array($0) } + withUnsafeBytes(of: low) { Array($0) }
-    bytes[6] = (bytes[6] & 0x0F) | 0x40
-    bytes[8] = (bytes[8] & 0x3F) | 0x80
-    return UUID(bytes: bytes)!
 }

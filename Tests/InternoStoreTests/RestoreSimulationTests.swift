@@ -20,7 +20,9 @@ struct RestoreSimulationTests {
             var scenario = try RestoreScenario(seed: seed)
             try scenario.run()
             let failures = try scenario.check()
-            #expect(failures.isEmpty, "scenario failed; replay it with INTERNO_SEED=\(seed): \(failures.prefix(5))")
+            #expect(
+                failures.isEmpty,
+                "scenario failed; replay it with INTERNO_SEED=\(seed): \(failures.prefix(5)); trace: \(scenario.trace)")
             if !failures.isEmpty { return }
         }
     }
@@ -45,6 +47,8 @@ private struct RestoreScenario {
     /// refused would prove nothing.
     var writes = 0
     var refusedWrites = 0
+    /// What happened, for the failure message of a replayed seed.
+    var trace: [String] = []
     var failures: [String] = []
 
     init(seed: UInt64) throws {
@@ -69,7 +73,9 @@ private struct RestoreScenario {
     mutating func run() throws {
         for _ in 0..<Int.random(in: 15...45, using: &random) {
             let index = Int.random(in: 0..<sites.count, using: &random)
-            switch Int.random(in: 0..<100, using: &random) {
+            let action = Int.random(in: 0..<100, using: &random)
+            trace.append("\(index):\(action)")
+            switch action {
             case 0..<40: try write(index)
             case 40..<60: try sync(index)
             case 60..<68: try pushLosingTheAnswer(index)
@@ -101,7 +107,7 @@ private struct RestoreScenario {
         var edit: Edit?
         if isHR, requests.count < 4 || random.chance(0.2) {
             edit = Edit(
-                .request, randomUUID(),
+                .request, random.uuid(),
                 [
                     "customer": hub.department("HR"), "provider": hub.department("IT"),
                     "title": .text("Request \(Int.random(in: 0..<100, using: &random))"), "priority": .text("normal"),
@@ -130,6 +136,7 @@ private struct RestoreScenario {
         }
         guard let edit else { return }
         writes += 1
+        trace.append("  \(edit.kind) \(edit.recordID.uuidString.prefix(4)) \(edit.fields.keys.sorted())")
         do {
             try site.write([edit], author: "user\(index)", at: at)
         } catch StoreError.refused {
@@ -190,10 +197,14 @@ private struct RestoreScenario {
             return
         case .server:
             guard let copy = serverCopies.randomElement(using: &random) else { return }
+            trace.append("  restore the server")
             hub.server = try self.copy(copy)
             try hub.server.beginEpoch()
         case .sites:
             guard let copy = siteCopies[index]?.randomElement(using: &random) else { return }
+            trace.append(
+                "  restore site \(index) (counter \(try copy.replica().counter) of \(try sites[index].replica().counter))"
+            )
             sites[index] = try self.copy(copy)
         }
     }
@@ -216,15 +227,6 @@ private struct RestoreScenario {
                 acknowledged[change.dot] = change
             }
         }
-    }
-
-    mutating func randomUUID() -> UUID {
-        let high = random.next()
-        let low = random.next()
-        var bytes = withUnsafeBytes(of: high) { Array($0) } + withUnsafeBytes(of: low) { Array($0) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(bytes: bytes)!
     }
 
     // MARK: Invariants

@@ -52,28 +52,9 @@ struct Hub {
         hr = try open("hr")
         it = try open("it")
         try server.initialize(replica: serverID, role: .server)
-        for code in ["HR", "IT", "FAC"] {
-            let id = UUID()
-            departments[code] = id
-            try server.write(
-                [
-                    Edit(
-                        .department, id,
-                        [
-                            "code": .text(code), "name": .text(code), "timeZone": .text("Europe/Lisbon"),
-                            "hours": .text("mon-fri 09:00-17:00"),
-                        ])
-                ], author: "admin")
-        }
-        for (store, department, site) in [(hr, "HR", "LIS"), (it, "IT", "OPO")] {
-            let id = ReplicaID(UUID())
-            let row = RegistryRow(
-                replicaID: id.description, department: departments[department]!.uuidString.lowercased(),
-                departmentCode: department, site: site, fingerprint: UUID().uuidString, enrolledAt: 0)
-            try server.register(row)
-            registry[id] = row
-            try store.initialize(replica: id, role: .site, department: departments[department]!, code: row.code)
-        }
+        for code in ["HR", "IT", "FAC"] { try addDepartment(code) }
+        try enrol(hr, department: "HR", site: "LIS")
+        try enrol(it, department: "IT", site: "OPO")
         try sync(hr)
         try sync(it)
     }
@@ -100,6 +81,13 @@ struct Hub {
         let store =
             storage == .memory
             ? try Store.inMemory() : try Store.open(path: directory.path("\(department)-\(site).sqlite"))
+        try enrol(store, department: department, site: site, scope: scope)
+        try sync(store)
+        return store
+    }
+
+    /// Registers `store` as a new site of `department` and gives it its identity.
+    mutating func enrol(_ store: Store, department: String, site: String, scope: Scope.Kind = .department) throws {
         let id = ReplicaID(UUID())
         let row = RegistryRow(
             replicaID: id.description, department: departments[department]!.uuidString.lowercased(),
@@ -107,8 +95,6 @@ struct Hub {
         try server.register(row)
         registry[id] = row
         try store.initialize(replica: id, role: .site, department: departments[department]!, code: row.code)
-        try sync(store)
-        return store
     }
 
     /// Pushes the site's outbox and reports each outcome to it, as the sync engine does.

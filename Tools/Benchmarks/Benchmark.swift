@@ -60,18 +60,7 @@ struct Benchmark {
         let administration = try ServerAdministration(directory: data)
         try administration.addDepartment(code: "HR", name: "HR")
         try administration.addDepartment(code: "IT", name: "IT")
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
-        configuration.onListening = { address in
-            continuation.yield(address.port ?? 0)
-            continuation.finish()
-        }
-        var logger = Logger(label: "benchmark")
-        logger.logLevel = .error
-        let server = InternoServer(configuration: configuration, logger: logger)
-        let serverTask = Task { try await server.run() }
-        var portIterator = ports.makeAsyncIterator()
-        let port = await portIterator.next() ?? 0
+        let (port, serverTask) = try await startServer(data)
         func join(_ department: String, _ site: String) throws -> SiteHome {
             var bundle = try administration.enroll(department: department, site: site)
             bundle.port = port
@@ -143,6 +132,23 @@ struct Benchmark {
         }
         serverTask.cancel()
         _ = await serverTask.result
+    }
+
+    /// Runs a real server on `data`, listening on a free loopback port; returns the port and
+    /// the task that serves (cancel it to stop).
+    static func startServer(_ data: ServerDirectory) async throws -> (port: Int, task: Task<Void, any Error>) {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
+        configuration.onListening = { address in
+            continuation.yield(address.port ?? 0)
+            continuation.finish()
+        }
+        var logger = Logger(label: "benchmark")
+        logger.logLevel = .error
+        let server = InternoServer(configuration: configuration, logger: logger)
+        let task = Task { try await server.run() }
+        var iterator = ports.makeAsyncIterator()
+        return (await iterator.next() ?? 0, task)
     }
 
     /// Rounds of `changed` edits at HR, each pushed by HR and pulled by IT over warm connections.

@@ -37,19 +37,8 @@ enum ScopedPull {
         if outOfScope > 0 {
             try insertOutOfScope(outOfScope, into: try data.store(), between: hrID, and: payID)
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
-        configuration.onListening = { address in
-            continuation.yield(address.port ?? 0)
-            continuation.finish()
-        }
-        var logger = Logger(label: "benchmark")
-        logger.logLevel = .error
-        let server = InternoServer(configuration: configuration, logger: logger)
-        let serverTask = Task { try await server.run() }
+        let (port, serverTask) = try await Benchmark.startServer(data)
         defer { serverTask.cancel() }
-        var portIterator = ports.makeAsyncIterator()
-        let port = await portIterator.next() ?? 0
         var joined = 0
         func join(_ department: String) throws -> SiteHome {
             joined += 1
