@@ -10,7 +10,7 @@ enum Projection {
         let id = record.id.uuidString.lowercased()
         let table = record.kind.rawValue
         guard record.exists else {
-            try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
+            try db.executeCached(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
             return
         }
         let spec = Schema.spec(record.kind)

@@ -38,10 +38,10 @@ extension Store {
             func isHeld(_ counter: Int64) -> Bool { held.contains { $0.contains(UInt64(counter)) } }
             let highest = Int64(held.last?.upperBound ?? 0)
             if highest > replica.counter {
-                try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [highest])
+                try db.executeCached(sql: "UPDATE replica SET counter = ?", arguments: [highest])
             }
             if cursorReset, replica.cursor > 0 {
-                try db.execute(sql: "UPDATE replica SET cursor = 0, cursorEpoch = 0")
+                try db.executeCached(sql: "UPDATE replica SET cursor = 0, cursorEpoch = 0")
                 summary.cursorReset = true
             }
             // Only the gaps between what the server holds are read: normally one range from 1,
@@ -71,7 +71,7 @@ extension Store {
                 }
             }
             let queued = try OutboxRow.fetchAll(db)
-            let stashed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM stash") ?? 0
+            let stashed = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM stash")) ?? 0
             summary.pullFirst =
                 stashed > 0 || queued.contains { row in (row.firstCounter...row.lastCounter).contains(where: isHeld) }
             return summary
@@ -98,7 +98,7 @@ extension Store {
                 try String.fetchAll(
                     db, sql: "SELECT record FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
                     arguments: [replica.replicaID, set.firstCounter, set.lastCounter]))
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO stash (replica, counter, setStart, setEnd, kind, record, context, fields, author, at,
                         refusalCode, refusalReason, requires, outboxStatus, outboxCreatedAt)
@@ -110,10 +110,10 @@ extension Store {
                     set.firstCounter, set.lastCounter, set.status.rawValue, set.createdAt, replica.replicaID,
                     set.firstCounter, set.lastCounter,
                 ])
-            try db.execute(
+            try db.executeCached(
                 sql: "DELETE FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
                 arguments: [replica.replicaID, set.firstCounter, set.lastCounter])
-            try db.execute(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [set.firstCounter])
+            try db.executeCached(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [set.firstCounter])
         }
         for record in touched {
             guard let id = UUID(uuidString: record) else { throw StoreError.corrupt("record id \(record)") }
@@ -232,8 +232,8 @@ extension Store {
                     try Self.markRefused(firstCounter: range.lowerBound, refusal, db)
                 }
             }
-            try db.execute(sql: "DELETE FROM stash")
-            try db.execute(
+            try db.executeCached(sql: "DELETE FROM stash")
+            try db.executeCached(
                 sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
                 arguments: [replica.counter, replica.nextRequestNumber])
             return renamed

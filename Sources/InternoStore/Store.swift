@@ -91,7 +91,10 @@ public struct Store: Sendable {
     }
 
     static func replicaRow(_ db: Database) throws -> ReplicaRow {
-        guard let row = try ReplicaRow.fetchOne(db) else { throw StoreError.notInitialized }
+        // Read on every operation: one cached statement, not a query built each time.
+        guard let row = try ReplicaRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM replica")) else {
+            throw StoreError.notInitialized
+        }
         return row
     }
 
@@ -153,5 +156,13 @@ public struct Store: Sendable {
             record.exists, conflicted,
         ])
         try Projection.update(record, db)
+    }
+}
+
+extension Database {
+    /// Runs one SQL statement through the statement cache: prepared once per connection, not
+    /// parsed and authorized again on every call, which costs more than running it.
+    func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

@@ -18,7 +18,7 @@ import Testing
 struct FaultTests {
     @Test func killsAndRestoresAtRandomLoseNothingAndEveryoneConverges() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let trials = environment["INTERNO_FAULT_TRIALS"].flatMap(Int.init) ?? 16
+        let trials = environment["INTERNO_FAULT_TRIALS"].flatMap(Int.init) ?? 24
         let seed = environment["INTERNO_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0..<(1 << 48))
         var harness = try await FaultHarness(seed: seed)
         defer { harness.server.stop() }
