@@ -8,6 +8,10 @@ public enum WireLimits {
     public static let maximumPushSets = 2_000
     /// The most changes the server sends in one Changes (a set is never split, so one set may go over).
     public static let maximumPullChanges = 5_000
+    /// The most records one VerifyResult lists (Protocol/README.md, 5.9): 8 MB of digests.
+    public static let maximumVerifyRecords = 200_000
+    /// The most records one Fetch names.
+    public static let maximumFetchRecords = 1_000
     /// The longest text of any field, in bytes, well under a frame.
     public static let maximumTextBytes = 64 * 1024
 }
