@@ -18,6 +18,9 @@ public struct VerifyReport: Codable, Equatable, Sendable {
     public var repaired = 0
     /// `true` when nothing differs now: nothing differed, or every difference was repaired.
     public var inStep = false
+
+    /// An empty report.
+    public init() {}
 }
 
 /// One record that is not as it should be.
