@@ -143,8 +143,6 @@ public struct Store: Sendable {
         clock.write(clock: record.clock)
         var fields = BinaryWriter()
         fields.write(siblings: record.fields)
-        let spec = Schema.spec(record.kind)
-        let conflicted = record.fields.keys.contains { record.resolve($0, policy: spec.policy($0)).isConflict }
         try db.cachedStatement(
             sql: """
                 INSERT INTO record (id, kind, clock, fields, present, conflicted) VALUES (?, ?, ?, ?, ?, ?)
@@ -153,7 +151,7 @@ public struct Store: Sendable {
                 """
         ).execute(arguments: [
             record.id.uuidString.lowercased(), record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
-            record.exists, conflicted,
+            record.exists, record.isConflicted,
         ])
         try Projection.update(record, db)
     }

@@ -14,7 +14,7 @@ struct Interno: AsyncParsableCommand {
             diagnostics go to stderr. Exit codes: 0 ok, 64 usage, 65 invalid value, 66 not found,
             67 not allowed, 68 conflict pending, 69 server unreachable, connection broken or timed
             out, 70 certificate or identity refused, 71 protocol error, 72 changes refused by the
-            server, 73 no joined site here.
+            server, 73 no joined site here, 74 records differ from the server (`interno verify`).
 
             Examples:
               interno join HR-LIS.bundle --home ~/interno-hr
@@ -24,7 +24,8 @@ struct Interno: AsyncParsableCommand {
             """,
         version: InternoVersion.string,
         subcommands: [
-            Join.self, WhoAmI.self, Sync.self, Status.self, RequestCommand.self, StandardCommand.self, Comment.self,
+            Join.self, WhoAmI.self, Sync.self, Verify.self, Status.self, RequestCommand.self, StandardCommand.self,
+            Comment.self,
             Feedback.self, History.self, Conflicts.self, Report.self, Backup.self,
         ]
     )
