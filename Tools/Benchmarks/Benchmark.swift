@@ -11,7 +11,9 @@ import Logging
 /// in the same run (never as absolute timings in tests: these machines are shared and noisy).
 ///
 ///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
-///         [--case all|sync|scoped|verify] [--out-of-scope 1000000] [--tampered 100]
+///         [--case all|sync|scoped|verify] [--out-of-scope 1000000] [--tampered 100] [--json FILE]
+///
+/// `--json FILE` also writes every figure to FILE, by name, for comparing runs.
 @main
 struct Benchmark {
     static func main() async throws {
@@ -32,6 +34,11 @@ struct Benchmark {
             print("interno-benchmark: --case takes all, sync, scoped or verify")
             exit(64)
         }
+        let json = arguments.firstIndex(of: "--json").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+        if arguments.contains("--json"), json == nil {
+            print("interno-benchmark: --json takes the path of the file to write the figures to")
+            exit(64)
+        }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -45,6 +52,10 @@ struct Benchmark {
             try await VerifyBenchmark.run(
                 root: root.appendingPathComponent("verify"), records: records, tampered: tampered, repeats: 5)
         }
+        if let json {
+            try Figures.shared.json(arguments: Array(arguments.dropFirst())).write(to: URL(fileURLWithPath: json))
+            print("interno-benchmark: figures written to \(json)")
+        }
     }
 
     /// Push, pull and warm rounds over TLS, against raw SQLite in the same run.
@@ -57,7 +68,7 @@ struct Benchmark {
             rawTimes.append(try rawInsert(records, path: root.appendingPathComponent("raw-\(attempt).sqlite").path))
         }
         let raw = rawTimes.sorted()[1]
-        report("raw SQLite insert", records: records, seconds: raw, raw: raw)
+        report("raw SQLite insert", key: "raw_insert", records: records, seconds: raw, raw: raw)
 
         // 2. A real server over loopback TLS, and two sites.
         let data = ServerDirectory(path: root.appendingPathComponent("server").path)
@@ -100,7 +111,9 @@ struct Benchmark {
             }
             try hr.store.write(edits, author: hr.author)
         }
-        print(String(format: "  (setup: %d local writes in %.2f s)", records, Date().timeIntervalSince(setupStart)))
+        report(
+            "local writes, 100 per set", key: "local_writes", records: records,
+            seconds: Date().timeIntervalSince(setupStart), raw: raw)
 
         // 3. Push: the whole outbox over a new connection (the push phase ends at the first pull).
         let pushStart = Date()
@@ -111,15 +124,16 @@ struct Benchmark {
         let pushSeconds = (pushEnd.time ?? Date()).timeIntervalSince(pushStart)
         let pushAndEcho = Date().timeIntervalSince(pushStart)
         precondition(pushReport.accepted == records / 100 + (records % 100 == 0 ? 0 : 1), "push: \(pushReport)")
-        report("push over TLS", records: records, seconds: pushSeconds, raw: raw)
-        report("push + echo of own changes", records: records, seconds: pushAndEcho, raw: raw)
+        report("push over TLS", key: "push", records: records, seconds: pushSeconds, raw: raw)
+        report("push + echo of own changes", key: "push_and_echo", records: records, seconds: pushAndEcho, raw: raw)
 
         // 4. Pull: a fresh site receives everything.
         let pullStart = Date()
         let pullReport = try await SyncEngine(home: itHome).sync()
         let pullSeconds = Date().timeIntervalSince(pullStart)
         precondition(pullReport.pulled == records, "pull: \(pullReport)")
-        report("pull over TLS", records: records, seconds: pullSeconds, raw: raw)
+        report("pull over TLS", key: "pull", records: records, seconds: pullSeconds, raw: raw)
+        Figures.shared.record("pull.peak_rss_megabytes", peakResidentMegabytes())
         print(String(format: "  peak resident memory after the pull: %.1f MB", peakResidentMegabytes()))
 
         // 5. Incremental: `changed` records edited at HR, synced over warm connections.
@@ -130,6 +144,8 @@ struct Benchmark {
             return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
         }
         for (name, values) in [("push", pushRounds), ("pull", pullRounds)] {
+            Figures.shared.record("warm_\(name).median_ms", percentile(values, 0.5) * 1000)
+            Figures.shared.record("warm_\(name).p99_ms", percentile(values, 0.99) * 1000)
             print(
                 String(
                     format: "%d changed records, warm connection, %@: median %.1f ms, p99 %.1f ms (%d rounds)", changed,
@@ -214,7 +230,10 @@ struct Benchmark {
         return Date().timeIntervalSince(start)
     }
 
-    static func report(_ name: String, records: Int, seconds: Double, raw: Double) {
+    static func report(_ name: String, key: String, records: Int, seconds: Double, raw: Double) {
+        Figures.shared.record("\(key).seconds", seconds)
+        Figures.shared.record("\(key).records_per_second", Double(records) / seconds)
+        Figures.shared.record("\(key).ratio_to_raw", seconds / raw)
         print(
             String(
                 format: "%-28@ %8.3f s  %9.0f records/s  %5.1f× raw SQLite", name as NSString, seconds,

@@ -19,10 +19,13 @@ enum ScopedPull {
                 root: root.appendingPathComponent("scoped-\(noise)"), inScope: inScope, outOfScope: noise,
                 repeats: repeats)
             results.append((label, seconds))
+            Figures.shared.record(
+                noise == 0 ? "scoped_pull.only_in_scope_ms" : "scoped_pull.with_out_of_scope_ms", seconds * 1000)
             print(
                 "  " + label.padding(toLength: 34, withPad: " ", startingAt: 0)
                     + String(format: "%8.1f ms", seconds * 1000))
         }
+        Figures.shared.record("scoped_pull.ratio", results[1].1 / results[0].1)
         print(String(format: "  ratio: %.2f×", results[1].1 / results[0].1))
     }
 

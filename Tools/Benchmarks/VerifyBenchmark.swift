@@ -88,6 +88,8 @@ enum VerifyBenchmark {
             return (times.map(\.wall).sorted()[repeats / 2], times.map(\.cpu).sorted()[repeats / 2])
         }
         func line(_ label: String, _ time: (wall: Double, cpu: Double)) {
+            Figures.shared.record("verify.\(label).wall_ms", time.wall * 1000)
+            Figures.shared.record("verify.\(label).cpu_ms", time.cpu * 1000)
             print(
                 "  " + label.padding(toLength: 44, withPad: " ", startingAt: 0)
                     + String(format: "%8.1f ms wall %8.1f ms CPU", time.wall * 1000, time.cpu * 1000))
