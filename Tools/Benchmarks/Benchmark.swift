@@ -11,7 +11,8 @@ import Logging
 /// in the same run (never as absolute timings in tests: these machines are shared and noisy).
 ///
 ///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
-///         [--case all|sync|scoped|verify] [--out-of-scope 1000000] [--tampered 100] [--json FILE]
+///         [--case all|sync|scoped|verify|reads] [--out-of-scope 1000000] [--tampered 100]
+///         [--site-requests 10000] [--writes 100] [--json FILE]
 ///
 /// `--json FILE` also writes every figure to FILE, by name, for comparing runs.
 @main
@@ -29,9 +30,11 @@ struct Benchmark {
         let changed = option("--changed", 500)
         let outOfScope = option("--out-of-scope", 1_000_000)
         let tampered = option("--tampered", 100)
+        let siteRequests = option("--site-requests", 10_000)
+        let writes = option("--writes", 100)
         let which = arguments.firstIndex(of: "--case").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
-        guard ["all", "sync", "scoped", "verify", nil].contains(which) else {
-            print("interno-benchmark: --case takes all, sync, scoped or verify")
+        guard ["all", "sync", "scoped", "verify", "reads", nil].contains(which) else {
+            print("interno-benchmark: --case takes all, sync, scoped, verify or reads")
             exit(64)
         }
         let json = arguments.firstIndex(of: "--json").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
@@ -51,6 +54,10 @@ struct Benchmark {
         if which == nil || which == "all" || which == "verify" {
             try await VerifyBenchmark.run(
                 root: root.appendingPathComponent("verify"), records: records, tampered: tampered, repeats: 5)
+        }
+        if which == nil || which == "all" || which == "reads" {
+            try await SiteReads.run(
+                root: root.appendingPathComponent("reads"), requests: siteRequests, repeats: 5, writes: writes)
         }
         if let json {
             try Figures.shared.json(arguments: Array(arguments.dropFirst())).write(to: URL(fileURLWithPath: json))

@@ -16,6 +16,10 @@ public struct BusinessCalendar: Sendable {
     /// Days without business hours.
     public let holidays: Set<CalendarDate>
     private let calendar: Calendar
+    /// The local days worked out so far, shared by the copies of this calendar: Foundation's
+    /// calendar arithmetic is most of what measuring a clock costs, and a listing measures
+    /// thousands of clocks over the same few hundred days.
+    private let known = KnownDays()
 
     /// The longest stretch of days searched for business time before giving up: a calendar
     /// whose hours are all holidays has none.
@@ -113,14 +117,30 @@ public struct BusinessCalendar: Sendable {
     }
 
     func localDay(containing time: Timestamp) -> LocalDay {
-        day(startingAt: calendar.startOfDay(for: time.date))
+        let millisecond = time.millisecondsSince1970
+        if let day = known.day(containing: millisecond) { return day }
+        let day = day(startingAt: calendar.startOfDay(for: time.date))
+        known.add(day, endingAt: known.entry(of: day, else: entry(of:)).next.start)
+        return day
     }
 
     private func next(_ day: LocalDay) -> LocalDay {
+        known.entry(of: day, else: entry(of:)).next
+    }
+
+    /// What the calendar says of `day`, worked out: its business intervals and the next day.
+    private func entry(of day: LocalDay) -> KnownDays.Entry {
         // Noon of the day plus one day is always on the next local date, whatever DST does.
         let noon = day.midnight.addingTimeInterval(12 * 3_600)
         let tomorrow = calendar.date(byAdding: .day, value: 1, to: noon) ?? noon.addingTimeInterval(86_400)
-        return self.day(startingAt: calendar.startOfDay(for: tomorrow))
+        let next = self.day(startingAt: calendar.startOfDay(for: tomorrow))
+        guard !holidays.contains(day.date) else { return KnownDays.Entry(intervals: [], next: next) }
+        let intervals = hours.days[day.weekday].compactMap { range -> (Int64, Int64)? in
+            let open = instant(on: day, minute: range.lowerBound, next: next)
+            let close = instant(on: day, minute: range.upperBound, next: next)
+            return close > open ? (open, close) : nil
+        }
+        return KnownDays.Entry(intervals: intervals, next: next)
     }
 
     private func day(startingAt midnight: Date) -> LocalDay {
@@ -133,19 +153,14 @@ public struct BusinessCalendar: Sendable {
 
     /// The business intervals of a local day as instants in milliseconds, in order.
     func intervals(of day: LocalDay) -> [(Int64, Int64)] {
-        guard !holidays.contains(day.date) else { return [] }
-        return hours.days[day.weekday].compactMap { range in
-            let open = instant(on: day, minute: range.lowerBound)
-            let close = instant(on: day, minute: range.upperBound)
-            return close > open ? (open, close) : nil
-        }
+        known.entry(of: day, else: entry(of:)).intervals
     }
 
     /// The instant of local time `minute` (minutes after midnight, up to 1440) on `day`. A
     /// local time that a DST change skips is moved forward by the length of the gap, as
     /// Foundation does (01:30 in a 01:00–02:00 gap is 02:30).
-    private func instant(on day: LocalDay, minute: Int) -> Int64 {
-        if minute >= 1_440 { return next(day).start }
+    private func instant(on day: LocalDay, minute: Int, next: LocalDay) -> Int64 {
+        if minute >= 1_440 { return next.start }
         var parts = DateComponents()
         parts.year = day.date.year
         parts.month = day.date.month
@@ -154,5 +169,55 @@ public struct BusinessCalendar: Sendable {
         parts.minute = minute % 60
         guard let date = calendar.date(from: parts) else { return day.start + Int64(minute) * 60_000 }
         return Timestamp(date).millisecondsSince1970
+    }
+}
+
+/// The local days a ``BusinessCalendar`` has worked out, by the instant of their midnight,
+/// and the span of instants each covers. A cache of pure results: what it returns is what the
+/// calendar would work out again.
+final class KnownDays: @unchecked Sendable {
+    struct Entry {
+        var intervals: [(Int64, Int64)]
+        var next: BusinessCalendar.LocalDay
+    }
+
+    private let lock = NSLock()
+    private var entries: [Int64: Entry] = [:]
+    /// Days by start, sorted, with the instant each ends at (the next day's midnight).
+    private var spans: [(start: Int64, end: Int64, day: BusinessCalendar.LocalDay)] = []
+
+    func entry(of day: BusinessCalendar.LocalDay, else work: (BusinessCalendar.LocalDay) -> Entry) -> Entry {
+        if let known = lock.withLock({ entries[day.start] }) { return known }
+        let entry = work(day)
+        lock.withLock { entries[day.start] = entry }
+        return entry
+    }
+
+    /// The known day whose span holds `instant`, if any.
+    func day(containing instant: Int64) -> BusinessCalendar.LocalDay? {
+        lock.withLock {
+            let index = insertionIndex(instant)
+            guard index > 0, spans[index - 1].end > instant else { return nil }
+            return spans[index - 1].day
+        }
+    }
+
+    func add(_ day: BusinessCalendar.LocalDay, endingAt end: Int64) {
+        lock.withLock {
+            let index = insertionIndex(day.start)
+            guard index == 0 || spans[index - 1].start != day.start else { return }
+            spans.insert((day.start, end, day), at: index)
+        }
+    }
+
+    /// The number of spans that start at or before `instant`.
+    private func insertionIndex(_ instant: Int64) -> Int {
+        var low = 0
+        var high = spans.count
+        while low < high {
+            let middle = (low + high) / 2
+            if spans[middle].start <= instant { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }

@@ -1,0 +1,139 @@
+import Foundation
+import GRDB
+import InternoClient
+import InternoModel
+import InternoServer
+import InternoStore
+
+/// DESIGN §9, a site's reads and a single write: an IT site holding `requests` requests from
+/// HR raised over the last 60 days, most of them acknowledged and started and some delivered,
+/// times `request list`, `request list --overdue`, `request show` and `report sla` the way
+/// the CLI computes them (in process, median of `repeats`), and one `interno request new`
+/// at HR through the real binary, process start included (median of `writes`).
+enum SiteReads {
+    static func run(root: URL, requests: Int, repeats: Int, writes: Int) async throws {
+        print("site reads: an IT site with \(requests) requests from HR (median of \(repeats))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let data = ServerDirectory(path: root.appendingPathComponent("server").path)
+        _ = try data.initialize(name: "localhost", port: 7443)
+        let administration = try ServerAdministration(directory: data)
+        let hrID = try administration.addDepartment(code: "HR", name: "HR", timeZone: "Europe/Lisbon")
+        let itID = try administration.addDepartment(code: "IT", name: "IT", timeZone: "Europe/Lisbon")
+        let (port, serverTask) = try await Benchmark.startServer(data)
+        defer { serverTask.cancel() }
+        func join(_ department: String, _ site: String) throws -> SiteHome {
+            var bundle = try administration.enroll(department: department, site: site)
+            bundle.port = port
+            let home = SiteHome(path: root.appendingPathComponent("\(department)-\(site)").path)
+            _ = try home.join(bundle)
+            return home
+        }
+        let hrHome = try join("HR", "LIS")
+        let itHome = try join("IT", "OPO")
+        _ = try await SyncEngine(home: hrHome).sync()
+        _ = try await SyncEngine(home: itHome).sync()
+        let hr = try Site(home: hrHome, user: "ana")
+        let it = try Site(home: itHome, user: "rui")
+
+        // Setup: requests raised every few minutes over 60 days; IT acknowledges and starts
+        // 60% of them an hour later, and delivers half of those the next day.
+        let setupStart = Date()
+        let now = Timestamp.now().millisecondsSince1970
+        let span: Int64 = 60 * 86_400_000
+        var keys: [(key: String, at: Int64)] = []
+        for batch in stride(from: 0, to: requests, by: 100) {
+            var edits: [Edit] = []
+            let at = now - span + span * Int64(batch) / Int64(max(1, requests))
+            for index in batch..<min(batch + 100, requests) {
+                let key = "HR-LIS-\(index + 1)"
+                keys.append((key, at))
+                edits.append(
+                    Edit(
+                        .request, UUID(),
+                        [
+                            "key": .text(key), "customer": .id(hrID), "provider": .id(itID),
+                            "title": .text("Request number \(index)"), "priority": .text("normal"),
+                            "state": .text("submitted"),
+                        ]))
+            }
+            try hr.store.write(edits, author: hr.author, at: Timestamp(millisecondsSince1970: at))
+        }
+        // The keys were given here, not taken by `request new`: move the site's next number past them.
+        try await hr.store.writer.write { db in
+            try db.execute(sql: "UPDATE replica SET nextRequestNumber = ?", arguments: [requests + 1])
+        }
+        _ = try await SyncEngine(home: hrHome).sync()
+        _ = try await SyncEngine(home: itHome).sync()
+        for (index, request) in keys.enumerated() where index % 5 < 3 {
+            let hour: Int64 = 3_600_000
+            try it.transition(request.key, "ack", at: Timestamp(millisecondsSince1970: request.at + hour))
+            try it.transition(request.key, "start", at: Timestamp(millisecondsSince1970: request.at + 2 * hour))
+            if index % 2 == 0, request.at + 26 * hour < now {
+                try it.transition(request.key, "deliver", at: Timestamp(millisecondsSince1970: request.at + 26 * hour))
+            }
+        }
+        _ = try await SyncEngine(home: itHome).sync()
+        _ = try await SyncEngine(home: hrHome).sync()
+        print(String(format: "  (setup: %.1f s)", Date().timeIntervalSince(setupStart)))
+
+        func median(_ label: String, key: String, _ body: () throws -> Void) rethrows {
+            var times: [Double] = []
+            for _ in 0..<repeats {
+                let start = Date()
+                try body()
+                times.append(Date().timeIntervalSince(start))
+            }
+            let value = times.sorted()[repeats / 2] * 1000
+            Figures.shared.record("site_reads.\(key).median_ms", value)
+            print("  " + label.padding(toLength: 34, withPad: " ", startingAt: 0) + String(format: "%9.1f ms", value))
+        }
+        let reading = try Site(home: itHome, user: "rui")
+        try median("request list", key: "request_list") {
+            let count = try reading.requests().count
+            precondition(count == requests)
+        }
+        try median("request list --overdue", key: "request_list_overdue") {
+            _ = try reading.requests(overdueOnly: true)
+        }
+        try median("request show", key: "request_show") {
+            _ = try reading.requestDetails(keys[requests / 2].key)
+        }
+        try median("report sla (60 days)", key: "report_sla") {
+            let scope = ReportScope(
+                from: Timestamp(millisecondsSince1970: now - span - 86_400_000),
+                to: Timestamp(millisecondsSince1970: now + 1))
+            let rows = SLARow.rows(try reading.reportFacts(scope))
+            precondition(!rows.isEmpty)
+        }
+        Figures.shared.record("site_reads.peak_rss_megabytes", Benchmark.peakResidentMegabytes())
+
+        // One CLI write, process start included, with the real binary beside this one.
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("interno")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            print("  (one `interno request new`: skipped; build it with `swift build -c release --product interno`)")
+            return
+        }
+        var times: [Double] = []
+        for index in 0..<writes {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = [
+                "request", "new", "--to", "IT", "--title", "CLI write \(index)", "--home", hrHome.url.path,
+            ]
+            process.environment = ["INTERNO_USER": "ana", "PATH": "/usr/bin:/bin"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            let start = Date()
+            try process.run()
+            process.waitUntilExit()
+            times.append(Date().timeIntervalSince(start))
+            precondition(process.terminationStatus == 0, "interno request new failed")
+        }
+        let value = times.sorted()[writes / 2] * 1000
+        Figures.shared.record("cli_request_new.median_ms", value)
+        print(
+            "  " + "one `interno request new`".padding(toLength: 34, withPad: " ", startingAt: 0)
+                + String(format: "%9.1f ms (median of %d, process start included)", value, writes))
+    }
+}
