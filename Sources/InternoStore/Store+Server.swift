@@ -426,6 +426,31 @@ extension Store {
             cursorEpoch: try epoch(at: next, db))
     }
 
+    /// The directory as the server logged it: every change of a department record, in stream
+    /// order and grouped in their change sets, exactly as a pull hands them to any site. An
+    /// enrolment bundle carries it, so a site joined offline knows the departments (DESIGN §6.2).
+    public func directory() throws -> [ChangeSet] {
+        try writer.read { db in
+            let entries = try Row.fetchAll(
+                db, sql: "SELECT \(ChangeLog.columns) FROM change WHERE kind = ? ORDER BY seq",
+                arguments: [RecordKind.department.rawValue]
+            ).map(ChangeLog.decode)
+            var sets: [ChangeSet] = []
+            var current: [Change] = []
+            var currentSet: (ReplicaID, ClosedRange<UInt64>)?
+            for entry in entries {
+                if let open = currentSet, open.0 != entry.change.dot.replica || open.1 != entry.set {
+                    sets.append(ChangeSet(current))
+                    current = []
+                }
+                current.append(ChangeLog.outgoing(entry))
+                currentSet = (entry.change.dot.replica, entry.set)
+            }
+            if !current.isEmpty { sets.append(ChangeSet(current)) }
+            return sets
+        }
+    }
+
     /// The highest counter of `replica` that this database holds (0 if none).
     public func highestCounter(of replica: ReplicaID) throws -> UInt64 {
         try writer.read { db in try Self.highestCounter(of: replica, db) }
