@@ -35,6 +35,8 @@ let package = Package(
             dependencies: [
                 "InternoModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API under GRDB, for `interno verify`'s scans (StoredDigests.swift).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // Messages, framing and conversions. No sockets.

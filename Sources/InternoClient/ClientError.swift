@@ -28,6 +28,9 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     case changesRefused(Int)
     /// The local database failed.
     case storage(String)
+    /// `interno verify` found records that differ from what the server says this site should
+    /// hold, and they were not (all) repaired; or it could not compare now.
+    case notInStep(String)
 
     /// The process exit code; the README's table lists them.
     public var exitCode: Int32 {
@@ -47,6 +50,7 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
         case .changesRefused: ExitStatus.changesRefused
         case .notJoined, .alreadyJoined: ExitStatus.notJoined
         case .storage: ExitStatus.failure
+        case .notInStep: ExitStatus.notInStep
         }
     }
 
@@ -58,7 +62,7 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(home) already holds a joined site; nothing was changed. Use another --home to join again"
         case .invalidInput(let message), .notFound(let message), .unreachable(let message),
             .identity(let message), .protocolError(let message), .connectionLost(let message),
-            .serverUnavailable(let message), .storage(let message):
+            .serverUnavailable(let message), .storage(let message), .notInStep(let message):
             message
         case .refused(let refusal):
             refusal.message
@@ -104,4 +108,7 @@ public enum ExitStatus {
     public static let changesRefused: Int32 = 72
     /// The home directory holds no joined site, or already holds one.
     public static let notJoined: Int32 = 73
+    /// `interno verify`: records differ from what the server says this site should hold, and
+    /// were not repaired (or could not be compared now: sync first).
+    public static let notInStep: Int32 = 74
 }

@@ -146,7 +146,8 @@ struct Stream {
     /// `true` if the stream holds a change after `seq` that the scope covers.
     func hasEntries(after seq: Int64, _ db: Database) throws -> Bool {
         guard case .department(let department) = scope else {
-            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM change WHERE seq > ?)", arguments: [seq])
+            return try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM change WHERE seq > ?)"), arguments: [seq])
                 ?? false
         }
         let statement = try db.cachedStatement(

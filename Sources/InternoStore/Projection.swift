@@ -6,13 +6,46 @@ import InternoModel
 /// with record states, in the same transaction. Values shown are resolved by each field's
 /// policy; a conflicted field shows its provisional value and flags the row.
 enum Projection {
+    /// The columns of each kind's query table after `id`, in the order ``values(of:)`` gives
+    /// them: the record's *shown values*, which `interno verify` digests (Protocol/README.md, 5.9).
+    static func columns(_ kind: RecordKind) -> [String] {
+        switch kind {
+        case .department: ["code", "name", "timeZone", "hours", "holidays", "conflicted"]
+        case .standard:
+            [
+                "provider", "customer", "service", "ackTarget", "deliverTarget", "csatTarget", "complianceTarget",
+                "status", "conflicted",
+            ]
+        case .request:
+            [
+                "key", "customer", "provider", "standard", "title", "priority", "state", "neededBy", "assignee",
+                "createdAt", "updatedAt", "conflicted",
+            ]
+        case .comment: ["request", "body", "author", "at"]
+        case .feedback: ["request", "side", "rating", "effort", "comment", "conflicted"]
+        }
+    }
+
     static func update(_ record: RecordState, _ db: Database) throws {
         let id = record.id.uuidString.lowercased()
         let table = record.kind.rawValue
-        guard record.exists else {
-            try db.execute(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
+        guard let values = values(of: record) else {
+            try db.executeCached(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
             return
         }
+        let columns = ["id"] + Self.columns(record.kind)
+        try db.cachedStatement(
+            sql: """
+                INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", ")))
+                VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
+                """
+        ).execute(arguments: StatementArguments([id.databaseValue] + values))
+    }
+
+    /// The query-table row of `record` after its id, in ``columns(_:)`` order, exactly as
+    /// stored; `nil` when the record does not exist (it has no row).
+    static func values(of record: RecordState) -> [DatabaseValue]? {
+        guard record.exists else { return nil }
         let spec = Schema.spec(record.kind)
         var conflicted = false
         func value(_ field: FieldName) -> FieldValue? {
@@ -33,63 +66,37 @@ enum Projection {
         let times = record.fields.values.flatMap { $0.map(\.at.millisecondsSince1970) }
         let updatedAt = times.max() ?? 0
 
+        // Every value is built before `conflicted` is read: resolving a field sets it.
+        let row: [DatabaseValueConvertible?]
         switch record.kind {
         case .department:
-            let row: [DatabaseValueConvertible?] = [
-                id, text("code") ?? "?", text("name"), text("timeZone"), text("hours"), text("holidays"),
-            ]
-            try db.cachedStatement(
-                sql: """
-                    INSERT OR REPLACE INTO department (id, code, name, timeZone, hours, holidays, conflicted)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: StatementArguments(row + [conflicted]))
+            row = [text("code") ?? "?", text("name"), text("timeZone"), text("hours"), text("holidays")]
         case .standard:
             let status = value("retired") == .bool(true) ? "retired" : Schema.isAgreed(record) ? "agreed" : "proposed"
-            let row: [DatabaseValueConvertible?] = [
-                id, reference("provider") ?? "", reference("customer") ?? "", text("service"), number("ackTarget"),
+            row = [
+                reference("provider") ?? "", reference("customer") ?? "", text("service"), number("ackTarget"),
                 number("deliverTarget"), number("csatTarget"), number("complianceTarget"), status,
             ]
-            try db.cachedStatement(
-                sql: """
-                    INSERT OR REPLACE INTO standard (id, provider, customer, service, ackTarget, deliverTarget,
-                        csatTarget, complianceTarget, status, conflicted)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: StatementArguments(row + [conflicted]))
         case .request:
             let createdAt = record.siblings("key").map(\.at.millisecondsSince1970).min() ?? updatedAt
-            let row: [DatabaseValueConvertible?] = [
-                id, text("key") ?? "", reference("customer") ?? "", reference("provider") ?? "",
+            row = [
+                text("key") ?? "", reference("customer") ?? "", reference("provider") ?? "",
                 reference("standard"), text("title"), text("priority"), text("state"), number("neededBy"),
                 text("assignee"), createdAt, updatedAt,
             ]
-            try db.cachedStatement(
-                sql: """
-                    INSERT OR REPLACE INTO request (id, key, customer, provider, standard, title, priority, state,
-                        neededBy, assignee, createdAt, updatedAt, conflicted)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: StatementArguments(row + [conflicted]))
         case .comment:
+            // Comments are fixed at creation: they never conflict, and their row has no flag.
             let first = record.siblings("body").first
-            let row: [DatabaseValueConvertible?] = [
-                id, reference("request") ?? "", text("body") ?? "", first?.author ?? "",
+            let values: [DatabaseValueConvertible] = [
+                reference("request") ?? "", text("body") ?? "", first?.author ?? "",
                 first?.at.millisecondsSince1970 ?? 0,
             ]
-            try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO comment (id, request, body, author, at) VALUES (?, ?, ?, ?, ?)"
-            ).execute(arguments: StatementArguments(row))
+            return values.map(\.databaseValue)
         case .feedback:
-            let row: [DatabaseValueConvertible?] = [
-                id, reference("request") ?? "", text("by") ?? "", number("rating"), number("effort"), text("comment"),
+            row = [
+                reference("request") ?? "", text("by") ?? "", number("rating"), number("effort"), text("comment"),
             ]
-            try db.cachedStatement(
-                sql: """
-                    INSERT OR REPLACE INTO feedback (id, request, side, rating, effort, comment, conflicted)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: StatementArguments(row + [conflicted]))
         }
+        return (row + [conflicted]).map { $0?.databaseValue ?? .null }
     }
 }

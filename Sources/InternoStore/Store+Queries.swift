@@ -115,8 +115,8 @@ extension Store {
         guard let first = entries.first else {
             // Nothing of it is left in the log: neither is the record.
             if let kind = try loadRecord(id, db)?.kind {
-                try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id.uuidString.lowercased()])
-                try db.execute(
+                try db.executeCached(sql: "DELETE FROM record WHERE id = ?", arguments: [id.uuidString.lowercased()])
+                try db.executeCached(
                     sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id.uuidString.lowercased()])
             }
             return

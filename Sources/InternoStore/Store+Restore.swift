@@ -38,10 +38,10 @@ extension Store {
             func isHeld(_ counter: Int64) -> Bool { held.contains { $0.contains(UInt64(counter)) } }
             let highest = Int64(held.last?.upperBound ?? 0)
             if highest > replica.counter {
-                try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [highest])
+                try db.executeCached(sql: "UPDATE replica SET counter = ?", arguments: [highest])
             }
             if cursorReset, replica.cursor > 0 {
-                try db.execute(sql: "UPDATE replica SET cursor = 0, cursorEpoch = 0")
+                try db.executeCached(sql: "UPDATE replica SET cursor = 0, cursorEpoch = 0")
                 summary.cursorReset = true
             }
             // Only the gaps between what the server holds are read: normally one range from 1,
@@ -71,7 +71,7 @@ extension Store {
                 }
             }
             let queued = try OutboxRow.fetchAll(db)
-            let stashed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM stash") ?? 0
+            let stashed = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM stash")) ?? 0
             summary.pullFirst =
                 stashed > 0 || queued.contains { row in (row.firstCounter...row.lastCounter).contains(where: isHeld) }
             return summary
@@ -98,7 +98,7 @@ extension Store {
                 try String.fetchAll(
                     db, sql: "SELECT record FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
                     arguments: [replica.replicaID, set.firstCounter, set.lastCounter]))
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT INTO stash (replica, counter, setStart, setEnd, kind, record, context, fields, author, at,
                         refusalCode, refusalReason, requires, outboxStatus, outboxCreatedAt)
@@ -110,10 +110,10 @@ extension Store {
                     set.firstCounter, set.lastCounter, set.status.rawValue, set.createdAt, replica.replicaID,
                     set.firstCounter, set.lastCounter,
                 ])
-            try db.execute(
+            try db.executeCached(
                 sql: "DELETE FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
                 arguments: [replica.replicaID, set.firstCounter, set.lastCounter])
-            try db.execute(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [set.firstCounter])
+            try db.executeCached(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [set.firstCounter])
         }
         for record in touched {
             guard let id = UUID(uuidString: record) else { throw StoreError.corrupt("record id \(record)") }
@@ -167,17 +167,6 @@ extension Store {
                 replica.counter += 1
                 numbers[entry.change.dot.counter] = UInt64(replica.counter)
             }
-            // Per record, this site's own changes of the lost stretch that the log now holds:
-            // written here after the copy was taken, accepted, and never seen by what was
-            // written since the restore; and the numbers twins took.
-            let twins = Set(twinned.compactMap { numbers[$0] })
-            var lostStretch: [UUID: [UInt64]] = [:]
-            for (entry, _, _) in entries where lostStretch[entry.change.recordID] == nil {
-                lostStretch[entry.change.recordID] = try Int64.fetchAll(
-                    db, sql: "SELECT counter FROM change WHERE record = ? AND replica = ? AND counter > ?",
-                    arguments: [entry.change.recordID.uuidString.lowercased(), replica.replicaID, Int64(before)]
-                ).map(UInt64.init).filter { !twins.contains($0) }
-            }
             var renamed: [RenumberedRequest] = []
             let sets = Dictionary(grouping: entries, by: { $0.entry.set.lowerBound }).sorted { $0.key < $1.key }
             for (_, members) in sets {
@@ -195,7 +184,7 @@ extension Store {
                     if let own = context[me], own > before {
                         context[me] = Self.ownContext(
                             seenUpTo: own, after: before, numbers: numbers, stashed: entries.map(\.entry.change),
-                            record: change.recordID, lostStretch: lostStretch[change.recordID] ?? [])
+                            record: change.recordID)
                     }
                     renumbered.context = VersionVector(context)
                     // What it required of its own stashed changes (a comment on a request it
@@ -232,8 +221,8 @@ extension Store {
                     try Self.markRefused(firstCounter: range.lowerBound, refusal, db)
                 }
             }
-            try db.execute(sql: "DELETE FROM stash")
-            try db.execute(
+            try db.executeCached(sql: "DELETE FROM stash")
+            try db.executeCached(
                 sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
                 arguments: [replica.counter, replica.nextRequestNumber])
             return renamed
@@ -241,25 +230,20 @@ extension Store {
     }
 
     /// The own entry of a stashed change's context on `record`, which covered this site's own
-    /// writes up to `seenUpTo` (old numbers), the stashed ones above `after` among them.
+    /// writes up to `seenUpTo` (old numbers), the stashed ones above `after` among them: the
+    /// highest number those writes have now, so it still covers every own write it saw.
     ///
-    /// A version vector covers every own write up to a number: it cannot say "saw 21 but not
-    /// 13". So the entry is the highest number the writer saw (a write before the stretch, or
-    /// the number a stashed write has now) that lies below every write of the lost stretch on
-    /// this record: those stay concurrent, a conflict rather than a write silently covered;
-    /// what it saw above them is left uncovered too (a conflict with its own earlier write,
-    /// on that record only). With no lost stretch on the record, that is all it saw.
-    static func ownContext(
-        seenUpTo: UInt64, after: UInt64, numbers: [UInt64: UInt64], stashed: [Change], record: UUID,
-        lostStretch: [UInt64]
-    ) -> UInt64 {
-        let saw =
-            [after]
-            + stashed.filter { $0.recordID == record && $0.dot.counter <= seenUpTo }.compactMap {
-                numbers[$0.dot.counter]
-            }
-        let bound = lostStretch.min() ?? .max
-        return saw.filter { $0 < bound }.max() ?? after
+    /// It then also covers the *lost stretch* on that record (own writes the server kept from
+    /// after the copy was taken), which a version vector cannot leave out ("saw 21 but not
+    /// 13"). Leaving out its own predecessors instead would judge a step against a state
+    /// without the step before it, and refuse it. So the first write the restored site makes
+    /// to a record is concurrent with the lost stretch (a conflict, where both wrote a field),
+    /// and a later one covers both, as a resolution would (DESIGN §3.9).
+    static func ownContext(seenUpTo: UInt64, after: UInt64, numbers: [UInt64: UInt64], stashed: [Change], record: UUID)
+        -> UInt64
+    {
+        let saw = stashed.filter { $0.recordID == record && $0.dot.counter > after && $0.dot.counter <= seenUpTo }
+        return saw.compactMap { numbers[$0.dot.counter] }.max() ?? after
     }
 
     /// The change of this replica's in the log that is the same write as `change`: the one with

@@ -490,7 +490,7 @@ extension Store {
         try writer.write { db in
             var epoch: Int64 = 0
             while epoch == 0 { epoch = Int64.random(in: .min ... .max) }
-            try db.execute(
+            try db.executeCached(
                 sql: """
                     INSERT OR REPLACE INTO stream_epoch (firstSeq, epoch)
                     VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change), ?)
@@ -539,7 +539,7 @@ extension Store {
     }
 
     static func latestSequence(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM change") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM change")) ?? 0
     }
 
     // MARK: Registry
@@ -565,7 +565,7 @@ extension Store {
             guard let entry = try Self.registryEntry(fingerprint: fingerprint, db) else { return nil }
             // Last seen means last let in: a revoked site's attempts do not count.
             guard !entry.revoked else { return entry }
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE replica_registry SET lastSeenAt = ? WHERE replicaID = ?",
                 arguments: [time.millisecondsSince1970, entry.replicaID])
             return entry
@@ -584,7 +584,7 @@ extension Store {
     /// Revokes a site: its certificate is refused from now on. Its changes stay.
     public func revoke(_ replica: ReplicaID) throws {
         try writer.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE replica_registry SET revoked = 1 WHERE replicaID = ?", arguments: [replica.description])
             if db.changesCount == 0 { throw StoreError.notFound("replica \(replica)") }
         }

@@ -39,10 +39,14 @@ extension Store {
     ) throws -> [OutboxEntry] {
         try writer.read { db in
             let replica = try Self.replicaRow(db)
-            let rows = try OutboxRow.filter(Column("firstCounter") > Int64(after)).order(Column("firstCounter"))
-                .filter(statuses.map(\.rawValue).contains(Column("status")))
-                .limit(limit == .max ? -1 : limit)
-                .fetchAll(db)
+            // Read on every push: a cached statement (one per set of statuses), not a query
+            // built each time.
+            let wanted = statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+            let rows = try OutboxRow.fetchAll(
+                db.cachedStatement(
+                    sql:
+                        "SELECT * FROM outbox WHERE firstCounter > ? AND status IN (\(wanted)) ORDER BY firstCounter LIMIT ?"
+                ), arguments: [Int64(after), limit == .max ? -1 : limit])
             return try rows.map { row in
                 let entries = try Row.fetchAll(
                     db.cachedStatement(
@@ -72,9 +76,10 @@ extension Store {
             for (firstCounter, outcome) in results {
                 switch outcome {
                 case .accepted, .duplicate:
-                    try db.execute(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [Int64(firstCounter)])
+                    try db.executeCached(
+                        sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [Int64(firstCounter)])
                 case .deferred:
-                    try db.execute(
+                    try db.executeCached(
                         sql: "UPDATE outbox SET status = 'deferred' WHERE firstCounter = ? AND status = 'pending'",
                         arguments: [Int64(firstCounter)])
                 case .refused(let refusal, let kept):
@@ -109,14 +114,14 @@ extension Store {
                         refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970)
                 })
         else { throw StoreError.notFound("local change set \(firstCounter)") }
-        try db.execute(
+        try db.executeCached(
             sql: """
                 UPDATE change SET refusalCode = ?, refusalReason = ?
                 WHERE replica = ? AND counter BETWEEN ? AND ? AND refusalCode IS NULL
                 """,
             arguments: [refusal.code.rawValue, refusal.message, replica.replicaID, row.firstCounter, row.lastCounter])
         for counter in kept where (row.firstCounter...row.lastCounter).contains(Int64(counter)) {
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE change SET refusalCode = NULL, refusalReason = NULL WHERE replica = ? AND counter = ?",
                 arguments: [replica.replicaID, Int64(counter)])
         }
@@ -138,7 +143,7 @@ extension Store {
     /// void, so history still shows what was tried and why it was refused.
     public func discardRefused(firstCounter: UInt64) throws {
         try writer.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "DELETE FROM outbox WHERE firstCounter = ? AND status = 'refused'",
                 arguments: [Int64(firstCounter)])
             if db.changesCount == 0 { throw StoreError.notFound("refused change set \(firstCounter)") }
@@ -156,7 +161,7 @@ extension Store {
         try writer.write { db in
             var replica = try Self.replicaRow(db)
             let summary = try Self.apply(pulled: batch.sets, to: &replica, db)
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE replica SET cursor = ?, cursorEpoch = ?, counter = ?, nextRequestNumber = ?",
                 arguments: [
                     batch.nextCursor, Int64(bitPattern: batch.cursorEpoch), replica.counter, replica.nextRequestNumber,
@@ -242,7 +247,7 @@ extension Store {
     /// Records the end of a complete sync with the server whose identity is `epoch`.
     public func markSynced(at time: Timestamp, serverEpoch epoch: String) throws {
         try writer.write { db in
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE replica SET lastSyncAt = ?, serverEpoch = ?",
                 arguments: [time.millisecondsSince1970, epoch])
         }

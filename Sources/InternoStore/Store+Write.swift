@@ -52,7 +52,7 @@ extension Store {
                 try Self.ingest(change, set: set, into: seen, audience: replica.role == .server ? .derived : .none, db)
                 changes.append(change)
             }
-            try db.execute(
+            try db.executeCached(
                 sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
                 arguments: [replica.counter, replica.nextRequestNumber])
             if replica.role == .site {
@@ -89,7 +89,7 @@ extension Store {
             guard let code = replica.code else {
                 throw StoreError.wrongRole("only a department site raises requests")
             }
-            try db.execute(sql: "UPDATE replica SET nextRequestNumber = nextRequestNumber + 1")
+            try db.executeCached(sql: "UPDATE replica SET nextRequestNumber = nextRequestNumber + 1")
             return "\(code)-\(replica.nextRequestNumber)"
         }
     }
@@ -166,7 +166,9 @@ extension Store {
         switch change.kind {
         case .department:
             if let code = change.fields["code"]?.text,
-                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM department WHERE code = ?)", arguments: [code])
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM department WHERE code = ?)"),
+                    arguments: [code])
                     == true
             {
                 throw StoreError.refused(Refusal(.duplicate, "a department with code \(code) already exists"))
@@ -178,7 +180,8 @@ extension Store {
                 throw StoreError.refused(
                     Refusal(.invalidValue, "request key \(key) must start with the site's code \(pusherCode)-"))
             }
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM request WHERE key = ?)", arguments: [key])
+            if try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM request WHERE key = ?)"), arguments: [key])
                 == true
             {
                 throw StoreError.refused(Refusal(.duplicate, "a request with key \(key) already exists"))

@@ -91,7 +91,10 @@ public struct Store: Sendable {
     }
 
     static func replicaRow(_ db: Database) throws -> ReplicaRow {
-        guard let row = try ReplicaRow.fetchOne(db) else { throw StoreError.notInitialized }
+        // Read on every operation: one cached statement, not a query built each time.
+        guard let row = try ReplicaRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM replica")) else {
+            throw StoreError.notInitialized
+        }
         return row
     }
 
@@ -140,8 +143,6 @@ public struct Store: Sendable {
         clock.write(clock: record.clock)
         var fields = BinaryWriter()
         fields.write(siblings: record.fields)
-        let spec = Schema.spec(record.kind)
-        let conflicted = record.fields.keys.contains { record.resolve($0, policy: spec.policy($0)).isConflict }
         try db.cachedStatement(
             sql: """
                 INSERT INTO record (id, kind, clock, fields, present, conflicted) VALUES (?, ?, ?, ?, ?, ?)
@@ -150,8 +151,16 @@ public struct Store: Sendable {
                 """
         ).execute(arguments: [
             record.id.uuidString.lowercased(), record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
-            record.exists, conflicted,
+            record.exists, record.isConflicted,
         ])
         try Projection.update(record, db)
+    }
+}
+
+extension Database {
+    /// Runs one SQL statement through the statement cache: prepared once per connection, not
+    /// parsed and authorized again on every call, which costs more than running it.
+    func executeCached(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }

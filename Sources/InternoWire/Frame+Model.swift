@@ -31,6 +31,10 @@ extension Interno_V1_Frame {
         case .pull: "Pull"
         case .changes: "Changes"
         case .error: "Error"
+        case .verify: "Verify"
+        case .verifyResult: "VerifyResult"
+        case .fetch: "Fetch"
+        case .fetched: "Fetched"
         case nil: "nothing"
         }
     }

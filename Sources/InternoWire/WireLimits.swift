@@ -10,6 +10,10 @@ public enum WireLimits {
     public static let maximumPushSets = 2_000
     /// The most changes the server sends in one Changes (a set is never split, so one set may go over).
     public static let maximumPullChanges = 5_000
+    /// The most records one VerifyResult lists (Protocol/README.md, 5.9): 8 MB of digests.
+    public static let maximumVerifyRecords = 200_000
+    /// The most records one Fetch names.
+    public static let maximumFetchRecords = 1_000
     /// The longest text of any field, in bytes, well under a frame; the schema checks it too.
     public static let maximumTextBytes = Schema.maximumTextBytes
     /// The longest author of a change, in bytes; the schema checks it too.

@@ -7,7 +7,8 @@ import InternoWire
 import Logging
 import Testing
 
-/// A temporary directory, removed when the value goes away.
+/// A temporary directory, removed when the value goes away unless `INTERNO_KEEP_FILES` is set
+/// (to read the databases of a failed trial).
 final class TemporaryDirectory: Sendable {
     let path: String
 
@@ -18,7 +19,10 @@ final class TemporaryDirectory: Sendable {
 
     func path(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    deinit {
+        guard ProcessInfo.processInfo.environment["INTERNO_KEEP_FILES"] == nil else { return }
+        try? FileManager.default.removeItem(atPath: path)
+    }
 }
 
 /// A real server on 127.0.0.1 (port chosen by the OS) with departments HR, IT and FAC, its CA

@@ -26,7 +26,8 @@ final class ServerProcess {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = ContinuousClock.now + .seconds(30)
+        // Generous: the suite runs CPU-heavy simulations beside this on a 2-core machine.
+        let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline, process.isRunning {
             if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
                 let port = Int(log[range].split(separator: ":").last!)

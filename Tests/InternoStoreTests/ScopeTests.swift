@@ -139,6 +139,53 @@ struct ScopeTests {
         #expect(refusal(try org.receive(qaComment, from: org.qa))?.code == .notPermitted)
     }
 
+    @Test func aPushNamingAStandardOutsideTheScopeMeetsNotFound() throws {
+        let org = try Organisation(.memory)
+        // A standard between IT and Facilities: not HR's business.
+        let standard = UUID()
+        let terms: [FieldName: FieldValue] = [
+            "service": .text("Desks"), "ackTarget": .duration(3600), "deliverTarget": .duration(86_400),
+            "csatTarget": .integer(80), "complianceTarget": .integer(90),
+        ]
+        try org.hub.it.write(
+            [
+                Edit(
+                    .standard, standard,
+                    terms.merging(["provider": org.hub.department("IT"), "customer": org.hub.department("FAC")]) {
+                        $1
+                    })
+            ], author: "rui")
+        try org.syncAll()
+        #expect(try org.hub.hr.record(standard) == nil)
+        let before = try dump(org.hub.server)
+        // HR names it: a request under it, and a standard that supersedes it.
+        let request = try org.forged(
+            by: org.hub.hr, .request, UUID(),
+            [
+                "key": .text("HR-LIS-90"), "customer": org.hub.department("HR"), "provider": org.hub.department("IT"),
+                "title": .text("x"), "priority": .text("low"), "state": .text("submitted"), "standard": .id(standard),
+            ])
+        let superseding = try org.forged(
+            by: org.hub.hr, .standard, UUID(),
+            terms.merging([
+                "provider": org.hub.department("IT"), "customer": org.hub.department("HR"), "supersedes": .id(standard),
+            ]) { $1 })
+        for set in [request, superseding] {
+            guard case .refused(let refusal, _) = try org.receive(set, from: org.hub.hr) else {
+                Issue.record("a push naming a standard HR cannot see was not refused")
+                continue
+            }
+            #expect(refusal.code == .notFound, "\(refusal.message)")
+            #expect(refusal.message.contains("does not exist"), "\(refusal.message)")
+        }
+        // As for a standard that does not exist at all, the refusal of a creation is kept
+        // for HR alone; nothing of the standard it named is touched.
+        #expect(try org.hub.server.record(standard) == org.hub.it.record(standard))
+        #expect(
+            try dump(org.hub.server).filter { $0.hasPrefix("standard: ") }
+                == before.filter { $0.hasPrefix("standard: ") })
+    }
+
     @Test func aRecordsPartiesNeverChangeNotEvenThroughASecondCreation() throws {
         let org = try Organisation(.memory)
         // IT is a party and writes a second "creation" of HR's request, naming itself customer.

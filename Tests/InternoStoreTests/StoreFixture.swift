@@ -29,7 +29,7 @@ final class TemporaryDirectory: Sendable {
 
 /// A server and two department sites (HR at LIS, IT at OPO) with departments HR, IT and FAC,
 /// synced in process through the same store calls the sync engine makes.
-struct Hub {
+struct Hub: Sendable {
     let storage: Storage
     let directory: TemporaryDirectory
     var server: Store

@@ -11,7 +11,7 @@ import Logging
 /// in the same run (never as absolute timings in tests: these machines are shared and noisy).
 ///
 ///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
-///         [--case all|sync|scoped] [--out-of-scope 1000000]
+///         [--case all|sync|scoped|verify] [--out-of-scope 1000000] [--tampered 100]
 @main
 struct Benchmark {
     static func main() async throws {
@@ -26,19 +26,24 @@ struct Benchmark {
         let rounds = option("--rounds", 30)
         let changed = option("--changed", 500)
         let outOfScope = option("--out-of-scope", 1_000_000)
+        let tampered = option("--tampered", 100)
         let which = arguments.firstIndex(of: "--case").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
-        guard ["all", "sync", "scoped", nil].contains(which) else {
-            print("interno-benchmark: --case takes all, sync or scoped")
+        guard ["all", "sync", "scoped", "verify", nil].contains(which) else {
+            print("interno-benchmark: --case takes all, sync, scoped or verify")
             exit(64)
         }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
-        if which != "scoped" {
+        if which == nil || which == "all" || which == "sync" {
             try await sync(root: root, records: records, rounds: rounds, changed: changed)
         }
-        if which != "sync" {
+        if which == nil || which == "all" || which == "scoped" {
             try await ScopedPull.run(root: root, inScope: changed, outOfScope: outOfScope, repeats: 5)
+        }
+        if which == nil || which == "all" || which == "verify" {
+            try await VerifyBenchmark.run(
+                root: root.appendingPathComponent("verify"), records: records, tampered: tampered, repeats: 5)
         }
     }
 

@@ -107,7 +107,10 @@ struct ServerConnection {
         ///
         /// The whole exchange, the write included, has the request limit: a server that
         /// stops reading or answering is given up on, not waited for.
-        func exchange(_ request: Interno_V1_Frame) async throws -> Interno_V1_Frame {
+        /// A request that servers older than this client do not know passes `olderServer`: what
+        /// to say when the server answers it `MALFORMED_FRAME`, as an older one does (an unknown
+        /// message is a frame with no message, Protocol/README.md, 9).
+        func exchange(_ request: Interno_V1_Frame, olderServer: String? = nil) async throws -> Interno_V1_Frame {
             let deadline = self.deadline
             let (limit, name) = (requestLimit, request.messageName)
             deadline.eventLoop.execute { deadline.value.arm(limit, for: name) }
@@ -127,7 +130,12 @@ struct ServerConnection {
                     )
                 }
                 let answer = try Interno_V1_Frame(body: buffer)
-                if case .error(let error) = answer.body { throw ServerConnection.translate(error) }
+                if case .error(let error) = answer.body {
+                    if let olderServer, error.code == WireError.Code.malformedFrame.rawValue {
+                        throw ClientError.protocolError("\(olderServer) (it answered: \(error.message))")
+                    }
+                    throw ServerConnection.translate(error)
+                }
                 return answer
             } catch let error as ClientError {
                 throw error

@@ -225,3 +225,11 @@ extension RecordState {
         return shown == .null ? nil : shown
     }
 }
+
+extension RecordState {
+    /// `true` while some field's siblings are a conflict its policy cannot reduce (DESIGN §3.5).
+    public var isConflicted: Bool {
+        let spec = Schema.spec(kind)
+        return fields.keys.contains { resolve($0, policy: spec.policy($0)).isConflict }
+    }
+}

@@ -8,7 +8,8 @@ import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
-/// One site's connection: Hello, then any number of Push and Pull requests (Protocol/README.md).
+/// One site's connection: Hello, then any number of Push, Pull, Verify and Fetch requests
+/// (Protocol/README.md).
 ///
 /// Every failure stays inside this task: it is answered with an `Error` frame where the
 /// connection still allows it, logged, and the connection is closed. Other sessions and the
@@ -98,9 +99,14 @@ struct SyncSession {
                 try await outbound.write(try await handle(push, from: peer, logger: logger).serializedBuffer())
             case .pull(let pull):
                 try await outbound.write(try await handle(pull, from: peer).serializedBuffer())
+            case .verify(let verify):
+                try await outbound.write(try await handle(verify, from: peer, logger: logger).serializedBuffer())
+            case .fetch(let fetch):
+                try await outbound.write(try await handle(fetch, from: peer).serializedBuffer())
             default:
                 throw WireError.remote(
-                    .unexpectedMessage, "after Welcome a site sends Push or Pull, not \(frame.messageName)")
+                    .unexpectedMessage,
+                    "after Welcome a site sends Push, Pull, Verify or Fetch, not \(frame.messageName)")
             }
         }
     }

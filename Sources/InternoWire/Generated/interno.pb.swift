@@ -133,6 +133,38 @@ public nonisolated struct Interno_V1_Frame: Sendable {
     set {body = .error(newValue)}
   }
 
+  public var verify: Interno_V1_Verify {
+    get {
+      if case .verify(let v)? = body {return v}
+      return Interno_V1_Verify()
+    }
+    set {body = .verify(newValue)}
+  }
+
+  public var verifyResult: Interno_V1_VerifyResult {
+    get {
+      if case .verifyResult(let v)? = body {return v}
+      return Interno_V1_VerifyResult()
+    }
+    set {body = .verifyResult(newValue)}
+  }
+
+  public var fetch: Interno_V1_Fetch {
+    get {
+      if case .fetch(let v)? = body {return v}
+      return Interno_V1_Fetch()
+    }
+    set {body = .fetch(newValue)}
+  }
+
+  public var fetched: Interno_V1_Fetched {
+    get {
+      if case .fetched(let v)? = body {return v}
+      return Interno_V1_Fetched()
+    }
+    set {body = .fetched(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -143,6 +175,10 @@ public nonisolated struct Interno_V1_Frame: Sendable {
     case pull(Interno_V1_Pull)
     case changes(Interno_V1_Changes)
     case error(Interno_V1_Error)
+    case verify(Interno_V1_Verify)
+    case verifyResult(Interno_V1_VerifyResult)
+    case fetch(Interno_V1_Fetch)
+    case fetched(Interno_V1_Fetched)
 
   }
 
@@ -602,6 +638,136 @@ public nonisolated struct Interno_V1_Error: Sendable {
   public init() {}
 }
 
+/// Site -> server: the digests of every record this site should hold, from `after` on (README 5.9).
+public nonisolated struct Interno_V1_Verify: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1: the digests of 5.9
+  public var digestVersion: UInt32 = 0
+
+  /// the site's cursor: what it should hold is what the stream held up to here, and its own changes
+  public var cursor: Int64 = 0
+
+  /// the epoch of cursor, as in Hello
+  public var cursorEpoch: UInt64 = 0
+
+  /// the site's own counters in its outbox: left out
+  public var unacknowledged: [Interno_V1_CounterRange] = []
+
+  /// the records whose id is above this one (empty: from the lowest)
+  public var after: Data = Data()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Server -> site, the answer to Verify.
+public nonisolated struct Interno_V1_VerifyResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The records the site should hold, in increasing id order, packed: 40 bytes each, the
+  /// 16-byte record id, then its log, state and shown digests, 8 bytes each, most significant
+  /// byte first. Packed because 100 000 sub-messages cost more to encode and decode than
+  /// computing the digests. At most 200 000 records.
+  public var records: Data = Data()
+
+  /// records follow the last one listed: ask again with after = its id
+  public var more: Bool = false
+
+  /// the cursor names no point of this server's stream: nothing listed
+  public var cursorReset: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Site -> server: every logged change this site should hold of these records.
+public nonisolated struct Interno_V1_Fetch: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// as in Verify
+  public var cursor: Int64 = 0
+
+  public var cursorEpoch: UInt64 = 0
+
+  /// 16 bytes each; at most 1000
+  public var recordIds: [Data] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One logged change set's part that belongs to one record.
+public nonisolated struct Interno_V1_LoggedSet: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the record's changes of the set, in counter order
+  public var changes: Interno_V1_ChangeSet {
+    get {_changes ?? Interno_V1_ChangeSet()}
+    set {_changes = newValue}
+  }
+  /// Returns true if `changes` has been explicitly set.
+  public var hasChanges: Bool {self._changes != nil}
+  /// Clears the value of `changes`. Subsequent reads from it will return its default value.
+  public mutating func clearChanges() {self._changes = nil}
+
+  /// the whole set as logged: its first and last counter
+  public var firstCounter: UInt64 = 0
+
+  public var lastCounter: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _changes: Interno_V1_ChangeSet? = nil
+}
+
+/// Every logged change a site should hold of one record, in stream order.
+public nonisolated struct Interno_V1_RecordLog: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 16 bytes
+  public var recordID: Data = Data()
+
+  /// empty: the site should hold nothing of it
+  public var sets: [Interno_V1_LoggedSet] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Server -> site, the answer to Fetch: records in the order asked, as many as fit in one frame.
+public nonisolated struct Interno_V1_Fetched: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// a prefix of Fetch.record_ids; the site asks again for the rest
+  public var records: [Interno_V1_RecordLog] = []
+
+  /// as in VerifyResult: nothing was fetched
+  public var cursorReset: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "interno.v1"
@@ -612,7 +778,7 @@ nonisolated extension Interno_V1_Scope: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Interno_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Frame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}welcome\0\u{1}push\0\u{3}push_result\0\u{1}pull\0\u{1}changes\0\u{1}error\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}hello\0\u{1}welcome\0\u{1}push\0\u{3}push_result\0\u{1}pull\0\u{1}changes\0\u{1}error\0\u{1}verify\0\u{3}verify_result\0\u{1}fetch\0\u{1}fetched\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -711,6 +877,58 @@ nonisolated extension Interno_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Me
           self.body = .error(v)
         }
       }()
+      case 8: try {
+        var v: Interno_V1_Verify?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .verify(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .verify(v)
+        }
+      }()
+      case 9: try {
+        var v: Interno_V1_VerifyResult?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .verifyResult(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .verifyResult(v)
+        }
+      }()
+      case 10: try {
+        var v: Interno_V1_Fetch?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .fetch(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .fetch(v)
+        }
+      }()
+      case 11: try {
+        var v: Interno_V1_Fetched?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .fetched(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .fetched(v)
+        }
+      }()
       default: break
       }
     }
@@ -749,6 +967,22 @@ nonisolated extension Interno_V1_Frame: SwiftProtobuf.Message, SwiftProtobuf._Me
     case .error?: try {
       guard case .error(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    }()
+    case .verify?: try {
+      guard case .verify(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
+    }()
+    case .verifyResult?: try {
+      guard case .verifyResult(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .fetch?: try {
+      guard case .fetch(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .fetched?: try {
+      guard case .fetched(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
     }()
     case nil: break
     }
@@ -1515,6 +1749,250 @@ nonisolated extension Interno_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._Me
   public static func ==(lhs: Interno_V1_Error, rhs: Interno_V1_Error) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Interno_V1_Verify: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Verify"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}digest_version\0\u{1}cursor\0\u{3}cursor_epoch\0\u{1}unacknowledged\0\u{1}after\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.digestVersion) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.cursor) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.cursorEpoch) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.unacknowledged) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.after) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.digestVersion != 0 {
+      try visitor.visitSingularUInt32Field(value: self.digestVersion, fieldNumber: 1)
+    }
+    if self.cursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.cursor, fieldNumber: 2)
+    }
+    if self.cursorEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cursorEpoch, fieldNumber: 3)
+    }
+    if !self.unacknowledged.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.unacknowledged, fieldNumber: 4)
+    }
+    if !self.after.isEmpty {
+      try visitor.visitSingularBytesField(value: self.after, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Interno_V1_Verify, rhs: Interno_V1_Verify) -> Bool {
+    if lhs.digestVersion != rhs.digestVersion {return false}
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.cursorEpoch != rhs.cursorEpoch {return false}
+    if lhs.unacknowledged != rhs.unacknowledged {return false}
+    if lhs.after != rhs.after {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Interno_V1_VerifyResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".VerifyResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}records\0\u{1}more\0\u{3}cursor_reset\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.records) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.more) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.cursorReset) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.records.isEmpty {
+      try visitor.visitSingularBytesField(value: self.records, fieldNumber: 1)
+    }
+    if self.more != false {
+      try visitor.visitSingularBoolField(value: self.more, fieldNumber: 2)
+    }
+    if self.cursorReset != false {
+      try visitor.visitSingularBoolField(value: self.cursorReset, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Interno_V1_VerifyResult, rhs: Interno_V1_VerifyResult) -> Bool {
+    if lhs.records != rhs.records {return false}
+    if lhs.more != rhs.more {return false}
+    if lhs.cursorReset != rhs.cursorReset {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Interno_V1_Fetch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Fetch"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cursor\0\u{3}cursor_epoch\0\u{3}record_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.cursor) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.cursorEpoch) }()
+      case 3: try { try decoder.decodeRepeatedBytesField(value: &self.recordIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.cursor != 0 {
+      try visitor.visitSingularInt64Field(value: self.cursor, fieldNumber: 1)
+    }
+    if self.cursorEpoch != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cursorEpoch, fieldNumber: 2)
+    }
+    if !self.recordIds.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.recordIds, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Interno_V1_Fetch, rhs: Interno_V1_Fetch) -> Bool {
+    if lhs.cursor != rhs.cursor {return false}
+    if lhs.cursorEpoch != rhs.cursorEpoch {return false}
+    if lhs.recordIds != rhs.recordIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Interno_V1_LoggedSet: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LoggedSet"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}changes\0\u{3}first_counter\0\u{3}last_counter\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._changes) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.firstCounter) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.lastCounter) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._changes {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.firstCounter != 0 {
+      try visitor.visitSingularUInt64Field(value: self.firstCounter, fieldNumber: 2)
+    }
+    if self.lastCounter != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastCounter, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Interno_V1_LoggedSet, rhs: Interno_V1_LoggedSet) -> Bool {
+    if lhs._changes != rhs._changes {return false}
+    if lhs.firstCounter != rhs.firstCounter {return false}
+    if lhs.lastCounter != rhs.lastCounter {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Interno_V1_RecordLog: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordLog"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}record_id\0\u{1}sets\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.recordID) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.sets) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.recordID.isEmpty {
+      try visitor.visitSingularBytesField(value: self.recordID, fieldNumber: 1)
+    }
+    if !self.sets.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.sets, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Interno_V1_RecordLog, rhs: Interno_V1_RecordLog) -> Bool {
+    if lhs.recordID != rhs.recordID {return false}
+    if lhs.sets != rhs.sets {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Interno_V1_Fetched: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Fetched"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}records\0\u{3}cursor_reset\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.records) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.cursorReset) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.records.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.records, fieldNumber: 1)
+    }
+    if self.cursorReset != false {
+      try visitor.visitSingularBoolField(value: self.cursorReset, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Interno_V1_Fetched, rhs: Interno_V1_Fetched) -> Bool {
+    if lhs.records != rhs.records {return false}
+    if lhs.cursorReset != rhs.cursorReset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
