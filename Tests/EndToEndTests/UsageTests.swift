@@ -71,7 +71,7 @@ struct UsageTests {
         let constants: [Int32] = [
             ExitStatus.success, ExitStatus.failure, ExitStatus.usage, ExitStatus.invalidInput, ExitStatus.notFound,
             ExitStatus.notAllowed, ExitStatus.conflictPending, ExitStatus.unreachable, ExitStatus.identity,
-            ExitStatus.protocolError, ExitStatus.changesRefused, ExitStatus.notJoined,
+            ExitStatus.protocolError, ExitStatus.changesRefused, ExitStatus.notJoined, ExitStatus.notInStep,
         ]
         #expect(Set(table.keys) == Set(constants), "README: \(table.keys.sorted())")
         let help = try await Executable("interno").run(["--help"], environment: ["COLUMNS": "200"]).stdout
