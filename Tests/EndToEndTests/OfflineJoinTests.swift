@@ -74,6 +74,9 @@ struct OfflineJoinTests {
         let server = try await ServerProcess(
             data: ServerDirectory(path: data), log: directory.path("server.log"), listen: "127.0.0.1:\(port)")
         defer { server.stop() }
+        // Nothing to compare with before a first sync: the directory came by bundle, not by pull.
+        let early = try await hr.run(["verify"])
+        #expect(early.status == 74 && early.stderr.contains("run `interno sync`"), "\(early.stderr)")
         let first = try await hr.json(SyncReport.self, "sync")
         #expect(first.accepted == 2)
         #expect(first.alreadyHad >= 2, "the departments came back and were already here")
@@ -95,5 +98,7 @@ struct OfflineJoinTests {
                 #expect(try local.records(of: kind) == store.records(of: kind), "\(site.home) \(kind)")
             }
         }
+        let verified = try await hr.run(["verify"])
+        #expect(verified.status == 0 && verified.stdout.contains("in step"), "\(verified.stdout)\(verified.stderr)")
     }
 }

@@ -39,6 +39,19 @@ struct JoinAndInputTests {
         #expect(pulled.applied == 0)
         #expect(pulled.alreadyHad == 3)
         #expect(try site.store.records(of: .department) == administration.store.records(of: .department))
+
+        // A bundle from the previous release has no directory: its site starts empty, as
+        // before, and learns the departments at its first pull.
+        var old = try EnrollmentBundle.decode(try bundle.encoded())
+        old.directory = nil
+        let oldHome = SiteHome(path: root + "/hr-old")
+        _ = try oldHome.join(old)
+        let oldSite = try Site(home: oldHome, user: "ana")
+        #expect(try oldSite.departments().isEmpty)
+        #expect(throws: ClientError.self) { try oldSite.newRequest(to: "IT", title: "Laptop") }
+        let first = try oldSite.store.applyPulled(try administration.store.changes(after: 0, limit: 100))
+        #expect(first.applied == 3)
+        #expect(try oldSite.departments().map(\.code) == ["HR", "IT"])
     }
 
     /// A target over a day's worth of hours is explained in the business day of the calendar
