@@ -55,6 +55,11 @@ struct UsageTests {
         for level in ["trace", "debug", "info", "notice", "warning", "error", "critical"] {
             #expect(result.stderr.contains("- \(level)\n"), "\(result.stderr)")
         }
+        let scope = try await Executable("interno-server").run([
+            "enroll", "--department", "HR", "--site", "LIS", "--scope", "everything", "--data", directory.path("srv"),
+        ])
+        #expect(scope.status == 64, "\(scope.stderr)")
+        #expect(scope.stderr.contains("'department'") && scope.stderr.contains("'all'"), "\(scope.stderr)")
     }
 
     /// The choices are the schema's, so the CLI can never offer a word the schema refuses.
