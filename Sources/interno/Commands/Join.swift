@@ -9,7 +9,8 @@ extension Interno {
             abstract: "Join a server with the enrolment bundle its administrator gave you.",
             discussion: """
                 Creates the site's replica in the home directory, keeps the certificates there \
-                (the key with mode 0600), and syncs once if the server can be reached.
+                (the key with mode 0600), takes in the departments the bundle carries, so work can \
+                start offline, and syncs once if the server can be reached.
 
                 Examples:
                   interno join HR-LIS.bundle
