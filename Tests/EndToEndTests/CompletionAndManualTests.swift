@@ -55,21 +55,26 @@ struct CompletionAndManualTests {
     @Test func theManualPagesSayWhatTheHelpSays() async throws {
         guard let man = TerminalTools.require("man", package: "man-db groff-base") else { return }
         let directory = try TemporaryDirectory()
-        let written = try await Executable("interno-manual").run(["--output", directory.path("man1"), "--date", "2026-12-01"])
+        let written = try await Executable("interno-manual").run([
+            "--output", directory.path("man1"), "--date", "2026-12-01",
+        ])
         #expect(written.status == 0, "\(written.stderr)")
         for name in ["interno", "interno-server"] {
             let page = directory.path("man1/\(name).1")
-            let rendered = try TerminalTools.run(man, ["-l", page], environment: ["MANWIDTH": "80", "MANPAGER": "cat", "PAGER": "cat"])
+            let rendered = try TerminalTools.run(
+                man, ["-l", page], environment: ["MANWIDTH": "80", "MANPAGER": "cat", "PAGER": "cat"])
             #expect(rendered.status == 0, "man -l \(page): \(rendered.stderr)")
             // man justifies filled text with extra spaces; examples are not filled.
             let text = rendered.stdout
             let filled = text.replacing(/\s+/, with: " ")
-            #expect(text.contains("NAME") && text.contains("COMMANDS") && text.contains("SEE ALSO"), "\(text.prefix(400))")
+            #expect(
+                text.contains("NAME") && text.contains("COMMANDS") && text.contains("SEE ALSO"), "\(text.prefix(400))")
             #expect(!text.contains("\\-") && !text.contains("\\e"), "escapes leaked into \(name)(1)")
             let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             if name == "interno" {
                 // Examples stay one command per line, continuation and all; options read as typed.
-                #expect(lines.contains("interno request new --to IT --title \"Laptop\" --details \"16 GB\" \\"), "\(text)")
+                #expect(
+                    lines.contains("interno request new --to IT --title \"Laptop\" --details \"16 GB\" \\"), "\(text)")
                 #expect(lines.contains("interno completions bash > /etc/bash_completion.d/interno"))
                 #expect(filled.contains("--priority <priority>"))
                 #expect(filled.contains("low, normal, high, urgent"))

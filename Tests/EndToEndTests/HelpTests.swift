@@ -20,9 +20,10 @@ struct HelpTests {
         let dump = try await Executable(name).run(["--experimental-dump-help"])
         let root = try JSONDecoder().decode(Dump.self, from: Data(dump.stdout.utf8)).command
         func walk(_ node: Node, _ path: [String]) -> [[String]] {
-            [path] + (node.subcommands ?? []).filter { $0.commandName != "help" }.flatMap {
-                walk($0, path + [$0.commandName])
-            }
+            [path]
+                + (node.subcommands ?? []).filter { $0.commandName != "help" }.flatMap {
+                    walk($0, path + [$0.commandName])
+                }
         }
         return walk(root, [])
     }

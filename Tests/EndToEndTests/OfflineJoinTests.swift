@@ -39,8 +39,14 @@ struct OfflineJoinTests {
                 "department", "add", "IT", "--name", "Information Technology", "--hours", "mon-fri 08:00-18:00",
                 "--data", data,
             ],
-            ["enroll", "--department", "HR", "--site", "LIS", "--out", directory.path("HR-LIS.bundle"), "--data", data],
-            ["enroll", "--department", "IT", "--site", "OPO", "--out", directory.path("IT-OPO.bundle"), "--data", data],
+            [
+                "enroll", "--department", "HR", "--site", "LIS", "--out", directory.path("HR-LIS.bundle"), "--data",
+                data,
+            ],
+            [
+                "enroll", "--department", "IT", "--site", "OPO", "--out", directory.path("IT-OPO.bundle"), "--data",
+                data,
+            ],
         ] {
             let result = try await admin.run(arguments)
             #expect(result.status == 0, "interno-server \(arguments.joined(separator: " ")): \(result.stderr)")

@@ -94,10 +94,12 @@ struct UsageTests {
         try await Deployment.with { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             expect(try await hr.run(["request", "new", "--to", "IT", "--title", "T"]), 0, "success", "request new")
-            expect(try await hr.run(["request", "new", "--to", "IT", "--title", "T", "--priority", "x"]), 64,
+            expect(
+                try await hr.run(["request", "new", "--to", "IT", "--title", "T", "--priority", "x"]), 64,
                 "usage", "a wrong priority")
             expect(try await hr.run(["request", "list", "--verbose"]), 64, "unknown command or option", "a typo")
-            expect(try await hr.run(["request", "new", "--to", "IT", "--title", "T", "--needed-by", "soon"]), 65,
+            expect(
+                try await hr.run(["request", "new", "--to", "IT", "--title", "T", "--needed-by", "soon"]), 65,
                 "invalid value", "a needed-by that is no date")
             expect(try await hr.run(["request", "show", "HR-LIS-99"]), 66, "not found", "an unknown request")
             expect(try await hr.run(["request", "ack", "HR-LIS-1"]), 67, "not allowed", "HR acknowledging for IT")

@@ -107,7 +107,9 @@ extension InternoServerCommand {
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: "List the departments.",
-                discussion: "Examples:\n  interno-server department list --data /srv/interno\n  interno-server department list --json --data /srv/interno")
+                discussion:
+                    "Examples:\n  interno-server department list --data /srv/interno\n  interno-server department list --json --data /srv/interno"
+            )
             @OptionGroup var data: DataOptions
             @Flag(help: "Print JSON.") var json = false
 
@@ -220,7 +222,8 @@ extension InternoServerCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke a site: its certificate is refused from now on; its changes stay.",
-            discussion: "Example:\n  interno-server revoke 1b4e28ba-2fa1-11d2-883f-0016d3cca427 \\\n      --data /srv/interno")
+            discussion:
+                "Example:\n  interno-server revoke 1b4e28ba-2fa1-11d2-883f-0016d3cca427 \\\n      --data /srv/interno")
         @Argument(help: "The replica id, as `replicas` lists it.") var replica: String
         @OptionGroup var data: DataOptions
 
