@@ -40,6 +40,17 @@ struct JoinAndInputTests {
         #expect(pulled.alreadyHad == 3)
         #expect(try site.store.records(of: .department) == administration.store.records(of: .department))
 
+        // A directory that cannot be applied (an edit without the creation it follows) fails
+        // the join and leaves no site behind: the same home then joins with a sound bundle.
+        var broken = try EnrollmentBundle.decode(try bundle.encoded())
+        broken.directory = [try #require(bundle.directory?.last)]
+        let retried = SiteHome(path: root + "/hr-retried")
+        let refusal = #expect(throws: ClientError.self) { _ = try retried.join(broken) }
+        #expect(refusal?.description.contains("cannot be applied") == true, "\(String(describing: refusal))")
+        #expect(!FileManager.default.fileExists(atPath: root + "/hr-retried/replica.sqlite"))
+        _ = try retried.join(bundle)
+        #expect(try Site(home: retried, user: "ana").departments().count == 2)
+
         // A bundle from the previous release has no directory: its site starts empty, as
         // before, and learns the departments at its first pull.
         var old = try EnrollmentBundle.decode(try bundle.encoded())

@@ -74,7 +74,9 @@ public struct SiteHome: Sendable {
         try SecureFile.write(Data(bundle.clientKey.utf8), to: file("client-key.pem"), mode: 0o600)
         let store = try Store.open(path: file("replica.sqlite"), concurrentReads: false)
         try store.initialize(replica: replica, role: .site, department: department, code: bundle.code)
-        do { try store.applyCarried(directory) } catch let error as StoreError {
+        do { try store.applyCarried(directory) } catch {
+            // Leave no half-made site behind, so the home can be joined with a sound bundle.
+            for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file("replica.sqlite") + suffix) }
             throw ClientError.invalidInput("the bundle's directory cannot be applied: \(error)")
         }
         let settings = Settings(
