@@ -153,3 +153,23 @@ struct SiteTests {
         #expect(details.comments.first?.author == "rui@IT-OPO")
     }
 }
+
+/// Clocks are measured in each department's own calendar, or not at all.
+@Suite("Calendars behind the clocks")
+struct CalendarReadTests {
+    /// Before, a department the site could not read was measured in 09:00–17:00 UTC office
+    /// hours, and the figures came out wrong without a word.
+    @Test func aDepartmentTheSiteDoesNotHoldIsAnErrorNotDefaultOfficeHours() throws {
+        let sites = try OfflineSites()
+        let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
+        #expect(try sites.hr.requestDetails(key).key == key)
+        let it = try sites.hr.store.departmentID(code: "IT")
+        try sites.hr.store.writer.write { db in
+            try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [it.uuidString.lowercased()])
+        }
+        let error = try #require(throws: ClientError.self) { try sites.hr.requestDetails(key) }
+        #expect(error.exitCode == ExitStatus.notFound)
+        #expect(error.description.contains("is not known here"), "\(error)")
+        #expect(throws: ClientError.self) { try sites.hr.requests() }
+    }
+}

@@ -1,4 +1,6 @@
 import Foundation
+import InternoModel
+import InternoStore
 import InternoWire
 import NIOCore
 import NIOSSL
@@ -71,5 +73,65 @@ struct SyncFailureTests {
         error.code = code.rawValue
         error.message = "no"
         #expect(ServerConnection.translate(error).exitCode == exit)
+    }
+}
+
+/// What the site makes of each pushed set's answer (Protocol §4.4).
+@Suite("Push answers")
+struct PushAnswerTests {
+    let sets = [1, 2].map { counter in
+        ChangeSet([
+            Change(
+                dot: Dot(replica: ReplicaID(UUID()), counter: UInt64(counter)), kind: .request, recordID: UUID(),
+                context: VersionVector(), fields: ["title": .text("T")], author: "ana@HR-LIS", at: .now())
+        ])
+    }
+
+    func answer(_ counter: UInt64, _ status: Interno_V1_SetResult.Status) -> Interno_V1_SetResult {
+        var answer = Interno_V1_SetResult()
+        answer.firstCounter = counter
+        answer.status = status
+        return answer
+    }
+
+    @Test func aDeferredSetWaitsForTheDotTheServerNames() throws {
+        let waitedFor = ReplicaID(UUID())
+        var deferred = answer(2, .deferred)
+        deferred.missingReplica = waitedFor.uuid.wire
+        deferred.missingCounter = 7
+        var result = Interno_V1_PushResult()
+        result.results = [answer(1, .accepted), deferred]
+        var report = SyncReport()
+        let outcomes = try SyncConnection.outcomes(of: result, for: sets, report: &report)
+        #expect(outcomes.map(\.firstCounter) == [1, 2])
+        #expect(outcomes[0].outcome == .accepted)
+        #expect(outcomes[1].outcome == .deferred(missing: Dot(replica: waitedFor, counter: 7)))
+        #expect(report.accepted == 1 && report.deferred == 1)
+    }
+
+    /// A deferral without its 16-byte replica is malformed: not a wait for a made-up replica.
+    @Test(arguments: [0, 15, 17])
+    func aDeferredSetWithoutItsReplicaIsAProtocolError(length: Int) {
+        var deferred = answer(1, .deferred)
+        deferred.missingReplica = Data(repeating: 7, count: length)
+        deferred.missingCounter = 3
+        var result = Interno_V1_PushResult()
+        result.results = [deferred, answer(2, .accepted)]
+        var report = SyncReport()
+        #expect(
+            throws: ClientError.protocolError(
+                "the server deferred a pushed set without naming, in 16 bytes, the replica it waits for")
+        ) {
+            try SyncConnection.outcomes(of: result, for: sets, report: &report)
+        }
+    }
+
+    @Test func anAnswerForOtherSetsIsAProtocolError() {
+        var result = Interno_V1_PushResult()
+        result.results = [answer(2, .accepted), answer(1, .accepted)]
+        var report = SyncReport()
+        #expect(throws: ClientError.protocolError("the server's PushResult does not match the sets pushed")) {
+            try SyncConnection.outcomes(of: result, for: sets, report: &report)
+        }
     }
 }

@@ -19,11 +19,11 @@ struct RestoreSimulationTests {
 
     /// The scenarios, split in parts that run in parallel; `INTERNO_SEED=N` replays one.
     private static let seeds: [UInt64] = Seeds.scenarios(
-        count: ProcessInfo.processInfo.environment["INTERNO_RESTORE_SCENARIOS"].flatMap(Int.init) ?? 300)
+        count: ProcessInfo.processInfo.environment["INTERNO_RESTORE_SCENARIOS"].flatMap(Int.init) ?? 1000)
 
     /// In parts that run in parallel, but not so many that the timing tests starve.
     @Test(
-        "300 random scenarios heal and converge; INTERNO_SEED=N replays one, INTERNO_RESTORE_SCENARIOS=N runs N",
+        "1000 random scenarios heal and converge; INTERNO_SEED=N replays one, INTERNO_RESTORE_SCENARIOS=N runs N",
         arguments: 0..<3)
     func randomScenarios(part: Int) throws {
         let start = try Self.start.get()

@@ -59,6 +59,28 @@ struct Hub: Sendable {
         try sync(it)
     }
 
+    /// The hub of a release fixture (`Tests/Fixtures/<last migration>/`, written by
+    /// `ReleaseFixtureWriter`): copies of its files, opened, and so migrated, by this release.
+    init(fixture name: String) throws {
+        storage = .walFile
+        let directory = try TemporaryDirectory()
+        self.directory = directory
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures").appendingPathComponent(name)
+        func open(_ file: String) throws -> Store {
+            try FileManager.default.copyItem(
+                atPath: folder.appendingPathComponent("\(file).sqlite").path, toPath: directory.path("\(file).sqlite"))
+            return try Store.open(path: directory.path("\(file).sqlite"))
+        }
+        server = try open("server")
+        hr = try open("hr-lis")
+        it = try open("it-opo")
+        for row in try server.registry() { registry[ReplicaID(uuidString: row.replicaID)!] = row }
+        for record in try server.records(of: .department) {
+            departments[record.value(of: "code")!.text!] = record.id
+        }
+    }
+
     func department(_ code: String) -> FieldValue { .id(departments[code]!) }
 
     /// Adds a department, written by the server replica.

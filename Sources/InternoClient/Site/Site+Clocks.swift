@@ -36,13 +36,31 @@ struct MeasureCache {
 }
 
 extension Site {
-    /// The calendar of a department as this site knows it; office hours in UTC if unknown.
-    func calendar(of department: UUID?) -> BusinessCalendar {
-        guard let department, let record = try? store.record(department) else { return .standardOffice }
-        guard let zone = record.value(of: "timeZone")?.text.flatMap(TimeZone.init(identifier:)),
-            let hours = record.value(of: "hours")?.text.flatMap({ try? WeeklyHours(parsing: $0) })
-        else { return .standardOffice }
-        let holidays = record.value(of: "holidays")?.text.flatMap { try? CalendarDate.parseList($0) } ?? []
+    /// The calendar of a department as this site knows it. A clock measured in another
+    /// calendar than the department's would be wrong without a word, so a department this
+    /// site does not hold, or whose calendar cannot be read, is an error, never a default.
+    func calendar(of department: UUID) throws -> BusinessCalendar {
+        guard let record = try perform({ try store.record(department) }), record.exists else {
+            throw ClientError.notFound(
+                "department \(department.uuidString.lowercased()) is not known here, so its clocks cannot be measured; `interno sync` fetches the departments"
+            )
+        }
+        let code = record.value(of: "code")?.text ?? department.uuidString.lowercased()
+        func unreadable(_ field: String, _ text: String?) -> ClientError {
+            .storage(
+                "the \(field) of department \(code) as stored here (\(text ?? "none")) cannot be read, so its clocks cannot be measured; run `interno verify --repair`"
+            )
+        }
+        let zoneText = record.value(of: "timeZone")?.text
+        guard let zone = zoneText.flatMap(TimeZone.init(identifier:)) else { throw unreadable("time zone", zoneText) }
+        let hoursText = record.value(of: "hours")?.text
+        guard let hours = hoursText.flatMap({ try? WeeklyHours(parsing: $0) }) else {
+            throw unreadable("hours", hoursText)
+        }
+        var holidays: [CalendarDate] = []
+        if let text = record.value(of: "holidays")?.text {
+            do { holidays = try CalendarDate.parseList(text) } catch { throw unreadable("holidays", text) }
+        }
         return BusinessCalendar(timeZone: zone, hours: hours, holidays: holidays)
     }
 
@@ -61,17 +79,20 @@ extension Site {
         }
         let targets =
             standard.map { ServiceTargets(standard: $0, priority: record.value(of: "priority")?.text) } ?? .none
-        func calendar(_ id: UUID?) -> BusinessCalendar {
-            guard let id else { return .standardOffice }
+        func calendar(_ id: UUID?) throws -> BusinessCalendar {
+            guard let id else {
+                throw ClientError.storage("request \(record.value(of: "key")?.text ?? "?") names no department")
+            }
             if let known = cache.calendars[id] { return known }
-            let found = self.calendar(of: id)
+            let found = try self.calendar(of: id)
             cache.calendars[id] = found
             return found
         }
         let submittedAt = submitted ?? log.first?.at ?? now
         let clocks = RequestClocks.measure(
-            submittedAt: submittedAt, events: events, now: now, provider: calendar(record.value(of: "provider")?.id),
-            customer: calendar(record.value(of: "customer")?.id), targets: targets,
+            submittedAt: submittedAt, events: events, now: now,
+            provider: try calendar(record.value(of: "provider")?.id),
+            customer: try calendar(record.value(of: "customer")?.id), targets: targets,
             neededBy: record.value(of: "neededBy")?.time)
         return MeasuredRequest(standard: standard, submittedAt: submittedAt, clocks: clocks)
     }

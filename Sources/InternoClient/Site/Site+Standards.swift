@@ -43,7 +43,7 @@ public struct StandardTerms: Sendable, Equatable {
     /// The fields these terms write, parsed; an error names the option and what it accepts.
     /// The provider's targets count in its calendar, the customer's obligations in its own, so
     /// a message about a day names that calendar's day.
-    func fields(provider: BusinessDay, customer: BusinessDay) throws -> [FieldName: FieldValue] {
+    func fields(provider: BusinessDay?, customer: BusinessDay?) throws -> [FieldName: FieldValue] {
         var fields: [FieldName: FieldValue] = [:]
         if let service { fields["service"] = .text(service) }
         if let acknowledge {
@@ -385,8 +385,11 @@ extension Site {
 }
 
 extension Site {
-    /// The business day of a department as this site knows its calendar.
-    func businessDay(of department: UUID?) -> BusinessDay {
-        BusinessDay(department: code(of: department?.uuidString.lowercased()), calendar: calendar(of: department))
+    /// The business day of a department as this site knows its calendar, for a message about a
+    /// target; `nil` if the department or its calendar is unknown here, and the message then
+    /// names no day length rather than a made-up one.
+    func businessDay(of department: UUID?) -> BusinessDay? {
+        guard let department, let calendar = try? calendar(of: department) else { return nil }
+        return BusinessDay(department: code(of: department.uuidString.lowercased()), calendar: calendar)
     }
 }

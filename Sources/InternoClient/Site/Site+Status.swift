@@ -59,6 +59,7 @@ extension Site {
     /// then as the server last sent it.
     public func departments() throws -> [DepartmentView] {
         try perform { try store.records(of: .department) }.map { record in
+            // An unreadable calendar is an error, as for clocks: never a made-up day.
             let spec = Schema.spec(.department)
             func text(_ field: FieldName) -> String? {
                 record.resolve(field, policy: spec.policy(field)).displayValue?.text
@@ -66,7 +67,7 @@ extension Site {
             return DepartmentView(
                 code: text("code") ?? "", name: text("name") ?? "", timeZone: text("timeZone") ?? "",
                 hours: text("hours") ?? "", holidays: text("holidays"),
-                businessDay: DurationText.formatHours(milliseconds: calendar(of: record.id).dayLength),
+                businessDay: DurationText.formatHours(milliseconds: try calendar(of: record.id).dayLength),
                 conflicted: Store.conflicts(of: record).fields.isEmpty == false)
         }.sorted { $0.code < $1.code }
     }

@@ -197,43 +197,54 @@ public final class SyncConnection {
             guard case .pushResult(let result) = try await conversation.exchange(frame).body else {
                 throw ClientError.protocolError("the server did not answer Push with PushResult")
             }
-            guard result.results.count == sets.count,
-                zip(result.results, sets).allSatisfy({ $0.firstCounter == $1.firstCounter })
-            else {
-                throw ClientError.protocolError("the server's PushResult does not match the sets pushed")
-            }
-            var outcomes: [(firstCounter: UInt64, outcome: PushOutcome)] = []
-            for answer in result.results {
-                let outcome: PushOutcome
-                switch answer.status {
-                case .accepted:
-                    outcome = .accepted
-                    report.accepted += 1
-                case .duplicate:
-                    outcome = .duplicate
-                    report.duplicates += 1
-                case .deferred:
-                    let missing = Dot(
-                        replica: ReplicaID((try? UUID(wire: answer.missingReplica, field: "missing")) ?? UUID()),
-                        counter: answer.missingCounter)
-                    outcome = .deferred(missing: missing)
-                    report.deferred += 1
-                case .refused:
-                    outcome = .refused(answer.refusal.model, kept: answer.keptCounters)
-                    report.refused.append(
-                        .init(
-                            firstCounter: answer.firstCounter, code: Int(answer.refusal.code),
-                            reason: answer.refusal.reason))
-                case .unspecified, .UNRECOGNIZED:
-                    throw ClientError.protocolError("the server answered a pushed set with an unknown status")
-                }
-                outcomes.append((answer.firstCounter, outcome))
-            }
+            let outcomes = try Self.outcomes(of: result, for: sets, report: &report)
             try store.recordPushResults(outcomes)
             sent += sets.count
             progress(.pushing(sent: sent, of: total))
             after = sets.last!.lastCounter
         }
+    }
+
+    /// What the server's `PushResult` says of each pushed set (Protocol §4.4), counted into
+    /// `report`; a protocol error if the answer does not match the sets or is malformed.
+    static func outcomes(
+        of result: Interno_V1_PushResult, for sets: [ChangeSet], report: inout SyncReport
+    ) throws -> [(firstCounter: UInt64, outcome: PushOutcome)] {
+        guard result.results.count == sets.count,
+            zip(result.results, sets).allSatisfy({ $0.firstCounter == $1.firstCounter })
+        else {
+            throw ClientError.protocolError("the server's PushResult does not match the sets pushed")
+        }
+        var outcomes: [(firstCounter: UInt64, outcome: PushOutcome)] = []
+        for answer in result.results {
+            let outcome: PushOutcome
+            switch answer.status {
+            case .accepted:
+                outcome = .accepted
+                report.accepted += 1
+            case .duplicate:
+                outcome = .duplicate
+                report.duplicates += 1
+            case .deferred:
+                // A DEFERRED answer names the dot the server lacks: the site waits for it.
+                guard let replica = try? UUID(wire: answer.missingReplica, field: "missing_replica") else {
+                    throw ClientError.protocolError(
+                        "the server deferred a pushed set without naming, in 16 bytes, the replica it waits for")
+                }
+                outcome = .deferred(missing: Dot(replica: ReplicaID(replica), counter: answer.missingCounter))
+                report.deferred += 1
+            case .refused:
+                outcome = .refused(answer.refusal.model, kept: answer.keptCounters)
+                report.refused.append(
+                    .init(
+                        firstCounter: answer.firstCounter, code: Int(answer.refusal.code),
+                        reason: answer.refusal.reason))
+            case .unspecified, .UNRECOGNIZED:
+                throw ClientError.protocolError("the server answered a pushed set with an unknown status")
+            }
+            outcomes.append((answer.firstCounter, outcome))
+        }
+        return outcomes
     }
 
     private func pull(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {

@@ -1,0 +1,46 @@
+import Foundation
+import GRDB
+import InternoModel
+import Testing
+
+@testable import InternoStore
+
+/// A database written by an earlier release opens, migrates and syncs on (DESIGN §4): the
+/// files under `Tests/Fixtures/` were written by the real binaries of that release
+/// (`ReleaseFixtureWriter`), and are never rewritten by a later one.
+@Suite("Databases of earlier releases")
+struct ReleaseFixtureTests {
+    /// The release whose last migration was `v3-restores` (December 2026).
+    @Test func theDatabasesOfV3RestoresOpenMigrateAndSyncOn() throws {
+        let hub = try Hub(fixture: "v3-restores")
+        let applied = try hub.server.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
+        #expect(applied == Store.migrator.migrations, "every migration of this release has run on the old file")
+
+        // What that release wrote is all there, as it was.
+        let keys = try hub.hr.records(of: .request).compactMap { $0.value(of: "key")?.text }.sorted()
+        #expect(keys == ["HR-LIS-1", "HR-LIS-2", "HR-LIS-3", "HR-LIS-4"])
+        #expect(try hub.server.records(of: .request).count == 3, "HR-LIS-4 was not pushed yet")
+        #expect(try hub.hr.pendingChangeSets().count == 1)
+        #expect(try hub.it.conflicts().count == 1, "the deliver and the cancel of HR-LIS-2 are still in conflict")
+        #expect(try hub.server.records(of: .standard).count == 1)
+        #expect(try hub.it.records(of: .feedback).count == 1)
+
+        // And it syncs on: the old outbox is pushed, new work joins it, the other site pulls both.
+        try hub.sync(hub.hr)
+        let new = try hub.newRequest("Written after the upgrade")
+        #expect(new.key == "HR-LIS-5")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        #expect(try hub.hr.pendingChangeSets().isEmpty)
+        let atIT = try hub.it.records(of: .request)
+        #expect(atIT.count == 5)
+        #expect(atIT == (try hub.server.records(of: .request)))
+        #expect(try hub.it.records(of: .comment) == (try hub.server.records(of: .comment)))
+        #expect(try hub.hr.records(of: .request) == atIT)
+        for store in [hub.server, hub.hr, hub.it] {
+            #expect(try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
+        }
+    }
+}
