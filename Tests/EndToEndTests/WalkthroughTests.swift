@@ -73,7 +73,8 @@ struct WalkthroughTests {
             let keys = text.map(String.init)
             let typed = try run(["send-keys", "-t", "walk", "-l", "--"] + keys)
             #expect(typed.status == 0, "tmux send-keys: \(typed.stderr)")
-            _ = try run(["send-keys", "-t", "walk", "Enter"])
+            let entered = try run(["send-keys", "-t", "walk", "Enter"])
+            #expect(entered.status == 0, "tmux send-keys Enter: \(entered.stderr)")
         }
 
         /// Everything the terminal has shown, scrollback included.
@@ -132,7 +133,9 @@ struct WalkthroughTests {
     /// Waits until the terminal shows `count` prompts; returns the screen.
     @discardableResult
     func waitForPrompts(_ count: Int, _ terminal: Terminal) async throws -> String {
-        let deadline = ContinuousClock.now + .seconds(60)
+        // A bound on a hang, not a timing: a loaded 2-core machine running the whole suite has
+        // taken over a minute for one command here.
+        let deadline = ContinuousClock.now + .seconds(180)
         var screen = ""
         while ContinuousClock.now < deadline {
             screen = try terminal.screen()
