@@ -109,6 +109,8 @@ let package = Package(
             ],
             path: "Tools/Benchmarks"
         ),
+        // The manual pages of both executables, from their own help: `Tools/install-manual`.
+        .executableTarget(name: "interno-manual", path: "Tools/Manual"),
         // Seeded generators for the property tests of the model and the store.
         .target(name: "InternoTestSupport", path: "Tests/InternoTestSupport"),
         .testTarget(name: "InternoModelTests", dependencies: ["InternoModel", "InternoTestSupport"]),
@@ -143,7 +145,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "InternoServer", "InternoClient", "InternoStore", "InternoModel", "InternoTestSupport", "interno",
-                "interno-server",
+                "interno-server", "interno-manual",
             ]
         ),
     ]

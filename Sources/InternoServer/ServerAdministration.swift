@@ -72,7 +72,9 @@ public struct ServerAdministration: Sendable {
     }
 
     /// Enrols a site of `department`: a new replica id bound to a new client certificate, in
-    /// the registry with the `scope` it receives (DESIGN §6.1), and the bundle the site joins with.
+    /// the registry with the `scope` it receives (DESIGN §6.1), and the bundle the site joins
+    /// with, which carries the directory as of now, so the site can work before it first syncs
+    /// (DESIGN §6.2).
     public func enroll(
         department code: String, site: String, scope: Scope.Kind = .department, now: Date = Date()
     ) throws -> EnrollmentBundle {
@@ -98,6 +100,7 @@ public struct ServerAdministration: Sendable {
             host: settings.name, port: settings.port, serverID: settings.serverID, replicaID: replica.description,
             departmentID: department.uuidString.lowercased(), departmentCode: code, site: site,
             caCertificate: try authority.certificate.serializeAsPEM().pemString,
-            clientCertificate: try issued.certificatePEM(), clientKey: issued.privateKeyPEM)
+            clientCertificate: try issued.certificatePEM(), clientKey: issued.privateKeyPEM,
+            directory: try store.directory())
     }
 }

@@ -159,6 +159,15 @@ struct Stream {
         return false
     }
 
+    /// Every change that every site receives, whatever its scope: the directory, through the
+    /// `audience` index.
+    static func directory(_ db: Database) throws -> [ChangeLog.Entry] {
+        let seqs = try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT seq FROM audience WHERE department = ? ORDER BY seq"),
+            arguments: [Audiences.everyone])
+        return try Stream(scope: .all).fetch(seqs, db)
+    }
+
     private func fetch(_ seqs: [Int64], _ db: Database) throws -> [ChangeLog.Entry] {
         let statement = try db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq = ?")
         return try seqs.compactMap { seq in try Row.fetchOne(statement, arguments: [seq]).map(ChangeLog.decode) }

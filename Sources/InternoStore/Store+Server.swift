@@ -390,20 +390,7 @@ extension Store {
         if let last = entries.last, last.change.dot.counter < last.set.upperBound {
             entries += try stream.rest(ofSetOf: last, db)
         }
-        var sets: [(set: ChangeSet, lastSeq: Int64)] = []
-        var current: [Change] = []
-        var currentSet: (ReplicaID, ClosedRange<UInt64>)?
-        var lastSeq = cursor
-        for entry in entries {
-            if let open = currentSet, open.0 != entry.change.dot.replica || open.1 != entry.set {
-                sets.append((ChangeSet(current), lastSeq))
-                current = []
-            }
-            current.append(ChangeLog.outgoing(entry))
-            currentSet = (entry.change.dot.replica, entry.set)
-            lastSeq = entry.seq
-        }
-        if !current.isEmpty { sets.append((ChangeSet(current), lastSeq)) }
+        var sets = changeSets(of: entries)
         var total = 0
         var kept = 0
         for (set, _) in sets {
@@ -424,6 +411,34 @@ extension Store {
         return ChangeBatch(
             sets: sets.map(\.set), nextCursor: next, more: try stream.hasEntries(after: next, db),
             cursorEpoch: try epoch(at: next, db))
+    }
+
+    /// The directory as every site receives it: the changes whose audience is everyone (the
+    /// department records, DESIGN §6.1), in stream order and in their change sets, exactly as a
+    /// pull hands them out. An enrolment bundle carries it, so a site joined offline knows the
+    /// departments (DESIGN §6.2).
+    public func directory() throws -> [ChangeSet] {
+        try writer.read { db in Self.changeSets(of: try Stream.directory(db)).map(\.set) }
+    }
+
+    /// `entries`, in stream order, as the change sets they belong to, each with the sequence
+    /// number of its last change: the form in which the server hands out its stream.
+    static func changeSets(of entries: [ChangeLog.Entry]) -> [(set: ChangeSet, lastSeq: Int64)] {
+        var sets: [(set: ChangeSet, lastSeq: Int64)] = []
+        var current: [Change] = []
+        var currentSet: (ReplicaID, ClosedRange<UInt64>)?
+        var lastSeq: Int64 = 0
+        for entry in entries {
+            if let open = currentSet, open.0 != entry.change.dot.replica || open.1 != entry.set {
+                sets.append((ChangeSet(current), lastSeq))
+                current = []
+            }
+            current.append(ChangeLog.outgoing(entry))
+            currentSet = (entry.change.dot.replica, entry.set)
+            lastSeq = entry.seq
+        }
+        if !current.isEmpty { sets.append((ChangeSet(current), lastSeq)) }
+        return sets
     }
 
     /// The highest counter of `replica` that this database holds (0 if none).

@@ -160,51 +160,7 @@ extension Store {
     public func applyPulled(_ batch: ChangeBatch) throws -> PullSummary {
         try writer.write { db in
             var replica = try Self.replicaRow(db)
-            guard replica.role == .site else { throw StoreError.wrongRole("only a site pulls from the server") }
-            var summary = PullSummary()
-            for set in batch.sets {
-                let range = set.firstCounter...set.lastCounter
-                for change in set.changes {
-                    if change.dot.replica == replica.id, let mine = try ChangeLog.entry(change.dot, db) {
-                        if change.isVoid, Self.isVoid(change, of: mine.change) {
-                            // The refusal of this site's own change, whose answer it may never
-                            // have received.
-                            if mine.change.refusal == nil, let refusal = change.refusal {
-                                try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db)
-                                summary.refusals.append(change.dot)
-                            }
-                            continue
-                        }
-                        if !change.isVoid, mine.change.hasSameContent(as: change) {
-                            summary.alreadyHad += 1
-                            continue
-                        }
-                        // The server holds this counter of ours with other content: this site
-                        // was restored from a backup and wrote again under counters it had
-                        // used. Its own change steps aside, to come back renumbered (§3.9).
-                        try Self.setAside(fromSetOf: change.dot.counter, replica, db)
-                        summary.setAside = true
-                    }
-                    if change.dot.replica == replica.id, change.kind == .request, let code = replica.code,
-                        let key = change.fields["key"]?.text, let number = Self.requestNumber(key, code: code)
-                    {
-                        // Never hand out again a request number the server already has.
-                        replica.nextRequestNumber = max(replica.nextRequestNumber, number + 1)
-                    }
-                    let record =
-                        try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
-                    if record.clock.covers(change.dot) {
-                        summary.alreadyHad += 1
-                        continue
-                    }
-                    try Self.ingest(change, set: range, into: record, audience: .none, db)
-                    summary.applied += 1
-                    // A site restored from a backup learns its own later writes back: never reuse their counters.
-                    if change.dot.replica == replica.id, Int64(change.dot.counter) > replica.counter {
-                        replica.counter = Int64(change.dot.counter)
-                    }
-                }
-            }
+            let summary = try Self.apply(pulled: batch.sets, to: &replica, db)
             try db.executeCached(
                 sql: "UPDATE replica SET cursor = ?, cursorEpoch = ?, counter = ?, nextRequestNumber = ?",
                 arguments: [
@@ -212,6 +168,73 @@ extension Store {
                 ])
             return summary
         }
+    }
+
+    /// Applies change sets the server logged that reached this site another way than a pull
+    /// (the directory an enrolment bundle carries, DESIGN §6.2), through the same path as a
+    /// pulled batch, in one transaction, but leaves the cursor where it is: the next pull
+    /// receives them again and finds them already had.
+    @discardableResult
+    public func applyCarried(_ sets: [ChangeSet]) throws -> PullSummary {
+        try writer.write { db in
+            var replica = try Self.replicaRow(db)
+            let summary = try Self.apply(pulled: sets, to: &replica, db)
+            try db.execute(
+                sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
+                arguments: [replica.counter, replica.nextRequestNumber])
+            return summary
+        }
+    }
+
+    /// The one path by which a site takes in the server's changes (Protocol §5.4, "Applying a
+    /// pulled change"); `replica` comes back with the counter and next request number it learned.
+    static func apply(pulled sets: [ChangeSet], to replica: inout ReplicaRow, _ db: Database) throws -> PullSummary {
+        guard replica.role == .site else { throw StoreError.wrongRole("only a site pulls from the server") }
+        var summary = PullSummary()
+        for set in sets {
+            let range = set.firstCounter...set.lastCounter
+            for change in set.changes {
+                if change.dot.replica == replica.id, let mine = try ChangeLog.entry(change.dot, db) {
+                    if change.isVoid, Self.isVoid(change, of: mine.change) {
+                        // The refusal of this site's own change, whose answer it may never
+                        // have received.
+                        if mine.change.refusal == nil, let refusal = change.refusal {
+                            try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db)
+                            summary.refusals.append(change.dot)
+                        }
+                        continue
+                    }
+                    if !change.isVoid, mine.change.hasSameContent(as: change) {
+                        summary.alreadyHad += 1
+                        continue
+                    }
+                    // The server holds this counter of ours with other content: this site
+                    // was restored from a backup and wrote again under counters it had
+                    // used. Its own change steps aside, to come back renumbered (§3.9).
+                    try Self.setAside(fromSetOf: change.dot.counter, replica, db)
+                    summary.setAside = true
+                }
+                if change.dot.replica == replica.id, change.kind == .request, let code = replica.code,
+                    let key = change.fields["key"]?.text, let number = Self.requestNumber(key, code: code)
+                {
+                    // Never hand out again a request number the server already has.
+                    replica.nextRequestNumber = max(replica.nextRequestNumber, number + 1)
+                }
+                let record =
+                    try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
+                if record.clock.covers(change.dot) {
+                    summary.alreadyHad += 1
+                    continue
+                }
+                try Self.ingest(change, set: range, into: record, audience: .none, db)
+                summary.applied += 1
+                // A site restored from a backup learns its own later writes back: never reuse their counters.
+                if change.dot.replica == replica.id, Int64(change.dot.counter) > replica.counter {
+                    replica.counter = Int64(change.dot.counter)
+                }
+            }
+        }
+        return summary
     }
 
     /// `true` if `void` stands for `change`: a void keeps the dot, kind, record, author and

@@ -1,4 +1,6 @@
 import Foundation
+import InternoModel
+import SwiftProtobuf
 
 /// The file `interno-server enroll` writes and `interno join` reads: everything a site needs
 /// to reach its server and prove who it is (Protocol/README.md, "Enrolment bundle").
@@ -32,11 +34,15 @@ public struct EnrollmentBundle: Codable, Equatable, Sendable {
     public var clientCertificate: String
     /// The site's private key, PEM.
     public var clientKey: String
+    /// The directory as of enrolment: the department records' change sets as the server
+    /// logged them, each a serialized `interno.v1.ChangeSet` (base64 in the JSON). Optional:
+    /// a bundle from before it has none, and its site learns the departments at its first sync.
+    public var directory: [Data]?
 
-    /// A bundle with every field given.
+    /// A bundle with every field given; `directory` is the server's department change sets.
     public init(
         host: String, port: Int, serverID: String, replicaID: String, departmentID: String, departmentCode: String,
-        site: String, caCertificate: String, clientCertificate: String, clientKey: String
+        site: String, caCertificate: String, clientCertificate: String, clientKey: String, directory: [ChangeSet] = []
     ) {
         self.format = Self.currentFormat
         self.host = host
@@ -50,6 +56,29 @@ public struct EnrollmentBundle: Codable, Equatable, Sendable {
         self.caCertificate = caCertificate
         self.clientCertificate = clientCertificate
         self.clientKey = clientKey
+        self.directory = directory.map { set in
+            // A message built from model values always serializes.
+            let bytes: [UInt8] = try! Interno_V1_ChangeSet(set).serializedBytes()
+            return Data(bytes)
+        }
+    }
+
+    /// The directory's change sets, validated as a pulled `Changes` message's are (Protocol
+    /// §10): each must decode, and every change must be of a department record.
+    public func directoryChangeSets() throws(WireError) -> [ChangeSet] {
+        var sets: [ChangeSet] = []
+        for data in directory ?? [] {
+            let message: Interno_V1_ChangeSet
+            do { message = try Interno_V1_ChangeSet(serializedBytes: data) } catch {
+                throw .malformed("the bundle's directory holds a change set that does not decode")
+            }
+            let set = try message.model(consecutive: false)
+            guard set.changes.allSatisfy({ $0.kind == .department }) else {
+                throw .malformed("the bundle's directory holds a change that is not of a department")
+            }
+            sets.append(set)
+        }
+        return sets
     }
 
     /// Reads and checks a bundle; the error says what is wrong with the file.

@@ -8,13 +8,14 @@ struct InternoServerCommand: AsyncParsableCommand {
         commandName: "interno-server",
         abstract: "Run and administer the central Interno server.",
         discussion: """
-            Every command takes --data DIR, the server's data directory. Exit codes: 0 ok,
-            64 usage, 65 invalid value, 66 not found, 69 cannot listen, 73 no server in DIR
+            Every command takes --data DIR, the server's data directory. Exit codes: 0 ok, 1 another failure, \
+            64 usage, 65 invalid value, 66 not found, 69 cannot listen, 73 no server in DIR \
             (or one already there, for init).
 
             Examples:
-              interno-server init --data /srv/interno --name interno.example.org --port 7443
-              interno-server department add IT --name "Information Technology" --data /srv/interno
+              interno-server init --data /srv/interno --name interno.example.org
+              interno-server department add IT --name "Information Technology" \\
+                  --data /srv/interno
               interno-server enroll --department HR --site LIS --data /srv/interno
               interno-server run --data /srv/interno
               interno-server backup --data /srv/interno --out /backups/interno.sqlite
@@ -22,6 +23,7 @@ struct InternoServerCommand: AsyncParsableCommand {
         version: InternoVersion.string,
         subcommands: [
             Initialize.self, Department.self, Enroll.self, Replicas.self, Revoke.self, Backup.self, Run.self,
+            Completions.self,
         ]
     )
 }

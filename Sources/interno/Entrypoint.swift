@@ -8,12 +8,12 @@ struct Interno: AsyncParsableCommand {
         commandName: "interno",
         abstract: "Work with a department site's replica: standards, requests, feedback, reports, conflicts and sync.",
         discussion: """
-            Each department site keeps its own SQLite replica and works offline; `interno sync`
-            exchanges changes with the central interno-server. The site is picked by --home, else
-            INTERNO_HOME, else ~/.interno. Results go to stdout (a table, or JSON with --json);
-            diagnostics go to stderr. Exit codes: 0 ok, 64 usage, 65 invalid value, 66 not found,
-            67 not allowed, 68 conflict pending, 69 server unreachable, connection broken or timed
-            out, 70 certificate or identity refused, 71 protocol error, 72 changes refused by the
+            Each department site keeps its own SQLite replica and works offline; `interno sync` \
+            exchanges changes with the central interno-server. The site is picked by --home, else \
+            INTERNO_HOME, else ~/.interno. Results go to stdout (a table, or JSON with --json); \
+            diagnostics go to stderr. Exit codes: 0 ok, 1 another failure, 64 usage (a word not among the choices too), \
+            65 invalid value, 66 not found, 67 not allowed, 68 conflict pending, 69 server unreachable, connection \
+            broken or timed out, 70 certificate or identity refused, 71 protocol error, 72 changes refused by the \
             server, 73 no joined site here, 74 records differ from the server (`interno verify`).
 
             Examples:
@@ -25,8 +25,8 @@ struct Interno: AsyncParsableCommand {
         version: InternoVersion.string,
         subcommands: [
             Join.self, WhoAmI.self, Sync.self, Verify.self, Status.self, RequestCommand.self, StandardCommand.self,
-            Comment.self,
-            Feedback.self, History.self, Conflicts.self, Report.self, Backup.self,
+            Comment.self, Feedback.self, History.self, Conflicts.self, Report.self, Departments.self, Backup.self,
+            Completions.self,
         ]
     )
 }

@@ -17,12 +17,12 @@ final class ServerProcess {
     /// What the server has logged so far.
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Starts `interno-server run` on `data` and returns once it listens.
-    init(data: ServerDirectory, log logPath: String) async throws {
+    /// Starts `interno-server run` on `data`, listening on `listen`, and returns once it listens.
+    init(data: ServerDirectory, log logPath: String, listen: String = "127.0.0.1:0") async throws {
         self.logPath = logPath
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = try Executable("interno-server").url
-        process.arguments = ["run", "--data", data.url.path, "--listen", "127.0.0.1:0", "--log-level", "info"]
+        process.arguments = ["run", "--data", data.url.path, "--listen", listen, "--log-level", "info"]
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -130,7 +130,9 @@ struct WorkflowTests {
             ),
             (
                 { _ = try sites.it.proposeStandard(customer: "HR", terms: StandardTerms(deliver: "30h")) },
-                ExitStatus.invalidInput, "like 1d6h"
+                // In the provider's own days (issue 14): 30 business hours are 3d6h of IT's 8h days.
+                ExitStatus.invalidInput,
+                "8h in IT's calendar (mon-fri 09:00-17:00), so hours must add up to less than 24; write days and hours, like 3d6h"
             ),
             (
                 { _ = try sites.it.proposeStandard(customer: "HR", terms: StandardTerms(deliver: "1w")) },

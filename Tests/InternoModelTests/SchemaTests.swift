@@ -80,6 +80,18 @@ struct ValidationTests {
             try world.write(
                 .feedback, id, ["request": .id(request), "by": .text("customer"), "rating": .integer(6)], by: "HR")
         }
+        // A whole number out of range is not told it is a whole number (issue 14); a value of
+        // another type is told what it was.
+        do {
+            try world.write(
+                .feedback, id, ["request": .id(request), "by": .text("customer"), "rating": .integer(6)], by: "HR")
+        } catch {
+            #expect(error.message.hasSuffix("must be a whole number from 1 to 5; got 6"), "\(error.message)")
+        }
+        expectRefusal(.invalidValue, "got 4s (a duration)") {
+            try world.write(
+                .feedback, id, ["request": .id(request), "by": .text("customer"), "rating": .duration(4)], by: "HR")
+        }
         expectRefusal(.invalidValue, "from 1 to 7") {
             try world.write(
                 .feedback, id,

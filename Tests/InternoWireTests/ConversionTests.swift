@@ -84,4 +84,37 @@ struct ConversionTests {
         other.format = "something-else"
         #expect(throws: WireError.self) { try EnrollmentBundle.decode(try other.encoded()) }
     }
+
+    /// The directory travels as base64 protobuf change sets; a bundle from before it has none
+    /// and still reads; one that carries anything but departments is refused (Protocol §10).
+    @Test func aBundleCarriesTheDirectoryAndOldBundlesStillRead() throws {
+        let server = ReplicaID(UUID())
+        let department = Change(
+            dot: Dot(replica: server, counter: 1), kind: .department, recordID: UUID(), context: VersionVector(),
+            fields: ["code": .text("IT"), "name": .text("IT")], author: "admin@server",
+            at: Timestamp(millisecondsSince1970: 1_700_000_000_000))
+        let bundle = EnrollmentBundle(
+            host: "localhost", port: 7443, serverID: "s", replicaID: "r", departmentID: "d", departmentCode: "HR",
+            site: "LIS", caCertificate: "ca", clientCertificate: "cert", clientKey: "key",
+            directory: [ChangeSet([department])])
+        let encoded = try bundle.encoded()
+        let json = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        let directory = try #require(json["directory"] as? [String])
+        #expect(directory.count == 1 && Data(base64Encoded: directory[0]) != nil)
+        #expect(try EnrollmentBundle.decode(encoded).directoryChangeSets() == [ChangeSet([department])])
+
+        var old = json
+        old["directory"] = nil
+        let before = try EnrollmentBundle.decode(try JSONSerialization.data(withJSONObject: old))
+        #expect(before.directory == nil)
+        #expect(try before.directoryChangeSets().isEmpty)
+
+        var request = department
+        request.kind = .request
+        let wrong = EnrollmentBundle(
+            host: "localhost", port: 7443, serverID: "s", replicaID: "r", departmentID: "d", departmentCode: "HR",
+            site: "LIS", caCertificate: "ca", clientCertificate: "cert", clientKey: "key",
+            directory: [ChangeSet([request])])
+        #expect(throws: WireError.self) { try EnrollmentBundle.decode(try wrong.encoded()).directoryChangeSets() }
+    }
 }

@@ -52,7 +52,8 @@ extension Site {
             siblings: conflict.siblings.enumerated().map { index, sibling in
                 let parts = sibling.author.split(separator: "@", maxSplits: 1).map(String.init)
                 return SiblingView(
-                    number: index + 1, value: display(sibling.value, field: conflict.field), author: parts[0],
+                    number: index + 1, value: display(sibling.value, field: conflict.field),
+                    date: date(sibling.value, field: conflict.field), author: parts[0],
                     site: parts.count > 1 ? parts[1] : "?", replica: sibling.dot.replica.description,
                     at: sibling.at.description, mine: sibling.dot.replica.description == me)
             })

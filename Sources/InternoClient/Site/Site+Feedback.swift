@@ -102,7 +102,7 @@ extension Site {
                 what = "refused change"
             } else {
                 let labels = change.fields.keys.sorted().filter { !$0.hasPrefix("first") }.map { name in
-                    "\(spec.field(name)?.label ?? name) to \(shown[name] ?? "none")"
+                    "\(spec.field(name)?.label ?? name) to \(self.shown(change.fields[name], field: name) ?? "none")"
                 }
                 what = "set " + labels.joined(separator: ", ")
             }

@@ -26,12 +26,20 @@ public struct ReportScope: Sendable, Equatable, Codable {
         self.standard = standard
     }
 
-    enum CodingKeys: String, CodingKey { case from, to, provider, customer, standard }
+    /// The start as people read it: a date when it is the start of a day (UTC), else the time.
+    public var fromText: String { from.asStartOfDay }
+    /// The end as people read it: the last day included when the period ends with a day, else the time.
+    public var toText: String { to.asEndOfDay }
 
+    enum CodingKeys: String, CodingKey { case from, to, fromDate, toDate, provider, customer, standard }
+
+    /// The exact instants, and beside them the dates they were typed as (`null` for a time).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(from.description, forKey: .from)
         try container.encode(to.description, forKey: .to)
+        try container.encode(CalendarDate(starting: from)?.description, forKey: .fromDate)
+        try container.encode(CalendarDate(ending: to)?.description, forKey: .toDate)
         try container.encodeIfPresent(provider, forKey: .provider)
         try container.encodeIfPresent(customer, forKey: .customer)
         try container.encodeIfPresent(standard, forKey: .standard)
@@ -54,7 +62,7 @@ extension Site {
     public func reportFacts(_ scope: ReportScope, now: Timestamp = .now()) throws -> [RequestFacts] {
         guard scope.from < scope.to else {
             throw ClientError.invalidInput(
-                "the period is empty: --from \(scope.from) is not before --to \(scope.to)")
+                "the period is empty: --from \(scope.fromText) is not before --to \(scope.toText)")
         }
         for code in [scope.provider, scope.customer].compactMap({ $0 }) { _ = try departmentID(code: code) }
         let wantedStandard = try scope.standard.map { try standardRecord($0).id }

@@ -114,6 +114,9 @@ extension Site {
                 key: row.key, title: row.title ?? "", state: row.state ?? "", priority: row.priority ?? "",
                 customer: code(of: row.customer), provider: code(of: row.provider), assignee: row.assignee,
                 neededBy: row.neededBy.map { Timestamp(millisecondsSince1970: $0).description },
+                neededByDate: row.neededBy.flatMap {
+                    CalendarDate(ending: Timestamp(millisecondsSince1970: $0))?.description
+                },
                 createdAt: Timestamp(millisecondsSince1970: row.createdAt).description, conflicted: row.conflicted,
                 clock: next?.name, due: next?.clock.due?.description,
                 left: next?.clock.remaining.map { DurationText.formatHours(milliseconds: $0) },
@@ -129,7 +132,7 @@ extension Site {
             let resolution = record.resolve(field.name, policy: field.policy)
             return FieldView(
                 name: field.name, label: field.label, value: display(resolution.displayValue, field: field.name),
-                conflicted: resolution.isConflict)
+                date: date(resolution.displayValue, field: field.name), conflicted: resolution.isConflict)
         }
         let comments = try perform { try store.comments(ofRequest: record.id) }.map { comment in
             CommentView(

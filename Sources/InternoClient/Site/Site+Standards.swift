@@ -41,11 +41,17 @@ public struct StandardTerms: Sendable, Equatable {
     }
 
     /// The fields these terms write, parsed; an error names the option and what it accepts.
-    func fields() throws -> [FieldName: FieldValue] {
+    /// The provider's targets count in its calendar, the customer's obligations in its own, so
+    /// a message about a day names that calendar's day.
+    func fields(provider: BusinessDay?, customer: BusinessDay?) throws -> [FieldName: FieldValue] {
         var fields: [FieldName: FieldValue] = [:]
         if let service { fields["service"] = .text(service) }
-        if let acknowledge { fields["ackTarget"] = .duration(try DurationInput.target(acknowledge, option: "--ack")) }
-        if let deliver { fields["deliverTarget"] = .duration(try DurationInput.target(deliver, option: "--deliver")) }
+        if let acknowledge {
+            fields["ackTarget"] = .duration(try DurationInput.target(acknowledge, option: "--ack", day: provider))
+        }
+        if let deliver {
+            fields["deliverTarget"] = .duration(try DurationInput.target(deliver, option: "--deliver", day: provider))
+        }
         if let priorityTargets {
             if priorityTargets == "none" {
                 fields["priorityTargets"] = .null
@@ -57,16 +63,33 @@ public struct StandardTerms: Sendable, Equatable {
                 }
             }
         }
-        for (name, text, option) in [
-            ("noticeRequired", notice, "--notice"), ("answerTarget", answer, "--answer"),
-            ("confirmTarget", confirm, "--confirm"),
+        for (name, text, option, day) in [
+            ("noticeRequired", notice, "--notice", provider), ("answerTarget", answer, "--answer", customer),
+            ("confirmTarget", confirm, "--confirm", customer),
         ] {
             guard let text else { continue }
-            fields[name] = text == "none" ? .null : .duration(try DurationInput.target(text, option: option))
+            fields[name] = text == "none" ? .null : .duration(try DurationInput.target(text, option: option, day: day))
         }
         if let csat { fields["csatTarget"] = .integer(Int64(csat)) }
         if let compliance { fields["complianceTarget"] = .integer(Int64(compliance)) }
         return fields
+    }
+}
+
+/// One business day of a department's calendar, for messages about targets.
+public struct BusinessDay: Sendable, Equatable {
+    /// The department's code, `IT`.
+    public var department: String
+    /// The mean length of its working days, in milliseconds (``BusinessCalendar/dayLength``).
+    public var milliseconds: Int64
+    /// Its business hours, `mon-fri 09:00-17:00`.
+    public var hours: String
+
+    /// The business day of `department`, whose calendar is `calendar`.
+    public init(department: String, calendar: BusinessCalendar) {
+        self.department = department
+        self.milliseconds = calendar.dayLength
+        self.hours = calendar.hours.description
     }
 }
 
@@ -84,8 +107,9 @@ public enum DurationInput {
 
     /// A target: business days and business time under a day, like `4h`, `2d` or `1d4h`.
     /// Hours, minutes and seconds must add up to less than a day, because in a target a day is
-    /// one business day of the calendar (8h for 09:00–17:00), not 24 hours; weeks are refused.
-    public static func target(_ text: String, option: String) throws -> Int64 {
+    /// one business day of the calendar the target counts in (`day`: 8h for `mon-fri
+    /// 09:00-17:00`), not 24 hours; weeks are refused.
+    public static func target(_ text: String, option: String, day: BusinessDay? = nil) throws -> Int64 {
         let seconds = try parse(text, option: option)
         let lowered = text.lowercased()
         guard !lowered.contains("w") else {
@@ -95,8 +119,18 @@ public enum DurationInput {
         let underADay = lowered.contains("d") ? lowered.split(separator: "d").dropFirst().joined() : lowered
         let rest = underADay.isEmpty ? 0 : DurationText.parse(underADay) ?? 0
         guard rest < 86_400 else {
+            guard let day, day.milliseconds > 0 else {
+                throw ClientError.invalidInput(
+                    "\(option) '\(text)': in a target a day is one business day, not 24 hours, so hours must add up to less than 24; write days and hours, like 1d6h"
+                )
+            }
+            // Say it in the department's own days: 30h is 3d6h of 8h days.
+            let length = day.milliseconds / 1_000
+            let days = (seconds - rest) / 86_400 + rest / length
+            let left = rest % length
+            let suggestion = "\(days)d" + (left > 0 ? DurationText.format(seconds: left) : "")
             throw ClientError.invalidInput(
-                "\(option) '\(text)': in a target a day is one business day (8h for 09:00–17:00), so hours must add up to less than 24; write days and hours, like 1d6h"
+                "\(option) '\(text)': in a target a day is one business day, \(DurationText.formatHours(milliseconds: day.milliseconds)) in \(day.department)'s calendar (\(day.hours)), so hours must add up to less than 24; write days and hours, like \(suggestion) for \(DurationText.formatHours(milliseconds: rest * 1_000)) of business time"
             )
         }
         return seconds
@@ -161,7 +195,7 @@ extension Site {
         }
         let providerID = try provider.map(departmentID(code:)) ?? department
         let customerID = try customer.map(departmentID(code:)) ?? department
-        var fields = try terms.fields()
+        var fields = try terms.fields(provider: businessDay(of: providerID), customer: businessDay(of: customerID))
         for (name, option) in [
             ("service", "--service"), ("ackTarget", "--ack"), ("deliverTarget", "--deliver"), ("csatTarget", "--csat"),
             ("complianceTarget", "--compliance"),
@@ -187,7 +221,9 @@ extension Site {
     public func editStandard(_ reference: String, terms: StandardTerms, at: Timestamp = .now()) throws -> StandardView {
         let all = try perform { try store.records(of: .standard) }
         let record = try find(reference, among: all)
-        var fields = try terms.fields()
+        var fields = try terms.fields(
+            provider: businessDay(of: record.value(of: "provider")?.id),
+            customer: businessDay(of: record.value(of: "customer")?.id))
         guard !fields.isEmpty else {
             throw ClientError.invalidInput(
                 "nothing to change: give --service, --ack, --deliver, --priority-targets, --notice, --answer, --confirm, --csat or --compliance"
@@ -345,5 +381,15 @@ extension Site {
             complianceTarget: value("complianceTarget")?.integer.map(Int.init),
             supersedes: value("supersedes")?.id.map { String($0.uuidString.lowercased().prefix(8)) },
             supersededBy: successor.map(shortID), conflicts: conflictView(of: record).fields)
+    }
+}
+
+extension Site {
+    /// The business day of a department as this site knows its calendar, for a message about a
+    /// target; `nil` if the department or its calendar is unknown here, and the message then
+    /// names no day length rather than a made-up one.
+    func businessDay(of department: UUID?) -> BusinessDay? {
+        guard let department, let calendar = try? calendar(of: department) else { return nil }
+        return BusinessDay(department: code(of: department.uuidString.lowercased()), calendar: calendar)
     }
 }

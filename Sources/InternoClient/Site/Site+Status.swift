@@ -48,8 +48,27 @@ extension Site {
         let name =
             record.map { "\($0.kind.rawValue) \(Store.label(of: $0))" } ?? "\(change.kind.rawValue) \(change.recordID)"
         let fields = change.fields.sorted { $0.key < $1.key }.map {
-            "\($0.key)=\(display($0.value, field: $0.key) ?? "—")"
+            "\($0.key)=\(shown($0.value, field: $0.key) ?? "—")"
         }
         return "\(name): \(fields.joined(separator: ", "))"
+    }
+}
+
+extension Site {
+    /// The directory as this site knows it, by code: from its bundle until its first sync,
+    /// then as the server last sent it.
+    public func departments() throws -> [DepartmentView] {
+        try perform { try store.records(of: .department) }.map { record in
+            // An unreadable calendar is an error, as for clocks: never a made-up day.
+            let spec = Schema.spec(.department)
+            func text(_ field: FieldName) -> String? {
+                record.resolve(field, policy: spec.policy(field)).displayValue?.text
+            }
+            return DepartmentView(
+                code: text("code") ?? "", name: text("name") ?? "", timeZone: text("timeZone") ?? "",
+                hours: text("hours") ?? "", holidays: text("holidays"),
+                businessDay: DurationText.formatHours(milliseconds: try calendar(of: record.id).dayLength),
+                conflicted: Store.conflicts(of: record).fields.isEmpty == false)
+        }.sorted { $0.code < $1.code }
     }
 }

@@ -81,21 +81,36 @@ public struct Site: Sendable {
         guard let at = given else { return now }
         guard at.millisecondsSince1970 <= now.millisecondsSince1970 + 300_000 else {
             throw ClientError.invalidInput(
-                "--at \(at) is in the future: --at records when something already happened; leave it out for now")
+                "--at \(at.asEndOfDay) is in the future: --at records when something already happened; leave it out for now"
+            )
         }
         guard let record else { return at }
         let label = Store.label(of: record)
         let (raised, events) = StateEvent.timeline(of: try perform { try store.log(of: record.id) })
         if let raised, at < raised {
             throw ClientError.invalidInput(
-                "--at \(at) is before \(label) was raised (\(raised)): give a time after it")
+                "--at \(at.asEndOfDay) is before \(label) was raised (\(raised)): give a time after it")
         }
         if afterLastStep, let last = events.last, at < last.at {
             throw ClientError.invalidInput(
-                "--at \(at) is before the last step of \(label) (\(last.state.replacingOccurrences(of: "_", with: " ")) at \(last.at)): record steps in the order they happened"
+                "--at \(at.asEndOfDay) is before the last step of \(label) (\(last.state.replacingOccurrences(of: "_", with: " ")) at \(last.at)): record steps in the order they happened"
             )
         }
         return at
+    }
+
+    /// A value as a sentence shows it: as ``display(_:field:)``, but a field given as a date
+    /// (`neededBy`) shows the date it was typed as (DESIGN §8, "Dates").
+    func shown(_ value: FieldValue?, field: FieldName) -> String? {
+        if TimeInput.dateFields.contains(field), let time = value?.time { return time.asEndOfDay }
+        return display(value, field: field)
+    }
+
+    /// The calendar date a field given as a date holds, if it holds the end of a day: what
+    /// `--json` adds beside the exact instant.
+    func date(_ value: FieldValue?, field: FieldName) -> String? {
+        guard TimeInput.dateFields.contains(field), let time = value?.time else { return nil }
+        return CalendarDate(ending: time)?.description
     }
 
     /// Renders a value for people: department codes for references, ISO times, short durations.
@@ -114,18 +129,17 @@ public struct Site: Sendable {
 }
 
 /// Parses what people type for times: `2026-12-01` (the end of that day, UTC) or ISO 8601.
+///
+/// A date is kept as an instant, the end of that day (or, for the start of a period, its start),
+/// and shown back as the date it was (`Timestamp.asEndOfDay`, DESIGN §8).
 public enum TimeInput {
+    /// The fields people give as a date or a time, a date meaning the end of that day: they are
+    /// shown back as that date.
+    public static let dateFields: Set<FieldName> = ["neededBy"]
+
     /// The time `text` names, or an error saying what is accepted.
     public static func parse(_ text: String, option: String) throws -> Timestamp {
-        if let date = CalendarDate(text) {
-            var components = DateComponents()
-            components.year = date.year
-            components.month = date.month
-            components.day = date.day + 1
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone(identifier: "UTC")!
-            if let end = calendar.date(from: components) { return Timestamp(end) }
-        }
+        if let date = CalendarDate(text) { return date.end }
         if let time = Timestamp(iso8601: text) { return time }
         throw ClientError.invalidInput(
             "\(option) '\(text)' is not a date or time: write 2026-12-01 or 2026-12-01T14:30:00Z")
@@ -142,8 +156,7 @@ public enum TimeInput {
     /// Like ``parse(_:option:)``, but a date names the start of that day (UTC): for the start
     /// of a period.
     public static func parseStart(_ text: String, option: String) throws -> Timestamp {
-        let time = try parse(text, option: option)
-        guard CalendarDate(text) != nil else { return time }
-        return Timestamp(millisecondsSince1970: time.millisecondsSince1970 - 86_400_000)
+        if let date = CalendarDate(text) { return date.start }
+        return try parse(text, option: option)
     }
 }

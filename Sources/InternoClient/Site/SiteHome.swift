@@ -52,6 +52,10 @@ public struct SiteHome: Sendable {
     func file(_ name: String) -> String { url.appendingPathComponent(name).path }
 
     /// Makes this home a site of the server that issued `bundle`; refuses a home already joined.
+    ///
+    /// The departments the bundle carries are applied as a pulled batch is, without moving the
+    /// cursor (DESIGN §6.2): the site can raise requests and propose standards before it can
+    /// reach the server, and its first sync receives them again and finds them already had.
     public func join(_ bundle: EnrollmentBundle) throws -> Settings {
         let fileManager = FileManager.default
         guard !fileManager.fileExists(atPath: file("site.json")),
@@ -60,12 +64,21 @@ public struct SiteHome: Sendable {
         guard let replica = ReplicaID(uuidString: bundle.replicaID),
             let department = UUID(uuidString: bundle.departmentID)
         else { throw ClientError.invalidInput("the bundle's replica or department id is not a UUID") }
+        let directory: [ChangeSet]
+        do { directory = try bundle.directoryChangeSets() } catch {
+            throw ClientError.invalidInput("the bundle is damaged: \(error)")
+        }
         try fileManager.createDirectory(at: url, withIntermediateDirectories: true)
         try SecureFile.write(Data(bundle.caCertificate.utf8), to: file("ca.pem"), mode: 0o644)
         try SecureFile.write(Data(bundle.clientCertificate.utf8), to: file("client.pem"), mode: 0o644)
         try SecureFile.write(Data(bundle.clientKey.utf8), to: file("client-key.pem"), mode: 0o600)
         let store = try Store.open(path: file("replica.sqlite"), concurrentReads: false)
         try store.initialize(replica: replica, role: .site, department: department, code: bundle.code)
+        do { try store.applyCarried(directory) } catch {
+            // Leave no half-made site behind, so the home can be joined with a sound bundle.
+            for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file("replica.sqlite") + suffix) }
+            throw ClientError.invalidInput("the bundle's directory cannot be applied: \(error)")
+        }
         let settings = Settings(
             host: bundle.host, port: bundle.port, serverID: bundle.serverID, replicaID: bundle.replicaID,
             departmentID: bundle.departmentID, departmentCode: bundle.departmentCode, site: bundle.site,

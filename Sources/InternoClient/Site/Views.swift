@@ -9,7 +9,10 @@ public struct RequestSummary: Codable, Equatable, Sendable {
     public var customer: String
     public var provider: String
     public var assignee: String?
+    /// The needed-by instant, exact.
     public var neededBy: String?
+    /// The needed-by date as it was typed, when it is the end of a day (`2026-11-27`), else `null`.
+    public var neededByDate: String?
     public var createdAt: String
     /// `true` if any field is in conflict (values shown are provisional).
     public var conflicted: Bool
@@ -27,7 +30,11 @@ public struct RequestSummary: Codable, Equatable, Sendable {
 public struct FieldView: Codable, Equatable, Sendable {
     public var name: String
     public var label: String
+    /// The value; a time exactly, as ISO 8601.
     public var value: String?
+    /// For a field given as a date (`neededBy`) that holds the end of a day: that date, as
+    /// typed and as the table shows it. `null` otherwise.
+    public var date: String?
     public var conflicted: Bool
 }
 
@@ -90,6 +97,8 @@ public struct SiblingView: Codable, Equatable, Sendable {
     /// 1-based, as `conflicts resolve --pick N` takes it.
     public var number: Int
     public var value: String?
+    /// The date a date field's value was typed as (see ``FieldView/date``), else `null`.
+    public var date: String?
     /// The person, `ana`.
     public var author: String
     /// The site the value was written at, `HR-LIS`.
@@ -145,4 +154,17 @@ public struct WhoAmIView: Codable, Equatable, Sendable {
     public var code: String
     public var server: String
     public var author: String
+}
+
+/// A department of the directory: the stable shape of `interno departments --json`.
+public struct DepartmentView: Codable, Equatable, Sendable {
+    public var code: String
+    public var name: String
+    public var timeZone: String
+    public var hours: String
+    public var holidays: String?
+    /// One business day of its calendar, as targets count it: `8h` for `mon-fri 09:00-17:00`.
+    public var businessDay: String
+    /// `true` if a field is in conflict (values shown are provisional).
+    public var conflicted: Bool
 }

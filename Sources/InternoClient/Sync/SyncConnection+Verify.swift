@@ -81,6 +81,13 @@ extension SyncConnection {
                 "the server was restored from a backup since this site last synced, so there is nothing to compare with yet: run `interno sync`, then `interno verify`"
             )
         }
+        // A site joined offline holds the directory its bundle carried before it has pulled
+        // anything (DESIGN §6.2); the server, asked at cursor 0, would call that unexpected.
+        if try store.replica().lastSyncAt == nil {
+            throw ClientError.notInStep(
+                "this site has not finished a sync yet, so there is nothing to compare with: run `interno sync`, then `interno verify`"
+            )
+        }
         if try store.setAsideCount() > 0 {
             throw ClientError.notInStep(
                 "changes of this site's are set aside by a sync that did not finish: run `interno sync`, then `interno verify`"

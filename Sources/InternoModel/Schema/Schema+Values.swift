@@ -16,8 +16,15 @@ extension Schema {
     /// which would take a canonically equivalent text (U+037E for `;`) as the same.
     public static func validate(_ value: FieldValue, for field: FieldSpec, of kind: RecordKind) throws(Refusal) {
         let subject = "the \(field.label) of a \(kind.rawValue)"
+        // A value of the right type out of its range says only the value ("got 6"); one of
+        // another type says which type it was ("got 6 (a whole number)").
+        let rightType =
+            switch (field.type, value) {
+            case (.integer, .integer), (.duration, .duration), (.time, .time), (.bool, .bool), (.reference, .id): true
+            default: false
+            }
         func refuse(_ expectation: String) -> Refusal {
-            Refusal(.invalidValue, "\(subject) must be \(expectation); got \(quoted(value))")
+            Refusal(.invalidValue, "\(subject) must be \(expectation); got \(quoted(value, typed: !rightType))")
         }
         if value == .null {
             guard field.nullable else { throw Refusal(.invalidValue, "\(subject) cannot be cleared") }
@@ -129,11 +136,13 @@ extension Schema {
         a.utf8.elementsEqual(b.utf8)
     }
 
-    static func quoted(_ value: FieldValue) -> String {
+    /// `value` for a message; with its type when `typed`, as when it is not of the type expected.
+    static func quoted(_ value: FieldValue, typed: Bool = true) -> String {
         switch value {
         case .text(let text): "'\(text.count > 60 ? String(text.prefix(57)) + "..." : text)'"
         case .null: "nothing"
-        default: "\(value) (\(value.typeName))"
+        case .duration(let seconds) where !typed: DurationText.format(seconds: seconds)
+        default: typed ? "\(value) (\(value.typeName))" : "\(value)"
         }
     }
 }

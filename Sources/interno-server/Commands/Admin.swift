@@ -10,12 +10,13 @@ extension InternoServerCommand {
             commandName: "init",
             abstract: "Create a server: its CA, its certificate for HOST, and its database.",
             discussion: """
-                HOST:PORT is the address written into every enrolment bundle, so sites reach the
-                server there; the server certificate is issued for HOST. Private keys are written
+                HOST:PORT is the address written into every enrolment bundle, so sites reach the \
+                server there; the server certificate is issued for HOST. Private keys are written \
                 with mode 0600. An existing server is never overwritten.
 
                 Example:
-                  interno-server init --data /srv/interno --name interno.example.org --port 7443
+                  interno-server init --data /srv/interno --name interno.example.org \\
+                      --port 7443
                 """)
 
         @OptionGroup var data: DataOptions
@@ -32,7 +33,15 @@ extension InternoServerCommand {
 
     struct Department: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add, edit or list departments.", subcommands: [Add.self, Edit.self, List.self])
+            abstract: "Add, edit or list departments.",
+            discussion: """
+                Departments are the directory every site receives: each enrolment bundle carries it as of enrolment, and each sync brings the changes since.
+
+                Examples:
+                  interno-server department add HR --name "Human Resources" --data /srv/interno
+                  interno-server department list --data /srv/interno
+                """,
+            subcommands: [Add.self, Edit.self, List.self])
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -40,8 +49,8 @@ extension InternoServerCommand {
                 discussion: """
                     Example:
                       interno-server department add IT --name "Information Technology" \\
-                        --time-zone Europe/Lisbon --hours "mon-fri 09:00-17:30" --holidays 2026-12-25,2026-12-26 \\
-                        --data /srv/interno
+                          --time-zone Europe/Lisbon --hours "mon-fri 09:00-17:30" \\
+                          --holidays 2026-12-25,2026-12-26 --data /srv/interno
                     """)
 
             @Argument(help: "The code: an uppercase letter, then letters or digits, e.g. IT.") var code: String
@@ -66,14 +75,16 @@ extension InternoServerCommand {
             static let configuration = CommandConfiguration(
                 abstract: "Change a department's name, time zone, business hours or holidays.",
                 discussion: """
-                    The change reaches every site at its next sync. Clocks are counted with the
-                    calendar as it is when they are read, so changing hours, or dropping a past
-                    holiday from the list, also changes how past requests measure. --holidays
+                    The change reaches every site at its next sync. Clocks are counted with the \
+                    calendar as it is when they are read, so changing hours, or dropping a past \
+                    holiday from the list, also changes how past requests measure. --holidays \
                     replaces the whole list: give the past holidays again with the new ones.
 
                     Examples:
-                      interno-server department edit IT --holidays 2026-12-25,2027-01-01 --data /srv/interno
-                      interno-server department edit HR --hours "mon-thu 08:00-18:00" --data /srv/interno
+                      interno-server department edit IT --holidays 2026-12-25,2027-01-01 \\
+                          --data /srv/interno
+                      interno-server department edit HR --hours "mon-thu 08:00-18:00" \\
+                          --data /srv/interno
                     """)
 
             @Argument(help: "The department's code.") var code: String
@@ -94,7 +105,11 @@ extension InternoServerCommand {
         }
 
         struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List the departments.")
+            static let configuration = CommandConfiguration(
+                abstract: "List the departments.",
+                discussion:
+                    "Examples:\n  interno-server department list --data /srv/interno\n  interno-server department list --json --data /srv/interno"
+            )
             @OptionGroup var data: DataOptions
             @Flag(help: "Print JSON.") var json = false
 
@@ -130,17 +145,19 @@ extension InternoServerCommand {
         static let configuration = CommandConfiguration(
             abstract: "Enrol a department site: a new replica, its certificate, and one bundle file (mode 0600).",
             discussion: """
-                Give the bundle to the site over a channel you trust: it holds the site's private
+                Give the bundle to the site over a channel you trust: it holds the site's private \
                 key. The site joins with `interno join BUNDLE`.
 
-                A site receives only the records its department is a party to: the requests it
-                raised or serves, their comments and feedback, its standards, and the directory
-                of departments. --scope all enrols a site that receives everything (a quality
+                A site receives only the records its department is a party to: the requests it \
+                raised or serves, their comments and feedback, its standards, and the directory \
+                of departments. --scope all enrols a site that receives everything (a quality \
                 office, management, an auditor); it still writes only as its own department.
 
                 Examples:
-                  interno-server enroll --department HR --site LIS --out HR-LIS.bundle --data /srv/interno
-                  interno-server enroll --department QA --site LIS --scope all --data /srv/interno
+                  interno-server enroll --department HR --site LIS --out HR-LIS.bundle \\
+                      --data /srv/interno
+                  interno-server enroll --department QA --site LIS --scope all \\
+                      --data /srv/interno
                 """)
 
         @Option(help: "The department's code.") var department: String
@@ -205,7 +222,8 @@ extension InternoServerCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke a site: its certificate is refused from now on; its changes stay.",
-            discussion: "Example:\n  interno-server revoke 1b4e28ba-2fa1-11d2-883f-0016d3cca427 --data /srv/interno")
+            discussion:
+                "Example:\n  interno-server revoke 1b4e28ba-2fa1-11d2-883f-0016d3cca427 \\\n      --data /srv/interno")
         @Argument(help: "The replica id, as `replicas` lists it.") var replica: String
         @OptionGroup var data: DataOptions
 
@@ -227,18 +245,19 @@ extension InternoServerCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a consistent copy of the server's database, while it runs and serves.",
             discussion: """
-                The copy (mode 0600) holds every change, the registry of sites and the server's
-                identity. Keep it with a copy of the other files of the data directory, which
-                change only at init: ca.pem, ca-key.pem, server.pem, server-key.pem (private
+                The copy (mode 0600) holds every change, the registry of sites and the server's \
+                identity. Keep it with a copy of the other files of the data directory, which \
+                change only at init: ca.pem, ca-key.pem, server.pem, server-key.pem (private \
                 keys: keep them as secret as the CA) and server.json.
 
-                To restore: stop the server, put the copy in place of server.sqlite, delete
-                server.sqlite-wal and server.sqlite-shm if they are there, and start it. Sites
-                notice at their next sync and heal by themselves: they send the server what it
+                To restore: stop the server, put the copy in place of server.sqlite, delete \
+                server.sqlite-wal and server.sqlite-shm if they are there, and start it. Sites \
+                notice at their next sync and heal by themselves: they send the server what it \
                 lost of theirs and pull what they missed (README, "Backups and restores").
 
                 Example:
-                  interno-server backup --data /srv/interno --out /backups/interno-2026-12-01.sqlite
+                  interno-server backup --data /srv/interno \\
+                      --out /backups/interno-2026-12-01.sqlite
                 """)
 
         @OptionGroup var data: DataOptions

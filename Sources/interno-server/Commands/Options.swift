@@ -3,9 +3,14 @@ import Foundation
 import InternoModel
 import InternoServer
 import InternoStore
+import Logging
 
 /// `--scope department|all`: a wrong word is a usage error that lists both.
 extension Scope.Kind: ExpressibleByArgument {}
+
+/// `--log-level`: a wrong word is a usage error that lists the levels, and completion offers
+/// them. swift-log's type, argument-parser's protocol: only this executable parses it.
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// The data directory every server command takes.
 struct DataOptions: ParsableArguments {

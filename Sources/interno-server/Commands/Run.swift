@@ -13,22 +13,19 @@ extension InternoServerCommand {
 
                 Examples:
                   interno-server run --data /srv/interno
-                  interno-server run --data /srv/interno --listen 127.0.0.1:7443 --log-level debug
+                  interno-server run --data /srv/interno --listen 127.0.0.1:7443 \\
+                      --log-level debug
                 """)
 
         @OptionGroup var data: DataOptions
         @Option(help: "HOST:PORT to listen on (default: all interfaces, the port given at init).") var listen: String?
-        @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel = "info"
+        @Option(help: "The least severe messages logged.") var logLevel = Logger.Level.info
 
         func run() async throws {
             try await reporting {
-                guard let level = Logger.Level(rawValue: logLevel) else {
-                    throw ServerError.invalidArgument(
-                        "--log-level must be trace, debug, info, notice, warning, error or critical")
-                }
-                LoggingSystem.bootstrap { label in
+                LoggingSystem.bootstrap { [logLevel] label in
                     var handler = StreamLogHandler.standardError(label: label)
-                    handler.logLevel = level
+                    handler.logLevel = logLevel
                     return handler
                 }
                 var host = "0.0.0.0"

@@ -7,8 +7,8 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "List, inspect and resolve fields edited concurrently on two sites.",
             discussion: """
-                While a field is in conflict every site shows a provisional value, flagged.
-                Resolving writes one value over all of them; it reaches every site with the
+                While a field is in conflict every site shows a provisional value, flagged. \
+                Resolving writes one value over all of them; it reaches every site with the \
                 next syncs.
 
                 Examples:

@@ -8,13 +8,13 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "Rate a delivered request: the customer the service, the provider the cooperation.",
             discussion: """
-                The customer department rates the service (1–5), optionally the effort it took
-                (1 very easy – 7 very hard) and a comment. The provider department rates the
-                customer's cooperation (1–5) with an optional comment: service is two-way.
+                The customer department rates the service (1–5), optionally the effort it took \
+                (1 very easy – 7 very hard) and a comment. The provider department rates the \
+                customer's cooperation (1–5) with an optional comment: service is two-way. \
                 Feedback is given after delivery; rating again replaces this side's rating.
 
                 Examples:
-                  interno feedback HR-LIS-42 --rating 4 --effort 2 --comment "quick, but no dock"
+                  interno feedback HR-LIS-42 --rating 4 --effort 2 --comment "no dock"
                   interno feedback HR-LIS-42 --rating 5 --comment "HR answered within the hour"
                 """)
 
@@ -39,8 +39,8 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "The audit trail of a request: every change, comment and rating, with conflicts.",
             discussion: """
-                Shows who did what and when (the time given with --at for offline work), which
-                changes put a field in conflict and which resolved it, and any change the
+                Shows who did what and when (the time given with --at for offline work), which \
+                changes put a field in conflict and which resolved it, and any change the \
                 server refused.
 
                 Examples:

@@ -8,8 +8,9 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "Join a server with the enrolment bundle its administrator gave you.",
             discussion: """
-                Creates the site's replica in the home directory, keeps the certificates there
-                (the key with mode 0600), and syncs once if the server can be reached.
+                Creates the site's replica in the home directory, keeps the certificates there \
+                (the key with mode 0600), takes in the departments the bundle carries, so work can \
+                start offline, and syncs once if the server can be reached.
 
                 Examples:
                   interno join HR-LIS.bundle
@@ -33,6 +34,10 @@ extension Interno {
                 let home = options.siteHome
                 let settings = try home.join(parsed)
                 note("joined \(settings.host):\(settings.port) as \(settings.code) in \(home.url.path)")
+                let known = try Site(home: home).departments().map(\.code)
+                if !known.isEmpty {
+                    note("the bundle carried the departments \(known.joined(separator: ", ")): work can start offline")
+                }
                 do {
                     let report = try await SyncEngine(home: home).sync()
                     note("first sync done: \(report.pulled) changes received")

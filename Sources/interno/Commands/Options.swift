@@ -3,6 +3,20 @@ import Foundation
 import InternoClient
 import InternoModel
 
+/// `--priority`: a wrong word is a usage error (64) that lists the choices, and completion
+/// offers them. Upper case is accepted, as people type it.
+extension RequestPriority: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
+/// `--state`: one state of the lifecycle, or open.
+extension RequestStateFilter: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+}
+
+/// `--by`: none or month.
+extension ReportSplit: ExpressibleByArgument {}
+
 /// The options every site command takes.
 struct SiteOptions: ParsableArguments {
     @Option(name: .long, help: "The site's home directory (default: INTERNO_HOME, else ~/.interno).")

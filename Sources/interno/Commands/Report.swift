@@ -8,10 +8,10 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "Report on service: sla, obligations, satisfaction, watermelon, matrix.",
             discussion: """
-                Every report counts the requests submitted in a period (default: the last 30
-                days), optionally of one provider, customer or standard, as this site knows
-                them: sync first for the latest. Clocks count business time in the calendar of
-                the side they measure. A table by default, --json or --csv for tools. The README
+                Every report counts the requests submitted in a period (default: the last 30 \
+                days), optionally of one provider, customer or standard, as this site knows \
+                them: sync first for the latest. Clocks count business time in the calendar of \
+                the side they measure. A table by default, --json or --csv for tools. The README \
                 defines every figure.
 
                 Examples:
@@ -58,9 +58,7 @@ extension Interno {
                     for row in rows { print(columns.flatMap { $0.csv(row) }.map(csvField).joined(separator: ",")) }
                     return
                 }
-                print(
-                    "\(name): requests submitted \(shortTime(scope.from.description)) to \(shortTime(scope.to.description))"
-                )
+                print("\(name): requests submitted \(periodText(scope))")
                 if rows.isEmpty { return print("no requests in this period") }
                 printTable(columns.map(\.header), rows.map { row in columns.map { $0.table(row) } })
             }
@@ -152,21 +150,18 @@ extension Interno {
             static let configuration = CommandConfiguration(
                 abstract: "Per provider–customer pair: SLAs met while the customer is unhappy, and the reverse.",
                 discussion: """
-                    "watermelon": delivery compliance meets its target but CSAT misses its own
-                    (green outside, red inside); "reverse": the other way round; "too few
+                    "watermelon": delivery compliance meets its target but CSAT misses its own \
+                    (green outside, red inside); "reverse": the other way round; "too few \
                     responses" when fewer ratings than --min-responses.
 
                     Example:
                       interno report watermelon --by month --min-responses 5
                     """)
             @OptionGroup var scope: ScopeOptions
-            @Option(help: "Split the period: none or month (of submission, UTC).") var by = "none"
+            @Option(help: "Split the period by month of submission (UTC), or not.") var by = ReportSplit.none
             @Option(help: "Fewer ratings than this are too few to judge.") var minResponses = 5
 
             func validate() throws {
-                guard ["none", "month"].contains(by) else {
-                    throw ValidationError("--by takes none or month, not '\(by)'")
-                }
                 guard minResponses >= 1 else { throw ValidationError("--min-responses must be at least 1") }
             }
 
@@ -174,7 +169,7 @@ extension Interno {
                 try await reporting {
                     let (period, facts) = try scope.facts()
                     let label: (RequestFacts) -> String =
-                        by == "month" ? { String($0.submittedAt.description.prefix(7)) } : { _ in "all" }
+                        by == .month ? { String($0.submittedAt.description.prefix(7)) } : { _ in "all" }
                     try scope.render(
                         "watermelon", WatermelonRow.rows(facts, period: label, minimum: minResponses),
                         [
@@ -192,7 +187,7 @@ extension Interno {
             static let configuration = CommandConfiguration(
                 abstract: "Departments × departments: requests each way, with delivery compliance and CSAT.",
                 discussion: """
-                    The table has a row per customer and a column per provider; each cell reads
+                    The table has a row per customer and a column per provider; each cell reads \
                     requests / compliance / CSAT. --json and --csv give one record per cell.
 
                     Example:
@@ -214,7 +209,7 @@ extension Interno {
                             ], scope: period)
                     }
                     print(
-                        "matrix: requests submitted \(shortTime(period.from.description)) to \(shortTime(period.to.description)); cells are requests / compliance / CSAT"
+                        "matrix: requests submitted \(periodText(period)); cells are requests / compliance / CSAT"
                     )
                     let customers = Set(cells.map(\.customer)).sorted()
                     let providers = Set(cells.map(\.provider)).sorted()
@@ -236,6 +231,12 @@ extension Interno {
             }
         }
     }
+}
+
+/// The period as typed: `2026-11-01 to 2026-11-30` for dates, short times otherwise.
+func periodText(_ scope: ReportScope) -> String {
+    func short(_ text: String) -> String { text.count == 10 ? text : shortTime(text) }
+    return "\(short(scope.fromText)) to \(short(scope.toText))"
 }
 
 /// The JSON form of a report.

@@ -9,8 +9,8 @@ extension Interno {
             commandName: "request",
             abstract: "Raise, list, show, edit and move requests between departments.",
             discussion: """
-                The customer raises and edits a request; the provider moves it through
-                ack, start, wait, resume, deliver or decline; the customer confirms, reopens
+                The customer raises and edits a request; the provider moves it through \
+                ack, start, wait, resume, deliver or decline; the customer confirms, reopens \
                 or cancels. Each step can carry a --note and an --at time for work done offline.
 
                 Examples:
@@ -32,13 +32,14 @@ extension Interno {
                 discussion: """
                     Examples:
                       interno request new --to IT --title "Laptop for Marta"
-                      interno request new --to IT --title "Laptop" --details "16 GB" --priority urgent --needed-by 2026-12-01
+                      interno request new --to IT --title "Laptop" --details "16 GB" \\
+                          --priority urgent --needed-by 2026-12-01
                     """)
 
             @Option(help: "The provider department's code, e.g. IT.") var to: String
             @Option(help: "A short title.") var title: String
             @Option(help: "Longer details.") var details: String?
-            @Option(help: "low, normal, high or urgent.") var priority = "normal"
+            @Option(help: "How urgent it is for the customer.") var priority = RequestPriority.normal
             @Option(help: "When it is needed: 2026-12-01 (end of that day, UTC) or an ISO 8601 time.")
             var neededBy: String?
             @Option(help: "The agreed standard it falls under (default: the one agreed with the provider).")
@@ -50,7 +51,7 @@ extension Interno {
                 try await reporting {
                     let site = try options.site()
                     let key = try site.newRequest(
-                        to: to, title: title, details: details, priority: priority,
+                        to: to, title: title, details: details, priority: priority.rawValue,
                         neededBy: try neededBy.map { try TimeInput.parse($0, option: "--needed-by") },
                         standard: standard, at: try parseTime(at))
                     let details = try site.requestDetails(key)
@@ -69,8 +70,8 @@ extension Interno {
             static let configuration = CommandConfiguration(
                 abstract: "List the requests this site knows, newest first, with the clock due next.",
                 discussion: """
-                    "due" is when the first clock past its target fell due, else when the running
-                    clock due next reaches its target; "left" is the business time left on it
+                    "due" is when the first clock past its target fell due, else when the running \
+                    clock due next reaches its target; "left" is the business time left on it \
                     (negative once late). --overdue keeps the requests with a clock past its target.
 
                     Examples:
@@ -83,20 +84,25 @@ extension Interno {
             @Flag(help: "Only requests with a running clock past its target.") var overdue = false
             @Option(help: "Only requests from this customer department.") var from: String?
             @Option(help: "Only requests to this provider department.") var to: String?
-            @Option(help: "Only requests in this state, or 'open' for every open state.") var state: String?
+            @Option(help: "Only requests in this state, or open for every open state.")
+            var state: RequestStateFilter?
             @OptionGroup var options: SiteOptions
 
             func run() async throws {
                 try await reporting {
                     let requests = try options.site().requests(
-                        overdueOnly: overdue, customer: from, provider: to, state: state)
+                        overdueOnly: overdue, customer: from, provider: to, state: state?.rawValue)
                     if options.json { return try printJSON(requests) }
                     printTable(
-                        ["key", "state", "priority", "from", "to", "assignee", "clock", "due", "left", "title"],
+                        [
+                            "key", "state", "priority", "from", "to", "assignee", "needed by", "clock", "due", "left",
+                            "title",
+                        ],
                         requests.map {
                             [
                                 $0.key + ($0.conflicted ? " (!)" : ""), $0.state, $0.priority, $0.customer, $0.provider,
-                                $0.assignee ?? "", $0.clock ?? "",
+                                $0.assignee ?? "", $0.neededByDate ?? $0.neededBy.map(shortTime) ?? "",
+                                $0.clock ?? "",
                                 $0.due.map(shortTime) ?? "",
                                 $0.left.map { $0.hasPrefix("-") ? "LATE \($0)" : $0 } ?? "",
                                 oneLine($0.title, limit: 50),
@@ -123,9 +129,10 @@ extension Interno {
                     let details = try options.site().requestDetails(key)
                     if options.json { return try printJSON(details) }
                     print("request \(details.key)")
-                    for field in details.fields where field.value != nil {
+                    for field in details.fields {
+                        guard let value = field.date ?? field.value else { continue }
                         print(
-                            "  \(field.label): \(field.value!)"
+                            "  \(field.label): \(value)"
                                 + (field.conflicted ? "   (in conflict, provisional)" : ""))
                     }
                     print("clocks (business time\(details.standard.map { ", standard \($0)" } ?? ", no standard")):")
@@ -170,7 +177,7 @@ extension Interno {
             @Argument(help: "The request's key.") var key: String
             @Option(help: "A new title.") var title: String?
             @Option(help: "New details.") var details: String?
-            @Option(help: "low, normal, high or urgent.") var priority: String?
+            @Option(help: "A new priority.") var priority: RequestPriority?
             @Option(help: "A new needed-by date or time; 'none' clears it.") var neededBy: String?
             @Option(help: "When the edit was made, if earlier.") var at: String?
             @OptionGroup var options: SiteOptions
@@ -180,7 +187,8 @@ extension Interno {
                     let needed: Timestamp?? =
                         try neededBy.map { $0 == "none" ? nil : try TimeInput.parse($0, option: "--needed-by") }
                     try options.site().editRequest(
-                        key, title: title, details: details, priority: priority, neededBy: needed, at: try parseTime(at)
+                        key, title: title, details: details, priority: priority?.rawValue, neededBy: needed,
+                        at: try parseTime(at)
                     )
                 }
             }

@@ -9,19 +9,21 @@ extension Interno {
             commandName: "standard",
             abstract: "Agree two-way service standards between departments.",
             discussion: """
-                A standard sets the provider's targets (time to acknowledge, to deliver, optionally
-                per priority), the customer's obligations (notice before the needed-by date, time
-                to answer while a request waits on them, time to confirm a delivery), a CSAT
-                target and a compliance target. It is agreed once both departments have signed
-                its current terms; each signs from its own site, and the agreement shows after
-                both have synced. In targets a day (1d) is one business day of the calendar the
+                A standard sets the provider's targets (time to acknowledge, to deliver, optionally \
+                per priority), the customer's obligations (notice before the needed-by date, time \
+                to answer while a request waits on them, time to confirm a delivery), a CSAT \
+                target and a compliance target. It is agreed once both departments have signed \
+                its current terms; each signs from its own site, and the agreement shows after \
+                both have synced. In targets a day (1d) is one business day of the calendar the \
                 clock counts in; hours and minutes are business hours and minutes.
 
-                Name a standard by the start of its id (see `interno standard list`) or by its
+                Name a standard by the start of its id (see `interno standard list`) or by its \
                 service.
 
                 Examples:
-                  interno standard propose --provider IT --service "Laptops for new hires" --ack 4h --deliver 5d --notice 10d --answer 1d --confirm 2d --csat 80 --compliance 90
+                  interno standard propose --provider IT --service "Laptops for new hires" \\
+                      --ack 4h --deliver 5d --notice 10d --answer 1d --confirm 2d \\
+                      --csat 80 --compliance 90
                   interno standard list
                   interno standard sign 3f2a9c1e
                   interno standard edit 3f2a9c1e --deliver 4d
@@ -56,12 +58,15 @@ extension Interno {
             static let configuration = CommandConfiguration(
                 abstract: "Propose a standard with another department; this side signs it at once.",
                 discussion: """
-                    Give --provider when this department is the customer, --customer when it
+                    Give --provider when this department is the customer, --customer when it \
                     provides the service. The other department signs with `interno standard sign`.
 
                     Examples:
-                      interno standard propose --provider IT --service "Laptops" --ack 4h --deliver 5d --csat 80 --compliance 90
-                      interno standard propose --customer HR --service "Laptops" --ack 2h --deliver 3d --priority-targets "urgent=30m/4h" --csat 85 --compliance 95 --supersedes 3f2a9c1e
+                      interno standard propose --provider IT --service "Laptops" --ack 4h \\
+                          --deliver 5d --csat 80 --compliance 90
+                      interno standard propose --customer HR --service "Laptops" --ack 2h \\
+                          --deliver 3d --priority-targets "urgent=30m/4h" --csat 85 \\
+                          --compliance 95 --supersedes 3f2a9c1e
                     """)
 
             @Option(help: "The provider department, when this department is the customer.") var provider: String?
@@ -88,7 +93,7 @@ extension Interno {
             static let configuration = CommandConfiguration(
                 abstract: "Change the terms of a proposed standard; this side signs the new terms.",
                 discussion: """
-                    An agreed standard is never edited: propose a new one with --supersedes.
+                    An agreed standard is never edited: propose a new one with --supersedes. \
                     After an edit the other department must sign again.
 
                     Example:

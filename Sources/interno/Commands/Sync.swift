@@ -7,14 +7,14 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "Push this site's changes to the server and pull everyone else's.",
             discussion: """
-                Safe to interrupt and repeat: nothing is lost and nothing is applied twice.
-                Exits 72 if the server refused some of this site's changes (`interno status`
-                says why), 69 if it cannot be reached, the connection broke or a step timed
+                Safe to interrupt and repeat: nothing is lost and nothing is applied twice. \
+                Exits 72 if the server refused some of this site's changes (`interno status` \
+                says why), 69 if it cannot be reached, the connection broke or a step timed \
                 out, 70 if a certificate was refused or the server does not accept this site.
 
-                No step waits without end: connecting gives up after 10 seconds, the TLS
-                handshake after 15, and each request after 60 for its whole answer (a full
-                16 MiB batch on a link of 2.3 Mbit/s or more). --timeout sets one limit for
+                No step waits without end: connecting gives up after 10 seconds, the TLS \
+                handshake after 15, and each request after 60 for its whole answer (a full \
+                16 MiB batch on a link of 2.3 Mbit/s or more). --timeout sets one limit for \
                 all three; raise it on a slow link, lower it to fail fast.
 
                 Examples:
@@ -85,7 +85,7 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "Show pending and refused changes, conflicts, and the last sync.",
             discussion: """
-                A change the server refused stays listed here with the reason until you deal
+                A change the server refused stays listed here with the reason until you deal \
                 with it: redo what is right, then forget the refused one with --discard.
 
                 Examples:
@@ -130,16 +130,16 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "Write a consistent copy of this site's database.",
             discussion: """
-                The copy (mode 0600) holds everything this site knows, its own changes included.
-                Keep it with a copy of the other files of the site's home, which change only at
-                join: site.json, ca.pem, client.pem and client-key.pem (the site's private key:
+                The copy (mode 0600) holds everything this site knows, its own changes included. \
+                Keep it with a copy of the other files of the site's home, which change only at \
+                join: site.json, ca.pem, client.pem and client-key.pem (the site's private key: \
                 keep it secret).
 
-                To restore: put the copy in place of replica.sqlite in the home (delete
-                replica.sqlite-wal and replica.sqlite-shm if they are there), then work as
-                usual. The next sync heals by itself: the site learns back what the server holds
-                of its own, and changes written since the copy under numbers it had already used
-                take new ones, with new request keys where needed; sync says which (README,
+                To restore: put the copy in place of replica.sqlite in the home (delete \
+                replica.sqlite-wal and replica.sqlite-shm if they are there), then work as \
+                usual. The next sync heals by itself: the site learns back what the server holds \
+                of its own, and changes written since the copy under numbers it had already used \
+                take new ones, with new request keys where needed; sync says which (README, \
                 "Backups and restores").
 
                 Example:

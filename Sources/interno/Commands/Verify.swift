@@ -7,19 +7,19 @@ extension Interno {
         static let configuration = CommandConfiguration(
             abstract: "Check that this site holds exactly what the server says it should.",
             discussion: """
-                Compares digests of every record this site holds (its changes, its state and
-                what it shows) with those of what the server says it should hold: the records
-                its scope covers, as far as this site has pulled, and its own changes. Says "in
-                step", or lists each record that differs (and in what), is missing, or should
-                not be here. Nothing is pushed or pulled; run it after a sync to check
+                Compares digests of every record this site holds (its changes, its state and \
+                what it shows) with those of what the server says it should hold: the records \
+                its scope covers, as far as this site has pulled, and its own changes. Says "in \
+                step", or lists each record that differs (and in what), is missing, or should \
+                not be here. Nothing is pushed or pulled; run it after a sync to check \
                 everything.
 
-                --repair fetches the changes of those records from the server again and
-                rebuilds them from those: their log, their state and their query rows. Changes
+                --repair fetches the changes of those records from the server again and \
+                rebuilds them from those: their log, their state and their query rows. Changes \
                 of this site's not yet sent are kept as they are, and go with the next sync.
 
-                Exits 0 when in step (or everything was repaired), 74 when records differ and
-                were not repaired, 69, 70 or 71 as `interno sync` does. With a server older
+                Exits 0 when in step (or everything was repaired), 74 when records differ and \
+                were not repaired, 69, 70 or 71 as `interno sync` does. With a server older \
                 than this command, it says the server does not know it (71).
 
                 Examples:
