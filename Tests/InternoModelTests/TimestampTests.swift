@@ -18,6 +18,10 @@ struct TimestampTests {
             253_402_300_799_999,  // 9999-12-31T23:59:59.999
             1_796_126_347_971,
         ]
+        // Far outside any real time, and at the ends of the type: written, never a crash.
+        for extreme in [Int64.min, Int64.min + 1, Int64.max, -1 << 62, 1 << 62] {
+            #expect(!Timestamp(millisecondsSince1970: extreme).description.isEmpty)
+        }
         for _ in 0..<20_000 {
             instants.append(Int64.random(in: -62_135_596_800_000...253_402_300_799_999, using: &random))
         }
