@@ -134,9 +134,10 @@ extension Store {
     /// The id of the request with `key`.
     public func requestID(key: String) throws -> UUID {
         try writer.read { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT id FROM request WHERE key = ?", arguments: [key]),
-                let uuid = UUID(uuidString: id)
-            else { throw StoreError.notFound("request \(key)") }
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM request WHERE key = ?", arguments: [key]) else {
+                throw StoreError.notFound("request \(key)")
+            }
+            guard let uuid = UUID(uuidString: id) else { throw StoreError.corrupt("the id of request \(key): \(id)") }
             return uuid
         }
     }
@@ -144,9 +145,11 @@ extension Store {
     /// The id of the department with `code`.
     public func departmentID(code: String) throws -> UUID {
         try writer.read { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT id FROM department WHERE code = ?", arguments: [code]),
-                let uuid = UUID(uuidString: id)
+            guard let id = try String.fetchOne(db, sql: "SELECT id FROM department WHERE code = ?", arguments: [code])
             else { throw StoreError.notFound("department \(code)") }
+            guard let uuid = UUID(uuidString: id) else {
+                throw StoreError.corrupt("the id of department \(code): \(id)")
+            }
             return uuid
         }
     }

@@ -172,4 +172,19 @@ struct CalendarReadTests {
         #expect(error.description.contains("is not known here"), "\(error)")
         #expect(throws: ClientError.self) { try sites.hr.requests() }
     }
+
+    /// Before, any error reading the key's row (here a damaged id) said "there is no request".
+    @Test func aDamagedRowIsReportedAsDamagedNotAsNoSuchRequest() throws {
+        let sites = try OfflineSites()
+        let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
+        try sites.hr.store.writer.write { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "UPDATE request SET id = 'not-a-uuid' WHERE key = ?", arguments: [key])
+        }
+        let error = try #require(throws: ClientError.self) { try sites.hr.requestDetails(key) }
+        #expect(error.exitCode != ExitStatus.notFound, "\(error)")
+        #expect(error.description.contains("not-a-uuid"), "\(error)")
+        let missing = try #require(throws: ClientError.self) { try sites.hr.requestDetails("HR-LIS-99") }
+        #expect(missing.exitCode == ExitStatus.notFound)
+    }
 }

@@ -52,23 +52,28 @@ public struct Site: Sendable {
 
     /// The id of the department with `code`, or an error saying how to get it.
     func departmentID(code: String) throws -> UUID {
-        do { return try store.departmentID(code: code.uppercased()) } catch {
-            let known =
-                (try? store.records(of: .department).compactMap {
+        do { return try store.departmentID(code: code.uppercased()) } catch StoreError.notFound {
+            let known = try perform {
+                try store.records(of: .department).compactMap {
                     $0.resolve("code", policy: .manual).displayValue?.text
-                }) ?? []
+                }
+            }
             let list = known.isEmpty ? "none yet: run `interno sync`" : known.sorted().joined(separator: ", ")
             throw ClientError.notFound("there is no department '\(code)' here (known: \(list))")
-        }
+        } catch let error as StoreError { throw ClientError.from(error) }
     }
 
     /// The request with `key`, or an error naming the key.
     func request(_ key: String) throws -> RecordState {
-        guard let id = try? store.requestID(key: key.uppercased()), let record = try store.record(id) else {
-            throw ClientError.notFound(
-                "there is no request \(key) here; `interno request list` shows the requests, `interno sync` fetches new ones"
-            )
-        }
+        let notFound = ClientError.notFound(
+            "there is no request \(key) here; `interno request list` shows the requests, `interno sync` fetches new ones"
+        )
+        // Only a key that is not there is "no such request": a database error says what it is.
+        let id: UUID
+        do { id = try store.requestID(key: key.uppercased()) } catch StoreError.notFound { throw notFound } catch let
+            error as StoreError
+        { throw ClientError.from(error) }
+        guard let record = try perform({ try store.record(id) }) else { throw notFound }
         return record
     }
 
