@@ -95,6 +95,20 @@ extension Store {
         try writer.read { db in try ChangeLog.entries(ofRecord: id, db).map(\.change) }
     }
 
+    /// The states of `ids` that this replica knows, and the logs of `logIDs`, read in one
+    /// transaction: what a listing needs of a page of records, without a transaction per
+    /// record.
+    public func page(states ids: [UUID], logs logIDs: [UUID]) throws -> RecordPage {
+        try writer.read { db in
+            var page = RecordPage()
+            for id in ids {
+                if let state = try Self.loadRecord(id, db) { page.states[id] = state }
+            }
+            for id in logIDs { page.logs[id] = try ChangeLog.entries(ofRecord: id, db).map(\.change) }
+            return page
+        }
+    }
+
     /// Rebuilds one record and its query row from the log (DESIGN §3.7: the log is the truth).
     public func rebuild(_ id: UUID) throws {
         try writer.write { db in try Self.rebuild(id, db) }
@@ -171,4 +185,12 @@ extension Store {
     public func standards() throws -> [StandardRow] {
         try writer.read { db in try StandardRow.order(Column("service")).fetchAll(db) }
     }
+}
+
+/// Records and logs read together by ``Store/page(states:logs:)``.
+public struct RecordPage: Sendable {
+    /// The states found, by id.
+    public var states: [UUID: RecordState] = [:]
+    /// The logs asked for, by record id, in log order (empty for a record never seen).
+    public var logs: [UUID: [Change]] = [:]
 }

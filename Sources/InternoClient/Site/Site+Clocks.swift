@@ -33,6 +33,8 @@ struct MeasuredRequest {
 struct MeasureCache {
     var calendars: [UUID: BusinessCalendar] = [:]
     var standards: [UUID: RecordState?] = [:]
+    /// Department codes by id, as query rows hold ids.
+    var codes: [String: String] = [:]
 }
 
 extension Site {
@@ -66,7 +68,13 @@ extension Site {
 
     /// Measures the clocks of `record` as of `now`.
     func measure(_ record: RecordState, now: Timestamp, cache: inout MeasureCache) throws -> MeasuredRequest {
-        let log = try perform { try store.log(of: record.id) }
+        try measure(record, log: try perform { try store.log(of: record.id) }, now: now, cache: &cache)
+    }
+
+    /// Measures the clocks of `record`, whose log is `log`, as of `now`.
+    func measure(_ record: RecordState, log: [Change], now: Timestamp, cache: inout MeasureCache) throws
+        -> MeasuredRequest
+    {
         let (submitted, events) = StateEvent.timeline(of: log)
         var standard: RecordState?
         if let id = record.value(of: "standard")?.id {

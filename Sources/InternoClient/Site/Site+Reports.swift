@@ -70,24 +70,21 @@ extension Site {
         var standards: [UUID: StandardView] = [:]
         let all = try perform { try store.records(of: .standard) }
         var facts: [RequestFacts] = []
-        for row in try perform({ try store.requests() }) {
-            guard let id = UUID(uuidString: row.id), let record = try perform({ try store.record(id) }) else {
-                continue
-            }
-            let measured = try measure(record, now: now, cache: &cache)
-            guard measured.submittedAt >= scope.from, measured.submittedAt < scope.to else { continue }
-            let customer = code(of: row.customer)
-            let provider = code(of: row.provider)
-            if let wanted = scope.provider, provider != wanted { continue }
-            if let wanted = scope.customer, customer != wanted { continue }
+        try forEachRequest(of: try perform({ try store.requests() }), feedback: true) { row, record, log, page in
+            let measured = try measure(record, log: log, now: now, cache: &cache)
+            guard measured.submittedAt >= scope.from, measured.submittedAt < scope.to else { return }
+            let customer = code(of: row.customer, cache: &cache)
+            let provider = code(of: row.provider, cache: &cache)
+            if let wanted = scope.provider, provider != wanted { return }
+            if let wanted = scope.customer, customer != wanted { return }
             let standard = measured.standard.map { record in
                 if let known = standards[record.id] { return known }
                 let shown = view(of: record, among: all)
                 standards[record.id] = shown
                 return shown
             }
-            if let wantedStandard, measured.standard?.id != wantedStandard { continue }
-            let feedback = try self.feedback(on: record)
+            if let wantedStandard, measured.standard?.id != wantedStandard { return }
+            let feedback = try self.feedback(on: record, in: page)
             let service = feedback.first { $0.side == "customer" }
             facts.append(
                 RequestFacts(

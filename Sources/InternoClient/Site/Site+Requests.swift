@@ -99,28 +99,52 @@ extension Site {
             return [lowered]
         }
         var cache = MeasureCache()
-        return try perform { try store.requests() }.compactMap { row in
-            if let customerID, row.customer != customerID { return nil }
-            if let providerID, row.provider != providerID { return nil }
-            if let states, !states.contains(row.state ?? "") { return nil }
-            guard let id = UUID(uuidString: row.id), let record = try perform({ try store.record(id) }) else {
-                return nil
-            }
-            let measured = try measure(record, now: now, cache: &cache)
+        let rows = try perform { try store.requests() }.filter { row in
+            if let customerID, row.customer != customerID { return false }
+            if let providerID, row.provider != providerID { return false }
+            if let states, !states.contains(row.state ?? "") { return false }
+            return true
+        }
+        var summaries: [RequestSummary] = []
+        try forEachRequest(of: rows) { row, record, log, _ in
+            let measured = try measure(record, log: log, now: now, cache: &cache)
             let late = measured.clocks.overdue
-            if overdueOnly, late.isEmpty { return nil }
+            if overdueOnly, late.isEmpty { return }
             let next = late.first ?? Self.nextDue(measured.clocks)
-            return RequestSummary(
-                key: row.key, title: row.title ?? "", state: row.state ?? "", priority: row.priority ?? "",
-                customer: code(of: row.customer), provider: code(of: row.provider), assignee: row.assignee,
-                neededBy: row.neededBy.map { Timestamp(millisecondsSince1970: $0).description },
-                neededByDate: row.neededBy.flatMap {
-                    CalendarDate(ending: Timestamp(millisecondsSince1970: $0))?.description
-                },
-                createdAt: Timestamp(millisecondsSince1970: row.createdAt).description, conflicted: row.conflicted,
-                clock: next?.name, due: next?.clock.due?.description,
-                left: next?.clock.remaining.map { DurationText.formatHours(milliseconds: $0) },
-                overdue: late.map(\.name))
+            summaries.append(
+                RequestSummary(
+                    key: row.key, title: row.title ?? "", state: row.state ?? "", priority: row.priority ?? "",
+                    customer: code(of: row.customer, cache: &cache), provider: code(of: row.provider, cache: &cache),
+                    assignee: row.assignee,
+                    neededBy: row.neededBy.map { Timestamp(millisecondsSince1970: $0).description },
+                    neededByDate: row.neededBy.flatMap {
+                        CalendarDate(ending: Timestamp(millisecondsSince1970: $0))?.description
+                    },
+                    createdAt: Timestamp(millisecondsSince1970: row.createdAt).description,
+                    conflicted: row.conflicted, clock: next?.name, due: next?.clock.due?.description,
+                    left: next?.clock.remaining.map { DurationText.formatHours(milliseconds: $0) },
+                    overdue: late.map(\.name)))
+        }
+        return summaries
+    }
+
+    /// Calls `body` with each of `rows`, its record state and its log, reading them a page
+    /// of 500 requests per transaction (and, with `feedback`, the feedback records of each
+    /// page too, in the page handed to `body`). A row whose record is unknown is skipped.
+    func forEachRequest(
+        of rows: [RequestRow], feedback: Bool = false,
+        _ body: (RequestRow, RecordState, [Change], RecordPage) throws -> Void
+    ) throws {
+        for start in stride(from: 0, to: rows.count, by: 500) {
+            let slice = rows[start..<min(start + 500, rows.count)]
+            let ids = slice.compactMap { UUID(uuidString: $0.id) }
+            let feedbackIDs =
+                feedback ? ids.flatMap { id in [Role.customer, .provider].map { Schema.feedbackID(request: id, by: $0) } } : []
+            let page = try perform { try store.page(states: ids + feedbackIDs, logs: ids) }
+            for row in slice {
+                guard let id = UUID(uuidString: row.id), let record = page.states[id] else { continue }
+                try body(row, record, page.logs[id] ?? [], page)
+            }
         }
     }
 

@@ -50,6 +50,15 @@ public struct Site: Sendable {
         return code
     }
 
+    /// ``code(of:)``, each department read once per listing.
+    func code(of department: String?, cache: inout MeasureCache) -> String {
+        guard let department else { return "" }
+        if let known = cache.codes[department] { return known }
+        let found = code(of: department)
+        cache.codes[department] = found
+        return found
+    }
+
     /// The id of the department with `code`, or an error saying how to get it.
     func departmentID(code: String) throws -> UUID {
         do { return try store.departmentID(code: code.uppercased()) } catch StoreError.notFound {
