@@ -139,7 +139,8 @@ extension Site {
             let slice = rows[start..<min(start + 500, rows.count)]
             let ids = slice.compactMap { UUID(uuidString: $0.id) }
             let feedbackIDs =
-                feedback ? ids.flatMap { id in [Role.customer, .provider].map { Schema.feedbackID(request: id, by: $0) } } : []
+                feedback
+                ? ids.flatMap { id in [Role.customer, .provider].map { Schema.feedbackID(request: id, by: $0) } } : []
             let page = try perform { try store.page(states: ids + feedbackIDs, logs: ids) }
             for row in slice {
                 guard let id = UUID(uuidString: row.id), let record = page.states[id] else { continue }
