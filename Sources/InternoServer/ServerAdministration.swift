@@ -92,13 +92,13 @@ public struct ServerAdministration: Sendable {
         let replica = ReplicaID.random()
         let issued = try authority.issueClientCertificate(replica: replica, department: code, site: site, now: now)
         let entry = RegistryRow(
-            replicaID: replica.description, department: department.uuidString.lowercased(), departmentCode: code,
+            replicaID: replica.description, department: department.text, departmentCode: code,
             site: site, fingerprint: try issued.fingerprint(), enrolledAt: Timestamp(now).millisecondsSince1970,
             scope: scope)
         try store.register(entry)
         return EnrollmentBundle(
             host: settings.name, port: settings.port, serverID: settings.serverID, replicaID: replica.description,
-            departmentID: department.uuidString.lowercased(), departmentCode: code, site: site,
+            departmentID: department.text, departmentCode: code, site: site,
             caCertificate: try authority.certificate.serializeAsPEM().pemString,
             clientCertificate: try issued.certificatePEM(), clientKey: issued.privateKeyPEM,
             directory: try store.directory())

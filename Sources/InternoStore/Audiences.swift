@@ -15,7 +15,7 @@ enum Audiences {
             try statement.execute(arguments: [everyone, seq])
         case .departments(let departments):
             for department in departments.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                try statement.execute(arguments: [department.uuidString.lowercased(), seq])
+                try statement.execute(arguments: [department.text, seq])
             }
         }
     }
@@ -27,12 +27,12 @@ enum Audiences {
             sql: """
                 SELECT change.seq, audience.department FROM change JOIN audience ON audience.seq = change.seq
                 WHERE change.record = ? ORDER BY change.seq
-                """, arguments: [id.uuidString.lowercased()])
+                """, arguments: [id.text])
         var bySeq: [Int64: Audience] = [:]
         for row in rows {
             let seq: Int64 = row[0]
             let department: String = row[1]
-            guard department != everyone, let id = UUID(uuidString: department) else {
+            guard department != everyone, let id = UUID(text: department) else {
                 bySeq[seq] = .everyone
                 continue
             }
@@ -54,7 +54,7 @@ enum Audiences {
         let departments = Dictionary(
             try Row.fetchAll(db, sql: "SELECT replicaID, department FROM replica_registry").compactMap {
                 row -> (String, UUID)? in
-                guard let department = UUID(uuidString: row["department"]) else { return nil }
+                guard let department = UUID(text: row["department"]) else { return nil }
                 return (row["replicaID"], department)
             }, uniquingKeysWith: { first, _ in first })
         let lookups = Lookups(db)

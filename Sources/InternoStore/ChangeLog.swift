@@ -22,7 +22,7 @@ enum ChangeLog {
                 """
         ).execute(arguments: [
             change.dot.replica.description, Int64(change.dot.counter), Int64(set.lowerBound), Int64(set.upperBound),
-            change.kind.rawValue, change.recordID.uuidString.lowercased(), Data(context.bytes), Data(fields.bytes),
+            change.kind.rawValue, change.recordID.text, Data(context.bytes), Data(fields.bytes),
             change.author, change.at.millisecondsSince1970, change.refusal?.code.rawValue, change.refusal?.message,
             requiresBlob(change.requires),
         ])
@@ -44,33 +44,54 @@ enum ChangeLog {
         var set: ClosedRange<UInt64>
     }
 
+    /// Decodes a row that starts with ``columns``, in that order (a query may add columns
+    /// after them). Cells are read by position, not looked up by name on every row, and a
+    /// cell of the wrong type is reported as a damaged database, never a crash.
     static func decode(_ row: Row) throws -> Entry {
-        let replicaText: String = row["replica"]
-        let kindText: String = row["kind"]
-        let recordText: String = row["record"]
-        guard let replica = ReplicaID(uuidString: replicaText), let kind = RecordKind(rawValue: kindText),
-            let record = UUID(uuidString: recordText)
-        else { throw StoreError.corrupt("change \(row["seq"] as Int64) names an unknown replica, kind or record") }
-        var refusal: Refusal?
-        if let code: Int = row["refusalCode"] {
-            refusal = Refusal(Refusal.Code(rawValue: code) ?? .malformed, row["refusalReason"] ?? "refused")
+        let seq = Int64.fromDatabaseValue(row[0] as DatabaseValue) ?? -1
+        func damaged(_ what: String) -> StoreError {
+            StoreError.corrupt("change \(seq) has an unreadable \(what)")
         }
+        func cell<T: DatabaseValueConvertible>(_ index: Int, _ name: String) throws -> T {
+            guard let value = T.fromDatabaseValue(row[index] as DatabaseValue) else { throw damaged(name) }
+            return value
+        }
+        func optionalCell<T: DatabaseValueConvertible>(_ index: Int, _ name: String) throws -> T? {
+            let value = row[index] as DatabaseValue
+            if value.isNull { return nil }
+            guard let converted = T.fromDatabaseValue(value) else { throw damaged(name) }
+            return converted
+        }
+        guard let replica = ReplicaID(uuidString: try cell(1, "replica") as String) else { throw damaged("replica") }
+        guard let kind = RecordKind(rawValue: try cell(5, "kind") as String) else { throw damaged("kind") }
+        guard let record = UUID(text: try cell(6, "record") as String) else { throw damaged("record") }
+        var refusal: Refusal?
+        if let code: Int = try optionalCell(11, "refusal code") {
+            refusal = Refusal(
+                Refusal.Code(rawValue: code) ?? .malformed, try optionalCell(12, "refusal reason") ?? "refused")
+        }
+        let counter: Int64 = try cell(2, "counter")
+        let setStart: Int64 = try cell(3, "set start")
+        let setEnd: Int64 = try cell(4, "set end")
+        guard counter > 0, setStart > 0, setStart <= counter, counter <= setEnd else { throw damaged("counter") }
         do {
-            var contextReader = BinaryReader([UInt8](row["context"] as Data))
-            var fieldReader = BinaryReader([UInt8](row["fields"] as Data))
+            var contextReader = BinaryReader([UInt8](try cell(7, "context") as Data))
+            var fieldReader = BinaryReader([UInt8](try cell(8, "fields") as Data))
             var requires: [Dot] = []
-            if let blob = row["requires"] as Data? {
+            if let blob: Data = try optionalCell(13, "requires") {
                 var reader = BinaryReader([UInt8](blob))
                 requires = try reader.readDots()
             }
             let change = Change(
-                dot: Dot(replica: replica, counter: UInt64(row["counter"] as Int64)), kind: kind, recordID: record,
-                context: try contextReader.readClock(), fields: try fieldReader.readFields(), author: row["author"],
-                at: Timestamp(millisecondsSince1970: row["at"]), refusal: refusal, requires: requires)
-            let set = UInt64(row["setStart"] as Int64)...UInt64(row["setEnd"] as Int64)
-            return Entry(seq: row["seq"], change: change, set: set)
+                dot: Dot(replica: replica, counter: UInt64(counter)), kind: kind, recordID: record,
+                context: try contextReader.readClock(), fields: try fieldReader.readFields(),
+                author: try cell(9, "author"), at: Timestamp(millisecondsSince1970: try cell(10, "time")),
+                refusal: refusal, requires: requires)
+            return Entry(seq: seq, change: change, set: UInt64(setStart)...UInt64(setEnd))
+        } catch let error as StoreError {
+            throw error
         } catch {
-            throw StoreError.corrupt("change \(row["seq"] as Int64): \(error)")
+            throw StoreError.corrupt("change \(seq): \(error)")
         }
     }
 
@@ -78,7 +99,7 @@ enum ChangeLog {
     static func entries(ofRecord id: UUID, _ db: Database) throws -> [Entry] {
         try Row.fetchAll(
             db.cachedStatement(sql: "SELECT \(columns) FROM change WHERE record = ? ORDER BY seq"),
-            arguments: [id.uuidString.lowercased()]
+            arguments: [id.text]
         ).map(decode)
     }
 
@@ -114,7 +135,7 @@ struct Stream {
         // Two index ranges (the department's and everyone's), each read only as far as the limit.
         let statement = try db.cachedStatement(
             sql: "SELECT seq FROM audience WHERE department = ? AND seq > ? ORDER BY seq LIMIT ?")
-        var seqs = try Int64.fetchAll(statement, arguments: [department.uuidString.lowercased(), cursor, limit])
+        var seqs = try Int64.fetchAll(statement, arguments: [department.text, cursor, limit])
         seqs += try Int64.fetchAll(statement, arguments: [Audiences.everyone, cursor, limit])
         seqs = Array(Set(seqs).sorted().prefix(limit))
         return try fetch(seqs, db)
@@ -139,7 +160,7 @@ struct Stream {
             try Int64.fetchAll(
                 db,
                 sql: "SELECT seq FROM audience WHERE department IN (?, ?) AND seq > ? AND seq <= ?",
-                arguments: [department.uuidString.lowercased(), Audiences.everyone, last.seq, last.seq + span]))
+                arguments: [department.text, Audiences.everyone, last.seq, last.seq + span]))
         return rows.filter { seen.contains($0.seq) }
     }
 
@@ -152,7 +173,7 @@ struct Stream {
         }
         let statement = try db.cachedStatement(
             sql: "SELECT EXISTS (SELECT 1 FROM audience WHERE department = ? AND seq > ?)")
-        for key in [department.uuidString.lowercased(), Audiences.everyone]
+        for key in [department.text, Audiences.everyone]
         where try Bool.fetchOne(statement, arguments: [key, seq]) == true {
             return true
         }

@@ -27,7 +27,7 @@ enum Projection {
     }
 
     static func update(_ record: RecordState, _ db: Database) throws {
-        let id = record.id.uuidString.lowercased()
+        let id = record.id.text
         let table = record.kind.rawValue
         guard let values = values(of: record) else {
             try db.executeCached(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
@@ -55,7 +55,7 @@ enum Projection {
             return value
         }
         func text(_ field: FieldName) -> String? { value(field)?.text }
-        func reference(_ field: FieldName) -> String? { value(field)?.id?.uuidString.lowercased() }
+        func reference(_ field: FieldName) -> String? { value(field)?.id?.text }
         func number(_ field: FieldName) -> Int64? {
             switch value(field) {
             case .integer(let number), .duration(let number): number

@@ -33,7 +33,7 @@ struct Expectation {
         guard case .department(let department) = scope else { return true }
         return try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM audience WHERE department IN (?, ?) AND seq = ?)"),
-            arguments: [department.uuidString.lowercased(), Audiences.everyone, seq]) ?? false
+            arguments: [department.text, Audiences.everyone, seq]) ?? false
     }
 }
 
@@ -99,7 +99,7 @@ extension Store {
                 WHERE a.department IN (?, ?) AND (c.seq <= ? OR c.replica = ?)
                 """,
                 arguments: [
-                    department.uuidString.lowercased(), Audiences.everyone, cursor, pusher.replica.description,
+                    department.text, Audiences.everyone, cursor, pusher.replica.description,
                 ]
             ) { cells in
                 guard let key = cells.key(0), start.map({ $0 < key }) ?? true else { return }
@@ -121,7 +121,7 @@ extension Store {
                 WHERE c.refusalCode IS NOT NULL AND (c.seq <= ? OR c.replica = ?) AND NOT EXISTS (
                     SELECT 1 FROM audience a WHERE a.seq = c.seq AND a.department IN (?, ?))
                 """,
-                arguments: [cursor, pusher.replica.description, department.uuidString.lowercased(), Audiences.everyone]
+                arguments: [cursor, pusher.replica.description, department.text, Audiences.everyone]
             ) { cells in
                 if let key = cells.key(0) { beyond.append(key) }
             }
@@ -154,7 +154,7 @@ extension Store {
         //    site should have, read table by table in the page's range of ids; the others
         //    replayed.
         let range = "id > ? AND id <= ?"
-        let bounds: StatementArguments = [after?.uuidString.lowercased() ?? "", last.uuid.uuidString.lowercased()]
+        let bounds: StatementArguments = [after?.text ?? "", last.uuid.text]
         try StoredDigests.scan(
             db, "SELECT \(StoredDigests.stateColumns) FROM record WHERE \(range)", arguments: bounds
         ) { cells in

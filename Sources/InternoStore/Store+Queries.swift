@@ -63,7 +63,7 @@ extension Store {
             case .comment, .feedback: nil
             }
         if let field, let value = record.resolve(field, policy: .manual).displayValue?.text { return value }
-        return record.id.uuidString.lowercased()
+        return record.id.text
     }
 
     /// The history of one record: every logged change, in the order this replica applied them,
@@ -71,7 +71,7 @@ extension Store {
     public func history(of id: UUID) throws -> [HistoryEntry] {
         try writer.read { db in
             let entries = try ChangeLog.entries(ofRecord: id, db)
-            guard let first = entries.first else { throw StoreError.notFound("record \(id.uuidString.lowercased())") }
+            guard let first = entries.first else { throw StoreError.notFound("record \(id.text)") }
             let spec = Schema.spec(first.change.kind)
             var record = RecordState(kind: first.change.kind, id: id)
             var history: [HistoryEntry] = []
@@ -118,7 +118,7 @@ extension Store {
     public func rebuildAll() throws {
         try writer.write { db in
             for id in try String.fetchAll(db, sql: "SELECT DISTINCT record FROM change") {
-                guard let uuid = UUID(uuidString: id) else { throw StoreError.corrupt("record id \(id)") }
+                guard let uuid = UUID(text: id) else { throw StoreError.corrupt("record id \(id)") }
                 try Self.rebuild(uuid, db)
             }
         }
@@ -129,9 +129,9 @@ extension Store {
         guard let first = entries.first else {
             // Nothing of it is left in the log: neither is the record.
             if let kind = try loadRecord(id, db)?.kind {
-                try db.executeCached(sql: "DELETE FROM record WHERE id = ?", arguments: [id.uuidString.lowercased()])
+                try db.executeCached(sql: "DELETE FROM record WHERE id = ?", arguments: [id.text])
                 try db.executeCached(
-                    sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id.uuidString.lowercased()])
+                    sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id.text])
             }
             return
         }
@@ -151,7 +151,7 @@ extension Store {
             guard let id = try String.fetchOne(db, sql: "SELECT id FROM request WHERE key = ?", arguments: [key]) else {
                 throw StoreError.notFound("request \(key)")
             }
-            guard let uuid = UUID(uuidString: id) else { throw StoreError.corrupt("the id of request \(key): \(id)") }
+            guard let uuid = UUID(text: id) else { throw StoreError.corrupt("the id of request \(key): \(id)") }
             return uuid
         }
     }
@@ -161,7 +161,7 @@ extension Store {
         try writer.read { db in
             guard let id = try String.fetchOne(db, sql: "SELECT id FROM department WHERE code = ?", arguments: [code])
             else { throw StoreError.notFound("department \(code)") }
-            guard let uuid = UUID(uuidString: id) else {
+            guard let uuid = UUID(text: id) else {
                 throw StoreError.corrupt("the id of department \(code): \(id)")
             }
             return uuid
@@ -176,7 +176,7 @@ extension Store {
     /// The comments on a request, oldest first.
     public func comments(ofRequest id: UUID) throws -> [CommentRow] {
         try writer.read { db in
-            try CommentRow.filter(Column("request") == id.uuidString.lowercased()).order(Column("at"), Column("id"))
+            try CommentRow.filter(Column("request") == id.text).order(Column("at"), Column("id"))
                 .fetchAll(db)
         }
     }

@@ -116,7 +116,7 @@ extension Store {
             try db.executeCached(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [set.firstCounter])
         }
         for record in touched {
-            guard let id = UUID(uuidString: record) else { throw StoreError.corrupt("record id \(record)") }
+            guard let id = UUID(text: record) else { throw StoreError.corrupt("record id \(record)") }
             try rebuild(id, db)
         }
     }

@@ -43,7 +43,7 @@ extension Store {
         if replica.scope == kind { return 0 }
         var removed = 0
         if kind == .department {
-            guard let department = replica.department.flatMap(UUID.init(uuidString:)) else {
+            guard let department = replica.department.flatMap(UUID.init(text:)) else {
                 throw StoreError.corrupt("this site has no department")
             }
             removed = try removeRecords(outside: .department(department), keepingThoseOf: replica.id, db)
@@ -68,7 +68,7 @@ extension Store {
         let rows = try Row.fetchCursor(db, sql: "SELECT id, kind, clock, fields FROM record")
         while let row = try rows.next() {
             let record = try decodeRecord(row)
-            let id = record.id.uuidString.lowercased()
+            let id = record.id.text
             guard !ownRecords.contains(id) else { continue }
             if !record.exists || !lookups.visible(record) { doomed.append((id, record.kind)) }
         }

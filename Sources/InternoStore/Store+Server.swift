@@ -74,7 +74,7 @@ public struct Pusher: Sendable, Equatable {
 
     /// The pusher an enrolled site's registry entry describes.
     public init(_ entry: RegistryRow) throws {
-        guard let replica = ReplicaID(uuidString: entry.replicaID), let department = UUID(uuidString: entry.department)
+        guard let replica = ReplicaID(uuidString: entry.replicaID), let department = UUID(text: entry.department)
         else { throw StoreError.corrupt("registry entry \(entry.replicaID)") }
         self.replica = replica
         self.department = department
@@ -310,7 +310,7 @@ extension Store {
                 throw StoreError.refused(
                     Refusal(
                         .duplicate,
-                        "the id \(change.recordID.uuidString.lowercased()) was taken by a refused write; a new \(change.kind.rawValue) takes a new id"
+                        "the id \(change.recordID.text) was taken by a refused write; a new \(change.kind.rawValue) takes a new id"
                     ))
             }
         }

@@ -134,7 +134,7 @@ extension Store {
             db, sql: "SELECT DISTINCT record FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
             arguments: [replica.replicaID, row.firstCounter, row.lastCounter])
         for record in records {
-            guard let id = UUID(uuidString: record) else { continue }
+            guard let id = UUID(text: record) else { continue }
             try rebuild(id, db)
         }
     }

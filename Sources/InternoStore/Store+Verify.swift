@@ -259,7 +259,7 @@ extension Store {
     private static func replace(
         _ log: RecordLog, replica: inout ReplicaRow, outbox: CounterRanges, _ db: Database
     ) throws -> Int {
-        let id = log.id.uuidString.lowercased()
+        let id = log.id.text
         let me = replica.id
         // What stays: own changes the server has not acknowledged, exactly as they are (the
         // outbox pushes them from the log), and own voids, which keep the refused content.

@@ -196,7 +196,7 @@ extension Store {
             db.cachedStatement(
                 sql:
                     "SELECT refusalCode, refusalReason FROM change WHERE record = ? AND refusalCode IS NOT NULL ORDER BY seq LIMIT 1"
-            ), arguments: [id.uuidString.lowercased()])
+            ), arguments: [id.text])
         guard let row else { return nil }
         return Refusal(Refusal.Code(rawValue: row["refusalCode"]) ?? .malformed, row["refusalReason"])
     }

@@ -79,7 +79,7 @@ public struct Store: Sendable {
         try writer.write { db in
             if let existing = try ReplicaRow.fetchOne(db) { throw StoreError.alreadyInitialized(existing.id) }
             try ReplicaRow(
-                replicaID: replica.description, role: role, department: department?.uuidString.lowercased(),
+                replicaID: replica.description, role: role, department: department?.text,
                 code: code, counter: 0, cursor: 0, serverEpoch: nil, nextRequestNumber: 1, lastSyncAt: nil, scope: nil
             ).insert(db)
         }
@@ -118,14 +118,14 @@ public struct Store: Sendable {
     static func loadRecord(_ id: UUID, _ db: Database) throws -> RecordState? {
         let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT id, kind, clock, fields FROM record WHERE id = ?"),
-            arguments: [id.uuidString.lowercased()])
+            arguments: [id.text])
         return try row.map(decodeRecord)
     }
 
     static func decodeRecord(_ row: Row) throws -> RecordState {
         let idText: String = row["id"]
         let kindText: String = row["kind"]
-        guard let id = UUID(uuidString: idText), let kind = RecordKind(rawValue: kindText) else {
+        guard let id = UUID(text: idText), let kind = RecordKind(rawValue: kindText) else {
             throw StoreError.corrupt("record \(idText) of kind \(kindText)")
         }
         do {
@@ -150,7 +150,7 @@ public struct Store: Sendable {
                     present = excluded.present, conflicted = excluded.conflicted
                 """
         ).execute(arguments: [
-            record.id.uuidString.lowercased(), record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
+            record.id.text, record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
             record.exists, record.isConflicted,
         ])
         try Projection.update(record, db)

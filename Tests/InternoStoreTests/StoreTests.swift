@@ -17,6 +17,34 @@ struct StoreTests {
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
 
+    /// A log row changed behind the store's back (a cell of the wrong type, a counter out of
+    /// its set) is a damaged database with the change named, not a crash of the process.
+    @Test(arguments: [
+        "counter = 'three'", "context = 'text, not a blob'", "at = x'00'", "kind = 'gadget'",
+        "record = 'not-a-uuid'", "setStart = counter + 1", "refusalCode = 'seven'",
+    ])
+    func aDamagedLogRowIsReportedNotACrash(damage: String) throws {
+        let store = try Store.inMemory()
+        try store.initialize(replica: ReplicaID(UUID()), role: .server)
+        let id = UUID()
+        try store.write(
+            [
+                Edit(
+                    .department, id,
+                    [
+                        "code": .text("HR"), "name": .text("HR"), "timeZone": .text("UTC"),
+                        "hours": .text("mon-fri 09:00-17:00"),
+                    ])
+            ],
+            author: "admin")
+        try store.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.execute(sql: "UPDATE change SET \(damage)")
+        }
+        let error = try #require(throws: StoreError.self) { try store.changes(after: 0, limit: 10) }
+        #expect("\(error)".contains("change 1"), "\(error)")
+    }
+
     @Test func aDatabaseHasOneIdentity() throws {
         let store = try Store.inMemory()
         let id = ReplicaID(UUID())

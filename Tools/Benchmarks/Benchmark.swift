@@ -12,7 +12,7 @@ import Logging
 ///
 ///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
 ///         [--case all|sync|scoped|verify|reads] [--out-of-scope 1000000] [--tampered 100]
-///         [--site-requests 10000] [--writes 100] [--json FILE]
+///         [--site-requests 10000] [--writes 100] [--repeats 5] [--json FILE]
 ///
 /// `--json FILE` also writes every figure to FILE, by name, for comparing runs.
 @main
@@ -32,6 +32,7 @@ struct Benchmark {
         let tampered = option("--tampered", 100)
         let siteRequests = option("--site-requests", 10_000)
         let writes = option("--writes", 100)
+        let repeats = max(1, option("--repeats", 5))
         let which = arguments.firstIndex(of: "--case").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
         guard ["all", "sync", "scoped", "verify", "reads", nil].contains(which) else {
             print("interno-benchmark: --case takes all, sync, scoped, verify or reads")
@@ -57,7 +58,7 @@ struct Benchmark {
         }
         if which == nil || which == "all" || which == "reads" {
             try await SiteReads.run(
-                root: root.appendingPathComponent("reads"), requests: siteRequests, repeats: 5, writes: writes)
+                root: root.appendingPathComponent("reads"), requests: siteRequests, repeats: repeats, writes: writes)
         }
         if let json {
             try Figures.shared.json(arguments: Array(arguments.dropFirst())).write(to: URL(fileURLWithPath: json))

@@ -44,10 +44,10 @@ extension Site {
     func calendar(of department: UUID) throws -> BusinessCalendar {
         guard let record = try perform({ try store.record(department) }), record.exists else {
             throw ClientError.notFound(
-                "department \(department.uuidString.lowercased()) is not known here, so its clocks cannot be measured; `interno sync` fetches the departments"
+                "department \(department.text) is not known here, so its clocks cannot be measured; `interno sync` fetches the departments"
             )
         }
-        let code = record.value(of: "code")?.text ?? department.uuidString.lowercased()
+        let code = record.value(of: "code")?.text ?? department.text
         func unreadable(_ field: String, _ text: String?) -> ClientError {
             .storage(
                 "the \(field) of department \(code) as stored here (\(text ?? "none")) cannot be read, so its clocks cannot be measured; run `interno verify --repair`"

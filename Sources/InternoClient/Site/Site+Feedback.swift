@@ -62,7 +62,7 @@ extension Site {
         }
         add(try perform { try store.history(of: record.id) }, .request)
         for comment in try perform({ try store.comments(ofRequest: record.id) }) {
-            guard let id = UUID(uuidString: comment.id) else { continue }
+            guard let id = UUID(text: comment.id) else { continue }
             add(try perform { try store.history(of: id) }, .comment)
         }
         for side in [Role.customer, .provider] {

@@ -86,8 +86,8 @@ extension Site {
         now: Timestamp = .now(), overdueOnly: Bool = false, customer: String? = nil, provider: String? = nil,
         state: String? = nil
     ) throws -> [RequestSummary] {
-        let customerID = try customer.map { try departmentID(code: $0).uuidString.lowercased() }
-        let providerID = try provider.map { try departmentID(code: $0).uuidString.lowercased() }
+        let customerID = try customer.map { try departmentID(code: $0).text }
+        let providerID = try provider.map { try departmentID(code: $0).text }
         let states: Set<String>? = try state.map { wanted in
             let lowered = wanted.lowercased()
             if lowered == "open" { return Schema.RequestState.open }
@@ -137,13 +137,13 @@ extension Site {
     ) throws {
         for start in stride(from: 0, to: rows.count, by: 500) {
             let slice = rows[start..<min(start + 500, rows.count)]
-            let ids = slice.compactMap { UUID(uuidString: $0.id) }
+            let ids = slice.compactMap { UUID(text: $0.id) }
             let feedbackIDs =
                 feedback
                 ? ids.flatMap { id in [Role.customer, .provider].map { Schema.feedbackID(request: id, by: $0) } } : []
             let page = try perform { try store.page(states: ids + feedbackIDs, logs: ids) }
             for row in slice {
-                guard let id = UUID(uuidString: row.id), let record = page.states[id] else { continue }
+                guard let id = UUID(text: row.id), let record = page.states[id] else { continue }
                 try body(row, record, page.logs[id] ?? [], page)
             }
         }
@@ -167,9 +167,9 @@ extension Site {
         var cache = MeasureCache()
         let measured = try measure(record, now: now, cache: &cache)
         return RequestDetails(
-            key: Store.label(of: record), id: record.id.uuidString.lowercased(), fields: fields, comments: comments,
+            key: Store.label(of: record), id: record.id.text, fields: fields, comments: comments,
             conflicts: conflictView(of: record).fields,
-            standard: measured.standard.map { String($0.id.uuidString.lowercased().prefix(8)) },
+            standard: measured.standard.map { String($0.id.text.prefix(8)) },
             clocks: clockViews(measured.clocks), feedback: try feedback(on: record))
     }
 }

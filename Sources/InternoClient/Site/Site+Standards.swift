@@ -304,7 +304,7 @@ extension Site {
     private func shown(_ id: UUID) throws -> StandardView {
         let all = try perform { try store.records(of: .standard) }
         guard let record = all.first(where: { $0.id == id }) else {
-            throw ClientError.notFound("standard \(id.uuidString.lowercased())")
+            throw ClientError.notFound("standard \(id.text)")
         }
         return view(of: record, among: all)
     }
@@ -332,14 +332,14 @@ extension Site {
     }
 
     private func shortID(_ record: RecordState) -> String {
-        String(record.id.uuidString.lowercased().prefix(8))
+        String(record.id.text.prefix(8))
     }
 
     private func find(_ reference: String, among all: [RecordState]) throws -> RecordState {
         let lowered = reference.lowercased()
         let byID =
             lowered.count >= 4 && lowered.allSatisfy({ $0.isHexDigit || $0 == "-" })
-            ? all.filter { $0.id.uuidString.lowercased().hasPrefix(lowered) } : []
+            ? all.filter { $0.id.text.hasPrefix(lowered) } : []
         let matches =
             byID.isEmpty
             ? all.filter { Store.label(of: $0).lowercased() == lowered } : byID
@@ -370,16 +370,16 @@ extension Site {
             value("retired") == .bool(true)
             ? "retired" : successor != nil ? "superseded" : Schema.isAgreed(record) ? "agreed" : "proposed"
         return StandardView(
-            id: record.id.uuidString.lowercased(), ref: shortID(record), service: value("service")?.text ?? "",
-            provider: code(of: value("provider")?.id?.uuidString.lowercased()),
-            customer: code(of: value("customer")?.id?.uuidString.lowercased()), status: status,
+            id: record.id.text, ref: shortID(record), service: value("service")?.text ?? "",
+            provider: code(of: value("provider")?.id?.text),
+            customer: code(of: value("customer")?.id?.text), status: status,
             providerSignature: signature("providerSignature"), customerSignature: signature("customerSignature"),
             terms: fingerprint, acknowledge: duration("ackTarget"), deliver: duration("deliverTarget"),
             priorityTargets: value("priorityTargets")?.text, notice: duration("noticeRequired"),
             answer: duration("answerTarget"), confirm: duration("confirmTarget"),
             csatTarget: value("csatTarget")?.integer.map(Int.init),
             complianceTarget: value("complianceTarget")?.integer.map(Int.init),
-            supersedes: value("supersedes")?.id.map { String($0.uuidString.lowercased().prefix(8)) },
+            supersedes: value("supersedes")?.id.map { String($0.text.prefix(8)) },
             supersededBy: successor.map(shortID), conflicts: conflictView(of: record).fields)
     }
 }
@@ -390,6 +390,6 @@ extension Site {
     /// names no day length rather than a made-up one.
     func businessDay(of department: UUID?) -> BusinessDay? {
         guard let department, let calendar = try? calendar(of: department) else { return nil }
-        return BusinessDay(department: code(of: department.uuidString.lowercased()), calendar: calendar)
+        return BusinessDay(department: code(of: department.text), calendar: calendar)
     }
 }

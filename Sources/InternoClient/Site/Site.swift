@@ -27,7 +27,7 @@ public struct Site: Sendable {
     }
 
     /// This site's department record id.
-    var department: UUID { UUID(uuidString: settings.departmentID)! }
+    var department: UUID { UUID(text: settings.departmentID)! }
 
     /// Runs a store operation, translating its errors at this boundary.
     @discardableResult
@@ -43,7 +43,7 @@ public struct Site: Sendable {
 
     /// The department code of a department id, or the id if it is not known here.
     func code(of department: String?) -> String {
-        guard let department, let id = UUID(uuidString: department),
+        guard let department, let id = UUID(text: department),
             let record = try? store.record(id),
             let code = record.resolve("code", policy: .manual).displayValue?.text
         else { return department ?? "" }
@@ -135,7 +135,7 @@ public struct Site: Sendable {
             if let record = try? store.record(id) {
                 return Store.label(of: record)
             }
-            return id.uuidString.lowercased()
+            return id.text
         default:
             return value.description
         }

@@ -62,7 +62,7 @@ public struct SiteHome: Sendable {
             !fileManager.fileExists(atPath: file("replica.sqlite"))
         else { throw ClientError.alreadyJoined(url.path) }
         guard let replica = ReplicaID(uuidString: bundle.replicaID),
-            let department = UUID(uuidString: bundle.departmentID)
+            let department = UUID(text: bundle.departmentID)
         else { throw ClientError.invalidInput("the bundle's replica or department id is not a UUID") }
         let directory: [ChangeSet]
         do { directory = try bundle.directoryChangeSets() } catch {

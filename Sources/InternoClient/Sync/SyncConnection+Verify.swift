@@ -183,7 +183,7 @@ extension SyncConnection {
     ) -> RecordDifference {
         let record = try? engine.store.record(id)
         return RecordDifference(
-            id: id.uuidString.lowercased(), kind: record.map { $0.kind.rawValue },
+            id: id.text, kind: record.map { $0.kind.rawValue },
             label: record.flatMap { $0.exists ? Store.label(of: $0) : nil }, problem: problem, parts: parts,
             pending: pending, repaired: false, note: nil)
     }
@@ -195,7 +195,7 @@ extension SyncConnection {
     ) async throws {
         let store = engine.store
         var outcomes: [UUID: RepairOutcome] = [:]
-        var rest = differences.compactMap { UUID(uuidString: $0.id) }
+        var rest = differences.compactMap { UUID(text: $0.id) }
         // Rows whose id is no record id: nothing to fetch, only to delete.
         if !malformed.isEmpty { _ = try store.repair([], malformed: malformed) }
         while !rest.isEmpty {
@@ -242,7 +242,7 @@ extension SyncConnection {
             rest.removeFirst(logs.count)
         }
         for index in differences.indices {
-            guard let id = UUID(uuidString: differences[index].id) else {
+            guard let id = UUID(text: differences[index].id) else {
                 differences[index].repaired = true  // a malformed row, deleted
                 continue
             }

@@ -105,7 +105,7 @@ public struct SyncEngine: Sendable {
                     "the server speaks protocol version \(welcome.protocolVersion), this client \(WireLimits.protocolVersion): upgrade the older side"
                 )
             }
-            guard welcome.serverID == (UUID(uuidString: settings.serverID)?.wire ?? Data()) else {
+            guard welcome.serverID == (UUID(text: settings.serverID)?.wire ?? Data()) else {
                 throw ClientError.identity(
                     "this is not the server this site joined (its id differs): check the address in site.json")
             }

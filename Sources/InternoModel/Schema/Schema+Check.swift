@@ -155,7 +155,7 @@ extension Schema {
     public static func noSuchRecord(_ kind: RecordKind, _ id: UUID, for writerName: String) -> Refusal {
         Refusal(
             .notFound,
-            "there is no \(kind.rawValue) \(id.uuidString.lowercased()) that \(writerName) can see; `interno sync` fetches what others wrote"
+            "there is no \(kind.rawValue) \(id.text) that \(writerName) can see; `interno sync` fetches what others wrote"
         )
     }
 
@@ -181,7 +181,7 @@ extension Schema {
             }
             if let standard = fields["standard"]?.id {
                 guard let record = write.lookup(.standard, standard), record.exists else {
-                    throw Refusal(.notFound, "the standard \(standard.uuidString.lowercased()) does not exist")
+                    throw Refusal(.notFound, "the standard \(standard.text) does not exist")
                 }
                 let spec = spec(.standard)
                 guard
@@ -260,7 +260,7 @@ extension Schema {
             if let superseded = write.change.fields["supersedes"]?.id {
                 guard let record = write.lookup(.standard, superseded), record.exists else {
                     throw Refusal(
-                        .notFound, "the standard to supersede, \(superseded.uuidString.lowercased()), does not exist")
+                        .notFound, "the standard to supersede, \(superseded.text), does not exist")
                 }
                 let spec = spec(.standard)
                 let sameParties = ["provider", "customer"].allSatisfy { name in

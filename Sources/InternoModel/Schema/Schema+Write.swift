@@ -41,7 +41,7 @@ extension Schema {
                         guard let id, let department = lookup(.department, id), department.exists else {
                             throw Refusal(
                                 .notFound,
-                                "the \(label) department \(id?.uuidString.lowercased() ?? "") does not exist; `interno-server department add` creates it"
+                                "the \(label) department \(id?.text ?? "") does not exist; `interno-server department add` creates it"
                             )
                         }
                     }
@@ -77,7 +77,7 @@ extension Schema {
         func code(_ department: UUID?) -> String {
             guard let department else { return "?" }
             let record = lookup(.department, department)
-            return record?.resolve("code", policy: .manual).displayValue?.text ?? department.uuidString.lowercased()
+            return record?.resolve("code", policy: .manual).displayValue?.text ?? department.text
         }
 
         /// The writer's name, looked up only when a refusal needs it.
@@ -106,11 +106,11 @@ extension Schema {
         func describe() -> String {
             switch change.kind {
             case .department:
-                return "department \(value("code")?.text ?? change.recordID.uuidString.lowercased())"
+                return "department \(value("code")?.text ?? change.recordID.text)"
             case .standard:
-                return "standard '\(value("service")?.text ?? change.recordID.uuidString.lowercased())'"
+                return "standard '\(value("service")?.text ?? change.recordID.text)'"
             case .request:
-                return "request \(value("key")?.text ?? change.recordID.uuidString.lowercased())"
+                return "request \(value("key")?.text ?? change.recordID.text)"
             case .comment, .feedback:
                 return "this \(change.kind.rawValue) on \(describe(value("request")?.id))"
             }
@@ -120,7 +120,7 @@ extension Schema {
         func describe(_ request: UUID?) -> String {
             guard let request else { return "an unknown request" }
             let key = lookup(.request, request)?.resolve("key", policy: .manual).displayValue?.text
-            return "request \(key ?? request.uuidString.lowercased())"
+            return "request \(key ?? request.text)"
         }
     }
 }

@@ -181,7 +181,7 @@ public enum Schema {
     /// The id of the feedback record that `side` gives on `request`: one per request and side,
     /// so two sites of one department that rate offline merge into one record.
     public static func feedbackID(request: UUID, by side: Role) -> UUID {
-        DerivedID.make("feedback", request.uuidString.lowercased(), side.rawValue)
+        DerivedID.make("feedback", request.text, side.rawValue)
     }
 
     /// The fingerprint of a standard's current terms, or `nil` while a term is in conflict

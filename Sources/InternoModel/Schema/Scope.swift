@@ -19,7 +19,7 @@ public enum Audience: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .everyone: "everyone"
         case .departments(let departments):
-            departments.map { $0.uuidString.lowercased() }.sorted().joined(separator: ", ")
+            departments.map { $0.text }.sorted().joined(separator: ", ")
         }
     }
 }

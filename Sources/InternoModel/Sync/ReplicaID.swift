@@ -17,11 +17,11 @@ public struct ReplicaID: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses the canonical 36-character form; `nil` if `string` is not a UUID.
     public init?(uuidString string: String) {
-        guard let uuid = UUID(uuidString: string) else { return nil }
+        guard let uuid = UUID(text: string) else { return nil }
         self.uuid = uuid
     }
 
-    public var description: String { uuid.uuidString.lowercased() }
+    public var description: String { uuid.text }
 
     /// Byte order, so that every replica sorts ids the same way.
     public static func < (lhs: ReplicaID, rhs: ReplicaID) -> Bool {

@@ -69,7 +69,7 @@ public enum FieldValue: Hashable, Comparable, Sendable, CustomStringConvertible 
         case .duration(let seconds): DurationText.format(seconds: seconds)
         case .time(let timestamp): timestamp.description
         case .text(let text): text
-        case .id(let uuid): uuid.uuidString.lowercased()
+        case .id(let uuid): uuid.text
         }
     }
 

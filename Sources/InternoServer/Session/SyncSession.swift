@@ -150,7 +150,7 @@ struct SyncSession {
         guard let replica = ReplicaID(uuidString: entry.replicaID), replica.uuid == claimed else {
             throw WireError.remote(
                 .identityMismatch,
-                "Hello names replica \(claimed.uuidString.lowercased()) but the certificate belongs to \(entry.replicaID)"
+                "Hello names replica \(claimed.text) but the certificate belongs to \(entry.replicaID)"
             )
         }
         guard hello.schemaVersion == Schema.version else {

@@ -39,7 +39,7 @@ public struct ReplicaRow: Codable, Sendable, Equatable, FetchableRecord, Persist
 
     /// How this replica writes: a site as its department, the server as the administrator.
     public var writer: Writer {
-        if role == .site, let department, let id = UUID(uuidString: department) { return .department(id) }
+        if role == .site, let department, let id = UUID(text: department) { return .department(id) }
         return .admin
     }
 }

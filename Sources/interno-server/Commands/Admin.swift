@@ -66,7 +66,7 @@ extension InternoServerCommand {
                     let administration = try ServerAdministration(directory: data.directory)
                     let id = try administration.addDepartment(
                         code: code, name: name, timeZone: timeZone, hours: hours, holidays: holidays)
-                    print("added department \(code) (\(id.uuidString.lowercased()))")
+                    print("added department \(code) (\(id.text))")
                 }
             }
         }
