@@ -157,10 +157,12 @@ extension Store {
             // before this copy was restored), a new one above everything otherwise.
             var numbers: [UInt64: UInt64] = [:]
             var twinned: Set<UInt64> = []
+            var taken: Set<UInt64> = []
             for (entry, _, _) in entries {
-                if let twin = try Self.twin(of: entry.change, db) {
+                if let twin = try Self.twin(of: entry.change, after: before, except: taken, db) {
                     numbers[entry.change.dot.counter] = twin.dot.counter
                     twinned.insert(entry.change.dot.counter)
+                    taken.insert(twin.dot.counter)
                 }
             }
             for (entry, _, _) in entries where !twinned.contains(entry.change.dot.counter) {
@@ -249,17 +251,33 @@ extension Store {
     /// The change of this replica's in the log that is the same write as `change`: the one with
     /// its dot and content, or, renumbered, one of the same record by the same person at the
     /// same instant with the same fields (a new request's key may have changed with it).
-    static func twin(of change: Change, _ db: Database) throws -> Change? {
+    ///
+    /// Or the same lifecycle step taken again: a step this site took in the lost stretch (its
+    /// own changes after `after`, the restored copy's counter, that the server kept), which
+    /// the person, seeing the restored copy, took again. Both write the same fields and the
+    /// same state; the first stands, with its times, and the second is not pushed: pushed, it
+    /// would be judged against a state the first had already moved on (DESIGN §3.9). A change
+    /// of the log is the twin of one stashed change at most (`except` holds those taken).
+    static func twin(of change: Change, after: UInt64, except taken: Set<UInt64>, _ db: Database) throws -> Change? {
         if let entry = try ChangeLog.entry(change.dot, db), entry.change.hasSameContent(as: change) {
             return entry.change
         }
         func essence(_ fields: [FieldName: FieldValue]) -> [FieldName: FieldValue] {
             change.kind == .request ? fields.filter { $0.key != "key" } : fields
         }
-        return try ChangeLog.entries(ofRecord: change.recordID, db).lazy.map(\.change).first { logged in
+        let own = try ChangeLog.entries(ofRecord: change.recordID, db).map(\.change).filter { logged in
             logged.dot.replica == change.dot.replica && logged.refusal == nil && logged.kind == change.kind
-                && logged.author == change.author && logged.at == change.at
-                && essence(logged.fields) == essence(change.fields)
+                && !taken.contains(logged.dot.counter)
+        }
+        if let same = own.first(where: {
+            $0.author == change.author && $0.at == change.at && essence($0.fields) == essence(change.fields)
+        }) {
+            return same
+        }
+        guard let state = change.fields["state"] else { return nil }
+        return own.first { logged in
+            logged.dot.counter > after && logged.fields["state"] == state
+                && Set(logged.fields.keys) == Set(change.fields.keys)
         }
     }
 

@@ -71,6 +71,41 @@ struct RestoreStoreTests {
         #expect(try hub.it.record(id) == hub.server.record(id))
     }
 
+    /// Found by the restore simulation (seed 153788949789751): IT starts a request, syncs, is
+    /// restored from before that, assigns it and starts it again. Pushed renumbered, the
+    /// second start covered the first (a version vector cannot leave it out) and was refused
+    /// as "already in_progress", stuck in the outbox. It is the same step taken again: the
+    /// first stands, with its times, and nothing is refused.
+    @Test func aStepTakenAgainAfterARestoreIsTheStepTheServerHolds() throws {
+        var hub = try Hub(.walFile)
+        let (id, _) = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        let restore = try backup(hub, "it", of: hub.it)
+        func step(_ verb: String) throws {
+            let record = try #require(try hub.it.record(id))
+            let at = Timestamp.now()
+            let fields = Schema.stepWrites(Schema.requestLifecycle.step(named: verb)!, seen: record, at: at)
+            try hub.it.write([Edit(.request, id, fields)], author: "rui", at: at)
+        }
+        try step("start")
+        try hub.sync(hub.it)
+        let first = try #require(try hub.server.record(id)).value(of: "firstResponseAt")
+        hub.it = try restore()
+        try hub.it.write([Edit(.request, id, ["assignee": .text("eva")])], author: "rui")
+        try step("start")
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        #expect(try hub.it.outbox().isEmpty)
+        #expect(try value(hub.server, id, "state") == .value(.text("in_progress")))
+        #expect(try value(hub.server, id, "assignee") == .value(.text("eva")))
+        #expect(try #require(try hub.server.record(id)).value(of: "firstResponseAt") == first)
+        #expect(
+            try hub.server.log(of: id).filter { $0.fields["state"] != nil }.count == 2, "the creation and one start")
+        #expect(try hub.hr.record(id) == hub.server.record(id))
+        #expect(try hub.it.record(id) == hub.server.record(id))
+    }
+
     @Test func aSetWhoseAnswerWasLostIsNotRenumberedAfterARestore() throws {
         var hub = try Hub(.walFile)
         let (id, _) = try hub.newRequest("Laptop")
