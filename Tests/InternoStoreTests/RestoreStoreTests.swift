@@ -17,6 +17,14 @@ struct RestoreStoreTests {
         return { try Store.open(path: path, concurrentReads: false) }
     }
 
+    /// IT takes the lifecycle step `verb` on request `id` at `site`, with the fields it writes.
+    func take(_ verb: String, on id: UUID, at site: Store) throws {
+        let record = try #require(try site.record(id))
+        let at = Timestamp.now()
+        let fields = Schema.stepWrites(Schema.requestLifecycle.step(named: verb)!, seen: record, at: at)
+        try site.write([Edit(.request, id, fields)], author: "rui", at: at)
+    }
+
     @Test func whatBothStretchesWroteToOneFieldIsAConflictNotASilentWinner() throws {
         var hub = try Hub(.walFile)
         let (id, _) = try hub.newRequest("Laptop")
@@ -49,12 +57,7 @@ struct RestoreStoreTests {
         try hub.sync(hub.it)
         let restore = try backup(hub, "it", of: hub.it)
         // IT acknowledges, syncs, and is restored from before that.
-        func step(_ verb: String) throws {
-            let record = try #require(try hub.it.record(id))
-            let at = Timestamp.now()
-            let fields = Schema.stepWrites(Schema.requestLifecycle.step(named: verb)!, seen: record, at: at)
-            try hub.it.write([Edit(.request, id, fields)], author: "rui", at: at)
-        }
+        func step(_ verb: String) throws { try take(verb, on: id, at: hub.it) }
         try step("ack")
         try hub.sync(hub.it)
         hub.it = try restore()
@@ -82,12 +85,7 @@ struct RestoreStoreTests {
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
         let restore = try backup(hub, "it", of: hub.it)
-        func step(_ verb: String) throws {
-            let record = try #require(try hub.it.record(id))
-            let at = Timestamp.now()
-            let fields = Schema.stepWrites(Schema.requestLifecycle.step(named: verb)!, seen: record, at: at)
-            try hub.it.write([Edit(.request, id, fields)], author: "rui", at: at)
-        }
+        func step(_ verb: String) throws { try take(verb, on: id, at: hub.it) }
         try step("start")
         try hub.sync(hub.it)
         let first = try #require(try hub.server.record(id)).value(of: "firstResponseAt")

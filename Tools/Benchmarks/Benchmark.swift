@@ -86,11 +86,7 @@ struct Benchmark {
         try administration.addDepartment(code: "IT", name: "IT")
         let (port, serverTask) = try await startServer(data)
         func join(_ department: String, _ site: String) throws -> SiteHome {
-            var bundle = try administration.enroll(department: department, site: site)
-            bundle.port = port
-            let home = SiteHome(path: root.appendingPathComponent("\(department)-\(site)").path)
-            _ = try home.join(bundle)
-            return home
+            try Benchmark.join(department, site, administration: administration, port: port, root: root)
         }
         let hrHome = try join("HR", "LIS")
         let itHome = try join("IT", "OPO")
@@ -161,6 +157,17 @@ struct Benchmark {
         }
         serverTask.cancel()
         _ = await serverTask.result
+    }
+
+    /// Enrols a site of `department` and joins it in `root`, pointed at the server on `port`.
+    static func join(
+        _ department: String, _ site: String, administration: ServerAdministration, port: Int, root: URL
+    ) throws -> SiteHome {
+        var bundle = try administration.enroll(department: department, site: site)
+        bundle.port = port
+        let home = SiteHome(path: root.appendingPathComponent("\(department)-\(site)").path)
+        _ = try home.join(bundle)
+        return home
     }
 
     /// Runs a real server on `data`, listening on a free loopback port; returns the port and

@@ -22,11 +22,7 @@ enum SiteReads {
         let (port, serverTask) = try await Benchmark.startServer(data)
         defer { serverTask.cancel() }
         func join(_ department: String, _ site: String) throws -> SiteHome {
-            var bundle = try administration.enroll(department: department, site: site)
-            bundle.port = port
-            let home = SiteHome(path: root.appendingPathComponent("\(department)-\(site)").path)
-            _ = try home.join(bundle)
-            return home
+            try Benchmark.join(department, site, administration: administration, port: port, root: root)
         }
         let hrHome = try join("HR", "LIS")
         let itHome = try join("IT", "OPO")

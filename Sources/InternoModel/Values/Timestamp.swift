@@ -34,23 +34,13 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// 1600 (where Foundation's formatter turns Julian) and after 9999 go through the formatter.
     public var description: String {
         let (days, rest) = Self.floorDivision(millisecondsSince1970, 86_400_000)
-        // Days since 1970-01-01 to a civil date (H. Hinnant, "chrono-compatible low-level
-        // date algorithms"), in eras of 400 years starting on March 1st.
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (year, month, day) = CalendarDate.civil(fromDays: days)
         guard (1_600...9_999).contains(year) else {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             return formatter.string(from: date)
         }
-        func digits(_ value: Int64, _ width: Int) -> String {
+        func digits<Number: BinaryInteger>(_ value: Number, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
