@@ -98,23 +98,7 @@ struct Benchmark {
         let setupStart = Date()
         let itID = try hr.store.departmentID(code: "IT")
         let hrID = UUID(uuidString: hr.settings.departmentID)!
-        var ids: [UUID] = []
-        for batch in stride(from: 0, to: records, by: 100) {
-            var edits: [Edit] = []
-            for index in batch..<min(batch + 100, records) {
-                let id = UUID()
-                ids.append(id)
-                edits.append(
-                    Edit(
-                        .request, id,
-                        [
-                            "key": .text("HR-LIS-\(index + 1)"), "customer": .id(hrID), "provider": .id(itID),
-                            "title": .text("Request number \(index)"), "priority": .text("normal"),
-                            "state": .text("submitted"),
-                        ]))
-            }
-            try hr.store.write(edits, author: hr.author)
-        }
+        let ids = try writeRequests(records, at: hr, from: hrID, to: itID, keyed: true).map(\.id)
         report(
             "local writes, 100 per set", key: "local_writes", records: records,
             seconds: Date().timeIntervalSince(setupStart), raw: raw)
@@ -157,6 +141,34 @@ struct Benchmark {
         }
         serverTask.cancel()
         _ = await serverTask.result
+    }
+
+    /// Writes `count` requests from `customer` to `provider` at `site`, 100 per change set, the
+    /// way local writes are made; `keyed`, they take the keys `CODE-1`, `CODE-2`, ... (and the
+    /// caller moves the site's next number past them); `time` gives each set's instant from
+    /// the index of its first request. Returns the ids and keys, in order.
+    @discardableResult
+    static func writeRequests(
+        _ count: Int, at site: Site, from customer: UUID, to provider: UUID, keyed: Bool = false,
+        time: (Int) -> Timestamp = { _ in .now() }
+    ) throws -> [(id: UUID, key: String?)] {
+        var written: [(id: UUID, key: String?)] = []
+        for batch in stride(from: 0, to: count, by: 100) {
+            var edits: [Edit] = []
+            for index in batch..<min(batch + 100, count) {
+                let id = UUID()
+                let key = keyed ? "\(site.settings.code)-\(index + 1)" : nil
+                written.append((id, key))
+                var fields: [FieldName: FieldValue] = [
+                    "customer": .id(customer), "provider": .id(provider), "title": .text("Request number \(index)"),
+                    "priority": .text("normal"), "state": .text("submitted"),
+                ]
+                if let key { fields["key"] = .text(key) }
+                edits.append(Edit(.request, id, fields))
+            }
+            try site.store.write(edits, author: site.author, at: time(batch))
+        }
+        return written
     }
 
     /// Enrols a site of `department` and joins it in `root`, pointed at the server on `port`.

@@ -54,17 +54,7 @@ enum ScopedPull {
         let hrHome = try join("HR")
         _ = try await SyncEngine(home: hrHome).sync()
         let hr = try Site(home: hrHome, user: "bench")
-        for batch in stride(from: 0, to: inScope, by: 100) {
-            let edits = (batch..<min(batch + 100, inScope)).map { index in
-                Edit(
-                    .request, UUID(),
-                    [
-                        "customer": .id(hrID), "provider": .id(itID), "title": .text("Request number \(index)"),
-                        "priority": .text("normal"), "state": .text("submitted"),
-                    ])
-            }
-            try hr.store.write(edits, author: hr.author)
-        }
+        try Benchmark.writeRequests(inScope, at: hr, from: hrID, to: itID)
         _ = try await SyncEngine(home: hrHome).sync()
         var times: [Double] = []
         for _ in 0..<repeats {

@@ -36,24 +36,11 @@ enum SiteReads {
         let setupStart = Date()
         let now = Timestamp.now().millisecondsSince1970
         let span: Int64 = 60 * 86_400_000
-        var keys: [(key: String, at: Int64)] = []
-        for batch in stride(from: 0, to: requests, by: 100) {
-            var edits: [Edit] = []
-            let at = now - span + span * Int64(batch) / Int64(max(1, requests))
-            for index in batch..<min(batch + 100, requests) {
-                let key = "HR-LIS-\(index + 1)"
-                keys.append((key, at))
-                edits.append(
-                    Edit(
-                        .request, UUID(),
-                        [
-                            "key": .text(key), "customer": .id(hrID), "provider": .id(itID),
-                            "title": .text("Request number \(index)"), "priority": .text("normal"),
-                            "state": .text("submitted"),
-                        ]))
-            }
-            try hr.store.write(edits, author: hr.author, at: Timestamp(millisecondsSince1970: at))
-        }
+        func raised(_ index: Int) -> Int64 { now - span + span * Int64(index / 100 * 100) / Int64(max(1, requests)) }
+        let keys = try Benchmark.writeRequests(
+            requests, at: hr, from: hrID, to: itID, keyed: true,
+            time: { Timestamp(millisecondsSince1970: raised($0)) }
+        ).enumerated().map { (key: $1.key!, at: raised($0)) }
         // The keys were given here, not taken by `request new`: move the site's next number past them.
         try await hr.store.writer.write { db in
             try db.execute(sql: "UPDATE replica SET nextRequestNumber = ?", arguments: [requests + 1])

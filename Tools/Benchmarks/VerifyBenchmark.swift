@@ -21,19 +21,8 @@ enum VerifyBenchmark {
         let administration = try ServerAdministration(directory: data)
         let hrID = try administration.addDepartment(code: "HR", name: "HR")
         let itID = try administration.addDepartment(code: "IT", name: "IT")
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
-        configuration.onListening = { address in
-            continuation.yield(address.port ?? 0)
-            continuation.finish()
-        }
-        var logger = Logger(label: "benchmark")
-        logger.logLevel = .error
-        let server = InternoServer(configuration: configuration, logger: logger)
-        let serverTask = Task { try await server.run() }
+        let (port, serverTask) = try await Benchmark.startServer(data)
         defer { serverTask.cancel() }
-        var portIterator = ports.makeAsyncIterator()
-        let port = await portIterator.next() ?? 0
         func join(_ department: String, _ site: String) throws -> SiteHome {
             try Benchmark.join(department, site, administration: administration, port: port, root: root)
         }
@@ -44,17 +33,7 @@ enum VerifyBenchmark {
         _ = try await SyncEngine(home: itHome).sync()
         let hr = try Site(home: hrHome, user: "bench")
         let setupStart = Date()
-        for batch in stride(from: 0, to: records, by: 100) {
-            let edits = (batch..<min(batch + 100, records)).map { index in
-                Edit(
-                    .request, UUID(),
-                    [
-                        "customer": .id(hrID), "provider": .id(itID), "title": .text("Request number \(index)"),
-                        "priority": .text("normal"), "state": .text("submitted"),
-                    ])
-            }
-            try hr.store.write(edits, author: hr.author)
-        }
+        try Benchmark.writeRequests(records, at: hr, from: hrID, to: itID)
         _ = try await SyncEngine(home: hrHome).sync()
         _ = try await SyncEngine(home: itHome).sync()
         print(String(format: "  (setup: written, pushed and pulled in %.1f s)", Date().timeIntervalSince(setupStart)))

@@ -17,6 +17,22 @@ extension RequestStateFilter: ExpressibleByArgument {
 /// `--by`: none or month.
 extension ReportSplit: ExpressibleByArgument {}
 
+/// How long a command that talks to the server waits (`sync`, `verify`).
+struct ConnectionOptions: ParsableArguments {
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp(
+            "Give up on connecting, on the TLS handshake and on each request after this many seconds (default: 10, 15 and 60).",
+            valueName: "seconds"),
+        transform: { text in
+            do { return try SyncTimeouts(seconds: text) } catch { throw ValidationError("\(error)") }
+        })
+    var timeout: SyncTimeouts?
+
+    /// The timeouts given, or the defaults.
+    var timeouts: SyncTimeouts { timeout ?? .standard }
+}
+
 /// The options every site command takes.
 struct SiteOptions: ParsableArguments {
     @Option(name: .long, help: "The site's home directory (default: INTERNO_HOME, else ~/.interno).")

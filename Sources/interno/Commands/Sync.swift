@@ -25,19 +25,11 @@ extension Interno {
 
         @OptionGroup var options: SiteOptions
 
-        @Option(
-            name: .long, parsing: .unconditional,
-            help: ArgumentHelp(
-                "Give up on connecting, on the TLS handshake and on each request after this many seconds (default: 10, 15 and 60).",
-                valueName: "seconds"),
-            transform: { text in
-                do { return try SyncTimeouts(seconds: text) } catch { throw ValidationError("\(error)") }
-            })
-        var timeout: SyncTimeouts?
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
             try await reporting {
-                let engine = try SyncEngine(home: options.siteHome, timeouts: timeout ?? .standard)
+                let engine = try SyncEngine(home: options.siteHome, timeouts: connection.timeouts)
                 let terminal = isatty(STDERR_FILENO) == 1
                 let report = try await engine.sync { progress in
                     guard terminal else { return }

@@ -33,19 +33,11 @@ extension Interno {
         @Flag(help: "Fetch the records that differ from the server again and rebuild them.")
         var repair = false
 
-        @Option(
-            name: .long, parsing: .unconditional,
-            help: ArgumentHelp(
-                "Give up on connecting, on the TLS handshake and on each request after this many seconds (default: 10, 15 and 60).",
-                valueName: "seconds"),
-            transform: { text in
-                do { return try SyncTimeouts(seconds: text) } catch { throw ValidationError("\(error)") }
-            })
-        var timeout: SyncTimeouts?
+        @OptionGroup var connection: ConnectionOptions
 
         func run() async throws {
             try await reporting {
-                let engine = try SyncEngine(home: options.siteHome, timeouts: timeout ?? .standard)
+                let engine = try SyncEngine(home: options.siteHome, timeouts: connection.timeouts)
                 let report = try await engine.verify(repair: repair)
                 if options.json {
                     try printJSON(report)
