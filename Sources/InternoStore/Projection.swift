@@ -26,20 +26,46 @@ enum Projection {
         }
     }
 
-    static func update(_ record: RecordState, _ db: Database) throws {
+    /// The columns of a request's row that are not shown values: what its clocks need from
+    /// its log (``RequestTimeline``), kept with the row by the store (DESIGN §4).
+    static let timelineColumns = ["submittedAt", "timeline"]
+
+    /// Upserts the query row of `record`, or deletes it when the record does not exist. A
+    /// request's `timeline`, when given, is stored with it; without one the stored timeline
+    /// stays as it is.
+    static func update(_ record: RecordState, timeline: RequestTimeline?, _ db: Database) throws {
         let id = record.id.text
-        let table = record.kind.rawValue
         guard let values = values(of: record) else {
-            try db.executeCached(sql: "DELETE FROM \(table) WHERE id = ?", arguments: [id])
+            try db.executeCached(sql: "DELETE FROM \(record.kind.rawValue) WHERE id = ?", arguments: [id])
             return
         }
-        let columns = ["id"] + Self.columns(record.kind)
-        try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO \(table) (\(columns.joined(separator: ", ")))
-                VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))
-                """
-        ).execute(arguments: StatementArguments([id.databaseValue] + values))
+        var columns = Self.columns(record.kind)
+        var arguments = [id.databaseValue] + values
+        if record.kind == .request, let timeline {
+            columns += timelineColumns
+            arguments += [
+                timeline.submittedAt.millisecondsSince1970.databaseValue, Data(timeline.encoded).databaseValue,
+            ]
+        }
+        let sql =
+            record.kind == .request && timeline != nil ? upserts[record.kind]?.timeline : upserts[record.kind]?.plain
+        try db.cachedStatement(sql: sql ?? upsert(record.kind.rawValue, columns)).execute(
+            arguments: StatementArguments(arguments))
+    }
+
+    /// The upsert of each kind's query row, without and with the timeline columns: written
+    /// once, not on every save.
+    private static let upserts: [RecordKind: (plain: String, timeline: String)] = Dictionary(
+        uniqueKeysWithValues: RecordKind.allCases.map { kind in
+            (kind, (upsert(kind.rawValue, columns(kind)), upsert(kind.rawValue, columns(kind) + timelineColumns)))
+        })
+
+    private static func upsert(_ table: String, _ columns: [String]) -> String {
+        """
+        INSERT INTO \(table) (id, \(columns.joined(separator: ", ")))
+        VALUES (\(Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")))
+        ON CONFLICT (id) DO UPDATE SET \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+        """
     }
 
     /// The query-table row of `record` after its id, in ``columns(_:)`` order, exactly as

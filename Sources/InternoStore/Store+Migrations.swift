@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension Store {
@@ -210,6 +211,23 @@ extension Store {
                         PRIMARY KEY (replica, counter)
                     ) WITHOUT ROWID;
                     """)
+        }
+        migrator.registerMigration("v4-timelines") { db in
+            try db.execute(
+                sql: """
+                    -- What each request's clocks need from its log (DESIGN §4, §7.3): when it was
+                    -- submitted and the states it entered with their times, kept with its query
+                    -- row in the same transaction as every change to its log, so listings and
+                    -- reports do not replay every request's log.
+                    ALTER TABLE request ADD COLUMN submittedAt INTEGER;
+                    ALTER TABLE request ADD COLUMN timeline BLOB;
+                    CREATE INDEX request_by_submission ON request (submittedAt);
+                    """)
+            // Requests logged by an earlier release: their timelines, from their logs.
+            for id in try String.fetchAll(db, sql: "SELECT id FROM request") {
+                guard let uuid = UUID(text: id) else { throw StoreError.corrupt("request id \(id)") }
+                try rebuild(uuid, db)
+            }
         }
         return migrator
     }

@@ -95,20 +95,6 @@ extension Store {
         try writer.read { db in try ChangeLog.entries(ofRecord: id, db).map(\.change) }
     }
 
-    /// The states of `ids` that this replica knows, and the logs of `logIDs`, read in one
-    /// transaction: what a listing needs of a page of records, without a transaction per
-    /// record.
-    public func page(states ids: [UUID], logs logIDs: [UUID]) throws -> RecordPage {
-        try writer.read { db in
-            var page = RecordPage()
-            for id in ids {
-                if let state = try Self.loadRecord(id, db) { page.states[id] = state }
-            }
-            for id in logIDs { page.logs[id] = try ChangeLog.entries(ofRecord: id, db).map(\.change) }
-            return page
-        }
-    }
-
     /// Rebuilds one record and its query row from the log (DESIGN §3.7: the log is the truth).
     public func rebuild(_ id: UUID) throws {
         try writer.write { db in try Self.rebuild(id, db) }
@@ -142,7 +128,7 @@ extension Store {
         } catch {
             throw StoreError.outOfOrder(error)
         }
-        try saveRecord(record, db)
+        try saveRecord(record, timeline: kind == .request ? RequestTimeline(log: entries.map(\.change)) : nil, db)
     }
 
     /// The id of the request with `key`.
@@ -170,7 +156,66 @@ extension Store {
 
     /// Requests as the query table holds them, newest first.
     public func requests() throws -> [RequestRow] {
-        try writer.read { db in try RequestRow.order(Column("createdAt").desc, Column("key")).fetchAll(db) }
+        try writer.read { db in
+            try RequestRow.order(RequestRow.Columns.createdAt.desc, RequestRow.Columns.key).fetchAll(db)
+        }
+    }
+
+    /// The requests submitted within `from..<to`, in the same order.
+    public func requests(submittedFrom from: Timestamp, to: Timestamp) throws -> [RequestRow] {
+        try writer.read { db in
+            try RequestRow.filter(
+                RequestRow.Columns.submittedAt >= from.millisecondsSince1970
+                    && RequestRow.Columns.submittedAt < to.millisecondsSince1970
+            ).order(RequestRow.Columns.createdAt.desc, RequestRow.Columns.key).fetchAll(db)
+        }
+    }
+
+    /// The keys of the requests whose stored timeline is not the one their log gives, with
+    /// what is stored and what the log says: none, as long as every path that changes a
+    /// request's log keeps its timeline (DESIGN §4). The simulations and fault trials check it.
+    public func timelineDrift() throws -> [String] {
+        try writer.read { db in
+            var drift: [String] = []
+            for row in try RequestRow.fetchAll(db) {
+                guard let id = UUID(text: row.id) else { throw StoreError.corrupt("request id \(row.id)") }
+                let logged = RequestTimeline(log: try ChangeLog.entries(ofRecord: id, db).map(\.change))
+                if logged != row.timeline {
+                    drift.append("\(row.key): stored \(row.timeline), the log gives \(String(describing: logged))")
+                }
+            }
+            return drift
+        }
+    }
+
+    /// The request with record id `id`, if this replica holds it.
+    public func requestRow(_ id: UUID) throws -> RequestRow? {
+        try writer.read { db in try RequestRow.filter(RequestRow.Columns.id == id.text).fetchOne(db) }
+    }
+
+    /// The rating and effort of the feedback on every request, by request id and side
+    /// (`customer`, `provider`), as the `feedback` query table shows them: what the reports
+    /// count, read in one query.
+    public func ratings() throws -> [String: [String: Rating]] {
+        try writer.read { db in
+            var ratings: [String: [String: Rating]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT request, side, rating, effort FROM feedback")
+            while let row = try rows.next() {
+                func number(_ index: Int) throws -> Int? {
+                    let value = row[index] as DatabaseValue
+                    if value.isNull { return nil }
+                    guard let number = Int.fromDatabaseValue(value) else {
+                        throw StoreError.corrupt("a feedback rating as stored here cannot be read: \(value)")
+                    }
+                    return number
+                }
+                guard let request = String.fromDatabaseValue(row[0] as DatabaseValue),
+                    let side = String.fromDatabaseValue(row[1] as DatabaseValue)
+                else { throw StoreError.corrupt("a feedback row as stored here names no request or side") }
+                ratings[request, default: [:]][side] = Rating(rating: try number(2), effort: try number(3))
+            }
+            return ratings
+        }
     }
 
     /// The comments on a request, oldest first.
@@ -187,10 +232,10 @@ extension Store {
     }
 }
 
-/// Records and logs read together by ``Store/page(states:logs:)``.
-public struct RecordPage: Sendable {
-    /// The states found, by id.
-    public var states: [UUID: RecordState] = [:]
-    /// The logs asked for, by record id, in log order (empty for a record never seen).
-    public var logs: [UUID: [Change]] = [:]
+/// One feedback record's rating and effort, as its query row shows them.
+public struct Rating: Sendable, Equatable {
+    /// The rating, 1 to 5.
+    public var rating: Int?
+    /// The customer's effort, 1 to 5.
+    public var effort: Int?
 }

@@ -308,7 +308,7 @@ extension Store {
         } catch {
             throw StoreError.outOfOrder(error)
         }
-        try saveRecord(record, db)
+        try saveRecord(record, timeline: first.kind == .request ? RequestTimeline(log: changes) : nil, db)
         return kept.count
     }
 

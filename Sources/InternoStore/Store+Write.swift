@@ -111,13 +111,16 @@ extension Store {
         _ db: Database
     ) throws {
         var record = record
+        let first = record.clock.isEmpty
+        let existed = record.exists
         do {
             guard try record.apply(change) == .applied else { return }
         } catch {
             throw StoreError.outOfOrder(error)
         }
         let seq = try ChangeLog.append(change, set: set, db)
-        try saveRecord(record, db)
+        try saveRecord(
+            record, timeline: try timeline(of: record, after: change, first: first, existed: existed, db), db)
         switch audience {
         case .none:
             break
@@ -131,6 +134,23 @@ extension Store {
             }
             try Audiences.record(seq, audience, db)
         }
+    }
+
+    /// The timeline to store with request `record` once `change`, just logged, is applied to
+    /// it (DESIGN §4): from the change alone when it is the first applied to the record, from
+    /// the record's log when the record had no query row before or the change writes what a
+    /// timeline reads (`state`, `key`) or is void; `nil`, the stored one unchanged, for any
+    /// other change and for other kinds.
+    static func timeline(
+        of record: RecordState, after change: Change, first: Bool, existed: Bool, _ db: Database
+    ) throws -> RequestTimeline? {
+        guard record.kind == .request else { return nil }
+        // Void changes of the log before it (a creation refused earlier) add no event and no
+        // submission time to a change that gives the key: the change alone is the timeline.
+        if first, change.fields["key"] != nil { return RequestTimeline(log: [change]) }
+        let reads = change.isVoid || change.fields["state"] != nil || change.fields["key"] != nil
+        guard reads || !existed else { return nil }
+        return RequestTimeline(log: try ChangeLog.entries(ofRecord: record.id, db).map(\.change))
     }
 
     /// Checks a change the way both sites and the server do: the schema's rules against what

@@ -138,7 +138,10 @@ public struct Store: Sendable {
         }
     }
 
-    static func saveRecord(_ record: RecordState, _ db: Database) throws {
+    /// Stores `record` and its query row; a request's `timeline`, when given, is stored with
+    /// its row (`nil` leaves the stored one as it is: the caller knows the log did not change
+    /// what a timeline reads).
+    static func saveRecord(_ record: RecordState, timeline: RequestTimeline? = nil, _ db: Database) throws {
         var clock = BinaryWriter()
         clock.write(clock: record.clock)
         var fields = BinaryWriter()
@@ -153,7 +156,7 @@ public struct Store: Sendable {
             record.id.text, record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
             record.exists, record.isConflicted,
         ])
-        try Projection.update(record, db)
+        try Projection.update(record, timeline: timeline, db)
     }
 }
 

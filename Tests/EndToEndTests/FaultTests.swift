@@ -178,6 +178,7 @@ private struct FaultHarness {
         for (name, store) in [("server", central)] + zip(sites.map(\.home), stores).map({ ($0, $1) }) {
             let verdict = try await store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
             if verdict != "ok" { failures.append("\(name): integrity_check says \(verdict ?? "nothing")") }
+            for drift in try store.timelineDrift() { failures.append("\(name): timeline of \(drift)") }
         }
         let requests = try central.records(of: .request)
         let comments = try central.records(of: .comment)

@@ -1,4 +1,5 @@
 import Foundation
+import InternoTestSupport
 import Testing
 
 @testable import InternoModel
@@ -109,6 +110,41 @@ struct BusinessCalendarTests {
         // Long Monday to Thursday, short Friday: (4 × 10h + 4h) / 5 = 8.8h.
         let uneven = lisbon("mon-thu 08:00-18:00; fri 08:00-12:00")
         #expect(uneven.dayLength == 8 * hour + 48 * 60_000)
+    }
+
+    /// The running totals give what walking the calendar day by day gives: for calendars with
+    /// DST changes, holidays, split days and no hours at all, at random instants over eleven
+    /// years asked in random order (so the run of known days grows both ways and starts afresh).
+    @Test(arguments: [
+        ("Europe/Lisbon", "mon-fri 09:00-17:00", ["2026-12-08", "2027-03-29"]),
+        ("America/New_York", "mon-thu 08:30-12:00 13:00-17:30; fri 08:00-13:00", ["2026-11-26"]),
+        ("Australia/Lord_Howe", "mon-sun 00:00-24:00", []),
+        ("Asia/Kolkata", "sat 10:00-11:00", []),
+        ("UTC", "", []),
+    ])
+    func runningTotalsAgreeWithTheDayByDayWalk(zone: String, hours: String, holidays: [String]) throws {
+        var random = SeededGenerator(seed: 0x5EED_CA1E)
+        let calendar = BusinessCalendar(
+            timeZone: try #require(TimeZone(identifier: zone)),
+            hours: hours.isEmpty ? WeeklyHours(days: Array(repeating: [], count: 7)) : try WeeklyHours(parsing: hours),
+            holidays: holidays.map { CalendarDate($0)! })
+        let origin = time("2021-06-01T00:00:00Z").millisecondsSince1970
+        let span: Int64 = 11 * 365 * 86_400_000
+        for _ in 0..<150 {
+            // Near each other mostly, sometimes years apart; on the hour often, to hit edges.
+            let unit: Int64 = random.next() % 2 == 0 ? 3_600_000 : 1
+            let start = origin + Int64.random(in: 0..<span, using: &random) / unit * unit
+            let length = Int64.random(in: 0..<(random.next() % 8 == 0 ? span : 90 * 86_400_000), using: &random)
+            let from = Timestamp(millisecondsSince1970: start)
+            let to = Timestamp(millisecondsSince1970: start + length)
+            #expect(
+                calendar.businessMilliseconds(from: from, to: to)
+                    == calendar.walkedBusinessMilliseconds(from: from, to: to), "\(from) to \(to)")
+            let amount = Int64.random(in: 1..<(200 * hour), using: &random)
+            #expect(
+                calendar.instant(after: from, adding: amount) == calendar.walkedInstant(after: from, adding: amount),
+                "\(amount) ms after \(from)")
+        }
     }
 }
 
@@ -372,5 +408,27 @@ struct RequestTimelineTests {
         let measured = try clocks(log + [refused], now: "2026-12-07T12:00:00Z")
         #expect(measured.state == "in_progress")
         #expect(StateEvent.timeline(of: log + [refused]).submittedAt == time("2026-12-07T09:00:00Z"))
+    }
+
+    @Test func theStoredTimelineIsTheLogsAndReadsBackAsWritten() throws {
+        var (hr, it, log) = started()
+        log.append(it.step("2026-12-07T10:00:00Z", "waiting_on_customer"))
+        hr.receive([log[2]])
+        log.append(hr.step("2026-12-07T11:00:00Z", "in_progress"))
+        let timeline = try #require(RequestTimeline(log: log))
+        let (submitted, events) = StateEvent.timeline(of: log)
+        #expect(timeline == RequestTimeline(submittedAt: try #require(submitted), events: events))
+        #expect(timeline.events.map(\.state) == ["in_progress", "waiting_on_customer", "in_progress"])
+        #expect(try RequestTimeline(decoding: timeline.encoded) == timeline)
+        #expect(RequestTimeline(log: []) == nil)
+    }
+
+    @Test(arguments: [
+        ([] as [UInt8], BinaryReader.Error.truncated), ([2, 0, 0], .unknownTag(2)),
+        ([1, 0, 5, 0], .implausibleCount(5)),
+        ([1, 0, 0, 7], .trailingBytes(1)), ([1, 0, 1, 0, 3, 0x61], .implausibleCount(3)), ([1, 0, 1, 0], .truncated),
+    ])
+    func aDamagedStoredTimelineIsAnErrorNeverAGuess(bytes: [UInt8], error: BinaryReader.Error) {
+        #expect(throws: error) { try RequestTimeline(decoding: bytes) }
     }
 }

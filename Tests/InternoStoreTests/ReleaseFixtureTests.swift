@@ -26,6 +26,11 @@ struct ReleaseFixtureTests {
         #expect(try hub.it.conflicts().count == 1, "the deliver and the cancel of HR-LIS-2 are still in conflict")
         #expect(try hub.server.records(of: .standard).count == 1)
         #expect(try hub.it.records(of: .feedback).count == 1)
+        // v4-timelines gave every request the timeline its log gives, on every replica.
+        for store in [hub.server, hub.hr, hub.it] {
+            #expect(try store.requests().count >= 3)
+            #expect(try store.timelineDrift() == [])
+        }
 
         // And it syncs on: the old outbox is pushed, new work joins it, the other site pulls both.
         try hub.sync(hub.hr)

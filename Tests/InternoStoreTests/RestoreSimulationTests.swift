@@ -313,6 +313,10 @@ private struct RestoreScenario {
                 failures.append("the server lost \(dot), which its writer still holds (\(restores))")
             }
         }
+        // Every request's timeline is the one its log gives, on every replica.
+        for (name, store) in [("the server", hub.server)] + sites.enumerated().map({ ("site \($0)", $1) }) {
+            for drift in try store.timelineDrift() { failures.append("\(name): timeline of \(drift)") }
+        }
         // The log rebuilds every record.
         for record in requests {
             let rebuilt = try hub.server.writer.read { db in

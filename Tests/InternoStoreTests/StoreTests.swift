@@ -13,7 +13,7 @@ struct StoreTests {
         let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try store.writer.read { db in try Store.migrator.appliedMigrations(db) }
-        #expect(migrations == ["v1-initial", "v2-scopes", "v3-restores"])
+        #expect(migrations == ["v1-initial", "v2-scopes", "v3-restores", "v4-timelines"])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
 

@@ -16,6 +16,9 @@ struct SyncStoreTests {
         let central = try rows(hub.server)
         #expect(try rows(hub.hr) == central, sourceLocation: sourceLocation)
         #expect(try rows(hub.it) == central, sourceLocation: sourceLocation)
+        for store in [hub.server, hub.hr, hub.it] {
+            #expect(try store.timelineDrift() == [], sourceLocation: sourceLocation)
+        }
     }
 
     @Test(arguments: Storage.allCases)

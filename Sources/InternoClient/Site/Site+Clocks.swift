@@ -66,43 +66,40 @@ extension Site {
         return BusinessCalendar(timeZone: zone, hours: hours, holidays: holidays)
     }
 
-    /// Measures the clocks of `record` as of `now`.
-    func measure(_ record: RecordState, now: Timestamp, cache: inout MeasureCache) throws -> MeasuredRequest {
-        try measure(record, log: try perform { try store.log(of: record.id) }, now: now, cache: &cache)
-    }
-
-    /// Measures the clocks of `record`, whose log is `log`, as of `now`.
-    func measure(_ record: RecordState, log: [Change], now: Timestamp, cache: inout MeasureCache) throws
-        -> MeasuredRequest
-    {
-        let (submitted, events) = StateEvent.timeline(of: log)
+    /// Measures the clocks of the request in `row` as of `now`, from the timeline kept with it
+    /// (DESIGN §7.3): no log is read.
+    func measure(_ row: RequestRow, now: Timestamp, cache: inout MeasureCache) throws -> MeasuredRequest {
+        func id(_ text: String, _ what: String) throws -> UUID {
+            guard let id = UUID(text: text) else {
+                throw ClientError.storage(
+                    "the \(what) of request \(row.key) as stored here (\(text)) cannot be read; run `interno verify --repair`"
+                )
+            }
+            return id
+        }
         var standard: RecordState?
-        if let id = record.value(of: "standard")?.id {
-            if let known = cache.standards[id] {
+        if let text = row.standard {
+            let standardID = try id(text, "standard")
+            if let known = cache.standards[standardID] {
                 standard = known
             } else {
-                standard = try perform { try store.record(id) }
-                cache.standards[id] = standard
+                standard = try perform { try store.record(standardID) }
+                cache.standards[standardID] = standard
             }
         }
-        let targets =
-            standard.map { ServiceTargets(standard: $0, priority: record.value(of: "priority")?.text) } ?? .none
-        func calendar(_ id: UUID?) throws -> BusinessCalendar {
-            guard let id else {
-                throw ClientError.storage("request \(record.value(of: "key")?.text ?? "?") names no department")
-            }
-            if let known = cache.calendars[id] { return known }
-            let found = try self.calendar(of: id)
-            cache.calendars[id] = found
+        let targets = standard.map { ServiceTargets(standard: $0, priority: row.priority) } ?? .none
+        func calendar(_ department: UUID) throws -> BusinessCalendar {
+            if let known = cache.calendars[department] { return known }
+            let found = try self.calendar(of: department)
+            cache.calendars[department] = found
             return found
         }
-        let submittedAt = submitted ?? log.first?.at ?? now
         let clocks = RequestClocks.measure(
-            submittedAt: submittedAt, events: events, now: now,
-            provider: try calendar(record.value(of: "provider")?.id),
-            customer: try calendar(record.value(of: "customer")?.id), targets: targets,
-            neededBy: record.value(of: "neededBy")?.time)
-        return MeasuredRequest(standard: standard, submittedAt: submittedAt, clocks: clocks)
+            submittedAt: row.timeline.submittedAt, events: row.timeline.events, now: now,
+            provider: try calendar(try id(row.provider, "provider")),
+            customer: try calendar(try id(row.customer, "customer")), targets: targets,
+            neededBy: row.neededBy.map(Timestamp.init(millisecondsSince1970:)))
+        return MeasuredRequest(standard: standard, submittedAt: row.timeline.submittedAt, clocks: clocks)
     }
 
     /// The clocks of a request as shown, in the order they start.

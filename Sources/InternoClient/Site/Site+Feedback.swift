@@ -30,10 +30,10 @@ extension Site {
     }
 
     /// The feedback on a request, customer's first.
-    func feedback(on record: RecordState, in page: RecordPage? = nil) throws -> [FeedbackView] {
+    func feedback(on record: RecordState) throws -> [FeedbackView] {
         try [Role.customer, .provider].compactMap { side in
             let id = Schema.feedbackID(request: record.id, by: side)
-            guard let given = try page.map({ $0.states[id] }) ?? perform({ try store.record(id) }), given.exists
+            guard let given = try perform({ try store.record(id) }), given.exists
             else { return nil }
             let latest = given.fields.values.flatMap { $0 }.max { $0.dot < $1.dot }
             return FeedbackView(

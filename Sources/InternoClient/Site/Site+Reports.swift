@@ -70,29 +70,29 @@ extension Site {
         var standards: [UUID: StandardView] = [:]
         let all = try perform { try store.records(of: .standard) }
         var facts: [RequestFacts] = []
-        try forEachRequest(of: try perform({ try store.requests() }), feedback: true) { row, record, log, page in
-            let measured = try measure(record, log: log, now: now, cache: &cache)
-            guard measured.submittedAt >= scope.from, measured.submittedAt < scope.to else { return }
+        let ratings = try perform { try store.ratings() }
+        for row in try perform({ try store.requests(submittedFrom: scope.from, to: scope.to) }) {
             let customer = code(of: row.customer, cache: &cache)
             let provider = code(of: row.provider, cache: &cache)
-            if let wanted = scope.provider, provider != wanted { return }
-            if let wanted = scope.customer, customer != wanted { return }
+            if let wanted = scope.provider, provider != wanted { continue }
+            if let wanted = scope.customer, customer != wanted { continue }
+            let measured = try measure(row, now: now, cache: &cache)
             let standard = measured.standard.map { record in
                 if let known = standards[record.id] { return known }
                 let shown = view(of: record, among: all)
                 standards[record.id] = shown
                 return shown
             }
-            if let wantedStandard, measured.standard?.id != wantedStandard { return }
-            let feedback = try self.feedback(on: record, in: page)
-            let service = feedback.first { $0.side == "customer" }
+            if let wantedStandard, measured.standard?.id != wantedStandard { continue }
+            let given = ratings[row.id]
+            let service = given?[Role.customer.rawValue]
             facts.append(
                 RequestFacts(
                     key: row.key, customer: customer, provider: provider, standard: standard?.ref,
                     service: standard?.service, submittedAt: measured.submittedAt, clocks: measured.clocks,
                     complianceTarget: standard?.complianceTarget, csatTarget: standard?.csatTarget,
                     serviceRating: service?.rating, effort: service?.effort,
-                    cooperationRating: feedback.first { $0.side == "provider" }?.rating))
+                    cooperationRating: given?[Role.provider.rawValue]?.rating))
         }
         return facts
     }

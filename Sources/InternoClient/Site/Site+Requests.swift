@@ -106,10 +106,10 @@ extension Site {
             return true
         }
         var summaries: [RequestSummary] = []
-        try forEachRequest(of: rows) { row, record, log, _ in
-            let measured = try measure(record, log: log, now: now, cache: &cache)
+        for row in rows {
+            let measured = try measure(row, now: now, cache: &cache)
             let late = measured.clocks.overdue
-            if overdueOnly, late.isEmpty { return }
+            if overdueOnly, late.isEmpty { continue }
             let next = late.first ?? Self.nextDue(measured.clocks)
             summaries.append(
                 RequestSummary(
@@ -128,27 +128,6 @@ extension Site {
         return summaries
     }
 
-    /// Calls `body` with each of `rows`, its record state and its log, reading them a page
-    /// of 500 requests per transaction (and, with `feedback`, the feedback records of each
-    /// page too, in the page handed to `body`). A row whose record is unknown is skipped.
-    func forEachRequest(
-        of rows: [RequestRow], feedback: Bool = false,
-        _ body: (RequestRow, RecordState, [Change], RecordPage) throws -> Void
-    ) throws {
-        for start in stride(from: 0, to: rows.count, by: 500) {
-            let slice = rows[start..<min(start + 500, rows.count)]
-            let ids = slice.compactMap { UUID(text: $0.id) }
-            let feedbackIDs =
-                feedback
-                ? ids.flatMap { id in [Role.customer, .provider].map { Schema.feedbackID(request: id, by: $0) } } : []
-            let page = try perform { try store.page(states: ids + feedbackIDs, logs: ids) }
-            for row in slice {
-                guard let id = UUID(text: row.id), let record = page.states[id] else { continue }
-                try body(row, record, page.logs[id] ?? [], page)
-            }
-        }
-    }
-
     /// One request in full: every field, its clocks, comments, feedback and conflicts.
     public func requestDetails(_ key: String, now: Timestamp = .now()) throws -> RequestDetails {
         let record = try request(key)
@@ -165,7 +144,10 @@ extension Site {
             )
         }
         var cache = MeasureCache()
-        let measured = try measure(record, now: now, cache: &cache)
+        guard let row = try perform({ try store.requestRow(record.id) }) else {
+            throw ClientError.notFound("request \(key) is not in the request table here; run `interno verify --repair`")
+        }
+        let measured = try measure(row, now: now, cache: &cache)
         return RequestDetails(
             key: Store.label(of: record), id: record.id.text, fields: fields, comments: comments,
             conflicts: conflictView(of: record).fields,

@@ -14,6 +14,8 @@ public struct BinaryReader: Sendable {
         case invalidUTF8
         /// A count larger than the input could hold.
         case implausibleCount(UInt64)
+        /// Bytes left over after the last value.
+        case trailingBytes(Int)
 
         public var description: String {
             switch self {
@@ -22,6 +24,7 @@ public struct BinaryReader: Sendable {
             case .unknownTag(let tag): "unknown value tag \(tag)"
             case .invalidUTF8: "a string is not valid UTF-8"
             case .implausibleCount(let count): "a count of \(count) is larger than the data"
+            case .trailingBytes(let count): "\(count) bytes are left over after the last value"
             }
         }
     }
@@ -36,6 +39,11 @@ public struct BinaryReader: Sendable {
 
     /// `true` once every byte has been read.
     public var isAtEnd: Bool { offset == bytes.count }
+
+    /// Throws ``Error/trailingBytes(_:)`` unless every byte has been read.
+    public func expectEnd() throws(Error) {
+        guard isAtEnd else { throw .trailingBytes(bytes.count - offset) }
+    }
 
     /// Reads an unsigned LEB128 varint.
     public mutating func readVarint() throws(Error) -> UInt64 {

@@ -33,6 +33,7 @@ extension InternoServerCommand {
 
     struct Department: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "department",
             abstract: "Add, edit or list departments.",
             discussion: """
                 Departments are the directory every site receives: each enrolment bundle carries it as of enrolment, and each sync brings the changes since.
@@ -45,6 +46,7 @@ extension InternoServerCommand {
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "add",
                 abstract: "Add a department, with its time zone, business hours and holidays.",
                 discussion: """
                     Example:
@@ -73,6 +75,7 @@ extension InternoServerCommand {
 
         struct Edit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "edit",
                 abstract: "Change a department's name, time zone, business hours or holidays.",
                 discussion: """
                     The change reaches every site at its next sync. Clocks are counted with the \
@@ -106,6 +109,7 @@ extension InternoServerCommand {
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "list",
                 abstract: "List the departments.",
                 discussion:
                     "Examples:\n  interno-server department list --data /srv/interno\n  interno-server department list --json --data /srv/interno"
@@ -143,6 +147,7 @@ extension InternoServerCommand {
 
     struct Enroll: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "enroll",
             abstract: "Enrol a department site: a new replica, its certificate, and one bundle file (mode 0600).",
             discussion: """
                 Give the bundle to the site over a channel you trust: it holds the site's private \
@@ -185,6 +190,7 @@ extension InternoServerCommand {
 
     struct Replicas: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "replicas",
             abstract: "List enrolled sites: replica id, department, site, scope, last seen, revoked.",
             discussion: "Example:\n  interno-server replicas --data /srv/interno --json")
         @OptionGroup var data: DataOptions
@@ -221,6 +227,7 @@ extension InternoServerCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "revoke",
             abstract: "Revoke a site: its certificate is refused from now on; its changes stay.",
             discussion:
                 "Example:\n  interno-server revoke 1b4e28ba-2fa1-11d2-883f-0016d3cca427 \\\n      --data /srv/interno")
@@ -243,6 +250,7 @@ extension InternoServerCommand {
 extension InternoServerCommand {
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "Write a consistent copy of the server's database, while it runs and serves.",
             discussion: """
                 The copy (mode 0600) holds every change, the registry of sites and the server's \

@@ -6,6 +6,7 @@ extension CompletionShell: @retroactive ExpressibleByArgument {}
 extension InternoServerCommand {
     struct Completions: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "completions",
             abstract: "Print a completion script for bash, zsh or fish.",
             discussion: """
                 The script completes commands, options, and the values of options that take one of a few words (--scope, --log-level). Install it once per shell, as below, then open a new shell.

@@ -7,6 +7,7 @@ import ServiceLifecycle
 extension InternoServerCommand {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Serve sites over TLS until SIGTERM or SIGINT, then shut down gracefully.",
             discussion: """
                 Logs go to stderr. The first line after start-up says where it listens.

@@ -5,6 +5,7 @@ import InternoClient
 extension Interno {
     struct Conflicts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "conflicts",
             abstract: "List, inspect and resolve fields edited concurrently on two sites.",
             discussion: """
                 While a field is in conflict every site shows a provisional value, flagged. \
@@ -21,6 +22,7 @@ extension Interno {
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "list",
                 abstract: "List every record with a conflict.", discussion: "Example:\n  interno conflicts list --json")
             @OptionGroup var options: SiteOptions
 
@@ -38,6 +40,7 @@ extension Interno {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "show",
                 abstract: "Show every value of each conflicted field of a request: who, from which site, when.",
                 discussion: "Example:\n  interno conflicts show HR-LIS-42")
             @Argument(help: "The request's key.") var key: String
@@ -62,6 +65,7 @@ extension Interno {
 
         struct Resolve: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "resolve",
                 abstract: "Resolve a conflicted field: keep one value, or write a new one.",
                 discussion: """
                     Examples:

@@ -5,6 +5,7 @@ import InternoClient
 extension Interno {
     struct Departments: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "departments",
             abstract: "List the departments this site knows: code, name, calendar and business day.",
             discussion: """
                 The directory comes with the enrolment bundle, so a site knows the departments from the moment it joins, even before it can reach the server; each sync brings the administrator's changes. A business day is what 1d means in a target of that department's calendar.

@@ -6,6 +6,7 @@ import InternoModel
 extension Interno {
     struct Feedback: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "feedback",
             abstract: "Rate a delivered request: the customer the service, the provider the cooperation.",
             discussion: """
                 The customer department rates the service (1–5), optionally the effort it took \
@@ -37,6 +38,7 @@ extension Interno {
 
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "The audit trail of a request: every change, comment and rating, with conflicts.",
             discussion: """
                 Shows who did what and when (the time given with --at for offline work), which \

@@ -6,6 +6,7 @@ import InternoWire
 extension Interno {
     struct Join: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "join",
             abstract: "Join a server with the enrolment bundle its administrator gave you.",
             discussion: """
                 Creates the site's replica in the home directory, keeps the certificates there \

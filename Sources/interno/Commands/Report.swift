@@ -6,6 +6,7 @@ import InternoModel
 extension Interno {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Report on service: sla, obligations, satisfaction, watermelon, matrix.",
             discussion: """
                 Every report counts the requests submitted in a period (default: the last 30 \
@@ -101,6 +102,7 @@ extension Interno {
 
         struct Obligations: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "obligations",
                 abstract:
                     "Per customer: notice given, time waiting on the customer, answers and confirmations within target.",
                 discussion: "Example:\n  interno report obligations --customer HR")
@@ -125,6 +127,7 @@ extension Interno {
 
         struct Satisfaction: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "satisfaction",
                 abstract: "Per provider and customer: response rate, CSAT %, mean rating and effort; cooperation.",
                 discussion: "Example:\n  interno report satisfaction --provider IT")
             @OptionGroup var scope: ScopeOptions
@@ -148,6 +151,7 @@ extension Interno {
 
         struct Watermelon: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "watermelon",
                 abstract: "Per provider–customer pair: SLAs met while the customer is unhappy, and the reverse.",
                 discussion: """
                     "watermelon": delivery compliance meets its target but CSAT misses its own \
@@ -185,6 +189,7 @@ extension Interno {
 
         struct Matrix: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "matrix",
                 abstract: "Departments × departments: requests each way, with delivery compliance and CSAT.",
                 discussion: """
                     The table has a row per customer and a column per provider; each cell reads \

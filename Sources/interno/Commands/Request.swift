@@ -28,6 +28,7 @@ extension Interno {
 
         struct New: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "new",
                 abstract: "Raise a request to another department; prints its key.",
                 discussion: """
                     Examples:
@@ -68,6 +69,7 @@ extension Interno {
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "list",
                 abstract: "List the requests this site knows, newest first, with the clock due next.",
                 discussion: """
                     "due" is when the first clock past its target fell due, else when the running \
@@ -118,6 +120,7 @@ extension Interno {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "show",
                 abstract: "Show one request: every field, its clocks, comments, feedback and conflicts.",
                 discussion: "Examples:\n  interno request show HR-LIS-42\n  interno request show HR-LIS-42 --json")
 
@@ -169,6 +172,7 @@ extension Interno {
 
         struct Edit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "edit",
                 abstract: "Change the title, details, priority or needed-by date of a request (customer, while open).",
                 discussion:
                     "Examples:\n  interno request edit HR-LIS-42 --priority urgent\n  interno request edit HR-LIS-42 --title \"Laptop and dock\""
@@ -196,6 +200,7 @@ extension Interno {
 
         struct Assign: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "assign",
                 abstract: "Assign a request to a person at the provider ('none' unassigns).",
                 discussion: "Examples:\n  interno request assign HR-LIS-42 --to rui")
 
@@ -213,6 +218,7 @@ extension Interno {
 
         struct Decline: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "decline",
                 abstract: "Decline a submitted or acknowledged request, with a reason (provider).",
                 discussion: "Examples:\n  interno request decline HR-LIS-42 --reason \"Facilities handles chairs\"")
 
@@ -247,6 +253,7 @@ enum Step {
 
     struct Ack: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ack",
             abstract: "Acknowledge a submitted request (provider).",
             discussion: "Example:\n  interno request ack HR-LIS-42")
         @OptionGroup var arguments: Arguments
@@ -255,6 +262,7 @@ enum Step {
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "start",
             abstract: "Start work on a request (provider).", discussion: "Example:\n  interno request start HR-LIS-42")
         @OptionGroup var arguments: Arguments
         func run() async throws { try await arguments.take("start") }
@@ -262,6 +270,7 @@ enum Step {
 
     struct Wait: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "wait",
             abstract: "Wait on the customer: the provider's clock pauses (provider).",
             discussion: "Example:\n  interno request wait HR-LIS-42 --note \"which model?\"")
         @OptionGroup var arguments: Arguments
@@ -270,6 +279,7 @@ enum Step {
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "resume",
             abstract: "Resume work after waiting on the customer (provider).",
             discussion: "Example:\n  interno request resume HR-LIS-42")
         @OptionGroup var arguments: Arguments
@@ -278,6 +288,7 @@ enum Step {
 
     struct Deliver: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "deliver",
             abstract: "Deliver a request (provider).", discussion: "Example:\n  interno request deliver HR-LIS-42")
         @OptionGroup var arguments: Arguments
         func run() async throws { try await arguments.take("deliver") }
@@ -285,6 +296,7 @@ enum Step {
 
     struct Confirm: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "confirm",
             abstract: "Confirm a delivery and close the request (customer).",
             discussion: "Example:\n  interno request confirm HR-LIS-42")
         @OptionGroup var arguments: Arguments
@@ -293,6 +305,7 @@ enum Step {
 
     struct Reopen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reopen",
             abstract: "Reopen a delivered request: work resumes (customer).",
             discussion: "Example:\n  interno request reopen HR-LIS-42 --note \"the dock is missing\"")
         @OptionGroup var arguments: Arguments
@@ -301,6 +314,7 @@ enum Step {
 
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "cancel",
             abstract: "Cancel an open request (customer).", discussion: "Example:\n  interno request cancel HR-LIS-42")
         @OptionGroup var arguments: Arguments
         func run() async throws { try await arguments.take("cancel") }
@@ -310,6 +324,7 @@ enum Step {
 extension Interno {
     struct Comment: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "comment",
             abstract: "Comment on a request (customer or provider). Comments never conflict.",
             discussion: "Example:\n  interno comment HR-LIS-42 \"Marta starts Monday\"")
 

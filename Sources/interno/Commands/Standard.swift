@@ -56,6 +56,7 @@ extension Interno {
 
         struct Propose: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "propose",
                 abstract: "Propose a standard with another department; this side signs it at once.",
                 discussion: """
                     Give --provider when this department is the customer, --customer when it \
@@ -91,6 +92,7 @@ extension Interno {
 
         struct Edit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "edit",
                 abstract: "Change the terms of a proposed standard; this side signs the new terms.",
                 discussion: """
                     An agreed standard is never edited: propose a new one with --supersedes. \
@@ -115,6 +117,7 @@ extension Interno {
 
         struct Sign: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "sign",
                 abstract: "Sign the current terms of a standard for this department.",
                 discussion: "Example:\n  interno standard sign 3f2a9c1e")
 
@@ -136,6 +139,7 @@ extension Interno {
 
         struct List: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "list",
                 abstract: "List the standards this site knows.",
                 discussion: "Examples:\n  interno standard list\n  interno standard list --json")
 
@@ -163,6 +167,7 @@ extension Interno {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "show",
                 abstract: "Show a standard: its terms, signatures and status.",
                 discussion: "Example:\n  interno standard show 3f2a9c1e")
 
@@ -180,6 +185,7 @@ extension Interno {
 
         struct Retire: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "retire",
                 abstract: "Retire a standard (either department): later requests no longer fall under it.",
                 discussion: "Example:\n  interno standard retire 3f2a9c1e")
 

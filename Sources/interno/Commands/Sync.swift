@@ -5,6 +5,7 @@ import InternoClient
 extension Interno {
     struct Sync: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sync",
             abstract: "Push this site's changes to the server and pull everyone else's.",
             discussion: """
                 Safe to interrupt and repeat: nothing is lost and nothing is applied twice. \
@@ -75,6 +76,7 @@ extension Interno {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "status",
             abstract: "Show pending and refused changes, conflicts, and the last sync.",
             discussion: """
                 A change the server refused stays listed here with the reason until you deal \
@@ -120,6 +122,7 @@ extension Interno {
 extension Interno {
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "backup",
             abstract: "Write a consistent copy of this site's database.",
             discussion: """
                 The copy (mode 0600) holds everything this site knows, its own changes included. \

@@ -5,6 +5,7 @@ import InternoClient
 extension Interno {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check that this site holds exactly what the server says it should.",
             discussion: """
                 Compares digests of every record this site holds (its changes, its state and \
