@@ -19,7 +19,12 @@ public struct Store: Sendable {
     /// the file's bytes. One connection writes only when something is written (DESIGN §6.1).
     public static func open(path: String, concurrentReads: Bool = true) throws -> Store {
         guard !concurrentReads else {
-            return try Store(writer: try DatabasePool(path: path, configuration: configuration()))
+            let pool = try DatabasePool(path: path, configuration: configuration())
+            // GRDB sets its writer to `synchronous = NORMAL` when it turns WAL on, after
+            // `prepareDatabase`: a commit acknowledged to a site could then be lost in a power
+            // cut (DESIGN §3.8). The writer is one connection for the pool's life.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            return try Store(writer: pool)
         }
         let queue = try DatabaseQueue(path: path, configuration: configuration())
         // WAL mode is kept in the file: set it once, when the file is new.

@@ -17,6 +17,16 @@ struct StoreTests {
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
 
+    /// Every connection that writes commits with `synchronous = FULL` (DESIGN §3.8): the
+    /// server's pool too, whose writer GRDB sets to NORMAL when it turns WAL on.
+    @Test(arguments: [true, false])
+    func theConnectionThatWritesSyncsEveryCommit(pool: Bool) throws {
+        let directory = try TemporaryDirectory()
+        let store = try Store.open(path: directory.path("replica.sqlite"), concurrentReads: pool)
+        let level = try store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(level == 2, "2 is FULL")
+    }
+
     /// A log row changed behind the store's back (a cell of the wrong type, a counter out of
     /// its set) is a damaged database with the change named, not a crash of the process.
     @Test(arguments: [

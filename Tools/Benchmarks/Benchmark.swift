@@ -231,6 +231,8 @@ struct Benchmark {
         var configuration = Configuration()
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let queue = try DatabasePool(path: path, configuration: configuration)
+        // GRDB turns the pool's writer to NORMAL with WAL; the baseline commits as Interno does.
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try queue.write { db in
             try db.execute(
                 sql: """
