@@ -60,6 +60,8 @@ enum ManySites {
         var engine: SyncEngine
     }
 
+    /// Runs the case in `root` and prints its figures; `fullSync` serves with this binary,
+    /// synchronous=FULL, instead of `interno-server`.
     static func run(root: URL, sites: Int, seconds: Int, departments: Int, fullSync: Bool) async throws {
         let this = URL(fileURLWithPath: CommandLine.arguments[0])
         let binary = fullSync ? this : this.deletingLastPathComponent().appendingPathComponent("interno-server")
@@ -201,6 +203,7 @@ enum ManySites {
         let refused = runs.flatMap(\.refused)
         let written = runs.map(\.written).reduce(0, +)
         let acknowledged = runs.map(\.acknowledged).reduce(0, +)
+        let pulled = Double(runs.map(\.pulled).reduce(0, +)) / Double(max(1, times.count))
         let p50 = Benchmark.percentile(times, 0.5) * 1000
         let p99 = Benchmark.percentile(times, 0.99) * 1000
         let maximum = (times.max() ?? 0) * 1000
@@ -212,12 +215,14 @@ enum ManySites {
             ("server_cpu_percent", serverCPU / elapsed * 100), ("sites_cpu_percent", sitesCPU / elapsed * 100),
             ("p50_ratio_to_raw_commit", p50 / rawP50), ("p99_ratio_to_raw_commit", p99 / rawP99),
             ("sets_written", Double(written)), ("sets_acknowledged", Double(acknowledged)),
+            ("pulled_per_sync", pulled),
         ]
         for (key, value) in figures { Figures.shared.record("many_sites.\(key)", value) }
         say(
             String(
-                format: "  syncs: %d in %.1f s (%.1f per second); change sets written %d, acknowledged in the run %d",
-                times.count, elapsed, Double(times.count) / elapsed, written, acknowledged))
+                format:
+                    "  syncs: %d in %.1f s (%.1f per second); change sets written %d, acknowledged in the run %d; changes pulled per sync %.0f",
+                times.count, elapsed, Double(times.count) / elapsed, written, acknowledged, pulled))
         say(
             String(
                 format: "  per sync: p50 %.1f ms (%.1f× a raw commit), p99 %.1f ms (%.1f× a raw commit), max %.1f ms",
