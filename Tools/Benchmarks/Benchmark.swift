@@ -11,14 +11,25 @@ import Logging
 /// in the same run (never as absolute timings in tests: these machines are shared and noisy).
 ///
 ///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
-///         [--case all|sync|scoped|verify|reads] [--out-of-scope 1000000] [--tampered 100]
-///         [--site-requests 10000] [--writes 100] [--repeats 5] [--json FILE]
+///         [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
+///         [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
+///         [--departments 10] [--server-full-sync] [--json FILE]
+///
+/// `--case sites` (many sites at once, ``ManySites``) is not part of `all`: it loads every
+/// core of the machine for `--seconds` and needs the release `interno-server` beside this
+/// binary (`swift build -c release --product interno-server`), which it runs as a process.
+/// With `--server-full-sync` the server process is this binary instead, serving with its
+/// database's writer connection set back to synchronous=FULL (``ManySites/serve(data:)``).
 ///
 /// `--json FILE` also writes every figure to FILE, by name, for comparing runs.
 @main
 struct Benchmark {
     static func main() async throws {
         let arguments = CommandLine.arguments
+        // The server process of `--case sites --server-full-sync`: this binary, run again by it.
+        if let index = arguments.firstIndex(of: "--serve"), index + 1 < arguments.count {
+            return try await ManySites.serve(data: arguments[index + 1])
+        }
         func option(_ name: String, _ fallback: Int) -> Int {
             guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
                 let value = Int(arguments[index + 1])
@@ -33,9 +44,12 @@ struct Benchmark {
         let siteRequests = option("--site-requests", 10_000)
         let writes = option("--writes", 100)
         let repeats = max(1, option("--repeats", 5))
+        let sites = option("--sites", 200)
+        let seconds = option("--seconds", 60)
+        let departments = option("--departments", 10)
         let which = arguments.firstIndex(of: "--case").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
-        guard ["all", "sync", "scoped", "verify", "reads", nil].contains(which) else {
-            print("interno-benchmark: --case takes all, sync, scoped, verify or reads")
+        guard ["all", "sync", "scoped", "verify", "reads", "sites", nil].contains(which) else {
+            print("interno-benchmark: --case takes all, sync, scoped, verify, reads or sites")
             exit(64)
         }
         let json = arguments.firstIndex(of: "--json").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
@@ -59,6 +73,11 @@ struct Benchmark {
         if which == nil || which == "all" || which == "reads" {
             try await SiteReads.run(
                 root: root.appendingPathComponent("reads"), requests: siteRequests, repeats: repeats, writes: writes)
+        }
+        if which == "sites" {
+            try await ManySites.run(
+                root: root.appendingPathComponent("sites"), sites: sites, seconds: seconds, departments: departments,
+                fullSync: arguments.contains("--server-full-sync"))
         }
         if let json {
             try Figures.shared.json(arguments: Array(arguments.dropFirst())).write(to: URL(fileURLWithPath: json))
@@ -127,10 +146,6 @@ struct Benchmark {
         // 5. Incremental: `changed` records edited at HR, synced over warm connections.
         let (pushRounds, pullRounds) = try await incremental(
             hr: hr, hrHome: hrHome, itHome: itHome, ids: ids, rounds: rounds, changed: changed)
-        func percentile(_ values: [Double], _ p: Double) -> Double {
-            let sorted = values.sorted()
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
-        }
         for (name, values) in [("push", pushRounds), ("pull", pullRounds)] {
             Figures.shared.record("warm_\(name).median_ms", percentile(values, 0.5) * 1000)
             Figures.shared.record("warm_\(name).p99_ms", percentile(values, 0.99) * 1000)
@@ -257,6 +272,13 @@ struct Benchmark {
             }
         }
         return Date().timeIntervalSince(start)
+    }
+
+    /// The value below which a fraction `p` of `values` lie (nearest rank); 0 for none.
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
     }
 
     static func report(_ name: String, key: String, records: Int, seconds: Double, raw: Double) {

@@ -1,0 +1,437 @@
+import Foundation
+import GRDB
+import InternoClient
+import InternoModel
+import InternoServer
+import InternoStore
+import InternoWire
+import Logging
+
+/// Issue 10, point 5: many sites at once. `sites` sites of `departments` departments sync
+/// against one real `interno-server` process for `seconds` seconds, each about once a second
+/// at random moments (a pause of 0 to 2 s between syncs): each sync writes one to three small
+/// changes locally (a new request to another department, or an edit of one of its own), then
+/// syncs over a new TLS connection that pushes them and pulls everyone's in its department.
+///
+/// It prints the syncs done, p50, p99 and max per sync as the site sees it, the failures (must
+/// be 0), and the server's peak resident memory, read from `/proc/PID/status` of the server
+/// process, apart from the sites'. Beside them, a raw SQLite single-row insert and commit with
+/// synchronous=FULL on the same disk, timed the same way: one fsync, the floor of a commit.
+///
+/// The server runs as `interno-server run`, the release binary beside this one. Its database
+/// is opened by `Store.open` as a GRDB `DatabasePool`, and the pool sets its writer connection
+/// to synchronous=NORMAL after `Store`'s own `PRAGMA synchronous = FULL`: a commit then waits
+/// for no fsync. The case prints what the writer is left with. `--server-full-sync` runs the
+/// same `InternoServer` in a process of this binary instead (``serve(data:)``), with the
+/// writer set back to FULL: one fsync per commit, as DESIGN §3.8 intends.
+///
+/// The server's data directory is on the disk (the temporary directory); the sites' replicas
+/// are on tmpfs (`/dev/shm`) when there is one, so the 200 sites' own commits, which would each
+/// be on their own machine, do not queue on the server's disk. Every process shares the
+/// machine's cores, though: the sites' TLS handshakes and pulls run beside the server.
+enum ManySites {
+    /// What one site did during the measured period.
+    struct SiteRun: Sendable {
+        /// Seconds per successful sync.
+        var times: [Double] = []
+        /// What went wrong, one entry per failed write or sync.
+        var failures: [String] = []
+        /// Change sets written locally.
+        var written = 0
+        /// Change sets the server accepted, or already had, over all syncs.
+        var acknowledged = 0
+        /// Refusals the server gave, as `firstCounter: reason`.
+        var refused: [String] = []
+        /// Change sets deferred by the server.
+        var deferred = 0
+        /// Changes pulled.
+        var pulled = 0
+        /// Requests raised, by the code of the department they went to.
+        var raised: [String: Int] = [:]
+    }
+
+    /// One joined site, opened for writing and for syncing.
+    struct Member: Sendable {
+        /// Its department's code.
+        var department: String
+        /// The site, to write with.
+        var site: Site
+        /// Its engine: each `sync()` is a new TLS connection.
+        var engine: SyncEngine
+    }
+
+    /// Runs the case in `root` and prints its figures; `fullSync` serves with this binary,
+    /// synchronous=FULL, instead of `interno-server`.
+    static func run(root: URL, sites: Int, seconds: Int, departments: Int, fullSync: Bool) async throws {
+        let this = URL(fileURLWithPath: CommandLine.arguments[0])
+        let binary = fullSync ? this : this.deletingLastPathComponent().appendingPathComponent("interno-server")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            say(
+                "many sites: the server runs as its own process, \(binary.path), which is missing; build it with `swift build -c release --product interno-server`"
+            )
+            exit(69)
+        }
+        let departments = max(2, departments)
+        let sites = max(departments, sites)
+        say(
+            "many sites: \(sites) sites of \(departments) departments, each syncing about once a second for \(seconds) s"
+        )
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+
+        // 1. Raw SQLite on the server's disk: a single-row insert and commit, synchronous=FULL
+        // (one fsync of the WAL per commit), and NORMAL (none) for comparison.
+        var raw: [Int: (p50: Double, p99: Double)] = [:]
+        for (level, name) in [(2, "full"), (1, "normal")] {
+            let times = try rawCommits(
+                1000, synchronous: level, path: root.appendingPathComponent("raw-\(name).sqlite").path)
+            let figures = (Benchmark.percentile(times, 0.5) * 1000, Benchmark.percentile(times, 0.99) * 1000)
+            raw[level] = figures
+            Figures.shared.record("raw_commit_\(name).p50_ms", figures.0)
+            Figures.shared.record("raw_commit_\(name).p99_ms", figures.1)
+            say(
+                String(
+                    format: "  raw SQLite insert + commit, one row, synchronous=%@: p50 %.2f ms, p99 %.2f ms (%d)",
+                    name.uppercased() as NSString, figures.0, figures.1, times.count))
+        }
+        let (rawP50, rawP99) = raw[2] ?? (0, 0)
+
+        // 2. The server's directory, its departments and every site enrolled, before it runs.
+        let setupStart = ContinuousClock.now
+        let data = ServerDirectory(path: root.appendingPathComponent("server").path)
+        _ = try data.initialize(name: "localhost", port: 7443)
+        let codes = (0..<departments).map { "D\($0)" }
+        var bundles: [(department: String, bundle: EnrollmentBundle)] = []
+        do {
+            let administration = try ServerAdministration(directory: data)
+            for code in codes { try administration.addDepartment(code: code, name: "Department \(code)") }
+            for index in 0..<sites {
+                let department = codes[index % departments]
+                bundles.append((department, try administration.enroll(department: department, site: "S\(index)")))
+            }
+            // What `Store.open` leaves the writer connection with, which `interno-server` commits on.
+            let opened = try await administration.store.writer.writeWithoutTransaction { db in
+                try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+            }
+            let served = fullSync ? 2 : opened
+            Figures.shared.record("many_sites.server_synchronous", Double(served))
+            say(
+                "  server database: Store.open leaves its writer at synchronous=\(opened) (0 OFF, 1 NORMAL, 2 FULL); "
+                    + (fullSync ? "this binary serves it, set back to 2" : "interno-server serves it so"))
+        }
+
+        // 3. The server, a process of its own, on a port it picks; its first log line says which.
+        let server = try ServerProcess(
+            binary: binary,
+            arguments: fullSync
+                ? ["--serve", data.url.path] : ["run", "--data", data.url.path, "--listen", "127.0.0.1:0"],
+            log: root.appendingPathComponent("server.log"))
+        defer { server.stop() }
+        say("  server: pid \(server.pid), 127.0.0.1:\(server.port), log \(server.log.path)")
+
+        // 4. The sites join (on tmpfs if there is one) and sync once, untimed.
+        let shm = URL(fileURLWithPath: "/dev/shm", isDirectory: true)
+        let onTmpfs = FileManager.default.isWritableFile(atPath: shm.path)
+        var sitesRoot = root.appendingPathComponent("sites")
+        if onTmpfs { sitesRoot = shm.appendingPathComponent("interno-bench-sites-\(UUID().uuidString)") }
+        defer { if onTmpfs { try? FileManager.default.removeItem(at: sitesRoot) } }
+        var members: [Member] = []
+        for (index, (department, bundle)) in bundles.enumerated() {
+            var bundle = bundle
+            bundle.port = server.port
+            let home = SiteHome(path: sitesRoot.appendingPathComponent("\(department)-S\(index)").path)
+            _ = try home.join(bundle)
+            members.append(
+                Member(
+                    department: department, site: try Site(home: home, user: "bench"),
+                    engine: try SyncEngine(home: home)))
+        }
+        try await inBatches(of: 10, members) { member in _ = try await member.engine.sync() }
+        say(
+            String(format: "  (setup: %.1f s; ", inSeconds(ContinuousClock.now - setupStart))
+                + "sites' replicas in \(sitesRoot.path))")
+
+        // 5. The measured minute.
+        let before = server.cpuSeconds()
+        let ownBefore = ownCPUSeconds()
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(seconds)
+        // In the members' order, whatever order they finish in.
+        let runs = await withTaskGroup(of: (Int, SiteRun).self) { group in
+            for (index, member) in members.enumerated() {
+                let others = codes.filter { $0 != member.department }
+                group.addTask { (index, await drive(member, others: others, until: deadline)) }
+            }
+            var runs = [SiteRun](repeating: SiteRun(), count: members.count)
+            for await (index, run) in group { runs[index] = run }
+            return runs
+        }
+        let elapsed = inSeconds(ContinuousClock.now - start)
+        let serverCPU = (server.cpuSeconds() ?? 0) - (before ?? 0)
+        let sitesCPU = ownCPUSeconds() - ownBefore
+        let peak = server.peakResidentMegabytes()
+
+        // 6. Everything still queued is pushed, and every site pulls all, untimed; then each site
+        // of a department must hold the same requests: those its department raised or received.
+        var drained = 0
+        for _ in 0..<2 {
+            try await inBatches(of: 10, members) { member in _ = try await member.engine.sync() }
+        }
+        for member in members { drained += try member.site.store.pendingChangeSets().count }
+        var expected: [String: Int] = [:]
+        for (member, run) in zip(members, runs) {
+            for (provider, count) in run.raised {
+                expected[provider, default: 0] += count
+                expected[member.department, default: 0] += count
+            }
+        }
+        var diverged: [String] = []
+        for member in members {
+            let held = try await member.site.store.writer.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE kind = 'request' AND present") ?? 0
+            }
+            if held != expected[member.department] ?? 0 {
+                diverged.append(
+                    "\(member.site.settings.code) holds \(held), expected \(expected[member.department] ?? 0)")
+            }
+        }
+        server.stop()
+        let logErrors = ((try? String(contentsOf: server.log, encoding: .utf8)) ?? "").split(separator: "\n")
+            .filter { $0.contains(" error ") || $0.contains(" critical ") }
+
+        let times = runs.flatMap(\.times)
+        let failures = runs.flatMap(\.failures)
+        let refused = runs.flatMap(\.refused)
+        let written = runs.map(\.written).reduce(0, +)
+        let acknowledged = runs.map(\.acknowledged).reduce(0, +)
+        let pulled = Double(runs.map(\.pulled).reduce(0, +)) / Double(max(1, times.count))
+        let p50 = Benchmark.percentile(times, 0.5) * 1000
+        let p99 = Benchmark.percentile(times, 0.99) * 1000
+        let maximum = (times.max() ?? 0) * 1000
+        let figures: [(String, Double)] = [
+            ("syncs", Double(times.count)), ("syncs_per_second", Double(times.count) / elapsed), ("p50_ms", p50),
+            ("p99_ms", p99), ("max_ms", maximum), ("failures", Double(failures.count)),
+            ("refused", Double(refused.count)), ("server_log_errors", Double(logErrors.count)),
+            ("server_peak_rss_megabytes", peak ?? 0),
+            ("server_cpu_percent", serverCPU / elapsed * 100), ("sites_cpu_percent", sitesCPU / elapsed * 100),
+            ("p50_ratio_to_raw_commit", p50 / rawP50), ("p99_ratio_to_raw_commit", p99 / rawP99),
+            ("sets_written", Double(written)), ("sets_acknowledged", Double(acknowledged)),
+            ("pulled_per_sync", pulled),
+        ]
+        for (key, value) in figures { Figures.shared.record("many_sites.\(key)", value) }
+        say(
+            String(
+                format:
+                    "  syncs: %d in %.1f s (%.1f per second); change sets written %d, acknowledged in the run %d; changes pulled per sync %.0f",
+                times.count, elapsed, Double(times.count) / elapsed, written, acknowledged, pulled))
+        say(
+            String(
+                format: "  per sync: p50 %.1f ms (%.1f× a raw commit), p99 %.1f ms (%.1f× a raw commit), max %.1f ms",
+                p50, p50 / rawP50, p99, p99 / rawP99, maximum))
+        say(
+            "  failures: \(failures.count); refused sets: \(refused.count); deferred sets: \(runs.map(\.deferred).reduce(0, +))"
+        )
+        for failure in (failures + refused).prefix(5) { say("    \(failure)") }
+        say(
+            String(
+                format: "  server: peak resident memory %.1f MB, CPU %.0f%% of one core; sites' process: CPU %.0f%%",
+                peak ?? 0, serverCPU / elapsed * 100, sitesCPU / elapsed * 100))
+        say(
+            "  after the run: \(drained) sets still queued, \(diverged.count) sites whose requests differ from their department's"
+        )
+        for line in diverged.prefix(5) { say("    \(line)") }
+        say("  server log: \(logErrors.count) error lines")
+        for line in logErrors.prefix(5) { say("    \(line)") }
+    }
+
+    /// One site's measured period: until `deadline`, a pause of 0 to 2 s, one to three writes,
+    /// one timed sync. A write or a sync that throws is a failure, noted, and the loop goes on.
+    static func drive(_ member: Member, others: [String], until deadline: ContinuousClock.Instant) async -> SiteRun {
+        var run = SiteRun()
+        var keys: [String] = []
+        while true {
+            try? await Task.sleep(for: .milliseconds(Int.random(in: 0...2000)))
+            guard ContinuousClock.now < deadline else { return run }
+            do {
+                for _ in 0..<Int.random(in: 1...3) {
+                    if let key = keys.randomElement(), Bool.random() {
+                        try member.site.editRequest(key, title: "Edited at \(Date())")
+                    } else if let provider = others.randomElement() {
+                        keys.append(try member.site.newRequest(to: provider, title: "Raised at \(Date())"))
+                        run.raised[provider, default: 0] += 1
+                    }
+                    run.written += 1
+                }
+            } catch {
+                run.failures.append("\(member.site.settings.code) write: \(error)")
+                continue
+            }
+            let start = ContinuousClock.now
+            do {
+                let report = try await member.engine.sync()
+                run.times.append(inSeconds(ContinuousClock.now - start))
+                run.acknowledged += report.accepted + report.duplicates
+                run.deferred += report.deferred
+                run.pulled += report.pulled
+                run.refused += report.refused.map {
+                    "\(member.site.settings.code) refused \($0.firstCounter): \($0.reason)"
+                }
+            } catch {
+                let milliseconds = Int(inSeconds(ContinuousClock.now - start) * 1000)
+                run.failures.append("\(member.site.settings.code) sync after \(milliseconds) ms: \(error)")
+            }
+        }
+    }
+
+    /// Runs `body` for every member, `width` at a time.
+    static func inBatches(
+        of width: Int, _ members: [Member], _ body: @escaping @Sendable (Member) async throws -> Void
+    ) async throws {
+        for batch in stride(from: 0, to: members.count, by: width) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for member in members[batch..<min(batch + width, members.count)] {
+                    group.addTask { try await body(member) }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    /// Times `count` single-row inserts, each its own transaction, in a WAL database at `path`
+    /// whose writer has `synchronous` (2 FULL, 1 NORMAL): seconds per commit. It is set on the
+    /// writer after the pool is open, since the pool sets NORMAL over what `prepareDatabase` set.
+    static func rawCommits(_ count: Int, synchronous: Int, path: String) throws -> [Double] {
+        let pool = try DatabasePool(path: path)
+        let level = try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        precondition(level == synchronous, "PRAGMA synchronous = \(synchronous) did not hold")
+        try pool.write { db in
+            try db.execute(sql: "CREATE TABLE request (id TEXT PRIMARY KEY, title TEXT, createdAt INTEGER)")
+        }
+        var times: [Double] = []
+        for index in 0..<count {
+            let start = ContinuousClock.now
+            try pool.write { db in
+                try db.execute(
+                    sql: "INSERT INTO request (id, title, createdAt) VALUES (?, ?, ?)",
+                    arguments: [UUID().uuidString.lowercased(), "Request number \(index)", 1_795_426_200_000 + index])
+            }
+            times.append(inSeconds(ContinuousClock.now - start))
+        }
+        return times
+    }
+
+    /// A duration in seconds.
+    static func inSeconds(_ duration: Duration) -> Double {
+        let (whole, fraction) = duration.components
+        return Double(whole) + Double(fraction) / 1e18
+    }
+
+    /// The server process of `--server-full-sync`: `InternoServer` on the directory at `path`,
+    /// as `interno-server run` serves it (logging at info to standard error, where the parent
+    /// reads the port), on a loopback port it picks, with its database's writer connection set
+    /// back to synchronous=FULL, so every commit waits for its fsync. Serves until killed.
+    static func serve(data path: String) async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let configuration = try ServerConfiguration(
+            directory: ServerDirectory(path: path), host: "127.0.0.1", port: 0)
+        let level = try await configuration.store.writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+        }
+        guard level == 2 else { throw ServerError.io("the server's writer did not take synchronous=FULL") }
+        try await InternoServer(configuration: configuration, logger: Logger(label: "interno-server")).run()
+    }
+
+    /// Prints `line` at once, unbuffered even into a file or a pipe, for whoever follows the
+    /// run (the server's pid, to profile it).
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// The CPU time, user and system, of this process so far, in seconds.
+    static func ownCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// `interno-server run` as a child process, listening on a loopback port it picks itself:
+/// the port is read from its first log line, `listening` with `address=...:PORT`.
+final class ServerProcess {
+    let process = Process()
+    /// Where its standard error, its log, goes.
+    let log: URL
+    /// The port it listens on.
+    private(set) var port = 0
+
+    /// Starts `binary` with `arguments`, its standard error to `log`, and waits (up to 60 s)
+    /// for it to say where it listens.
+    init(binary: URL, arguments: [String], log: URL) throws {
+        self.log = log
+        guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+            throw ServerError.io("cannot create \(log.path)")
+        }
+        process.executableURL = binary
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while port == 0 {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.contains("listening") }),
+                let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+                let colon = address.lastIndex(of: ":"), let number = Int(address[address.index(after: colon)...])
+            {
+                port = number
+            } else if !process.isRunning || ContinuousClock.now > deadline {
+                stop()
+                throw ServerError.io("interno-server did not start listening; its log says:\n\(text)")
+            } else {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+    }
+
+    /// Its process id.
+    var pid: Int32 { process.processIdentifier }
+
+    /// Its peak resident memory so far, `VmHWM` of `/proc/PID/status`, in megabytes.
+    func peakResidentMegabytes() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
+        else { return nil }
+        return kilobytes / 1024
+    }
+
+    /// Its CPU time so far, user and system, from `/proc/PID/stat`, in seconds.
+    func cpuSeconds() -> Double? {
+        // The fields after the command name, which is in parentheses and may hold spaces:
+        // utime and stime are the 14th and 15th of the line, the 12th and 13th after it.
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Stops it with SIGTERM (a graceful shutdown), then SIGKILL if it is still there after 10 s.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(pid, SIGKILL) }
+        process.waitUntilExit()
+    }
+}
