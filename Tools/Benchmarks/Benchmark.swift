@@ -13,23 +13,17 @@ import Logging
 ///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
 ///         [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
 ///         [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
-///         [--departments 10] [--server-full-sync] [--json FILE]
+///         [--departments 10] [--json FILE]
 ///
 /// `--case sites` (many sites at once, ``ManySites``) is not part of `all`: it loads every
 /// core of the machine for `--seconds` and needs the release `interno-server` beside this
 /// binary (`swift build -c release --product interno-server`), which it runs as a process.
-/// With `--server-full-sync` the server process is this binary instead, serving with its
-/// database's writer connection set back to synchronous=FULL (``ManySites/serve(data:)``).
 ///
 /// `--json FILE` also writes every figure to FILE, by name, for comparing runs.
 @main
 struct Benchmark {
     static func main() async throws {
         let arguments = CommandLine.arguments
-        // The server process of `--case sites --server-full-sync`: this binary, run again by it.
-        if let index = arguments.firstIndex(of: "--serve"), index + 1 < arguments.count {
-            return try await ManySites.serve(data: arguments[index + 1])
-        }
         func option(_ name: String, _ fallback: Int) -> Int {
             guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
                 let value = Int(arguments[index + 1])
@@ -76,8 +70,7 @@ struct Benchmark {
         }
         if which == "sites" {
             try await ManySites.run(
-                root: root.appendingPathComponent("sites"), sites: sites, seconds: seconds, departments: departments,
-                fullSync: arguments.contains("--server-full-sync"))
+                root: root.appendingPathComponent("sites"), sites: sites, seconds: seconds, departments: departments)
         }
         if let json {
             try Figures.shared.json(arguments: Array(arguments.dropFirst())).write(to: URL(fileURLWithPath: json))

@@ -18,12 +18,9 @@ import Logging
 /// process, apart from the sites'. Beside them, a raw SQLite single-row insert and commit with
 /// synchronous=FULL on the same disk, timed the same way: one fsync, the floor of a commit.
 ///
-/// The server runs as `interno-server run`, the release binary beside this one. Its database
-/// is opened by `Store.open` as a GRDB `DatabasePool`, and the pool sets its writer connection
-/// to synchronous=NORMAL after `Store`'s own `PRAGMA synchronous = FULL`: a commit then waits
-/// for no fsync. The case prints what the writer is left with. `--server-full-sync` runs the
-/// same `InternoServer` in a process of this binary instead (``serve(data:)``), with the
-/// writer set back to FULL: one fsync per commit, as DESIGN §3.8 intends.
+/// The server runs as `interno-server run`, the release binary beside this one, and the case
+/// prints the `synchronous` level its database's writer commits with (2, FULL: one fsync per
+/// commit, DESIGN §3.8).
 ///
 /// The server's data directory is on the disk (the temporary directory); the sites' replicas
 /// are on tmpfs (`/dev/shm`) when there is one, so the 200 sites' own commits, which would each
@@ -60,11 +57,10 @@ enum ManySites {
         var engine: SyncEngine
     }
 
-    /// Runs the case in `root` and prints its figures; `fullSync` serves with this binary,
-    /// synchronous=FULL, instead of `interno-server`.
-    static func run(root: URL, sites: Int, seconds: Int, departments: Int, fullSync: Bool) async throws {
+    /// Runs the case in `root` and prints its figures.
+    static func run(root: URL, sites: Int, seconds: Int, departments: Int) async throws {
         let this = URL(fileURLWithPath: CommandLine.arguments[0])
-        let binary = fullSync ? this : this.deletingLastPathComponent().appendingPathComponent("interno-server")
+        let binary = this.deletingLastPathComponent().appendingPathComponent("interno-server")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             say(
                 "many sites: the server runs as its own process, \(binary.path), which is missing; build it with `swift build -c release --product interno-server`"
@@ -112,18 +108,14 @@ enum ManySites {
             let opened = try await administration.store.writer.writeWithoutTransaction { db in
                 try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             }
-            let served = fullSync ? 2 : opened
-            Figures.shared.record("many_sites.server_synchronous", Double(served))
-            say(
-                "  server database: Store.open leaves its writer at synchronous=\(opened) (0 OFF, 1 NORMAL, 2 FULL); "
-                    + (fullSync ? "this binary serves it, set back to 2" : "interno-server serves it so"))
+            Figures.shared.record("many_sites.server_synchronous", Double(opened))
+            say("  server database: its writer commits with synchronous=\(opened) (0 OFF, 1 NORMAL, 2 FULL)")
         }
 
         // 3. The server, a process of its own, on a port it picks; its first log line says which.
         let server = try ServerProcess(
             binary: binary,
-            arguments: fullSync
-                ? ["--serve", data.url.path] : ["run", "--data", data.url.path, "--listen", "127.0.0.1:0"],
+            arguments: ["run", "--data", data.url.path, "--listen", "127.0.0.1:0"],
             log: root.appendingPathComponent("server.log"))
         defer { server.stop() }
         say("  server: pid \(server.pid), 127.0.0.1:\(server.port), log \(server.log.path)")
@@ -326,26 +318,6 @@ enum ManySites {
     static func inSeconds(_ duration: Duration) -> Double {
         let (whole, fraction) = duration.components
         return Double(whole) + Double(fraction) / 1e18
-    }
-
-    /// The server process of `--server-full-sync`: `InternoServer` on the directory at `path`,
-    /// as `interno-server run` serves it (logging at info to standard error, where the parent
-    /// reads the port), on a loopback port it picks, with its database's writer connection set
-    /// back to synchronous=FULL, so every commit waits for its fsync. Serves until killed.
-    static func serve(data path: String) async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let configuration = try ServerConfiguration(
-            directory: ServerDirectory(path: path), host: "127.0.0.1", port: 0)
-        let level = try await configuration.store.writer.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            return try Int.fetchOne(db, sql: "PRAGMA synchronous")
-        }
-        guard level == 2 else { throw ServerError.io("the server's writer did not take synchronous=FULL") }
-        try await InternoServer(configuration: configuration, logger: Logger(label: "interno-server")).run()
     }
 
     /// Prints `line` at once, unbuffered even into a file or a pipe, for whoever follows the
