@@ -26,15 +26,18 @@ final class ServerProcess {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        // Generous: the suite runs CPU-heavy simulations beside this on a 2-core machine.
+        // Generous: the suite runs CPU-heavy simulations beside this on a 2-core machine. The
+        // log is read once more after the deadline: while those simulations hold the
+        // cooperative threads this task may wake only after it, with the server long listening.
         let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline, process.isRunning {
+        while true {
             if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
                 let port = Int(log[range].split(separator: ":").last!)
             {
                 self.port = port
                 return
             }
+            guard ContinuousClock.now < deadline, process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         stop()
@@ -45,11 +48,12 @@ final class ServerProcess {
     /// did not within `limit`.
     func waitForLog(_ text: String, after offset: Int, within limit: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
+        while true {
             if log.dropFirst(offset).contains(text) { return true }
+            // Read once more after the deadline, for a task that woke late (see `init`).
+            guard ContinuousClock.now < deadline else { return false }
             try await Task.sleep(for: .milliseconds(5))
         }
-        return false
     }
 
     /// Sends `signal` (SIGSTOP, SIGCONT, SIGKILL) to the server.
