@@ -10,9 +10,11 @@ import Testing
 /// (`ReleaseFixtureWriter`), and are never rewritten by a later one.
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
-    /// The release whose last migration was `v3-restores` (December 2026).
-    @Test func theDatabasesOfV3RestoresOpenMigrateAndSyncOn() throws {
-        let hub = try Hub(fixture: "v3-restores")
+    /// The releases whose last migrations were `v3-restores` and `v4-timelines` (December
+    /// 2026); the same writer made both, so the same things are there.
+    @Test(arguments: ["v3-restores", "v4-timelines"])
+    func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
+        let hub = try Hub(fixture: release)
         let applied = try hub.server.writer.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
         }
@@ -26,7 +28,7 @@ struct ReleaseFixtureTests {
         #expect(try hub.it.conflicts().count == 1, "the deliver and the cancel of HR-LIS-2 are still in conflict")
         #expect(try hub.server.records(of: .standard).count == 1)
         #expect(try hub.it.records(of: .feedback).count == 1)
-        // v4-timelines gave every request the timeline its log gives, on every replica.
+        // Every request has the timeline its log gives, on every replica (v4-timelines).
         for store in [hub.server, hub.hr, hub.it] {
             #expect(try store.requests().count >= 3)
             #expect(try store.timelineDrift() == [])
