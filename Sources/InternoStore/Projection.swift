@@ -39,18 +39,18 @@ enum Projection {
             try db.executeCached(sql: "DELETE FROM \(record.kind.rawValue) WHERE id = ?", arguments: [id])
             return
         }
-        var columns = Self.columns(record.kind)
         var arguments = [id.databaseValue] + values
-        if record.kind == .request, let timeline {
-            columns += timelineColumns
+        let withTimeline = record.kind == .request && timeline != nil
+        if withTimeline, let timeline {
             arguments += [
                 timeline.submittedAt.millisecondsSince1970.databaseValue, Data(timeline.encoded).databaseValue,
             ]
         }
+        // Every kind has its statements in `upserts`; the fallback only keeps this total.
         let sql =
-            record.kind == .request && timeline != nil ? upserts[record.kind]?.timeline : upserts[record.kind]?.plain
-        try db.cachedStatement(sql: sql ?? upsert(record.kind.rawValue, columns)).execute(
-            arguments: StatementArguments(arguments))
+            (withTimeline ? upserts[record.kind]?.timeline : upserts[record.kind]?.plain)
+            ?? upsert(record.kind.rawValue, Self.columns(record.kind) + (withTimeline ? timelineColumns : []))
+        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
     }
 
     /// The upsert of each kind's query row, without and with the timeline columns: written

@@ -75,14 +75,13 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
             .corrupt(
                 "the \(what) of request \(label ?? "?") as stored here cannot be read; run `interno verify --repair`")
         }
-        func text(_ index: Int, _ name: String) throws -> String {
-            let value: String?? = try? row.decode(String?.self, atIndex: index)
-            guard let value, let value else { throw damaged(name) }
-            return value
-        }
         func optionalText(_ index: Int, _ name: String) throws -> String? {
             let value: String?? = try? row.decode(String?.self, atIndex: index)
             guard let value else { throw damaged(name) }
+            return value
+        }
+        func text(_ index: Int, _ name: String) throws -> String {
+            guard let value = try optionalText(index, name) else { throw damaged(name) }
             return value
         }
         func cell(_ index: Int) -> DatabaseValue? {
