@@ -2,89 +2,15 @@ import Foundation
 import GRDB
 import InternoModel
 
-/// What the server made of one pushed change set (DESIGN §5).
-public enum PushOutcome: Equatable, Sendable {
-    /// Applied and logged; the site may drop it from its outbox.
-    case accepted
-    /// Already held, with the same content; the site may drop it from its outbox.
-    case duplicate
-    /// A change it depends on is missing here; it stays in the site's outbox for the next sync.
-    case deferred(missing: Dot)
-    /// Refused: recorded as void for whoever may see its records, and kept visible on the site
-    /// with the reason. `kept` lists the counters of the set that the server had already
-    /// accepted, from an earlier push of them in another set: they stand, and the site keeps
-    /// them (DESIGN §3.9). Normally empty.
-    case refused(Refusal, kept: [UInt64] = [])
-}
-
-/// One page of the server's stream: whole change sets in server order.
-public struct ChangeBatch: Equatable, Sendable {
-    /// The change sets, never split.
-    public var sets: [ChangeSet]
-    /// The sequence number to pull after next time.
-    public var nextCursor: Int64
-    /// `true` if more changes follow.
-    public var more: Bool
-    /// The epoch of the stream `nextCursor` belongs to (DESIGN §3.9); 0 at the start.
-    public var cursorEpoch: UInt64
-
-    /// A batch of `sets` ending at `nextCursor`, in the stream epoch `cursorEpoch`.
-    public init(sets: [ChangeSet], nextCursor: Int64, more: Bool, cursorEpoch: UInt64 = 0) {
-        self.sets = sets
-        self.nextCursor = nextCursor
-        self.more = more
-        self.cursorEpoch = cursorEpoch
-    }
-}
-
-/// Where a site stands with the server, as Welcome tells it (DESIGN §3.9).
-public struct SyncPosition: Equatable, Sendable {
-    /// The stream's latest sequence number.
-    public var latestSequence: Int64
-    /// Every counter of the site's that the server holds, applied or void, as ranges.
-    public var heldCounters: [ClosedRange<UInt64>]
-    /// `false` when the site's cursor names no point of this server's stream: it must pull
-    /// again from the start.
-    public var cursorValid: Bool
-
-    /// A position.
-    public init(latestSequence: Int64, heldCounters: [ClosedRange<UInt64>], cursorValid: Bool) {
-        self.latestSequence = latestSequence
-        self.heldCounters = heldCounters
-        self.cursorValid = cursorValid
-    }
-
-    /// The highest counter of the site's that the server holds (0 if none).
-    public var highestCounter: UInt64 { heldCounters.last?.upperBound ?? 0 }
-}
-
-/// The site a Push comes from, as the server's registry knows it: what it may write and see
-/// comes from here, never from anything the site claims (DESIGN §6).
-public struct Pusher: Sendable, Equatable {
-    /// The site's replica: every dot it pushes must be its own.
-    public var replica: ReplicaID
-    /// Its department: it writes with this department's permissions.
-    public var department: UUID
-    /// Its replica code, the prefix of its request keys (`HR-LIS`).
-    public var code: String
-    /// Its department's code (`HR`), as refusals name the writer.
-    public var departmentCode: String
-    /// What it may see (DESIGN §6.1).
-    public var scope: Scope
-
+extension Pusher {
     /// The pusher an enrolled site's registry entry describes.
     public init(_ entry: RegistryRow) throws {
         guard let replica = ReplicaID(uuidString: entry.replicaID), let department = UUID(text: entry.department)
         else { throw StoreError.corrupt("registry entry \(entry.replicaID)") }
-        self.replica = replica
-        self.department = department
-        self.code = entry.code
-        self.departmentCode = entry.departmentCode
-        self.scope = entry.scope == .all ? .all : .department(department)
+        self.init(
+            replica: replica, department: department, code: entry.code, departmentCode: entry.departmentCode,
+            scope: entry.scope == .all ? .all : .department(department))
     }
-
-    /// The writer its changes are judged as.
-    public var writer: Writer { .department(department) }
 }
 
 extension Store {
@@ -104,9 +30,7 @@ extension Store {
         -> [PushOutcome]
     {
         let pusher = try Pusher(entry)
-        return try writer.write { db in
-            try sets.map { set in try Self.receive(set, from: pusher, receivedAt: receivedAt, db) }
-        }
+        return try writer.write { db in try Self.receive(sets, from: pusher, receivedAt: receivedAt, db) }
     }
 
     /// `receive(_:from:)` on an async context: the database work runs on GRDB's queue, not on
@@ -114,205 +38,25 @@ extension Store {
     public func receiveAsync(_ sets: [ChangeSet], from entry: RegistryRow) async throws -> [PushOutcome] {
         let pusher = try Pusher(entry)
         let receivedAt = Timestamp.now()
-        return try await writer.write { db in
-            try sets.map { set in try Self.receive(set, from: pusher, receivedAt: receivedAt, db) }
-        }
+        return try await writer.write { db in try Self.receive(sets, from: pusher, receivedAt: receivedAt, db) }
     }
 
-    /// Judges one pushed set as a whole (DESIGN §3.4, §3.9). Its changes may be new to the
-    /// server, held already with the same content (an answer was lost, or the set was pushed
-    /// before in other bounds), or held with other content (a counter reused: a site restored
-    /// from a backup that has not healed). Whatever the mix, the set is never half applied,
-    /// and every dot of the pusher's it names ends up held, applied or void, unless the set is
-    /// deferred: so no later change that names one waits forever.
-    static func receive(_ set: ChangeSet, from pusher: Pusher, receivedAt: Timestamp, _ db: Database) throws
-        -> PushOutcome
+    /// Judges a Push in one batch (DESIGN §4, §5): what its sets name is read in a few
+    /// set-based queries (the pusher's logged counters, the records written and the records
+    /// their references name), every set is judged in memory on its own by the ``Judge``, and
+    /// what it decided is written at the end, in `db`'s transaction.
+    static func receive(_ sets: [ChangeSet], from pusher: Pusher, receivedAt: Timestamp, _ db: Database) throws
+        -> [PushOutcome]
     {
-        let range = set.firstCounter...set.lastCounter
-        if let stranger = set.changes.first(where: { $0.dot.replica != pusher.replica }) {
-            // Nothing is recorded: voiding another replica's dots would take its counters.
-            return .refused(
-                Refusal(
-                    .malformed,
-                    "change \(stranger.dot) was written by another replica; a site pushes only its own changes"))
-        }
-        let held = try set.changes.map { try ChangeLog.entry($0.dot, db) }
-        let fresh = zip(set.changes, held).filter { $0.1 == nil }.map(\.0)
-        // The counters of this set the server holds as accepted changes of this very content.
-        let kept = zip(set.changes, held).compactMap { change, entry -> UInt64? in
-            guard let entry, entry.change.refusal == nil, entry.change.hasSameContent(as: change) else { return nil }
-            return change.dot.counter
-        }
-        if let (change, _) = zip(set.changes, held).first(where: { change, entry in
-            entry.map { !$0.change.hasSameContent(as: change) } ?? false
-        }) {
-            let refusal = Refusal(
-                .malformed,
-                "change \(change.dot) was already received with other content; a counter must never be reused")
-            try recordVoids(of: fresh, set: range, refusal, from: pusher, db)
-            return .refused(refusal, kept: kept)
-        }
-        if let refusal = held.lazy.compactMap({ $0?.change.refusal }).first {
-            // A refused set pushed again gets the same answer, whole.
-            try recordVoids(of: fresh, set: range, refusal, from: pusher, db)
-            return .refused(refusal, kept: kept)
-        }
-        guard !fresh.isEmpty else { return .duplicate }
-        // What the server does not hold yet is judged as the rest of the set: the held part
-        // is already applied, exactly as written.
-        var outcome = PushOutcome.accepted
-        try db.inSavepoint {
-            do {
-                try stage(ChangeSet(fresh), set: range, from: pusher, receivedAt: receivedAt, db)
-                return .commit
-            } catch StoreError.refused(let refusal) {
-                outcome = .refused(refusal, kept: kept)
-            } catch StoreError.outOfOrder(.causalityGap(_, let missing)) {
-                outcome = .deferred(missing: missing)
-            }
-            return .rollback
-        }
-        if case .refused(let refusal, _) = outcome {
-            // The refusal is recorded as voids (DESIGN §3.4); the refused content is kept in the
-            // log so a repeat push can be recognised.
-            try recordVoids(of: fresh, set: range, refusal, from: pusher, db)
-        }
-        return outcome
-    }
-
-    /// Logs `changes` as voids with `refusal`, each for whoever may see its record
-    /// (``voidAudience(of:from:_:)``); a change whose record the pusher may not see leaves no trace.
-    static func recordVoids(
-        of changes: [Change], set range: ClosedRange<UInt64>, _ refusal: Refusal, from pusher: Pusher,
-        _ db: Database
-    ) throws {
-        for change in changes {
-            guard let audience = try voidAudience(of: change, from: pusher, db) else { continue }
-            var void = change
-            void.refusal = refusal
-            let record = try loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
-            try ingest(void, set: range, into: record, audience: .given(audience), db)
-        }
-    }
-
-    /// Who receives the void of a refused `change` (DESIGN §6.1): whoever may see its record.
-    /// A refused creation of a request or standard goes to the pusher's department only (no
-    /// one else knows the record); one of a comment or feedback to the parties of its request.
-    /// `nil` when the pusher may not see the record or the request it names, or when the change
-    /// edits a record the server never had: then nothing is recorded, since no change the
-    /// pusher can ever have accepted depends on it.
-    static func voidAudience(of change: Change, from pusher: Pusher, _ db: Database) throws -> Audience? {
-        let lookup = Lookups(db)
-        let current = try loadRecord(change.recordID, db)
-        if let current, current.exists {
-            guard let audience = Schema.audience(of: current, lookup: lookup.any), pusher.scope.covers(audience)
-            else { return nil }
-            return audience
-        }
-        switch Schema.partyRule(of: change.kind) {
-        case .everyone, .departments:
-            let creates = Schema.partyFields(of: change.kind).contains { change.fields[$0] != nil }
-            guard creates || current != nil else { return nil }
-            return .departments([pusher.department])
-        case .sameAs:
-            guard let audience = Schema.audience(of: change.kind, value: { change.fields[$0] }, lookup: lookup.any),
-                pusher.scope.covers(audience)
-            else { return nil }
-            try lookup.rethrow()
-            return audience
-        }
-    }
-
-    /// Checks and applies every change of `set` pushed by `pusher`, logged as members of the
-    /// change set spanning counters `range`, in `db`'s transaction; throws on the first problem.
-    static func stage(
-        _ set: ChangeSet, set range: ClosedRange<UInt64>, from pusher: Pusher, receivedAt: Timestamp, _ db: Database
-    ) throws {
-        for change in set.changes {
-            let current = try loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
-            let lookup = Lookups(db, scope: pusher.scope)
-            // A record outside the pusher's scope is, to it, a record that does not exist: the
-            // same refusal, before any check that could tell the two apart (DESIGN §6.1).
-            if current.exists, lookup.visible(current) == false {
-                try lookup.rethrow()
-                throw StoreError.refused(Schema.noSuchRecord(change.kind, change.recordID, for: pusher.departmentCode))
-            }
-            guard current.kind == change.kind else {
-                throw StoreError.refused(
-                    Refusal(
-                        .malformed,
-                        "record \(change.recordID) is a \(current.kind.rawValue), not a \(change.kind.rawValue)"))
-            }
-            if current.clock.covers(change.dot) {
-                throw StoreError.refused(
-                    Refusal(.malformed, "change \(change.dot) reuses a counter the server already has for this record"))
-            }
-            if let missing = current.clock.firstMissing(of: change.context) {
-                if let elsewhere = try ChangeLog.entry(missing, db), elsewhere.change.recordID != change.recordID {
-                    guard current.exists else {
-                        throw StoreError.refused(
-                            Schema.noSuchRecord(change.kind, change.recordID, for: pusher.departmentCode))
-                    }
-                    throw StoreError.refused(
-                        Refusal(
-                            .malformed,
-                            "the context of change \(change.dot) names \(missing), a change of another record"))
-                }
-                throw StoreError.outOfOrder(.causalityGap(change: change.dot, missing: missing))
-            }
-            // What it was written against in other records: until the server holds it all (a
-            // server restored from a backup gets it back from its writer), it waits (§3.3).
-            for dot in change.requires where try ChangeLog.entry(dot, db) == nil {
-                throw StoreError.outOfOrder(.causalityGap(change: change.dot, missing: dot))
-            }
-            // Fixed fields, the parties among them, never change once the record exists, not
-            // even through a write that had seen nothing of it: a second creation may only
-            // repeat them (two sites of one department rating a request offline).
-            if current.exists {
-                let spec = Schema.spec(change.kind)
-                for field in spec.fields where field.fixed {
-                    guard let written = change.fields[field.name], written != current.value(of: field.name)
-                    else { continue }
-                    throw StoreError.refused(
-                        Refusal(
-                            .immutable,
-                            "the \(field.label) of this \(change.kind.rawValue) is fixed once it exists and cannot be written again with another value"
-                        ))
-                }
-            }
-            let seen = try view(of: change, current: current, db)
-            try check(
-                change, by: pusher.writer, seen: seen, pusherCode: pusher.code, scope: pusher.scope,
-                receivedAt: receivedAt, db)
-            if !current.exists, !current.clock.isEmpty {
-                try checkReuse(ofRefusedRecord: change, db)
-            }
-            try ingest(change, set: range, into: current, audience: .derived, db)
-        }
-    }
-
-    /// A record id whose earlier writes were all refused may be created again only if every
-    /// site that will see the record also received those voids: otherwise a later change whose
-    /// context names them would wait forever where they never arrive. Feedback, whose id is
-    /// derived from its request and side, passes (its voids went to the request's parties);
-    /// requests and standards take a new id.
-    static func checkReuse(ofRefusedRecord change: Change, _ db: Database) throws {
-        let lookup = Lookups(db)
-        let audience = Schema.audience(of: change.kind, value: { change.fields[$0] }, lookup: lookup.any)
-        try lookup.rethrow()
-        for earlier in try Audiences.ofRecord(change.recordID, db) {
-            switch (earlier, audience) {
-            case (.everyone, _):
-                continue
-            case (.departments(let reached), .departments(let needed)) where needed.isSubset(of: reached):
-                continue
-            default:
-                throw StoreError.refused(
-                    Refusal(
-                        .duplicate,
-                        "the id \(change.recordID.text) was taken by a refused write; a new \(change.kind.rawValue) takes a new id"
-                    ))
-            }
+        try judging(db) { state in
+            try state.prefetch(
+                replica: pusher.replica,
+                counters: sets.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(\.dot.counter))
+            try state.prefetch(records: sets.lazy.flatMap(\.changes).flatMap { change in
+                [change.recordID] + change.fields.values.compactMap(\.id)
+            })
+        } _: { judge in
+            try sets.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
         }
     }
 
@@ -322,30 +66,9 @@ extension Store {
     public func apply(_ set: ChangeSet, as writer: Writer, pusherCode: String?) throws {
         let receivedAt = Timestamp.now()
         try self.writer.write { db in
-            let range = set.firstCounter...set.lastCounter
-            for change in set.changes {
-                let current =
-                    try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
-                if let missing = current.clock.firstMissing(of: change.context) {
-                    throw StoreError.outOfOrder(.causalityGap(change: change.dot, missing: missing))
-                }
-                let seen = try Self.view(of: change, current: current, db)
-                try Self.check(
-                    change, by: writer, seen: seen, pusherCode: pusherCode, scope: .all, receivedAt: receivedAt, db)
-                try Self.ingest(change, set: range, into: current, audience: .derived, db)
+            try Self.judging(db) { judge in
+                try judge.apply(set, as: writer, pusherCode: pusherCode, receivedAt: receivedAt)
             }
-        }
-    }
-
-    /// The record as the writer of `change` saw it: the replay of the log its context covers.
-    static func view(of change: Change, current: RecordState, _ db: Database) throws -> RecordState {
-        if change.context == current.clock { return current }
-        if change.context.isEmpty { return RecordState(kind: change.kind, id: change.recordID) }
-        let log = try ChangeLog.entries(ofRecord: change.recordID, db).map(\.change)
-        do {
-            return try RecordState.view(kind: change.kind, id: change.recordID, log: log, at: change.context)
-        } catch {
-            throw StoreError.outOfOrder(error)
         }
     }
 

@@ -44,20 +44,6 @@ public struct RecordLog: Equatable, Sendable {
     }
 }
 
-/// One logged change and the counters of the change set it was logged in.
-public struct LoggedChange: Equatable, Sendable {
-    /// The change; a void carries no fields and no context.
-    public var change: Change
-    /// The first and last counter of its change set.
-    public var set: ClosedRange<UInt64>
-
-    /// A logged change.
-    public init(change: Change, set: ClosedRange<UInt64>) {
-        self.change = change
-        self.set = set
-    }
-}
-
 /// What a repair did to one record.
 public enum RepairOutcome: Equatable, Sendable {
     /// The record's log is now the server's, with `kept` own changes not yet acknowledged.

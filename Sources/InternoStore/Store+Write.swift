@@ -25,32 +25,35 @@ extension Store {
             var replica = try Self.replicaRow(db)
             let first = UInt64(replica.counter) + 1
             let set = first...(first + UInt64(edits.count) - 1)
-            var changes: [Change] = []
-            for edit in edits {
-                let seen = try Self.loadRecord(edit.recordID, db) ?? RecordState(kind: edit.kind, id: edit.recordID)
-                guard seen.kind == edit.kind else {
-                    throw StoreError.refused(
-                        Refusal(
-                            .malformed,
-                            "record \(edit.recordID) is a \(seen.kind.rawValue), not a \(edit.kind.rawValue)"))
+            let changes = try Self.judging(db) { judge in
+                var changes: [Change] = []
+                for edit in edits {
+                    let seen = try judge.record(edit.recordID) ?? RecordState(kind: edit.kind, id: edit.recordID)
+                    guard seen.kind == edit.kind else {
+                        throw StoreError.refused(
+                            Refusal(
+                                .malformed,
+                                "record \(edit.recordID) is a \(seen.kind.rawValue), not a \(edit.kind.rawValue)"))
+                    }
+                    var fields = edit.fields
+                    if edit.kind == .request, !seen.exists, fields["key"] == nil, let code = replica.code {
+                        fields["key"] = .text("\(code)-\(replica.nextRequestNumber)")
+                        replica.nextRequestNumber += 1
+                    }
+                    replica.counter += 1
+                    // A write to a record that does not exist (never seen, or only refused writes
+                    // of it) has seen nothing of it: an empty context, so no replica that missed
+                    // those refused writes ever waits for them (DESIGN §6.1).
+                    let change = Change(
+                        dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
+                        recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(), fields: fields,
+                        author: author, at: at, requires: try Self.required(by: edit.kind, fields, judge))
+                    try judge.write(
+                        change, set: set, by: replica.writer, seen: seen, pusherCode: replica.code, receivedAt: now,
+                        audience: replica.role == .server ? .derived : .none)
+                    changes.append(change)
                 }
-                var fields = edit.fields
-                if edit.kind == .request, !seen.exists, fields["key"] == nil, let code = replica.code {
-                    fields["key"] = .text("\(code)-\(replica.nextRequestNumber)")
-                    replica.nextRequestNumber += 1
-                }
-                replica.counter += 1
-                // A write to a record that does not exist (never seen, or only refused writes of
-                // it) has seen nothing of it: an empty context, so no replica that missed those
-                // refused writes ever waits for them (DESIGN §6.1).
-                let change = Change(
-                    dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
-                    recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(), fields: fields,
-                    author: author, at: at, requires: try Self.required(by: edit.kind, fields, db))
-                try Self.check(
-                    change, by: replica.writer, seen: seen, pusherCode: replica.code, scope: .all, receivedAt: now, db)
-                try Self.ingest(change, set: set, into: seen, audience: replica.role == .server ? .derived : .none, db)
-                changes.append(change)
+                return changes
             }
             try db.executeCached(
                 sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
@@ -69,12 +72,14 @@ extension Store {
     /// every record its reference fields name, as this replica has it now. Departments are left
     /// out: the server writes them itself, so no site could bring back one it lost, and a
     /// request needs only that its departments exist, which the schema checks.
-    static func required(by kind: RecordKind, _ fields: [FieldName: FieldValue], _ db: Database) throws -> [Dot] {
+    static func required(by kind: RecordKind, _ fields: [FieldName: FieldValue], _ judge: Judge<StoredState>) throws
+        -> [Dot]
+    {
         let spec = Schema.spec(kind)
         var dots: [Dot] = []
         for (name, value) in fields {
             guard case .reference(let referenced) = spec.field(name)?.type, referenced != .department,
-                let id = value.id, let record = try loadRecord(id, db)
+                let id = value.id, let record = try judge.record(id)
             else { continue }
             dots += record.clock.sortedEntries.map { Dot(replica: $0.replica, counter: $0.counter) }
         }
@@ -92,16 +97,6 @@ extension Store {
             try db.executeCached(sql: "UPDATE replica SET nextRequestNumber = nextRequestNumber + 1")
             return "\(code)-\(replica.nextRequestNumber)"
         }
-    }
-
-    /// Who receives a change the server logs (DESIGN §6.1).
-    enum LoggedAudience {
-        /// Nobody is handed changes from here: a site's database.
-        case none
-        /// The parties of the record the change leaves: an accepted change on the server.
-        case derived
-        /// These departments: a void, whose record may not exist.
-        case given(Audience)
     }
 
     /// Applies a checked change to `record` and logs it, with the projections and (on the
@@ -151,73 +146,5 @@ extension Store {
         let reads = change.isVoid || change.fields["state"] != nil || change.fields["key"] != nil
         guard reads || !existed else { return nil }
         return RequestTimeline(log: try ChangeLog.entries(ofRecord: record.id, db).map(\.change))
-    }
-
-    /// Checks a change the way both sites and the server do: the schema's rules against what
-    /// the writer had seen, plus the rules only the database can judge (unique codes and keys,
-    /// and edits of a record whose creation was refused).
-    ///
-    /// Records outside `scope` look absent to the checks, so a write that names one is refused
-    /// exactly as if it did not exist (DESIGN §6.1).
-    static func check(
-        _ change: Change, by writer: Writer, seen: RecordState, pusherCode: String?, scope: Scope,
-        receivedAt: Timestamp, _ db: Database
-    ) throws {
-        // A full creation may retry (feedback ids are derived, so a second try reuses the id);
-        // anything less on a record whose creation was refused is refused in turn (DESIGN §3.4).
-        let spec = Schema.spec(change.kind)
-        let isCreation = spec.fields.allSatisfy { !$0.required || change.fields[$0.name].map { $0 != .null } == true }
-        if !seen.exists, !isCreation, let void = try firstVoid(ofRecord: change.recordID, db) {
-            throw StoreError.refused(
-                Refusal(
-                    .creationRefused,
-                    "the creation of this \(change.kind.rawValue) was refused (\(void.message)), so later edits of it are refused too"
-                ))
-        }
-        let lookups = Lookups(db, scope: scope)
-        do {
-            try Schema.check(change, by: writer, seen: seen, lookup: lookups.scoped, receivedAt: receivedAt)
-        } catch {
-            try lookups.rethrow()
-            throw StoreError.refused(error)
-        }
-        try lookups.rethrow()
-        guard !seen.exists else { return }
-        switch change.kind {
-        case .department:
-            if let code = change.fields["code"]?.text,
-                try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM department WHERE code = ?)"),
-                    arguments: [code])
-                    == true
-            {
-                throw StoreError.refused(Refusal(.duplicate, "a department with code \(code) already exists"))
-            }
-        case .request:
-            guard let key = change.fields["key"]?.text else { return }
-            // Bytes, not Swift's `==`: U+212A (Kelvin) must not pass for a K (Protocol §7.3).
-            if let pusherCode, !key.utf8.starts(with: "\(pusherCode)-".utf8) {
-                throw StoreError.refused(
-                    Refusal(.invalidValue, "request key \(key) must start with the site's code \(pusherCode)-"))
-            }
-            if try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM request WHERE key = ?)"), arguments: [key])
-                == true
-            {
-                throw StoreError.refused(Refusal(.duplicate, "a request with key \(key) already exists"))
-            }
-        default:
-            break
-        }
-    }
-
-    static func firstVoid(ofRecord id: UUID, _ db: Database) throws -> Refusal? {
-        let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql:
-                    "SELECT refusalCode, refusalReason FROM change WHERE record = ? AND refusalCode IS NOT NULL ORDER BY seq LIMIT 1"
-            ), arguments: [id.text])
-        guard let row else { return nil }
-        return Refusal(Refusal.Code(rawValue: row["refusalCode"]) ?? .malformed, row["refusalReason"])
     }
 }

@@ -1,0 +1,535 @@
+import Foundation
+
+/// A change as a log holds it: the change, and the counters of the change set it came in.
+public struct LoggedChange: Hashable, Sendable {
+    /// The change; a refused one carries its refusal and keeps its content.
+    public var change: Change
+    /// The counters of its change set.
+    public var set: ClosedRange<UInt64>
+
+    /// A logged change.
+    public init(change: Change, set: ClosedRange<UInt64>) {
+        self.change = change
+        self.set = set
+    }
+}
+
+/// What a ``Judge`` reads of a database: the state before the batch it judges. The store
+/// answers from its tables, loading what a batch needs in a few set-based queries before the
+/// judging starts; the judge decides, and the store writes what it decided (DESIGN §4).
+public protocol JudgingSource: AnyObject {
+    /// The state of record `id`; `nil` if nothing of it is held.
+    func record(_ id: UUID) throws -> RecordState?
+    /// The logged change with `dot`, applied or void; `nil` if none.
+    func logged(_ dot: Dot) throws -> LoggedChange?
+    /// Every logged change of record `id`, in log order.
+    func log(ofRecord id: UUID) throws -> [Change]
+    /// `true` if a department with `code` exists.
+    func hasDepartment(code: String) throws -> Bool
+    /// `true` if a request with `key` exists.
+    func hasRequest(key: String) throws -> Bool
+    /// The audiences of the changes logged for record `id`, in log order.
+    func audiences(ofRecord id: UUID) throws -> [Audience]
+}
+
+/// Why a ``Judge`` did not take a change.
+public enum JudgeError: Error, Equatable, Sendable {
+    /// The change breaks a rule: it is refused, with the reason.
+    case refused(Refusal)
+    /// The change cannot apply yet (a change it depends on is missing) or names the wrong record.
+    case outOfOrder(ApplyError)
+    /// The parties of a record cannot be told from the database: it is damaged.
+    case unknownParties(RecordKind, UUID)
+}
+
+/// Who receives a change the judge logs (DESIGN §6.1).
+public enum LoggedAudience: Sendable, Hashable {
+    /// Nobody is handed changes from here: a site's database.
+    case none
+    /// The parties of the record the change leaves: an accepted change on the server.
+    case derived
+    /// These departments: a void, whose record may not exist.
+    case given(Audience)
+}
+
+/// The rules that decide what becomes of a write (DESIGN §3.3–§3.6, §6), in one place, in
+/// memory: a site's local write, a server's Push and a change applied as a writer are judged
+/// here, against the state a ``JudgingSource`` reads and what the batch itself did before.
+///
+/// A judge reads nothing but its source and writes nothing: what it decided accumulates as
+/// the log entries to append, in order (``appended``), and the record states they leave
+/// (``records()``). A store opens one per transaction, judges the whole batch, then writes
+/// the result in bulk; a refusal or a throw leaves the source exactly as it was.
+///
+/// Within a Push each set is judged on its own, all or nothing: its effects are staged apart
+/// and join the batch only if it is accepted, so a refused set leaves only its voids.
+public final class Judge<Source: JudgingSource> {
+    /// One change to append to the log, with who receives it (`nil`: nobody is handed it).
+    public struct Entry: Hashable, Sendable {
+        /// The change, a void when refused.
+        public var change: Change
+        /// The counters of its change set.
+        public var set: ClosedRange<UInt64>
+        /// Who receives it, on a server.
+        public var audience: Audience?
+    }
+
+    /// What a batch did, in memory: the states and log entries it added over the source.
+    struct Layer {
+        var records: [UUID: RecordState] = [:]
+        var logged: [Dot: LoggedChange] = [:]
+        var logs: [UUID: [Change]] = [:]
+        var audiences: [UUID: [Audience]] = [:]
+        var codes: Set<String> = []
+        var keys: Set<String> = []
+        var appended: [Entry] = []
+
+        mutating func absorb(_ other: Layer) {
+            records.merge(other.records) { _, new in new }
+            logged.merge(other.logged) { _, new in new }
+            for (id, changes) in other.logs { logs[id, default: []] += changes }
+            for (id, audiences) in other.audiences { self.audiences[id, default: []] += audiences }
+            codes.formUnion(other.codes)
+            keys.formUnion(other.keys)
+            appended += other.appended
+        }
+    }
+
+    /// What the judge reads.
+    public let source: Source
+    private var batch = Layer()
+    private var staged = Layer()
+    private var lookupError: (any Error)?
+
+    /// A judge of one batch over `source`.
+    public init(_ source: Source) {
+        self.source = source
+    }
+
+    // MARK: Results
+
+    /// The log entries the batch appends, in order (staged work included).
+    public var appended: [Entry] {
+        commit()
+        return batch.appended
+    }
+
+    /// Every record the batch changed, in id order, with the timeline to store with a request
+    /// (DESIGN §4): from the batch's changes alone when the record is new, from its whole log
+    /// when a change of the batch writes what a timeline reads (`state`, `key`) or is void, or
+    /// when the record did not exist before; `nil`, the stored one unchanged, otherwise.
+    public func records() throws -> [(record: RecordState, timeline: RequestTimeline?)] {
+        commit()
+        return try batch.records.values.sorted { $0.id.uuidString < $1.id.uuidString }.map { record in
+            (record, try timeline(of: record))
+        }
+    }
+
+    private func timeline(of record: RecordState) throws -> RequestTimeline? {
+        guard record.kind == .request, record.exists else { return nil }
+        let changes = batch.logs[record.id] ?? []
+        guard let original = try source.record(record.id) else { return RequestTimeline(log: changes) }
+        let reads = changes.contains { $0.isVoid || $0.fields["state"] != nil || $0.fields["key"] != nil }
+        guard reads || !original.exists else { return nil }
+        return RequestTimeline(log: try source.log(ofRecord: record.id) + changes)
+    }
+
+    // MARK: Reading through the batch
+
+    /// The state of record `id` as the batch left it.
+    public func record(_ id: UUID) throws -> RecordState? {
+        if let record = staged.records[id] ?? batch.records[id] { return record }
+        return try source.record(id)
+    }
+
+    func logged(_ dot: Dot) throws -> LoggedChange? {
+        if let logged = staged.logged[dot] ?? batch.logged[dot] { return logged }
+        return try source.logged(dot)
+    }
+
+    func log(ofRecord id: UUID) throws -> [Change] {
+        try source.log(ofRecord: id) + (batch.logs[id] ?? []) + (staged.logs[id] ?? [])
+    }
+
+    func firstVoid(ofRecord id: UUID) throws -> Refusal? {
+        try log(ofRecord: id).lazy.compactMap(\.refusal).first
+    }
+
+    /// Every record, whatever the scope. A read error is kept for ``rethrowLookup()``: the
+    /// schema's lookups cannot throw.
+    var anyRecord: Schema.Lookup {
+        { [unowned self] _, id in load(id) }
+    }
+
+    /// The records `scope` covers; others look absent (DESIGN §6.1).
+    func scoped(_ scope: Scope) -> Schema.Lookup {
+        { [unowned self] _, id in
+            guard let record = load(id) else { return nil }
+            guard record.exists else { return record }
+            return visible(record, to: scope) ? record : nil
+        }
+    }
+
+    /// `true` if `scope` covers `record`; a record whose parties cannot be told is covered
+    /// only by a whole-organisation scope.
+    func visible(_ record: RecordState, to scope: Scope) -> Bool {
+        if scope == .all { return true }
+        guard let audience = Schema.audience(of: record, lookup: anyRecord) else { return false }
+        return scope.covers(audience)
+    }
+
+    private func load(_ id: UUID) -> RecordState? {
+        do { return try record(id) } catch {
+            lookupError = lookupError ?? error
+            return nil
+        }
+    }
+
+    private func rethrowLookup() throws {
+        if let error = lookupError {
+            lookupError = nil
+            throw error
+        }
+    }
+
+    private func commit() {
+        guard !staged.appended.isEmpty || !staged.records.isEmpty else { return }
+        batch.absorb(staged)
+        staged = Layer()
+    }
+
+    // MARK: Local writes and writes as a writer
+
+    /// Judges a change written by this replica's writer (or applied as `writer`) against
+    /// `seen`, what it had seen of the record, and takes it into the batch: the checks of
+    /// ``check(_:by:seen:pusherCode:scope:receivedAt:)``, then ``ingest(_:set:into:audience:)``
+    /// onto the record's current state.
+    public func write(
+        _ change: Change, set: ClosedRange<UInt64>, by writer: Writer, seen: RecordState, pusherCode: String?,
+        receivedAt: Timestamp, audience: LoggedAudience
+    ) throws {
+        try check(change, by: writer, seen: seen, pusherCode: pusherCode, scope: .all, receivedAt: receivedAt)
+        let current = try record(change.recordID) ?? RecordState(kind: change.kind, id: change.recordID)
+        try ingest(change, set: set, into: current, audience: audience)
+        commit()
+    }
+
+    /// Applies a change set checked as `writer`, all or nothing: every change against what its
+    /// writer had seen, the schema and the database's rules. Throws on the first problem;
+    /// the caller drops the batch.
+    public func apply(_ set: ChangeSet, as writer: Writer, pusherCode: String?, receivedAt: Timestamp) throws {
+        let range = set.firstCounter...set.lastCounter
+        for change in set.changes {
+            let current = try record(change.recordID) ?? RecordState(kind: change.kind, id: change.recordID)
+            if let missing = current.clock.firstMissing(of: change.context) {
+                throw JudgeError.outOfOrder(.causalityGap(change: change.dot, missing: missing))
+            }
+            let seen = try view(of: change, current: current)
+            try check(change, by: writer, seen: seen, pusherCode: pusherCode, scope: .all, receivedAt: receivedAt)
+            try ingest(change, set: range, into: current, audience: .derived)
+        }
+        commit()
+    }
+
+    // MARK: A server's Push
+
+    /// Judges one pushed set as a whole (DESIGN §3.4, §3.9). Its changes may be new to the
+    /// server, held already with the same content (an answer was lost, or the set was pushed
+    /// before in other bounds), or held with other content (a counter reused: a site restored
+    /// from a backup that has not healed). Whatever the mix, the set is never half applied,
+    /// and every dot of the pusher's it names ends up held, applied or void, unless the set is
+    /// deferred: so no later change that names one waits forever.
+    public func push(_ set: ChangeSet, from pusher: Pusher, receivedAt: Timestamp) throws -> PushOutcome {
+        commit()
+        let range = set.firstCounter...set.lastCounter
+        if let stranger = set.changes.first(where: { $0.dot.replica != pusher.replica }) {
+            // Nothing is recorded: voiding another replica's dots would take its counters.
+            return .refused(
+                Refusal(
+                    .malformed,
+                    "change \(stranger.dot) was written by another replica; a site pushes only its own changes"))
+        }
+        let held = try set.changes.map { try logged($0.dot)?.change }
+        let fresh = zip(set.changes, held).filter { $0.1 == nil }.map(\.0)
+        // The counters of this set the server holds as accepted changes of this very content.
+        let kept = zip(set.changes, held).compactMap { change, logged -> UInt64? in
+            guard let logged, logged.refusal == nil, logged.hasSameContent(as: change) else { return nil }
+            return change.dot.counter
+        }
+        if let (change, _) = zip(set.changes, held).first(where: { change, logged in
+            logged.map { !$0.hasSameContent(as: change) } ?? false
+        }) {
+            let refusal = Refusal(
+                .malformed,
+                "change \(change.dot) was already received with other content; a counter must never be reused")
+            try recordVoids(of: fresh, set: range, refusal, from: pusher)
+            return .refused(refusal, kept: kept)
+        }
+        if let refusal = held.lazy.compactMap({ $0?.refusal }).first {
+            // A refused set pushed again gets the same answer, whole.
+            try recordVoids(of: fresh, set: range, refusal, from: pusher)
+            return .refused(refusal, kept: kept)
+        }
+        guard !fresh.isEmpty else { return .duplicate }
+        // What the server does not hold yet is judged as the rest of the set: the held part
+        // is already applied, exactly as written.
+        do {
+            try stage(fresh, set: range, from: pusher, receivedAt: receivedAt)
+            commit()
+            return .accepted
+        } catch JudgeError.refused(let refusal) {
+            staged = Layer()
+            // The refusal is recorded as voids (DESIGN §3.4); the refused content is kept in the
+            // log so a repeat push can be recognised.
+            try recordVoids(of: fresh, set: range, refusal, from: pusher)
+            return .refused(refusal, kept: kept)
+        } catch JudgeError.outOfOrder(.causalityGap(_, let missing)) {
+            staged = Layer()
+            return .deferred(missing: missing)
+        } catch {
+            staged = Layer()
+            throw error
+        }
+    }
+
+    /// Logs `changes` as voids with `refusal`, each for whoever may see its record
+    /// (``voidAudience(of:from:)``); a change whose record the pusher may not see leaves no trace.
+    private func recordVoids(
+        of changes: [Change], set range: ClosedRange<UInt64>, _ refusal: Refusal, from pusher: Pusher
+    ) throws {
+        for change in changes {
+            guard let audience = try voidAudience(of: change, from: pusher) else { continue }
+            var void = change
+            void.refusal = refusal
+            let record = try record(change.recordID) ?? RecordState(kind: change.kind, id: change.recordID)
+            try ingest(void, set: range, into: record, audience: .given(audience))
+        }
+        commit()
+    }
+
+    /// Who receives the void of a refused `change` (DESIGN §6.1): whoever may see its record.
+    /// A refused creation of a request or standard goes to the pusher's department only (no
+    /// one else knows the record); one of a comment or feedback to the parties of its request.
+    /// `nil` when the pusher may not see the record or the request it names, or when the change
+    /// edits a record the server never had: then nothing is recorded, since no change the
+    /// pusher can ever have accepted depends on it.
+    private func voidAudience(of change: Change, from pusher: Pusher) throws -> Audience? {
+        let current = try record(change.recordID)
+        if let current, current.exists {
+            let audience = Schema.audience(of: current, lookup: anyRecord)
+            try rethrowLookup()
+            guard let audience, pusher.scope.covers(audience) else { return nil }
+            return audience
+        }
+        switch Schema.partyRule(of: change.kind) {
+        case .everyone, .departments:
+            let creates = Schema.partyFields(of: change.kind).contains { change.fields[$0] != nil }
+            guard creates || current != nil else { return nil }
+            return .departments([pusher.department])
+        case .sameAs:
+            let audience = Schema.audience(of: change.kind, value: { change.fields[$0] }, lookup: anyRecord)
+            try rethrowLookup()
+            guard let audience, pusher.scope.covers(audience) else { return nil }
+            return audience
+        }
+    }
+
+    /// Checks and applies every change of a set pushed by `pusher`, logged as members of the
+    /// change set spanning counters `range`, into the staged layer; throws on the first problem.
+    private func stage(
+        _ changes: [Change], set range: ClosedRange<UInt64>, from pusher: Pusher, receivedAt: Timestamp
+    ) throws {
+        for change in changes {
+            let current = try record(change.recordID) ?? RecordState(kind: change.kind, id: change.recordID)
+            // A record outside the pusher's scope is, to it, a record that does not exist: the
+            // same refusal, before any check that could tell the two apart (DESIGN §6.1).
+            if current.exists, !visible(current, to: pusher.scope) {
+                try rethrowLookup()
+                throw JudgeError.refused(Schema.noSuchRecord(change.kind, change.recordID, for: pusher.departmentCode))
+            }
+            try rethrowLookup()
+            guard current.kind == change.kind else {
+                throw JudgeError.refused(
+                    Refusal(
+                        .malformed,
+                        "record \(change.recordID) is a \(current.kind.rawValue), not a \(change.kind.rawValue)"))
+            }
+            if current.clock.covers(change.dot) {
+                throw JudgeError.refused(
+                    Refusal(.malformed, "change \(change.dot) reuses a counter the server already has for this record"))
+            }
+            if let missing = current.clock.firstMissing(of: change.context) {
+                if let elsewhere = try logged(missing), elsewhere.change.recordID != change.recordID {
+                    guard current.exists else {
+                        throw JudgeError.refused(
+                            Schema.noSuchRecord(change.kind, change.recordID, for: pusher.departmentCode))
+                    }
+                    throw JudgeError.refused(
+                        Refusal(
+                            .malformed,
+                            "the context of change \(change.dot) names \(missing), a change of another record"))
+                }
+                throw JudgeError.outOfOrder(.causalityGap(change: change.dot, missing: missing))
+            }
+            // What it was written against in other records: until the server holds it all (a
+            // server restored from a backup gets it back from its writer), it waits (§3.3).
+            for dot in change.requires where try logged(dot) == nil {
+                throw JudgeError.outOfOrder(.causalityGap(change: change.dot, missing: dot))
+            }
+            // Fixed fields, the parties among them, never change once the record exists, not
+            // even through a write that had seen nothing of it: a second creation may only
+            // repeat them (two sites of one department rating a request offline).
+            if current.exists {
+                for field in Schema.spec(change.kind).fields where field.fixed {
+                    guard let written = change.fields[field.name], written != current.value(of: field.name)
+                    else { continue }
+                    throw JudgeError.refused(
+                        Refusal(
+                            .immutable,
+                            "the \(field.label) of this \(change.kind.rawValue) is fixed once it exists and cannot be written again with another value"
+                        ))
+                }
+            }
+            let seen = try view(of: change, current: current)
+            try check(
+                change, by: pusher.writer, seen: seen, pusherCode: pusher.code, scope: pusher.scope,
+                receivedAt: receivedAt)
+            if !current.exists, !current.clock.isEmpty {
+                try checkReuse(ofRefusedRecord: change)
+            }
+            try ingest(change, set: range, into: current, audience: .derived)
+        }
+    }
+
+    /// A record id whose earlier writes were all refused may be created again only if every
+    /// site that will see the record also received those voids: otherwise a later change whose
+    /// context names them would wait forever where they never arrive. Feedback, whose id is
+    /// derived from its request and side, passes (its voids went to the request's parties);
+    /// requests and standards take a new id.
+    private func checkReuse(ofRefusedRecord change: Change) throws {
+        let audience = Schema.audience(of: change.kind, value: { change.fields[$0] }, lookup: anyRecord)
+        try rethrowLookup()
+        let earlier =
+            try source.audiences(ofRecord: change.recordID) + (batch.audiences[change.recordID] ?? [])
+            + (staged.audiences[change.recordID] ?? [])
+        for reached in earlier {
+            switch (reached, audience) {
+            case (.everyone, _):
+                continue
+            case (.departments(let reached), .departments(let needed)) where needed.isSubset(of: reached):
+                continue
+            default:
+                throw JudgeError.refused(
+                    Refusal(
+                        .duplicate,
+                        "the id \(change.recordID.text) was taken by a refused write; a new \(change.kind.rawValue) takes a new id"
+                    ))
+            }
+        }
+    }
+
+    /// The record as the writer of `change` saw it: the replay of the log its context covers.
+    private func view(of change: Change, current: RecordState) throws -> RecordState {
+        if change.context == current.clock { return current }
+        if change.context.isEmpty { return RecordState(kind: change.kind, id: change.recordID) }
+        let log = try log(ofRecord: change.recordID)
+        do {
+            return try RecordState.view(kind: change.kind, id: change.recordID, log: log, at: change.context)
+        } catch {
+            throw JudgeError.outOfOrder(error)
+        }
+    }
+
+    // MARK: The checks and the log
+
+    /// Checks a change the way both sites and the server do: the schema's rules against what
+    /// the writer had seen, plus the rules only the whole database can judge (unique codes and
+    /// keys, and edits of a record whose creation was refused).
+    ///
+    /// Records outside `scope` look absent to the checks, so a write that names one is refused
+    /// exactly as if it did not exist (DESIGN §6.1).
+    public func check(
+        _ change: Change, by writer: Writer, seen: RecordState, pusherCode: String?, scope: Scope,
+        receivedAt: Timestamp
+    ) throws {
+        // A full creation may retry (feedback ids are derived, so a second try reuses the id);
+        // anything less on a record whose creation was refused is refused in turn (DESIGN §3.4).
+        let spec = Schema.spec(change.kind)
+        let isCreation = spec.fields.allSatisfy { !$0.required || change.fields[$0.name].map { $0 != .null } == true }
+        if !seen.exists, !isCreation, let void = try firstVoid(ofRecord: change.recordID) {
+            throw JudgeError.refused(
+                Refusal(
+                    .creationRefused,
+                    "the creation of this \(change.kind.rawValue) was refused (\(void.message)), so later edits of it are refused too"
+                ))
+        }
+        do {
+            try Schema.check(change, by: writer, seen: seen, lookup: scoped(scope), receivedAt: receivedAt)
+        } catch {
+            try rethrowLookup()
+            throw JudgeError.refused(error)
+        }
+        try rethrowLookup()
+        guard !seen.exists else { return }
+        switch change.kind {
+        case .department:
+            if let code = change.fields["code"]?.text, try hasDepartment(code: code) {
+                throw JudgeError.refused(Refusal(.duplicate, "a department with code \(code) already exists"))
+            }
+        case .request:
+            guard let key = change.fields["key"]?.text else { return }
+            // Bytes, not Swift's `==`: U+212A (Kelvin) must not pass for a K (Protocol §7.3).
+            if let pusherCode, !key.utf8.starts(with: "\(pusherCode)-".utf8) {
+                throw JudgeError.refused(
+                    Refusal(.invalidValue, "request key \(key) must start with the site's code \(pusherCode)-"))
+            }
+            if try hasRequest(key: key) {
+                throw JudgeError.refused(Refusal(.duplicate, "a request with key \(key) already exists"))
+            }
+        default:
+            break
+        }
+    }
+
+    private func hasDepartment(code: String) throws -> Bool {
+        try staged.codes.contains(code) || batch.codes.contains(code) || source.hasDepartment(code: code)
+    }
+
+    private func hasRequest(key: String) throws -> Bool {
+        try staged.keys.contains(key) || batch.keys.contains(key) || source.hasRequest(key: key)
+    }
+
+    /// Applies a checked change to `record` and logs it, with (on the server) its audience:
+    /// a change the record already covers changes nothing.
+    public func ingest(
+        _ change: Change, set: ClosedRange<UInt64>, into record: RecordState, audience: LoggedAudience
+    ) throws {
+        var record = record
+        do {
+            guard try record.apply(change) == .applied else { return }
+        } catch {
+            throw JudgeError.outOfOrder(error)
+        }
+        staged.records[record.id] = record
+        let receivers: Audience?
+        switch audience {
+        case .none:
+            receivers = nil
+        case .given(let given):
+            receivers = given
+        case .derived:
+            let derived = Schema.audience(of: record, lookup: anyRecord)
+            try rethrowLookup()
+            guard let derived else { throw JudgeError.unknownParties(record.kind, record.id) }
+            receivers = derived
+        }
+        staged.logged[change.dot] = LoggedChange(change: change, set: set)
+        staged.logs[record.id, default: []].append(change)
+        if let receivers { staged.audiences[record.id, default: []].append(receivers) }
+        staged.appended.append(Entry(change: change, set: set, audience: receivers))
+        // What the uniqueness checks read: the codes and keys of records that now exist.
+        guard !change.isVoid, record.exists else { return }
+        if change.kind == .department, let code = change.fields["code"]?.text { staged.codes.insert(code) }
+        if change.kind == .request, let key = change.fields["key"]?.text { staged.keys.insert(key) }
+    }
+}
