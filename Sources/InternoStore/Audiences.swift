@@ -48,7 +48,7 @@ enum Audiences {
     /// Gives every change of a server's log its audience: for a server made by a release that
     /// handed every change to every site (migration `v2-scopes`). Parties never change, so a
     /// record's current state tells who may see each of its changes; a void of a record that
-    /// never came to exist goes to its writer's department, as ``Store/voidAudience(of:from:_:)``
+    /// never came to exist goes to its writer's department, as the ``Judge``
     /// decides for new ones.
     static func backfill(_ db: Database) throws {
         let departments = Dictionary(

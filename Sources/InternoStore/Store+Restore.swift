@@ -178,40 +178,36 @@ extension Store {
                 let refusal = members[0].entry.change.refusal
                 // A set refused only because its counters were taken is pushed again renumbered.
                 let stillRefused = members[0].status == OutboxRow.Status.refused.rawValue && refusal?.code != .malformed
-                for change in changes {
-                    var renumbered = change
-                    renumbered.dot = Dot(replica: me, counter: numbers[change.dot.counter]!)
-                    renumbered.refusal = nil
-                    var context = change.context.counters
-                    if let own = context[me], own > before {
-                        context[me] = Self.ownContext(
-                            seenUpTo: own, after: before, numbers: numbers, stashed: entries.map(\.entry.change),
-                            record: change.recordID)
-                    }
-                    renumbered.context = VersionVector(context)
-                    // What it required of its own stashed changes (a comment on a request it
-                    // raised since the restore) follows their numbers.
-                    renumbered.requires = change.requires.map { dot in
-                        guard dot.replica == me, let number = numbers[dot.counter] else { return dot }
-                        return Dot(replica: me, counter: number)
-                    }.sorted()
-                    if change.kind == .request, let key = change.fields["key"]?.text, let code = replica.code {
-                        let taken =
-                            try Bool.fetchOne(
-                                db, sql: "SELECT EXISTS (SELECT 1 FROM request WHERE key = ?)", arguments: [key])
-                            ?? false
-                        if taken {
-                            let fresh = "\(code)-\(replica.nextRequestNumber)"
-                            replica.nextRequestNumber += 1
-                            renumbered.fields["key"] = .text(fresh)
-                            renamed.append(RenumberedRequest(from: key, to: fresh))
-                        } else if let number = Self.requestNumber(key, code: code) {
-                            replica.nextRequestNumber = max(replica.nextRequestNumber, number + 1)
+                try Self.judging(db) { judge in
+                    for change in changes {
+                        var renumbered = change
+                        renumbered.dot = Dot(replica: me, counter: numbers[change.dot.counter]!)
+                        renumbered.refusal = nil
+                        var context = change.context.counters
+                        if let own = context[me], own > before {
+                            context[me] = Self.ownContext(
+                                seenUpTo: own, after: before, numbers: numbers, stashed: entries.map(\.entry.change),
+                                record: change.recordID)
                         }
+                        renumbered.context = VersionVector(context)
+                        // What it required of its own stashed changes (a comment on a request it
+                        // raised since the restore) follows their numbers.
+                        renumbered.requires = change.requires.map { dot in
+                            guard dot.replica == me, let number = numbers[dot.counter] else { return dot }
+                            return Dot(replica: me, counter: number)
+                        }.sorted()
+                        if change.kind == .request, let key = change.fields["key"]?.text, let code = replica.code {
+                            if try judge.hasRequest(key: key) {
+                                let fresh = "\(code)-\(replica.nextRequestNumber)"
+                                replica.nextRequestNumber += 1
+                                renumbered.fields["key"] = .text(fresh)
+                                renamed.append(RenumberedRequest(from: key, to: fresh))
+                            } else if let number = Self.requestNumber(key, code: code) {
+                                replica.nextRequestNumber = max(replica.nextRequestNumber, number + 1)
+                            }
+                        }
+                        try judge.take(renumbered, set: range)
                     }
-                    let record =
-                        try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
-                    try Self.ingest(renumbered, set: range, into: record, audience: .none, db)
                 }
                 try OutboxRow(
                     firstCounter: Int64(range.lowerBound), lastCounter: Int64(range.upperBound),

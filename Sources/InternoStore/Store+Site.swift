@@ -191,49 +191,69 @@ extension Store {
     static func apply(pulled sets: [ChangeSet], to replica: inout ReplicaRow, _ db: Database) throws -> PullSummary {
         guard replica.role == .site else { throw StoreError.wrongRole("only a site pulls from the server") }
         var summary = PullSummary()
-        for set in sets {
-            let range = set.firstCounter...set.lastCounter
-            for change in set.changes {
-                if change.dot.replica == replica.id, let mine = try ChangeLog.entry(change.dot, db) {
-                    if change.isVoid, Self.isVoid(change, of: mine.change) {
-                        // The refusal of this site's own change, whose answer it may never
-                        // have received.
-                        if mine.change.refusal == nil, let refusal = change.refusal {
-                            try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db)
-                            summary.refusals.append(change.dot)
+        let me = replica.id
+        // What the batch names, read in two set-based queries: its records, and which of this
+        // site's own counters in it the log holds.
+        func newJudge() throws -> Judge<StoredState> {
+            let state = StoredState(db)
+            try state.prefetch(records: sets.lazy.flatMap(\.changes).map(\.recordID))
+            try state.prefetch(
+                replica: me, counters: sets.lazy.flatMap(\.changes).filter { $0.dot.replica == me }.map(\.dot.counter))
+            return Judge(state)
+        }
+        var judge = try newJudge()
+        // A refusal or a step aside rewrites the log under the judge: what it took so far is
+        // written first, and a fresh judge reads on from the database.
+        func writeAndRead(_ body: () throws -> Void) throws {
+            try write(judge, db)
+            try body()
+            judge = try newJudge()
+        }
+        do {
+            for set in sets {
+                let range = set.firstCounter...set.lastCounter
+                for change in set.changes {
+                    if change.dot.replica == me, let mine = try judge.logged(change.dot) {
+                        if change.isVoid, Self.isVoid(change, of: mine.change) {
+                            // The refusal of this site's own change, whose answer it may never
+                            // have received.
+                            if mine.change.refusal == nil, let refusal = change.refusal {
+                                try writeAndRead { try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db) }
+                                summary.refusals.append(change.dot)
+                            }
+                            continue
                         }
-                        continue
+                        if !change.isVoid, mine.change.hasSameContent(as: change) {
+                            summary.alreadyHad += 1
+                            continue
+                        }
+                        // The server holds this counter of ours with other content: this site
+                        // was restored from a backup and wrote again under counters it had
+                        // used. Its own change steps aside, to come back renumbered (§3.9).
+                        try writeAndRead { try Self.setAside(fromSetOf: change.dot.counter, replica, db) }
+                        summary.setAside = true
                     }
-                    if !change.isVoid, mine.change.hasSameContent(as: change) {
+                    if change.dot.replica == me, change.kind == .request, let code = replica.code,
+                        let key = change.fields["key"]?.text, let number = Self.requestNumber(key, code: code)
+                    {
+                        // Never hand out again a request number the server already has.
+                        replica.nextRequestNumber = max(replica.nextRequestNumber, number + 1)
+                    }
+                    guard try judge.take(change, set: range) else {
                         summary.alreadyHad += 1
                         continue
                     }
-                    // The server holds this counter of ours with other content: this site
-                    // was restored from a backup and wrote again under counters it had
-                    // used. Its own change steps aside, to come back renumbered (§3.9).
-                    try Self.setAside(fromSetOf: change.dot.counter, replica, db)
-                    summary.setAside = true
-                }
-                if change.dot.replica == replica.id, change.kind == .request, let code = replica.code,
-                    let key = change.fields["key"]?.text, let number = Self.requestNumber(key, code: code)
-                {
-                    // Never hand out again a request number the server already has.
-                    replica.nextRequestNumber = max(replica.nextRequestNumber, number + 1)
-                }
-                let record =
-                    try Self.loadRecord(change.recordID, db) ?? RecordState(kind: change.kind, id: change.recordID)
-                if record.clock.covers(change.dot) {
-                    summary.alreadyHad += 1
-                    continue
-                }
-                try Self.ingest(change, set: range, into: record, audience: .none, db)
-                summary.applied += 1
-                // A site restored from a backup learns its own later writes back: never reuse their counters.
-                if change.dot.replica == replica.id, Int64(change.dot.counter) > replica.counter {
-                    replica.counter = Int64(change.dot.counter)
+                    summary.applied += 1
+                    // A site restored from a backup learns its own later writes back: never reuse their counters.
+                    if change.dot.replica == me, Int64(change.dot.counter) > replica.counter {
+                        replica.counter = Int64(change.dot.counter)
+                    }
                 }
             }
+        } catch let error as JudgeError {
+            throw StoreError(error)
         }
+        try write(judge, db)
         return summary
     }
 

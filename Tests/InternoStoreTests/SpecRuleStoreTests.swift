@@ -94,7 +94,7 @@ struct SpecRuleStoreTests {
             dot: Dot(replica: ReplicaID(UUID()), counter: 1), kind: .request, recordID: id, context: current.clock,
             fields: ["state": .text("acknowledged")], author: "old@IT-OLD", at: Timestamp(millisecondsSince1970: 0))
         try hub.server.writer.write { db in
-            try Store.ingest(old, set: 1...1, into: current, audience: .derived, db)
+            try Store.judging(db) { judge in try judge.ingest(old, set: 1...1, into: current, audience: .derived) }
         }
         try hub.sync(hub.it)
         try hub.sync(hub.hr)

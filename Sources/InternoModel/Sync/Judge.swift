@@ -142,7 +142,8 @@ public final class Judge<Source: JudgingSource> {
         return try source.record(id)
     }
 
-    func logged(_ dot: Dot) throws -> LoggedChange? {
+    /// The logged change with `dot`, as the batch left the log.
+    public func logged(_ dot: Dot) throws -> LoggedChange? {
         if let logged = staged.logged[dot] ?? batch.logged[dot] { return logged }
         return try source.logged(dot)
     }
@@ -229,6 +230,20 @@ public final class Judge<Source: JudgingSource> {
             try ingest(change, set: range, into: current, audience: .derived)
         }
         commit()
+    }
+
+    // MARK: What the server logged
+
+    /// Takes in a change the server logged (a site's pull, DESIGN §3.2), unjudged: the server
+    /// judged it. Applied onto its record unless the record already covers it.
+    /// - Returns: `true` if it was applied, `false` if the record already had it.
+    @discardableResult
+    public func take(_ change: Change, set: ClosedRange<UInt64>) throws -> Bool {
+        let record = try record(change.recordID) ?? RecordState(kind: change.kind, id: change.recordID)
+        guard !record.clock.covers(change.dot) else { return false }
+        try ingest(change, set: set, into: record, audience: .none)
+        commit()
+        return true
     }
 
     // MARK: A server's Push
@@ -495,7 +510,8 @@ public final class Judge<Source: JudgingSource> {
         try staged.codes.contains(code) || batch.codes.contains(code) || source.hasDepartment(code: code)
     }
 
-    private func hasRequest(key: String) throws -> Bool {
+    /// `true` if a request with `key` exists, the batch's own included.
+    public func hasRequest(key: String) throws -> Bool {
         try staged.keys.contains(key) || batch.keys.contains(key) || source.hasRequest(key: key)
     }
 
