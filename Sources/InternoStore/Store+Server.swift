@@ -52,9 +52,10 @@ extension Store {
             try state.prefetch(
                 replica: pusher.replica,
                 counters: sets.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(\.dot.counter))
-            try state.prefetch(records: sets.lazy.flatMap(\.changes).flatMap { change in
-                [change.recordID] + change.fields.values.compactMap(\.id)
-            })
+            try state.prefetch(
+                records: sets.lazy.flatMap(\.changes).flatMap { change in
+                    [change.recordID] + change.fields.values.compactMap(\.id)
+                })
         } _: { judge in
             try sets.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
         }

@@ -218,7 +218,9 @@ extension Store {
                             // The refusal of this site's own change, whose answer it may never
                             // have received.
                             if mine.change.refusal == nil, let refusal = change.refusal {
-                                try writeAndRead { try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db) }
+                                try writeAndRead {
+                                    try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db)
+                                }
                                 summary.refusals.append(change.dot)
                             }
                             continue

@@ -60,7 +60,8 @@ final class StoredState: JudgingSource {
         let wanted = Array(Set(ids.filter { records[$0] == nil }))
         guard !wanted.isEmpty else { return }
         let statement = try db.cachedStatement(
-            sql: "SELECT id, kind, clock, fields FROM record WHERE id IN (\(repeatElement("?", count: Self.chunk).joined(separator: ", ")))"
+            sql:
+                "SELECT id, kind, clock, fields FROM record WHERE id IN (\(repeatElement("?", count: Self.chunk).joined(separator: ", ")))"
         )
         for start in stride(from: 0, to: wanted.count, by: Self.chunk) {
             let slice = wanted[start..<min(start + Self.chunk, wanted.count)]

@@ -80,7 +80,9 @@ struct JudgeTests {
         afterCreation.add(created.dot)
         let edit = change(3, first, ["title": .text("Laptop, 16 GB")], context: afterCreation)
 
-        let outcomes = try [created, clash, edit].map { try judge.push(ChangeSet([$0]), from: pusher, receivedAt: received) }
+        let outcomes = try [created, clash, edit].map {
+            try judge.push(ChangeSet([$0]), from: pusher, receivedAt: received)
+        }
 
         #expect(outcomes[0] == .accepted)
         guard case .refused(let refusal, let kept) = outcomes[1] else {
@@ -144,7 +146,8 @@ struct JudgeTests {
 
         let retitled = Judge(source)
         #expect(
-            try retitled.push(ChangeSet([change(2, id, ["title": .text("Desk")], context: seen)]), from: pusher, receivedAt: received)
+            try retitled.push(
+                ChangeSet([change(2, id, ["title": .text("Desk")], context: seen)]), from: pusher, receivedAt: received)
                 == .accepted)
         #expect(try retitled.records().map(\.timeline) == [nil])
 

@@ -20,14 +20,14 @@ extension Site {
         try perform { try store.conflicts() }.map { conflict in
             ConflictView(
                 kind: conflict.kind.rawValue, key: conflict.label,
-                fields: conflict.fields.map { fieldView($0, conflict.kind) })
+                fields: try conflict.fields.map { try fieldView($0, conflict.kind) })
         }
     }
 
     /// The conflicts of the request `key`, or of a standard named by the start of its id or
     /// its service (empty if none).
     public func conflicts(ofRequest key: String) throws -> ConflictView {
-        conflictView(of: try conflicted(key))
+        try conflictView(of: try conflicted(key))
     }
 
     /// The record people name with `key` in `interno conflicts`: a request, else a standard.
@@ -38,21 +38,22 @@ extension Site {
         }
     }
 
-    func conflictView(of record: RecordState) -> ConflictView {
+    func conflictView(of record: RecordState) throws -> ConflictView {
         let conflict = Store.conflicts(of: record)
         return ConflictView(
-            kind: record.kind.rawValue, key: conflict.label, fields: conflict.fields.map { fieldView($0, record.kind) })
+            kind: record.kind.rawValue, key: conflict.label,
+            fields: try conflict.fields.map { try fieldView($0, record.kind) })
     }
 
-    private func fieldView(_ conflict: FieldConflict, _ kind: RecordKind) -> FieldConflictView {
+    private func fieldView(_ conflict: FieldConflict, _ kind: RecordKind) throws -> FieldConflictView {
         let me = settings.replicaID
         let label = Schema.spec(kind).field(conflict.field)?.label ?? conflict.field
         return FieldConflictView(
             field: conflict.field, label: label,
-            siblings: conflict.siblings.enumerated().map { index, sibling in
+            siblings: try conflict.siblings.enumerated().map { index, sibling in
                 let parts = sibling.author.split(separator: "@", maxSplits: 1).map(String.init)
                 return SiblingView(
-                    number: index + 1, value: display(sibling.value, field: conflict.field),
+                    number: index + 1, value: try display(sibling.value, field: conflict.field),
                     date: date(sibling.value, field: conflict.field), author: parts[0],
                     site: parts.count > 1 ? parts[1] : "?", replica: sibling.dot.replica.description,
                     at: sibling.at.description, mine: sibling.dot.replica.description == me)

@@ -50,37 +50,37 @@ extension Site {
     public func history(_ key: String) throws -> [HistoryItemView] {
         let record = try request(key)
         var items: [(Timestamp, Int, HistoryItemView)] = []
-        func add(_ entries: [HistoryEntry], _ kind: RecordKind, side: Role? = nil) {
+        func add(_ entries: [HistoryEntry], _ kind: RecordKind, side: Role? = nil) throws {
             // The state each step left, so a step into in_progress reads as start, resume or reopen.
             var state = Schema.RequestState.submitted
             for entry in entries {
-                items.append((entry.change.at, items.count, item(entry, kind, side: side, from: state)))
+                items.append((entry.change.at, items.count, try item(entry, kind, side: side, from: state)))
                 if kind == .request, !entry.change.isVoid, let next = entry.change.fields["state"]?.text {
                     state = next
                 }
             }
         }
-        add(try perform { try store.history(of: record.id) }, .request)
+        try add(try perform { try store.history(of: record.id) }, .request)
         for comment in try perform({ try store.comments(ofRequest: record.id) }) {
             guard let id = UUID(text: comment.id) else { continue }
-            add(try perform { try store.history(of: id) }, .comment)
+            try add(try perform { try store.history(of: id) }, .comment)
         }
         for side in [Role.customer, .provider] {
             let id = Schema.feedbackID(request: record.id, by: side)
             guard try perform({ try store.record(id) }) != nil else { continue }
-            add(try perform { try store.history(of: id) }, .feedback, side: side)
+            try add(try perform { try store.history(of: id) }, .feedback, side: side)
         }
         return items.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
 
     private func item(_ entry: HistoryEntry, _ kind: RecordKind, side: Role?, from previous: String)
-        -> HistoryItemView
+        throws -> HistoryItemView
     {
         let change = entry.change
         let spec = Schema.spec(kind)
         var shown: [String: String] = [:]
         for (name, value) in change.fields {
-            shown[name] = display(value, field: name) ?? "none"
+            shown[name] = try display(value, field: name) ?? "none"
         }
         let what: String
         switch kind {
@@ -101,8 +101,8 @@ extension Site {
             } else if change.isVoid {
                 what = "refused change"
             } else {
-                let labels = change.fields.keys.sorted().filter { !$0.hasPrefix("first") }.map { name in
-                    "\(spec.field(name)?.label ?? name) to \(self.shown(change.fields[name], field: name) ?? "none")"
+                let labels = try change.fields.keys.sorted().filter { !$0.hasPrefix("first") }.map { name in
+                    "\(spec.field(name)?.label ?? name) to \(try self.shown(change.fields[name], field: name) ?? "none")"
                 }
                 what = "set " + labels.joined(separator: ", ")
             }

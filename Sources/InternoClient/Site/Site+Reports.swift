@@ -72,14 +72,14 @@ extension Site {
         var facts: [RequestFacts] = []
         let ratings = try perform { try store.ratings() }
         for row in try perform({ try store.requests(submittedFrom: scope.from, to: scope.to) }) {
-            let customer = code(of: row.customer, cache: &cache)
-            let provider = code(of: row.provider, cache: &cache)
+            let customer = try code(of: row.customer, cache: &cache)
+            let provider = try code(of: row.provider, cache: &cache)
             if let wanted = scope.provider, provider != wanted { continue }
             if let wanted = scope.customer, customer != wanted { continue }
             let measured = try measure(row, now: now, cache: &cache)
-            let standard = measured.standard.map { record in
+            let standard = try measured.standard.map { record in
                 if let known = standards[record.id] { return known }
-                let shown = view(of: record, among: all)
+                let shown = try view(of: record, among: all)
                 standards[record.id] = shown
                 return shown
             }

@@ -114,7 +114,8 @@ extension Site {
             summaries.append(
                 RequestSummary(
                     key: row.key, title: row.title ?? "", state: row.state ?? "", priority: row.priority ?? "",
-                    customer: code(of: row.customer, cache: &cache), provider: code(of: row.provider, cache: &cache),
+                    customer: try code(of: row.customer, cache: &cache),
+                    provider: try code(of: row.provider, cache: &cache),
                     assignee: row.assignee,
                     neededBy: row.neededBy.map { Timestamp(millisecondsSince1970: $0).description },
                     neededByDate: row.neededBy.flatMap {
@@ -132,10 +133,10 @@ extension Site {
     public func requestDetails(_ key: String, now: Timestamp = .now()) throws -> RequestDetails {
         let record = try request(key)
         let spec = Schema.spec(.request)
-        let fields = spec.fields.map { field in
+        let fields = try spec.fields.map { field in
             let resolution = record.resolve(field.name, policy: field.policy)
             return FieldView(
-                name: field.name, label: field.label, value: display(resolution.displayValue, field: field.name),
+                name: field.name, label: field.label, value: try display(resolution.displayValue, field: field.name),
                 date: date(resolution.displayValue, field: field.name), conflicted: resolution.isConflict)
         }
         let comments = try perform { try store.comments(ofRequest: record.id) }.map { comment in
@@ -150,7 +151,7 @@ extension Site {
         let measured = try measure(row, now: now, cache: &cache)
         return RequestDetails(
             key: Store.label(of: record), id: record.id.text, fields: fields, comments: comments,
-            conflicts: conflictView(of: record).fields,
+            conflicts: try conflictView(of: record).fields,
             standard: measured.standard.map { String($0.id.text.prefix(8)) },
             clocks: clockViews(measured.clocks), feedback: try feedback(on: record))
     }

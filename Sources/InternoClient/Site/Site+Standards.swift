@@ -173,13 +173,13 @@ extension Site {
     /// Every standard this site knows, by service then ref.
     public func standards() throws -> [StandardView] {
         let all = try perform { try store.records(of: .standard) }
-        return all.map { view(of: $0, among: all) }.sorted { ($0.service, $0.ref) < ($1.service, $1.ref) }
+        return try all.map { try view(of: $0, among: all) }.sorted { ($0.service, $0.ref) < ($1.service, $1.ref) }
     }
 
     /// One standard, by the start of its id (at least 4 hex digits) or its service.
     public func standard(_ reference: String) throws -> StandardView {
         let all = try perform { try store.records(of: .standard) }
-        return view(of: try find(reference, among: all), among: all)
+        return try view(of: try find(reference, among: all), among: all)
     }
 
     /// Proposes a standard between this department and another, signed on this side.
@@ -257,7 +257,7 @@ extension Site {
         let (provider, customer) = parties(of: record)
         let party = provider == department || customer == department
         if party, record.resolve(side, policy: spec.policy(side)) == .value(.text(fingerprint)) {
-            return (view(of: record, among: all), true)
+            return (try view(of: record, among: all), true)
         }
         try perform {
             try store.write([Edit(.standard, record.id, [side: .text(fingerprint)])], author: author, at: at)
@@ -280,7 +280,7 @@ extension Site {
         let all = try perform { try store.records(of: .standard) }
         if let reference {
             let record = try find(reference, among: all)
-            let shown = view(of: record, among: all)
+            let shown = try view(of: record, among: all)
             guard shown.status == "agreed" else {
                 throw ClientError.invalidInput(
                     "standard \(shown.ref) ('\(shown.service)') is \(shown.status); a request can only fall under an agreed standard"
@@ -288,8 +288,8 @@ extension Site {
             }
             return record
         }
-        let candidates = all.filter { record in
-            let shown = view(of: record, among: all)
+        let candidates = try all.filter { record in
+            let shown = try view(of: record, among: all)
             return shown.status == "agreed" && parties(of: record) == (provider, customer)
         }
         guard candidates.count <= 1 else {
@@ -306,7 +306,7 @@ extension Site {
         guard let record = all.first(where: { $0.id == id }) else {
             throw ClientError.notFound("standard \(id.text)")
         }
-        return view(of: record, among: all)
+        return try view(of: record, among: all)
     }
 
     /// The standard named by `reference`: the start of its id or its service.
@@ -353,7 +353,7 @@ extension Site {
         throw ClientError.invalidInput("'\(reference)' names several standards: \(list); give more of the id")
     }
 
-    func view(of record: RecordState, among all: [RecordState]) -> StandardView {
+    func view(of record: RecordState, among all: [RecordState]) throws -> StandardView {
         let spec = Schema.spec(.standard)
         let value = record.value(of:)
         func duration(_ name: FieldName) -> String? { value(name)?.duration.map { DurationText.format(seconds: $0) } }
@@ -371,8 +371,8 @@ extension Site {
             ? "retired" : successor != nil ? "superseded" : Schema.isAgreed(record) ? "agreed" : "proposed"
         return StandardView(
             id: record.id.text, ref: shortID(record), service: value("service")?.text ?? "",
-            provider: code(of: value("provider")?.id?.text),
-            customer: code(of: value("customer")?.id?.text), status: status,
+            provider: try code(of: value("provider")?.id?.text),
+            customer: try code(of: value("customer")?.id?.text), status: status,
             providerSignature: signature("providerSignature"), customerSignature: signature("customerSignature"),
             terms: fingerprint, acknowledge: duration("ackTarget"), deliver: duration("deliverTarget"),
             priorityTargets: value("priorityTargets")?.text, notice: duration("noticeRequired"),
@@ -380,16 +380,16 @@ extension Site {
             csatTarget: value("csatTarget")?.integer.map(Int.init),
             complianceTarget: value("complianceTarget")?.integer.map(Int.init),
             supersedes: value("supersedes")?.id.map { String($0.text.prefix(8)) },
-            supersededBy: successor.map(shortID), conflicts: conflictView(of: record).fields)
+            supersededBy: successor.map(shortID), conflicts: try conflictView(of: record).fields)
     }
 }
 
 extension Site {
     /// The business day of a department as this site knows its calendar, for a message about a
     /// target; `nil` if the department or its calendar is unknown here, and the message then
-    /// names no day length rather than a made-up one.
-    func businessDay(of department: UUID?) -> BusinessDay? {
+    /// names no day length rather than a made-up one. A database that cannot be read is an error.
+    func businessDay(of department: UUID?) throws -> BusinessDay? {
         guard let department, let calendar = try? calendar(of: department) else { return nil }
-        return BusinessDay(department: code(of: department.text), calendar: calendar)
+        return BusinessDay(department: try code(of: department.text), calendar: calendar)
     }
 }

@@ -14,10 +14,10 @@ extension Site {
     public func status() throws -> StatusView {
         let replica = try perform { try store.replica() }
         let outbox = try perform { try store.outbox() }
-        let refused = outbox.filter { $0.row.status == .refused }.map { entry in
+        let refused = try outbox.filter { $0.row.status == .refused }.map { entry in
             RefusedView(
                 firstCounter: UInt64(entry.row.firstCounter), code: entry.row.refusalCode ?? 0,
-                reason: entry.row.refusalReason ?? "", changes: entry.changeSet.changes.map(describe))
+                reason: entry.row.refusalReason ?? "", changes: try entry.changeSet.changes.map(describe))
         }
         let conflicts = try perform { try store.conflicts() }.flatMap { conflict in
             conflict.fields.map { "\(conflict.label) \($0.field)" }
@@ -43,12 +43,12 @@ extension Site {
     }
 
     /// One line for a change: what it wrote to which record.
-    func describe(_ change: Change) -> String {
-        let record = (try? store.record(change.recordID)).flatMap { $0 }
+    func describe(_ change: Change) throws -> String {
+        let record = try perform { try store.record(change.recordID) }
         let name =
             record.map { "\($0.kind.rawValue) \(Store.label(of: $0))" } ?? "\(change.kind.rawValue) \(change.recordID)"
-        let fields = change.fields.sorted { $0.key < $1.key }.map {
-            "\($0.key)=\(shown($0.value, field: $0.key) ?? "—")"
+        let fields = try change.fields.sorted { $0.key < $1.key }.map {
+            "\($0.key)=\(try shown($0.value, field: $0.key) ?? "—")"
         }
         return "\(name): \(fields.joined(separator: ", "))"
     }

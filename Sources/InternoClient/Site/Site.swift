@@ -41,20 +41,21 @@ public struct Site: Sendable {
         try perform { try store.backup(to: path) }
     }
 
-    /// The department code of a department id, or the id if it is not known here.
-    func code(of department: String?) -> String {
+    /// The department code of a department id, or the id if it is not known here; a database
+    /// that cannot be read is an error, not an id shown in place of a code.
+    func code(of department: String?) throws -> String {
         guard let department, let id = UUID(text: department),
-            let record = try? store.record(id),
+            let record = try perform({ try store.record(id) }),
             let code = record.resolve("code", policy: .manual).displayValue?.text
         else { return department ?? "" }
         return code
     }
 
     /// ``code(of:)``, each department read once per listing.
-    func code(of department: String?, cache: inout MeasureCache) -> String {
+    func code(of department: String?, cache: inout MeasureCache) throws -> String {
         guard let department else { return "" }
         if let known = cache.codes[department] { return known }
-        let found = code(of: department)
+        let found = try code(of: department)
         cache.codes[department] = found
         return found
     }
@@ -115,9 +116,9 @@ public struct Site: Sendable {
 
     /// A value as a sentence shows it: as ``display(_:field:)``, but a field given as a date
     /// (`neededBy`) shows the date it was typed as (DESIGN §8, "Dates").
-    func shown(_ value: FieldValue?, field: FieldName) -> String? {
+    func shown(_ value: FieldValue?, field: FieldName) throws -> String? {
         if TimeInput.dateFields.contains(field), let time = value?.time { return time.asEndOfDay }
-        return display(value, field: field)
+        return try display(value, field: field)
     }
 
     /// The calendar date a field given as a date holds, if it holds the end of a day: what
@@ -128,11 +129,11 @@ public struct Site: Sendable {
     }
 
     /// Renders a value for people: department codes for references, ISO times, short durations.
-    func display(_ value: FieldValue?, field: FieldName) -> String? {
+    func display(_ value: FieldValue?, field: FieldName) throws -> String? {
         guard let value, value != .null else { return nil }
         switch value {
         case .id(let id):
-            if let record = try? store.record(id) {
+            if let record = try perform({ try store.record(id) }) {
                 return Store.label(of: record)
             }
             return id.text
