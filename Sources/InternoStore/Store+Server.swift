@@ -33,14 +33,6 @@ extension Store {
         return try writer.write { db in try Self.receive(sets, from: pusher, receivedAt: receivedAt, db) }
     }
 
-    /// `receive(_:from:)` on an async context: the database work runs on GRDB's queue, not on
-    /// the caller's thread, so a session never blocks the cooperative pool.
-    public func receiveAsync(_ sets: [ChangeSet], from entry: RegistryRow) async throws -> [PushOutcome] {
-        let pusher = try Pusher(entry)
-        let receivedAt = Timestamp.now()
-        return try await writer.write { db in try Self.receive(sets, from: pusher, receivedAt: receivedAt, db) }
-    }
-
     /// Judges a Push in one batch (DESIGN §4, §5): what its sets name is read in a few
     /// set-based queries (the pusher's logged counters, the records written and the records
     /// their references name), every set is judged in memory on its own by the ``Judge``, and
@@ -80,16 +72,6 @@ extension Store {
         size: (ChangeSet) -> Int = { _ in 0 }
     ) throws -> ChangeBatch {
         try writer.read { db in
-            try Self.changes(after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: size, db)
-        }
-    }
-
-    /// `changes(after:limit:scope:)` on an async context, off the caller's thread.
-    public func changesAsync(
-        after cursor: Int64, limit: Int, scope: Scope, maximumBytes: Int = .max,
-        size: @escaping @Sendable (ChangeSet) -> Int = { _ in 0 }
-    ) async throws -> ChangeBatch {
-        try await writer.read { db in
             try Self.changes(after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: size, db)
         }
     }

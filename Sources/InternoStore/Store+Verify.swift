@@ -62,12 +62,6 @@ extension Store {
         try writer.read { db in try Self.digests(db) }
     }
 
-    /// ``digests()`` on an async context, off the caller's thread: `interno verify` digests
-    /// while the server works out what the site should hold.
-    public func digestsAsync() async throws -> SiteDigests {
-        try await writer.read { db in try Self.digests(db) }
-    }
-
     /// Where this site stands for `interno verify`: its cursor and its outbox's counters.
     public func verifyPosition() throws -> SiteDigests.Position {
         try writer.read { db in try Self.verifyPosition(db) }

@@ -55,6 +55,21 @@ public struct Store: Sendable {
         return configuration
     }
 
+    // MARK: Async callers
+
+    /// Runs `body` with this store on a thread of its own, never on the caller's: the store's
+    /// methods are synchronous and may wait for a commit's fsync (`synchronous = FULL`), which
+    /// must not hold one of the cooperative pool's few threads. Every async caller (a sync
+    /// session on the server, a site's sync engine) reaches the store through here, so no
+    /// method needs an async twin.
+    public func background<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try body(self) })
+            }
+        }
+    }
+
     // MARK: Backup
 
     /// Writes a consistent copy of the database to `path`, a new file made with mode 0600,

@@ -83,18 +83,18 @@ extension SyncConnection {
         }
         // A site joined offline holds the directory its bundle carried before it has pulled
         // anything (DESIGN §6.2); the server, asked at cursor 0, would call that unexpected.
-        if try store.replica().lastSyncAt == nil {
+        if try await store.background({ try $0.replica().lastSyncAt }) == nil {
             throw ClientError.notInStep(
                 "this site has not finished a sync yet, so there is nothing to compare with: run `interno sync`, then `interno verify`"
             )
         }
-        if try store.setAsideCount() > 0 {
+        if try await store.background({ try $0.setAsideCount() }) > 0 {
             throw ClientError.notInStep(
                 "changes of this site's are set aside by a sync that did not finish: run `interno sync`, then `interno verify`"
             )
         }
-        let asked = try store.verifyPosition()
-        async let held = store.digestsAsync()
+        let asked = try await store.background { try $0.verifyPosition() }
+        async let held = store.background { try $0.digests() }
         var expected = try await expectedDigests(at: asked)
         let digests = try await held
         if digests.position != asked { expected = try await expectedDigests(at: digests.position) }
@@ -197,7 +197,7 @@ extension SyncConnection {
         var outcomes: [UUID: RepairOutcome] = [:]
         var rest = differences.compactMap { UUID(text: $0.id) }
         // Rows whose id is no record id: nothing to fetch, only to delete.
-        if !malformed.isEmpty { _ = try store.repair([], malformed: malformed) }
+        if !malformed.isEmpty { _ = try await store.background { try $0.repair([], malformed: malformed) } }
         while !rest.isEmpty {
             var fetch = Interno_V1_Fetch()
             fetch.cursor = position.cursor
@@ -238,7 +238,8 @@ extension SyncConnection {
             guard !logs.isEmpty, logs.map(\.id) == Array(rest.prefix(logs.count)) else {
                 throw ClientError.protocolError("the server's Fetched does not answer the records asked for")
             }
-            for (log, outcome) in zip(logs, try store.repair(logs)) { outcomes[log.id] = outcome }
+            let repaired = try await store.background { try $0.repair(logs) }
+            for (log, outcome) in zip(logs, repaired) { outcomes[log.id] = outcome }
             rest.removeFirst(logs.count)
         }
         for index in differences.indices {

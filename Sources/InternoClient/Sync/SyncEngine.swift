@@ -85,7 +85,7 @@ public struct SyncEngine: Sendable {
     public func withConnection<Result: Sendable>(_ body: (SyncConnection) async throws -> Result) async throws
         -> Result
     {
-        let replica = try store.replica()
+        let replica = try await store.background { try $0.replica() }
         return try await connection.withConversation { conversation in
             var hello = Interno_V1_Hello()
             hello.protocolVersion = WireLimits.protocolVersion
@@ -110,13 +110,17 @@ public struct SyncEngine: Sendable {
                     "this is not the server this site joined (its id differs): check the address in site.json")
             }
             // Keep only what this site may see: the server says so, from its registry.
-            let removed = try welcome.scope.model.map { try store.adopt(scope: $0) } ?? 0
+            var removed = 0
+            if let scope = welcome.scope.model {
+                removed = try await store.background { try $0.adopt(scope: scope) }
+            }
             // A server or a site restored from a backup: see what the other side holds first.
             let held: [ClosedRange<UInt64>]
             do { held = try welcome.heldCounters.map { try $0.model() } } catch {
                 throw ClientError.protocolError("the server's Welcome is malformed: \(error)")
             }
-            let prepared = try store.prepare(heldCounters: held, cursorReset: welcome.cursorReset)
+            let cursorReset = welcome.cursorReset
+            let prepared = try await store.background { try $0.prepare(heldCounters: held, cursorReset: cursorReset) }
             return try await body(
                 SyncConnection(
                     engine: self, conversation: conversation, welcome: welcome, prepared: prepared, removed: removed))
@@ -164,24 +168,26 @@ public final class SyncConnection {
         try await push(report: &report, progress: progress)
         try await pull(report: &report, progress: progress)
         // Renumbered during the last pull (rare: the first pull is what finds them): push them too.
-        if report.renumberedSets > 0, try !engine.store.pendingChangeSets().isEmpty {
+        if report.renumberedSets > 0, try await !engine.store.background({ try $0.pendingChangeSets() }).isEmpty {
             try await push(report: &report, progress: progress)
             try await pull(report: &report, progress: progress)
         }
-        try engine.store.markSynced(at: .now(), serverEpoch: engine.settings.serverID)
+        let serverID = engine.settings.serverID
+        try await engine.store.background { try $0.markSynced(at: .now(), serverEpoch: serverID) }
         return report
     }
 
     private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
         let store = engine.store
-        let total = try store.pendingChangeSets().count
+        let total = try await store.background { try $0.pendingChangeSets().count }
         let maximumSets = max(1, Int(welcome.maxPushSets))
         // Leave room in the frame for the envelope: fill at most half of it.
         let byteBudget = max(1, Int(welcome.maxFrameBytes) / 2)
         var after: UInt64 = 0
         var sent = 0
         while true {
-            let pending = try store.pendingChangeSets(after: after, limit: maximumSets)
+            let from = after
+            let pending = try await store.background { try $0.pendingChangeSets(after: from, limit: maximumSets) }
             guard !pending.isEmpty else { return }
             var push = Interno_V1_Push()
             var bytes = 0
@@ -198,7 +204,7 @@ public final class SyncConnection {
                 throw ClientError.protocolError("the server did not answer Push with PushResult")
             }
             let outcomes = try Self.outcomes(of: result, for: sets, report: &report)
-            try store.recordPushResults(outcomes)
+            try await store.background { try $0.recordPushResults(outcomes) }
             sent += sets.count
             progress(.pushing(sent: sent, of: total))
             after = sets.last!.lastCounter
@@ -249,7 +255,7 @@ public final class SyncConnection {
 
     private func pull(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
         let store = engine.store
-        var cursor = try store.replica().cursor
+        var cursor = try await store.background { try $0.replica().cursor }
         let limit = max(1, Int(welcome.maxPullChanges))
         while true {
             var pull = Interno_V1_Pull()
@@ -269,10 +275,9 @@ public final class SyncConnection {
             }
             let summary: PullSummary
             do {
-                summary = try store.applyPulled(
-                    ChangeBatch(
-                        sets: sets, nextCursor: changes.nextCursor, more: changes.more,
-                        cursorEpoch: changes.cursorEpoch))
+                let batch = ChangeBatch(
+                    sets: sets, nextCursor: changes.nextCursor, more: changes.more, cursorEpoch: changes.cursorEpoch)
+                summary = try await store.background { try $0.applyPulled(batch) }
             } catch let error as StoreError {
                 throw ClientError.protocolError(
                     "a pulled batch could not be applied (\(error)); nothing of it was kept")
@@ -284,9 +289,9 @@ public final class SyncConnection {
             if !changes.more { break }
         }
         // What stepped aside for the server's own versions comes back under new counters.
-        let setAside = try store.setAsideCount()
+        let setAside = try await store.background { try $0.setAsideCount() }
         if setAside > 0 {
-            report.renumbered += try store.restoreSetAside()
+            report.renumbered += try await store.background { try $0.restoreSetAside() }
             report.renumberedSets += setAside
         }
     }

@@ -191,7 +191,8 @@ struct SyncSession {
             )
         }
         let sets = try push.sets.map { try $0.model() }
-        let outcomes = try await configuration.store.receiveAsync(sets, from: peer.entry)
+        let entry = peer.entry
+        let outcomes = try await configuration.store.background { store in try store.receive(sets, from: entry) }
         var result = Interno_V1_PushResult()
         result.results = zip(sets, outcomes).map { set, outcome in Interno_V1_SetResult(set.firstCounter, outcome) }
         let refused = outcomes.filter { if case .refused = $0 { true } else { false } }.count
@@ -208,10 +209,11 @@ struct SyncSession {
         // Only what the site's scope covers (DESIGN §6.1), in whole sets, within three quarters
         // of the frame limit by their estimated size, so the Changes frame never exceeds what
         // the site accepts however large the changes are.
-        let batch = try await configuration.store.changesAsync(
-            after: pull.cursor, limit: limit, scope: peer.pusher.scope,
-            maximumBytes: configuration.maximumFrameBytes / 4 * 3,
-            size: { $0.estimatedWireSize })
+        let (cursor, scope, maximumBytes) = (pull.cursor, peer.pusher.scope, configuration.maximumFrameBytes / 4 * 3)
+        let batch = try await configuration.store.background { store in
+            try store.changes(
+                after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: { $0.estimatedWireSize })
+        }
         var changes = Interno_V1_Changes()
         changes.sets = batch.sets.map(Interno_V1_ChangeSet.init)
         changes.nextCursor = batch.nextCursor
