@@ -39,12 +39,15 @@ enum Projection {
             try db.executeCached(sql: "DELETE FROM \(record.kind.rawValue) WHERE id = ?", arguments: [id])
             return
         }
-        var arguments = [id.databaseValue] + values
+        // Existentials, not `[DatabaseValue]`: GRDB turns a sequence of concrete values into
+        // arguments through a key path that is instantiated on every call (DESIGN §9).
+        var arguments: [(any DatabaseValueConvertible)?] = [id]
+        arguments.reserveCapacity(values.count + 3)
+        for value in values { arguments.append(value) }
         let withTimeline = record.kind == .request && timeline != nil
         if withTimeline, let timeline {
-            arguments += [
-                timeline.submittedAt.millisecondsSince1970.databaseValue, Data(timeline.encoded).databaseValue,
-            ]
+            arguments.append(timeline.submittedAt.millisecondsSince1970)
+            arguments.append(Data(timeline.encoded))
         }
         // Every kind has its statements in `upserts`; the fallback only keeps this total.
         let sql =

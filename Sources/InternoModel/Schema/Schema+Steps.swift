@@ -27,17 +27,25 @@ extension Schema {
         return requestLifecycle.steps(from: current, to: newState).first
     }
 
+    /// The steps that need each field, for the fields some step needs: worked out once.
+    private static let stepsNeeding: [FieldName: [Lifecycle.Step]] = Dictionary(
+        grouping: requestLifecycle.steps.flatMap { step in step.needs.map { ($0, step) } }, by: \.0
+    ).mapValues { $0.map(\.1) }
+
+    /// The steps that stamp each field, for the fields some step stamps: worked out once.
+    private static let stepsStamping: [FieldName: [Lifecycle.Step]] = Dictionary(
+        grouping: requestLifecycle.steps.flatMap { step in step.stamps.map { ($0, step) } }, by: \.0
+    ).mapValues { $0.map(\.1) }
+
     /// Check 9: a step writes what it needs and stamps what it must; nothing else writes those
     /// fields. Runs after the lifecycle and permission checks, so a step the writer may not take
     /// is refused for that first.
     static func checkStepWrites(_ write: Write) throws(Refusal) {
-        let lifecycle = requestLifecycle
         let fields = write.change.fields
         let step = step(takenBy: write)
-        let name = write.describe()
+        var name: String { write.describe() }
         for field in write.spec.fields {
-            let needing = lifecycle.steps.filter { $0.needs.contains(field.name) }
-            guard !needing.isEmpty else { continue }
+            guard let needing = stepsNeeding[field.name] else { continue }
             if fields[field.name] != nil, !needing.contains(where: { fields["state"] == .text($0.to) }) {
                 let states = needing.map(\.to).joined(separator: " or ")
                 throw Refusal(
@@ -49,8 +57,7 @@ extension Schema {
             }
         }
         for field in write.spec.fields {
-            let stamping = lifecycle.steps.filter { $0.stamps.contains(field.name) }
-            guard !stamping.isEmpty else { continue }
+            guard let stamping = stepsStamping[field.name] else { continue }
             let unseen = write.seen.resolve(field.name, policy: field.policy) == .unset
             let due = step.map { $0.stamps.contains(field.name) } == true && unseen
             let time = FieldValue.time(write.change.at)

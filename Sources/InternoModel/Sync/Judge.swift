@@ -120,7 +120,8 @@ public final class Judge<Source: JudgingSource> {
     /// when the record did not exist before; `nil`, the stored one unchanged, otherwise.
     public func records() throws -> [(record: RecordState, timeline: RequestTimeline?)] {
         commit()
-        return try batch.records.values.sorted { $0.id.uuidString < $1.id.uuidString }.map { record in
+        // In id order, the order of the tables' keys (byte order is the order of the ids' text).
+        return try batch.records.values.sorted { $0.id.lexicographicallyPrecedes($1.id) }.map { record in
             (record, try timeline(of: record))
         }
     }

@@ -40,7 +40,11 @@ extension UUID {
         guard bytes.count == 16 else { return nil }
         var raw: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &raw) { buffer in
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+            // One copy from contiguous bytes (Data, arrays), as every id read from the wire is.
+            let copied: Void? = bytes.withContiguousStorageIfAvailable {
+                buffer.copyMemory(from: UnsafeRawBufferPointer($0))
+            }
+            if copied == nil { buffer.copyBytes(from: bytes) }
         }
         self.init(uuid: raw)
     }
