@@ -164,7 +164,7 @@ struct Benchmark {
         for batch in stride(from: 0, to: count, by: 100) {
             var edits: [Edit] = []
             for index in batch..<min(batch + 100, count) {
-                let id = UUID()
+                let id = UUID.timeOrdered()
                 let key = keyed ? "\(site.settings.code)-\(index + 1)" : nil
                 written.append((id, key))
                 var fields: [FieldName: FieldValue] = [
@@ -258,7 +258,7 @@ struct Benchmark {
             )
             for index in 0..<count {
                 try statement.execute(arguments: [
-                    UUID().uuidString.lowercased(), "HR-LIS-\(index + 1)", customer, provider,
+                    UUID.timeOrdered().text, "HR-LIS-\(index + 1)", customer, provider,
                     "Request number \(index)",
                     "normal", "submitted", 1_795_426_200_000 + index,
                 ])

@@ -19,7 +19,7 @@ extension Site {
         if let neededBy { fields["neededBy"] = .time(neededBy) }
         if let covering { fields["standard"] = .id(covering.id) }
         // The store gives the request this site's next key in the same transaction.
-        let written = try perform { try store.write([Edit(.request, UUID(), fields)], author: author, at: at) }
+        let written = try perform { try store.write([Edit(.request, UUID.timeOrdered(), fields)], author: author, at: at) }
         guard let key = written.changes.first?.fields["key"]?.text else {
             throw ClientError.storage("the new request was written without a key")
         }
@@ -64,7 +64,7 @@ extension Site {
         if let reason { fields["declineReason"] = .text(reason) }
         var edits = [Edit(.request, record.id, fields)]
         if let note, !note.isEmpty {
-            edits.append(Edit(.comment, UUID(), ["request": .id(record.id), "body": .text(note)]))
+            edits.append(Edit(.comment, UUID.timeOrdered(), ["request": .id(record.id), "body": .text(note)]))
         }
         try perform { try store.write(edits, author: author, at: at) }
     }
@@ -75,7 +75,7 @@ extension Site {
         let at = try time(given, for: record)
         try perform {
             try store.write(
-                [Edit(.comment, UUID(), ["request": .id(record.id), "body": .text(text)])], author: author, at: at)
+                [Edit(.comment, UUID.timeOrdered(), ["request": .id(record.id), "body": .text(text)])], author: author, at: at)
         }
     }
 

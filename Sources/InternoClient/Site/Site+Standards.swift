@@ -211,7 +211,7 @@ extension Site {
         let fingerprint = Schema.termsFingerprint { fields[$0].map(FieldResolution.value) ?? .unset }!
         let side = providerID == department ? "providerSignature" : "customerSignature"
         fields[side] = .text(fingerprint)
-        let id = UUID()
+        let id = UUID.timeOrdered()
         try perform { try store.write([Edit(.standard, id, fields)], author: author, at: at) }
         return try shown(id)
     }
