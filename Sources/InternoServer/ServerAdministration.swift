@@ -30,7 +30,7 @@ public struct ServerAdministration: Sendable {
             "hours": .text(try Self.canonicalHours(hours)),
         ]
         if let holidays { fields["holidays"] = .text(try Self.canonicalHolidays(holidays)) }
-        let id = UUID.timeOrdered()
+        let id = UUID()
         try store.write([Edit(.department, id, fields)], author: "admin@server")
         return id
     }

@@ -33,6 +33,15 @@ extension Store {
         try outbox(statuses: [.pending, .deferred], after: after, limit: limit).map(\.changeSet)
     }
 
+    /// How many change sets wait to be pushed (pending or deferred), read without their changes.
+    public func pendingChangeSetCount() throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE status IN (?, ?)"),
+                arguments: [OutboxRow.Status.pending.rawValue, OutboxRow.Status.deferred.rawValue]) ?? 0
+        }
+    }
+
     /// The outbox, in counter order, with every change set's changes.
     public func outbox(
         statuses: Set<OutboxRow.Status> = [.pending, .deferred, .refused], after: UInt64 = 0, limit: Int = .max

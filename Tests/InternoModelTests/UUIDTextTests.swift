@@ -29,3 +29,26 @@ struct UUIDTextTests {
         #expect(UUID(text: text) == nil)
     }
 }
+
+@Suite("Time-ordered ids")
+struct TimeOrderedIDTests {
+    /// RFC 9562 version 7: the time in the first 48 bits, version 7, the RFC's variant, and
+    /// ids of later milliseconds sorting after earlier ones, as bytes and as stored text.
+    @Test func anIdBeginsWithItsTimeAndSortsByIt() {
+        let time = Timestamp(millisecondsSince1970: 1_795_426_200_123)
+        let id = UUID.timeOrdered(at: time)
+        let bytes = id.bytes
+        let milliseconds = bytes.prefix(6).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(milliseconds == 1_795_426_200_123)
+        #expect(bytes[6] >> 4 == 7)
+        #expect(bytes[8] >> 6 == 0b10)
+        var previous = UUID.timeOrdered(at: Timestamp(millisecondsSince1970: 1_000))
+        for step in 1...2_000 {
+            let next = UUID.timeOrdered(at: Timestamp(millisecondsSince1970: 1_000 + Int64(step) * 37))
+            #expect(previous.lexicographicallyPrecedes(next) && previous.text < next.text)
+            previous = next
+        }
+        // Two ids of the same millisecond still differ.
+        #expect(UUID.timeOrdered(at: time) != UUID.timeOrdered(at: time))
+    }
+}

@@ -19,7 +19,9 @@ extension Site {
         if let neededBy { fields["neededBy"] = .time(neededBy) }
         if let covering { fields["standard"] = .id(covering.id) }
         // The store gives the request this site's next key in the same transaction.
-        let written = try perform { try store.write([Edit(.request, UUID.timeOrdered(), fields)], author: author, at: at) }
+        let written = try perform {
+            try store.write([Edit(.request, UUID.timeOrdered(), fields)], author: author, at: at)
+        }
         guard let key = written.changes.first?.fields["key"]?.text else {
             throw ClientError.storage("the new request was written without a key")
         }
@@ -75,7 +77,8 @@ extension Site {
         let at = try time(given, for: record)
         try perform {
             try store.write(
-                [Edit(.comment, UUID.timeOrdered(), ["request": .id(record.id), "body": .text(text)])], author: author, at: at)
+                [Edit(.comment, UUID.timeOrdered(), ["request": .id(record.id), "body": .text(text)])], author: author,
+                at: at)
         }
     }
 

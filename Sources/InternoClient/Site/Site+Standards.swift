@@ -211,7 +211,9 @@ extension Site {
         let fingerprint = Schema.termsFingerprint { fields[$0].map(FieldResolution.value) ?? .unset }!
         let side = providerID == department ? "providerSignature" : "customerSignature"
         fields[side] = .text(fingerprint)
-        let id = UUID.timeOrdered()
+        // A random id, not a time-ordered one: people name a standard by the first eight
+        // characters of its id, which standards made in the same minute would share (DESIGN §4).
+        let id = UUID()
         try perform { try store.write([Edit(.standard, id, fields)], author: author, at: at) }
         return try shown(id)
     }

@@ -168,7 +168,7 @@ public final class SyncConnection {
         try await push(report: &report, progress: progress)
         try await pull(report: &report, progress: progress)
         // Renumbered during the last pull (rare: the first pull is what finds them): push them too.
-        if report.renumberedSets > 0, try await !engine.store.background({ try $0.pendingChangeSets() }).isEmpty {
+        if report.renumberedSets > 0, try await engine.store.background({ try $0.pendingChangeSetCount() }) > 0 {
             try await push(report: &report, progress: progress)
             try await pull(report: &report, progress: progress)
         }
@@ -179,7 +179,7 @@ public final class SyncConnection {
 
     private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
         let store = engine.store
-        let total = try await store.background { try $0.pendingChangeSets().count }
+        let total = try await store.background { try $0.pendingChangeSetCount() }
         let maximumSets = max(1, Int(welcome.maxPushSets))
         // Leave room in the frame for the envelope: fill at most half of it.
         let byteBudget = max(1, Int(welcome.maxFrameBytes) / 2)
