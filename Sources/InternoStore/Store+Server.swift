@@ -40,17 +40,43 @@ extension Store {
     static func receive(_ sets: [ChangeSet], from pusher: Pusher, receivedAt: Timestamp, _ db: Database) throws
         -> [PushOutcome]
     {
-        try judging(db) { state in
-            try state.prefetch(
-                replica: pusher.replica,
-                counters: sets.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(\.dot.counter))
-            try state.prefetch(
-                records: sets.lazy.flatMap(\.changes).flatMap { change in
-                    [change.recordID] + change.fields.values.compactMap(\.id)
-                })
-        } _: { judge in
-            try sets.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
+        var outcomes: [PushOutcome] = []
+        for batch in batches(of: sets) {
+            outcomes += try judging(db) { state in
+                try state.prefetch(
+                    replica: pusher.replica,
+                    counters: batch.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(\.dot.counter))
+                try state.prefetch(
+                    records: batch.lazy.flatMap(\.changes).flatMap { change in
+                        [change.recordID] + change.fields.values.compactMap(\.id)
+                    })
+            } _: { judge in
+                try batch.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
+            }
         }
+        return outcomes
+    }
+
+    /// The most changes one judge holds in memory: a Push of more is judged in several
+    /// batches, each written before the next is read, all in the Push's one transaction, so
+    /// the server's memory does not grow with the size of a Push (DESIGN §4).
+    static let batchChanges = 2_000
+
+    /// `sets` cut into runs of whole sets of at most ``batchChanges`` changes (one set alone
+    /// if it has more).
+    static func batches(of sets: [ChangeSet]) -> [ArraySlice<ChangeSet>] {
+        var batches: [ArraySlice<ChangeSet>] = []
+        var start = sets.startIndex
+        var count = 0
+        for index in sets.indices {
+            if count > 0, count + sets[index].changes.count > batchChanges {
+                batches.append(sets[start..<index])
+                (start, count) = (index, 0)
+            }
+            count += sets[index].changes.count
+        }
+        if start < sets.endIndex { batches.append(sets[start...]) }
+        return batches
     }
 
     /// Applies a change set checked as `writer`, all or nothing: every change is checked against
