@@ -45,7 +45,8 @@ extension Store {
             outcomes += try judging(db) { state in
                 try state.prefetch(
                     replica: pusher.replica,
-                    counters: batch.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(\.dot.counter))
+                    counters: batch.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(
+                        \.dot.counter))
                 try state.prefetch(
                     records: batch.lazy.flatMap(\.changes).flatMap { change in
                         [change.recordID] + change.fields.values.compactMap(\.id)

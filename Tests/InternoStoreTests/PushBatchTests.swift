@@ -1,0 +1,68 @@
+import Foundation
+import InternoModel
+import Testing
+
+@testable import InternoStore
+
+/// A Push larger than one judge holds is judged in batches, each written before the next is
+/// read (DESIGN §4): what a later batch judges must see what an earlier one accepted.
+@Suite("A Push judged in batches")
+struct PushBatchTests {
+    @Test(arguments: Storage.allCases)
+    func aLaterBatchSeesWhatAnEarlierOneAcceptedAndAllOfItConverges(storage: Storage) throws {
+        var hub = try Hub(storage)
+        let hr = hub.hr
+        // More than two batches of requests, in sets of 100, then an edit and a comment of
+        // the very first request, which the first batch creates.
+        let sets = (Store.batchChanges * 2 + 100) / 100
+        var first: UUID?
+        for set in 0..<sets {
+            let edits = (0..<100).map { _ in
+                Edit(
+                    .request, UUID.timeOrdered(),
+                    [
+                        "customer": hub.department("HR"), "provider": hub.department("IT"),
+                        "title": .text("Laptop \(set)"), "priority": .text("normal"), "state": .text("submitted"),
+                    ])
+            }
+            first = first ?? edits[0].recordID
+            try hr.write(edits, author: "ana")
+        }
+        let id = try #require(first)
+        try hr.write([Edit(.request, id, ["title": .text("Laptop, 16 GB")])], author: "ana")
+        try hr.write(
+            [Edit(.comment, UUID.timeOrdered(), ["request": .id(id), "body": .text("Urgent")])], author: "ana")
+        let pending = try hr.pendingChangeSets()
+        #expect(Store.batches(of: pending).count == 3)
+
+        // One Push of everything, as the sync engine sends it.
+        let entry = hub.registry[try hr.replica().id]!
+        let outcomes = try hub.server.receive(pending, from: entry)
+        #expect(outcomes.allSatisfy { $0 == .accepted }, "\(outcomes.filter { $0 != .accepted })")
+        try hr.recordPushResults(zip(pending, outcomes).map { ($0.firstCounter, $1) })
+
+        // A key the first batch took, pushed again in a set of its own: refused, though no
+        // judge of this Push holds it in memory any more.
+        let replica = try hr.replica()
+        let clash = Change(
+            dot: Dot(replica: replica.id, counter: UInt64(replica.counter) + 1), kind: .request,
+            recordID: UUID.timeOrdered(),
+            context: VersionVector(),
+            fields: [
+                "key": .text("HR-LIS-1"), "customer": hub.department("HR"), "provider": hub.department("IT"),
+                "title": .text("Again"), "priority": .text("normal"), "state": .text("submitted"),
+            ], author: "ana", at: .now())
+        guard case .refused(let refusal, _) = try hub.server.receive([ChangeSet([clash])], from: entry)[0] else {
+            Issue.record("a key taken in an earlier batch was accepted again")
+            return
+        }
+        #expect(refusal.code == .duplicate)
+
+        hub.pullLimit = 5_000
+        try hub.pull(hub.it)
+        #expect(try hub.it.requests().count == sets * 100)
+        #expect(try value(hub.it, id, "title") == .value(.text("Laptop, 16 GB")))
+        #expect(try hub.it.comments(ofRequest: id).map(\.body) == ["Urgent"])
+        #expect(try hub.server.timelineDrift().isEmpty && hub.it.timelineDrift().isEmpty)
+    }
+}
