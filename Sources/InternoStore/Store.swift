@@ -58,15 +58,22 @@ public struct Store: Sendable {
     // MARK: Async callers
 
     /// Runs `body` with this store on a thread of its own, never on the caller's: the store's
-    /// methods are synchronous and may wait for a commit's fsync (`synchronous = FULL`), which
-    /// must not hold one of the cooperative pool's few threads. Every async caller (a sync
-    /// session on the server, a site's sync engine) reaches the store through here, so no
-    /// method needs an async twin.
+    /// methods are synchronous and may wait for the writer and for a commit's fsync
+    /// (`synchronous = FULL`), which must not hold one of the cooperative pool's few threads.
+    /// Every async caller (a sync session on the server, a site's sync engine) reaches the
+    /// store through here, so no method needs an async twin.
+    ///
+    /// A new thread, not a dispatch queue: GRDB runs its own work on dispatch's global pool,
+    /// which on Linux keeps about one worker per core, so calls that block there wait for
+    /// work queued behind them. With 200 sites syncing at once that stalled the server for
+    /// seconds at a time (TLS handshakes timed out). A thread costs tens of microseconds; a
+    /// sync makes a handful of these calls.
     public func background<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            let thread = Thread {
                 continuation.resume(with: Result { try body(self) })
             }
+            thread.start()
         }
     }
 
