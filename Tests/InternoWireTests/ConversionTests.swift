@@ -16,6 +16,29 @@ struct ConversionTests {
             at: Timestamp(millisecondsSince1970: 1_795_426_200_000), refusal: refusal)
     }
 
+    @Test func helloAndWelcomeRoundTripAndAMalformedOneIsRefused() throws {
+        let hello = Hello(
+            protocolVersion: 1, replica: replica, schemaVersion: 4, cursor: 42, cursorEpoch: 7,
+            clientTime: Timestamp(millisecondsSince1970: 1_795_426_200_000), clientVersion: "0.1.0")
+        #expect(try Interno_V1_Hello(hello).model() == hello)
+        let welcome = Welcome(
+            protocolVersion: 1, server: ReplicaID(UUID()), serverTime: Timestamp(millisecondsSince1970: 5),
+            position: SyncPosition(latestSequence: 99, heldCounters: [1...4, 6...9], cursorValid: false),
+            maximumFrameBytes: 16_777_216, maximumPushSets: 2_000, maximumPullChanges: 5_000, departmentCode: "HR",
+            siteCode: "HR-LIS", scope: .department)
+        let message = Interno_V1_Welcome(welcome)
+        #expect(message.highestCounter == 9 && message.cursorReset)
+        #expect(try message.model() == welcome)
+
+        var short = Interno_V1_Hello(hello)
+        short.replicaID = Data([1, 2, 3])
+        #expect(throws: WireError.self) { try short.model() }
+        var backwards = message
+        backwards.heldCounters = [Interno_V1_CounterRange(5...5)]
+        backwards.heldCounters[0].last = 2
+        #expect(throws: WireError.self) { try backwards.model() }
+    }
+
     @Test func everyValueTypeRoundTrips() throws {
         let set = ChangeSet([
             change(

@@ -76,7 +76,7 @@ extension SyncConnection {
     /// meanwhile), the server is asked again for that one.
     public func verify(repair: Bool) async throws -> VerifyReport {
         let store = engine.store
-        if welcome.cursorReset {
+        if !welcome.position.cursorValid {
             throw ClientError.notInStep(
                 "the server was restored from a backup since this site last synced, so there is nothing to compare with yet: run `interno sync`, then `interno verify`"
             )

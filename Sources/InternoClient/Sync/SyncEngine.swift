@@ -87,40 +87,38 @@ public struct SyncEngine: Sendable {
     {
         let replica = try await store.background { try $0.replica() }
         return try await connection.withConversation { conversation in
-            var hello = Interno_V1_Hello()
-            hello.protocolVersion = WireLimits.protocolVersion
-            hello.replicaID = replica.id.uuid.wire
-            hello.schemaVersion = Schema.version
-            hello.cursor = replica.cursor
-            hello.cursorEpoch = replica.cursorEpochValue
-            hello.clientTimeMs = Timestamp.now().millisecondsSince1970
-            hello.clientVersion = InternoVersion.string
+            let hello = Hello(
+                protocolVersion: WireLimits.protocolVersion, replica: replica.id, schemaVersion: Schema.version,
+                cursor: replica.cursor, cursorEpoch: replica.cursorEpochValue, clientTime: .now(),
+                clientVersion: InternoVersion.string)
             var frame = Interno_V1_Frame()
-            frame.body = .hello(hello)
-            guard case .welcome(let welcome) = try await conversation.exchange(frame).body else {
+            frame.body = .hello(Interno_V1_Hello(hello))
+            guard case .welcome(let message) = try await conversation.exchange(frame).body else {
                 throw ClientError.protocolError("the server did not answer Hello with Welcome")
             }
-            guard welcome.protocolVersion == WireLimits.protocolVersion else {
+            guard message.protocolVersion == WireLimits.protocolVersion else {
                 throw ClientError.protocolError(
-                    "the server speaks protocol version \(welcome.protocolVersion), this client \(WireLimits.protocolVersion): upgrade the older side"
+                    "the server speaks protocol version \(message.protocolVersion), this client \(WireLimits.protocolVersion): upgrade the older side"
                 )
             }
-            guard welcome.serverID == (UUID(text: settings.serverID)?.wire ?? Data()) else {
+            let welcome: Welcome
+            do { welcome = try message.model() } catch {
+                throw ClientError.protocolError("the server's Welcome is malformed: \(error)")
+            }
+            guard let joined = UUID(text: settings.serverID), welcome.server.uuid == joined else {
                 throw ClientError.identity(
                     "this is not the server this site joined (its id differs): check the address in site.json")
             }
             // Keep only what this site may see: the server says so, from its registry.
             var removed = 0
-            if let scope = welcome.scope.model {
+            if let scope = welcome.scope {
                 removed = try await store.background { try $0.adopt(scope: scope) }
             }
             // A server or a site restored from a backup: see what the other side holds first.
-            let held: [ClosedRange<UInt64>]
-            do { held = try welcome.heldCounters.map { try $0.model() } } catch {
-                throw ClientError.protocolError("the server's Welcome is malformed: \(error)")
+            let position = welcome.position
+            let prepared = try await store.background {
+                try $0.prepare(heldCounters: position.heldCounters, cursorReset: !position.cursorValid)
             }
-            let cursorReset = welcome.cursorReset
-            let prepared = try await store.background { try $0.prepare(heldCounters: held, cursorReset: cursorReset) }
             return try await body(
                 SyncConnection(
                     engine: self, conversation: conversation, welcome: welcome, prepared: prepared, removed: removed))
@@ -132,12 +130,12 @@ public struct SyncEngine: Sendable {
 public final class SyncConnection {
     let engine: SyncEngine
     let conversation: ServerConnection.Conversation
-    let welcome: Interno_V1_Welcome
+    let welcome: Welcome
     private var prepared: WelcomeSummary?
     private var removed: Int
 
     init(
-        engine: SyncEngine, conversation: ServerConnection.Conversation, welcome: Interno_V1_Welcome,
+        engine: SyncEngine, conversation: ServerConnection.Conversation, welcome: Welcome,
         prepared: WelcomeSummary, removed: Int
     ) {
         self.engine = engine
@@ -154,7 +152,7 @@ public final class SyncConnection {
     /// and comes back renumbered before anything is pushed (DESIGN §3.9).
     public func sync(progress: (SyncProgress) -> Void = { _ in }) async throws -> SyncReport {
         var report = SyncReport()
-        report.serverSequence = welcome.serverSequence
+        report.serverSequence = welcome.position.latestSequence
         report.removedOutOfScope = removed
         removed = 0
         if let prepared {
@@ -180,9 +178,9 @@ public final class SyncConnection {
     private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
         let store = engine.store
         let total = try await store.background { try $0.pendingChangeSetCount() }
-        let maximumSets = max(1, Int(welcome.maxPushSets))
+        let maximumSets = max(1, welcome.maximumPushSets)
         // Leave room in the frame for the envelope: fill at most half of it.
-        let byteBudget = max(1, Int(welcome.maxFrameBytes) / 2)
+        let byteBudget = max(1, welcome.maximumFrameBytes / 2)
         var after: UInt64 = 0
         var sent = 0
         while true {
@@ -256,7 +254,7 @@ public final class SyncConnection {
     private func pull(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
         let store = engine.store
         var cursor = try await store.background { try $0.replica().cursor }
-        let limit = max(1, Int(welcome.maxPullChanges))
+        let limit = max(1, welcome.maximumPullChanges)
         while true {
             var pull = Interno_V1_Pull()
             pull.cursor = cursor

@@ -146,11 +146,11 @@ struct SyncSession {
             throw WireError.remote(
                 .revoked, "site \(entry.code) was revoked on this server: ask the administrator to enrol it again")
         }
-        let claimed = try UUID(wire: hello.replicaID, field: "Hello.replica_id")
-        guard let replica = ReplicaID(uuidString: entry.replicaID), replica.uuid == claimed else {
+        let claimed = try hello.model().replica
+        guard let replica = ReplicaID(uuidString: entry.replicaID), replica == claimed else {
             throw WireError.remote(
                 .identityMismatch,
-                "Hello names replica \(claimed.text) but the certificate belongs to \(entry.replicaID)"
+                "Hello names replica \(claimed) but the certificate belongs to \(entry.replicaID)"
             )
         }
         guard hello.schemaVersion == Schema.version else {
@@ -165,22 +165,13 @@ struct SyncSession {
     private func welcome(_ peer: Peer, hello: Interno_V1_Hello) async throws -> Interno_V1_Frame {
         let position = try await configuration.store.syncPosition(
             of: peer.replica, cursor: max(0, hello.cursor), cursorEpoch: hello.cursorEpoch)
-        var welcome = Interno_V1_Welcome()
-        welcome.protocolVersion = WireLimits.protocolVersion
-        welcome.serverID = configuration.serverID.uuid.wire
-        welcome.serverTimeMs = Timestamp.now().millisecondsSince1970
-        welcome.serverSequence = position.latestSequence
-        welcome.highestCounter = position.highestCounter
-        welcome.heldCounters = position.heldCounters.map(Interno_V1_CounterRange.init)
-        welcome.cursorReset = !position.cursorValid
-        welcome.maxFrameBytes = UInt32(configuration.maximumFrameBytes)
-        welcome.maxPushSets = UInt32(WireLimits.maximumPushSets)
-        welcome.maxPullChanges = UInt32(WireLimits.maximumPullChanges)
-        welcome.departmentCode = peer.entry.departmentCode
-        welcome.siteCode = peer.entry.code
-        welcome.scope = Interno_V1_Scope(peer.pusher.scope)
+        let welcome = Welcome(
+            protocolVersion: WireLimits.protocolVersion, server: configuration.serverID, serverTime: .now(),
+            position: position, maximumFrameBytes: configuration.maximumFrameBytes,
+            maximumPushSets: WireLimits.maximumPushSets, maximumPullChanges: WireLimits.maximumPullChanges,
+            departmentCode: peer.entry.departmentCode, siteCode: peer.entry.code, scope: peer.pusher.scope.kind)
         var frame = Interno_V1_Frame()
-        frame.body = .welcome(welcome)
+        frame.body = .welcome(Interno_V1_Welcome(welcome))
         return frame
     }
 
