@@ -222,25 +222,19 @@ extension Store {
             for set in sets {
                 let range = set.firstCounter...set.lastCounter
                 for change in set.changes {
-                    if change.dot.replica == me, let mine = try judge.logged(change.dot) {
-                        if change.isVoid, Self.isVoid(change, of: mine.change) {
-                            // The refusal of this site's own change, whose answer it may never
-                            // have received.
-                            if mine.change.refusal == nil, let refusal = change.refusal {
-                                try writeAndRead {
-                                    try Self.markRefused(firstCounter: mine.set.lowerBound, refusal, db)
-                                }
-                                summary.refusals.append(change.dot)
-                            }
-                            continue
-                        }
-                        if !change.isVoid, mine.change.hasSameContent(as: change) {
-                            summary.alreadyHad += 1
-                            continue
-                        }
-                        // The server holds this counter of ours with other content: this site
-                        // was restored from a backup and wrote again under counters it had
-                        // used. Its own change steps aside, to come back renumbered (§3.9).
+                    switch try judge.pulled(change, by: me) {
+                    case .take:
+                        break
+                    case .alreadyHad:
+                        summary.alreadyHad += 1
+                        continue
+                    case .knownRefusal:
+                        continue
+                    case .refusalOfOwn(let firstCounter, let refusal):
+                        try writeAndRead { try Self.markRefused(firstCounter: firstCounter, refusal, db) }
+                        summary.refusals.append(change.dot)
+                        continue
+                    case .stepAside:
                         try writeAndRead { try Self.setAside(fromSetOf: change.dot.counter, replica, db) }
                         summary.setAside = true
                     }
@@ -266,13 +260,6 @@ extension Store {
         }
         try write(judge, db)
         return summary
-    }
-
-    /// `true` if `void` stands for `change`: a void keeps the dot, kind, record, author and
-    /// time of the change it refuses, and nothing else, so that is all there is to compare.
-    static func isVoid(_ void: Change, of change: Change) -> Bool {
-        void.dot == change.dot && void.kind == change.kind && void.recordID == change.recordID
-            && void.author == change.author && void.at == change.at
     }
 
     /// Records the end of a complete sync with the server whose identity is `epoch`.

@@ -263,7 +263,7 @@ extension Store {
         var changes: [Change] = []
         for entry in log.entries where !keptDots.contains(entry.change.dot) {
             var change = entry.change
-            if change.isVoid, let mine = ownVoids[change.dot], isVoid(change, of: mine.change) {
+            if change.isVoid, let mine = ownVoids[change.dot], change.stands(forVoidOf: mine.change) {
                 change = mine.change
             }
             try ChangeLog.append(change, set: entry.set, db)

@@ -156,4 +156,29 @@ struct JudgeTests {
         #expect(try cancelled.push(ChangeSet([cancel]), from: pusher, receivedAt: received) == .accepted)
         #expect(try cancelled.records().map(\.timeline) == [RequestTimeline(log: [created, cancel])])
     }
+
+    @Test func aPulledChangeOfTheSitesOwnIsHadRefusedOrStepsAside() throws {
+        let source = MemorySource(world)
+        let id = UUID()
+        let mine = creation(1, id, key: "HR-LIS-1")
+        try source.hold([mine])
+        let judge = Judge(source)
+        let refusal = Refusal(.notPermitted, "HR may not")
+
+        #expect(try judge.pulled(mine, by: site) == .alreadyHad)
+        #expect(try judge.pulled(mine.voided(refusal), by: site) == .refusalOfOwn(firstCounter: 1, refusal))
+        var rewritten = mine
+        rewritten.fields["title"] = .text("Written again after a restore")
+        #expect(try judge.pulled(rewritten, by: site) == .stepAside)
+        // Another site's change, and one of this site's that it does not hold: taken in.
+        #expect(try judge.pulled(mine, by: ReplicaID(UUID())) == .take)
+        #expect(try judge.pulled(creation(2, UUID(), key: "HR-LIS-2"), by: site) == .take)
+
+        // A void of its own change that it already holds as refused changes nothing.
+        let refusedSource = MemorySource(world)
+        var refusedMine = mine
+        refusedMine.refusal = refusal
+        refusedSource.logs[id] = [LoggedChange(change: refusedMine, set: 1...1)]
+        #expect(try Judge(refusedSource).pulled(mine.voided(refusal), by: site) == .knownRefusal)
+    }
 }

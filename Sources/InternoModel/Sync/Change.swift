@@ -70,6 +70,13 @@ public struct Change: Hashable, Sendable {
         )
     }
 
+    /// `true` if this void stands for `change`: a void keeps the dot, kind, record, author and
+    /// time of the change it refuses, and nothing else, so that is all there is to compare.
+    public func stands(forVoidOf change: Change) -> Bool {
+        dot == change.dot && kind == change.kind && recordID == change.recordID && author == change.author
+            && at == change.at
+    }
+
     /// `true` when `other` is the same write: same dot and same content. A dot that comes
     /// back with different content is a protocol violation (DESIGN §6).
     public func hasSameContent(as other: Change) -> Bool {

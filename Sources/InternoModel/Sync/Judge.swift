@@ -235,6 +235,35 @@ public final class Judge<Source: JudgingSource> {
 
     // MARK: What the server logged
 
+    /// What a site does with a change it pulled (Protocol §5.4, "Applying a pulled change").
+    public enum Pulled: Equatable, Sendable {
+        /// Take it in (``take(_:set:)``): it is new here, or the record already covers it.
+        case take
+        /// One of this site's own changes, held here with the same content.
+        case alreadyHad
+        /// The void of one of this site's own changes that it holds as accepted: the server
+        /// refused it, and the answer may never have reached the site. The set that starts
+        /// at `firstCounter` is refused.
+        case refusalOfOwn(firstCounter: UInt64, Refusal)
+        /// The void of one of its own changes that it already holds as refused.
+        case knownRefusal
+        /// The server holds one of this site's counters with other content: the site was
+        /// restored from a backup and wrote again under counters it had used, so its own change
+        /// steps aside, to come back renumbered (DESIGN §3.9).
+        case stepAside
+    }
+
+    /// What the site `me` does with `change`, pulled from the server.
+    public func pulled(_ change: Change, by me: ReplicaID) throws -> Pulled {
+        guard change.dot.replica == me, let mine = try logged(change.dot) else { return .take }
+        if change.isVoid, change.stands(forVoidOf: mine.change) {
+            guard mine.change.refusal == nil, let refusal = change.refusal else { return .knownRefusal }
+            return .refusalOfOwn(firstCounter: mine.set.lowerBound, refusal)
+        }
+        if !change.isVoid, mine.change.hasSameContent(as: change) { return .alreadyHad }
+        return .stepAside
+    }
+
     /// Takes in a change the server logged (a site's pull, DESIGN §3.2), unjudged: the server
     /// judged it. Applied onto its record unless the record already covers it.
     /// - Returns: `true` if it was applied, `false` if the record already had it.
