@@ -24,10 +24,10 @@ import Logging
 struct Benchmark {
     static func main() async throws {
         let arguments = CommandLine.arguments
+        let given = Self.parse(Array(arguments.dropFirst()))
         func option(_ name: String, _ fallback: Int) -> Int {
-            guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count,
-                let value = Int(arguments[index + 1])
-            else { return fallback }
+            guard let text = given[name] else { return fallback }
+            guard let value = Int(text), value >= 0 else { Self.refuse("\(name) takes a whole number, not '\(text)'") }
             return value
         }
         let records = option("--records", 100_000)
@@ -41,16 +41,11 @@ struct Benchmark {
         let sites = option("--sites", 200)
         let seconds = option("--seconds", 60)
         let departments = option("--departments", 10)
-        let which = arguments.firstIndex(of: "--case").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+        let which = given["--case"]
         guard ["all", "sync", "scoped", "verify", "reads", "sites", nil].contains(which) else {
-            print("interno-benchmark: --case takes all, sync, scoped, verify, reads or sites")
-            exit(64)
+            Self.refuse("--case takes all, sync, scoped, verify, reads or sites, not '\(which ?? "")'")
         }
-        let json = arguments.firstIndex(of: "--json").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
-        if arguments.contains("--json"), json == nil {
-            print("interno-benchmark: --json takes the path of the file to write the figures to")
-            exit(64)
-        }
+        let json = given["--json"]
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -79,6 +74,48 @@ struct Benchmark {
     }
 
     /// Push, pull and warm rounds over TLS, against raw SQLite in the same run.
+    /// The options this tool takes, each with a value.
+    static let options: Set<String> = [
+        "--records", "--rounds", "--changed", "--case", "--out-of-scope", "--tampered", "--site-requests", "--writes",
+        "--repeats", "--sites", "--seconds", "--departments", "--json",
+    ]
+
+    /// The usage, as the comment above gives it.
+    static let usage = """
+        usage: interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
+            [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
+            [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
+            [--departments 10] [--json FILE]
+        """
+
+    /// `arguments` as option and value, each option known and given a value once; `--help`
+    /// prints the usage and exits; anything else stops the run with the usage.
+    static func parse(_ arguments: [String]) -> [String: String] {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(usage)
+            exit(0)
+        }
+        var given: [String: String] = [:]
+        var index = 0
+        while index < arguments.count {
+            let name = arguments[index]
+            guard options.contains(name) else { refuse("unknown option '\(name)'") }
+            guard index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") else {
+                refuse("\(name) needs a value")
+            }
+            guard given[name] == nil else { refuse("\(name) is given twice") }
+            given[name] = arguments[index + 1]
+            index += 2
+        }
+        return given
+    }
+
+    /// Stops with `message` and the usage on standard error, exit status 64 (EX_USAGE).
+    static func refuse(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("interno-benchmark: \(message)\n\(usage)\n".utf8))
+        exit(64)
+    }
+
     static func sync(root: URL, records: Int, rounds: Int, changed: Int) async throws {
         print("interno-benchmark: \(records) requests, \(rounds) rounds of \(changed) changes, in \(root.path)")
 
