@@ -33,10 +33,10 @@ extension Store {
         return try writer.write { db in try Self.receive(sets, from: pusher, receivedAt: receivedAt, db) }
     }
 
-    /// Judges a Push in one batch (DESIGN §4, §5): what its sets name is read in a few
-    /// set-based queries (the pusher's logged counters, the records written and the records
-    /// their references name), every set is judged in memory on its own by the ``Judge``, and
-    /// what it decided is written at the end, in `db`'s transaction.
+    /// Judges a Push in batches of whole sets (DESIGN §4, §5), in `db`'s transaction: what a
+    /// batch's sets name is read in a few set-based queries (the pusher's logged counters, the
+    /// records written and the records their references name), every set is judged in memory
+    /// on its own by the ``Judge``, and what it decided is written before the next batch is read.
     static func receive(_ sets: [ChangeSet], from pusher: Pusher, receivedAt: Timestamp, _ db: Database) throws
         -> [PushOutcome]
     {
