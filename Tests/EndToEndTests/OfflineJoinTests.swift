@@ -10,21 +10,41 @@ import Testing
 @Suite("Joining offline", .serialized)
 struct OfflineJoinTests {
     /// A loopback port nothing listens on now; the server is started on it later.
+    ///
+    /// Below the kernel's ephemeral range (`ip_local_port_range`): every other server and
+    /// connection of the test run binds port 0 and gets its port from that range, so none of
+    /// them can take this one in the minute before this test's server starts. (One from the
+    /// range did: a sync that was to find no server met another test's, with another CA.)
+    /// Never the same port twice in one run.
     static func freePort() throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        let ephemeralStart = range?.first ?? 32_768
+        return try portLock.withLock {
+            for port in (10_000..<max(10_001, ephemeralStart)).shuffled() where !givenPorts.contains(port) {
+                guard canBind(port) else { continue }
+                givenPorts.insert(port)
+                return port
+            }
+            throw POSIXError(.EADDRINUSE)
+        }
+    }
+
+    private static let portLock = NSLock()
+    nonisolated(unsafe) private static var givenPorts: Set<Int> = []
+
+    /// `true` if a socket can bind 127.0.0.1:`port` now.
+    private static func canBind(_ port: Int) -> Bool {
         let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(socket, generic, length) == 0 && getsockname(socket, generic, &length) == 0
-            }
+        address.sin_port = UInt16(port).bigEndian
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in bind(socket, generic, length) == 0 }
         }
-        guard bound else { throw POSIXError(.EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test func aSiteJoinedBeforeTheServerStartsRaisesRequestsAndProposesStandardsThenMerges() async throws {
