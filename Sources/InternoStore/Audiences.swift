@@ -77,9 +77,8 @@ enum Audiences {
     }
 }
 
-/// Record lookups for the schema's checks, as a writer with `scope` sees the database: a
-/// record the scope does not cover looks absent (DESIGN §6.1). The lookups cannot throw, so a
-/// database error is kept and rethrown by ``rethrow()`` after the check.
+/// Record lookups outside the judge (a migration's backfill, a site adopting its scope). The
+/// lookups cannot throw, so a database error is kept and rethrown by ``rethrow()`` after.
 final class Lookups {
     private let db: Database
     private let scope: Scope
@@ -95,21 +94,9 @@ final class Lookups {
         { [self] _, id in load(id) }
     }
 
-    /// The records the scope covers; others look absent.
-    var scoped: Schema.Lookup {
-        { [self] _, id in
-            guard let record = load(id) else { return nil }
-            guard record.exists else { return record }
-            return visible(record) ? record : nil
-        }
-    }
-
-    /// `true` if the scope covers `record`; a record whose parties cannot be told is covered
-    /// only by a whole-organisation scope.
+    /// `true` if the scope covers `record` (``Scope/covers(_:lookup:)``).
     func visible(_ record: RecordState) -> Bool {
-        if scope == .all { return true }
-        guard let audience = Schema.audience(of: record, lookup: any) else { return false }
-        return scope.covers(audience)
+        scope.covers(record, lookup: any)
     }
 
     /// Throws the database error a lookup met, if any.

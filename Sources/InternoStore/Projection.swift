@@ -40,7 +40,7 @@ enum Projection {
             return
         }
         // Existentials, not `[DatabaseValue]`: GRDB turns a sequence of concrete values into
-        // arguments through a key path that is instantiated on every call (DESIGN §9).
+        // arguments through a key path that is instantiated on every call.
         var arguments: [(any DatabaseValueConvertible)?] = [id]
         arguments.reserveCapacity(values.count + 3)
         for value in values { arguments.append(value) }

@@ -60,8 +60,8 @@ public struct Store: Sendable {
     /// Runs `body` with this store on a thread of its own, never on the caller's: the store's
     /// methods are synchronous and may wait for the writer and for a commit's fsync
     /// (`synchronous = FULL`), which must not hold one of the cooperative pool's few threads.
-    /// Every async caller (a sync session on the server, a site's sync engine) reaches the
-    /// store through here, so no method needs an async twin.
+    /// Async code (a sync session on the server, a site's sync engine) calls the synchronous
+    /// methods through here, so none of them needs an async twin (DESIGN §4).
     ///
     /// A new thread, not a dispatch queue: GRDB runs its own work on dispatch's global pool,
     /// which on Linux keeps about one worker per core, so calls that block there wait for

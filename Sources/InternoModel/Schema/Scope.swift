@@ -41,6 +41,14 @@ public enum Scope: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// `true` if a site with this scope may see `record`, whose parties `lookup` tells; a
+    /// record whose parties cannot be told is covered only by a whole-organisation scope.
+    public func covers(_ record: RecordState, lookup: Schema.Lookup) -> Bool {
+        if self == .all { return true }
+        guard let audience = Schema.audience(of: record, lookup: lookup) else { return false }
+        return covers(audience)
+    }
+
     /// The scope's name as it is stored and typed: `department` or `all`.
     public var kind: Kind {
         switch self {

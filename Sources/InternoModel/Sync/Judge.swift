@@ -168,16 +168,8 @@ public final class Judge<Source: JudgingSource> {
         { [unowned self] _, id in
             guard let record = load(id) else { return nil }
             guard record.exists else { return record }
-            return visible(record, to: scope) ? record : nil
+            return scope.covers(record, lookup: anyRecord) ? record : nil
         }
-    }
-
-    /// `true` if `scope` covers `record`; a record whose parties cannot be told is covered
-    /// only by a whole-organisation scope.
-    func visible(_ record: RecordState, to scope: Scope) -> Bool {
-        if scope == .all { return true }
-        guard let audience = Schema.audience(of: record, lookup: anyRecord) else { return false }
-        return scope.covers(audience)
     }
 
     private func load(_ id: UUID) -> RecordState? {
@@ -388,7 +380,7 @@ public final class Judge<Source: JudgingSource> {
             let current = try record(change.recordID) ?? RecordState(kind: change.kind, id: change.recordID)
             // A record outside the pusher's scope is, to it, a record that does not exist: the
             // same refusal, before any check that could tell the two apart (DESIGN §6.1).
-            if current.exists, !visible(current, to: pusher.scope) {
+            if current.exists, !pusher.scope.covers(current, lookup: anyRecord) {
                 try rethrowLookup()
                 throw JudgeError.refused(Schema.noSuchRecord(change.kind, change.recordID, for: pusher.departmentCode))
             }
