@@ -8,7 +8,7 @@ public struct ServerAdministration: Sendable {
     /// The data directory.
     public let directory: ServerDirectory
     /// Its database.
-    public let store: Store
+    public let store: ServerStore
 
     /// Opens the server in `directory`; fails with a message if there is none.
     public init(directory: ServerDirectory) throws {

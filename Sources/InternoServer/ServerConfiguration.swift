@@ -11,7 +11,7 @@ public struct ServerConfiguration: Sendable {
     /// The port to bind; 0 picks a free one (tests read it back from `onListening`).
     public var port: Int
     /// The merged state.
-    public var store: Store
+    public var store: ServerStore
     /// The server's replica id.
     public var serverID: ReplicaID
     /// TLS 1.3 with client certificates from the server's CA.

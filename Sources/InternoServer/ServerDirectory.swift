@@ -55,8 +55,8 @@ public struct ServerDirectory: Sendable {
         try write(try server.certificatePEM(), to: "server.pem", secret: false)
         try write(server.privateKeyPEM, to: "server-key.pem", secret: true)
         let id = ReplicaID.random()
-        let store = try Store.open(path: databasePath)
-        try store.initialize(replica: id, role: .server)
+        let store = try ServerStore.open(path: databasePath)
+        try store.initialize(replica: id)
         let settings = Settings(name: name, port: port, serverID: id.description)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -78,9 +78,9 @@ public struct ServerDirectory: Sendable {
 
     /// The database, opened, in a new epoch of the stream: whatever this process logs is told
     /// apart from what a restored copy of the database once logged (DESIGN §3.9).
-    public func store() throws -> Store {
+    public func store() throws -> ServerStore {
         _ = try settings()
-        let store = try Store.open(path: databasePath)
+        let store = try ServerStore.open(path: databasePath)
         try store.beginEpoch()
         return store
     }

@@ -105,7 +105,7 @@ final class Lookups {
     }
 
     private func load(_ id: UUID) -> RecordState? {
-        do { return try Store.loadRecord(id, db) } catch {
+        do { return try RecordTable.load(id, db) } catch {
             self.error = error
             return nil
         }

@@ -37,7 +37,7 @@ struct Expectation {
     }
 }
 
-extension Store {
+extension ServerStore {
     /// The digests of the records the site of `entry` should hold (DESIGN §3.10), from the id
     /// after `after` on, at most `limit` of them, in one read snapshot, off the caller's
     /// thread; `nil` when `cursor` names no point of this server's stream. The site's scope
@@ -200,7 +200,7 @@ extension Store {
     {
         let entries = try expectedLog(of: id, expectation, db)
         guard let first = entries.first else { return (0, 0) }
-        let kind = try loadRecord(id, db)?.kind ?? first.change.kind
+        let kind = try RecordTable.load(id, db)?.kind ?? first.change.kind
         do throws(ApplyError) {
             let record = try RecordState.replay(kind: kind, id: id, changes: entries.map(\.change))
             return (RecordDigest.state(record), StoredDigests.shown(of: record))

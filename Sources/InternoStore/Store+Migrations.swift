@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
 
-extension Store {
+/// The schema both roles' databases share, as named migrations (DESIGN §4).
+enum StoreSchema {
     /// The migrations, by fixed name; a shipped migration is never edited, only followed.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -226,7 +227,7 @@ extension Store {
             // Requests logged by an earlier release: their timelines, from their logs.
             for id in try String.fetchAll(db, sql: "SELECT id FROM request") {
                 guard let uuid = UUID(text: id) else { throw StoreError.corrupt("request id \(id)") }
-                try rebuild(uuid, db)
+                try RecordTable.rebuild(uuid, db)
             }
         }
         return migrator

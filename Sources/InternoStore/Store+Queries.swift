@@ -32,13 +32,13 @@ public struct HistoryEntry: Equatable, Sendable {
     public var resolved: [FieldName]
 }
 
-extension Store {
+extension ReplicaStore {
     /// Every record with a field in conflict, with each field's siblings.
     public func conflicts() throws -> [RecordConflict] {
         try writer.read { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT id, kind, clock, fields FROM record WHERE conflicted ORDER BY kind, id")
-            return try rows.map(Self.decodeRecord).map(Self.conflicts(of:)).filter { !$0.fields.isEmpty }
+            return try rows.map(RecordTable.decode).map(Self.conflicts(of:)).filter { !$0.fields.isEmpty }
                 .sorted { ($0.kind, $0.label) < ($1.kind, $1.label) }
         }
     }
@@ -97,7 +97,7 @@ extension Store {
 
     /// Rebuilds one record and its query row from the log (DESIGN §3.7: the log is the truth).
     public func rebuild(_ id: UUID) throws {
-        try writer.write { db in try Self.rebuild(id, db) }
+        try writer.write { db in try RecordTable.rebuild(id, db) }
     }
 
     /// Rebuilds every record and every query row from the log, in one transaction.
@@ -105,30 +105,9 @@ extension Store {
         try writer.write { db in
             for id in try String.fetchAll(db, sql: "SELECT DISTINCT record FROM change") {
                 guard let uuid = UUID(text: id) else { throw StoreError.corrupt("record id \(id)") }
-                try Self.rebuild(uuid, db)
+                try RecordTable.rebuild(uuid, db)
             }
         }
-    }
-
-    static func rebuild(_ id: UUID, _ db: Database) throws {
-        let entries = try ChangeLog.entries(ofRecord: id, db)
-        guard let first = entries.first else {
-            // Nothing of it is left in the log: neither is the record.
-            if let kind = try loadRecord(id, db)?.kind {
-                try db.executeCached(sql: "DELETE FROM record WHERE id = ?", arguments: [id.text])
-                try db.executeCached(
-                    sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id.text])
-            }
-            return
-        }
-        let kind = try loadRecord(id, db)?.kind ?? first.change.kind
-        let record: RecordState
-        do throws(ApplyError) {
-            record = try RecordState.replay(kind: kind, id: id, changes: entries.map(\.change))
-        } catch {
-            throw StoreError.outOfOrder(error)
-        }
-        try saveRecord(record, timeline: kind == .request ? RequestTimeline(log: entries.map(\.change)) : nil, db)
     }
 
     /// The id of the request with `key`.
@@ -238,4 +217,28 @@ public struct Rating: Sendable, Equatable {
     public var rating: Int?
     /// The customer's effort, 1 to 5.
     public var effort: Int?
+}
+
+extension RecordTable {
+    /// Rebuilds one record and its query row from the log (DESIGN §3.7: the log is the truth).
+    static func rebuild(_ id: UUID, _ db: Database) throws {
+        let entries = try ChangeLog.entries(ofRecord: id, db)
+        guard let first = entries.first else {
+            // Nothing of it is left in the log: neither is the record.
+            if let kind = try RecordTable.load(id, db)?.kind {
+                try db.executeCached(sql: "DELETE FROM record WHERE id = ?", arguments: [id.text])
+                try db.executeCached(
+                    sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id.text])
+            }
+            return
+        }
+        let kind = try RecordTable.load(id, db)?.kind ?? first.change.kind
+        let record: RecordState
+        do throws(ApplyError) {
+            record = try RecordState.replay(kind: kind, id: id, changes: entries.map(\.change))
+        } catch {
+            throw StoreError.outOfOrder(error)
+        }
+        try RecordTable.save(record, timeline: kind == .request ? RequestTimeline(log: entries.map(\.change)) : nil, db)
+    }
 }

@@ -21,7 +21,7 @@ public struct RenumberedRequest: Codable, Equatable, Sendable {
     public var to: String
 }
 
-extension Store {
+extension SiteStore {
     /// Acts on what Welcome says of this site (DESIGN §3.9), in one transaction, before anything
     /// is pushed:
     /// - the counter moves past every counter of this site the server holds, so no new write
@@ -117,7 +117,7 @@ extension Store {
         }
         for record in touched {
             guard let id = UUID(text: record) else { throw StoreError.corrupt("record id \(record)") }
-            try rebuild(id, db)
+            try RecordTable.rebuild(id, db)
         }
     }
 
@@ -251,9 +251,10 @@ extension Store {
     /// Or the same lifecycle step taken again: a step this site took in the lost stretch (its
     /// own changes after `after`, the restored copy's counter, that the server kept), which
     /// the person, seeing the restored copy, took again. Both write the same fields and the
-    /// same state; the first stands, with its times, and the second is not pushed: pushed, it
-    /// would be judged against a state the first had already moved on (DESIGN §3.9). A change
-    /// of the log is the twin of one stashed change at most (`except` holds those taken).
+    /// same state, but for the stamps, which only the first may have had to write. The first
+    /// stands, with its times, and the second is not pushed: pushed, it would be judged
+    /// against a state the first had already moved on (DESIGN §3.9). A change of the log is
+    /// the twin of one stashed change at most (`except` holds those taken).
     static func twin(of change: Change, after: UInt64, except taken: Set<UInt64>, _ db: Database) throws -> Change? {
         if let entry = try ChangeLog.entry(change.dot, db), entry.change.hasSameContent(as: change) {
             return entry.change
@@ -271,9 +272,14 @@ extension Store {
             return same
         }
         guard let state = change.fields["state"] else { return nil }
+        // The stamps aside: taken again by another path (acknowledged, then declined, where
+        // the first decline came straight from submitted), the step finds its first response
+        // stamped already, and does not write it.
+        let stamps = Schema.requestLifecycle.stampedFields
+        let written = Set(change.fields.keys).subtracting(stamps)
         return own.first { logged in
             logged.dot.counter > after && logged.fields["state"] == state
-                && Set(logged.fields.keys) == Set(change.fields.keys)
+                && Set(logged.fields.keys).subtracting(stamps) == written
         }
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import InternoModel
 
-extension Store {
+extension SiteStore {
     /// Takes the scope the server says this site has (DESIGN §6.1). The first time, or if it
     /// ever narrows, every record outside it is deleted: its record state, every log entry and
     /// every query-table row, with `secure_delete` on; then the file is vacuumed and the WAL
@@ -39,7 +39,6 @@ extension Store {
 
     private static func adopt(_ kind: Scope.Kind, _ db: Database) throws -> Int {
         let replica = try replicaRow(db)
-        guard replica.role == .site else { throw StoreError.wrongRole("only a site receives a scope") }
         if replica.scope == kind { return 0 }
         var removed = 0
         if kind == .department {
@@ -67,7 +66,7 @@ extension Store {
         var doomed: [(id: String, kind: RecordKind)] = []
         let rows = try Row.fetchCursor(db, sql: "SELECT id, kind, clock, fields FROM record")
         while let row = try rows.next() {
-            let record = try decodeRecord(row)
+            let record = try RecordTable.decode(row)
             let id = record.id.text
             guard !ownRecords.contains(id) else { continue }
             if !record.exists || !lookups.visible(record) { doomed.append((id, record.kind)) }

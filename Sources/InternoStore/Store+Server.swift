@@ -13,7 +13,7 @@ extension Pusher {
     }
 }
 
-extension Store {
+extension ServerStore {
     /// The server's handling of one pushed change set from an enrolled site (DESIGN §3.4, §5, §6):
     /// accepted, duplicate, deferred, or refused. A refusal is recorded as voids that every
     /// replica that may see the record receives; a refused set pushed again gets the same answer.

@@ -26,7 +26,7 @@ public struct OutboxEntry: Equatable, Sendable {
     public var changeSet: ChangeSet
 }
 
-extension Store {
+extension SiteStore {
     /// The change sets to push, in counter order: pending and deferred ones, at most `limit`,
     /// starting after the set that ends at counter `after`.
     public func pendingChangeSets(after: UInt64 = 0, limit: Int = .max) throws -> [ChangeSet] {
@@ -144,7 +144,7 @@ extension Store {
             arguments: [replica.replicaID, row.firstCounter, row.lastCounter])
         for record in records {
             guard let id = UUID(text: record) else { continue }
-            try rebuild(id, db)
+            try RecordTable.rebuild(id, db)
         }
     }
 
@@ -198,7 +198,6 @@ extension Store {
     /// The one path by which a site takes in the server's changes (Protocol §5.4, "Applying a
     /// pulled change"); `replica` comes back with the counter and next request number it learned.
     static func apply(pulled sets: [ChangeSet], to replica: inout ReplicaRow, _ db: Database) throws -> PullSummary {
-        guard replica.role == .site else { throw StoreError.wrongRole("only a site pulls from the server") }
         var summary = PullSummary()
         let me = replica.id
         // What the batch names, read in two set-based queries: its records, and which of this

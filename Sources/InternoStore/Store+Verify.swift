@@ -52,7 +52,7 @@ public enum RepairOutcome: Equatable, Sendable {
     case failed(String)
 }
 
-extension Store {
+extension SiteStore {
     /// Digests every record this site holds (DESIGN §3.10): the part of its log the server
     /// knows (everything but its own outbox), its record states and its query-table rows, read
     /// straight from the stored bytes. Records with own changes in the outbox are *pending*:
@@ -69,7 +69,6 @@ extension Store {
 
     static func verifyPosition(_ db: Database) throws -> SiteDigests.Position {
         let replica = try replicaRow(db)
-        guard replica.role == .site else { throw StoreError.wrongRole("only a site verifies what it holds") }
         return SiteDigests.Position(
             cursor: replica.cursor, cursorEpoch: replica.cursorEpochValue,
             unacknowledged: CounterRanges(
@@ -204,7 +203,6 @@ extension Store {
             var outcomes: [RepairOutcome] = []
             try db.inTransaction {
                 var replica = try Self.replicaRow(db)
-                guard replica.role == .site else { throw StoreError.wrongRole("only a site repairs what it holds") }
                 let outbox = CounterRanges(
                     try OutboxRow.fetchAll(db).map { UInt64($0.firstCounter)...UInt64($0.lastCounter) })
                 for text in malformed { try Self.deleteEverything(of: text, db) }
@@ -288,7 +286,7 @@ extension Store {
         } catch {
             throw StoreError.outOfOrder(error)
         }
-        try saveRecord(record, timeline: first.kind == .request ? RequestTimeline(log: changes) : nil, db)
+        try RecordTable.save(record, timeline: first.kind == .request ? RequestTimeline(log: changes) : nil, db)
         return kept.count
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import InternoModel
 
-extension Store {
+extension ReplicaStore {
     /// The one path of every local write (DESIGN §4): in one transaction, for each edit take
     /// the next dot, check it against the schema as this replica's writer, log the change,
     /// apply it, and on a site enqueue the set in the outbox.
@@ -50,7 +50,7 @@ extension Store {
                         author: author, at: at, requires: try Self.required(by: edit.kind, fields, judge))
                     try judge.write(
                         change, set: set, by: replica.writer, seen: seen, pusherCode: replica.code, receivedAt: now,
-                        audience: replica.role == .server ? .derived : .none)
+                        audience: Self.role == .server ? .derived : .none)
                     changes.append(change)
                 }
                 return changes
@@ -58,7 +58,7 @@ extension Store {
             try db.executeCached(
                 sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
                 arguments: [replica.counter, replica.nextRequestNumber])
-            if replica.role == .site {
+            if Self.role == .site {
                 try OutboxRow(
                     firstCounter: Int64(set.lowerBound), lastCounter: Int64(set.upperBound), status: .pending,
                     refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
@@ -85,14 +85,16 @@ extension Store {
         }
         return dots
     }
+}
 
+extension SiteStore {
     /// Takes the next local request number, for a key like `HR-LIS-42`; in one transaction
     /// with nothing else, so a number is never handed out twice.
     public func nextRequestKey() throws -> String {
         try writer.write { db in
             let replica = try Self.replicaRow(db)
             guard let code = replica.code else {
-                throw StoreError.wrongRole("only a department site raises requests")
+                throw StoreError.corrupt("this site's identity has no code")
             }
             try db.executeCached(sql: "UPDATE replica SET nextRequestNumber = nextRequestNumber + 1")
             return "\(code)-\(replica.nextRequestNumber)"

@@ -2,47 +2,69 @@ import Foundation
 import GRDB
 import InternoModel
 
-/// One SQLite database, a site's replica or the server's merged state (DESIGN §4).
+/// What a site's replica and the server's merged state share (DESIGN §4): one SQLite
+/// database with the change log, the record states and the query tables, written through the
+/// one local write path and the ``Judge``. ``SiteStore`` adds what only a site keeps (its
+/// outbox, cursor, scope and stash), ``ServerStore`` what only the server keeps (the registry,
+/// the stream's epochs, a Push's judging, the stream as each site receives it).
 ///
 /// The change log is the source of truth; record states and query tables are projections of
 /// it, kept in the same transaction and rebuildable from it. Every method that writes does
 /// so in one transaction: it either happens whole or leaves the database as it was.
-public struct Store: Sendable {
-    /// The database: a WAL `DatabasePool` on disk, or a `DatabaseQueue` in memory for tests.
-    public let writer: any DatabaseWriter
+public protocol ReplicaStore: Sendable {
+    /// Which of the two this store is: fixed by its type, never looked up at run time.
+    static var role: ReplicaRole { get }
+    /// The database: a WAL `DatabasePool` or one connection on disk, or a `DatabaseQueue` in
+    /// memory for tests.
+    var writer: any DatabaseWriter { get }
+    /// Wraps a database already migrated and known to be of this role (or not yet initialized).
+    init(migrated writer: any DatabaseWriter)
+}
 
+extension ReplicaStore {
     /// Opens (creating if needed) the database file at `path`, in WAL mode, and migrates it:
-    /// a pool with concurrent readers for the server, one connection for a site's process.
+    /// a pool with concurrent readers, or one connection (`concurrentReads: false`).
     ///
-    /// A site opens one connection, not a pool: GRDB's pool writes (creates and drops a table)
-    /// on every open whose WAL is empty, so a site command that is refused would still change
-    /// the file's bytes. One connection writes only when something is written (DESIGN §6.1).
-    public static func open(path: String, concurrentReads: Bool = true) throws -> Store {
+    /// A site's process opens one connection, not a pool: GRDB's pool writes (creates and
+    /// drops a table) on every open whose WAL is empty, so a site command that is refused
+    /// would still change the file's bytes. One connection writes only when something is
+    /// written (DESIGN §6.1).
+    ///
+    /// - Throws: ``StoreError/wrongRole(_:)`` for the database of the other role.
+    public static func open(path: String, concurrentReads: Bool = true) throws -> Self {
         guard !concurrentReads else {
             let pool = try DatabasePool(path: path, configuration: configuration())
             // GRDB sets its writer to `synchronous = NORMAL` when it turns WAL on, after
             // `prepareDatabase`: a commit acknowledged to a site could then be lost in a power
             // cut (DESIGN §3.8). The writer is one connection for the pool's life.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-            return try Store(writer: pool)
+            return try Self(writer: pool)
         }
         let queue = try DatabaseQueue(path: path, configuration: configuration())
         // WAL mode is kept in the file: set it once, when the file is new.
         if try queue.read({ db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }) != "wal" {
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         }
-        return try Store(writer: queue)
+        return try Self(writer: queue)
     }
 
     /// A fresh database in memory, for tests and tools.
-    public static func inMemory() throws -> Store {
-        try Store(writer: DatabaseQueue(configuration: configuration()))
+    public static func inMemory() throws -> Self {
+        try Self(writer: DatabaseQueue(configuration: configuration()))
     }
 
     /// Wraps `writer` and brings its schema up to date.
+    ///
+    /// - Throws: ``StoreError/wrongRole(_:)`` if the database is the other role's: a site's
+    ///   replica is never served, and the server's state never synced as a site.
     public init(writer: any DatabaseWriter) throws {
-        self.writer = writer
-        try Self.migrator.migrate(writer)
+        try StoreSchema.migrator.migrate(writer)
+        let role = try writer.read { db in try String.fetchOne(db, sql: "SELECT role FROM replica") }
+        if let role, role != Self.role.rawValue {
+            throw StoreError.wrongRole(
+                "this database is a \(role)'s, not a \(Self.role.rawValue)'s: check the path you gave")
+        }
+        self.init(migrated: writer)
     }
 
     private static func configuration() -> Configuration {
@@ -68,7 +90,7 @@ public struct Store: Sendable {
     /// work queued behind them. With 200 sites syncing at once that stalled the server for
     /// seconds at a time (TLS handshakes timed out). A thread costs tens of microseconds; a
     /// sync makes a handful of these calls.
-    public func background<T: Sendable>(_ body: @escaping @Sendable (Store) throws -> T) async throws -> T {
+    public func background<T: Sendable>(_ body: @escaping @Sendable (Self) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
                 continuation.resume(with: Result { try body(self) })
@@ -98,15 +120,12 @@ public struct Store: Sendable {
 
     // MARK: Identity
 
-    /// Gives an empty database its identity: a site of `department` with `code`, or the server.
-    public func initialize(
-        replica: ReplicaID, role: ReplicaRole, department: UUID? = nil, code: String? = nil
-    ) throws {
-        precondition(role == .server || (department != nil && code != nil), "a site has a department and a code")
+    /// Gives an empty database its identity, of this store's role.
+    func initialize(replica: ReplicaID, department: UUID?, code: String?) throws {
         try writer.write { db in
             if let existing = try ReplicaRow.fetchOne(db) { throw StoreError.alreadyInitialized(existing.id) }
             try ReplicaRow(
-                replicaID: replica.description, role: role, department: department?.text,
+                replicaID: replica.description, role: Self.role, department: department?.text,
                 code: code, counter: 0, cursor: 0, serverEpoch: nil, nextRequestNumber: 1, lastSyncAt: nil, scope: nil
             ).insert(db)
         }
@@ -129,7 +148,7 @@ public struct Store: Sendable {
 
     /// The state of one record, or `nil` if nothing of it has been seen.
     public func record(_ id: UUID) throws -> RecordState? {
-        try writer.read { db in try Self.loadRecord(id, db) }
+        try writer.read { db in try RecordTable.load(id, db) }
     }
 
     /// The state of every record of `kind` that exists, in id order.
@@ -138,18 +157,21 @@ public struct Store: Sendable {
             let rows = try Row.fetchAll(
                 db, sql: "SELECT id, kind, clock, fields FROM record WHERE kind = ? AND present ORDER BY id",
                 arguments: [kind.rawValue])
-            return try rows.map(Self.decodeRecord)
+            return try rows.map(RecordTable.decode)
         }
     }
+}
 
-    static func loadRecord(_ id: UUID, _ db: Database) throws -> RecordState? {
+/// The `record` table: each record's state as the log makes it, with its query row.
+enum RecordTable {
+    static func load(_ id: UUID, _ db: Database) throws -> RecordState? {
         let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT id, kind, clock, fields FROM record WHERE id = ?"),
             arguments: [id.text])
-        return try row.map(decodeRecord)
+        return try row.map(decode)
     }
 
-    static func decodeRecord(_ row: Row) throws -> RecordState {
+    static func decode(_ row: Row) throws -> RecordState {
         let idText: String = row["id"]
         let kindText: String = row["kind"]
         guard let id = UUID(text: idText), let kind = RecordKind(rawValue: kindText) else {
@@ -168,7 +190,7 @@ public struct Store: Sendable {
     /// Stores `record` and its query row; a request's `timeline`, when given, is stored with
     /// its row (`nil` leaves the stored one as it is: the caller knows the log did not change
     /// what a timeline reads).
-    static func saveRecord(_ record: RecordState, timeline: RequestTimeline? = nil, _ db: Database) throws {
+    static func save(_ record: RecordState, timeline: RequestTimeline? = nil, _ db: Database) throws {
         var clock = BinaryWriter()
         clock.write(clock: record.clock)
         var fields = BinaryWriter()

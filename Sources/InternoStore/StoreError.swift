@@ -14,7 +14,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case notFound(String)
     /// Stored bytes could not be decoded: the file is damaged or from an unknown version.
     case corrupt(String)
-    /// The operation needs the other role (a site operation on the server, or the reverse).
+    /// The database is the other role's: a server's opened as a site's, or the reverse.
     case wrongRole(String)
     /// A file could not be written.
     case io(String)

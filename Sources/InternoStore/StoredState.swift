@@ -20,7 +20,7 @@ final class StoredState: JudgingSource {
 
     func record(_ id: UUID) throws -> RecordState? {
         if let known = records[id] { return known }
-        let record = try Store.loadRecord(id, db)
+        let record = try RecordTable.load(id, db)
         records[id] = record
         return record
     }
@@ -70,7 +70,7 @@ final class StoredState: JudgingSource {
             arguments += repeatElement(arguments.last!, count: Self.chunk - arguments.count)
             let rows = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
             while let row = try rows.next() {
-                let record = try Store.decodeRecord(row)
+                let record = try RecordTable.decode(row)
                 records[record.id] = record
             }
         }
@@ -101,7 +101,7 @@ final class StoredState: JudgingSource {
     }
 }
 
-extension Store {
+extension ReplicaStore {
     /// Runs `body` with a judge over `db`, then writes what it decided: the log entries with
     /// their audiences, in order, then each changed record with its query row and timeline.
     /// A refusal or a gap the judge throws becomes the store's error, and nothing is written.
@@ -132,7 +132,7 @@ extension Store {
         let records: [(record: RecordState, timeline: RequestTimeline?)]
         do { records = try judge.records() } catch let error as JudgeError { throw StoreError(error) }
         for (record, timeline) in records {
-            try saveRecord(record, timeline: timeline, db)
+            try RecordTable.save(record, timeline: timeline, db)
         }
     }
 }

@@ -175,7 +175,9 @@ private struct FaultHarness {
         var failures: [String] = []
         let central = try deployment.data.store()
         let stores = try sites.map { try $0.site().store }
-        for (name, store) in [("server", central)] + zip(sites.map(\.home), stores).map({ ($0, $1) }) {
+        for (name, store) in [("server", central as any ReplicaStore)]
+            + zip(sites.map(\.home), stores).map({ ($0, $1 as any ReplicaStore) })
+        {
             let verdict = try await store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
             if verdict != "ok" { failures.append("\(name): integrity_check says \(verdict ?? "nothing")") }
             for drift in try store.timelineDrift() { failures.append("\(name): timeline of \(drift)") }

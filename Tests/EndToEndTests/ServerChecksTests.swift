@@ -33,13 +33,13 @@ struct ServerChecksTests {
     }
 
     /// Writes a title edit into a site's log and outbox, bypassing the site's own checks.
-    func forgeTitleEdit(on store: Store, key: String) throws {
+    func forgeTitleEdit(on store: SiteStore, key: String) throws {
         try forge(on: store, key: key, ["title": .text("Renamed by IT")])
     }
 
     /// Writes `fields` of request `key`, dated `at`, into a site's log and outbox, bypassing
     /// the site's own checks, as a tampered or buggy client would.
-    func forge(on store: Store, key: String, _ fields: [FieldName: FieldValue], at: Timestamp = .now()) throws {
+    func forge(on store: SiteStore, key: String, _ fields: [FieldName: FieldValue], at: Timestamp = .now()) throws {
         let id = try store.requestID(key: key)
         let seen = try #require(try store.record(id))
         let replica = try store.replica()
@@ -51,7 +51,7 @@ struct ServerChecksTests {
             var record = seen
             try record.apply(forged)
             try ChangeLog.append(forged, set: counter...counter, db)
-            try Store.saveRecord(record, db)
+            try RecordTable.save(record, db)
             try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
             try OutboxRow(
                 firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,
@@ -61,7 +61,7 @@ struct ServerChecksTests {
     }
 
     /// SQLite's own verdict on the file.
-    func integrityCheck(_ store: Store) throws -> String? {
+    func integrityCheck(_ store: some ReplicaStore) throws -> String? {
         try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
     }
 

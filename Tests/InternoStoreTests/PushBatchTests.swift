@@ -14,7 +14,7 @@ struct PushBatchTests {
         let hr = hub.hr
         // More than two batches of requests, in sets of 100, then an edit and a comment of
         // the very first request, which the first batch creates.
-        let sets = (Store.batchChanges * 2 + 100) / 100
+        let sets = (ServerStore.batchChanges * 2 + 100) / 100
         var first: UUID?
         for set in 0..<sets {
             let edits = (0..<100).map { _ in
@@ -33,7 +33,7 @@ struct PushBatchTests {
         try hr.write(
             [Edit(.comment, UUID.timeOrdered(), ["request": .id(id), "body": .text("Urgent")])], author: "ana")
         let pending = try hr.pendingChangeSets()
-        #expect(Store.batches(of: pending).count == 3)
+        #expect(ServerStore.batches(of: pending).count == 3)
 
         // One Push of everything, as the sync engine sends it.
         let entry = hub.registry[try hr.replica().id]!

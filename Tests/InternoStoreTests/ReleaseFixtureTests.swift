@@ -18,7 +18,7 @@ struct ReleaseFixtureTests {
         let applied = try hub.server.writer.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
         }
-        #expect(applied == Store.migrator.migrations, "every migration of this release has run on the old file")
+        #expect(applied == StoreSchema.migrator.migrations, "every migration of this release has run on the old file")
 
         // What that release wrote is all there, as it was.
         let keys = try hub.hr.records(of: .request).compactMap { $0.value(of: "key")?.text }.sorted()
@@ -29,7 +29,7 @@ struct ReleaseFixtureTests {
         #expect(try hub.server.records(of: .standard).count == 1)
         #expect(try hub.it.records(of: .feedback).count == 1)
         // Every request has the timeline its log gives, on every replica (v4-timelines).
-        for store in [hub.server, hub.hr, hub.it] {
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             #expect(try store.requests().count >= 3)
             #expect(try store.timelineDrift() == [])
         }
@@ -46,7 +46,7 @@ struct ReleaseFixtureTests {
         #expect(atIT == (try hub.server.records(of: .request)))
         #expect(try hub.it.records(of: .comment) == (try hub.server.records(of: .comment)))
         #expect(try hub.hr.records(of: .request) == atIT)
-        for store in [hub.server, hub.hr, hub.it] {
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             #expect(try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
         }
     }

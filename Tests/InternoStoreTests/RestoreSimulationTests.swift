@@ -48,10 +48,10 @@ private struct RestoreScenario {
     let seed: UInt64
     var random: SeededGenerator
     var hub: Hub
-    var sites: [Store]
+    var sites: [SiteStore]
     let restores: Restores
-    var serverCopies: [Store] = []
-    var siteCopies: [Int: [Store]] = [:]
+    var serverCopies: [ServerStore] = []
+    var siteCopies: [Int: [SiteStore]] = [:]
     /// Every change the server acknowledged to its writer, by dot.
     var acknowledged: [Dot: Change] = [:]
     /// Writes tried, and those the site's own checks refused: a scenario whose every write is
@@ -65,7 +65,7 @@ private struct RestoreScenario {
     /// The server and the three sites, synced, before anything happens.
     struct Start: Sendable {
         let hub: Hub
-        let porto: Store
+        let porto: SiteStore
 
         init() throws {
             var hub = try Hub(.memory)
@@ -89,13 +89,13 @@ private struct RestoreScenario {
     }
 
     /// A copy of `store`'s database, in memory.
-    static func copy(_ store: Store) throws -> Store {
+    static func copy<S: ReplicaStore>(_ store: S) throws -> S {
         let queue = try DatabaseQueue()
         try store.writer.backup(to: queue)
-        return try Store(writer: queue)
+        return try S(writer: queue)
     }
 
-    func copy(_ store: Store) throws -> Store { try Self.copy(store) }
+    func copy<S: ReplicaStore>(_ store: S) throws -> S { try Self.copy(store) }
 
     mutating func run() throws {
         for _ in 0..<Int.random(in: 15...45, using: &random) {
@@ -314,7 +314,9 @@ private struct RestoreScenario {
             }
         }
         // Every request's timeline is the one its log gives, on every replica.
-        for (name, store) in [("the server", hub.server)] + sites.enumerated().map({ ("site \($0)", $1) }) {
+        for (name, store) in [("the server", hub.server as any ReplicaStore)]
+            + sites.enumerated().map({ ("site \($0)", $1 as any ReplicaStore) })
+        {
             for drift in try store.timelineDrift() { failures.append("\(name): timeline of \(drift)") }
         }
         // The log rebuilds every record.

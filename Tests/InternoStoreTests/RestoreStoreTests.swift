@@ -11,17 +11,18 @@ import Testing
 struct RestoreStoreTests {
     /// A site's database (HR's by default) as a backup taken now, to open as the site looks
     /// after a restore.
-    func backup(_ hub: Hub, _ name: String, of site: Store? = nil) throws -> () throws -> Store {
+    func backup(_ hub: Hub, _ name: String, of site: SiteStore? = nil) throws -> () throws -> SiteStore {
         let path = hub.directory.path("\(name)-backup.sqlite")
         try (site ?? hub.hr).backup(to: path)
-        return { try Store.open(path: path, concurrentReads: false) }
+        return { try SiteStore.open(path: path, concurrentReads: false) }
     }
 
     /// IT takes the lifecycle step `verb` on request `id` at `site`, with the fields it writes.
-    func take(_ verb: String, on id: UUID, at site: Store) throws {
+    func take(_ verb: String, on id: UUID, at site: SiteStore) throws {
         let record = try #require(try site.record(id))
         let at = Timestamp.now()
-        let fields = Schema.stepWrites(Schema.requestLifecycle.step(named: verb)!, seen: record, at: at)
+        var fields = Schema.stepWrites(Schema.requestLifecycle.step(named: verb)!, seen: record, at: at)
+        if verb == "decline" { fields["declineReason"] = .text("out of stock") }
         try site.write([Edit(.request, id, fields)], author: "rui", at: at)
     }
 
@@ -104,6 +105,34 @@ struct RestoreStoreTests {
         #expect(try hub.it.record(id) == hub.server.record(id))
     }
 
+    /// Found by the restore simulation in CI (seed 218467043871200): IT declines a request
+    /// straight from `submitted`, the server keeps it but the answer is lost, and IT is
+    /// restored from before. Not knowing it had declined, IT acknowledges and then declines.
+    /// The second decline takes another path to the same state, so it does not stamp
+    /// `firstResponseAt` as the first did; it is still the same step taken again, and must not
+    /// be refused as "already declined", stuck in the outbox.
+    @Test func aStepTakenAgainByAnotherPathIsTheStepTheServerHolds() throws {
+        var hub = try Hub(.walFile)
+        let (id, _) = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        let restore = try backup(hub, "it", of: hub.it)
+        try take("decline", on: id, at: hub.it)
+        try hub.sync(hub.it)
+        let first = try #require(try hub.server.record(id)).value(of: "firstResponseAt")
+        hub.it = try restore()
+        try take("ack", on: id, at: hub.it)
+        try take("decline", on: id, at: hub.it)
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        #expect(try hub.it.outbox().isEmpty)
+        #expect(try value(hub.server, id, "state") == .value(.text("declined")))
+        #expect(try #require(try hub.server.record(id)).value(of: "firstResponseAt") == first)
+        #expect(try hub.hr.record(id) == hub.server.record(id))
+        #expect(try hub.it.record(id) == hub.server.record(id))
+    }
+
     @Test func aSetWhoseAnswerWasLostIsNotRenumberedAfterARestore() throws {
         var hub = try Hub(.walFile)
         let (id, _) = try hub.newRequest("Laptop")
@@ -131,7 +160,7 @@ struct RestoreStoreTests {
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
         // The server is restored; IT comments before HR has sent the request again.
-        hub.server = try Store.open(path: copy)
+        hub.server = try ServerStore.open(path: copy)
         try hub.server.beginEpoch()
         let comment = UUID()
         try hub.it.write([Edit(.comment, comment, ["request": .id(id), "body": .text("on it")])], author: "rui")
@@ -192,7 +221,7 @@ struct RestoreStoreTests {
         #expect(try hub.hr.setAsideCount() == 1)
         #expect(try hub.hr.record(desk) == nil)
         let path = hub.directory.path("hr-backup.sqlite")
-        hub.hr = try Store.open(path: path, concurrentReads: false)
+        hub.hr = try SiteStore.open(path: path, concurrentReads: false)
         #expect(try hub.hr.setAsideCount() == 1)
         // The next sync brings it back, renumbered, with a new key.
         try hub.sync(hub.hr)

@@ -12,8 +12,8 @@ struct ScopeTests {
     /// QA site; one request from HR to IT with a comment, everyone synced.
     struct Organisation {
         var hub: Hub
-        let fac: Store
-        let qa: Store
+        let fac: SiteStore
+        let qa: SiteStore
         let request: UUID
         let key: String
         let comment: UUID
@@ -39,7 +39,7 @@ struct ScopeTests {
 
         /// A change by `site` with its next counter, as a tampered client would push it.
         func forged(
-            by site: Store, _ kind: RecordKind, _ id: UUID, context: VersionVector = VersionVector(),
+            by site: SiteStore, _ kind: RecordKind, _ id: UUID, context: VersionVector = VersionVector(),
             _ fields: [FieldName: FieldValue]
         ) throws -> ChangeSet {
             // The next counter neither the site nor the server has used; the tampered client
@@ -56,7 +56,7 @@ struct ScopeTests {
             ])
         }
 
-        func receive(_ set: ChangeSet, from site: Store) throws -> PushOutcome {
+        func receive(_ set: ChangeSet, from site: SiteStore) throws -> PushOutcome {
             try hub.server.receive(set, from: hub.registry[try site.replica().id]!)
         }
     }
@@ -243,7 +243,7 @@ struct ScopeTests {
             return
         }
         let latest = try org.hub.server.latestSequence()
-        func voids(for site: Store) throws -> Set<Dot> {
+        func voids(for site: SiteStore) throws -> Set<Dot> {
             let batch = try org.hub.server.changes(after: latest - 2, limit: 10, scope: try org.hub.scope(of: site))
             return Set(batch.sets.flatMap(\.changes).filter(\.isVoid).map(\.dot))
         }

@@ -94,11 +94,12 @@ struct SpecRuleStoreTests {
             dot: Dot(replica: ReplicaID(UUID()), counter: 1), kind: .request, recordID: id, context: current.clock,
             fields: ["state": .text("acknowledged")], author: "old@IT-OLD", at: Timestamp(millisecondsSince1970: 0))
         try hub.server.writer.write { db in
-            try Store.judging(db) { judge in try judge.ingest(old, set: 1...1, into: current, audience: .derived) }
+            try ServerStore.judging(db) { judge in try judge.ingest(old, set: 1...1, into: current, audience: .derived)
+            }
         }
         try hub.sync(hub.it)
         try hub.sync(hub.hr)
-        for store in [hub.server, hub.hr, hub.it] {
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             try store.rebuildAll()
             #expect(try value(store, id, "state") == .value(.text("acknowledged")))
             #expect(try value(store, id, "firstResponseAt") == .unset)

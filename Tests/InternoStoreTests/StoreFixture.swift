@@ -32,9 +32,9 @@ final class TemporaryDirectory: Sendable {
 struct Hub: Sendable {
     let storage: Storage
     let directory: TemporaryDirectory
-    var server: Store
-    var hr: Store
-    var it: Store
+    var server: ServerStore
+    var hr: SiteStore
+    var it: SiteStore
     var registry: [ReplicaID: RegistryRow] = [:]
     var departments: [String: UUID] = [:]
     /// How many changes a pull asks for at a time: small, so tests cross batch boundaries.
@@ -45,13 +45,13 @@ struct Hub: Sendable {
         self.storage = storage
         let directory = try TemporaryDirectory()
         self.directory = directory
-        func open(_ name: String) throws -> Store {
-            storage == .memory ? try Store.inMemory() : try Store.open(path: directory.path("\(name).sqlite"))
+        func open<S: ReplicaStore>(_ name: String) throws -> S {
+            storage == .memory ? try S.inMemory() : try S.open(path: directory.path("\(name).sqlite"))
         }
         server = try open("server")
         hr = try open("hr")
         it = try open("it")
-        try server.initialize(replica: serverID, role: .server)
+        try server.initialize(replica: serverID)
         for code in ["HR", "IT", "FAC"] { try addDepartment(code) }
         try enrol(hr, department: "HR", site: "LIS")
         try enrol(it, department: "IT", site: "OPO")
@@ -67,10 +67,10 @@ struct Hub: Sendable {
         self.directory = directory
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures").appendingPathComponent(name)
-        func open(_ file: String) throws -> Store {
+        func open<S: ReplicaStore>(_ file: String) throws -> S {
             try FileManager.default.copyItem(
                 atPath: folder.appendingPathComponent("\(file).sqlite").path, toPath: directory.path("\(file).sqlite"))
-            return try Store.open(path: directory.path("\(file).sqlite"))
+            return try S.open(path: directory.path("\(file).sqlite"))
         }
         server = try open("server")
         hr = try open("hr-lis")
@@ -99,29 +99,29 @@ struct Hub: Sendable {
     }
 
     /// Enrols one more site, synced.
-    mutating func addSite(department: String, site: String, scope: Scope.Kind = .department) throws -> Store {
+    mutating func addSite(department: String, site: String, scope: Scope.Kind = .department) throws -> SiteStore {
         let store =
             storage == .memory
-            ? try Store.inMemory() : try Store.open(path: directory.path("\(department)-\(site).sqlite"))
+            ? try SiteStore.inMemory() : try SiteStore.open(path: directory.path("\(department)-\(site).sqlite"))
         try enrol(store, department: department, site: site, scope: scope)
         try sync(store)
         return store
     }
 
     /// Registers `store` as a new site of `department` and gives it its identity.
-    mutating func enrol(_ store: Store, department: String, site: String, scope: Scope.Kind = .department) throws {
+    mutating func enrol(_ store: SiteStore, department: String, site: String, scope: Scope.Kind = .department) throws {
         let id = ReplicaID(UUID())
         let row = RegistryRow(
             replicaID: id.description, department: departments[department]!.uuidString.lowercased(),
             departmentCode: department, site: site, fingerprint: UUID().uuidString, enrolledAt: 0, scope: scope)
         try server.register(row)
         registry[id] = row
-        try store.initialize(replica: id, role: .site, department: departments[department]!, code: row.code)
+        try store.initialize(replica: id, department: departments[department]!, code: row.code)
     }
 
     /// Pushes the site's outbox and reports each outcome to it, as the sync engine does.
     @discardableResult
-    func push(_ site: Store) throws -> [PushOutcome] {
+    func push(_ site: SiteStore) throws -> [PushOutcome] {
         let entry = registry[try site.replica().id]!
         let sets = try site.pendingChangeSets()
         let outcomes = try sets.map { try server.receive($0, from: entry) }
@@ -130,14 +130,14 @@ struct Hub: Sendable {
     }
 
     /// The site's scope, as the server takes it from the registry.
-    func scope(of site: Store) throws -> Scope {
+    func scope(of site: SiteStore) throws -> Scope {
         try Pusher(registry[try site.replica().id]!).scope
     }
 
     /// Pulls everything new that the site may see, in small batches, having taken the scope
     /// the server gives it, as the sync engine does.
     @discardableResult
-    func pull(_ site: Store, limit: Int? = nil) throws -> PullSummary {
+    func pull(_ site: SiteStore, limit: Int? = nil) throws -> PullSummary {
         let limit = limit ?? pullLimit
         try site.adopt(scope: registry[try site.replica().id]!.scope)
         var total = PullSummary()
@@ -154,10 +154,11 @@ struct Hub: Sendable {
     /// What a site does with Welcome, as the sync engine does: Hello carries its cursor and
     /// epoch, Welcome what the server holds of it and whether the cursor still stands.
     @discardableResult
-    func welcome(_ site: Store) throws -> WelcomeSummary {
+    func welcome(_ site: SiteStore) throws -> WelcomeSummary {
         let replica = try site.replica()
         let position = try server.writer.read { db in
-            try Store.syncPosition(of: replica.id, cursor: replica.cursor, cursorEpoch: replica.cursorEpochValue, db)
+            try ServerStore.syncPosition(
+                of: replica.id, cursor: replica.cursor, cursorEpoch: replica.cursorEpochValue, db)
         }
         return try site.prepare(heldCounters: position.heldCounters, cursorReset: !position.cursorValid)
     }
@@ -165,7 +166,7 @@ struct Hub: Sendable {
     /// One sync as the sync engine runs it (DESIGN §3.9): act on what the server holds of the
     /// site, pull first if its outbox uses counters the server holds, bring back renumbered
     /// what stepped aside, push, pull.
-    func sync(_ site: Store) throws {
+    func sync(_ site: SiteStore) throws {
         let prepared = try welcome(site)
         if prepared.pullFirst {
             try pull(site)
@@ -198,7 +199,7 @@ struct Hub: Sendable {
 }
 
 /// Every row of every table, in a fixed order: equal dumps mean equal databases.
-func dump(_ store: Store) throws -> [String] {
+func dump(_ store: some ReplicaStore) throws -> [String] {
     try store.writer.read { db in
         let tables = try String.fetchAll(
             db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -215,7 +216,8 @@ func fileBytes(_ directory: TemporaryDirectory, _ name: String) -> [Data?] {
 
 /// Takes the lifecycle step `verb` on request `id` at `site`, writing what the step writes
 /// besides the state (``Schema/stepWrites(_:seen:at:)``) as `Site.transition` does, and `extra`.
-func take(_ verb: String, on id: UUID, at site: Store, author: String, extra: [FieldName: FieldValue] = [:]) throws {
+func take(_ verb: String, on id: UUID, at site: SiteStore, author: String, extra: [FieldName: FieldValue] = [:]) throws
+{
     let step = try #require(Schema.requestLifecycle.step(named: verb))
     let record = try #require(try site.record(id))
     let at = Timestamp.now()
@@ -223,14 +225,14 @@ func take(_ verb: String, on id: UUID, at site: Store, author: String, extra: [F
     try site.write([Edit(.request, id, fields)], author: author, at: at)
 }
 
-func value(_ store: Store, _ id: UUID, _ field: FieldName) throws -> FieldResolution {
+func value(_ store: some ReplicaStore, _ id: UUID, _ field: FieldName) throws -> FieldResolution {
     let record = try #require(try store.record(id))
     return record.resolve(field, policy: Schema.spec(record.kind).policy(field))
 }
 
 /// Writes a change into a site's log and outbox as a buggy or tampered client would: straight
 /// into the tables, past the site's own checks. Returns the change.
-func forgeChange(on store: Store, record id: UUID, fields: [FieldName: FieldValue]) throws -> Change {
+func forgeChange(on store: SiteStore, record id: UUID, fields: [FieldName: FieldValue]) throws -> Change {
     let replica = try store.replica()
     let seen = try #require(try store.record(id))
     let counter = UInt64(replica.counter) + 1
@@ -241,7 +243,7 @@ func forgeChange(on store: Store, record id: UUID, fields: [FieldName: FieldValu
         var record = seen
         try record.apply(forged)
         try ChangeLog.append(forged, set: counter...counter, db)
-        try Store.saveRecord(record, db)
+        try RecordTable.save(record, db)
         try db.execute(sql: "UPDATE replica SET counter = ?", arguments: [Int64(counter)])
         try OutboxRow(
             firstCounter: Int64(counter), lastCounter: Int64(counter), status: .pending, refusalCode: nil,

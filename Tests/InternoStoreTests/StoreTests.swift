@@ -9,10 +9,10 @@ import Testing
 struct StoreTests {
     @Test func aFileDatabaseIsInWALModeAndMigrated() throws {
         let directory = try TemporaryDirectory()
-        let store = try Store.open(path: directory.path("site.sqlite"))
+        let store = try SiteStore.open(path: directory.path("site.sqlite"))
         let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
-        let migrations = try store.writer.read { db in try Store.migrator.appliedMigrations(db) }
+        let migrations = try store.writer.read { db in try StoreSchema.migrator.appliedMigrations(db) }
         #expect(migrations == ["v1-initial", "v2-scopes", "v3-restores", "v4-timelines"])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
@@ -22,7 +22,7 @@ struct StoreTests {
     @Test(arguments: [true, false])
     func theConnectionThatWritesSyncsEveryCommit(pool: Bool) throws {
         let directory = try TemporaryDirectory()
-        let store = try Store.open(path: directory.path("replica.sqlite"), concurrentReads: pool)
+        let store = try SiteStore.open(path: directory.path("replica.sqlite"), concurrentReads: pool)
         let level = try store.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(level == 2, "2 is FULL")
     }
@@ -34,8 +34,8 @@ struct StoreTests {
         "record = 'not-a-uuid'", "setStart = counter + 1", "refusalCode = 'seven'",
     ])
     func aDamagedLogRowIsReportedNotACrash(damage: String) throws {
-        let store = try Store.inMemory()
-        try store.initialize(replica: ReplicaID(UUID()), role: .server)
+        let store = try ServerStore.inMemory()
+        try store.initialize(replica: ReplicaID(UUID()))
         let id = UUID()
         try store.write(
             [
@@ -55,12 +55,31 @@ struct StoreTests {
         #expect("\(error)".contains("change 1"), "\(error)")
     }
 
+    /// The role is the store's type: a server's database given where a site's replica is
+    /// expected (a wrong path) is refused before anything is read or written, and the reverse.
+    @Test func aDatabaseOpensOnlyAsTheRoleItWasMadeFor() throws {
+        let directory = try TemporaryDirectory()
+        let server = try ServerStore.open(path: directory.path("server.sqlite"))
+        try server.initialize(replica: ReplicaID(UUID()))
+        let site = try SiteStore.open(path: directory.path("site.sqlite"), concurrentReads: false)
+        try site.initialize(replica: ReplicaID(UUID()), department: UUID(), code: "HR-LIS")
+        let asSite = #expect(throws: StoreError.self) {
+            try SiteStore.open(path: directory.path("server.sqlite"), concurrentReads: false)
+        }
+        #expect("\(asSite!)".contains("a server's, not a site's"), "\(asSite!)")
+        let asServer = #expect(throws: StoreError.self) { try ServerStore.open(path: directory.path("site.sqlite")) }
+        #expect("\(asServer!)".contains("a site's, not a server's"), "\(asServer!)")
+        // Opened as what they are, they are as they were.
+        #expect(try ServerStore.open(path: directory.path("server.sqlite")).replica().role == .server)
+        #expect(try SiteStore.open(path: directory.path("site.sqlite")).replica().code == "HR-LIS")
+    }
+
     @Test func aDatabaseHasOneIdentity() throws {
-        let store = try Store.inMemory()
+        let store = try ServerStore.inMemory()
         let id = ReplicaID(UUID())
-        try store.initialize(replica: id, role: .server)
+        try store.initialize(replica: id)
         #expect(throws: StoreError.alreadyInitialized(id)) {
-            try store.initialize(replica: ReplicaID(UUID()), role: .server)
+            try store.initialize(replica: ReplicaID(UUID()))
         }
     }
 
@@ -132,8 +151,8 @@ struct StoreTests {
         var hub = try Hub(storage)
         let (id, key) = try hub.newRequest()
         let before = try dump(hub.hr)
-        hub.hr = try Store.inMemory()  // drop the pool: the file is closed
-        let reopened = try Store.open(path: hub.directory.path("hr.sqlite"))
+        hub.hr = try SiteStore.inMemory()  // drop the pool: the file is closed
+        let reopened = try SiteStore.open(path: hub.directory.path("hr.sqlite"))
         #expect(try dump(reopened) == before)
         #expect(try reopened.requestID(key: key) == id)
         #expect(try reopened.pendingChangeSets().count == 1)

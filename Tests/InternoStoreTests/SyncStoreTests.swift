@@ -10,13 +10,13 @@ struct SyncStoreTests {
     /// The record tables of every replica agree, and so do the query tables.
     func expectConverged(_ hub: Hub, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let tables = ["record", "department", "standard", "request", "comment", "feedback"]
-        func rows(_ store: Store) throws -> [String] {
+        func rows(_ store: some ReplicaStore) throws -> [String] {
             try dump(store).filter { line in tables.contains { line.hasPrefix("\($0): ") } }
         }
         let central = try rows(hub.server)
         #expect(try rows(hub.hr) == central, sourceLocation: sourceLocation)
         #expect(try rows(hub.it) == central, sourceLocation: sourceLocation)
-        for store in [hub.server, hub.hr, hub.it] {
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             #expect(try store.timelineDrift() == [], sourceLocation: sourceLocation)
         }
     }
@@ -57,7 +57,7 @@ struct SyncStoreTests {
         try hub.sync(lisbon)
         try hub.sync(hub.it)
         try hub.pull(hub.hr)
-        for site in [hub.hr, hub.it, lisbon, hub.server] {
+        for site in [hub.hr, hub.it, lisbon, hub.server] as [any ReplicaStore] {
             let conflict = try #require(try site.conflicts().first)
             #expect(conflict.label == key)
             #expect(conflict.fields.map(\.field) == ["assignee"])
@@ -99,7 +99,7 @@ struct SyncStoreTests {
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
         try hub.sync(hub.hr)
-        for site in [hub.hr, hub.it, hub.server] {
+        for site in [hub.hr, hub.it, hub.server] as [any ReplicaStore] {
             let conflicts = try site.conflicts()
             #expect(conflicts.map(\.label) == [key])
             let field = try #require(conflicts.first?.fields.first)
@@ -115,7 +115,7 @@ struct SyncStoreTests {
         #expect(try hub.hr.conflicts().isEmpty)
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
-        for site in [hub.hr, hub.it, hub.server] {
+        for site in [hub.hr, hub.it, hub.server] as [any ReplicaStore] {
             #expect(try site.conflicts().isEmpty)
             #expect(try value(site, id, "state") == .value(.text("cancelled")))
         }
@@ -216,7 +216,7 @@ struct SyncStoreTests {
         try hub.hr.write([Edit(.comment, UUID(), ["request": .id(id), "body": .text("Thanks!")])], author: "ana")
         try hub.sync(hub.it)
         try hub.sync(hub.hr)
-        for store in [hub.server, hub.hr, hub.it] {
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             let before = try dump(store)
             try store.writer.write { db in
                 try db.execute(

@@ -13,8 +13,8 @@ struct VerifyTests {
     /// HR to IT, one acknowledged with a comment, everyone synced.
     struct Organisation {
         var hub: Hub
-        let fac: Store
-        let qa: Store
+        let fac: SiteStore
+        let qa: SiteStore
         let first: UUID
         let second: UUID
         let comment: UUID
@@ -46,7 +46,7 @@ struct VerifyTests {
         }
 
         /// What the server says `site` should hold, asked `limit` records at a time.
-        func expected(_ site: Store, limit: Int = .max) async throws -> [RecordDigest] {
+        func expected(_ site: SiteStore, limit: Int = .max) async throws -> [RecordDigest] {
             let position = try site.verifyPosition()
             var records: [RecordDigest] = []
             while true {
@@ -62,7 +62,7 @@ struct VerifyTests {
 
         /// Every record of `site` not in step, by id: `differs` with the parts, `missing`,
         /// `unexpected`, and `pending` when it is.
-        func findings(_ site: Store) async throws -> [UUID: String] {
+        func findings(_ site: SiteStore) async throws -> [UUID: String] {
             let findings = RecordDigest.compare(held: try site.digests().records, expected: try await expected(site))
             return Dictionary(
                 uniqueKeysWithValues: findings.map { finding in
@@ -81,7 +81,7 @@ struct VerifyTests {
 
         /// Repairs `ids` at `site` with the logs the server hands it.
         @discardableResult
-        func repair(_ site: Store, _ ids: [UUID]) async throws -> [RepairOutcome] {
+        func repair(_ site: SiteStore, _ ids: [UUID]) async throws -> [RepairOutcome] {
             let position = try site.verifyPosition()
             let logs = try await hub.server.expectedLogs(
                 of: ids, cursor: position.cursor, cursorEpoch: position.cursorEpoch,
@@ -90,7 +90,7 @@ struct VerifyTests {
         }
 
         /// Expects `site` in step with the server, which says it should hold `expected` records.
-        func inStep(_ site: Store, expected count: Int, sourceLocation: SourceLocation = #_sourceLocation)
+        func inStep(_ site: SiteStore, expected count: Int, sourceLocation: SourceLocation = #_sourceLocation)
             async throws
         {
             #expect(try await findings(site) == [:], sourceLocation: sourceLocation)
@@ -122,7 +122,7 @@ struct VerifyTests {
             let log = try ChangeLog.entries(ofRecord: org.first, db).map(\.change)
             #expect(log.count >= 2)
             #expect(hashes == log.map(RecordDigest.entry))
-            let record = try #require(try Store.loadRecord(org.first, db))
+            let record = try #require(try RecordTable.load(org.first, db))
             var state: [UInt64] = []
             try StoredDigests.scan(
                 db, "SELECT \(StoredDigests.stateColumns) FROM record WHERE id = ?",
@@ -163,7 +163,7 @@ struct VerifyTests {
                 sql: "UPDATE request SET title = 'Printer' WHERE id = ?", arguments: [org.first.uuidString.lowercased()]
             )
             // A title changed in the stored record state only.
-            var record = try #require(try Store.loadRecord(org.second, db))
+            var record = try #require(try RecordTable.load(org.second, db))
             let title = try #require(record.fields["title"]?.first)
             var fields = record.fields
             fields["title"] = [Sibling(dot: title.dot, value: .text("Bagde"), author: title.author, at: title.at)]
@@ -176,7 +176,7 @@ struct VerifyTests {
             // IT's own acknowledgement of the first request, gone from the log only.
             try db.execute(
                 sql: "DELETE FROM change WHERE record = ? AND replica = ?",
-                arguments: [org.first.uuidString.lowercased(), try Store.replicaRow(db).replicaID])
+                arguments: [org.first.uuidString.lowercased(), try SiteStore.replicaRow(db).replicaID])
             // A request lost whole, and one that never was.
             for table in ["change", "record", "request"] {
                 let column = table == "change" ? "record" : "id"

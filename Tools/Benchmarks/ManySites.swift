@@ -104,7 +104,7 @@ enum ManySites {
                 let department = codes[index % departments]
                 bundles.append((department, try administration.enroll(department: department, site: "S\(index)")))
             }
-            // What `Store.open` leaves the writer connection with, which `interno-server` commits on.
+            // What `ServerStore.open` leaves the writer connection with, which `interno-server` commits on.
             let opened = try await administration.store.writer.writeWithoutTransaction { db in
                 try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             }

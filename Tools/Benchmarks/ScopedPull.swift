@@ -72,7 +72,7 @@ enum ScopedPull {
 
     /// Logs `count` changes between HR and Payroll straight into the server's tables, as if
     /// HR-POR had pushed them: what IT's pull must not pay for.
-    static func insertOutOfScope(_ count: Int, into store: Store, between hr: UUID, and pay: UUID) throws {
+    static func insertOutOfScope(_ count: Int, into store: ServerStore, between hr: UUID, and pay: UUID) throws {
         let replica = UUID().uuidString.lowercased()
         var context = BinaryWriter()
         context.write(clock: VersionVector())

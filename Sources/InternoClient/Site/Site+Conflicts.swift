@@ -39,7 +39,7 @@ extension Site {
     }
 
     func conflictView(of record: RecordState) throws -> ConflictView {
-        let conflict = Store.conflicts(of: record)
+        let conflict = SiteStore.conflicts(of: record)
         return ConflictView(
             kind: record.kind.rawValue, key: conflict.label,
             fields: try conflict.fields.map { try fieldView($0, record.kind) })
@@ -64,7 +64,7 @@ extension Site {
     /// sibling (DESIGN §3.6). `field` may be omitted when exactly one field is in conflict.
     public func resolve(_ key: String, field: String?, _ choice: Resolution, at: Timestamp = .now()) throws {
         let record = try conflicted(key)
-        let conflict = Store.conflicts(of: record)
+        let conflict = SiteStore.conflicts(of: record)
         guard !conflict.fields.isEmpty else {
             throw ClientError.notFound("\(record.kind.rawValue) \(key) has no conflict to resolve")
         }

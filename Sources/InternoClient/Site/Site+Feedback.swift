@@ -40,7 +40,7 @@ extension Site {
                 side: side.rawValue, rating: given.value(of: "rating")?.integer.map(Int.init),
                 effort: given.value(of: "effort")?.integer.map(Int.init), comment: given.value(of: "comment")?.text,
                 author: latest?.author ?? "", at: latest?.at.description ?? "",
-                conflicted: !Store.conflicts(of: given).fields.isEmpty)
+                conflicted: !SiteStore.conflicts(of: given).fields.isEmpty)
         }
     }
 

@@ -153,7 +153,7 @@ extension Site {
         }
         let measured = try measure(row, now: now, cache: &cache)
         return RequestDetails(
-            key: Store.label(of: record), id: record.id.text, fields: fields, comments: comments,
+            key: SiteStore.label(of: record), id: record.id.text, fields: fields, comments: comments,
             conflicts: try conflictView(of: record).fields,
             standard: measured.standard.map { String($0.id.text.prefix(8)) },
             clocks: clockViews(measured.clocks), feedback: try feedback(on: record))

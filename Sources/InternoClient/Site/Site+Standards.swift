@@ -252,7 +252,7 @@ extension Site {
             throw ClientError.refused(
                 Refusal(
                     .conflictPending,
-                    "the terms of standard '\(Store.label(of: record))' are in conflict: resolve them with `interno conflicts resolve` before signing"
+                    "the terms of standard '\(SiteStore.label(of: record))' are in conflict: resolve them with `interno conflicts resolve` before signing"
                 ))
         }
         let side = try signatureField(of: record)
@@ -295,7 +295,8 @@ extension Site {
             return shown.status == "agreed" && parties(of: record) == (provider, customer)
         }
         guard candidates.count <= 1 else {
-            let list = candidates.map { "\(shortID($0)) ('\(Store.label(of: $0))')" }.sorted().joined(separator: ", ")
+            let list = candidates.map { "\(shortID($0)) ('\(SiteStore.label(of: $0))')" }.sorted().joined(
+                separator: ", ")
             throw ClientError.invalidInput(
                 "several agreed standards cover this pair: pick one with --standard (\(list))")
         }
@@ -344,14 +345,14 @@ extension Site {
             ? all.filter { $0.id.text.hasPrefix(lowered) } : []
         let matches =
             byID.isEmpty
-            ? all.filter { Store.label(of: $0).lowercased() == lowered } : byID
+            ? all.filter { SiteStore.label(of: $0).lowercased() == lowered } : byID
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty {
             throw ClientError.notFound(
                 "there is no standard '\(reference)' here: name one by the start of its id or by its service; `interno standard list` shows them, `interno sync` fetches new ones"
             )
         }
-        let list = matches.map { "\(shortID($0)) ('\(Store.label(of: $0))')" }.sorted().joined(separator: ", ")
+        let list = matches.map { "\(shortID($0)) ('\(SiteStore.label(of: $0))')" }.sorted().joined(separator: ", ")
         throw ClientError.invalidInput("'\(reference)' names several standards: \(list); give more of the id")
     }
 

@@ -46,7 +46,8 @@ extension Site {
     func describe(_ change: Change) throws -> String {
         let record = try perform { try store.record(change.recordID) }
         let name =
-            record.map { "\($0.kind.rawValue) \(Store.label(of: $0))" } ?? "\(change.kind.rawValue) \(change.recordID)"
+            record.map { "\($0.kind.rawValue) \(SiteStore.label(of: $0))" }
+            ?? "\(change.kind.rawValue) \(change.recordID)"
         let fields = try change.fields.sorted { $0.key < $1.key }.map {
             "\($0.key)=\(try shown($0.value, field: $0.key) ?? "—")"
         }
@@ -68,7 +69,7 @@ extension Site {
                 code: text("code") ?? "", name: text("name") ?? "", timeZone: text("timeZone") ?? "",
                 hours: text("hours") ?? "", holidays: text("holidays"),
                 businessDay: DurationText.formatHours(milliseconds: try calendar(of: record.id).dayLength),
-                conflicted: Store.conflicts(of: record).fields.isEmpty == false)
+                conflicted: SiteStore.conflicts(of: record).fields.isEmpty == false)
         }.sorted { $0.code < $1.code }
     }
 }

@@ -12,7 +12,7 @@ public struct Site: Sendable {
     /// What `join` fixed.
     public let settings: SiteHome.Settings
     /// The replica.
-    public let store: Store
+    public let store: SiteStore
     /// Who writes: `user@HR-LIS`, so every change names its person and its site.
     public let author: String
 
@@ -100,7 +100,7 @@ public struct Site: Sendable {
             )
         }
         guard let record else { return at }
-        let label = Store.label(of: record)
+        let label = SiteStore.label(of: record)
         let (raised, events) = StateEvent.timeline(of: try perform { try store.log(of: record.id) })
         if let raised, at < raised {
             throw ClientError.invalidInput(
@@ -134,7 +134,7 @@ public struct Site: Sendable {
         switch value {
         case .id(let id):
             if let record = try perform({ try store.record(id) }) {
-                return Store.label(of: record)
+                return SiteStore.label(of: record)
             }
             return id.text
         default:

@@ -72,8 +72,8 @@ public struct SiteHome: Sendable {
         try SecureFile.write(Data(bundle.caCertificate.utf8), to: file("ca.pem"), mode: 0o644)
         try SecureFile.write(Data(bundle.clientCertificate.utf8), to: file("client.pem"), mode: 0o644)
         try SecureFile.write(Data(bundle.clientKey.utf8), to: file("client-key.pem"), mode: 0o600)
-        let store = try Store.open(path: file("replica.sqlite"), concurrentReads: false)
-        try store.initialize(replica: replica, role: .site, department: department, code: bundle.code)
+        let store = try SiteStore.open(path: file("replica.sqlite"), concurrentReads: false)
+        try store.initialize(replica: replica, department: department, code: bundle.code)
         do { try store.applyCarried(directory) } catch {
             // Leave no half-made site behind, so the home can be joined with a sound bundle.
             for suffix in ["", "-wal", "-shm"] { try? fileManager.removeItem(atPath: file("replica.sqlite") + suffix) }
@@ -100,9 +100,9 @@ public struct SiteHome: Sendable {
     }
 
     /// The replica database.
-    public func store() throws -> Store {
+    public func store() throws -> SiteStore {
         _ = try settings()
-        return try Store.open(path: file("replica.sqlite"), concurrentReads: false)
+        return try SiteStore.open(path: file("replica.sqlite"), concurrentReads: false)
     }
 
     /// The PEM texts TLS needs: CA, client certificate, client key.

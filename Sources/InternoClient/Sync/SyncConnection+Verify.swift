@@ -184,7 +184,7 @@ extension SyncConnection {
         let record = try? engine.store.record(id)
         return RecordDifference(
             id: id.text, kind: record.map { $0.kind.rawValue },
-            label: record.flatMap { $0.exists ? Store.label(of: $0) : nil }, problem: problem, parts: parts,
+            label: record.flatMap { $0.exists ? SiteStore.label(of: $0) : nil }, problem: problem, parts: parts,
             pending: pending, repaired: false, note: nil)
     }
 
@@ -252,7 +252,7 @@ extension SyncConnection {
                 differences[index].repaired = true
                 if let record = try? store.record(id), record.exists {
                     differences[index].kind = record.kind.rawValue
-                    differences[index].label = Store.label(of: record)
+                    differences[index].label = SiteStore.label(of: record)
                 }
             case .failed(let why):
                 differences[index].note = why

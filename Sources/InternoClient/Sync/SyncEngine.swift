@@ -58,7 +58,7 @@ public enum SyncProgress: Sendable {
 /// pulled batch is applied together with the cursor in one transaction, so a connection that
 /// breaks anywhere loses nothing and repeats nothing.
 public struct SyncEngine: Sendable {
-    let store: Store
+    let store: SiteStore
     let settings: SiteHome.Settings
     let connection: ServerConnection
 

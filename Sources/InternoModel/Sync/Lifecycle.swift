@@ -67,6 +67,9 @@ public struct Lifecycle: Sendable, Hashable {
         self.reachable = reachable
     }
 
+    /// Every field some step stamps.
+    public var stampedFields: Set<FieldName> { Set(steps.flatMap(\.stamps)) }
+
     /// The steps that lead from `from` to `to`.
     public func steps(from: String, to: String) -> [Step] {
         steps.filter { $0.from.contains(from) && $0.to == to }

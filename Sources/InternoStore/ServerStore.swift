@@ -1,0 +1,20 @@
+import Foundation
+import GRDB
+import InternoModel
+
+/// The server's merged state (DESIGN §4): what every replica keeps (``ReplicaStore``), and what
+/// only the server keeps: the registry of enrolled sites, the epochs of its stream, the judging
+/// of each Push, and the stream as each site's scope receives it.
+public struct ServerStore: ReplicaStore {
+    public static let role = ReplicaRole.server
+    public let writer: any DatabaseWriter
+
+    public init(migrated writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    /// Gives an empty database its identity: the server's.
+    public func initialize(replica: ReplicaID) throws {
+        try initialize(replica: replica, department: nil, code: nil)
+    }
+}
