@@ -9,7 +9,11 @@ public struct SiteStore: ReplicaStore {
     public static let role = ReplicaRole.site
     public let writer: any DatabaseWriter
 
-    public init(migrated writer: any DatabaseWriter) {
+    /// Wraps `writer` and brings its schema up to date.
+    ///
+    /// - Throws: ``StoreError/wrongRole(_:)`` if the database is the other role's.
+    public init(writer: any DatabaseWriter) throws {
+        try Self.prepare(writer)
         self.writer = writer
     }
 

@@ -17,8 +17,9 @@ public protocol ReplicaStore: Sendable {
     /// The database: a WAL `DatabasePool` or one connection on disk, or a `DatabaseQueue` in
     /// memory for tests.
     var writer: any DatabaseWriter { get }
-    /// Wraps a database already migrated and known to be of this role (or not yet initialized).
-    init(migrated writer: any DatabaseWriter)
+    /// Wraps `writer` and brings its schema up to date, refusing the other role's database:
+    /// each store calls ``prepare(_:)`` before it keeps the writer.
+    init(writer: any DatabaseWriter) throws
 }
 
 extension ReplicaStore {
@@ -53,18 +54,18 @@ extension ReplicaStore {
         try Self(writer: DatabaseQueue(configuration: configuration()))
     }
 
-    /// Wraps `writer` and brings its schema up to date.
+    /// Brings `writer`'s schema up to date and checks that the database is of this role (or
+    /// has no identity yet).
     ///
     /// - Throws: ``StoreError/wrongRole(_:)`` if the database is the other role's: a site's
     ///   replica is never served, and the server's state never synced as a site.
-    public init(writer: any DatabaseWriter) throws {
+    static func prepare(_ writer: any DatabaseWriter) throws {
         try StoreSchema.migrator.migrate(writer)
         let role = try writer.read { db in try String.fetchOne(db, sql: "SELECT role FROM replica") }
         if let role, role != Self.role.rawValue {
             throw StoreError.wrongRole(
                 "this database is a \(role)'s, not a \(Self.role.rawValue)'s: check the path you gave")
         }
-        self.init(migrated: writer)
     }
 
     private static func configuration() -> Configuration {
