@@ -230,6 +230,29 @@ enum StoreSchema {
                 try RecordTable.rebuild(uuid, db)
             }
         }
+        migrator.registerMigration("v5-roles") { db in
+            // Each role keeps its own tables only (DESIGN §4): until now every database had
+            // both roles' tables, the other role's empty. A database with no identity yet keeps
+            // them until `initialize` gives it one.
+            if let role = try String.fetchOne(db, sql: "SELECT role FROM replica").flatMap(ReplicaRole.init) {
+                try dropTables(notKeptBy: role, db)
+            }
+        }
         return migrator
+    }
+
+    /// The tables only a site keeps: its outbox and the stash of a restore.
+    static let siteTables = ["outbox", "stash"]
+    /// The tables only the server keeps: the registry, each change's audience, the stream's epochs.
+    static let serverTables = ["replica_registry", "audience", "stream_epoch"]
+
+    /// Drops the other role's tables from a database of `role`. Later migrations touch a
+    /// role's tables only in that role's databases. A table that is not empty is kept: no
+    /// release wrote the other role's tables, but if one ever did, nothing is lost.
+    static func dropTables(notKeptBy role: ReplicaRole, _ db: Database) throws {
+        for table in role == .site ? serverTables : siteTables where try db.tableExists(table) {
+            guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") == 0 else { continue }
+            try db.execute(sql: "DROP TABLE \(table)")
+        }
     }
 }

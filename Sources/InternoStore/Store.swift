@@ -129,6 +129,7 @@ extension ReplicaStore {
                 replicaID: replica.description, role: Self.role, department: department?.text,
                 code: code, counter: 0, cursor: 0, serverEpoch: nil, nextRequestNumber: 1, lastSyncAt: nil, scope: nil
             ).insert(db)
+            try StoreSchema.dropTables(notKeptBy: Self.role, db)
         }
     }
 

@@ -10,9 +10,9 @@ import Testing
 /// (`ReleaseFixtureWriter`), and are never rewritten by a later one.
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
-    /// The releases whose last migrations were `v3-restores` and `v4-timelines` (December
-    /// 2026); the same writer made both, so the same things are there.
-    @Test(arguments: ["v3-restores", "v4-timelines"])
+    /// The releases whose last migrations were `v3-restores`, `v4-timelines` and `v5-roles`
+    /// (December 2026); the same writer made all three, so the same things are there.
+    @Test(arguments: ["v3-restores", "v4-timelines", "v5-roles"])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
         let applied = try hub.server.writer.read { db in
@@ -33,6 +33,15 @@ struct ReleaseFixtureTests {
             #expect(try store.requests().count >= 3)
             #expect(try store.timelineDrift() == [])
         }
+
+        // Each file keeps its own role's tables only (v5-roles); the site's outbox is still there.
+        for site in [hub.hr, hub.it] {
+            let tables = try site.writer.read { db in
+                try ["outbox", "replica_registry", "audience"].map { try db.tableExists($0) }
+            }
+            #expect(tables == [true, false, false])
+        }
+        #expect(try hub.server.writer.read { db in try db.tableExists("outbox") || db.tableExists("stash") } == false)
 
         // And it syncs on: the old outbox is pushed, new work joins it, the other site pulls both.
         try hub.sync(hub.hr)

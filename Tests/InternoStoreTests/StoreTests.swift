@@ -13,7 +13,7 @@ struct StoreTests {
         let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try store.writer.read { db in try StoreSchema.migrator.appliedMigrations(db) }
-        #expect(migrations == ["v1-initial", "v2-scopes", "v3-restores", "v4-timelines"])
+        #expect(migrations == ["v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles"])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
 
@@ -69,6 +69,19 @@ struct StoreTests {
         #expect("\(asSite!)".contains("a server's, not a site's"), "\(asSite!)")
         let asServer = #expect(throws: StoreError.self) { try ServerStore.open(path: directory.path("site.sqlite")) }
         #expect("\(asServer!)".contains("a site's, not a server's"), "\(asServer!)")
+        // Each keeps its own role's tables only (v5-roles).
+        func tables(_ store: some ReplicaStore) throws -> Set<String> {
+            Set(
+                try store.writer.read { db in
+                    try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                })
+        }
+        let siteTables = try tables(site)
+        let serverTables = try tables(server)
+        #expect(siteTables.isSuperset(of: ["outbox", "stash", "change", "record", "request"]))
+        #expect(siteTables.isDisjoint(with: ["replica_registry", "audience", "stream_epoch"]))
+        #expect(serverTables.isSuperset(of: ["replica_registry", "audience", "stream_epoch", "change", "record"]))
+        #expect(serverTables.isDisjoint(with: ["outbox", "stash"]))
         // Opened as what they are, they are as they were.
         #expect(try ServerStore.open(path: directory.path("server.sqlite")).replica().role == .server)
         #expect(try SiteStore.open(path: directory.path("site.sqlite")).replica().code == "HR-LIS")
