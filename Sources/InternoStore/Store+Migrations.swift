@@ -238,6 +238,15 @@ enum StoreSchema {
                 try dropTables(notKeptBy: role, db)
             }
         }
+        migrator.registerMigration("v6-record-kinds") { db in
+            try db.execute(
+                sql: """
+                    -- The records of one kind that exist, in id order (the departments and
+                    -- standards a CLI command looks up): without it, each such lookup read
+                    -- the whole record table, 14 000 pages on a site of 100 000 requests.
+                    CREATE INDEX record_by_kind ON record (kind, id) WHERE present;
+                    """)
+        }
         return migrator
     }
 

@@ -10,9 +10,10 @@ import Testing
 /// (`ReleaseFixtureWriter`), and are never rewritten by a later one.
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
-    /// The releases whose last migrations were `v3-restores`, `v4-timelines` and `v5-roles`
-    /// (December 2026); the same writer made all three, so the same things are there.
-    @Test(arguments: ["v3-restores", "v4-timelines", "v5-roles"])
+    /// The releases whose last migrations were `v3-restores`, `v4-timelines` and
+    /// `v6-record-kinds` (December 2026); the same writer made all three, so the same things
+    /// are there.
+    @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds"])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
         let applied = try hub.server.writer.read { db in

@@ -13,7 +13,8 @@ struct StoreTests {
         let mode = try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(mode == "wal")
         let migrations = try store.writer.read { db in try StoreSchema.migrator.appliedMigrations(db) }
-        #expect(migrations == ["v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles"])
+        #expect(
+            migrations == ["v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles", "v6-record-kinds"])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
 

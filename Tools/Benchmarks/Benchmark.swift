@@ -20,6 +20,7 @@ import Logging
 /// binary (`swift build -c release --product interno-server`), which it runs as a process.
 ///
 /// `--json FILE` also writes every figure to FILE, by name, for comparing runs.
+/// `INTERNO_BENCH_KEEP=1` keeps the run's databases and site homes, and prints where.
 @main
 struct Benchmark {
     static func main() async throws {
@@ -48,7 +49,12 @@ struct Benchmark {
         let json = given["--json"]
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
+        // INTERNO_BENCH_KEEP=1 leaves the databases and homes in place, to profile a command
+        // against them afterwards (`perf record -g .build/release/interno ... --home DIR`).
+        let keep = ProcessInfo.processInfo.environment["INTERNO_BENCH_KEEP"] == "1"
+        defer {
+            if keep { print("kept: \(root.path)") } else { try? FileManager.default.removeItem(at: root) }
+        }
         if which == nil || which == "all" || which == "sync" {
             try await sync(root: root, records: records, rounds: rounds, changed: changed)
         }
