@@ -9,7 +9,8 @@ import InternoStore
 /// HR raised over the last 60 days, most of them acknowledged and started and some delivered,
 /// times `request list`, `request list --overdue`, `request show` and `report sla` the way
 /// the CLI computes them (in process, median of `repeats`), and one `interno request new`
-/// at HR through the real binary, process start included (median of `writes`).
+/// at HR and one step (`request ack`) at IT through the real binary, process start included
+/// (median of `writes`).
 enum SiteReads {
     static func run(root: URL, requests: Int, repeats: Int, writes: Int) async throws {
         print("site reads: an IT site with \(requests) requests from HR (median of \(repeats))")
@@ -98,26 +99,39 @@ enum SiteReads {
             print("  (one `interno request new`: skipped; build it with `swift build -c release --product interno`)")
             return
         }
-        var times: [Double] = []
-        for index in 0..<writes {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = [
-                "request", "new", "--to", "IT", "--title", "CLI write \(index)", "--home", hrHome.url.path,
-            ]
-            process.environment = ["INTERNO_USER": "ana", "PATH": "/usr/bin:/bin"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            let start = Date()
-            try process.run()
-            process.waitUntilExit()
-            times.append(Date().timeIntervalSince(start))
-            precondition(process.terminationStatus == 0, "interno request new failed")
+        func cli(_ label: String, key: String, home: SiteHome, user: String, _ arguments: (Int) -> [String]) throws {
+            var times: [Double] = []
+            for index in 0..<writes {
+                let process = Process()
+                process.executableURL = binary
+                process.arguments = arguments(index) + ["--home", home.url.path]
+                process.environment = ["INTERNO_USER": user, "PATH": "/usr/bin:/bin"]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                let start = Date()
+                try process.run()
+                process.waitUntilExit()
+                times.append(Date().timeIntervalSince(start))
+                precondition(
+                    process.terminationStatus == 0, "interno \(arguments(index).joined(separator: " ")) failed")
+            }
+            let value = times.sorted()[writes / 2] * 1000
+            Figures.shared.record("\(key).median_ms", value)
+            print(
+                "  " + label.padding(toLength: 34, withPad: " ", startingAt: 0)
+                    + String(format: "%9.1f ms (median of %d, process start included)", value, writes))
         }
-        let value = times.sorted()[writes / 2] * 1000
-        Figures.shared.record("cli_request_new.median_ms", value)
-        print(
-            "  " + "one `interno request new`".padding(toLength: 34, withPad: " ", startingAt: 0)
-                + String(format: "%9.1f ms (median of %d, process start included)", value, writes))
+        try cli("one `interno request new`", key: "cli_request_new", home: hrHome, user: "ana") { index in
+            ["request", "new", "--to", "IT", "--title", "CLI write \(index)"]
+        }
+        // A step on a request still submitted: the requests IT has not acknowledged.
+        let submitted = keys.enumerated().filter { $0.offset % 5 >= 3 }.map(\.element.key)
+        guard submitted.count >= writes else {
+            print("  (one `interno request ack`: skipped; the site has fewer than \(writes) submitted requests)")
+            return
+        }
+        try cli("one `interno request ack`", key: "cli_request_ack", home: itHome, user: "rui") { index in
+            ["request", "ack", submitted[index]]
+        }
     }
 }
