@@ -156,9 +156,7 @@ extension ReplicaStore {
     /// The state of every record of `kind` that exists, in id order.
     public func records(of kind: RecordKind) throws -> [RecordState] {
         try writer.read { db in
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT id, kind, clock, fields FROM record WHERE kind = ? AND present ORDER BY id",
-                arguments: [kind.rawValue])
+            let rows = try Row.fetchAll(db, sql: RecordTable.existingOfKind, arguments: [kind.rawValue])
             return try rows.map(RecordTable.decode)
         }
     }
@@ -166,6 +164,10 @@ extension ReplicaStore {
 
 /// The `record` table: each record's state as the log makes it, with its query row.
 enum RecordTable {
+    /// The records of one kind that exist, in id order: read through `record_by_kind`
+    /// (`v6-record-kinds`), never by a scan of every record.
+    static let existingOfKind = "SELECT id, kind, clock, fields FROM record WHERE kind = ? AND present ORDER BY id"
+
     static func load(_ id: UUID, _ db: Database) throws -> RecordState? {
         let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT id, kind, clock, fields FROM record WHERE id = ?"),
