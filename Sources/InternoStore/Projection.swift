@@ -2,7 +2,8 @@ import Foundation
 import GRDB
 import InternoModel
 
-/// Keeps the query tables (`department`, `standard`, `request`, `comment`, `feedback`) in step
+/// Keeps the query tables (`department`, `standard`, `request`, `comment`, `feedback`,
+/// `service`, `need`) in step
 /// with record states, in the same transaction. Values shown are resolved by each field's
 /// policy; a conflicted field shows its provisional value and flags the row.
 enum Projection {
@@ -13,16 +14,18 @@ enum Projection {
         case .department: ["code", "name", "timeZone", "hours", "holidays", "conflicted"]
         case .standard:
             [
-                "provider", "customer", "service", "ackTarget", "deliverTarget", "csatTarget", "complianceTarget",
-                "status", "conflicted",
+                "provider", "customer", "service", "catalogService", "ackTarget", "deliverTarget", "csatTarget",
+                "complianceTarget", "status", "conflicted",
             ]
         case .request:
             [
-                "key", "customer", "provider", "standard", "title", "priority", "state", "neededBy", "assignee",
-                "createdAt", "updatedAt", "conflicted",
+                "key", "customer", "provider", "standard", "service", "title", "priority", "state", "neededBy",
+                "assignee", "createdAt", "updatedAt", "conflicted",
             ]
         case .comment: ["request", "body", "author", "at"]
         case .feedback: ["request", "side", "rating", "effort", "comment", "conflicted"]
+        case .service: ["provider", "name", "description", "attributes", "status", "conflicted"]
+        case .need: ["service", "customer", "provider", "note", "dropped", "conflicted"]
         }
     }
 
@@ -103,14 +106,16 @@ enum Projection {
         case .standard:
             let status = value("retired") == .bool(true) ? "retired" : Schema.isAgreed(record) ? "agreed" : "proposed"
             row = [
-                reference("provider") ?? "", reference("customer") ?? "", text("service"), number("ackTarget"),
-                number("deliverTarget"), number("csatTarget"), number("complianceTarget"), status,
+                reference("provider") ?? "", reference("customer") ?? "", text("service"),
+                reference("catalogService"), number("ackTarget"), number("deliverTarget"), number("csatTarget"),
+                number("complianceTarget"), status,
             ]
         case .request:
             let createdAt = record.siblings("key").map(\.at.millisecondsSince1970).min() ?? updatedAt
             row = [
                 text("key") ?? "", reference("customer") ?? "", reference("provider") ?? "",
-                reference("standard"), text("title"), text("priority"), text("state"), number("neededBy"),
+                reference("standard"), reference("service"), text("title"), text("priority"), text("state"),
+                number("neededBy"),
                 text("assignee"), createdAt, updatedAt,
             ]
         case .comment:
@@ -124,6 +129,16 @@ enum Projection {
         case .feedback:
             row = [
                 reference("request") ?? "", text("by") ?? "", number("rating"), number("effort"), text("comment"),
+            ]
+        case .service:
+            row = [
+                reference("provider") ?? "", text("name") ?? "", text("description"), text("attributes"),
+                value("retired") == .bool(true) ? "retired" : "offered",
+            ]
+        case .need:
+            row = [
+                reference("service") ?? "", reference("customer") ?? "", reference("provider") ?? "", text("note"),
+                value("dropped") == .bool(true),
             ]
         }
         return (row + [conflicted]).map { $0?.databaseValue ?? .null }

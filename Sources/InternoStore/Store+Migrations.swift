@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import InternoModel
 
 /// The schema both roles' databases share, as named migrations (DESIGN §4).
 enum StoreSchema {
@@ -224,10 +225,16 @@ enum StoreSchema {
                     ALTER TABLE request ADD COLUMN timeline BLOB;
                     CREATE INDEX request_by_submission ON request (submittedAt);
                     """)
-            // Requests logged by an earlier release: their timelines, from their logs.
+            // Requests logged by an earlier release: their timelines, from their logs. Only the
+            // two columns added here are written: the rest of the row is as that release wrote
+            // it, and today's projection writes columns that later migrations add.
             for id in try String.fetchAll(db, sql: "SELECT id FROM request") {
                 guard let uuid = UUID(text: id) else { throw StoreError.corrupt("request id \(id)") }
-                try RecordTable.rebuild(uuid, db)
+                let log = try ChangeLog.entries(ofRecord: uuid, db).map(\.change)
+                guard let timeline = RequestTimeline(log: log) else { continue }
+                try db.execute(
+                    sql: "UPDATE request SET submittedAt = ?, timeline = ? WHERE id = ?",
+                    arguments: [timeline.submittedAt.millisecondsSince1970, Data(timeline.encoded), id])
             }
         }
         migrator.registerMigration("v5-roles") { db in
@@ -245,6 +252,37 @@ enum StoreSchema {
                     -- standards a CLI command looks up): without it, each such lookup read
                     -- the whole record table, 14 000 pages on a site of 100 000 requests.
                     CREATE INDEX record_by_kind ON record (kind, id) WHERE present;
+                    """)
+        }
+        migrator.registerMigration("v7-services") { db in
+            // Schema version 2: the services catalogue (DESIGN §7.6). No earlier release wrote a
+            // service, so the new columns of older rows stay empty and nothing is rebuilt.
+            try db.execute(
+                sql: """
+                    CREATE TABLE service (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        provider TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        description TEXT,
+                        attributes TEXT,
+                        status TEXT NOT NULL CHECK (status IN ('offered', 'retired')),
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX service_by_provider ON service (provider, name);
+
+                    CREATE TABLE need (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        service TEXT NOT NULL,
+                        customer TEXT NOT NULL,
+                        provider TEXT NOT NULL,
+                        note TEXT,
+                        dropped INTEGER NOT NULL,
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX need_by_service ON need (service);
+
+                    ALTER TABLE standard ADD COLUMN catalogService TEXT;
+                    ALTER TABLE request ADD COLUMN service TEXT;
                     """)
         }
         return migrator

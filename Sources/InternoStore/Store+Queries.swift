@@ -60,7 +60,8 @@ extension ReplicaStore {
             case .department: "code"
             case .standard: "service"
             case .request: "key"
-            case .comment, .feedback: nil
+            case .service: "name"
+            case .comment, .feedback, .need: nil
             }
         if let field, let value = record.resolve(field, policy: .manual).displayValue?.text { return value }
         return record.id.text

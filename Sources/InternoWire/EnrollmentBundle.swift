@@ -64,7 +64,8 @@ public struct EnrollmentBundle: Codable, Equatable, Sendable {
     }
 
     /// The directory's change sets, validated as a pulled `Changes` message's are (Protocol
-    /// §10): each must decode, and every change must be of a department record.
+    /// §10): each must decode, and every change must be of a kind everyone sees (departments
+    /// and the services catalogue).
     public func directoryChangeSets() throws(WireError) -> [ChangeSet] {
         var sets: [ChangeSet] = []
         for data in directory ?? [] {
@@ -73,8 +74,10 @@ public struct EnrollmentBundle: Codable, Equatable, Sendable {
                 throw .malformed("the bundle's directory holds a change set that does not decode")
             }
             let set = try message.model(consecutive: false)
-            guard set.changes.allSatisfy({ $0.kind == .department }) else {
-                throw .malformed("the bundle's directory holds a change that is not of a department")
+            guard set.changes.allSatisfy({ Schema.partyRule(of: $0.kind) == .everyone }) else {
+                throw .malformed(
+                    "the bundle's directory holds a change of a record not everyone sees: only departments and services come this way"
+                )
             }
             sets.append(set)
         }

@@ -10,7 +10,8 @@ import Testing
 ///
 /// What the databases hold: departments HR, IT and FAC; an agreed standard; requests worked
 /// through their lifecycle with comments and feedback; an unresolved conflict; a request
-/// raised at HR and not yet pushed.
+/// raised at HR and not yet pushed. From `v7-services` on, the standard covers IT's catalogued
+/// service "Laptops", which HR says it needs.
 @Suite("Release fixtures")
 struct ReleaseFixtureWriter {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["INTERNO_WRITE_FIXTURES"] != nil))
@@ -21,6 +22,11 @@ struct ReleaseFixtureWriter {
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let fac = try await deployment.join("FAC", "LIS", user: "eva")
+            try await it.ok("service", "add", "Laptops", "--attribute", "ready on day one")
+            try await it.sync()
+            try await hr.sync()
+            try await hr.ok("service", "need", "Laptops", "--note", "two a month")
+            try await hr.sync()
             let proposed = try await it.json(
                 StandardView.self, "standard", "propose", "--customer", "HR", "--service", "Laptops", "--ack", "4h",
                 "--deliver", "2d", "--csat", "80", "--compliance", "90")

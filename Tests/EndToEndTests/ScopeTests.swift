@@ -129,6 +129,83 @@ struct ScopeEndToEndTests {
         }
     }
 
+    @Test func theCatalogueReachesEveryoneAndANeedOnlyItsTwoDepartments() async throws {
+        try await Deployment.with { deployment in
+            try deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let pay = try await deployment.join("PAY", "LIS", user: "joao")
+            let tag = UUID().uuidString.prefix(8)
+            let attribute = "ready-\(tag)-day-one"
+            let need = "hires-\(tag)-in-september"
+
+            let ref = try await it.ok(
+                "service", "add", "Laptops for new hires", "--description", "A working laptop",
+                "--attribute", attribute, "--attribute", "keeps me informed"
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+            let twice = try await it.run(["service", "add", "laptops for new hires"])
+            #expect(twice.status == 65, "\(twice.stderr)")
+            #expect(twice.stderr.contains("IT already offers 'Laptops for new hires' (\(ref))"))
+            try await it.sync()
+            try await hr.sync()
+            try await pay.sync()
+            for site in [hr, pay] {
+                let catalogue = try await site.json([ServiceView].self, "service", "list")
+                #expect(catalogue.map(\.name) == ["Laptops for new hires"])
+                #expect(catalogue.first?.attributes == [attribute, "keeps me informed"])
+            }
+            // PAY may not list a service in IT's catalogue, nor answer for HR.
+            let notOwn = try await pay.run(["service", "edit", ref, "--name", "Mine"])
+            #expect(notOwn.status == 67, "\(notOwn.stderr)")
+            #expect(notOwn.stderr.contains("PAY may not set the name of service"))
+
+            try await hr.ok("service", "need", "Laptops for new hires", "--note", need)
+            try await hr.sync()
+            try await it.sync()
+            try await pay.sync()
+            let shown = try await it.json(ServiceView.self, "service", "show", "Laptops for new hires")
+            #expect(shown.needs.map(\.customer) == ["HR"])
+            #expect(shown.needs.first?.note == need)
+            #expect(try await hr.json([NeedView].self, "service", "list", "--used").map(\.note) == [need])
+
+            // The catalogue is on every disk; the need only on HR's and IT's.
+            for site in [hr, it, pay] {
+                #expect(site.databaseBytes().range(of: Data(attribute.utf8)) != nil, "\(site.home)")
+            }
+            for site in [hr, it] {
+                #expect(site.databaseBytes().range(of: Data(need.utf8)) != nil, "\(site.home)")
+            }
+            #expect(pay.databaseBytes().range(of: Data(need.utf8)) == nil)
+            #expect(try await pay.json(ServiceView.self, "service", "show", ref).needs.isEmpty)
+
+            // A request for the service falls under the standard that covers it.
+            let proposed = try await it.json(
+                StandardView.self, "standard", "propose", "--customer", "HR", "--service", "laptops for new hires",
+                "--ack", "4h", "--deliver", "5d", "--csat", "80", "--compliance", "90")
+            #expect(proposed.catalogService == ref)
+            #expect(proposed.service == "Laptops for new hires")
+            try await it.sync()
+            try await hr.sync()
+            try await hr.ok("standard", "sign", proposed.ref)
+            let key = try await hr.ok("request", "new", "--service", "Laptops for new hires", "--title", "For Rui")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let details = try await hr.json(RequestDetails.self, "request", "show", key)
+            #expect(details.standard == proposed.ref)
+            #expect(details.fields.first { $0.name == "service" }?.value == "Laptops for new hires")
+            try await hr.sync()
+            try await it.sync()
+            #expect(try await it.ok("report", "sla", "--by", "service", "--csv").contains("Laptops for new hires"))
+
+            // Once retired, no new request names it.
+            try await it.ok("service", "retire", ref)
+            try await it.sync()
+            try await hr.sync()
+            let late = try await hr.run(["request", "new", "--service", ref, "--title", "Another"])
+            #expect(late.status == 67, "\(late.stderr)")
+            #expect(late.stderr.contains("is retired"))
+        }
+    }
+
     @Test func aSiteThatHeldOtherDepartmentsRecordsForgetsThemAtItsFirstScopedSync() async throws {
         try await Deployment.with { deployment in
             try deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")

@@ -55,6 +55,7 @@ struct SpecDocument: Codable, Equatable {
         var members: [String]?
         var kind: String?
         var lifecycle: String?
+        var maxItems: Int?
     }
 
     struct LifecycleDocument: Codable, Equatable {
@@ -176,7 +177,8 @@ extension SpecDocument.Field {
         case .time: "time_ms"
         case .bool: "boolean"
         case .reference: "id"
-        case .text, .code, .enumeration, .timeZone, .weeklyHours, .dateList, .priorityTargets, .state, .fingerprint:
+        case .text, .code, .enumeration, .timeZone, .weeklyHours, .dateList, .priorityTargets, .state, .fingerprint,
+            .lines:
             "text"
         }
     }
@@ -202,6 +204,7 @@ extension SpecDocument.FieldTypeDocument {
             precondition(lifecycle == Schema.requestLifecycle, "one lifecycle in schema version 1")
             self.init(name: "state", lifecycle: "request.state")
         case .fingerprint: self.init(name: "fingerprint")
+        case .lines(let maxItems, let maxLength): self.init(name: "lines", maxLength: maxLength, maxItems: maxItems)
         }
     }
 }
@@ -309,6 +312,9 @@ extension SpecDocument {
                 "targets per priority, canonical (12.5), each \(grouped(type.min ?? 0)) to \(grouped(type.max ?? 0)) seconds"
         case "state": return "a state of `\(type.lifecycle ?? "")` (12.8)"
         case "fingerprint": return "16 lowercase hex digits (12.10)"
+        case "lines":
+            return
+                "up to \(type.maxItems ?? 0) different lines of 1 to \(type.maxLength ?? 0) characters, canonical (12.5)"
         default: return type.name
         }
     }

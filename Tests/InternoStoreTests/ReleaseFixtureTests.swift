@@ -10,10 +10,10 @@ import Testing
 /// (`ReleaseFixtureWriter`), and are never rewritten by a later one.
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
-    /// The releases whose last migrations were `v3-restores`, `v4-timelines` and
-    /// `v6-record-kinds` (December 2026); the same writer made all three, so the same things
-    /// are there.
-    @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds"])
+    /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`
+    /// and `v7-services` (December 2026); the same writer made all four, so the same things
+    /// are there, and from `v7-services` a catalogued service and a need of it.
+    @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds", "v7-services"])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
         let applied = try hub.server.writer.read { db in
@@ -29,6 +29,13 @@ struct ReleaseFixtureTests {
         #expect(try hub.it.conflicts().count == 1, "the deliver and the cancel of HR-LIS-2 are still in conflict")
         #expect(try hub.server.records(of: .standard).count == 1)
         #expect(try hub.it.records(of: .feedback).count == 1)
+        let catalogued = release >= "v7"
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
+            #expect(try store.records(of: .service).count == (catalogued ? 1 : 0))
+            #expect(try store.records(of: .need).count == (catalogued ? 1 : 0))
+            let covered = try store.records(of: .standard).first?.value(of: "catalogService")?.id
+            #expect(covered == (try store.records(of: .service).first?.id))
+        }
         // Every request has the timeline its log gives, on every replica (v4-timelines).
         for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             #expect(try store.requests().count >= 3)

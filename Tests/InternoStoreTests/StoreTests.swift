@@ -14,7 +14,10 @@ struct StoreTests {
         #expect(mode == "wal")
         let migrations = try store.writer.read { db in try StoreSchema.migrator.appliedMigrations(db) }
         #expect(
-            migrations == ["v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles", "v6-record-kinds"])
+            migrations == [
+                "v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles", "v6-record-kinds",
+                "v7-services",
+            ])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
 

@@ -28,7 +28,7 @@ struct VectorTests {
         var hello = Interno_V1_Hello()
         hello.protocolVersion = 1
         hello.replicaID = site.wire
-        hello.schemaVersion = 1
+        hello.schemaVersion = 2
         hello.cursor = 42
         hello.clientTimeMs = 1_795_426_200_000
         hello.clientVersion = "0.1.0"

@@ -19,9 +19,18 @@ extension Site {
     public func conflicts() throws -> [ConflictView] {
         try perform { try store.conflicts() }.map { conflict in
             ConflictView(
-                kind: conflict.kind.rawValue, key: conflict.label,
+                kind: conflict.kind.rawValue, key: try key(of: conflict),
                 fields: try conflict.fields.map { try fieldView($0, conflict.kind) })
         }
+    }
+
+    /// How `interno conflicts show` names a record: its label, and for a need the name of its
+    /// service (a need is this department's, named by the service).
+    private func key(of conflict: RecordConflict) throws -> String {
+        guard conflict.kind == .need, let need = try perform({ try store.record(conflict.id) }),
+            let service = need.value(of: "service")?.id, let record = try perform({ try store.record(service) })
+        else { return conflict.label }
+        return SiteStore.label(of: record)
     }
 
     /// The conflicts of the request `key`, or of a standard named by the start of its id or
@@ -30,11 +39,16 @@ extension Site {
         try conflictView(of: try conflicted(key))
     }
 
-    /// The record people name with `key` in `interno conflicts`: a request, else a standard.
+    /// The record people name with `key` in `interno conflicts`: a request, else a standard,
+    /// else a service, or this department's need of it when the service itself has no conflict.
     func conflicted(_ key: String) throws -> RecordState {
         do { return try request(key) } catch let error as ClientError {
-            guard let standard = try? standardRecord(key) else { throw error }
-            return standard
+            if let standard = try? standardRecord(key) { return standard }
+            guard let service = try? serviceRecord(key, retired: true) else { throw error }
+            if !SiteStore.conflicts(of: service).fields.isEmpty { return service }
+            let need = try perform { try store.record(Schema.needID(service: service.id, customer: department)) }
+            if let need, need.exists, !SiteStore.conflicts(of: need).fields.isEmpty { return need }
+            return service
         }
     }
 
@@ -125,6 +139,7 @@ extension Site {
         }
         switch spec.type {
         case .time: return .time(try TimeInput.parse(text, option: "--value"))
+        case .reference(.service): return .id(try serviceRecord(text).id)
         case .reference: return .id(try departmentID(code: text))
         case .enumeration, .state: return .text(text.lowercased())
         case .duration: return .duration(try DurationInput.parse(text, option: "--value"))

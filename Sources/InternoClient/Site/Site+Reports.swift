@@ -14,16 +14,20 @@ public struct ReportScope: Sendable, Equatable, Codable {
     public var customer: String?
     /// Only requests under this standard: the start of its id, or its service.
     public var standard: String?
+    /// Only requests for this catalogued service: its name, or the start of its id.
+    public var service: String?
 
     /// A scope; codes are matched without regard to case.
     public init(
-        from: Timestamp, to: Timestamp, provider: String? = nil, customer: String? = nil, standard: String? = nil
+        from: Timestamp, to: Timestamp, provider: String? = nil, customer: String? = nil, standard: String? = nil,
+        service: String? = nil
     ) {
         self.from = from
         self.to = to
         self.provider = provider?.uppercased()
         self.customer = customer?.uppercased()
         self.standard = standard
+        self.service = service
     }
 
     /// The start as people read it: a date when it is the start of a day (UTC), else the time.
@@ -31,7 +35,7 @@ public struct ReportScope: Sendable, Equatable, Codable {
     /// The end as people read it: the last day included when the period ends with a day, else the time.
     public var toText: String { to.asEndOfDay }
 
-    enum CodingKeys: String, CodingKey { case from, to, fromDate, toDate, provider, customer, standard }
+    enum CodingKeys: String, CodingKey { case from, to, fromDate, toDate, provider, customer, standard, service }
 
     /// The exact instants, and beside them the dates they were typed as (`null` for a time).
     public func encode(to encoder: any Encoder) throws {
@@ -43,6 +47,7 @@ public struct ReportScope: Sendable, Equatable, Codable {
         try container.encodeIfPresent(provider, forKey: .provider)
         try container.encodeIfPresent(customer, forKey: .customer)
         try container.encodeIfPresent(standard, forKey: .standard)
+        try container.encodeIfPresent(service, forKey: .service)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,7 +58,8 @@ public struct ReportScope: Sendable, Equatable, Codable {
         self.init(
             from: from, to: to, provider: try container.decodeIfPresent(String.self, forKey: .provider),
             customer: try container.decodeIfPresent(String.self, forKey: .customer),
-            standard: try container.decodeIfPresent(String.self, forKey: .standard))
+            standard: try container.decodeIfPresent(String.self, forKey: .standard),
+            service: try container.decodeIfPresent(String.self, forKey: .service))
     }
 }
 
@@ -66,6 +72,8 @@ extension Site {
         }
         for code in [scope.provider, scope.customer].compactMap({ $0 }) { _ = try departmentID(code: code) }
         let wantedStandard = try scope.standard.map { try standardRecord($0).id }
+        let wantedService = try scope.service.map { try serviceRecord($0, retired: true).id }
+        var serviceNames: [UUID: String] = [:]
         var cache = MeasureCache()
         var standards: [UUID: StandardView] = [:]
         let all = try perform { try store.records(of: .standard) }
@@ -84,12 +92,26 @@ extension Site {
                 return shown
             }
             if let wantedStandard, measured.standard?.id != wantedStandard { continue }
+            // The service: the catalogued one the request names, else its standard's (by
+            // catalogue entry, else in free text).
+            let serviceID =
+                row.service.flatMap(UUID.init(text:)) ?? measured.standard?.value(of: "catalogService")?.id
+            if let wantedService, serviceID != wantedService { continue }
+            var serviceName = standard?.service
+            if let serviceID {
+                if let known = serviceNames[serviceID] {
+                    serviceName = known
+                } else if let record = try perform({ try store.record(serviceID) }) {
+                    serviceName = SiteStore.label(of: record)
+                    serviceNames[serviceID] = serviceName
+                }
+            }
             let given = ratings[row.id]
             let service = given?[Role.customer.rawValue]
             facts.append(
                 RequestFacts(
                     key: row.key, customer: customer, provider: provider, standard: standard?.ref,
-                    service: standard?.service, submittedAt: measured.submittedAt, clocks: measured.clocks,
+                    service: serviceName, submittedAt: measured.submittedAt, clocks: measured.clocks,
                     complianceTarget: standard?.complianceTarget, csatTarget: standard?.csatTarget,
                     serviceRating: service?.rating, effort: service?.effort,
                     cooperationRating: given?[Role.provider.rawValue]?.rating))

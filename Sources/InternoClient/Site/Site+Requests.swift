@@ -5,12 +5,27 @@ import InternoStore
 extension Site {
     /// Raises a request to the department `provider`; returns its key (`HR-LIS-42`).
     public func newRequest(
-        to provider: String, title: String, details: String? = nil, priority: String = "normal",
-        neededBy: Timestamp? = nil, standard: String? = nil, at given: Timestamp? = nil
+        to provider: String?, service: String? = nil, title: String, details: String? = nil,
+        priority: String = "normal", neededBy: Timestamp? = nil, standard: String? = nil, at given: Timestamp? = nil
     ) throws -> String {
         let at = try time(given)
-        let providerID = try departmentID(code: provider)
-        let covering = try standardInForce(customer: department, provider: providerID, reference: standard)
+        let catalogued = try service.map { try serviceRecord($0) }
+        let providerID: UUID
+        switch (provider, catalogued?.value(of: "provider")?.id) {
+        case (let code?, let offeredBy?):
+            providerID = try departmentID(code: code)
+            guard providerID == offeredBy else {
+                throw ClientError.invalidInput(
+                    "service '\(SiteStore.label(of: catalogued!))' is provided by \(try self.code(of: offeredBy.text)), not \(code.uppercased()): leave out --to, or name a service of \(code.uppercased())"
+                )
+            }
+        case (let code?, nil): providerID = try departmentID(code: code)
+        case (nil, let offeredBy?): providerID = offeredBy
+        case (nil, nil):
+            throw ClientError.invalidInput("name the provider with --to IT, or a catalogued service with --service")
+        }
+        let covering = try standardInForce(
+            customer: department, provider: providerID, reference: standard, service: catalogued)
         var fields: [FieldName: FieldValue] = [
             "customer": .id(department), "provider": .id(providerID), "title": .text(title),
             "priority": .text(priority.lowercased()), "state": .text(Schema.RequestState.submitted),
@@ -18,6 +33,10 @@ extension Site {
         if let details { fields["details"] = .text(details) }
         if let neededBy { fields["neededBy"] = .time(neededBy) }
         if let covering { fields["standard"] = .id(covering.id) }
+        // The service: the one named, else the one the standard covers.
+        if let service = catalogued?.id ?? covering?.value(of: "catalogService")?.id {
+            fields["service"] = .id(service)
+        }
         // The store gives the request this site's next key in the same transaction.
         let written = try perform {
             try store.write([Edit(.request, UUID.timeOrdered(), fields)], author: author, at: at)

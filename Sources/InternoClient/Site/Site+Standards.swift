@@ -4,7 +4,8 @@ import InternoStore
 
 /// The terms of a standard as people type them; `nil` leaves a term as it is.
 public struct StandardTerms: Sendable, Equatable {
-    /// The service covered, e.g. "Laptops for new hires".
+    /// The service covered, e.g. "Laptops for new hires": a service in the provider's
+    /// catalogue (by name or the start of its id), or free text.
     public var service: String?
     /// Time to acknowledge, e.g. `4h`.
     public var acknowledge: String?
@@ -144,6 +145,8 @@ public struct StandardView: Codable, Equatable, Sendable {
     /// The first 8 hex digits of the id: what people type.
     public var ref: String
     public var service: String
+    /// The ref of the catalogued service it covers; `null` for a service named in free text.
+    public var catalogService: String?
     public var provider: String
     public var customer: String
     /// `proposed`, `agreed`, `superseded` or `retired`.
@@ -204,6 +207,10 @@ extension Site {
         }
         fields["provider"] = .id(providerID)
         fields["customer"] = .id(customerID)
+        if let service = terms.service, let catalogued = try catalogued(service, provider: providerID) {
+            fields["service"] = catalogued.value(of: "name")
+            fields["catalogService"] = .id(catalogued.id)
+        }
         if let supersedes {
             let all = try perform { try store.records(of: .standard) }
             fields["supersedes"] = .id(try find(supersedes, among: all).id)
@@ -230,6 +237,15 @@ extension Site {
             throw ClientError.invalidInput(
                 "nothing to change: give --service, --ack, --deliver, --priority-targets, --notice, --answer, --confirm, --csat or --compliance"
             )
+        }
+        // A catalogued service names the service record too; free text names none.
+        if let service = terms.service, let provider = record.value(of: "provider")?.id {
+            if let catalogued = try catalogued(service, provider: provider) {
+                fields["service"] = catalogued.value(of: "name")
+                fields["catalogService"] = .id(catalogued.id)
+            } else if record.value(of: "catalogService") != nil {
+                fields["catalogService"] = .null
+            }
         }
         if let side = try? signatureField(of: record) {
             let spec = Schema.spec(.standard)
@@ -276,9 +292,12 @@ extension Site {
     }
 
     /// The agreed standard in force between `customer` and `provider`: agreed, not retired
-    /// and not superseded by another agreed one. `nil` if there is none; an error if there
-    /// are several and `reference` does not pick one.
-    func standardInForce(customer: UUID, provider: UUID, reference: String?) throws -> RecordState? {
+    /// and not superseded by another agreed one; for a catalogued `service`, one that covers it
+    /// (by its catalogue entry, or by its name in free text). `nil` if there is none; an error
+    /// if there are several and `reference` does not pick one.
+    func standardInForce(
+        customer: UUID, provider: UUID, reference: String?, service: RecordState? = nil
+    ) throws -> RecordState? {
         let all = try perform { try store.records(of: .standard) }
         if let reference {
             let record = try find(reference, among: all)
@@ -292,7 +311,10 @@ extension Site {
         }
         let candidates = try all.filter { record in
             let shown = try view(of: record, among: all)
-            return shown.status == "agreed" && parties(of: record) == (provider, customer)
+            guard shown.status == "agreed", parties(of: record) == (provider, customer) else { return false }
+            guard let service else { return true }
+            if let covered = record.value(of: "catalogService")?.id { return covered == service.id }
+            return shown.service.lowercased() == SiteStore.label(of: service).lowercased()
         }
         guard candidates.count <= 1 else {
             let list = candidates.map { "\(shortID($0)) ('\(SiteStore.label(of: $0))')" }.sorted().joined(
@@ -374,6 +396,7 @@ extension Site {
             ? "retired" : successor != nil ? "superseded" : Schema.isAgreed(record) ? "agreed" : "proposed"
         return StandardView(
             id: record.id.text, ref: shortID(record), service: value("service")?.text ?? "",
+            catalogService: value("catalogService")?.id.map { String($0.text.prefix(8)) },
             provider: try code(of: value("provider")?.id?.text),
             customer: try code(of: value("customer")?.id?.text), status: status,
             providerSignature: signature("providerSignature"), customerSignature: signature("customerSignature"),

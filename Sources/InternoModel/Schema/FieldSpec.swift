@@ -29,6 +29,10 @@ public enum FieldType: Sendable, Hashable {
     case state(Lifecycle)
     /// A 16-hex-digit fingerprint (of a standard's terms).
     case fingerprint
+    /// A list of at most `maxItems` distinct short texts, one per line: each item of
+    /// 1...`maxLength` characters, with no control character and no space at either end, joined
+    /// by line feeds (a service's attributes).
+    case lines(maxItems: Int, maxLength: Int)
 }
 
 /// One field of a record kind: its type, merge policy and who may write it when.

@@ -12,6 +12,10 @@ public enum RecordKind: String, CaseIterable, Sendable, Hashable, Comparable {
     case comment
     /// A rating of a delivered request, by its customer or by its provider.
     case feedback
+    /// A service a provider department offers, in its catalogue (schema version 2).
+    case service
+    /// What a customer department needs from a catalogued service it uses (schema version 2).
+    case need
 
     public static func < (lhs: RecordKind, rhs: RecordKind) -> Bool {
         lhs.rawValue < rhs.rawValue

@@ -112,6 +112,10 @@ extension Schema {
             }
         case .feedback:
             roles = try checkFeedback(write, roles: roles, parties: parties)
+        case .service:
+            try checkService(write, roles: roles, parties: parties)
+        case .need:
+            try checkNeed(write, writer: writer, parties: parties)
         }
 
         // 8. Who may write each field, and when.
@@ -179,6 +183,7 @@ extension Schema {
             guard fields["state"] == .text(requestLifecycle.initial) else {
                 throw Refusal(.invalidTransition, "a new request starts as \(requestLifecycle.initial)")
             }
+            var covered: UUID?
             if let standard = fields["standard"]?.id {
                 guard let record = write.lookup(.standard, standard), record.exists else {
                     throw Refusal(.notFound, "the standard \(standard.text) does not exist")
@@ -190,6 +195,16 @@ extension Schema {
                 else {
                     throw Refusal(
                         .invalidValue, "the standard of a request must be between its customer and its provider")
+                }
+                covered = record.value(of: "catalogService")?.id
+            }
+            if let service = fields["service"]?.id {
+                try checkCatalogued(write, service: service, provider: parties.provider, what: "a request")
+                if let covered, covered != service {
+                    throw Refusal(
+                        .invalidValue,
+                        "the standard of this request covers \(write.describeService(covered)), not \(write.describeService(service)): pick the standard of the service, or no service"
+                    )
                 }
             }
         } else if let newState = fields["state"]?.text {
@@ -278,6 +293,9 @@ extension Schema {
                 .invalidValue,
                 "a retired standard stays retired: propose a new standard instead of bringing \(write.describe()) back")
         }
+        if let service = write.change.fields["catalogService"]?.id {
+            try checkCatalogued(write, service: service, provider: parties.provider, what: "a standard")
+        }
         guard roles != [.admin] || write.change.fields.keys.allSatisfy({ $0 == "retired" }) else {
             throw Refusal(.notPermitted, "the server administrator may only retire \(write.describe())")
         }
@@ -298,6 +316,67 @@ extension Schema {
                 )
             }
         }
+    }
+
+    /// A catalogued service that `what` (a standard, a request, a need) names: it exists, it is
+    /// the provider's, and it is not retired.
+    private static func checkCatalogued(
+        _ write: Write, service: UUID, provider: UUID?, what: String
+    ) throws(Refusal) {
+        guard let record = write.lookup(.service, service), record.exists, record.kind == .service else {
+            throw Refusal(
+                .notFound,
+                "the service \(service.text) is not in the catalogue here; `interno service list` shows the services, `interno sync` fetches new ones"
+            )
+        }
+        guard let provider, record.value(of: "provider") == .id(provider) else {
+            throw Refusal(
+                .invalidValue,
+                "\(write.describeService(service)) is provided by \(write.code(record.value(of: "provider")?.id)), not \(write.code(provider)): \(what) names a service of its own provider"
+            )
+        }
+        guard record.value(of: "retired") != .bool(true) else {
+            throw Refusal(
+                .notPermitted,
+                "\(write.describeService(service)) is retired: \(what) can only name a service its provider still offers"
+            )
+        }
+    }
+
+    private static func checkService(_ write: Write, roles: Set<Role>, parties: Write.Parties) throws(Refusal) {
+        if write.creating, !roles.contains(.provider) {
+            throw Refusal(
+                .notPermitted,
+                "\(write.writerName) may not add a service to the catalogue of \(write.code(parties.provider)): a department lists only its own services"
+            )
+        }
+        if let retired = write.change.fields["retired"], retired != .bool(true) {
+            throw Refusal(
+                .invalidValue,
+                "a retired service stays retired: add a new service instead of bringing \(write.describe()) back")
+        }
+        guard roles != [.admin] || write.change.fields.keys.allSatisfy({ $0 == "retired" }) else {
+            throw Refusal(.notPermitted, "the server administrator may only retire \(write.describe())")
+        }
+    }
+
+    private static func checkNeed(_ write: Write, writer: Writer, parties: Write.Parties) throws(Refusal) {
+        guard write.creating else { return }
+        guard case .department(let department) = writer, parties.customer == department else {
+            throw Refusal(
+                .notPermitted,
+                "\(write.writerName) may not say what \(write.code(parties.customer)) needs: a department says what it needs itself"
+            )
+        }
+        guard parties.customer != parties.provider else {
+            throw Refusal(.invalidValue, "a department does not need its own services from itself")
+        }
+        guard let service = write.change.fields["service"]?.id, let customer = parties.customer,
+            write.change.recordID == needID(service: service, customer: customer)
+        else {
+            throw Refusal(.malformed, "the id of a need is derived from its service and customer; this one is not")
+        }
+        try checkCatalogued(write, service: service, provider: parties.provider, what: "a need")
     }
 
     private static func checkFeedback(

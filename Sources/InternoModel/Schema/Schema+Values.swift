@@ -113,7 +113,39 @@ extension Schema {
             else {
                 throw refuse("a terms fingerprint of 16 lowercase hex digits")
             }
+        case .lines(let maxItems, let maxLength):
+            let expectation =
+                "up to \(maxItems) different lines of 1 to \(maxLength) characters, with no space at either end"
+            guard let text = value.text else { throw refuse(expectation) }
+            let items = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            guard items.count <= maxItems, Set(items).count == items.count,
+                items.allSatisfy({ isLine($0, maxLength: maxLength) })
+            else { throw refuse(expectation) }
         }
+    }
+
+    /// `true` for one item of a ``FieldType/lines(maxItems:maxLength:)`` field: 1...`maxLength`
+    /// characters, no control character (tabs and line feeds included), no space at either end.
+    static func isLine(_ item: String, maxLength: Int) -> Bool {
+        guard (1...maxLength).contains(item.count), let first = item.unicodeScalars.first,
+            let last = item.unicodeScalars.last
+        else { return false }
+        return !first.properties.isWhitespace && !last.properties.isWhitespace
+            && !item.unicodeScalars.contains(where: { isForbiddenControl($0) || $0 == "\n" || $0 == "\t" })
+    }
+
+    /// The canonical text of a list of lines as people type them: each item trimmed, empty
+    /// ones dropped, repeats dropped (the first kept); whether it is then acceptable is
+    /// ``validate(_:for:of:)``'s to say.
+    public static func canonicalLines(_ items: [String]) -> String {
+        var seen: Set<String> = []
+        var kept: [String] = []
+        for item in items {
+            let trimmed = item.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty, seen.insert(trimmed).inserted else { continue }
+            kept.append(trimmed)
+        }
+        return kept.joined(separator: "\n")
     }
 
     /// `true` for a code: an uppercase ASCII letter, then uppercase letters or digits.

@@ -34,7 +34,18 @@ extension Schema {
             switch change.kind {
             case .department:
                 return Parties()
-            case .standard, .request:
+            case .service:
+                let parties = Parties(provider: value("provider")?.id)
+                if creating {
+                    guard let id = parties.provider, let department = lookup(.department, id), department.exists else {
+                        throw Refusal(
+                            .notFound,
+                            "the provider department \(parties.provider?.text ?? "") does not exist; `interno-server department add` creates it"
+                        )
+                    }
+                }
+                return parties
+            case .standard, .request, .need:
                 let parties = Parties(customer: value("customer")?.id, provider: value("provider")?.id)
                 if creating {
                     for (label, id) in [("customer", parties.customer), ("provider", parties.provider)] {
@@ -113,7 +124,18 @@ extension Schema {
                 return "request \(value("key")?.text ?? change.recordID.text)"
             case .comment, .feedback:
                 return "this \(change.kind.rawValue) on \(describe(value("request")?.id))"
+            case .service:
+                return "service '\(value("name")?.text ?? change.recordID.text)'"
+            case .need:
+                return "\(code(value("customer")?.id))'s need of \(describeService(value("service")?.id))"
             }
+        }
+
+        /// A catalogued service named by its name, looked up by id.
+        func describeService(_ service: UUID?) -> String {
+            guard let service else { return "an unknown service" }
+            let name = lookup(.service, service)?.resolve("name", policy: .manual).displayValue?.text
+            return "service '\(name ?? service.text)'"
         }
 
         /// A request named by its key, looked up by id.

@@ -6,8 +6,10 @@ import Foundation
 /// Sites and the server check every write against the same schema (``Schema/check(_:by:seen:lookup:receivedAt:)``),
 /// so a person gets a refusal at once, offline, and the server never accepts what a site would not.
 public enum Schema {
-    /// The version of the schema; a site and a server must agree on it to sync.
-    public static let version: UInt32 = 1
+    /// The version of the schema; a site and a server must agree on it to sync. Version 2
+    /// added the services catalogue: the kinds `service` and `need`, a standard's
+    /// `catalogService` and a request's `service`.
+    public static let version: UInt32 = 2
 
     /// Request priorities, lowest first.
     public static let priorities = ["low", "normal", "high", "urgent"]
@@ -65,6 +67,14 @@ public enum Schema {
         "confirmTarget", "csatTarget", "complianceTarget",
     ]
 
+    /// Terms added after schema version 1. The canonical terms name one only when it is set, so
+    /// the fingerprint of a standard that does not use it is the one its signatures signed
+    /// before the term existed.
+    public static let laterStandardTerms: [FieldName] = ["catalogService"]
+
+    /// The most attributes a catalogued service lists, and the longest one.
+    public static let attributeLimits = (items: 20, length: 200)
+
     private static let parties: Set<Role> = [.customer, .provider]
     private static let week: ClosedRange<Int64> = 0...(366 * 86_400)
 
@@ -89,6 +99,9 @@ public enum Schema {
                 FieldSpec("supersedes", "superseded standard", .reference(.standard), fixed: true, writers: parties),
                 FieldSpec(
                     "service", "service", .text(minLength: 1, maxLength: 200), required: true, writers: parties,
+                    condition: .whileProposed),
+                FieldSpec(
+                    "catalogService", "catalogued service", .reference(.service), nullable: true, writers: parties,
                     condition: .whileProposed),
                 FieldSpec(
                     "ackTarget", "time to acknowledge", .duration(1...week.upperBound), required: true,
@@ -130,6 +143,7 @@ public enum Schema {
                 FieldSpec(
                     "provider", "provider", .reference(.department), required: true, fixed: true, writers: [.customer]),
                 FieldSpec("standard", "standard", .reference(.standard), fixed: true, writers: [.customer]),
+                FieldSpec("service", "service", .reference(.service), fixed: true, writers: [.customer]),
                 FieldSpec(
                     "title", "title", .text(minLength: 1, maxLength: 200), required: true, writers: [.customer],
                     condition: .whileOpen),
@@ -171,6 +185,35 @@ public enum Schema {
                 FieldSpec(
                     "comment", "comment", .text(minLength: 0, maxLength: 2_000), nullable: true, writers: parties),
             ]),
+        .service: KindSpec(
+            .service,
+            [
+                FieldSpec(
+                    "provider", "provider", .reference(.department), required: true, fixed: true,
+                    writers: [.provider]),
+                FieldSpec("name", "name", .text(minLength: 1, maxLength: 100), required: true, writers: [.provider]),
+                FieldSpec(
+                    "description", "description", .text(minLength: 0, maxLength: 2_000), nullable: true,
+                    writers: [.provider]),
+                FieldSpec(
+                    "attributes", "attributes",
+                    .lines(maxItems: attributeLimits.items, maxLength: attributeLimits.length), nullable: true,
+                    writers: [.provider]),
+                FieldSpec("retired", "retired", .bool, writers: [.admin, .provider]),
+            ]),
+        .need: KindSpec(
+            .need,
+            [
+                FieldSpec(
+                    "service", "service", .reference(.service), required: true, fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "customer", "customer", .reference(.department), required: true, fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "provider", "provider", .reference(.department), required: true, fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "note", "note", .text(minLength: 0, maxLength: 2_000), nullable: true, writers: [.customer]),
+                FieldSpec("dropped", "dropped", .bool, writers: [.customer]),
+            ]),
     ]
 
     /// The spec of `kind`.
@@ -184,6 +227,12 @@ public enum Schema {
         DerivedID.make("feedback", request.text, side.rawValue)
     }
 
+    /// The id of what `customer` needs from `service`: one per department and service, so two
+    /// sites of one department that write it offline merge into one record.
+    public static func needID(service: UUID, customer: UUID) -> UUID {
+        DerivedID.make("need", service.text, customer.text)
+    }
+
     /// The fingerprint of a standard's current terms, or `nil` while a term is in conflict
     /// (nothing can be signed until it is resolved): the 64-bit FNV-1a hash of
     /// ``canonicalTerms(of:)``'s UTF-8 bytes, as 16 lowercase hex digits (Protocol §12.10).
@@ -193,14 +242,22 @@ public enum Schema {
 
     /// The text a terms fingerprint hashes: for each of ``standardTerms`` in order, `name=;`
     /// when unset, else `name=RANK:VALUE;` with the value's rank in the total order of values
-    /// and its text (a duration as `1d4h`, a cleared term as `—`); `nil` while a term is in
-    /// conflict.
+    /// and its text (a duration as `1d4h`, a cleared term as `—`); then each of
+    /// ``laterStandardTerms`` that is set and not cleared, the same way; `nil` while a term is
+    /// in conflict.
     public static func canonicalTerms(of fields: (FieldName) -> FieldResolution) -> String? {
         var canonical = ""
         for name in standardTerms {
             switch fields(name) {
             case .conflict: return nil
             case .unset: canonical += "\(name)=;"
+            case .value(let value): canonical += "\(name)=\(value.rank):\(value);"
+            }
+        }
+        for name in laterStandardTerms {
+            switch fields(name) {
+            case .conflict: return nil
+            case .unset, .value(.null): continue
             case .value(let value): canonical += "\(name)=\(value.rank):\(value);"
             }
         }

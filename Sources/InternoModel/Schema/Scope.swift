@@ -81,9 +81,10 @@ public enum PartyRule: Hashable, Sendable {
 }
 
 extension Schema {
-    /// Who may see records of `kind` (DESIGN §6.1): the directory everyone; a standard its
-    /// provider and customer; a request its customer and provider, and every comment and
-    /// feedback on it the same two.
+    /// Who may see records of `kind` (DESIGN §6.1): the directory and the services catalogue
+    /// everyone; a standard its provider and customer; a request its customer and provider,
+    /// and every comment and feedback on it the same two; a department's need of a service
+    /// that department and the service's provider.
     public static func partyRule(of kind: RecordKind) -> PartyRule {
         switch kind {
         case .department: .everyone
@@ -91,6 +92,10 @@ extension Schema {
         case .request: .departments(["customer", "provider"])
         case .comment: .sameAs("request", .request)
         case .feedback: .sameAs("request", .request)
+        // The catalogue is for finding services: every department may read it, as it may read
+        // the directory. What a department needs from a service is between it and the provider.
+        case .service: .everyone
+        case .need: .departments(["customer", "provider"])
         }
     }
 

@@ -155,10 +155,24 @@ public struct SLARow: Hashable, Sendable, Codable {
     public var openPastDue: Int
     public var complianceTarget: Int?
 
-    public static func rows(_ requests: [RequestFacts]) -> [SLARow] {
-        let groups = Dictionary(grouping: requests) { GroupKey($0.provider, $0.standard ?? "") }
+    /// What one row of `sla` counts.
+    public enum Grouping: String, Sendable, CaseIterable {
+        /// One row per provider and standard (requests under no standard together).
+        case standard
+        /// One row per provider and service: the catalogued service, else the standard's.
+        case service
+    }
+
+    public static func rows(_ requests: [RequestFacts], by grouping: Grouping = .standard) -> [SLARow] {
+        let groups = Dictionary(grouping: requests) {
+            GroupKey($0.provider, grouping == .standard ? $0.standard ?? "" : $0.service ?? "")
+        }
         return groups.keys.sorted().map { key in
             let group = groups[key]!
+            // By service, a row spans standards: it names one only when all its requests share it.
+            let standards = Set(group.map(\.standard))
+            let standard = standards.count == 1 ? group[0].standard : nil
+            let services = Set(group.map(\.service))
             let acknowledged = group.compactMap { $0.clocks.acknowledge }.filter { $0.status == .stopped }
             let delivered = group.filter(\.isDelivered).compactMap { $0.clocks.deliver }
             let pastDue = group.filter { request in
@@ -168,14 +182,16 @@ public struct SLARow: Hashable, Sendable, Codable {
                     }
             }
             return SLARow(
-                provider: key.first, standard: group[0].standard, service: group[0].service, requests: group.count,
+                provider: key.first, standard: standard, service: services.count == 1 ? group[0].service : nil,
+                requests: group.count,
                 acknowledgedWithinTarget: ReportMath.compliance(group.map { $0.clocks.acknowledge }),
                 deliveredWithinTarget: ReportMath.deliveryCompliance(group),
                 acknowledgeMedian: ReportMath.median(acknowledged.map(\.elapsed)).map { $0 / 1_000 },
                 acknowledgeP90: ReportMath.percentile(90, acknowledged.map(\.elapsed)).map { $0 / 1_000 },
                 deliverMedian: ReportMath.median(delivered.map(\.elapsed)).map { $0 / 1_000 },
                 deliverP90: ReportMath.percentile(90, delivered.map(\.elapsed)).map { $0 / 1_000 },
-                openPastDue: pastDue.count, complianceTarget: group.compactMap(\.complianceTarget).first)
+                openPastDue: pastDue.count,
+                complianceTarget: Set(group.map(\.complianceTarget)).count == 1 ? group[0].complianceTarget : nil)
         }
     }
 }

@@ -27,6 +27,7 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
         static let conflicted = Column("conflicted")
         static let submittedAt = Column("submittedAt")
         static let timeline = Column("timeline")
+        static let service = Column("service")
     }
 
     /// What ``init(row:)`` reads, in this order.
@@ -34,7 +35,7 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
         [
             Columns.id, Columns.key, Columns.customer, Columns.provider, Columns.standard, Columns.title,
             Columns.priority, Columns.state, Columns.neededBy, Columns.assignee, Columns.createdAt, Columns.updatedAt,
-            Columns.conflicted, Columns.timeline,
+            Columns.conflicted, Columns.timeline, Columns.service,
         ]
     }
 
@@ -66,6 +67,8 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
     public var conflicted: Bool
     /// When it was submitted and the states it entered: what its clocks are measured from.
     public var timeline: RequestTimeline
+    /// The catalogued service it asks for, if any (schema version 2).
+    public var service: String?
 
     public init(row: Row) throws {
         // Text cells are read the fast way (SQLite converts a number to its text, which loses
@@ -116,5 +119,6 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
         } catch {
             throw damaged("timeline (\(error))")
         }
+        service = try optionalText(14, "service")
     }
 }

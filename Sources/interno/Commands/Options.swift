@@ -17,6 +17,9 @@ extension RequestStateFilter: ExpressibleByArgument {
 /// `--by`: none or month.
 extension ReportSplit: ExpressibleByArgument {}
 
+/// `--by` of `report sla`: standard or service.
+extension SLARow.Grouping: ExpressibleByArgument {}
+
 /// How long a command that talks to the server waits (`sync`, `verify`).
 struct ConnectionOptions: ParsableArguments {
     @Option(

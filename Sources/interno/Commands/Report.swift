@@ -10,7 +10,7 @@ extension Interno {
             abstract: "Report on service: sla, obligations, satisfaction, watermelon, matrix.",
             discussion: """
                 Every report counts the requests submitted in a period (default: the last 30 \
-                days), optionally of one provider, customer or standard, as this site knows \
+                days), optionally of one provider, customer, standard or service, as this site knows \
                 them: sync first for the latest. Clocks count business time in the calendar of \
                 the side they measure. A table by default, --json or --csv for tools. The README \
                 defines every figure.
@@ -32,6 +32,8 @@ extension Interno {
             @Option(help: "Only this customer department.") var customer: String?
             @Option(help: "Only requests under this standard: the start of its id, or its service.") var standard:
                 String?
+            @Option(help: "Only requests for this catalogued service: its name, or the start of its id.")
+            var service: String?
             @Flag(help: "Print comma-separated values with a header line.") var csv = false
             @OptionGroup var options: SiteOptions
 
@@ -44,7 +46,8 @@ extension Interno {
                 let start =
                     try from.map { try TimeInput.parseStart($0, option: "--from") }
                     ?? Timestamp(millisecondsSince1970: end.millisecondsSince1970 - 30 * 86_400_000)
-                return ReportScope(from: start, to: end, provider: provider, customer: customer, standard: standard)
+                return ReportScope(
+                    from: start, to: end, provider: provider, customer: customer, standard: standard, service: service)
             }
 
             /// Prints `rows` as the options ask.
@@ -75,15 +78,24 @@ extension Interno {
             static let configuration = CommandConfiguration(
                 commandName: "sla",
                 abstract:
-                    "Per provider and standard: % acknowledged and delivered within target, median and p90 times, open past due.",
-                discussion: "Example:\n  interno report sla --from 2026-11-01 --provider IT")
+                    "Per provider and standard (or service): % acknowledged and delivered within target, median and p90 times, open past due.",
+                discussion: """
+                    --by service gives one row per provider and service: the catalogued service a \
+                    request names or its standard covers, else the service its standard names.
+
+                    Examples:
+                      interno report sla --from 2026-11-01 --provider IT
+                      interno report sla --by service
+                    """)
             @OptionGroup var scope: ScopeOptions
+            @Option(help: "One row per provider and standard, or per provider and service.")
+            var by = SLARow.Grouping.standard
 
             func run() async throws {
                 try await reporting {
                     let (period, facts) = try scope.facts()
                     try scope.render(
-                        "sla", SLARow.rows(facts),
+                        "sla", SLARow.rows(facts, by: by),
                         [
                             .text("provider") { $0.provider }, .text("standard") { $0.standard ?? "none" },
                             .number("requests") { $0.requests },

@@ -35,9 +35,12 @@ extension Interno {
                       interno request new --to IT --title "Laptop for Marta"
                       interno request new --to IT --title "Laptop" --details "16 GB" \\
                           --priority urgent --needed-by 2026-12-01
+                      interno request new --service "Laptops for new hires" --title "Laptop for Rui"
                     """)
 
-            @Option(help: "The provider department's code, e.g. IT.") var to: String
+            @Option(help: "The provider department's code, e.g. IT (not needed with --service).") var to: String?
+            @Option(help: "A service of the provider's catalogue: its name, or the start of its id.")
+            var service: String?
             @Option(help: "A short title.") var title: String
             @Option(help: "Longer details.") var details: String?
             @Option(help: "How urgent it is for the customer.") var priority = RequestPriority.normal
@@ -52,15 +55,17 @@ extension Interno {
                 try await reporting {
                     let site = try options.site()
                     let key = try site.newRequest(
-                        to: to, title: title, details: details, priority: priority.rawValue,
+                        to: to, service: service, title: title, details: details, priority: priority.rawValue,
                         neededBy: try neededBy.map { try TimeInput.parse($0, option: "--needed-by") },
                         standard: standard, at: try parseTime(at))
                     let details = try site.requestDetails(key)
                     if options.json { return try printJSON(["key": key, "standard": details.standard]) }
                     print(key)
                     if details.standard == nil {
+                        let provider =
+                            details.fields.first { $0.name == "provider" }?.value ?? to?.uppercased() ?? "the provider"
                         note(
-                            "no agreed standard covers requests from here to \(to.uppercased()): this one has no targets"
+                            "no agreed standard covers requests from here to \(provider)\(service == nil ? "" : " for this service"): this one has no targets"
                         )
                     }
                 }

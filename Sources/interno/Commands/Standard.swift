@@ -34,7 +34,7 @@ extension Interno {
 
         /// The terms, as options shared by propose and edit.
         struct TermOptions: ParsableArguments {
-            @Option(help: "The service covered, e.g. \"Laptops for new hires\".") var service: String?
+            @Option(help: "The service covered: one of the provider's catalogue, or free text.") var service: String?
             @Option(help: "Time to acknowledge, e.g. 4h.") var ack: String?
             @Option(help: "Time to deliver, e.g. 5d.") var deliver: String?
             @Option(help: "Targets per priority (ack/deliver), e.g. \"urgent=30m/4h, high=2h/2d\"; 'none' clears.")
@@ -212,7 +212,8 @@ private func signatures(_ standard: StandardView) -> String {
 private func printStandard(_ standard: StandardView) {
     print("standard \(standard.ref): \(standard.service)")
     var lines: [(String, String?)] = [
-        ("status", standard.status), ("provider", standard.provider), ("customer", standard.customer),
+        ("status", standard.status), ("catalogued service", standard.catalogService),
+        ("provider", standard.provider), ("customer", standard.customer),
         ("time to acknowledge", standard.acknowledge), ("time to deliver", standard.deliver),
         ("targets per priority", standard.priorityTargets), ("notice before needed-by", standard.notice),
         ("time to answer while waiting", standard.answer), ("time to confirm", standard.confirm),
