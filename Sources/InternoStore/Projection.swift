@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 
 /// Keeps the query tables (`department`, `standard`, `request`, `comment`, `feedback`,
-/// `service`, `need`) in step
+/// `service`, `need`, `action`, `kudos`) in step
 /// with record states, in the same transaction. Values shown are resolved by each field's
 /// policy; a conflicted field shows its provisional value and flags the row.
 enum Projection {
@@ -26,6 +26,12 @@ enum Projection {
         case .feedback: ["request", "side", "rating", "effort", "comment", "conflicted"]
         case .service: ["provider", "name", "description", "attributes", "status", "conflicted"]
         case .need: ["service", "customer", "provider", "note", "dropped", "conflicted"]
+        case .action:
+            [
+                "customer", "provider", "owner", "request", "standard", "title", "due", "status", "closedAt",
+                "conflicted",
+            ]
+        case .kudos: ["giver", "receiver", "person", "message", "request", "action", "period", "author", "at"]
         }
     }
 
@@ -140,6 +146,28 @@ enum Projection {
                 reference("service") ?? "", reference("customer") ?? "", reference("provider") ?? "", text("note"),
                 value("dropped") == .bool(true),
             ]
+        case .action:
+            let status = text("status")
+            // Closed when its status was last set to done or dropped: the latest such sibling.
+            let closedAt =
+                status == Schema.ActionStatus.open
+                ? nil
+                : record.siblings("status").filter { $0.value != .text(Schema.ActionStatus.open) }
+                    .map(\.at.millisecondsSince1970).max()
+            row = [
+                reference("customer") ?? "", reference("provider") ?? "", reference("owner") ?? "",
+                reference("request"), reference("standard"), text("title") ?? "", number("due"), status ?? "",
+                closedAt,
+            ]
+        case .kudos:
+            // Kudos are fixed at creation, like comments: they never conflict.
+            let first = record.siblings("message").first
+            let values: [DatabaseValueConvertible?] = [
+                reference("from") ?? "", reference("to") ?? "", text("person"), text("message") ?? "",
+                reference("request"), reference("action"), text("period"), first?.author ?? "",
+                first?.at.millisecondsSince1970 ?? 0,
+            ]
+            return values.map { $0?.databaseValue ?? .null }
         }
         return (row + [conflicted]).map { $0?.databaseValue ?? .null }
     }

@@ -254,9 +254,10 @@ enum StoreSchema {
                     CREATE INDEX record_by_kind ON record (kind, id) WHERE present;
                     """)
         }
-        migrator.registerMigration("v7-services") { db in
-            // Schema version 2: the services catalogue (DESIGN §7.6). No earlier release wrote a
-            // service, so the new columns of older rows stay empty and nothing is rebuilt.
+        migrator.registerMigration("v7-schema-2") { db in
+            // Schema version 2: the services catalogue, improvement actions and kudos (DESIGN
+            // §7.6, §7.7). No earlier release wrote these kinds, so the new columns of older
+            // rows stay empty and nothing is rebuilt.
             try db.execute(
                 sql: """
                     CREATE TABLE service (
@@ -280,6 +281,35 @@ enum StoreSchema {
                         conflicted INTEGER NOT NULL
                     ) WITHOUT ROWID;
                     CREATE INDEX need_by_service ON need (service);
+
+                    CREATE TABLE action (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        customer TEXT NOT NULL,
+                        provider TEXT NOT NULL,
+                        owner TEXT NOT NULL,
+                        request TEXT,
+                        standard TEXT,
+                        title TEXT NOT NULL,
+                        due INTEGER,
+                        status TEXT NOT NULL,
+                        closedAt INTEGER,
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX action_by_owner ON action (owner, status, due);
+
+                    CREATE TABLE kudos (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        giver TEXT NOT NULL,
+                        receiver TEXT NOT NULL,
+                        person TEXT,
+                        message TEXT NOT NULL,
+                        request TEXT,
+                        action TEXT,
+                        period TEXT,
+                        author TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX kudos_by_time ON kudos (at);
 
                     ALTER TABLE standard ADD COLUMN catalogService TEXT;
                     ALTER TABLE request ADD COLUMN service TEXT;

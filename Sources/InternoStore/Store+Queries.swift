@@ -61,7 +61,8 @@ extension ReplicaStore {
             case .standard: "service"
             case .request: "key"
             case .service: "name"
-            case .comment, .feedback, .need: nil
+            case .action: "title"
+            case .comment, .feedback, .need, .kudos: nil
             }
         if let field, let value = record.resolve(field, policy: .manual).displayValue?.text { return value }
         return record.id.text

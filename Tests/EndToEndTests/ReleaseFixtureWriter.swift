@@ -10,8 +10,9 @@ import Testing
 ///
 /// What the databases hold: departments HR, IT and FAC; an agreed standard; requests worked
 /// through their lifecycle with comments and feedback; an unresolved conflict; a request
-/// raised at HR and not yet pushed. From `v7-services` on, the standard covers IT's catalogued
-/// service "Laptops", which HR says it needs.
+/// raised at HR and not yet pushed. From `v7-schema-2` on, the standard covers IT's catalogued
+/// service "Laptops", which HR says it needs; IT owns an open action, and HR has thanked IT
+/// for the first request.
 @Suite("Release fixtures")
 struct ReleaseFixtureWriter {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["INTERNO_WRITE_FIXTURES"] != nil))
@@ -50,6 +51,10 @@ struct ReleaseFixtureWriter {
             try await hr.sync()
             try await hr.ok("request", "confirm", keys[0])
             try await hr.ok("feedback", keys[0], "--rating", "4", "--effort", "2", "--comment", "quick")
+            try await hr.ok("kudos", "IT", "--person", "Rui", "--for", keys[0], "--message", "thank you")
+            try await it.ok(
+                "action", "new", "--about", "HR/IT", "--owner", "IT", "--due", "2027-01-31", "--title",
+                "Keep six laptops in stock")
             // The same field on both sides, offline: a conflict left for people to resolve.
             try await it.ok("request", "deliver", keys[1])
             try await hr.ok("request", "cancel", keys[1])

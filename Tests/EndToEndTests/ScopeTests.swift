@@ -206,6 +206,77 @@ struct ScopeEndToEndTests {
         }
     }
 
+    @Test func actionsAndKudosAreAgreedFollowedUpAndSeenOnlyByTheirTwoDepartments() async throws {
+        try await Deployment.with { deployment in
+            try deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let pay = try await deployment.join("PAY", "LIS", user: "joao")
+            let tag = UUID().uuidString.prefix(8)
+            let stock = "stock-\(tag)-six-laptops"
+            let outcome = "outcome-\(tag)-done"
+            let thanks = "thanks-\(tag)-rui"
+
+            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            try await hr.sync()
+            try await it.sync()
+            // Two-way: IT commits to stock (already late), HR to notice, about the request.
+            let late = try await hr.json(
+                ActionView.self, "action", "new", "--about", "HR/IT", "--owner", "IT", "--due", "2026-01-31",
+                "--title", stock)
+            #expect(late.overdue)
+            let notice = try await it.json(
+                ActionView.self, "action", "new", "--about", key, "--owner", "HR", "--due", "2099-12-31", "--title",
+                "Two weeks' notice of hires")
+            #expect(notice.about == "request \(key)")
+            let stranger = try await pay.run([
+                "action", "new", "--about", "HR/IT", "--owner", "IT", "--due", "2027-01-01", "--title", "x",
+            ])
+            #expect(stranger.status == 67, "\(stranger.stderr)")
+            #expect(stranger.stderr.contains("PAY may not set an action between two other departments"))
+            for site in [hr, it, pay, hr, it] { try await site.sync() }
+
+            let report = try await hr.ok("report", "actions", "--csv")
+            #expect(report.contains("IT,\(late.ref),2026-01-31,yes,"), "\(report)")
+            #expect(report.contains("HR,\(notice.ref),2099-12-31,no,0,request \(key)"), "\(report)")
+            let notOwner = try await hr.run(["action", "done", late.ref])
+            #expect(notOwner.status == 67, "\(notOwner.stderr)")
+            #expect(notOwner.stderr.contains("only its owner IT may"))
+            try await it.ok("action", "done", late.ref, "--outcome", outcome)
+            try await it.sync()
+            try await hr.sync()
+            #expect(try await hr.json(ActionView.self, "action", "show", late.ref).status == "done")
+
+            try await hr.ok("kudos", "IT", "--person", "Rui", "--for", late.ref, "--message", thanks)
+            let toSelf = try await hr.run(["kudos", "HR", "--for", "2026-H2", "--message", "us"])
+            #expect(toSelf.status == 65, "\(toSelf.stderr)")
+            #expect(toSelf.stderr.contains("cannot send kudos to itself"))
+            let unseen = try await pay.run(["kudos", "IT", "--for", key, "--message", "x"])
+            #expect(unseen.status == 66, "\(unseen.stderr)")
+            try await pay.ok("kudos", "IT", "--for", "2026-11", "--message", "payslips on time")
+            for site in [hr, pay, it] { try await site.sync() }
+            let rows = try await it.json(KudosReport.self, "report", "kudos").rows
+            #expect(rows.first { $0.department == "IT" }?.received == 2)
+            #expect(rows.first { $0.department == "IT" }?.people == ["Rui"])
+
+            for site in [hr, it] {
+                let bytes = site.databaseBytes()
+                for marker in [stock, outcome, thanks] {
+                    #expect(bytes.range(of: Data(marker.utf8)) != nil, "\(site.home): \(marker)")
+                }
+            }
+            let payBytes = pay.databaseBytes()
+            for marker in [stock, outcome, thanks] {
+                #expect(payBytes.range(of: Data(marker.utf8)) == nil, "\(marker)")
+            }
+        }
+    }
+
+    struct KudosReport: Decodable {
+        var rows: [KudosRow]
+    }
+
     @Test func aSiteThatHeldOtherDepartmentsRecordsForgetsThemAtItsFirstScopedSync() async throws {
         try await Deployment.with { deployment in
             try deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")

@@ -178,7 +178,7 @@ extension SpecDocument.Field {
         case .bool: "boolean"
         case .reference: "id"
         case .text, .code, .enumeration, .timeZone, .weeklyHours, .dateList, .priorityTargets, .state, .fingerprint,
-            .lines:
+            .lines, .period:
             "text"
         }
     }
@@ -205,6 +205,7 @@ extension SpecDocument.FieldTypeDocument {
             self.init(name: "state", lifecycle: "request.state")
         case .fingerprint: self.init(name: "fingerprint")
         case .lines(let maxItems, let maxLength): self.init(name: "lines", maxLength: maxLength, maxItems: maxItems)
+        case .period: self.init(name: "period")
         }
     }
 }
@@ -312,6 +313,7 @@ extension SpecDocument {
                 "targets per priority, canonical (12.5), each \(grouped(type.min ?? 0)) to \(grouped(type.max ?? 0)) seconds"
         case "state": return "a state of `\(type.lifecycle ?? "")` (12.8)"
         case "fingerprint": return "16 lowercase hex digits (12.10)"
+        case "period": return "a period, canonical (12.5): `2026`, `2026-H2`, `2026-Q4` or `2026-11`"
         case "lines":
             return
                 "up to \(type.maxItems ?? 0) different lines of 1 to \(type.maxLength ?? 0) characters, canonical (12.5)"

@@ -11,9 +11,10 @@ import Testing
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
     /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`
-    /// and `v7-services` (December 2026); the same writer made all four, so the same things
-    /// are there, and from `v7-services` a catalogued service and a need of it.
-    @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds", "v7-services"])
+    /// and `v7-schema-2` (December 2026); the same writer made all four, so the same things
+    /// are there, and from `v7-schema-2` a catalogued service and a need of it, an action and
+    /// kudos.
+    @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2"])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
         let applied = try hub.server.writer.read { db in
@@ -33,6 +34,8 @@ struct ReleaseFixtureTests {
         for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             #expect(try store.records(of: .service).count == (catalogued ? 1 : 0))
             #expect(try store.records(of: .need).count == (catalogued ? 1 : 0))
+            #expect(try store.records(of: .action).count == (catalogued ? 1 : 0))
+            #expect(try store.records(of: .kudos).count == (catalogued ? 1 : 0))
             let covered = try store.records(of: .standard).first?.value(of: "catalogService")?.id
             #expect(covered == (try store.records(of: .service).first?.id))
         }

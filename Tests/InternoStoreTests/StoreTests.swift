@@ -16,7 +16,7 @@ struct StoreTests {
         #expect(
             migrations == [
                 "v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles", "v6-record-kinds",
-                "v7-services",
+                "v7-schema-2",
             ])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }

@@ -40,11 +40,13 @@ extension Site {
     }
 
     /// The record people name with `key` in `interno conflicts`: a request, else a standard,
-    /// else a service, or this department's need of it when the service itself has no conflict.
+    /// else an action, else a service, or this department's need of it when the service itself
+    /// has no conflict.
     func conflicted(_ key: String) throws -> RecordState {
         do { return try request(key) } catch let error as ClientError {
-            if let standard = try? standardRecord(key) { return standard }
-            guard let service = try? serviceRecord(key, retired: true) else { throw error }
+            if let standard = try ifFound({ try standardRecord(key) }) { return standard }
+            if let action = try ifFound({ try actionRecord(key) }) { return action }
+            guard let service = try ifFound({ try serviceRecord(key, retired: true) }) else { throw error }
             if !SiteStore.conflicts(of: service).fields.isEmpty { return service }
             let need = try perform { try store.record(Schema.needID(service: service.id, customer: department)) }
             if let need, need.exists, !SiteStore.conflicts(of: need).fields.isEmpty { return need }

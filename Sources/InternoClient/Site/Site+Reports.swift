@@ -119,3 +119,37 @@ extension Site {
         return facts
     }
 }
+
+extension Site {
+    /// The facts of every action this site knows, or of one owner's.
+    public func actionFacts(owner: String? = nil) throws -> [ActionFacts] {
+        let ownerID = try owner.map(departmentID(code:))
+        let now = Timestamp.now()
+        return try perform { try store.records(of: .action) }
+            .filter { ownerID == nil || $0.value(of: "owner")?.id == ownerID }
+            .map { record in
+                let shown = try view(ofAction: record, now: now)
+                guard let due = record.value(of: "due")?.time else {
+                    throw ClientError.storage("action \(shown.ref) has no due date here; run `interno verify --repair`")
+                }
+                return ActionFacts(
+                    ref: shown.ref, title: shown.title, owner: shown.owner, about: shown.about, due: due,
+                    status: shown.status)
+            }
+    }
+
+    /// The kudos sent within `scope`'s period, as this site knows them.
+    public func kudosFacts(_ scope: ReportScope) throws -> [KudosFacts] {
+        guard scope.from < scope.to else {
+            throw ClientError.invalidInput(
+                "the period is empty: --from \(scope.fromText) is not before --to \(scope.toText)")
+        }
+        return try perform { try store.records(of: .kudos) }.compactMap { record in
+            guard let at = record.siblings("message").first?.at, scope.from <= at, at < scope.to else { return nil }
+            return KudosFacts(
+                from: try code(of: record.value(of: "from")?.id?.text),
+                to: try code(of: record.value(of: "to")?.id?.text),
+                person: record.value(of: "person")?.text, at: at)
+        }
+    }
+}

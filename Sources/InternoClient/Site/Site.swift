@@ -128,6 +128,12 @@ public struct Site: Sendable {
         return CalendarDate(ending: time)?.description
     }
 
+    /// What `body` finds, or `nil` when it finds nothing; any other error (a database that
+    /// cannot be read, a name that is ambiguous) is thrown, never taken for "not found".
+    func ifFound<T>(_ body: () throws -> T) throws -> T? {
+        do { return try body() } catch ClientError.notFound { return nil }
+    }
+
     /// Renders a value for people: department codes for references, ISO times, short durations.
     func display(_ value: FieldValue?, field: FieldName) throws -> String? {
         guard let value, value != .null else { return nil }

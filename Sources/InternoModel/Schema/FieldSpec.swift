@@ -33,6 +33,9 @@ public enum FieldType: Sendable, Hashable {
     /// 1...`maxLength` characters, with no control character and no space at either end, joined
     /// by line feeds (a service's attributes).
     case lines(maxItems: Int, maxLength: Int)
+    /// A period of service, canonical: a year `2026`, a half `2026-H2`, a quarter `2026-Q4` or
+    /// a month `2026-11`, from 2000 to 9999.
+    case period
 }
 
 /// One field of a record kind: its type, merge policy and who may write it when.
@@ -41,7 +44,8 @@ public struct FieldSpec: Sendable, Hashable {
     public enum Condition: Sendable, Hashable {
         /// Whenever the writer holds one of the roles.
         case always
-        /// Only while the request is open (submitted, acknowledged, in progress, waiting).
+        /// Only while the request is open (submitted, acknowledged, in progress, waiting), or
+        /// the action is open.
         case whileOpen
         /// Only while the standard is proposed: not yet agreed by both departments.
         case whileProposed

@@ -16,6 +16,10 @@ public enum RecordKind: String, CaseIterable, Sendable, Hashable, Comparable {
     case service
     /// What a customer department needs from a catalogued service it uses (schema version 2).
     case need
+    /// An improvement action one department of a pair commits to (schema version 2).
+    case action
+    /// Thanks from one department to another (schema version 2).
+    case kudos
 
     public static func < (lhs: RecordKind, rhs: RecordKind) -> Bool {
         lhs.rawValue < rhs.rawValue

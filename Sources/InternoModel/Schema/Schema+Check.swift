@@ -116,6 +116,10 @@ extension Schema {
             try checkService(write, roles: roles, parties: parties)
         case .need:
             try checkNeed(write, writer: writer, parties: parties)
+        case .action:
+            try checkAction(write, writer: writer, roles: roles, parties: parties)
+        case .kudos:
+            try checkKudos(write, writer: writer, parties: parties)
         }
 
         // 8. Who may write each field, and when.
@@ -132,8 +136,11 @@ extension Schema {
             case .always:
                 break
             case .whileOpen:
-                let state = write.seenValue("state")?.text ?? RequestState.submitted
-                guard RequestState.open.contains(state) else {
+                let state =
+                    kind == .action
+                    ? write.seenValue("status")?.text ?? ActionStatus.open
+                    : write.seenValue("state")?.text ?? RequestState.submitted
+                guard kind == .action ? state == ActionStatus.open : RequestState.open.contains(state) else {
                     throw Refusal(
                         .notPermitted,
                         "the \(field.label) of \(write.describe()) can only change while it is open; it is \(state)")
@@ -377,6 +384,105 @@ extension Schema {
             throw Refusal(.malformed, "the id of a need is derived from its service and customer; this one is not")
         }
         try checkCatalogued(write, service: service, provider: parties.provider, what: "a need")
+    }
+
+    private static func checkAction(
+        _ write: Write, writer: Writer, roles: Set<Role>, parties: Write.Parties
+    ) throws(Refusal) {
+        let fields = write.change.fields
+        guard !roles.isDisjoint(with: [.customer, .provider]) else {
+            throw Refusal(
+                .notPermitted,
+                write.creating
+                    ? "\(write.writerName) may not set an action between two other departments: an action is agreed between a provider and its customer"
+                    : "\(write.writerName) may not write \(write.describe()): only its departments \(write.code(parties.customer)) and \(write.code(parties.provider)) may"
+            )
+        }
+        let owner = write.value("owner")?.id
+        if write.creating {
+            guard parties.customer != parties.provider else {
+                throw Refusal(.invalidValue, "an action is agreed between two different departments")
+            }
+            guard let owner, owner == parties.customer || owner == parties.provider else {
+                throw Refusal(
+                    .invalidValue,
+                    "the owner of an action is one of its two departments, \(write.code(parties.customer)) or \(write.code(parties.provider)); \(write.code(owner)) is neither"
+                )
+            }
+            guard fields["status"] == .text(ActionStatus.open) else {
+                throw Refusal(.invalidTransition, "a new action starts \(ActionStatus.open)")
+            }
+            for (name, kind) in [("request", RecordKind.request), ("standard", .standard)] {
+                guard let id = fields[name]?.id else { continue }
+                guard let record = write.lookup(kind, id), record.exists, record.kind == kind else {
+                    throw Refusal(.notFound, "the \(name) \(id.text) of this action does not exist")
+                }
+                guard record.value(of: "customer")?.id == parties.customer,
+                    record.value(of: "provider")?.id == parties.provider
+                else {
+                    throw Refusal(
+                        .invalidValue,
+                        "an action about a \(name) is between its customer and its provider, \(write.code(record.value(of: "customer")?.id)) and \(write.code(record.value(of: "provider")?.id))"
+                    )
+                }
+            }
+            return
+        }
+        guard fields["status"] != nil || fields["outcome"] != nil else { return }
+        guard case .department(let department) = writer, department == owner else {
+            throw Refusal(
+                .notPermitted,
+                "\(write.writerName) may not close \(write.describe()) or record its outcome: only its owner \(write.code(owner)) may"
+            )
+        }
+        if let status = fields["status"]?.text {
+            let seen = write.seenValue("status")?.text ?? ActionStatus.open
+            guard seen == ActionStatus.open else {
+                throw Refusal(
+                    .invalidTransition, "\(write.describe()) is already \(seen): done and dropped are final")
+            }
+            guard status != ActionStatus.open else {
+                throw Refusal(.invalidTransition, "\(write.describe()) is already open")
+            }
+        }
+    }
+
+    private static func checkKudos(_ write: Write, writer: Writer, parties: Write.Parties) throws(Refusal) {
+        guard write.creating else { return }
+        guard case .department(let department) = writer, department == parties.customer else {
+            throw Refusal(
+                .notPermitted,
+                "\(write.writerName) may not send kudos on behalf of \(write.code(parties.customer)): kudos come from the department that gives them"
+            )
+        }
+        guard parties.customer != parties.provider else {
+            throw Refusal(
+                .invalidValue, "a department cannot send kudos to itself: thank another department for its service")
+        }
+        let fields = write.change.fields
+        let reasons = ["request", "action", "period"].filter { fields[$0] != nil && fields[$0] != .null }
+        guard reasons.count == 1 else {
+            throw Refusal(
+                .invalidValue,
+                "kudos are for one thing: a request, an action done or a period of service; \(reasons.isEmpty ? "none is given" : "these are several: " + reasons.joined(separator: ", "))"
+            )
+        }
+        let pair: Set<UUID?> = [parties.customer, parties.provider]
+        for (name, kind) in [("request", RecordKind.request), ("action", .action)] {
+            guard let id = fields[name]?.id else { continue }
+            guard let record = write.lookup(kind, id), record.exists, record.kind == kind else {
+                throw Refusal(.notFound, "the \(name) \(id.text) these kudos are for does not exist")
+            }
+            guard Set([record.value(of: "customer")?.id, record.value(of: "provider")?.id]) == pair else {
+                throw Refusal(
+                    .invalidValue,
+                    "kudos for a \(name) go between its two departments, \(write.code(record.value(of: "customer")?.id)) and \(write.code(record.value(of: "provider")?.id))"
+                )
+            }
+            if kind == .action, let status = record.value(of: "status")?.text, status != ActionStatus.done {
+                throw Refusal(.notPermitted, "kudos for an action come once it is done; it is \(status)")
+            }
+        }
     }
 
     private static func checkFeedback(

@@ -113,6 +113,11 @@ extension Schema {
             else {
                 throw refuse("a terms fingerprint of 16 lowercase hex digits")
             }
+        case .period:
+            guard let text = value.text, isPeriod(text) else {
+                throw refuse(
+                    "a period: a year like 2026, a half like 2026-H2, a quarter like 2026-Q4 or a month like 2026-11")
+            }
         case .lines(let maxItems, let maxLength):
             let expectation =
                 "up to \(maxItems) different lines of 1 to \(maxLength) characters, with no space at either end"
@@ -122,6 +127,22 @@ extension Schema {
                 items.allSatisfy({ isLine($0, maxLength: maxLength) })
             else { throw refuse(expectation) }
         }
+    }
+
+    /// `true` for a period in canonical form: `YYYY`, `YYYY-H1`/`H2`, `YYYY-Q1`…`Q4` or
+    /// `YYYY-MM`, the year from 2000 to 9999.
+    public static func isPeriod(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 4, bytes[..<4].allSatisfy({ (0x30...0x39).contains($0) }), bytes[0] != 0x30,
+            let year = Int(String(decoding: bytes[..<4], as: UTF8.self)), year >= 2000
+        else { return false }
+        let rest = String(decoding: bytes[4...], as: UTF8.self)
+        if rest.isEmpty { return true }
+        if ["-H1", "-H2", "-Q1", "-Q2", "-Q3", "-Q4"].contains(where: { same($0, rest) }) { return true }
+        guard rest.utf8.count == 3, rest.utf8.first == 0x2D, let month = Int(rest.dropFirst()),
+            rest.utf8.dropFirst().allSatisfy({ (0x30...0x39).contains($0) })
+        else { return false }
+        return (1...12).contains(month)
     }
 
     /// `true` for one item of a ``FieldType/lines(maxItems:maxLength:)`` field: 1...`maxLength`

@@ -45,7 +45,17 @@ extension Schema {
                     }
                 }
                 return parties
-            case .standard, .request, .need:
+            case .kudos:
+                let parties = Parties(customer: value("from")?.id, provider: value("to")?.id)
+                if creating {
+                    for (label, id) in [("giving", parties.customer), ("thanked", parties.provider)] {
+                        guard let id, let department = lookup(.department, id), department.exists else {
+                            throw Refusal(.notFound, "the \(label) department \(id?.text ?? "") does not exist")
+                        }
+                    }
+                }
+                return parties
+            case .standard, .request, .need, .action:
                 let parties = Parties(customer: value("customer")?.id, provider: value("provider")?.id)
                 if creating {
                     for (label, id) in [("customer", parties.customer), ("provider", parties.provider)] {
@@ -128,6 +138,10 @@ extension Schema {
                 return "service '\(value("name")?.text ?? change.recordID.text)'"
             case .need:
                 return "\(code(value("customer")?.id))'s need of \(describeService(value("service")?.id))"
+            case .action:
+                return "action '\(value("title")?.text ?? change.recordID.text)'"
+            case .kudos:
+                return "kudos from \(code(value("from")?.id)) to \(code(value("to")?.id))"
             }
         }
 

@@ -7,8 +7,8 @@ import Foundation
 /// so a person gets a refusal at once, offline, and the server never accepts what a site would not.
 public enum Schema {
     /// The version of the schema; a site and a server must agree on it to sync. Version 2
-    /// added the services catalogue: the kinds `service` and `need`, a standard's
-    /// `catalogService` and a request's `service`.
+    /// added the services catalogue (the kinds `service` and `need`, a standard's
+    /// `catalogService` and a request's `service`), improvement actions and kudos.
     public static let version: UInt32 = 2
 
     /// Request priorities, lowest first.
@@ -71,6 +71,15 @@ public enum Schema {
     /// the fingerprint of a standard that does not use it is the one its signatures signed
     /// before the term existed.
     public static let laterStandardTerms: [FieldName] = ["catalogService"]
+
+    /// The states of an improvement action: `open` until its owner marks it `done` or
+    /// `dropped`, both final.
+    public enum ActionStatus {
+        public static let open = "open"
+        public static let done = "done"
+        public static let dropped = "dropped"
+        public static let all = [open, done, dropped]
+    }
 
     /// The most attributes a catalogued service lists, and the longest one.
     public static let attributeLimits = (items: 20, length: 200)
@@ -213,6 +222,42 @@ public enum Schema {
                 FieldSpec(
                     "note", "note", .text(minLength: 0, maxLength: 2_000), nullable: true, writers: [.customer]),
                 FieldSpec("dropped", "dropped", .bool, writers: [.customer]),
+            ]),
+        .action: KindSpec(
+            .action,
+            [
+                FieldSpec(
+                    "customer", "customer", .reference(.department), required: true, fixed: true, writers: parties),
+                FieldSpec(
+                    "provider", "provider", .reference(.department), required: true, fixed: true, writers: parties),
+                FieldSpec("owner", "owner", .reference(.department), required: true, fixed: true, writers: parties),
+                FieldSpec("request", "request", .reference(.request), fixed: true, writers: parties),
+                FieldSpec("standard", "standard", .reference(.standard), fixed: true, writers: parties),
+                FieldSpec(
+                    "title", "title", .text(minLength: 1, maxLength: 200), required: true, writers: parties,
+                    condition: .whileOpen),
+                FieldSpec(
+                    "details", "details", .text(minLength: 0, maxLength: 2_000), nullable: true, writers: parties,
+                    condition: .whileOpen),
+                FieldSpec("due", "due date", .time, required: true, writers: parties, condition: .whileOpen),
+                FieldSpec(
+                    "status", "status", .enumeration(ActionStatus.all), required: true, writers: parties),
+                FieldSpec(
+                    "outcome", "outcome", .text(minLength: 0, maxLength: 2_000), nullable: true, writers: parties),
+            ]),
+        .kudos: KindSpec(
+            .kudos,
+            [
+                FieldSpec("from", "giver", .reference(.department), required: true, fixed: true, writers: [.customer]),
+                FieldSpec("to", "receiver", .reference(.department), required: true, fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "person", "person thanked", .text(minLength: 1, maxLength: 100), fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "message", "message", .text(minLength: 1, maxLength: 2_000), required: true, fixed: true,
+                    writers: [.customer]),
+                FieldSpec("request", "request", .reference(.request), fixed: true, writers: [.customer]),
+                FieldSpec("action", "action", .reference(.action), fixed: true, writers: [.customer]),
+                FieldSpec("period", "period", .period, fixed: true, writers: [.customer]),
             ]),
     ]
 

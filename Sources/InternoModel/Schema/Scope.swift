@@ -84,7 +84,8 @@ extension Schema {
     /// Who may see records of `kind` (DESIGN §6.1): the directory and the services catalogue
     /// everyone; a standard its provider and customer; a request its customer and provider,
     /// and every comment and feedback on it the same two; a department's need of a service
-    /// that department and the service's provider.
+    /// that department and the service's provider; an improvement action the two departments
+    /// of its pair; kudos the department that gives them and the one that receives them.
     public static func partyRule(of kind: RecordKind) -> PartyRule {
         switch kind {
         case .department: .everyone
@@ -96,6 +97,8 @@ extension Schema {
         // the directory. What a department needs from a service is between it and the provider.
         case .service: .everyone
         case .need: .departments(["customer", "provider"])
+        case .action: .departments(["customer", "provider"])
+        case .kudos: .departments(["from", "to"])
         }
     }
 

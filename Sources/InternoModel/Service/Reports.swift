@@ -371,3 +371,105 @@ struct GroupKey: Hashable, Comparable {
         (lhs.first, lhs.second, lhs.third) < (rhs.first, rhs.second, rhs.third)
     }
 }
+
+/// What `report actions` knows of one improvement action (DESIGN §7.7).
+public struct ActionFacts: Sendable {
+    public var ref: String
+    public var title: String
+    /// The owner department's code.
+    public var owner: String
+    /// What it is about, in words.
+    public var about: String
+    public var due: Timestamp
+    /// `open`, `done` or `dropped`.
+    public var status: String
+
+    public init(ref: String, title: String, owner: String, about: String, due: Timestamp, status: String) {
+        self.ref = ref
+        self.title = title
+        self.owner = owner
+        self.about = about
+        self.due = due
+        self.status = status
+    }
+}
+
+/// `actions`: every open action, by owner then due time, with how late it is.
+public struct ActionRow: Hashable, Sendable, Codable {
+    public var owner: String
+    public var ref: String
+    public var title: String
+    public var about: String
+    /// The due time, exactly (ISO 8601), and the date it was given as (`null` for a time).
+    public var due: String
+    public var dueDate: String?
+    /// `true` once the due time has passed.
+    public var overdue: Bool
+    /// Whole days since the due time (calendar days of 24 hours, rounded down); 0 when not
+    /// overdue.
+    public var daysLate: Int
+
+    /// The open actions of `actions` as they stand at `now`.
+    public static func rows(_ actions: [ActionFacts], now: Timestamp) -> [ActionRow] {
+        actions.filter { $0.status == Schema.ActionStatus.open }
+            .sorted { ($0.owner, $0.due, $0.ref) < ($1.owner, $1.due, $1.ref) }
+            .map { action in
+                let late = now.millisecondsSince1970 - action.due.millisecondsSince1970
+                return ActionRow(
+                    owner: action.owner, ref: action.ref, title: action.title, about: action.about,
+                    due: action.due.description, dueDate: CalendarDate(ending: action.due)?.description,
+                    overdue: late > 0, daysLate: late > 0 ? Int(late / 86_400_000) : 0)
+            }
+    }
+}
+
+/// What `report kudos` knows of one kudos (DESIGN §7.7).
+public struct KudosFacts: Sendable {
+    /// The giving and the thanked department's codes.
+    public var from: String
+    public var to: String
+    public var person: String?
+    /// When they were sent.
+    public var at: Timestamp
+
+    public init(from: String, to: String, person: String? = nil, at: Timestamp) {
+        self.from = from
+        self.to = to
+        self.person = person
+        self.at = at
+    }
+}
+
+/// `kudos`: per period and department, the kudos it received and gave.
+public struct KudosRow: Hashable, Sendable, Codable {
+    /// `2026-11` (the UTC month the kudos were sent) or `all`.
+    public var period: String
+    public var department: String
+    public var received: Int
+    public var given: Int
+    /// The departments it was thanked by, and the people of it named, each once, sorted.
+    public var from: [String]
+    public var people: [String]
+
+    /// One row per period and department that received or gave kudos; `period` names the
+    /// period of one kudos.
+    public static func rows(_ kudos: [KudosFacts], period: (KudosFacts) -> String) -> [KudosRow] {
+        var rows: [GroupKey: KudosRow] = [:]
+        func row(_ key: GroupKey) -> KudosRow {
+            rows[key]
+                ?? KudosRow(period: key.first, department: key.second, received: 0, given: 0, from: [], people: [])
+        }
+        for item in kudos {
+            let label = period(item)
+            var received = row(GroupKey(label, item.to))
+            received.received += 1
+            received.from = Array(Set(received.from + [item.from])).sorted()
+            if let person = item.person { received.people = Array(Set(received.people + [person])).sorted() }
+            rows[GroupKey(label, item.to)] = received
+            var given = row(GroupKey(label, item.from))
+            given.given += 1
+            rows[GroupKey(label, item.from)] = given
+        }
+        return rows.keys.sorted().map { rows[$0]! }
+    }
+}

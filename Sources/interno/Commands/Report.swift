@@ -7,7 +7,7 @@ extension Interno {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report",
-            abstract: "Report on service: sla, obligations, satisfaction, watermelon, matrix.",
+            abstract: "Report on service: sla, obligations, satisfaction, watermelon, matrix, actions, kudos.",
             discussion: """
                 Every report counts the requests submitted in a period (default: the last 30 \
                 days), optionally of one provider, customer, standard or service, as this site knows \
@@ -21,8 +21,12 @@ extension Interno {
                   interno report satisfaction --provider IT --csv
                   interno report watermelon --by month --min-responses 5
                   interno report matrix --json
+                  interno report actions --owner IT
+                  interno report kudos --by month
                 """,
-            subcommands: [SLA.self, Obligations.self, Satisfaction.self, Watermelon.self, Matrix.self]
+            subcommands: [
+                SLA.self, Obligations.self, Satisfaction.self, Watermelon.self, Matrix.self, Actions.self, Kudos.self,
+            ]
         )
 
         struct ScopeOptions: ParsableArguments {
@@ -42,12 +46,21 @@ extension Interno {
             }
 
             func scope(now: Timestamp) throws -> ReportScope {
+                var scope = try Self.period(from: from, to: to, now: now)
+                scope.provider = provider?.uppercased()
+                scope.customer = customer?.uppercased()
+                scope.standard = standard
+                scope.service = service
+                return scope
+            }
+
+            /// The period of `--from` and `--to`: by default the 30 days up to `now`.
+            static func period(from: String?, to: String?, now: Timestamp) throws -> ReportScope {
                 let end = try to.map { try TimeInput.parse($0, option: "--to") } ?? now
                 let start =
                     try from.map { try TimeInput.parseStart($0, option: "--from") }
                     ?? Timestamp(millisecondsSince1970: end.millisecondsSince1970 - 30 * 86_400_000)
-                return ReportScope(
-                    from: start, to: end, provider: provider, customer: customer, standard: standard, service: service)
+                return ReportScope(from: start, to: end)
             }
 
             /// Prints `rows` as the options ask.
@@ -248,6 +261,108 @@ extension Interno {
             }
         }
     }
+}
+
+extension Interno.Report {
+    struct Actions: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "actions",
+            abstract: "Every open improvement action, per owner department, with how late the overdue ones are.",
+            discussion: """
+                Open actions as this site knows them now, whatever their date: a row each, \
+                by owner then due time. "days late" counts whole days of 24 hours since the due \
+                time.
+
+                Examples:
+                  interno report actions
+                  interno report actions --owner IT --csv
+                """)
+        @Option(help: "Only this owner department's actions.") var owner: String?
+        @Flag(help: "Print comma-separated values with a header line.") var csv = false
+        @OptionGroup var options: SiteOptions
+
+        func validate() throws {
+            if csv, options.json { throw ValidationError("choose one of --json and --csv") }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let now = Timestamp.now()
+                let rows = ActionRow.rows(try options.site().actionFacts(owner: owner), now: now)
+                if options.json {
+                    return try printJSON(ActionsEnvelope(report: "actions", at: now.description, rows: rows))
+                }
+                let columns: [Column<ActionRow>] = [
+                    .text("owner") { $0.owner }, .text("action") { $0.ref },
+                    .text("due") { $0.dueDate ?? shortTime($0.due) },
+                    .text("overdue") { $0.overdue ? "yes" : "no" }, .number("days late") { $0.daysLate },
+                    .text("about") { $0.about }, .text("title") { $0.title },
+                ]
+                if csv {
+                    print(columns.flatMap(\.csvHeaders).joined(separator: ","))
+                    for row in rows { print(columns.flatMap { $0.csv(row) }.map(csvField).joined(separator: ",")) }
+                    return
+                }
+                print("actions: open as of \(shortTime(now.description))")
+                if rows.isEmpty { return print("no open actions") }
+                printTable(columns.map(\.header), rows.map { row in columns.map { $0.table(row) } })
+            }
+        }
+    }
+
+    struct Kudos: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "kudos",
+            abstract: "Per period and department: kudos received and given, from whom, and the people thanked.",
+            discussion: """
+                Counts the kudos sent in the period (default: the last 30 days), by the UTC \
+                month they were sent with --by month.
+
+                Examples:
+                  interno report kudos --from 2026-07-01 --to 2026-12-31 --by month
+                """)
+        @Option(help: "Start of the period: a date (start of that day, UTC) or ISO 8601 time.") var from: String?
+        @Option(help: "End of the period: a date (included) or ISO 8601 time (default: now).") var to: String?
+        @Option(help: "Split the period by month of sending (UTC), or not.") var by = ReportSplit.none
+        @Flag(help: "Print comma-separated values with a header line.") var csv = false
+        @OptionGroup var options: SiteOptions
+
+        func validate() throws {
+            if csv, options.json { throw ValidationError("choose one of --json and --csv") }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let scope = try ScopeOptions.period(from: from, to: to, now: .now())
+                let facts = try options.site().kudosFacts(scope)
+                let label: (KudosFacts) -> String =
+                    by == .month ? { String($0.at.description.prefix(7)) } : { _ in "all" }
+                let rows = KudosRow.rows(facts, period: label)
+                let columns: [Column<KudosRow>] = [
+                    .text("period") { $0.period }, .text("department") { $0.department },
+                    .number("received") { $0.received }, .number("given") { $0.given },
+                    .text("from") { $0.from.joined(separator: " ") },
+                    .text("people") { $0.people.joined(separator: ", ") },
+                ]
+                if options.json { return try printJSON(Envelope(report: "kudos", scope: scope, rows: rows)) }
+                if csv {
+                    print(columns.flatMap(\.csvHeaders).joined(separator: ","))
+                    for row in rows { print(columns.flatMap { $0.csv(row) }.map(csvField).joined(separator: ",")) }
+                    return
+                }
+                print("kudos: sent \(periodText(scope))")
+                if rows.isEmpty { return print("no kudos in this period") }
+                printTable(columns.map(\.header), rows.map { row in columns.map { $0.table(row) } })
+            }
+        }
+    }
+}
+
+/// The JSON form of `report actions`: open as of a time, not over a period.
+struct ActionsEnvelope: Encodable {
+    var report: String
+    var at: String
+    var rows: [ActionRow]
 }
 
 /// The period as typed: `2026-11-01 to 2026-11-30` for dates, short times otherwise.
