@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 
 /// Keeps the query tables (`department`, `standard`, `request`, `comment`, `feedback`,
-/// `service`, `need`, `action`, `kudos`) in step
+/// `service`, `need`, `action`, `kudos`, `round`, `answer`) in step
 /// with record states, in the same transaction. Values shown are resolved by each field's
 /// policy; a conflicted field shows its provisional value and flags the row.
 enum Projection {
@@ -32,6 +32,10 @@ enum Projection {
                 "conflicted",
             ]
         case .kudos: ["giver", "receiver", "person", "message", "request", "action", "period", "author", "at"]
+        case .round: ["provider", "service", "customers", "form", "opens", "closes", "status", "conflicted"]
+        case .answer:
+            ["round", "customer", "provider"] + Schema.surveyDimensions
+                + Schema.surveyDimensions.map(Schema.expectationField) + ["nps", "comment", "at"]
         }
     }
 
@@ -167,6 +171,20 @@ enum Projection {
                 reference("request"), reference("action"), text("period"), first?.author ?? "",
                 first?.at.millisecondsSince1970 ?? 0,
             ]
+            return values.map { $0?.databaseValue ?? .null }
+        case .round:
+            row = [
+                reference("provider") ?? "", reference("service") ?? "", text("customers") ?? "", text("form") ?? "",
+                number("opens"), number("closes"), value("closed") == .bool(true) ? "closed" : "open",
+            ]
+        case .answer:
+            // Answers are fixed at creation: they never conflict, and their row has no flag.
+            var values: [DatabaseValueConvertible?] = [
+                reference("round") ?? "", reference("customer") ?? "", reference("provider") ?? "",
+            ]
+            values += Schema.surveyDimensions.map { number($0) }
+            values += Schema.surveyDimensions.map { number(Schema.expectationField($0)) }
+            values += [number("nps"), text("comment"), record.siblings("round").first?.at.millisecondsSince1970 ?? 0]
             return values.map { $0?.databaseValue ?? .null }
         }
         return (row + [conflicted]).map { $0?.databaseValue ?? .null }

@@ -255,9 +255,9 @@ enum StoreSchema {
                     """)
         }
         migrator.registerMigration("v7-schema-2") { db in
-            // Schema version 2: the services catalogue, improvement actions and kudos (DESIGN
-            // §7.6, §7.7). No earlier release wrote these kinds, so the new columns of older
-            // rows stay empty and nothing is rebuilt.
+            // Schema version 2: the services catalogue, improvement actions and kudos, survey
+            // rounds and answers (DESIGN §7.6 to §7.8). No earlier release wrote these kinds, so
+            // the new columns of older rows stay empty and nothing is rebuilt.
             try db.execute(
                 sql: """
                     CREATE TABLE service (
@@ -311,15 +311,62 @@ enum StoreSchema {
                     ) WITHOUT ROWID;
                     CREATE INDEX kudos_by_time ON kudos (at);
 
+                    CREATE TABLE round (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        provider TEXT NOT NULL,
+                        service TEXT NOT NULL,
+                        customers TEXT NOT NULL,
+                        form TEXT NOT NULL,
+                        opens INTEGER,
+                        closes INTEGER,
+                        status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+                        conflicted INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX round_by_service ON round (service, opens);
+
+                    CREATE TABLE answer (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        round TEXT NOT NULL,
+                        customer TEXT NOT NULL,
+                        provider TEXT NOT NULL,
+                        tangibles INTEGER,
+                        reliability INTEGER,
+                        responsiveness INTEGER,
+                        assurance INTEGER,
+                        empathy INTEGER,
+                        expectTangibles INTEGER,
+                        expectReliability INTEGER,
+                        expectResponsiveness INTEGER,
+                        expectAssurance INTEGER,
+                        expectEmpathy INTEGER,
+                        nps INTEGER,
+                        comment TEXT,
+                        at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX answer_by_round ON answer (round);
+
+                    -- Sites only: who at this site has answered which round, so a person
+                    -- answers once. Never logged, never synced: answers carry no names.
+                    CREATE TABLE respondent (
+                        round TEXT NOT NULL,
+                        person TEXT NOT NULL,
+                        PRIMARY KEY (round, person)
+                    ) WITHOUT ROWID;
+
                     ALTER TABLE standard ADD COLUMN catalogService TEXT;
                     ALTER TABLE request ADD COLUMN service TEXT;
                     """)
+            // A server keeps no `respondent` table (v5-roles).
+            if let role = try String.fetchOne(db, sql: "SELECT role FROM replica").flatMap(ReplicaRole.init) {
+                try dropTables(notKeptBy: role, db)
+            }
         }
         return migrator
     }
 
-    /// The tables only a site keeps: its outbox and the stash of a restore.
-    static let siteTables = ["outbox", "stash"]
+    /// The tables only a site keeps: its outbox, the stash of a restore, and who has answered
+    /// which survey round.
+    static let siteTables = ["outbox", "stash", "respondent"]
     /// The tables only the server keeps: the registry, each change's audience, the stream's epochs.
     static let serverTables = ["replica_registry", "audience", "stream_epoch"]
 

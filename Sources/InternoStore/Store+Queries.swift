@@ -62,7 +62,7 @@ extension ReplicaStore {
             case .request: "key"
             case .service: "name"
             case .action: "title"
-            case .comment, .feedback, .need, .kudos: nil
+            case .comment, .feedback, .need, .kudos, .round, .answer: nil
             }
         if let field, let value = record.resolve(field, policy: .manual).displayValue?.text { return value }
         return record.id.text

@@ -270,3 +270,38 @@ extension SiteStore {
         }
     }
 }
+
+extension SiteStore {
+    /// Writes one person's answer to a survey round (DESIGN §7.8), anonymously: the change's
+    /// author is `site`, the site's code, never the person. In the same transaction the site
+    /// remembers that `person` has answered `round`, in its `respondent` table, which is never
+    /// logged or synced; a second answer from the same person is refused and nothing is written.
+    @discardableResult
+    public func answer(_ edit: Edit, round: UUID, site: String, person: String, at: Timestamp) throws -> ChangeSet {
+        try writer.write { db in
+            let answered = try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM respondent WHERE round = ? AND person = ?)",
+                arguments: [round.text, person])
+            guard answered != true else {
+                throw StoreError.refused(
+                    Refusal(
+                        .duplicate,
+                        "\(person) has already answered this survey round at this site: each person answers once"))
+            }
+            try db.execute(
+                sql: "INSERT INTO respondent (round, person) VALUES (?, ?)", arguments: [round.text, person])
+            return try Self.write([edit], author: site, at: at, db)
+        }
+    }
+}
+
+extension SiteStore {
+    /// `true` once `person` has answered `round` from this site (``answer(_:round:site:person:at:)``).
+    public func hasAnswered(round: UUID, person: String) throws -> Bool {
+        try writer.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM respondent WHERE round = ? AND person = ?)",
+                arguments: [round.text, person]) ?? false
+        }
+    }
+}

@@ -18,54 +18,58 @@ extension ReplicaStore {
     /// - Throws: ``StoreError/refused(_:)`` naming the broken rule; nothing is written.
     @discardableResult
     public func write(_ edits: [Edit], author: String, at: Timestamp = .now()) throws -> ChangeSet {
+        try writer.write { db in try Self.write(edits, author: author, at: at, db) }
+    }
+
+    /// ``write(_:author:at:)`` inside a transaction the caller holds, so that a site can keep
+    /// something of its own with the write, atomically (who has answered a survey round).
+    static func write(_ edits: [Edit], author: String, at: Timestamp, _ db: Database) throws -> ChangeSet {
         precondition(!edits.isEmpty, "a write has at least one edit")
-        return try writer.write { db in
-            // This replica's clock judges the time of its own writes (check 2 of Schema.check).
-            let now = Timestamp.now()
-            var replica = try Self.replicaRow(db)
-            let first = UInt64(replica.counter) + 1
-            let set = first...(first + UInt64(edits.count) - 1)
-            let changes = try Self.judging(db) { judge in
-                var changes: [Change] = []
-                for edit in edits {
-                    let seen = try judge.record(edit.recordID) ?? RecordState(kind: edit.kind, id: edit.recordID)
-                    guard seen.kind == edit.kind else {
-                        throw StoreError.refused(
-                            Refusal(
-                                .malformed,
-                                "record \(edit.recordID) is a \(seen.kind.rawValue), not a \(edit.kind.rawValue)"))
-                    }
-                    var fields = edit.fields
-                    if edit.kind == .request, !seen.exists, fields["key"] == nil, let code = replica.code {
-                        fields["key"] = .text("\(code)-\(replica.nextRequestNumber)")
-                        replica.nextRequestNumber += 1
-                    }
-                    replica.counter += 1
-                    // A write to a record that does not exist (never seen, or only refused writes
-                    // of it) has seen nothing of it: an empty context, so no replica that missed
-                    // those refused writes ever waits for them (DESIGN §6.1).
-                    let change = Change(
-                        dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
-                        recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(), fields: fields,
-                        author: author, at: at, requires: try Self.required(by: edit.kind, fields, judge))
-                    try judge.write(
-                        change, set: set, by: replica.writer, seen: seen, pusherCode: replica.code, receivedAt: now,
-                        audience: Self.role == .server ? .derived : .none)
-                    changes.append(change)
+        // This replica's clock judges the time of its own writes (check 2 of Schema.check).
+        let now = Timestamp.now()
+        var replica = try Self.replicaRow(db)
+        let first = UInt64(replica.counter) + 1
+        let set = first...(first + UInt64(edits.count) - 1)
+        let changes = try Self.judging(db) { judge in
+            var changes: [Change] = []
+            for edit in edits {
+                let seen = try judge.record(edit.recordID) ?? RecordState(kind: edit.kind, id: edit.recordID)
+                guard seen.kind == edit.kind else {
+                    throw StoreError.refused(
+                        Refusal(
+                            .malformed,
+                            "record \(edit.recordID) is a \(seen.kind.rawValue), not a \(edit.kind.rawValue)"))
                 }
-                return changes
+                var fields = edit.fields
+                if edit.kind == .request, !seen.exists, fields["key"] == nil, let code = replica.code {
+                    fields["key"] = .text("\(code)-\(replica.nextRequestNumber)")
+                    replica.nextRequestNumber += 1
+                }
+                replica.counter += 1
+                // A write to a record that does not exist (never seen, or only refused writes
+                // of it) has seen nothing of it: an empty context, so no replica that missed
+                // those refused writes ever waits for them (DESIGN §6.1).
+                let change = Change(
+                    dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
+                    recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(), fields: fields,
+                    author: author, at: at, requires: try Self.required(by: edit.kind, fields, judge))
+                try judge.write(
+                    change, set: set, by: replica.writer, seen: seen, pusherCode: replica.code, receivedAt: now,
+                    audience: Self.role == .server ? .derived : .none)
+                changes.append(change)
             }
-            try db.executeCached(
-                sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
-                arguments: [replica.counter, replica.nextRequestNumber])
-            if Self.role == .site {
-                try OutboxRow(
-                    firstCounter: Int64(set.lowerBound), lastCounter: Int64(set.upperBound), status: .pending,
-                    refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
-                ).insert(db)
-            }
-            return ChangeSet(changes)
+            return changes
         }
+        try db.executeCached(
+            sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
+            arguments: [replica.counter, replica.nextRequestNumber])
+        if Self.role == .site {
+            try OutboxRow(
+                firstCounter: Int64(set.lowerBound), lastCounter: Int64(set.upperBound), status: .pending,
+                refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
+            ).insert(db)
+        }
+        return ChangeSet(changes)
     }
 
     /// What a write of `fields` requires of other records (DESIGN §3.3): the clock, as dots, of

@@ -28,7 +28,7 @@ struct Interno: AsyncParsableCommand {
         version: InternoVersion.string,
         subcommands: [
             Join.self, WhoAmI.self, Sync.self, Verify.self, Status.self, RequestCommand.self, StandardCommand.self,
-            ServiceCommand.self, ActionCommand.self, KudosCommand.self,
+            ServiceCommand.self, SurveyCommand.self, ActionCommand.self, KudosCommand.self,
             Comment.self, Feedback.self, History.self, Conflicts.self, Report.self, Departments.self, Backup.self,
             Completions.self,
         ]

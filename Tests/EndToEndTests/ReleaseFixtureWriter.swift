@@ -11,8 +11,8 @@ import Testing
 /// What the databases hold: departments HR, IT and FAC; an agreed standard; requests worked
 /// through their lifecycle with comments and feedback; an unresolved conflict; a request
 /// raised at HR and not yet pushed. From `v7-schema-2` on, the standard covers IT's catalogued
-/// service "Laptops", which HR says it needs; IT owns an open action, and HR has thanked IT
-/// for the first request.
+/// service "Laptops", which HR says it needs; IT owns an open action, HR has thanked IT for
+/// the first request, and HR has answered IT's survey round of the service.
 @Suite("Release fixtures")
 struct ReleaseFixtureWriter {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["INTERNO_WRITE_FIXTURES"] != nil))
@@ -27,6 +27,13 @@ struct ReleaseFixtureWriter {
             try await it.sync()
             try await hr.sync()
             try await hr.ok("service", "need", "Laptops", "--note", "two a month")
+            try await it.ok(
+                "survey", "open", "Laptops", "--customer", "HR=12", "--opens", "2026-01-01", "--closes", "2099-12-31")
+            try await it.sync()
+            try await hr.sync()
+            try await hr.ok(
+                "survey", "answer", "Laptops", "--tangibles", "5", "--reliability", "6", "--responsiveness", "3",
+                "--assurance", "6", "--empathy", "4", "--nps", "6")
             try await hr.sync()
             let proposed = try await it.json(
                 StandardView.self, "standard", "propose", "--customer", "HR", "--service", "Laptops", "--ack", "4h",

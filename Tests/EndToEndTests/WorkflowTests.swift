@@ -66,7 +66,7 @@ struct WorkflowEndToEndTests {
             let lines = csv.split(separator: "\n").map(String.init)
             #expect(lines.first?.hasPrefix("provider,customer,period,requests,compliance_pct") == true)
             #expect(lines.count == 2)
-            #expect(lines.last?.hasSuffix(",watermelon") == true, "\(csv)")
+            #expect(lines.last?.hasSuffix(",,watermelon,CSAT 0% < 80%") == true, "no survey; CSAT made it red: \(csv)")
             let table = try await it.ok("report", "sla", "--from", "2026-11-01", "--to", "2026-11-30")
             #expect(table.contains("100% (1/1)"))
             let matrix = try await it.ok("report", "matrix", "--from", "2026-11-01", "--to", "2026-11-30")
@@ -116,7 +116,10 @@ struct WorkflowEndToEndTests {
         #expect(result.stdout.contains("agreed"))
         #expect(result.stdout.contains("kept delivered (resolving the conflict)"))
         #expect(result.stdout.contains("LATE"))
-        #expect(result.stdout.contains("watermelon\n"))
+        // The watermelon row names what made the pair red inside.
+        #expect(
+            result.stdout.split(separator: "\n").contains { $0.contains(" watermelon ") && $0.contains("CSAT ") },
+            "\(result.stdout)")
         let removed = try #require(result.stdout.split(separator: "\n").last { $0.contains("removing ") })
         let directory = String(removed.split(separator: " ").last!)
         #expect(!FileManager.default.fileExists(atPath: directory))

@@ -149,6 +149,62 @@ struct ReportTests {
         #expect(split.map(\.verdict) == [.watermelon, .healthy])
     }
 
+    /// DESIGN §7.8 and issue 12 point 6: the pair's latest survey makes it red inside when its
+    /// NPS is below 0 or a dimension scores below the standard's survey target.
+    @Test func theLatestSurveyMakesAPairRedInside() {
+        let happy = (0..<3).map { index in
+            var request = facts(
+                "HR-\(index)", submitted: Double(index),
+                [(Double(index) + 1, "in_progress"), (Double(index) + 2, "delivered")], rating: 5)
+            request.surveyTarget = 5
+            return request
+        }
+        func survey(_ answers: [SurveyAnswer], minimum: Int = 3) -> [WatermelonRow.PairSurvey] {
+            [.init(provider: "IT", customer: "HR", round: "r1", figures: SurveyFigures.of(answers, minimum: minimum))]
+        }
+        let all: (RequestFacts) -> String = { _ in "all" }
+        #expect(WatermelonRow.rows(happy, period: all, minimum: 3).map(\.verdict) == [.healthy])
+
+        // NPS: promoters 1 (9), detractors 2 (3, 5), of 3: 100 × −1/3 = −33.3.
+        let unhappy = [3, 5, 9].map { SurveyAnswer(customer: "HR", perceptions: [6, 6, 6, 6, 6], nps: $0) }
+        let byNPS = WatermelonRow.rows(happy, period: all, minimum: 3, surveys: survey(unhappy))
+        #expect(byNPS.map(\.verdict) == [.watermelon])
+        #expect(byNPS[0].redInside == ["NPS -33.3 < 0"])
+        #expect(byNPS[0].survey == "r1")
+        #expect(byNPS[0].surveyNPS == -33.3)
+
+        // Responsiveness 3.00 is below the target of 5, though NPS is +100.
+        let slow = [9, 9, 10].map { SurveyAnswer(customer: "HR", perceptions: [5, 6, 3, 6, 5], nps: $0) }
+        let byScore = WatermelonRow.rows(happy, period: all, minimum: 3, surveys: survey(slow))
+        #expect(byScore.map(\.verdict) == [.watermelon])
+        #expect(byScore[0].redInside == ["responsiveness 3.00 < 5"])
+        #expect(byScore[0].surveyLowest == 3.00)
+
+        // Too few answers: the survey is left out.
+        let few = WatermelonRow.rows(happy, period: all, minimum: 3, surveys: survey(slow, minimum: 4))
+        #expect(few.map(\.verdict) == [.healthy])
+        #expect(few[0].survey == nil)
+        // Too few ratings, but a survey with enough answers: it decides.
+        #expect(
+            WatermelonRow.rows(happy, period: all, minimum: 5, surveys: survey(slow)).map(\.verdict) == [.watermelon])
+        #expect(WatermelonRow.rows(happy, period: all, minimum: 5).map(\.verdict) == [.tooFewResponses])
+        // Another pair's survey does not count.
+        let other = [
+            WatermelonRow.PairSurvey(
+                provider: "IT", customer: "FAC", round: "r2", figures: SurveyFigures.of(unhappy, minimum: 3))
+        ]
+        #expect(WatermelonRow.rows(happy, period: all, minimum: 3, surveys: other).map(\.verdict) == [.healthy])
+        // CSAT and the survey both missed: both named.
+        let grumpy = happy.map { request in
+            var request = request
+            request.serviceRating = 2
+            return request
+        }
+        #expect(
+            WatermelonRow.rows(grumpy, period: all, minimum: 3, surveys: survey(unhappy))[0].redInside
+                == ["CSAT 0% < 80%", "NPS -33.3 < 0"])
+    }
+
     @Test func matrix() {
         let cells = MatrixCell.cells(dataset)
         #expect(cells.map { "\($0.customer)>\($0.provider)" } == ["FAC>IT", "HR>IT"])

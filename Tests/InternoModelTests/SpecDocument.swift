@@ -178,7 +178,7 @@ extension SpecDocument.Field {
         case .bool: "boolean"
         case .reference: "id"
         case .text, .code, .enumeration, .timeZone, .weeklyHours, .dateList, .priorityTargets, .state, .fingerprint,
-            .lines, .period:
+            .lines, .period, .invitations:
             "text"
         }
     }
@@ -206,6 +206,7 @@ extension SpecDocument.FieldTypeDocument {
         case .fingerprint: self.init(name: "fingerprint")
         case .lines(let maxItems, let maxLength): self.init(name: "lines", maxLength: maxLength, maxItems: maxItems)
         case .period: self.init(name: "period")
+        case .invitations(let maxItems): self.init(name: "invitations", maxItems: maxItems)
         }
     }
 }
@@ -313,6 +314,8 @@ extension SpecDocument {
                 "targets per priority, canonical (12.5), each \(grouped(type.min ?? 0)) to \(grouped(type.max ?? 0)) seconds"
         case "state": return "a state of `\(type.lifecycle ?? "")` (12.8)"
         case "fingerprint": return "16 lowercase hex digits (12.10)"
+        case "invitations":
+            return "1 to \(type.maxItems ?? 0) department ids, each alone or with `=N` people invited, canonical (12.5)"
         case "period": return "a period, canonical (12.5): `2026`, `2026-H2`, `2026-Q4` or `2026-11`"
         case "lines":
             return

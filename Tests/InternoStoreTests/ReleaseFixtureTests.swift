@@ -12,8 +12,8 @@ import Testing
 struct ReleaseFixtureTests {
     /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`
     /// and `v7-schema-2` (December 2026); the same writer made all four, so the same things
-    /// are there, and from `v7-schema-2` a catalogued service and a need of it, an action and
-    /// kudos.
+    /// are there, and from `v7-schema-2` a catalogued service and a need of it, an action,
+    /// kudos, and a survey round with an answer.
     @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2"])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
@@ -36,6 +36,8 @@ struct ReleaseFixtureTests {
             #expect(try store.records(of: .need).count == (catalogued ? 1 : 0))
             #expect(try store.records(of: .action).count == (catalogued ? 1 : 0))
             #expect(try store.records(of: .kudos).count == (catalogued ? 1 : 0))
+            #expect(try store.records(of: .round).count == (catalogued ? 1 : 0))
+            #expect(try store.records(of: .answer).count == (catalogued ? 1 : 0))
             let covered = try store.records(of: .standard).first?.value(of: "catalogService")?.id
             #expect(covered == (try store.records(of: .service).first?.id))
         }
@@ -51,8 +53,12 @@ struct ReleaseFixtureTests {
                 try ["outbox", "replica_registry", "audience"].map { try db.tableExists($0) }
             }
             #expect(tables == [true, false, false])
+            #expect(try site.writer.read { db in try db.tableExists("respondent") }, "a site remembers who answered")
         }
-        #expect(try hub.server.writer.read { db in try db.tableExists("outbox") || db.tableExists("stash") } == false)
+        #expect(
+            try hub.server.writer.read { db in
+                try db.tableExists("outbox") || db.tableExists("stash") || db.tableExists("respondent")
+            } == false)
 
         // And it syncs on: the old outbox is pushed, new work joins it, the other site pulls both.
         try hub.sync(hub.hr)

@@ -137,7 +137,7 @@ extension Site {
     /// A typed value for a field, from what a person typed.
     func parse(_ text: String, field: FieldName, of kind: RecordKind) throws -> FieldValue {
         guard let spec = Schema.spec(kind).field(field) else {
-            throw ClientError.invalidInput("a \(kind.rawValue) has no field \(field)")
+            throw ClientError.invalidInput("\(kind.withArticle) has no field \(field)")
         }
         switch spec.type {
         case .time: return .time(try TimeInput.parse(text, option: "--value"))

@@ -114,7 +114,7 @@ extension Site {
                     service: serviceName, submittedAt: measured.submittedAt, clocks: measured.clocks,
                     complianceTarget: standard?.complianceTarget, csatTarget: standard?.csatTarget,
                     serviceRating: service?.rating, effort: service?.effort,
-                    cooperationRating: given?[Role.provider.rawValue]?.rating))
+                    cooperationRating: given?[Role.provider.rawValue]?.rating, surveyTarget: standard?.surveyTarget))
         }
         return facts
     }

@@ -23,13 +23,17 @@ public struct StandardTerms: Sendable, Equatable {
     public var csat: Int?
     /// Compliance target: the share of requests delivered within target, in percent.
     public var compliance: Int?
+    /// Survey target: the lowest score (1–7) a dimension of the pair's latest survey may have;
+    /// 0 clears it.
+    public var survey: Int?
 
     /// Terms; every one optional.
     public init(
         service: String? = nil, acknowledge: String? = nil, deliver: String? = nil, priorityTargets: String? = nil,
         notice: String? = nil, answer: String? = nil, confirm: String? = nil, csat: Int? = nil,
-        compliance: Int? = nil
+        compliance: Int? = nil, survey: Int? = nil
     ) {
+        self.survey = survey
         self.service = service
         self.acknowledge = acknowledge
         self.deliver = deliver
@@ -73,6 +77,7 @@ public struct StandardTerms: Sendable, Equatable {
         }
         if let csat { fields["csatTarget"] = .integer(Int64(csat)) }
         if let compliance { fields["complianceTarget"] = .integer(Int64(compliance)) }
+        if let survey { fields["surveyTarget"] = survey == 0 ? .null : .integer(Int64(survey)) }
         return fields
     }
 }
@@ -165,6 +170,8 @@ public struct StandardView: Codable, Equatable, Sendable {
     public var confirm: String?
     public var csatTarget: Int?
     public var complianceTarget: Int?
+    /// The lowest score a dimension of the pair's latest survey may have, 1–7.
+    public var surveyTarget: Int?
     /// The ref of the standard this one replaces, if any.
     public var supersedes: String?
     /// The ref of the agreed standard that replaces this one, if any.
@@ -235,7 +242,7 @@ extension Site {
             customer: businessDay(of: record.value(of: "customer")?.id))
         guard !fields.isEmpty else {
             throw ClientError.invalidInput(
-                "nothing to change: give --service, --ack, --deliver, --priority-targets, --notice, --answer, --confirm, --csat or --compliance"
+                "nothing to change: give --service, --ack, --deliver, --priority-targets, --notice, --answer, --confirm, --csat, --compliance or --survey-target"
             )
         }
         // A catalogued service names the service record too; free text names none.
@@ -405,6 +412,7 @@ extension Site {
             answer: duration("answerTarget"), confirm: duration("confirmTarget"),
             csatTarget: value("csatTarget")?.integer.map(Int.init),
             complianceTarget: value("complianceTarget")?.integer.map(Int.init),
+            surveyTarget: value("surveyTarget")?.integer.map(Int.init),
             supersedes: value("supersedes")?.id.map { String($0.text.prefix(8)) },
             supersededBy: successor.map(shortID), conflicts: try conflictView(of: record).fields)
     }

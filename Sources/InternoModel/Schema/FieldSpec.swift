@@ -36,6 +36,10 @@ public enum FieldType: Sendable, Hashable {
     /// A period of service, canonical: a year `2026`, a half `2026-H2`, a quarter `2026-Q4` or
     /// a month `2026-11`, from 2000 to 9999.
     case period
+    /// The departments a survey round asks, each with the number of people invited if known:
+    /// canonical `ID` or `ID=N` items (N from 1 to 100 000), ids as lowercase text, sorted,
+    /// each once, joined by `,`; from 1 to `maxItems` of them.
+    case invitations(maxItems: Int)
 }
 
 /// One field of a record kind: its type, merge policy and who may write it when.

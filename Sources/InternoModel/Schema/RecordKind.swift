@@ -20,9 +20,23 @@ public enum RecordKind: String, CaseIterable, Sendable, Hashable, Comparable {
     case action
     /// Thanks from one department to another (schema version 2).
     case kudos
+    /// A round of a perception survey of one service among its customers (schema version 2).
+    case round
+    /// One person's anonymous answers to a survey round (schema version 2).
+    case answer
 
     public static func < (lhs: RecordKind, rhs: RecordKind) -> Bool {
         lhs.rawValue < rhs.rawValue
+    }
+
+    /// The kind with its indefinite article, as a sentence names one: `a request`, `an
+    /// answer`, `kudos`.
+    public var withArticle: String {
+        switch self {
+        case .kudos: "kudos"
+        case .action, .answer: "an \(rawValue)"
+        default: "a \(rawValue)"
+        }
     }
 }
 

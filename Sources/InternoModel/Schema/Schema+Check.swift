@@ -59,7 +59,7 @@ extension Schema {
         let names = change.fields.keys.sorted()
         if let unknown = names.first(where: { spec.field($0) == nil }) {
             let known = spec.fields.map(\.name).joined(separator: ", ")
-            throw Refusal(.unknownField, "a \(kind.rawValue) has no field '\(unknown)'; its fields are \(known)")
+            throw Refusal(.unknownField, "\(kind.withArticle) has no field '\(unknown)'; its fields are \(known)")
         }
         // 4. Valid values.
         for name in names {
@@ -120,6 +120,10 @@ extension Schema {
             try checkAction(write, writer: writer, roles: roles, parties: parties)
         case .kudos:
             try checkKudos(write, writer: writer, parties: parties)
+        case .round:
+            try checkRound(write, roles: roles, parties: parties)
+        case .answer:
+            try checkAnswer(write, writer: writer, parties: parties)
         }
 
         // 8. Who may write each field, and when.
@@ -482,6 +486,88 @@ extension Schema {
             if kind == .action, let status = record.value(of: "status")?.text, status != ActionStatus.done {
                 throw Refusal(.notPermitted, "kudos for an action come once it is done; it is \(status)")
             }
+        }
+    }
+
+    private static func checkRound(_ write: Write, roles: Set<Role>, parties: Write.Parties) throws(Refusal) {
+        let fields = write.change.fields
+        if write.creating {
+            guard roles.contains(.provider) else {
+                throw Refusal(
+                    .notPermitted,
+                    "\(write.writerName) may not open a survey round for \(write.code(parties.provider)): a provider surveys the customers of its own services"
+                )
+            }
+            guard let service = fields["service"]?.id else { return }
+            try checkCatalogued(write, service: service, provider: parties.provider, what: "a survey round")
+            for invitation in fields["customers"]?.text.flatMap(parseInvitations) ?? [] {
+                guard let department = write.lookup(.department, invitation.department), department.exists else {
+                    throw Refusal(.notFound, "the customer department \(invitation.department.text) does not exist")
+                }
+                guard invitation.department != parties.provider else {
+                    throw Refusal(.invalidValue, "a provider does not survey itself: ask its customer departments")
+                }
+            }
+        } else if write.seenValue("closed") == .bool(true) {
+            throw Refusal(.notPermitted, "\(write.describe()) is closed: a closed round stays as it is")
+        }
+        if let closed = fields["closed"], closed != .bool(true) {
+            throw Refusal(.invalidValue, "a closed round stays closed: open a new round instead")
+        }
+        if let opens = write.value("opens")?.time, let closes = write.value("closes")?.time, closes <= opens {
+            throw Refusal(
+                .invalidValue, "a survey round closes after it opens; this one opens \(opens) and closes \(closes)")
+        }
+    }
+
+    private static func checkAnswer(_ write: Write, writer: Writer, parties: Write.Parties) throws(Refusal) {
+        guard write.creating else { return }
+        let change = write.change
+        guard case .department(let department) = writer, department == parties.customer else {
+            throw Refusal(
+                .notPermitted,
+                "\(write.writerName) may not answer for \(write.code(parties.customer)): each department answers for itself"
+            )
+        }
+        guard !change.author.contains("@") else {
+            throw Refusal(
+                .invalidValue, "an answer is anonymous: its author is the site that sends it, never a person")
+        }
+        guard let roundID = change.fields["round"]?.id, let round = write.lookup(.round, roundID), round.exists,
+            round.kind == .round
+        else {
+            throw Refusal(.notFound, "the survey round of this answer does not exist")
+        }
+        guard round.value(of: "provider")?.id == parties.provider else {
+            throw Refusal(.invalidValue, "the provider of an answer is the provider of its round")
+        }
+        let asked = round.value(of: "customers")?.text.flatMap(parseInvitations)?.map(\.department) ?? []
+        guard let customer = parties.customer, asked.contains(customer) else {
+            let codes = asked.map { write.code($0) }.sorted().joined(separator: ", ")
+            throw Refusal(
+                .notPermitted, "\(write.code(parties.customer)) is not asked in this survey round; it asks \(codes)")
+        }
+        guard round.value(of: "closed") != .bool(true) else {
+            throw Refusal(.notPermitted, "this survey round is closed: it takes no more answers")
+        }
+        if let opens = round.value(of: "opens")?.time, change.at < opens {
+            throw Refusal(
+                .notPermitted,
+                "this survey round opens at \(opens): an answer before it is refused; answer from then on")
+        }
+        if let closes = round.value(of: "closes")?.time, change.at > closes {
+            throw Refusal(
+                .notPermitted, "this survey round closed at \(closes): answers after it are refused")
+        }
+        let expectations = surveyDimensions.map(expectationField)
+        if round.value(of: "form") == .text("paired") {
+            guard let missing = expectations.first(where: { change.fields[$0] == nil }) else { return }
+            throw Refusal(
+                .invalidValue,
+                "this round asks for the expected score of each dimension too; \(missing) is missing")
+        } else if let extra = expectations.first(where: { change.fields[$0] != nil }) {
+            throw Refusal(
+                .invalidValue, "this round asks for perceptions only; leave out the expected scores (\(extra))")
         }
     }
 

@@ -15,7 +15,7 @@ extension Schema {
     /// Members and canonical forms are compared byte for byte (UTF-8), not by Swift's `==`,
     /// which would take a canonically equivalent text (U+037E for `;`) as the same.
     public static func validate(_ value: FieldValue, for field: FieldSpec, of kind: RecordKind) throws(Refusal) {
-        let subject = "the \(field.label) of a \(kind.rawValue)"
+        let subject = "the \(field.label) of \(kind.withArticle)"
         // A value of the right type out of its range says only the value ("got 6"); one of
         // another type says which type it was ("got 6 (a whole number)").
         let rightType =
@@ -118,6 +118,11 @@ extension Schema {
                 throw refuse(
                     "a period: a year like 2026, a half like 2026-H2, a quarter like 2026-Q4 or a month like 2026-11")
             }
+        case .invitations(let maxItems):
+            let expectation =
+                "from 1 to \(maxItems) department ids, each once, sorted, each alone or with =N people invited (N from 1 to 100000), joined by commas"
+            guard let text = value.text, parseInvitations(text).map({ (1...maxItems).contains($0.count) }) == true
+            else { throw refuse(expectation) }
         case .lines(let maxItems, let maxLength):
             let expectation =
                 "up to \(maxItems) different lines of 1 to \(maxLength) characters, with no space at either end"
@@ -127,6 +132,35 @@ extension Schema {
                 items.allSatisfy({ isLine($0, maxLength: maxLength) })
             else { throw refuse(expectation) }
         }
+    }
+
+    /// The departments of a canonical ``FieldType/invitations(maxItems:)`` text, with the
+    /// people invited in each when given; `nil` when the text is not canonical.
+    public static func parseInvitations(_ text: String) -> [(department: UUID, invited: Int?)]? {
+        var result: [(department: UUID, invited: Int?)] = []
+        var previous: String?
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let idText = String(parts[0])
+            guard let id = UUID(text: idText), same(id.text, idText) else { return nil }
+            if let previous, !(previous.utf8.lexicographicallyPrecedes(idText.utf8)) { return nil }
+            previous = idText
+            var invited: Int?
+            if parts.count == 2 {
+                let digits = parts[1]
+                guard let number = Int(digits), (1...100_000).contains(number), same(String(number), String(digits))
+                else { return nil }
+                invited = number
+            }
+            result.append((id, invited))
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    /// The canonical text of invitations, from departments and the people invited in each.
+    public static func invitationsText(_ invitations: [(department: UUID, invited: Int?)]) -> String {
+        invitations.sorted { $0.department.text.utf8.lexicographicallyPrecedes($1.department.text.utf8) }
+            .map { $0.department.text + ($0.invited.map { "=\($0)" } ?? "") }.joined(separator: ",")
     }
 
     /// `true` for a period in canonical form: `YYYY`, `YYYY-H1`/`H2`, `YYYY-Q1`…`Q4` or

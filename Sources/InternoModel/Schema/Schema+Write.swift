@@ -34,7 +34,7 @@ extension Schema {
             switch change.kind {
             case .department:
                 return Parties()
-            case .service:
+            case .service, .round:
                 let parties = Parties(provider: value("provider")?.id)
                 if creating {
                     guard let id = parties.provider, let department = lookup(.department, id), department.exists else {
@@ -55,7 +55,7 @@ extension Schema {
                     }
                 }
                 return parties
-            case .standard, .request, .need, .action:
+            case .standard, .request, .need, .action, .answer:
                 let parties = Parties(customer: value("customer")?.id, provider: value("provider")?.id)
                 if creating {
                     for (label, id) in [("customer", parties.customer), ("provider", parties.provider)] {
@@ -142,6 +142,10 @@ extension Schema {
                 return "action '\(value("title")?.text ?? change.recordID.text)'"
             case .kudos:
                 return "kudos from \(code(value("from")?.id)) to \(code(value("to")?.id))"
+            case .round:
+                return "the survey round of \(describeService(value("service")?.id))"
+            case .answer:
+                return "this answer to a survey round of \(code(value("provider")?.id))"
             }
         }
 

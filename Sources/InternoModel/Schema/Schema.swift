@@ -70,7 +70,7 @@ public enum Schema {
     /// Terms added after schema version 1. The canonical terms name one only when it is set, so
     /// the fingerprint of a standard that does not use it is the one its signatures signed
     /// before the term existed.
-    public static let laterStandardTerms: [FieldName] = ["catalogService"]
+    public static let laterStandardTerms: [FieldName] = ["catalogService", "surveyTarget"]
 
     /// The states of an improvement action: `open` until its owner marks it `done` or
     /// `dropped`, both final.
@@ -80,6 +80,33 @@ public enum Schema {
         public static let dropped = "dropped"
         public static let all = [open, done, dropped]
     }
+
+    /// The five SERVQUAL dimensions a survey round asks about, in the order people read them:
+    /// each is an answer's perception score, and `expect` + the capitalised name its
+    /// expectation score in the paired form.
+    public static let surveyDimensions = ["tangibles", "reliability", "responsiveness", "assurance", "empathy"]
+
+    /// What each dimension asks about, as the questionnaire words it: a statement scored from
+    /// 1 (strongly disagree) to 7 (strongly agree).
+    public static let surveyStatements: [String: String] = [
+        "tangibles": "Its tools, equipment, documents and communications are up to the job.",
+        "reliability": "It does what it promised, when it promised, right the first time.",
+        "responsiveness": "It is willing to help and answers promptly.",
+        "assurance": "Its people know what they are doing, are courteous, and inspire confidence.",
+        "empathy": "It gives us individual attention and understands our needs.",
+    ]
+
+    /// The internal-NPS question, scored from 0 to 10.
+    public static let npsQuestion = "How likely are you to recommend this service to a colleague?"
+
+    /// The field of an answer that holds the expectation score of `dimension`.
+    public static func expectationField(_ dimension: String) -> FieldName {
+        "expect" + dimension.prefix(1).uppercased() + dimension.dropFirst()
+    }
+
+    /// The forms of a survey round: perceptions only (the short form), or expectations and
+    /// perceptions paired.
+    public static let surveyForms = ["perceptions", "paired"]
 
     /// The most attributes a catalogued service lists, and the longest one.
     public static let attributeLimits = (items: 20, length: 200)
@@ -135,6 +162,9 @@ public enum Schema {
                     condition: .whileProposed),
                 FieldSpec(
                     "complianceTarget", "compliance target (%)", .integer(0...100), required: true,
+                    writers: parties, condition: .whileProposed),
+                FieldSpec(
+                    "surveyTarget", "survey target (lowest dimension score, 1–7)", .integer(1...7), nullable: true,
                     writers: parties, condition: .whileProposed),
                 FieldSpec(
                     "providerSignature", "provider's signature", .fingerprint, nullable: true, writers: [.provider]),
@@ -259,6 +289,47 @@ public enum Schema {
                 FieldSpec("action", "action", .reference(.action), fixed: true, writers: [.customer]),
                 FieldSpec("period", "period", .period, fixed: true, writers: [.customer]),
             ]),
+        .round: KindSpec(
+            .round,
+            [
+                FieldSpec(
+                    "provider", "provider", .reference(.department), required: true, fixed: true,
+                    writers: [.provider]),
+                FieldSpec(
+                    "service", "service", .reference(.service), required: true, fixed: true, writers: [.provider]),
+                FieldSpec(
+                    "customers", "customer departments", .invitations(maxItems: 50), required: true, fixed: true,
+                    writers: [.provider]),
+                FieldSpec(
+                    "form", "form", .enumeration(surveyForms), required: true, fixed: true, writers: [.provider]),
+                FieldSpec("opens", "opening time", .time, required: true, writers: [.provider]),
+                FieldSpec("closes", "closing time", .time, required: true, writers: [.provider]),
+                FieldSpec("closed", "closed", .bool, writers: [.provider]),
+            ]),
+        .answer: KindSpec(
+            .answer,
+            [
+                FieldSpec("round", "round", .reference(.round), required: true, fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "customer", "customer", .reference(.department), required: true, fixed: true, writers: [.customer]),
+                FieldSpec(
+                    "provider", "provider", .reference(.department), required: true, fixed: true, writers: [.customer]),
+            ]
+                + surveyDimensions.map { dimension in
+                    FieldSpec(dimension, dimension, .integer(1...7), required: true, fixed: true, writers: [.customer])
+                }
+                + surveyDimensions.map { dimension in
+                    FieldSpec(
+                        expectationField(dimension), "expected \(dimension)", .integer(1...7), fixed: true,
+                        writers: [.customer])
+                }
+                + [
+                    FieldSpec(
+                        "nps", "likelihood to recommend", .integer(0...10), required: true, fixed: true,
+                        writers: [.customer]),
+                    FieldSpec(
+                        "comment", "comment", .text(minLength: 1, maxLength: 2_000), fixed: true, writers: [.customer]),
+                ]),
     ]
 
     /// The spec of `kind`.

@@ -99,6 +99,10 @@ extension Schema {
         case .need: .departments(["customer", "provider"])
         case .action: .departments(["customer", "provider"])
         case .kudos: .departments(["from", "to"])
+        // A round is announced to its provider and the departments it asks; each answer is
+        // seen by the provider and the department that gave it, never by the other customers.
+        case .round: .departments(["provider", "customers"])
+        case .answer: .departments(["customer", "provider"])
         }
     }
 
@@ -117,8 +121,16 @@ extension Schema {
         case .departments(let fields):
             var departments: Set<UUID> = []
             for field in fields {
-                guard let id = value(field)?.id else { return nil }
-                departments.insert(id)
+                switch value(field) {
+                case .id(let id)?:
+                    departments.insert(id)
+                case .text(let text)?:
+                    // A list of departments (a survey round's customers).
+                    guard let invitations = parseInvitations(text) else { return nil }
+                    departments.formUnion(invitations.map(\.department))
+                default:
+                    return nil
+                }
             }
             return .departments(departments)
         case .sameAs(let field, let referenced):

@@ -18,6 +18,8 @@ public struct RequestFacts: Sendable {
     public var complianceTarget: Int?
     /// The standard's CSAT target (%).
     public var csatTarget: Int?
+    /// The standard's survey target: the lowest score a survey dimension may have, 1–7.
+    public var surveyTarget: Int?
     /// The customer's rating of the service, 1–5.
     public var serviceRating: Int?
     /// The customer's effort score, 1–7.
@@ -28,8 +30,9 @@ public struct RequestFacts: Sendable {
     public init(
         key: String, customer: String, provider: String, standard: String? = nil, service: String? = nil,
         submittedAt: Timestamp, clocks: RequestClocks, complianceTarget: Int? = nil, csatTarget: Int? = nil,
-        serviceRating: Int? = nil, effort: Int? = nil, cooperationRating: Int? = nil
+        serviceRating: Int? = nil, effort: Int? = nil, cooperationRating: Int? = nil, surveyTarget: Int? = nil
     ) {
+        self.surveyTarget = surveyTarget
         self.key = key
         self.customer = customer
         self.provider = provider
@@ -67,6 +70,12 @@ public struct Share: Hashable, Sendable, Codable {
     public var percent: Double? {
         guard of > 0 else { return nil }
         return (Double(count) * 1_000 / Double(of)).rounded() / 10
+    }
+
+    /// The percentage as people read it: `50%`, `33.3%`, or `—` when nothing counts.
+    public var percentText: String {
+        guard let value = percent else { return "—" }
+        return value.rounded() == value ? "\(Int(value))%" : String(format: "%.1f%%", value)
     }
 
     enum CodingKeys: String, CodingKey { case count, of, percent }
@@ -301,12 +310,38 @@ public struct WatermelonRow: Hashable, Sendable, Codable {
     public var complianceTarget: Int?
     public var csat: Share
     public var csatTarget: Int?
+    /// The pair's latest survey round (its ref), its NPS and lowest dimension score among the
+    /// customer's answers, when there are enough of them.
+    public var survey: String?
+    public var surveyNPS: Double?
+    public var surveyLowest: Double?
+    public var surveyTarget: Int?
     public var verdict: Verdict
+    /// What made the pair red inside, in words: `CSAT 40% < 80%`, `NPS -12.5 < 0`,
+    /// `reliability 3.50 < 5`. Empty when nothing did.
+    public var redInside: [String]
+
+    /// The latest survey round of a pair: the customer's answers to its provider's round.
+    public struct PairSurvey: Sendable {
+        public var provider: String
+        public var customer: String
+        public var round: String
+        public var figures: SurveyFigures
+
+        public init(provider: String, customer: String, round: String, figures: SurveyFigures) {
+            self.provider = provider
+            self.customer = customer
+            self.round = round
+            self.figures = figures
+        }
+    }
 
     /// Rows per pair, split by `period` (a label per request), with `minimum` ratings needed.
-    public static func rows(_ requests: [RequestFacts], period: (RequestFacts) -> String, minimum: Int)
-        -> [WatermelonRow]
-    {
+    /// A pair's latest survey (`surveys`) counts in every row of the pair: it is red inside
+    /// when its NPS is below 0, or a dimension scores below the standard's survey target.
+    public static func rows(
+        _ requests: [RequestFacts], period: (RequestFacts) -> String, minimum: Int, surveys: [PairSurvey] = []
+    ) -> [WatermelonRow] {
         let groups = Dictionary(grouping: requests) { GroupKey($0.provider, $0.customer, period($0)) }
         return groups.keys.sorted().map { key in
             let group = groups[key]!
@@ -315,23 +350,39 @@ public struct WatermelonRow: Hashable, Sendable, Codable {
             let main = counts.max { ($0.value.count, $0.key) < ($1.value.count, $1.key) }?.value.first
             let compliance = ReportMath.deliveryCompliance(group)
             let csat = ReportMath.csat(group)
-            let verdict: Verdict
+            let survey = surveys.first { $0.provider == key.first && $0.customer == key.second }
+            let counted = survey.flatMap { $0.figures.tooFew ? nil : $0.figures }
+            let lowest = counted?.dimensions.compactMap(\.perception).min()
+            var verdict = Verdict.noTarget
+            var red: [String] = []
             if let complianceTarget = main?.complianceTarget, let csatTarget = main?.csatTarget, compliance.of > 0 {
-                if csat.of < minimum {
+                // Compared exactly, not after rounding: 89.95% misses a 90% target.
+                let green = compliance.count * 100 >= complianceTarget * compliance.of
+                let rated = csat.of >= minimum
+                if rated, csat.count * 100 < csatTarget * csat.of {
+                    red.append("CSAT \(csat.percentText) < \(csatTarget)%")
+                }
+                if let counted {
+                    if let nps = counted.nps, nps < 0 { red.append("NPS \(nps) < 0") }
+                    if let target = main?.surveyTarget {
+                        for score in counted.dimensions {
+                            guard let perception = score.perception, perception < Double(target) else { continue }
+                            red.append("\(score.dimension) \(String(format: "%.2f", perception)) < \(target)")
+                        }
+                    }
+                }
+                if !rated && counted == nil {
                     verdict = .tooFewResponses
                 } else {
-                    // Compared exactly, not after rounding: 89.95% misses a 90% target.
-                    let green = compliance.count * 100 >= complianceTarget * compliance.of
-                    let happy = csat.count * 100 >= csatTarget * csat.of
+                    let happy = red.isEmpty
                     verdict = green ? (happy ? .healthy : .watermelon) : (happy ? .reverse : .failing)
                 }
-            } else {
-                verdict = .noTarget
             }
             return WatermelonRow(
                 provider: key.first, customer: key.second, period: key.third, requests: group.count,
                 compliance: compliance, complianceTarget: main?.complianceTarget, csat: csat,
-                csatTarget: main?.csatTarget, verdict: verdict)
+                csatTarget: main?.csatTarget, survey: counted == nil ? nil : survey?.round, surveyNPS: counted?.nps,
+                surveyLowest: lowest, surveyTarget: main?.surveyTarget, verdict: verdict, redInside: red)
         }
     }
 }

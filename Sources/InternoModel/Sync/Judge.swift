@@ -389,7 +389,7 @@ public final class Judge<Source: JudgingSource> {
                 throw JudgeError.refused(
                     Refusal(
                         .malformed,
-                        "record \(change.recordID) is a \(current.kind.rawValue), not a \(change.kind.rawValue)"))
+                        "record \(change.recordID) is \(current.kind.withArticle), not \(change.kind.withArticle)"))
             }
             if current.clock.covers(change.dot) {
                 throw JudgeError.refused(
@@ -522,6 +522,15 @@ public final class Judge<Source: JudgingSource> {
             }
             if try hasRequest(key: key) {
                 throw JudgeError.refused(Refusal(.duplicate, "a request with key \(key) already exists"))
+            }
+        case .answer:
+            // Anonymous inside the department: the site's code, never a person (DESIGN §7.8).
+            if let pusherCode, !change.author.utf8.elementsEqual(pusherCode.utf8) {
+                throw JudgeError.refused(
+                    Refusal(
+                        .invalidValue,
+                        "an answer is anonymous: its author must be the site's code \(pusherCode) alone, never a person"
+                    ))
             }
         default:
             break

@@ -7,7 +7,7 @@ extension Interno {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report",
-            abstract: "Report on service: sla, obligations, satisfaction, watermelon, matrix, actions, kudos.",
+            abstract: "Report on service: sla, obligations, satisfaction, watermelon, matrix, survey, actions, kudos.",
             discussion: """
                 Every report counts the requests submitted in a period (default: the last 30 \
                 days), optionally of one provider, customer, standard or service, as this site knows \
@@ -21,11 +21,13 @@ extension Interno {
                   interno report satisfaction --provider IT --csv
                   interno report watermelon --by month --min-responses 5
                   interno report matrix --json
+                  interno report survey "Laptops for new hires"
                   interno report actions --owner IT
                   interno report kudos --by month
                 """,
             subcommands: [
-                SLA.self, Obligations.self, Satisfaction.self, Watermelon.self, Matrix.self, Actions.self, Kudos.self,
+                SLA.self, Obligations.self, Satisfaction.self, Watermelon.self, Matrix.self, Survey.self, Actions.self,
+                Kudos.self,
             ]
         )
 
@@ -179,9 +181,12 @@ extension Interno {
                 commandName: "watermelon",
                 abstract: "Per provider–customer pair: SLAs met while the customer is unhappy, and the reverse.",
                 discussion: """
-                    "watermelon": delivery compliance meets its target but CSAT misses its own \
-                    (green outside, red inside); "reverse": the other way round; "too few \
-                    responses" when fewer ratings than --min-responses.
+                    "watermelon": delivery compliance meets its target but the customer is \
+                    unhappy (green outside, red inside): CSAT misses its target, or the pair's \
+                    latest survey has an NPS below 0 or a dimension below the standard's survey \
+                    target; "red inside" says which. "reverse": the other way round; "too few \
+                    responses" when fewer ratings than --min-responses and no survey with at \
+                    least --survey-min-responses answers.
 
                     Example:
                       interno report watermelon --by month --min-responses 5
@@ -189,9 +194,13 @@ extension Interno {
             @OptionGroup var scope: ScopeOptions
             @Option(help: "Split the period by month of submission (UTC), or not.") var by = ReportSplit.none
             @Option(help: "Fewer ratings than this are too few to judge.") var minResponses = 5
+            @Option(help: "Fewer survey answers than this leave the survey out.") var surveyMinResponses = 3
 
             func validate() throws {
                 guard minResponses >= 1 else { throw ValidationError("--min-responses must be at least 1") }
+                guard surveyMinResponses >= 1 else {
+                    throw ValidationError("--survey-min-responses must be at least 1")
+                }
             }
 
             func run() async throws {
@@ -199,14 +208,21 @@ extension Interno {
                     let (period, facts) = try scope.facts()
                     let label: (RequestFacts) -> String =
                         by == .month ? { String($0.submittedAt.description.prefix(7)) } : { _ in "all" }
+                    let surveys = try scope.options.site().pairSurveys(minimum: surveyMinResponses)
                     try scope.render(
-                        "watermelon", WatermelonRow.rows(facts, period: label, minimum: minResponses),
+                        "watermelon",
+                        WatermelonRow.rows(facts, period: label, minimum: minResponses, surveys: surveys),
                         [
                             .text("provider") { $0.provider }, .text("customer") { $0.customer },
                             .text("period") { $0.period }, .number("requests") { $0.requests },
                             .share("compliance") { $0.compliance }, .target("target") { $0.complianceTarget },
                             .share("csat") { $0.csat }, .target("csat target") { $0.csatTarget },
+                            Column(
+                                header: "survey nps", csvHeaders: ["survey_nps"],
+                                table: { $0.surveyNPS.map { ($0 > 0 ? "+" : "") + String(format: "%.1f", $0) } ?? "—" },
+                                csv: { [$0.surveyNPS.map { String(format: "%.1f", $0) } ?? ""] }),
                             .text("verdict") { $0.verdict.rawValue },
+                            .text("red inside") { $0.redInside.joined(separator: "; ") },
                         ], scope: period)
                 }
             }
@@ -275,6 +291,7 @@ extension Interno.Report {
 
                 Examples:
                   interno report actions
+                  interno report survey "Laptops for new hires"
                   interno report actions --owner IT --csv
                 """)
         @Option(help: "Only this owner department's actions.") var owner: String?
@@ -435,8 +452,7 @@ private func snake(_ header: String) -> String {
 
 /// `50%`, `33.3%`, or `—` when nothing counts.
 func percent(_ share: Share) -> String {
-    guard let value = share.percent else { return "—" }
-    return value.rounded() == value ? "\(Int(value))%" : String(format: "%.1f%%", value)
+    share.percentText
 }
 
 /// A CSV field, quoted when it holds a comma, quote or line break.

@@ -46,11 +46,14 @@ extension Interno {
             @Option(help: "Time the customer takes to confirm a delivery; 'none' clears.") var confirm: String?
             @Option(help: "CSAT target: % of ratings of 4 or 5, 0–100.") var csat: Int?
             @Option(help: "Compliance target: % of requests within target, 0–100.") var compliance: Int?
+            @Option(help: "Survey target: the lowest score, 1–7, a survey dimension may have; 0 clears.")
+            var surveyTarget: Int?
 
             var terms: StandardTerms {
                 StandardTerms(
                     service: service, acknowledge: ack, deliver: deliver, priorityTargets: priorityTargets,
-                    notice: notice, answer: answer, confirm: confirm, csat: csat, compliance: compliance)
+                    notice: notice, answer: answer, confirm: confirm, csat: csat, compliance: compliance,
+                    survey: surveyTarget)
             }
         }
 
@@ -219,6 +222,7 @@ private func printStandard(_ standard: StandardView) {
         ("time to answer while waiting", standard.answer), ("time to confirm", standard.confirm),
         ("CSAT target", standard.csatTarget.map { "\($0)%" }),
         ("compliance target", standard.complianceTarget.map { "\($0)%" }),
+        ("survey target", standard.surveyTarget.map { "every dimension at least \($0) of 7" }),
         ("terms", standard.terms ?? "in conflict"),
         ("provider's signature", standard.providerSignature), ("customer's signature", standard.customerSignature),
     ]
