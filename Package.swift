@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "InternoWire", targets: ["InternoWire"]),
         .library(name: "InternoServer", targets: ["InternoServer"]),
         .library(name: "InternoClient", targets: ["InternoClient"]),
+        .library(name: "InternoRender", targets: ["InternoRender"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -79,12 +80,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Reports as people read them: text tables, CSV, HTML pages and the dashboard.
+        .target(name: "InternoRender", dependencies: ["InternoModel"]),
         .executableTarget(
             name: "interno",
             dependencies: [
                 "InternoModel",
                 "InternoStore",
                 "InternoClient",
+                "InternoRender",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -114,6 +118,7 @@ let package = Package(
         // Seeded generators for the property tests of the model and the store.
         .target(name: "InternoTestSupport", path: "Tests/InternoTestSupport"),
         .testTarget(name: "InternoModelTests", dependencies: ["InternoModel", "InternoTestSupport"]),
+        .testTarget(name: "InternoRenderTests", dependencies: ["InternoRender", "InternoModel"]),
         .testTarget(name: "InternoStoreTests", dependencies: ["InternoStore", "InternoModel", "InternoTestSupport"]),
         .testTarget(
             name: "InternoWireTests",
@@ -144,7 +149,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "InternoServer", "InternoClient", "InternoStore", "InternoModel", "InternoTestSupport", "interno",
+                "InternoServer", "InternoClient", "InternoStore", "InternoModel", "InternoRender", "InternoTestSupport",
+                "interno",
                 "interno-server", "interno-manual",
             ]
         ),

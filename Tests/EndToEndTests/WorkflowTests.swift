@@ -109,9 +109,13 @@ struct WorkflowEndToEndTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let demo = Executable(url: URL(fileURLWithPath: "/bin/bash"))
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let dashboard = scratch.appendingPathComponent("interno-dashboard.html")
         let result = try await demo.run(
             [root.appendingPathComponent("Tools/demo").path],
-            environment: ["INTERNO_BIN": interno.deletingLastPathComponent().path])
+            environment: ["INTERNO_BIN": interno.deletingLastPathComponent().path, "INTERNO_DASHBOARD": dashboard.path])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("agreed"))
         #expect(result.stdout.contains("kept delivered (resolving the conflict)"))
@@ -123,5 +127,45 @@ struct WorkflowEndToEndTests {
         let removed = try #require(result.stdout.split(separator: "\n").last { $0.contains("removing ") })
         let directory = String(removed.split(separator: " ").last!)
         #expect(!FileManager.default.fileExists(atPath: directory))
+
+        // The whole story: the survey says what the ratings say, each side commits to an
+        // action, the next round improves, kudos, and the dashboard outlives the demo.
+        #expect(result.stdout.contains("NPS -66.7 < 0"), "the first round makes the pair red inside")
+        #expect(result.stdout.contains("responsiveness  5.33        2.33               +3.00"))
+        #expect(result.stdout.contains("kudos to IT (Rui)"))
+        #expect(result.stdout.contains("the dashboard: \(dashboard.path)"))
+        let page = try String(contentsOf: dashboard, encoding: .utf8)
+        #expect(page.components(separatedBy: "<svg").count - 1 == 4)
+        try await Self.expectChromiumRenders(dashboard, in: scratch)
+    }
+
+    /// Renders `page` in headless Chromium (Debian's `chromium`, which `Tools/setup` installs)
+    /// and checks it makes a screenshot without a console message.
+    static func expectChromiumRenders(_ page: URL, in scratch: URL) async throws {
+        guard
+            let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else {
+            Issue.record("headless Chromium checks the dashboard: run Tools/setup, which installs Debian's chromium")
+            return
+        }
+        let screenshot = scratch.appendingPathComponent("dashboard.png")
+        let browser = Executable(url: URL(fileURLWithPath: chromium))
+        let result = try await browser.run(
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=900,2200",
+                "--enable-logging=stderr", "--v=0", "--user-data-dir=\(scratch.appendingPathComponent("profile").path)",
+                "--screenshot=\(screenshot.path)", page.absoluteString,
+            ], environment: ["HOME": scratch.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let png = try Data(contentsOf: screenshot)
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "a PNG")
+        #expect(png.count > 20_000, "the page has content: \(png.count) bytes")
+        let console = result.stderr.split(separator: "\n").filter {
+            $0.contains("CONSOLE") || $0.contains("Uncaught") || $0.contains("Failed to load")
+                || $0.contains("net::ERR")
+        }
+        #expect(console.isEmpty, "console: \(console)")
     }
 }

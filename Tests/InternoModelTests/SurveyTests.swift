@@ -190,6 +190,24 @@ struct SurveyTests {
         #expect(strict.figures.dimensions.allSatisfy { $0.perception == nil })
     }
 
+    /// NPS +66.7 (2 promoters of 3) after −66.7 (2 detractors of 3): the change is the exact
+    /// 400/3 = 133.3, not 66.7 + 66.7 = 133.4. Responsiveness 16/3 after 7/3: +3.00.
+    @Test func aChangeIsTheExactDifferenceRoundedOnce() {
+        let now = [(5, 9), (6, 10), (5, 8)].map {
+            SurveyAnswer(customer: "HR", perceptions: [6, 6, $0.0, 6, 5], nps: $0.1)
+        }
+        let before = [(2, 5), (3, 6), (2, 8)].map {
+            SurveyAnswer(customer: "HR", perceptions: [6, 6, $0.0, 6, 5], nps: $0.1)
+        }
+        let figures = SurveyFigures.of(now, comparedWith: before, minimum: 3)
+        #expect(figures.nps == 66.7)
+        #expect(figures.npsChange == 133.3)
+        #expect(figures.dimensions[2].perception == 5.33)
+        #expect(figures.dimensions[2].change == 3.00)
+        #expect(figures.overallChange == 0.60, "(85 − 76) / 15")
+        #expect(SurveyFigures.of(now, comparedWith: Array(before.prefix(2)), minimum: 3).npsChange == nil)
+    }
+
     @Test func invitationsHaveOneCanonicalForm() {
         let a = UUID(uuidString: "11111111-2222-4333-8444-555555555555")!
         let b = UUID(uuidString: "aaaaaaaa-2222-4333-8444-555555555555")!

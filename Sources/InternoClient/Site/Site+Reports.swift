@@ -30,6 +30,12 @@ public struct ReportScope: Sendable, Equatable, Codable {
         self.service = service
     }
 
+    /// The period from `from` (default: 30 days before `to`) to `to`: what every report counts
+    /// when no period is given.
+    public static func period(from: Timestamp?, to: Timestamp) -> ReportScope {
+        ReportScope(from: from ?? Timestamp(millisecondsSince1970: to.millisecondsSince1970 - 30 * 86_400_000), to: to)
+    }
+
     /// The start as people read it: a date when it is the start of a day (UTC), else the time.
     public var fromText: String { from.asStartOfDay }
     /// The end as people read it: the last day included when the period ends with a day, else the time.

@@ -524,3 +524,24 @@ public struct KudosRow: Hashable, Sendable, Codable {
         return rows.keys.sorted().map { rows[$0]! }
     }
 }
+
+extension Timestamp {
+    /// The UTC month of this instant, `2026-11`: how reports split a period by month.
+    public var monthLabel: String { String(description.prefix(7)) }
+}
+
+/// Delivery compliance per provider and month of submission (the dashboard's trend).
+public struct MonthlyCompliance: Hashable, Sendable, Codable {
+    public var provider: String
+    /// `2026-11`.
+    public var month: String
+    public var compliance: Share
+
+    public static func rows(_ requests: [RequestFacts]) -> [MonthlyCompliance] {
+        let groups = Dictionary(grouping: requests) { GroupKey($0.provider, $0.submittedAt.monthLabel) }
+        return groups.keys.sorted().map { key in
+            MonthlyCompliance(
+                provider: key.first, month: key.second, compliance: ReportMath.deliveryCompliance(groups[key]!))
+        }
+    }
+}

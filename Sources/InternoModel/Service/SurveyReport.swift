@@ -86,17 +86,31 @@ public struct SurveyFigures: Sendable, Hashable, Codable {
             passives: n - promoters - detractors, detractors: detractors)
     }
 
-    /// These figures with the changes from `previous` filled in where both show a score.
-    public func compared(with previous: SurveyFigures) -> SurveyFigures {
-        var result = self
+    /// The figures of `answers` with the changes from `earlier` (the previous round's
+    /// answers) filled in where both show a score. Each change is the exact difference of the
+    /// two ratios, rounded once: not the difference of two rounded figures.
+    public static func of(_ answers: [SurveyAnswer], comparedWith earlier: [SurveyAnswer], minimum: Int)
+        -> SurveyFigures
+    {
+        var result = of(answers, minimum: minimum)
+        let before = of(earlier, minimum: minimum)
+        guard !result.tooFew, !before.tooFew else { return result }
+        let (n, m) = (answers.count, earlier.count)
+        var totalNow = 0
+        var totalBefore = 0
         for index in result.dimensions.indices {
-            guard let now = result.dimensions[index].perception, index < previous.dimensions.count,
-                let before = previous.dimensions[index].perception
-            else { continue }
-            result.dimensions[index].change = Self.rounded(now - before, 2)
+            let now = answers.reduce(0) { $0 + $1.perceptions[index] }
+            let then = earlier.reduce(0) { $0 + $1.perceptions[index] }
+            totalNow += now
+            totalBefore += then
+            result.dimensions[index].change = ratio(now * m - then * n, n * m, places: 2)
         }
-        if let now = overall, let before = previous.overall { result.overallChange = Self.rounded(now - before, 2) }
-        if let now = nps, let before = previous.nps { result.npsChange = Self.rounded(now - before, 1) }
+        let dimensions = result.dimensions.count
+        result.overallChange = ratio(totalNow * m - totalBefore * n, dimensions * n * m, places: 2)
+        func net(_ group: [SurveyAnswer]) -> Int {
+            group.filter { $0.nps >= 9 }.count - group.filter { $0.nps <= 6 }.count
+        }
+        result.npsChange = ratio(100 * (net(answers) * m - net(earlier) * n), n * m, places: 1)
         return result
     }
 
@@ -108,11 +122,6 @@ public struct SurveyFigures: Sendable, Hashable, Codable {
         return Double(numerator < 0 ? -rounded : rounded) / Double(scale)
     }
 
-    /// A difference of two shown figures, to `places` decimals (both already are).
-    static func rounded(_ value: Double, _ places: Int) -> Double {
-        let scale = places == 1 ? 10.0 : 100.0
-        return (value * scale).rounded(.toNearestOrAwayFromZero) / scale
-    }
 }
 
 /// One customer department of a round: how many answered, of how many invited.
@@ -149,9 +158,10 @@ public struct SurveyReport: Sendable, Hashable, Codable {
         customers: [(code: String, invited: Int?)], answers: [SurveyAnswer],
         previous: (round: String, answers: [SurveyAnswer])?, minimum: Int
     ) -> SurveyReport {
-        var figures = SurveyFigures.of(answers, minimum: minimum)
+        let figures =
+            previous.map { SurveyFigures.of(answers, comparedWith: $0.answers, minimum: minimum) }
+            ?? SurveyFigures.of(answers, minimum: minimum)
         let before = previous.map { SurveyFigures.of($0.answers, minimum: minimum) }
-        if let before { figures = figures.compared(with: before) }
         let rows = customers.sorted { $0.code < $1.code }.map { customer in
             let theirs = answers.filter { $0.customer == customer.code }
             return SurveyCustomerRow(

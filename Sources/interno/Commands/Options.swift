@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InternoClient
 import InternoModel
+import InternoRender
 
 /// `--priority`: a wrong word is a usage error (64) that lists the choices, and completion
 /// offers them. Upper case is accepted, as people type it.
@@ -89,17 +90,9 @@ func parseTime(_ text: String?) throws -> Timestamp? {
     try TimeInput.event(text)
 }
 
-/// A plain text table: columns padded to their widest cell.
+/// A plain text table: columns padded to their widest cell (`TextTable`).
 func printTable(_ headers: [String], _ rows: [[String]]) {
-    let widths = headers.indices.map { column in
-        ([headers[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0
-    }
-    func line(_ cells: [String]) -> String {
-        zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            .trimmingCharacters(in: .whitespaces)
-    }
-    print(line(headers))
-    for row in rows { print(line(row)) }
+    print(TextTable.render(headers, rows))
 }
 
 /// An ISO time shortened for a table: `2026-12-07 17:00Z`.

@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import InternoClient
 import InternoModel
+import InternoRender
 
 extension Interno {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report",
-            abstract: "Report on service: sla, obligations, satisfaction, watermelon, matrix, survey, actions, kudos.",
+            abstract:
+                "Report on service: sla, obligations, satisfaction, watermelon, matrix, survey, actions, kudos, dashboard.",
             discussion: """
                 Every report counts the requests submitted in a period (default: the last 30 \
                 days), optionally of one provider, customer, standard or service, as this site knows \
@@ -24,10 +26,11 @@ extension Interno {
                   interno report survey "Laptops for new hires"
                   interno report actions --owner IT
                   interno report kudos --by month
+                  interno report dashboard --out interno-dashboard.html
                 """,
             subcommands: [
                 SLA.self, Obligations.self, Satisfaction.self, Watermelon.self, Matrix.self, Survey.self, Actions.self,
-                Kudos.self,
+                Kudos.self, DashboardCommand.self,
             ]
         )
 
@@ -41,10 +44,11 @@ extension Interno {
             @Option(help: "Only requests for this catalogued service: its name, or the start of its id.")
             var service: String?
             @Flag(help: "Print comma-separated values with a header line.") var csv = false
+            @Flag(help: "Print one self-contained HTML page.") var html = false
             @OptionGroup var options: SiteOptions
 
             func validate() throws {
-                if csv, options.json { throw ValidationError("choose one of --json and --csv") }
+                try validateFormat(json: options.json, csv: csv, html: html)
             }
 
             func scope(now: Timestamp) throws -> ReportScope {
@@ -56,13 +60,11 @@ extension Interno {
                 return scope
             }
 
-            /// The period of `--from` and `--to`: by default the 30 days up to `now`.
+            /// The period of `--from` and `--to` (``ReportScope/period(from:to:)``).
             static func period(from: String?, to: String?, now: Timestamp) throws -> ReportScope {
-                let end = try to.map { try TimeInput.parse($0, option: "--to") } ?? now
-                let start =
-                    try from.map { try TimeInput.parseStart($0, option: "--from") }
-                    ?? Timestamp(millisecondsSince1970: end.millisecondsSince1970 - 30 * 86_400_000)
-                return ReportScope(from: start, to: end)
+                ReportScope.period(
+                    from: try from.map { try TimeInput.parseStart($0, option: "--from") },
+                    to: try to.map { try TimeInput.parse($0, option: "--to") } ?? now)
             }
 
             /// Prints `rows` as the options ask.
@@ -72,14 +74,9 @@ extension Interno {
                 if options.json {
                     return try printJSON(Envelope(report: name, scope: scope, rows: rows))
                 }
-                if csv {
-                    print(columns.flatMap(\.csvHeaders).joined(separator: ","))
-                    for row in rows { print(columns.flatMap { $0.csv(row) }.map(csvField).joined(separator: ",")) }
-                    return
-                }
-                print("\(name): requests submitted \(periodText(scope))")
-                if rows.isEmpty { return print("no requests in this period") }
-                printTable(columns.map(\.header), rows.map { row in columns.map { $0.table(row) } })
+                emit(
+                    rows, columns, csv: csv, html: html, title: "Interno report: \(name)",
+                    heading: "\(name): requests submitted \(periodText(scope))", empty: "no requests in this period")
             }
 
             func facts() throws -> (ReportScope, [RequestFacts]) {
@@ -207,7 +204,7 @@ extension Interno {
                 try await reporting {
                     let (period, facts) = try scope.facts()
                     let label: (RequestFacts) -> String =
-                        by == .month ? { String($0.submittedAt.description.prefix(7)) } : { _ in "all" }
+                        by == .month ? { $0.submittedAt.monthLabel } : { _ in "all" }
                     let surveys = try scope.options.site().pairSurveys(minimum: surveyMinResponses)
                     try scope.render(
                         "watermelon",
@@ -245,7 +242,7 @@ extension Interno {
                 try await reporting {
                     let (period, facts) = try scope.facts()
                     let cells = MatrixCell.cells(facts)
-                    if scope.options.json || scope.csv {
+                    if scope.options.json || scope.csv || scope.html {
                         return try scope.render(
                             "matrix", cells,
                             [
@@ -257,22 +254,9 @@ extension Interno {
                     print(
                         "matrix: requests submitted \(periodText(period)); cells are requests / compliance / CSAT"
                     )
-                    let customers = Set(cells.map(\.customer)).sorted()
-                    let providers = Set(cells.map(\.provider)).sorted()
                     guard !cells.isEmpty else { return print("no requests in this period") }
-                    printTable(
-                        ["customer \\ provider"] + providers,
-                        customers.map { customer in
-                            [customer]
-                                + providers.map { provider in
-                                    guard
-                                        let cell = cells.first(where: {
-                                            $0.customer == customer && $0.provider == provider
-                                        })
-                                    else { return "·" }
-                                    return "\(cell.requests) / \(percent(cell.compliance)) / \(percent(cell.csat))"
-                                }
-                        })
+                    let pivot = MatrixTable.pivot(cells)
+                    printTable(pivot.headers, pivot.rows)
                 }
             }
         }
@@ -296,10 +280,11 @@ extension Interno.Report {
                 """)
         @Option(help: "Only this owner department's actions.") var owner: String?
         @Flag(help: "Print comma-separated values with a header line.") var csv = false
+        @Flag(help: "Print one self-contained HTML page.") var html = false
         @OptionGroup var options: SiteOptions
 
         func validate() throws {
-            if csv, options.json { throw ValidationError("choose one of --json and --csv") }
+            try validateFormat(json: options.json, csv: csv, html: html)
         }
 
         func run() async throws {
@@ -315,14 +300,9 @@ extension Interno.Report {
                     .text("overdue") { $0.overdue ? "yes" : "no" }, .number("days late") { $0.daysLate },
                     .text("about") { $0.about }, .text("title") { $0.title },
                 ]
-                if csv {
-                    print(columns.flatMap(\.csvHeaders).joined(separator: ","))
-                    for row in rows { print(columns.flatMap { $0.csv(row) }.map(csvField).joined(separator: ",")) }
-                    return
-                }
-                print("actions: open as of \(shortTime(now.description))")
-                if rows.isEmpty { return print("no open actions") }
-                printTable(columns.map(\.header), rows.map { row in columns.map { $0.table(row) } })
+                emit(
+                    rows, columns, csv: csv, html: html, title: "Interno report: actions",
+                    heading: "actions: open as of \(shortTime(now.description))", empty: "no open actions")
             }
         }
     }
@@ -342,10 +322,11 @@ extension Interno.Report {
         @Option(help: "End of the period: a date (included) or ISO 8601 time (default: now).") var to: String?
         @Option(help: "Split the period by month of sending (UTC), or not.") var by = ReportSplit.none
         @Flag(help: "Print comma-separated values with a header line.") var csv = false
+        @Flag(help: "Print one self-contained HTML page.") var html = false
         @OptionGroup var options: SiteOptions
 
         func validate() throws {
-            if csv, options.json { throw ValidationError("choose one of --json and --csv") }
+            try validateFormat(json: options.json, csv: csv, html: html)
         }
 
         func run() async throws {
@@ -353,7 +334,7 @@ extension Interno.Report {
                 let scope = try ScopeOptions.period(from: from, to: to, now: .now())
                 let facts = try options.site().kudosFacts(scope)
                 let label: (KudosFacts) -> String =
-                    by == .month ? { String($0.at.description.prefix(7)) } : { _ in "all" }
+                    by == .month ? { $0.at.monthLabel } : { _ in "all" }
                 let rows = KudosRow.rows(facts, period: label)
                 let columns: [Column<KudosRow>] = [
                     .text("period") { $0.period }, .text("department") { $0.department },
@@ -362,14 +343,81 @@ extension Interno.Report {
                     .text("people") { $0.people.joined(separator: ", ") },
                 ]
                 if options.json { return try printJSON(Envelope(report: "kudos", scope: scope, rows: rows)) }
-                if csv {
-                    print(columns.flatMap(\.csvHeaders).joined(separator: ","))
-                    for row in rows { print(columns.flatMap { $0.csv(row) }.map(csvField).joined(separator: ",")) }
-                    return
+                emit(
+                    rows, columns, csv: csv, html: html, title: "Interno report: kudos",
+                    heading: "kudos: sent \(periodText(scope))", empty: "no kudos in this period")
+            }
+        }
+    }
+}
+
+extension Interno.Report {
+    struct DashboardCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "dashboard",
+            abstract: "Write one self-contained HTML page of every report, with charts, as this site knows them.",
+            discussion: """
+                The watermelon quadrant (delivery compliance against CSAT per pair, with the \
+                target lines), compliance per month per provider, the dimensions of the latest \
+                survey round beside the previous one, the matrix as a heat map, open actions \
+                and recent kudos. No script and nothing from elsewhere: it opens from the file \
+                and prints on A4. Requests and kudos count over the period (default: the last \
+                30 days); actions as of now.
+
+                Example:
+                  interno report dashboard --out interno-dashboard.html --from 2026-07-01
+                """)
+        @Option(help: "The HTML file to write (replaced if it exists).") var out: String
+        @Option(help: "Start of the period: a date (start of that day, UTC) or ISO 8601 time.") var from: String?
+        @Option(help: "End of the period: a date (included) or ISO 8601 time (default: now).") var to: String?
+        @Option(help: "Fewer ratings than this are too few to judge a pair.") var minResponses = 5
+        @Option(help: "Fewer survey answers than this show no survey score.") var surveyMinResponses = 3
+        @OptionGroup var options: SiteOptions
+
+        func validate() throws {
+            guard minResponses >= 1, surveyMinResponses >= 1 else {
+                throw ValidationError("--min-responses and --survey-min-responses must be at least 1")
+            }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let now = Timestamp.now()
+                let site = try options.site()
+                let scope = try ScopeOptions.period(from: from, to: to, now: now)
+                let facts = try site.reportFacts(scope, now: now)
+                let surveys = try site.pairSurveys(minimum: surveyMinResponses, now: now)
+                let latest = try site.rounds(now: now).first { $0.status != "upcoming" }
+                var kudos: [Dashboard.Kudos] = []
+                for item in try site.kudos() {
+                    guard let at = Timestamp(iso8601: item.at) else {
+                        throw ClientError.storage("kudos sent at '\(item.at)' cannot be read; run `interno verify`")
+                    }
+                    guard scope.from <= at, at < scope.to else { continue }
+                    kudos.append(
+                        Dashboard.Kudos(
+                            from: item.from, to: item.to, person: item.person, message: item.message,
+                            reason: item.reason, at: at))
                 }
-                print("kudos: sent \(periodText(scope))")
-                if rows.isEmpty { return print("no kudos in this period") }
-                printTable(columns.map(\.header), rows.map { row in columns.map { $0.table(row) } })
+                let dashboard = Dashboard(
+                    title: "Interno: service between departments",
+                    subtitle:
+                        "As site \(site.settings.code) knows it on \(shortTime(now.description)); requests submitted \(periodText(scope))",
+                    watermelon: WatermelonRow.rows(
+                        facts, period: { _ in "all" }, minimum: minResponses, surveys: surveys),
+                    monthly: MonthlyCompliance.rows(facts),
+                    survey: try latest.map { try site.surveyReport($0.ref, minimum: surveyMinResponses) },
+                    matrix: MatrixCell.cells(facts), actions: ActionRow.rows(try site.actionFacts(), now: now),
+                    kudos: Array(kudos.prefix(12)))
+                let url = URL(fileURLWithPath: out)
+                do {
+                    try Data(DashboardPage.render(dashboard).utf8).write(to: url, options: .atomic)
+                } catch {
+                    throw ClientError.invalidInput(
+                        "cannot write the dashboard to \(out): \(error.localizedDescription); give a file in a directory you can write"
+                    )
+                }
+                print(url.standardizedFileURL.path)
             }
         }
     }
@@ -380,6 +428,26 @@ struct ActionsEnvelope: Encodable {
     var report: String
     var at: String
     var rows: [ActionRow]
+}
+
+/// Refuses two output formats at once.
+func validateFormat(json: Bool, csv: Bool, html: Bool) throws {
+    let chosen = [json ? "--json" : nil, csv ? "--csv" : nil, html ? "--html" : nil].compactMap { $0 }
+    if chosen.count > 1 { throw ValidationError("choose one of \(chosen.joined(separator: " and "))") }
+}
+
+/// Prints `rows` as CSV, as one HTML page, or as a table under `heading`.
+func emit<Row>(
+    _ rows: [Row], _ columns: [Column<Row>], csv: Bool, html: Bool, title: String, heading: String, empty: String
+) {
+    if csv { return print(CSV.render(rows, columns)) }
+    if html {
+        let body = rows.isEmpty ? "<p>\(escapeHTML(empty))</p>" : HTMLPage.table(rows, columns)
+        return print(HTMLPage.render(title: title, subtitle: heading, body: body), terminator: "")
+    }
+    print(heading)
+    if rows.isEmpty { return print(empty) }
+    print(TextTable.render(rows, columns))
 }
 
 /// The period as typed: `2026-11-01 to 2026-11-30` for dates, short times otherwise.
@@ -395,68 +463,7 @@ struct Envelope<Row: Encodable>: Encodable {
     var rows: [Row]
 }
 
-/// One column of a report: its table cell and its CSV fields.
-struct Column<Row> {
-    var header: String
-    var csvHeaders: [String]
-    var table: (Row) -> String
-    var csv: (Row) -> [String]
-
-    static func text(_ header: String, _ value: @escaping (Row) -> String) -> Column {
-        Column(header: header, csvHeaders: [snake(header)], table: value, csv: { [value($0)] })
-    }
-
-    static func number(_ header: String, _ value: @escaping (Row) -> Int) -> Column {
-        Column(header: header, csvHeaders: [snake(header)], table: { "\(value($0))" }, csv: { ["\(value($0))"] })
-    }
-
-    static func target(_ header: String, _ value: @escaping (Row) -> Int?) -> Column {
-        Column(
-            header: header, csvHeaders: [snake(header) + "_pct"], table: { value($0).map { "\($0)%" } ?? "—" },
-            csv: { [value($0).map(String.init) ?? ""] })
-    }
-
-    static func decimal(_ header: String, _ value: @escaping (Row) -> Double?) -> Column {
-        Column(
-            header: header, csvHeaders: [snake(header)], table: { value($0).map { String(format: "%.2f", $0) } ?? "—" },
-            csv: { [value($0).map { String(format: "%.2f", $0) } ?? ""] })
-    }
-
-    /// Business time in seconds: hours and minutes in the table, seconds in CSV.
-    static func duration(_ header: String, _ value: @escaping (Row) -> Int64?) -> Column {
-        Column(
-            header: header, csvHeaders: [snake(header) + "_seconds"],
-            table: { value($0).map { DurationText.formatHours(milliseconds: $0 * 1_000) } ?? "—" },
-            csv: { [value($0).map(String.init) ?? ""] })
-    }
-
-    /// A share: "50% (2/4)" in the table; percent, count and total in CSV.
-    static func share(_ header: String, _ value: @escaping (Row) -> Share) -> Column {
-        let name = snake(header)
-        return Column(
-            header: header, csvHeaders: [name + "_pct", name + "_count", name + "_of"],
-            table: { row in
-                let share = value(row)
-                return share.of == 0 ? "—" : "\(percent(share)) (\(share.count)/\(share.of))"
-            },
-            csv: { row in
-                let share = value(row)
-                return [share.percent.map { String(format: "%.1f", $0) } ?? "", "\(share.count)", "\(share.of)"]
-            })
-    }
-}
-
-private func snake(_ header: String) -> String {
-    header.lowercased().replacingOccurrences(of: " ", with: "_")
-}
-
 /// `50%`, `33.3%`, or `—` when nothing counts.
 func percent(_ share: Share) -> String {
     share.percentText
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break.
-func csvField(_ text: String) -> String {
-    guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-    return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InternoClient
 import InternoModel
+import InternoRender
 
 extension Interno {
     struct SurveyCommand: AsyncParsableCommand {
@@ -146,6 +147,7 @@ extension Interno {
             @Option(help: "Expected assurance, 1–7 (paired rounds).") var expectAssurance: Int?
             @Option(help: "Expected empathy, 1–7 (paired rounds).") var expectEmpathy: Int?
             @Option(help: "Anything else.") var comment: String?
+            @Option(help: "When you answered, if earlier (offline work).") var at: String?
             @OptionGroup var options: SiteOptions
 
             func validate() throws {
@@ -167,7 +169,7 @@ extension Interno {
                     let shown = try options.site().answerRound(
                         round, perceptions: [tangibles, reliability, responsiveness, assurance, empathy],
                         expectations: expected.contains(nil) ? nil : expected.compactMap { $0 }, nps: nps,
-                        comment: comment)
+                        comment: comment, at: try parseTime(at))
                     if options.json { return try printJSON(shown) }
                     print("answered survey round \(shown.ref); `interno sync` sends the answer, without your name")
                 }
@@ -211,64 +213,21 @@ extension Interno.Report {
                 """)
         @Argument(help: "The round: the start of its id, or its service for the latest.") var round: String
         @Option(help: "Fewer answers than this show no score.") var minResponses = 3
+        @Flag(help: "Print one self-contained HTML page.") var html = false
         @OptionGroup var options: SiteOptions
 
         func validate() throws {
             guard minResponses >= 1 else { throw ValidationError("--min-responses must be at least 1") }
+            try validateFormat(json: options.json, csv: false, html: html)
         }
 
         func run() async throws {
             try await reporting {
                 let report = try options.site().surveyReport(round, minimum: minResponses)
                 if options.json { return try printJSON(report) }
-                printSurvey(report)
+                if html { return print(SurveyTables.html(report), terminator: "") }
+                print(SurveyTables.text(report))
             }
         }
     }
-}
-
-private func printSurvey(_ report: SurveyReport) {
-    func score(_ value: Double?) -> String { value.map { String(format: "%.2f", $0) } ?? "—" }
-    func signed(_ value: Double?, places: Int = 2) -> String {
-        guard let value else { return "" }
-        return (value > 0 ? "+" : "") + String(format: "%.\(places)f", value)
-    }
-    print(
-        "survey \(report.round): \(report.service) (\(report.provider)), \(shortTime(report.opens)) to \(shortTime(report.closes)), \(report.figures.responses) responses"
-    )
-    let previous = report.previous
-    if report.figures.tooFew {
-        print("too few responses: fewer than \(report.minimumResponses), so no score is shown")
-    } else {
-        var headers = ["dimension", "perception"]
-        if report.form == "paired" { headers += ["expectation", "gap"] }
-        if previous != nil { headers += ["previous \(report.previousRound ?? "")", "change"] }
-        var rows: [[String]] = []
-        for (index, dimension) in report.figures.dimensions.enumerated() {
-            var row = [dimension.dimension, score(dimension.perception)]
-            if report.form == "paired" { row += [score(dimension.expectation), signed(dimension.gap)] }
-            if let previous { row += [score(previous.dimensions[index].perception), signed(dimension.change)] }
-            rows.append(row)
-        }
-        var overall = ["overall", score(report.figures.overall)]
-        if report.form == "paired" { overall += ["", signed(report.figures.overallGap)] }
-        if let previous { overall += [score(previous.overall), signed(report.figures.overallChange)] }
-        rows.append(overall)
-        var nps = ["NPS", signed(report.figures.nps, places: 1)]
-        if report.form == "paired" { nps += ["", ""] }
-        if let previous { nps += [signed(previous.nps, places: 1), signed(report.figures.npsChange, places: 1)] }
-        rows.append(nps)
-        printTable(headers, rows)
-    }
-    print("per customer department:")
-    printTable(
-        ["customer", "responses", "invited", "rate", "overall", "NPS"],
-        report.customers.map { row in
-            let shown = !row.figures.tooFew
-            return [
-                row.customer, String(row.figures.responses), row.invited.map(String.init) ?? "—",
-                row.responseRate.map(percent) ?? "—", shown ? score(row.figures.overall) : "too few responses",
-                shown ? signed(row.figures.nps, places: 1) : "",
-            ]
-        })
 }
