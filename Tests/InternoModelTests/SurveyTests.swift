@@ -113,8 +113,11 @@ struct SurveyTests {
         expectRefusal(.notPermitted, "opens at", "before it is refused") { try world.answer(round, at: early) }
         let late = Timestamp(millisecondsSince1970: world.now.millisecondsSince1970 + 11 * 86_400_000)
         expectRefusal(.notPermitted, "closed at", "after it are refused") { try world.answer(round, at: late) }
+        let beforeClosing = world.now
         try world.write(.round, round, ["closed": .bool(true)], by: "IT")
         expectRefusal(.notPermitted, "is closed") { try world.answer(round, by: "FAC", author: "FAC-LIS") }
+        // Written offline before the round was closed: it stands.
+        try world.answer(round, by: "FAC", author: "FAC-LIS", at: beforeClosing)
 
         let paired = try world.openRound(of: laptops, paired: true)
         expectRefusal(.invalidValue, "expected score of each dimension", "expectTangibles") {

@@ -9,7 +9,8 @@ extension Site {
         priority: String = "normal", neededBy: Timestamp? = nil, standard: String? = nil, at given: Timestamp? = nil
     ) throws -> String {
         let at = try time(given)
-        let catalogued = try service.map { try serviceRecord($0) }
+        let catalogued = try service.map { try serviceRecord($0, retired: true) }
+        if let catalogued { try requireOffered(catalogued, for: "a new request") }
         let providerID: UUID
         switch (provider, catalogued?.value(of: "provider")?.id) {
         case (let code?, let offeredBy?):
@@ -33,9 +34,13 @@ extension Site {
         if let details { fields["details"] = .text(details) }
         if let neededBy { fields["neededBy"] = .time(neededBy) }
         if let covering { fields["standard"] = .id(covering.id) }
-        // The service: the one named, else the one the standard covers.
-        if let service = catalogued?.id ?? covering?.value(of: "catalogService")?.id {
-            fields["service"] = .id(service)
+        // The service: the one named, else the one the standard covers while it is offered.
+        if let catalogued {
+            fields["service"] = .id(catalogued.id)
+        } else if let covered = covering?.value(of: "catalogService")?.id,
+            let record = try perform({ try store.record(covered) }), record.value(of: "retired") != .bool(true)
+        {
+            fields["service"] = .id(covered)
         }
         // The store gives the request this site's next key in the same transaction.
         let written = try perform {

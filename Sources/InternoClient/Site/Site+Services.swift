@@ -138,6 +138,7 @@ extension Site {
         if let note { fields["note"] = note.isEmpty ? .null : .text(note) }
         if let dropped { fields["dropped"] = .bool(dropped) }
         if existing?.exists != true {
+            try requireOffered(service, for: "a need")
             guard dropped != true else {
                 throw ClientError.invalidInput(
                     "\(settings.departmentCode) has not said it uses service '\(SiteStore.label(of: service))': there is nothing to drop"
@@ -192,6 +193,19 @@ extension Site {
         let list = try matches.map { "\(shortRef($0)) (\(try code(of: $0.value(of: "provider")?.id?.text)))" }
             .sorted().joined(separator: ", ")
         throw ClientError.invalidInput("'\(reference)' names several services: \(list); give the start of its id")
+    }
+
+    /// Refuses `service` when this site knows it is retired: nothing new names a retired
+    /// service (the server does not judge it, since a writer offline may not have seen the
+    /// retirement).
+    func requireOffered(_ service: RecordState, for what: String) throws {
+        guard service.value(of: "retired") != .bool(true) else {
+            throw ClientError.refused(
+                Refusal(
+                    .notPermitted,
+                    "service '\(SiteStore.label(of: service))' is retired: \(what) can only name a service its provider still offers"
+                ))
+        }
     }
 
     /// The offered service of `provider` that `reference` names (its name or the start of its

@@ -38,7 +38,8 @@ extension Site {
         at given: Timestamp? = nil
     ) throws -> RoundView {
         let at = try time(given)
-        let serviceRecord = try serviceRecord(service)
+        let serviceRecord = try serviceRecord(service, retired: true)
+        try requireOffered(serviceRecord, for: "a survey round")
         guard !customers.isEmpty else {
             throw ClientError.invalidInput(
                 "name the departments asked: --customer HR (or HR=12 with the people invited)")
@@ -147,9 +148,14 @@ extension Site {
             throw ClientError.storage(
                 "survey round \(shown.ref) has no closing time here; run `interno verify --repair`")
         }
+        // A customer's site holds only its own department's answers: the other departments'
+        // rows would read 0 where the truth is unknown here, so they are left out.
+        let everything = try perform { try store.replica() }.scope == .all
+        let own = try code(of: department.text)
+        let customers = shown.customers.filter { everything || shown.provider == own || $0.customer == own }
         return SurveyReport.make(
             round: shown.ref, service: shown.service, provider: shown.provider, form: shown.form, opens: opens,
-            closes: closes, customers: shown.customers.map { ($0.customer, $0.invited) },
+            closes: closes, customers: customers.map { ($0.customer, $0.invited) },
             answers: try answers(of: record.id),
             previous: try previous.map { (String($0.id.text.prefix(8)), try answers(of: $0.id)) }, minimum: minimum)
     }

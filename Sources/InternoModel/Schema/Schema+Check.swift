@@ -329,8 +329,10 @@ extension Schema {
         }
     }
 
-    /// A catalogued service that `what` (a standard, a request, a need) names: it exists, it is
-    /// the provider's, and it is not retired.
+    /// A catalogued service that `what` (a standard, a request, a need, a round) names: it
+    /// exists and it is the provider's. Retirement is not judged here: a writer offline may not
+    /// have seen it, and legal offline work is never refused for a race (DESIGN §6); a site
+    /// refuses new references to a service it knows is retired.
     private static func checkCatalogued(
         _ write: Write, service: UUID, provider: UUID?, what: String
     ) throws(Refusal) {
@@ -344,12 +346,6 @@ extension Schema {
             throw Refusal(
                 .invalidValue,
                 "\(write.describeService(service)) is provided by \(write.code(record.value(of: "provider")?.id)), not \(write.code(provider)): \(what) names a service of its own provider"
-            )
-        }
-        guard record.value(of: "retired") != .bool(true) else {
-            throw Refusal(
-                .notPermitted,
-                "\(write.describeService(service)) is retired: \(what) can only name a service its provider still offers"
             )
         }
     }
@@ -547,7 +543,11 @@ extension Schema {
             throw Refusal(
                 .notPermitted, "\(write.code(parties.customer)) is not asked in this survey round; it asks \(codes)")
         }
-        guard round.value(of: "closed") != .bool(true) else {
+        // Closed: answers written after the closing stand refused; one written before it, offline,
+        // stands (the time of the closing is that of the write that closed it).
+        if let closedAt = round.siblings("closed").filter({ $0.value == .bool(true) }).map(\.at).min(),
+            change.at > closedAt
+        {
             throw Refusal(.notPermitted, "this survey round is closed: it takes no more answers")
         }
         if let opens = round.value(of: "opens")?.time, change.at < opens {

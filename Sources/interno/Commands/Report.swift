@@ -275,7 +275,6 @@ extension Interno.Report {
 
                 Examples:
                   interno report actions
-                  interno report survey "Laptops for new hires"
                   interno report actions --owner IT --csv
                 """)
         @Option(help: "Only this owner department's actions.") var owner: String?
@@ -375,6 +374,9 @@ extension Interno.Report {
         @OptionGroup var options: SiteOptions
 
         func validate() throws {
+            if options.json {
+                throw ValidationError("report dashboard writes HTML to --out; --json is for the other reports")
+            }
             guard minResponses >= 1, surveyMinResponses >= 1 else {
                 throw ValidationError("--min-responses and --survey-min-responses must be at least 1")
             }
