@@ -55,7 +55,7 @@ extension ReplicaStore {
                     author: author, at: at, requires: try Self.required(by: edit.kind, fields, judge))
                 try judge.write(
                     change, set: set, by: replica.writer, seen: seen, pusherCode: replica.code, receivedAt: now,
-                    audience: Self.role == .server ? .derived : .none)
+                    audience: Self.role == .server ? .derived : .none, seesAll: replica.scope == .all)
                 changes.append(change)
             }
             return changes

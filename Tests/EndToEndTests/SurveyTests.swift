@@ -84,6 +84,20 @@ struct SurveyEndToEndTests {
             #expect(fac.databaseBytes().range(of: Data(comment.utf8)) == nil, "HR's answers never reach FAC")
             #expect(it.databaseBytes().range(of: Data(comment.utf8)) != nil)
 
+            // A quality office's whole-organisation site runs a round of IT's service too, and
+            // reads every answer.
+            try deployment.administration.addDepartment(code: "QA", name: "Quality Office", timeZone: "Europe/Lisbon")
+            let qa = try await deployment.join("QA", "LIS", user: "rita", scope: .all)
+            try await qa.sync()
+            let quality = try await qa.json(
+                RoundView.self, "survey", "open", "Laptops", "--customer", "HR", "--opens", "2026-01-01", "--closes",
+                "2099-12-31")
+            #expect(quality.provider == "IT")
+            #expect(try await qa.json(SurveyReport.self, "report", "survey", round.ref).figures.responses == 4)
+            try await qa.sync()
+            try await hr.sync()
+            #expect(try await hr.json([RoundView].self, "survey", "list").contains { $0.ref == quality.ref })
+
             // A closed round takes no more answers.
             try await it.ok("survey", "close", round.ref)
             try await it.sync()

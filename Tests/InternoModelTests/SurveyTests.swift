@@ -88,6 +88,31 @@ struct SurveyTests {
             Schema.parseInvitations(world.records[round]!.value(of: "customers")!.text!)!.map(\.invited).contains(12))
     }
 
+    @Test func aWholeOrganisationSiteMayRunARoundOfAnyService() throws {
+        var world = World()
+        let laptops = try world.newService()
+        let round = UUID()
+        let change = Change(
+            dot: Dot(replica: world.replica, counter: world.counter + 1), kind: .round, recordID: round,
+            context: VersionVector(),
+            fields: [
+                "provider": world.department("IT"), "service": .id(laptops),
+                "customers": .text(Schema.invitationsText([(world.departments["HR"]!, nil)])),
+                "form": .text("perceptions"), "opens": .time(world.now),
+                "closes": .time(Timestamp(millisecondsSince1970: world.now.millisecondsSince1970 + 86_400_000)),
+            ], author: "rita@QA-LIS", at: world.now)
+        let records = world.records
+        let seen = RecordState(kind: .round, id: round)
+        // FAC at a department site may not; the same writer at a whole-organisation site may.
+        expectRefusal(.notPermitted, "FAC may not open a survey round for IT", "whole-organisation") {
+            try Schema.check(
+                change, by: world.writer("FAC"), seen: seen, lookup: { _, id in records[id] }, receivedAt: world.now)
+        }
+        try Schema.check(
+            change, by: world.writer("FAC"), seen: seen, lookup: { _, id in records[id] }, receivedAt: world.now,
+            seesAll: true)
+    }
+
     @Test func anAnswerIsAnonymousFromADepartmentAskedWithinTheWindow() throws {
         var world = World()
         let laptops = try world.newService()

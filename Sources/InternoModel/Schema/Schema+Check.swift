@@ -33,13 +33,16 @@ extension Schema {
     ///   - lookup: the current state of other records (departments, the request of a comment).
     ///   - receivedAt: the judge's clock: the server's when it judges a push, the site's when
     ///     it writes. The model reads no clock, so the caller passes it in.
+    ///   - seesAll: the writer's site has a whole-organisation scope (a quality office): it may
+    ///     open and run a survey round of any department's service (DESIGN §7.8).
     /// - Throws: a ``Refusal`` whose message names the rule and what would be accepted.
     public static func check(
         _ change: Change,
         by writer: Writer,
         seen: RecordState,
         lookup: @escaping Lookup,
-        receivedAt: Timestamp
+        receivedAt: Timestamp,
+        seesAll: Bool = false
     ) throws(Refusal) {
         let kind = change.kind
         let spec = spec(kind)
@@ -89,6 +92,8 @@ extension Schema {
         // 6. The records it names.
         let parties = try write.parties()
         var roles = write.roles(of: writer, parties: parties)
+        // A whole-organisation site runs survey rounds as the provider would (DESIGN §7.8).
+        if kind == .round, seesAll, case .department = writer { roles.insert(.provider) }
 
         // 7. The kind's own rules.
         switch kind {
@@ -491,7 +496,7 @@ extension Schema {
             guard roles.contains(.provider) else {
                 throw Refusal(
                     .notPermitted,
-                    "\(write.writerName) may not open a survey round for \(write.code(parties.provider)): a provider surveys the customers of its own services"
+                    "\(write.writerName) may not open a survey round for \(write.code(parties.provider)): a provider surveys the customers of its own services, or a whole-organisation (quality) site does"
                 )
             }
             guard let service = fields["service"]?.id else { return }

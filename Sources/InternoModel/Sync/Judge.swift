@@ -200,9 +200,11 @@ public final class Judge<Source: JudgingSource> {
     /// onto the record's current state.
     public func write(
         _ change: Change, set: ClosedRange<UInt64>, by writer: Writer, seen: RecordState, pusherCode: String?,
-        receivedAt: Timestamp, audience: LoggedAudience
+        receivedAt: Timestamp, audience: LoggedAudience, seesAll: Bool = false
     ) throws {
-        try check(change, by: writer, seen: seen, pusherCode: pusherCode, scope: .all, receivedAt: receivedAt)
+        try check(
+            change, by: writer, seen: seen, pusherCode: pusherCode, scope: .all, receivedAt: receivedAt,
+            seesAll: seesAll)
         let current = try record(change.recordID) ?? RecordState(kind: change.kind, id: change.recordID)
         try ingest(change, set: set, into: current, audience: audience)
         commit()
@@ -430,7 +432,7 @@ public final class Judge<Source: JudgingSource> {
             let seen = try view(of: change, current: current)
             try check(
                 change, by: pusher.writer, seen: seen, pusherCode: pusher.code, scope: pusher.scope,
-                receivedAt: receivedAt)
+                receivedAt: receivedAt, seesAll: pusher.scope == .all)
             if !current.exists, !current.clock.isEmpty {
                 try checkReuse(ofRefusedRecord: change)
             }
@@ -487,7 +489,7 @@ public final class Judge<Source: JudgingSource> {
     /// exactly as if it did not exist (DESIGN §6.1).
     public func check(
         _ change: Change, by writer: Writer, seen: RecordState, pusherCode: String?, scope: Scope,
-        receivedAt: Timestamp
+        receivedAt: Timestamp, seesAll: Bool = false
     ) throws {
         // A full creation may retry (feedback ids are derived, so a second try reuses the id);
         // anything less on a record whose creation was refused is refused in turn (DESIGN §3.4).
@@ -501,7 +503,8 @@ public final class Judge<Source: JudgingSource> {
                 ))
         }
         do {
-            try Schema.check(change, by: writer, seen: seen, lookup: scoped(scope), receivedAt: receivedAt)
+            try Schema.check(
+                change, by: writer, seen: seen, lookup: scoped(scope), receivedAt: receivedAt, seesAll: seesAll)
         } catch {
             try rethrowLookup()
             throw JudgeError.refused(error)
