@@ -28,8 +28,8 @@ enum Projection {
         case .need: ["service", "customer", "provider", "note", "dropped", "conflicted"]
         case .action:
             [
-                "customer", "provider", "owner", "request", "standard", "title", "due", "status", "closedAt",
-                "conflicted",
+                "customer", "provider", "owner", "request", "standard", "round", "title", "due", "status",
+                "closedAt", "conflicted",
             ]
         case .kudos: ["giver", "receiver", "person", "message", "request", "action", "period", "author", "at"]
         case .round: ["provider", "service", "customers", "form", "opens", "closes", "status", "conflicted"]
@@ -160,7 +160,8 @@ enum Projection {
                     .map(\.at.millisecondsSince1970).max()
             row = [
                 reference("customer") ?? "", reference("provider") ?? "", reference("owner") ?? "",
-                reference("request"), reference("standard"), text("title") ?? "", number("due"), status ?? "",
+                reference("request"), reference("standard"), reference("round"), text("title") ?? "", number("due"),
+                status ?? "",
                 closedAt,
             ]
         case .kudos:

@@ -289,6 +289,7 @@ enum StoreSchema {
                         owner TEXT NOT NULL,
                         request TEXT,
                         standard TEXT,
+                        round TEXT,
                         title TEXT NOT NULL,
                         due INTEGER,
                         status TEXT NOT NULL,

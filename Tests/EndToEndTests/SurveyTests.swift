@@ -84,6 +84,13 @@ struct SurveyEndToEndTests {
             #expect(fac.databaseBytes().range(of: Data(comment.utf8)) == nil, "HR's answers never reach FAC")
             #expect(it.databaseBytes().range(of: Data(comment.utf8)) != nil)
 
+            // An action about the round, agreed by HR, owned by IT.
+            let action = try await hr.json(
+                ActionView.self, "action", "new", "--about", round.ref, "--owner", "IT", "--due", "2099-01-31",
+                "--title", "Answer within the hour")
+            #expect(action.about == "survey round \(round.ref) ('Laptops')")
+            #expect([action.customer, action.provider] == ["HR", "IT"])
+
             // A quality office's whole-organisation site runs a round of IT's service too, and
             // reads every answer.
             try deployment.administration.addDepartment(code: "QA", name: "Quality Office", timeZone: "Europe/Lisbon")

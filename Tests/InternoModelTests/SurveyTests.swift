@@ -144,6 +144,11 @@ struct SurveyTests {
         // Written offline before the round was closed: it stands.
         try world.answer(round, by: "FAC", author: "FAC-LIS", at: beforeClosing)
 
+        // An action about the round is between its provider and a department it asked.
+        _ = try world.newAction(extra: ["round": .id(round)])
+        expectRefusal(.invalidValue, "between its provider, IT, and a department it asked") {
+            _ = try world.newAction(owner: "HR", extra: ["round": .id(round), "provider": world.department("FAC")])
+        }
         let paired = try world.openRound(of: laptops, paired: true)
         expectRefusal(.invalidValue, "expected score of each dimension", "expectTangibles") {
             try world.answer(paired)

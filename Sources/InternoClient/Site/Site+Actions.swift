@@ -15,8 +15,8 @@ public struct ActionView: Codable, Equatable, Sendable {
     public var provider: String
     /// The department that committed to it, one of the two.
     public var owner: String
-    /// What it is about, in words: `request HR-LIS-4`, `standard 3f2a9c1e ('Laptops')`, or
-    /// the pair, `HR/IT`.
+    /// What it is about, in words: `request HR-LIS-4`, `standard 3f2a9c1e ('Laptops')`,
+    /// `survey round 5a7c9e01 ('Laptops')`, or the pair, `HR/IT`.
     public var about: String
     /// The key of the request it is about, if any.
     public var request: String?
@@ -38,8 +38,9 @@ public struct ActionView: Codable, Equatable, Sendable {
 
 extension Site {
     /// Agrees an action between this department and the other department of `about`: a
-    /// request (its key), a standard (its ref or service) or a pair `CUSTOMER/PROVIDER`. Either
-    /// department of the pair may own it.
+    /// request (its key), a standard (its ref or service), a survey round (its ref) or a pair
+    /// `CUSTOMER/PROVIDER`. Either department of the pair may own it. For a round, the pair is
+    /// its provider and the department it asked that is this one, or else the owner.
     public func newAction(
         about: String, owner: String, due: Timestamp, title: String, details: String? = nil,
         at given: Timestamp? = nil
@@ -49,7 +50,7 @@ extension Site {
             "owner": .id(try departmentID(code: owner)), "title": .text(title), "due": .time(due),
             "status": .text(Schema.ActionStatus.open),
         ]
-        for (name, value) in try subject(of: about) { fields[name] = value }
+        for (name, value) in try subject(of: about, owner: try departmentID(code: owner)) { fields[name] = value }
         if let details, !details.isEmpty { fields["details"] = .text(details) }
         let id = UUID()
         try perform { try store.write([Edit(.action, id, fields)], author: author, at: at) }
@@ -123,12 +124,21 @@ extension Site {
     }
 
     /// The fields that say what an action is about: its pair, and the request or standard.
-    private func subject(of about: String) throws -> [FieldName: FieldValue] {
+    private func subject(of about: String, owner: UUID) throws -> [FieldName: FieldValue] {
         let parts = about.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty {
             return [
                 "customer": .id(try departmentID(code: parts[0])), "provider": .id(try departmentID(code: parts[1])),
             ]
+        }
+        let lowered = about.lowercased()
+        if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }),
+            let round = try perform({ try store.records(of: .round) }).first(where: { $0.id.text.hasPrefix(lowered) }),
+            let provider = round.value(of: "provider")?.id
+        {
+            let asked = round.value(of: "customers")?.text.flatMap(Schema.parseInvitations)?.map(\.department) ?? []
+            let customer = asked.contains(department) ? department : owner
+            return ["customer": .id(customer), "provider": .id(provider), "round": .id(round.id)]
         }
         let record: RecordState
         if let request = try ifFound({ try request(about) }) {
@@ -157,6 +167,10 @@ extension Site {
             let request = try perform { try store.record(id) }
             requestKey = request.map(SiteStore.label(of:)) ?? id.text
             about = "request \(requestKey!)"
+        } else if let id = value("round")?.id {
+            let round = try perform { try store.record(id) }
+            let service = try round?.value(of: "service")?.id.flatMap { id in try perform { try store.record(id) } }
+            about = "survey round \(id.text.prefix(8))" + (service.map { " ('\(SiteStore.label(of: $0))')" } ?? "")
         } else if let id = value("standard")?.id {
             standardRef = String(id.text.prefix(8))
             let service = try perform { try store.record(id) }.map(SiteStore.label(of:))

@@ -417,6 +417,20 @@ extension Schema {
             guard fields["status"] == .text(ActionStatus.open) else {
                 throw Refusal(.invalidTransition, "a new action starts \(ActionStatus.open)")
             }
+            if let id = fields["round"]?.id {
+                guard let round = write.lookup(.round, id), round.exists, round.kind == .round else {
+                    throw Refusal(.notFound, "the survey round \(id.text) of this action does not exist")
+                }
+                let asked = round.value(of: "customers")?.text.flatMap(parseInvitations)?.map(\.department) ?? []
+                guard round.value(of: "provider")?.id == parties.provider, let customer = parties.customer,
+                    asked.contains(customer)
+                else {
+                    throw Refusal(
+                        .invalidValue,
+                        "an action about a survey round is between its provider, \(write.code(round.value(of: "provider")?.id)), and a department it asked"
+                    )
+                }
+            }
             for (name, kind) in [("request", RecordKind.request), ("standard", .standard)] {
                 guard let id = fields[name]?.id else { continue }
                 guard let record = write.lookup(kind, id), record.exists, record.kind == kind else {

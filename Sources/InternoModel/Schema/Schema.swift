@@ -263,6 +263,7 @@ public enum Schema {
                 FieldSpec("owner", "owner", .reference(.department), required: true, fixed: true, writers: parties),
                 FieldSpec("request", "request", .reference(.request), fixed: true, writers: parties),
                 FieldSpec("standard", "standard", .reference(.standard), fixed: true, writers: parties),
+                FieldSpec("round", "survey round", .reference(.round), fixed: true, writers: parties),
                 FieldSpec(
                     "title", "title", .text(minLength: 1, maxLength: 200), required: true, writers: parties,
                     condition: .whileOpen),

@@ -32,16 +32,18 @@ extension Interno {
                 commandName: "new",
                 abstract: "Agree an action with another department; prints its ref.",
                 discussion: """
-                    --about takes a request key, a standard (its ref or service), or a pair \
-                    CUSTOMER/PROVIDER such as HR/IT (IT serving HR); this department must be one \
-                    of the two, and --owner names which one commits to it.
+                    --about takes a request key, a standard (its ref or service), a survey round \
+                    (its ref: the pair is its provider and the asked department that is this one, \
+                    or else the owner), or a pair CUSTOMER/PROVIDER such as HR/IT (IT serving \
+                    HR); this department must be one of the two, and --owner names which one \
+                    commits to it.
 
                     Example:
                       interno action new --about HR/IT --owner IT --due 2027-01-31 \\
                           --title "Keep six laptops in stock"
                     """)
 
-            @Option(help: "A request key, a standard, or a pair CUSTOMER/PROVIDER.") var about: String
+            @Option(help: "A request key, a standard, a survey round, or a pair CUSTOMER/PROVIDER.") var about: String
             @Option(help: "The department that commits to it: one of the pair.") var owner: String
             @Option(help: "When it is due: 2027-01-31 (end of that day, UTC) or an ISO 8601 time.") var due: String
             @Option(help: "What will be done, in a line.") var title: String
