@@ -4,25 +4,6 @@ import InternoModel
 /// What the dashboard shows: every figure comes from the reports of `InternoModel`, as one
 /// site knows them (DESIGN §8).
 public struct Dashboard: Sendable {
-    /// Kudos as the dashboard lists them.
-    public struct Kudos: Sendable, Hashable {
-        public var from: String
-        public var to: String
-        public var person: String?
-        public var message: String
-        public var reason: String
-        public var at: Timestamp
-
-        public init(from: String, to: String, person: String?, message: String, reason: String, at: Timestamp) {
-            self.from = from
-            self.to = to
-            self.person = person
-            self.message = message
-            self.reason = reason
-            self.at = at
-        }
-    }
-
     public var title: String
     public var subtitle: String
     public var watermelon: [WatermelonRow]
@@ -31,11 +12,12 @@ public struct Dashboard: Sendable {
     public var survey: SurveyReport?
     public var matrix: [MatrixCell]
     public var actions: [ActionRow]
-    public var kudos: [Kudos]
+    /// The kudos to list, newest first.
+    public var kudos: [KudosFacts]
 
     public init(
         title: String, subtitle: String, watermelon: [WatermelonRow], monthly: [MonthlyCompliance],
-        survey: SurveyReport?, matrix: [MatrixCell], actions: [ActionRow], kudos: [Kudos]
+        survey: SurveyReport?, matrix: [MatrixCell], actions: [ActionRow], kudos: [KudosFacts]
     ) {
         self.title = title
         self.subtitle = subtitle
@@ -275,7 +257,7 @@ public enum DashboardPage {
             })
     }
 
-    static func kudos(_ items: [Dashboard.Kudos]) -> String {
+    static func kudos(_ items: [KudosFacts]) -> String {
         guard !items.isEmpty else { return empty("No kudos in this period.") }
         return HTMLPage.table(
             ["when", "from", "to", "for", "message"],

@@ -279,10 +279,7 @@ extension SiteStore {
     @discardableResult
     public func answer(_ edit: Edit, round: UUID, site: String, person: String, at: Timestamp) throws -> ChangeSet {
         try writer.write { db in
-            let answered = try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM respondent WHERE round = ? AND person = ?)",
-                arguments: [round.text, person])
-            guard answered != true else {
+            guard try !Self.hasAnswered(round: round, person: person, db) else {
                 throw StoreError.refused(
                     Refusal(
                         .duplicate,
@@ -298,10 +295,20 @@ extension SiteStore {
 extension SiteStore {
     /// `true` once `person` has answered `round` from this site (``answer(_:round:site:person:at:)``).
     public func hasAnswered(round: UUID, person: String) throws -> Bool {
+        try writer.read { db in try Self.hasAnswered(round: round, person: person, db) }
+    }
+
+    static func hasAnswered(round: UUID, person: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM respondent WHERE round = ? AND person = ?)",
+            arguments: [round.text, person]) ?? false
+    }
+
+    /// How many answers to `round` this site holds, read through the `answer` query table's
+    /// index, not by decoding every answer.
+    public func answerCount(round: UUID) throws -> Int {
         try writer.read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM respondent WHERE round = ? AND person = ?)",
-                arguments: [round.text, person]) ?? false
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM answer WHERE round = ?", arguments: [round.text]) ?? 0
         }
     }
 }

@@ -69,6 +69,17 @@ struct SurveyEndToEndTests {
             #expect(report.customers.first { $0.customer == "FAC" }?.figures.tooFew == true)
             let table = try await it.ok("report", "survey", round.ref)
             #expect(table.contains("too few responses"), "\(table)")
+            // Every report prints one HTML page with --html, and one format at a time.
+            for report in [["survey", round.ref], ["sla"], ["matrix"], ["actions"], ["kudos"]] {
+                let result = try await it.run(["report"] + report + ["--html"])
+                #expect(result.status == 0, "\(report): \(result.stderr)")
+                let page = result.stdout
+                #expect(page.hasPrefix("<!DOCTYPE html>"), "\(report)")
+                #expect(page.contains("</html>") && !page.contains("<script"), "\(report)")
+            }
+            #expect(try await it.ok("report", "survey", round.ref, "--html").contains("too few responses"))
+            #expect(try await it.run(["report", "sla", "--csv", "--html"]).status == 64)
+            #expect(try await it.run(["report", "dashboard", "--out", "x.html", "--json"]).status == 64)
             // HR sees its own department's answers only.
             #expect(try await hr.json(SurveyReport.self, "report", "survey", round.ref).figures.responses == 3)
 

@@ -83,9 +83,9 @@ struct RenderTests {
                         due: "2026-12-31T23:59:59.999Z", dueDate: "2026-12-31", overdue: false, daysLate: 0)
                 ],
                 kudos: [
-                    Dashboard.Kudos(
-                        from: "HR", to: "IT", person: "Rui", message: "thanks & well done", reason: "period 2026-H2",
-                        at: Timestamp(millisecondsSince1970: 1_795_000_000_000))
+                    KudosFacts(
+                        from: "HR", to: "IT", person: "Rui", at: Timestamp(millisecondsSince1970: 1_795_000_000_000),
+                        message: "thanks & well done", reason: "period 2026-H2")
                 ]))
         #expect(page.components(separatedBy: "<svg").count - 1 == 4, "quadrant, trend, survey, heat map")
         #expect(!page.contains("<script"))

@@ -107,12 +107,8 @@ extension Site {
 
     /// The action named by `reference`: the start of its id, or its title.
     func actionRecord(_ reference: String) throws -> RecordState {
-        let all = try perform { try store.records(of: .action) }
-        let lowered = reference.lowercased()
-        let byID =
-            lowered.count >= 4 && lowered.allSatisfy({ $0.isHexDigit || $0 == "-" })
-            ? all.filter { $0.id.text.hasPrefix(lowered) } : []
-        let matches = byID.isEmpty ? all.filter { SiteStore.label(of: $0).lowercased() == lowered } : byID
+        let matches = matching(
+            reference, among: try perform { try store.records(of: .action) }, name: SiteStore.label(of:))
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty {
             throw ClientError.notFound(
@@ -131,13 +127,14 @@ extension Site {
                 "customer": .id(try departmentID(code: parts[0])), "provider": .id(try departmentID(code: parts[1])),
             ]
         }
-        let lowered = about.lowercased()
-        if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }),
-            let round = try perform({ try store.records(of: .round) }).first(where: { $0.id.text.hasPrefix(lowered) }),
-            let provider = round.value(of: "provider")?.id
-        {
-            let asked = round.value(of: "customers")?.text.flatMap(Schema.parseInvitations)?.map(\.department) ?? []
-            let customer = asked.contains(department) ? department : owner
+        // A round by the start of its id (rounds have no name of their own).
+        let rounds = matching(about, among: try perform { try store.records(of: .round) }, name: { _ in "" })
+        if rounds.count > 1 {
+            let list = rounds.map { String($0.id.text.prefix(8)) }.sorted().joined(separator: ", ")
+            throw ClientError.invalidInput("'\(about)' names several survey rounds: \(list); give more of the id")
+        }
+        if let round = rounds.first, let provider = round.value(of: "provider")?.id {
+            let customer = Schema.askedDepartments(of: round).contains(department) ? department : owner
             return ["customer": .id(customer), "provider": .id(provider), "round": .id(round.id)]
         }
         let record: RecordState

@@ -100,8 +100,15 @@ extension Site {
             if let wantedStandard, measured.standard?.id != wantedStandard { continue }
             // The service: the catalogued one the request names, else its standard's (by
             // catalogue entry, else in free text).
-            let serviceID =
-                row.service.flatMap(UUID.init(text:)) ?? measured.standard?.value(of: "catalogService")?.id
+            var serviceID = measured.standard?.value(of: "catalogService")?.id
+            if let text = row.service {
+                guard let id = UUID(text: text) else {
+                    throw ClientError.storage(
+                        "the service of request \(row.key) as stored here cannot be read; run `interno verify --repair`"
+                    )
+                }
+                serviceID = id
+            }
             if let wantedService, serviceID != wantedService { continue }
             var serviceName = standard?.service
             if let serviceID {
@@ -152,10 +159,10 @@ extension Site {
         }
         return try perform { try store.records(of: .kudos) }.compactMap { record in
             guard let at = record.siblings("message").first?.at, scope.from <= at, at < scope.to else { return nil }
+            let shown = try view(ofKudos: record)
             return KudosFacts(
-                from: try code(of: record.value(of: "from")?.id?.text),
-                to: try code(of: record.value(of: "to")?.id?.text),
-                person: record.value(of: "person")?.text, at: at)
+                from: shown.from, to: shown.to, person: shown.person, at: at, message: shown.message,
+                reason: shown.reason)
         }
     }
 }

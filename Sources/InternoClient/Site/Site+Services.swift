@@ -45,10 +45,11 @@ extension Site {
         let providerID = try provider.map(departmentID(code:))
         let all = try perform { try store.records(of: .service) }
         let needs = try perform { try store.records(of: .need) }
+        let standards = try perform { try store.records(of: .standard) }
         return try all.filter { record in
             (providerID == nil || record.value(of: "provider")?.id == providerID)
                 && (retired || record.value(of: "retired") != .bool(true))
-        }.map { try view(ofService: $0, needs: needs) }.sorted {
+        }.map { try view(ofService: $0, needs: needs, standards: standards) }.sorted {
             ($0.provider, $0.name, $0.ref) < ($1.provider, $1.name, $1.ref)
         }
     }
@@ -56,7 +57,8 @@ extension Site {
     /// One service, by the start of its id (at least 4 hex digits) or its name.
     public func service(_ reference: String) throws -> ServiceView {
         try view(
-            ofService: try serviceRecord(reference, retired: true), needs: try perform { try store.records(of: .need) })
+            ofService: try serviceRecord(reference, retired: true), needs: try perform { try store.records(of: .need) },
+            standards: try perform { try store.records(of: .standard) })
     }
 
     /// Adds a service to this department's catalogue. A name this department already offers
@@ -173,13 +175,9 @@ extension Site {
     /// The service named by `reference` (the start of its id, or its name), offered or, when
     /// `retired`, retired too. A name several providers use must be given as an id.
     func serviceRecord(_ reference: String, retired: Bool = false) throws -> RecordState {
-        let all = try perform { try store.records(of: .service) }
-        let lowered = reference.lowercased()
-        let byID =
-            lowered.count >= 4 && lowered.allSatisfy({ $0.isHexDigit || $0 == "-" })
-            ? all.filter { $0.id.text.hasPrefix(lowered) } : []
-        var matches = byID.isEmpty ? all.filter { same($0, reference) } : byID
-        if matches.count > 1, !retired || byID.isEmpty {
+        var matches = matching(
+            reference, among: try perform { try store.records(of: .service) }, name: SiteStore.label(of:))
+        if matches.count > 1 {
             // A name offered once and retired elsewhere names the one offered.
             let offered = matches.filter { $0.value(of: "retired") != .bool(true) }
             if !offered.isEmpty { matches = offered }
@@ -211,13 +209,8 @@ extension Site {
     /// The offered service of `provider` that `reference` names (its name or the start of its
     /// id), or `nil` when none does: a standard's service may also be free text.
     func catalogued(_ reference: String, provider: UUID) throws -> RecordState? {
-        let offered = try offered(by: provider)
-        let lowered = reference.lowercased()
-        if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
-            let byID = offered.filter { $0.id.text.hasPrefix(lowered) }
-            if byID.count == 1 { return byID[0] }
-        }
-        return offered.first { same($0, reference) }
+        let matches = matching(reference, among: try offered(by: provider), name: SiteStore.label(of:))
+        return matches.count == 1 ? matches[0] : nil
     }
 
     // MARK: Helpers
@@ -237,10 +230,8 @@ extension Site {
         String(record.id.text.prefix(8))
     }
 
-    func view(ofService record: RecordState, needs: [RecordState]) throws -> ServiceView {
-        let standards = try perform { try store.records(of: .standard) }
-            .filter { $0.value(of: "catalogService")?.id == record.id }
-            .map(shortRef).sorted()
+    func view(ofService record: RecordState, needs: [RecordState], standards: [RecordState]) throws -> ServiceView {
+        let standards = standards.filter { $0.value(of: "catalogService")?.id == record.id }.map(shortRef).sorted()
         let uses = try needs.filter { $0.kind == .need && $0.value(of: "service")?.id == record.id }
             .map { try view(ofNeed: $0, services: [record]) }.sorted { $0.customer < $1.customer }
         return ServiceView(

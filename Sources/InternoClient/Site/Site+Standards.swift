@@ -368,13 +368,7 @@ extension Site {
     }
 
     private func find(_ reference: String, among all: [RecordState]) throws -> RecordState {
-        let lowered = reference.lowercased()
-        let byID =
-            lowered.count >= 4 && lowered.allSatisfy({ $0.isHexDigit || $0 == "-" })
-            ? all.filter { $0.id.text.hasPrefix(lowered) } : []
-        let matches =
-            byID.isEmpty
-            ? all.filter { SiteStore.label(of: $0).lowercased() == lowered } : byID
+        let matches = matching(reference, among: all, name: SiteStore.label(of:))
         if matches.count == 1 { return matches[0] }
         if matches.isEmpty {
             throw ClientError.notFound(

@@ -139,15 +139,11 @@ extension Site {
         }
         // The previous round of the same service: the latest that opened before this one.
         let serviceID = record.value(of: "service")?.id
-        let opens = record.value(of: "opens")?.time ?? Timestamp(millisecondsSince1970: 0)
+        let (opens, closes) = try window(of: record)
         let previous = try perform { try store.records(of: .round) }
             .filter { $0.id != record.id && $0.value(of: "service")?.id == serviceID }
             .filter { ($0.value(of: "opens")?.time).map { $0 < opens } ?? false }
             .max { ($0.value(of: "opens")?.time ?? opens) < ($1.value(of: "opens")?.time ?? opens) }
-        guard let closes = record.value(of: "closes")?.time else {
-            throw ClientError.storage(
-                "survey round \(shown.ref) has no closing time here; run `interno verify --repair`")
-        }
         // A customer's site holds only its own department's answers: the other departments'
         // rows would read 0 where the truth is unknown here, so they are left out.
         let everything = try perform { try store.replica() }.scope == .all
@@ -162,6 +158,15 @@ extension Site {
 
     // MARK: Helpers
 
+    /// When a round opens and closes; both are required, so a round without them is damaged.
+    private func window(of round: RecordState) throws -> (opens: Timestamp, closes: Timestamp) {
+        guard let opens = round.value(of: "opens")?.time, let closes = round.value(of: "closes")?.time else {
+            throw ClientError.storage(
+                "survey round \(round.id.text.prefix(8)) has no window here; run `interno verify --repair`")
+        }
+        return (opens, closes)
+    }
+
     /// The person running the command: the name part of this site's author (`ana`).
     var person: String {
         String(author.split(separator: "@", maxSplits: 1).first ?? Substring(author))
@@ -169,10 +174,7 @@ extension Site {
 
     func roundRecord(_ reference: String) throws -> RecordState {
         let all = try perform { try store.records(of: .round) }
-        let lowered = reference.lowercased()
-        let byID =
-            lowered.count >= 4 && lowered.allSatisfy({ $0.isHexDigit || $0 == "-" })
-            ? all.filter { $0.id.text.hasPrefix(lowered) } : []
+        let byID = matching(reference, among: all, name: { _ in "" })
         if byID.count == 1 { return byID[0] }
         if byID.count > 1 {
             let list = byID.map { String($0.id.text.prefix(8)) }.sorted().joined(separator: ", ")
@@ -212,11 +214,10 @@ extension Site {
         let serviceID = value("service")?.id
         let service = try serviceID.flatMap { id in try perform { try store.record(id) } }
         let invitations = value("customers")?.text.flatMap(Schema.parseInvitations) ?? []
-        let opens = value("opens")?.time ?? Timestamp(millisecondsSince1970: 0)
-        let closes = value("closes")?.time ?? Timestamp(millisecondsSince1970: 0)
+        let (opens, closes) = try window(of: record)
         let status =
             value("closed") == .bool(true) || now > closes ? "closed" : now < opens ? "upcoming" : "open"
-        let responses = try perform { try store.records(of: .answer) }.filter { $0.value(of: "round")?.id == record.id }
+        let responses = try perform { try store.answerCount(round: record.id) }
         let answered = try perform { try store.hasAnswered(round: record.id, person: person) }
         return RoundView(
             id: record.id.text, ref: String(record.id.text.prefix(8)),
@@ -227,7 +228,7 @@ extension Site {
             }
             .sorted { $0.customer < $1.customer },
             form: value("form")?.text ?? "perceptions", opens: opens.description, closes: closes.description,
-            status: status, responses: responses.count, answeredByMe: answered)
+            status: status, responses: responses, answeredByMe: answered)
     }
 }
 

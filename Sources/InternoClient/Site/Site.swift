@@ -128,6 +128,19 @@ public struct Site: Sendable {
         return CalendarDate(ending: time)?.description
     }
 
+    /// The records of `all` that `reference` names: those whose id starts with it, when it is
+    /// at least 4 hex digits (and dashes) and some id does; else those whose `name` is it,
+    /// ignoring case and spaces at either end. How people name standards, services, actions
+    /// and survey rounds.
+    func matching(_ reference: String, among all: [RecordState], name: (RecordState) -> String) -> [RecordState] {
+        let lowered = reference.trimmingCharacters(in: .whitespaces).lowercased()
+        if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+            let byID = all.filter { $0.id.text.hasPrefix(lowered) }
+            if !byID.isEmpty { return byID }
+        }
+        return all.filter { name($0).trimmingCharacters(in: .whitespaces).lowercased() == lowered }
+    }
+
     /// What `body` finds, or `nil` when it finds nothing; any other error (a database that
     /// cannot be read, a name that is ambiguous) is thrown, never taken for "not found".
     func ifFound<T>(_ body: () throws -> T) throws -> T? {

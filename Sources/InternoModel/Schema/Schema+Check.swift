@@ -145,11 +145,8 @@ extension Schema {
             case .always:
                 break
             case .whileOpen:
-                let state =
-                    kind == .action
-                    ? write.seenValue("status")?.text ?? ActionStatus.open
-                    : write.seenValue("state")?.text ?? RequestState.submitted
-                guard kind == .action ? state == ActionStatus.open : RequestState.open.contains(state) else {
+                let (state, open) = openness(of: write)
+                guard open else {
                     throw Refusal(
                         .notPermitted,
                         "the \(field.label) of \(write.describe()) can only change while it is open; it is \(state)")
@@ -168,6 +165,17 @@ extension Schema {
         if kind == .request {
             try checkStepWrites(write)
         }
+    }
+
+    /// The state a request or an action was in as the writer saw it, and whether that state is
+    /// open (the condition ``FieldSpec/Condition/whileOpen``).
+    static func openness(of write: Write) -> (state: String, open: Bool) {
+        if write.change.kind == .action {
+            let status = write.seenValue("status")?.text ?? ActionStatus.open
+            return (status, status == ActionStatus.open)
+        }
+        let state = write.seenValue("state")?.text ?? RequestState.submitted
+        return (state, RequestState.open.contains(state))
     }
 
     /// The refusal for a write to a record the writer cannot see: one that does not exist, or
@@ -304,16 +312,9 @@ extension Schema {
                 }
             }
         }
-        if let retired = write.change.fields["retired"], retired != .bool(true) {
-            throw Refusal(
-                .invalidValue,
-                "a retired standard stays retired: propose a new standard instead of bringing \(write.describe()) back")
-        }
+        try checkRetirement(write, roles: roles, instead: "propose a new standard")
         if let service = write.change.fields["catalogService"]?.id {
             try checkCatalogued(write, service: service, provider: parties.provider, what: "a standard")
-        }
-        guard roles != [.admin] || write.change.fields.keys.allSatisfy({ $0 == "retired" }) else {
-            throw Refusal(.notPermitted, "the server administrator may only retire \(write.describe())")
         }
         let fingerprint = termsFingerprint { name in
             if let value = write.change.fields[name] { return .value(value) }
@@ -362,10 +363,17 @@ extension Schema {
                 "\(write.writerName) may not add a service to the catalogue of \(write.code(parties.provider)): a department lists only its own services"
             )
         }
+        try checkRetirement(write, roles: roles, instead: "add a new service")
+    }
+
+    /// The rules of a kind that is retired rather than deleted (standards, services):
+    /// `retired` is only ever written `true`, and the administrator writes nothing else.
+    private static func checkRetirement(_ write: Write, roles: Set<Role>, instead: String) throws(Refusal) {
         if let retired = write.change.fields["retired"], retired != .bool(true) {
             throw Refusal(
                 .invalidValue,
-                "a retired service stays retired: add a new service instead of bringing \(write.describe()) back")
+                "a retired \(write.change.kind.rawValue) stays retired: \(instead) instead of bringing \(write.describe()) back"
+            )
         }
         guard roles != [.admin] || write.change.fields.keys.allSatisfy({ $0 == "retired" }) else {
             throw Refusal(.notPermitted, "the server administrator may only retire \(write.describe())")
@@ -421,9 +429,8 @@ extension Schema {
                 guard let round = write.lookup(.round, id), round.exists, round.kind == .round else {
                     throw Refusal(.notFound, "the survey round \(id.text) of this action does not exist")
                 }
-                let asked = round.value(of: "customers")?.text.flatMap(parseInvitations)?.map(\.department) ?? []
                 guard round.value(of: "provider")?.id == parties.provider, let customer = parties.customer,
-                    asked.contains(customer)
+                    askedDepartments(of: round).contains(customer)
                 else {
                     throw Refusal(
                         .invalidValue,
@@ -556,7 +563,7 @@ extension Schema {
         guard round.value(of: "provider")?.id == parties.provider else {
             throw Refusal(.invalidValue, "the provider of an answer is the provider of its round")
         }
-        let asked = round.value(of: "customers")?.text.flatMap(parseInvitations)?.map(\.department) ?? []
+        let asked = askedDepartments(of: round)
         guard let customer = parties.customer, asked.contains(customer) else {
             let codes = asked.map { write.code($0) }.sorted().joined(separator: ", ")
             throw Refusal(

@@ -8,7 +8,8 @@ import Foundation
 public enum Schema {
     /// The version of the schema; a site and a server must agree on it to sync. Version 2
     /// added the services catalogue (the kinds `service` and `need`, a standard's
-    /// `catalogService` and a request's `service`), improvement actions and kudos.
+    /// `catalogService` and a request's `service`), improvement actions, kudos, and survey
+    /// rounds and their answers (with a standard's `surveyTarget`).
     public static let version: UInt32 = 2
 
     /// Request priorities, lowest first.

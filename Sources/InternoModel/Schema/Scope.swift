@@ -146,6 +146,11 @@ extension Schema {
         audience(of: record.kind, value: { record.value(of: $0) }, lookup: lookup)
     }
 
+    /// The departments a survey round asks (its `customers`); empty when it names none.
+    public static func askedDepartments(of round: RecordState) -> [UUID] {
+        round.value(of: "customers")?.text.flatMap(parseInvitations)?.map(\.department) ?? []
+    }
+
     /// The fields a kind's parties come from: each must be required and fixed (a test holds
     /// every kind to it), so a record's audience is settled when it is created.
     public static func partyFields(of kind: RecordKind) -> [FieldName] {

@@ -482,12 +482,19 @@ public struct KudosFacts: Sendable {
     public var person: String?
     /// When they were sent.
     public var at: Timestamp
+    /// What they say, and what they are for in words (`request HR-LIS-4`, `period 2026-H2`).
+    public var message: String
+    public var reason: String
 
-    public init(from: String, to: String, person: String? = nil, at: Timestamp) {
+    public init(
+        from: String, to: String, person: String? = nil, at: Timestamp, message: String = "", reason: String = ""
+    ) {
         self.from = from
         self.to = to
         self.person = person
         self.at = at
+        self.message = message
+        self.reason = reason
     }
 }
 

@@ -43,12 +43,11 @@ extension Interno {
                 String?
             @Option(help: "Only requests for this catalogued service: its name, or the start of its id.")
             var service: String?
-            @Flag(help: "Print comma-separated values with a header line.") var csv = false
-            @Flag(help: "Print one self-contained HTML page.") var html = false
+            @OptionGroup var format: FormatOptions
             @OptionGroup var options: SiteOptions
 
             func validate() throws {
-                try validateFormat(json: options.json, csv: csv, html: html)
+                try format.check(json: options.json)
             }
 
             func scope(now: Timestamp) throws -> ReportScope {
@@ -74,8 +73,8 @@ extension Interno {
                 if options.json {
                     return try printJSON(Envelope(report: name, scope: scope, rows: rows))
                 }
-                emit(
-                    rows, columns, csv: csv, html: html, title: "Interno report: \(name)",
+                format.emit(
+                    rows, columns, title: "Interno report: \(name)",
                     heading: "\(name): requests submitted \(periodText(scope))", empty: "no requests in this period")
             }
 
@@ -242,7 +241,7 @@ extension Interno {
                 try await reporting {
                     let (period, facts) = try scope.facts()
                     let cells = MatrixCell.cells(facts)
-                    if scope.options.json || scope.csv || scope.html {
+                    if scope.options.json || scope.format.csv || scope.format.html {
                         return try scope.render(
                             "matrix", cells,
                             [
@@ -278,12 +277,11 @@ extension Interno.Report {
                   interno report actions --owner IT --csv
                 """)
         @Option(help: "Only this owner department's actions.") var owner: String?
-        @Flag(help: "Print comma-separated values with a header line.") var csv = false
-        @Flag(help: "Print one self-contained HTML page.") var html = false
+        @OptionGroup var format: FormatOptions
         @OptionGroup var options: SiteOptions
 
         func validate() throws {
-            try validateFormat(json: options.json, csv: csv, html: html)
+            try format.check(json: options.json)
         }
 
         func run() async throws {
@@ -299,8 +297,8 @@ extension Interno.Report {
                     .text("overdue") { $0.overdue ? "yes" : "no" }, .number("days late") { $0.daysLate },
                     .text("about") { $0.about }, .text("title") { $0.title },
                 ]
-                emit(
-                    rows, columns, csv: csv, html: html, title: "Interno report: actions",
+                format.emit(
+                    rows, columns, title: "Interno report: actions",
                     heading: "actions: open as of \(shortTime(now.description))", empty: "no open actions")
             }
         }
@@ -320,12 +318,11 @@ extension Interno.Report {
         @Option(help: "Start of the period: a date (start of that day, UTC) or ISO 8601 time.") var from: String?
         @Option(help: "End of the period: a date (included) or ISO 8601 time (default: now).") var to: String?
         @Option(help: "Split the period by month of sending (UTC), or not.") var by = ReportSplit.none
-        @Flag(help: "Print comma-separated values with a header line.") var csv = false
-        @Flag(help: "Print one self-contained HTML page.") var html = false
+        @OptionGroup var format: FormatOptions
         @OptionGroup var options: SiteOptions
 
         func validate() throws {
-            try validateFormat(json: options.json, csv: csv, html: html)
+            try format.check(json: options.json)
         }
 
         func run() async throws {
@@ -342,8 +339,8 @@ extension Interno.Report {
                     .text("people") { $0.people.joined(separator: ", ") },
                 ]
                 if options.json { return try printJSON(Envelope(report: "kudos", scope: scope, rows: rows)) }
-                emit(
-                    rows, columns, csv: csv, html: html, title: "Interno report: kudos",
+                format.emit(
+                    rows, columns, title: "Interno report: kudos",
                     heading: "kudos: sent \(periodText(scope))", empty: "no kudos in this period")
             }
         }
@@ -390,17 +387,7 @@ extension Interno.Report {
                 let facts = try site.reportFacts(scope, now: now)
                 let surveys = try site.pairSurveys(minimum: surveyMinResponses, now: now)
                 let latest = try site.rounds(now: now).first { $0.status != "upcoming" }
-                var kudos: [Dashboard.Kudos] = []
-                for item in try site.kudos() {
-                    guard let at = Timestamp(iso8601: item.at) else {
-                        throw ClientError.storage("kudos sent at '\(item.at)' cannot be read; run `interno verify`")
-                    }
-                    guard scope.from <= at, at < scope.to else { continue }
-                    kudos.append(
-                        Dashboard.Kudos(
-                            from: item.from, to: item.to, person: item.person, message: item.message,
-                            reason: item.reason, at: at))
-                }
+                let kudos = try site.kudosFacts(scope).sorted { $0.at > $1.at }
                 let dashboard = Dashboard(
                     title: "Interno: service between departments",
                     subtitle:
@@ -438,18 +425,27 @@ func validateFormat(json: Bool, csv: Bool, html: Bool) throws {
     if chosen.count > 1 { throw ValidationError("choose one of \(chosen.joined(separator: " and "))") }
 }
 
-/// Prints `rows` as CSV, as one HTML page, or as a table under `heading`.
-func emit<Row>(
-    _ rows: [Row], _ columns: [Column<Row>], csv: Bool, html: Bool, title: String, heading: String, empty: String
-) {
-    if csv { return print(CSV.render(rows, columns)) }
-    if html {
-        let body = rows.isEmpty ? "<p>\(escapeHTML(empty))</p>" : HTMLPage.table(rows, columns)
-        return print(HTMLPage.render(title: title, subtitle: heading, body: body), terminator: "")
+/// `--csv` and `--html`: the formats of a report besides its table and `--json`.
+struct FormatOptions: ParsableArguments {
+    @Flag(help: "Print comma-separated values with a header line.") var csv = false
+    @Flag(help: "Print one self-contained HTML page.") var html = false
+
+    /// Refuses two formats at once, `--json` among them.
+    func check(json: Bool) throws {
+        try validateFormat(json: json, csv: csv, html: html)
     }
-    print(heading)
-    if rows.isEmpty { return print(empty) }
-    print(TextTable.render(rows, columns))
+
+    /// Prints `rows` as CSV, as one HTML page, or as a table under `heading`.
+    func emit<Row>(_ rows: [Row], _ columns: [Column<Row>], title: String, heading: String, empty: String) {
+        if csv { return print(CSV.render(rows, columns)) }
+        if html {
+            let body = rows.isEmpty ? "<p>\(escapeHTML(empty))</p>" : HTMLPage.table(rows, columns)
+            return print(HTMLPage.render(title: title, subtitle: heading, body: body), terminator: "")
+        }
+        print(heading)
+        if rows.isEmpty { return print(empty) }
+        print(TextTable.render(rows, columns))
+    }
 }
 
 /// The period as typed: `2026-11-01 to 2026-11-30` for dates, short times otherwise.
