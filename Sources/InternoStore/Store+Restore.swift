@@ -8,8 +8,9 @@ public struct WelcomeSummary: Equatable, Sendable {
     public var requeued = 0
     /// The site's cursor named no point of the server's stream: it pulls from the start.
     public var cursorReset = false
-    /// The server holds counters of this site's that its outbox uses too: pull before pushing,
-    /// so that what the server holds with other content is set aside and renumbered first.
+    /// The server holds counters of this site's that its outbox uses too, or counters above
+    /// the site's own: pull before pushing, so that what clashes with what the server holds
+    /// (a reused counter or request key) is set aside and renumbered first.
     public var pullFirst = false
 }
 
@@ -30,7 +31,8 @@ extension SiteStore {
     ///   back to 0: pulling everything again is safe, since applying is idempotent;
     /// - every own change set that is neither queued nor refused here, and that the server
     ///   does not hold whole, is queued again (the server lost it);
-    /// - if a queued set uses counters the server holds, the site will pull first.
+    /// - if a queued set uses counters the server holds, or the server holds counters above
+    ///   this site's own, the site will pull first.
     public func prepare(heldCounters held: [ClosedRange<UInt64>], cursorReset: Bool) throws -> WelcomeSummary {
         try writer.write { db in
             let replica = try Self.replicaRow(db)
@@ -72,8 +74,13 @@ extension SiteStore {
             }
             let queued = try OutboxRow.fetchAll(db)
             let stashed = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM stash")) ?? 0
+            // The server holding counters above this site's own means the site was restored
+            // from a copy: what it wrote since may reuse a request key that the server holds
+            // under a counter the site never used (an earlier heal renumbered it), so it pulls
+            // its own later writes back, and steps aside where they clash, before pushing.
             summary.pullFirst =
-                stashed > 0 || queued.contains { row in (row.firstCounter...row.lastCounter).contains(where: isHeld) }
+                stashed > 0 || highest > replica.counter
+                || queued.contains { row in (row.firstCounter...row.lastCounter).contains(where: isHeld) }
             return summary
         }
     }
@@ -169,6 +176,11 @@ extension SiteStore {
                 replica.counter += 1
                 numbers[entry.change.dot.counter] = UInt64(replica.counter)
             }
+            // Read before anything comes back renumbered: which records the server kept own
+            // changes of from after the copy was taken.
+            let stretched = try Set(entries.map(\.entry.change.recordID)).filter { id in
+                try Self.hasLostStretch(id, after: before, me, db)
+            }
             var renamed: [RenumberedRequest] = []
             let sets = Dictionary(grouping: entries, by: { $0.entry.set.lowerBound }).sorted { $0.key < $1.key }
             for (_, members) in sets {
@@ -186,8 +198,9 @@ extension SiteStore {
                         var context = change.context.counters
                         if let own = context[me], own > before {
                             context[me] = Self.ownContext(
-                                seenUpTo: own, after: before, numbers: numbers, stashed: entries.map(\.entry.change),
-                                record: change.recordID)
+                                of: change, seenUpTo: own, after: before, numbers: numbers,
+                                stashed: entries.map(\.entry.change),
+                                lostStretch: stretched.contains(change.recordID))
                         }
                         renumbered.context = VersionVector(context)
                         // What it required of its own stashed changes (a comment on a request it
@@ -227,21 +240,42 @@ extension SiteStore {
         }
     }
 
-    /// The own entry of a stashed change's context on `record`, which covered this site's own
-    /// writes up to `seenUpTo` (old numbers), the stashed ones above `after` among them: the
-    /// highest number those writes have now, so it still covers every own write it saw.
+    /// The own entry of a stashed change's context on its record, which covered this site's
+    /// own writes up to `seenUpTo` (old numbers), the stashed ones above `after` among them.
     ///
-    /// It then also covers the *lost stretch* on that record (own writes the server kept from
-    /// after the copy was taken), which a version vector cannot leave out ("saw 21 but not
-    /// 13"). Leaving out its own predecessors instead would judge a step against a state
-    /// without the step before it, and refuse it. So the first write the restored site makes
-    /// to a record is concurrent with the lost stretch (a conflict, where both wrote a field),
-    /// and a later one covers both, as a resolution would (DESIGN §3.9).
-    static func ownContext(seenUpTo: UInt64, after: UInt64, numbers: [UInt64: UInt64], stashed: [Change], record: UUID)
-        -> UInt64
-    {
-        let saw = stashed.filter { $0.recordID == record && $0.dot.counter > after && $0.dot.counter <= seenUpTo }
-        return saw.compactMap { numbers[$0.dot.counter] }.max() ?? after
+    /// Without a *lost stretch* on the record (own writes the server kept from after the copy
+    /// was taken), it is the highest number those stashed writes have now, so it still covers
+    /// every own write it saw.
+    ///
+    /// With one, a version vector cannot say "saw 21 but not 13": covering its own stashed
+    /// predecessors covers the stretch too, and the change is judged after it. So it covers
+    /// them only when it depends on one: a predecessor took a lifecycle step (leaving it out
+    /// would judge a step against a state without the step before it, and refuse it), or
+    /// wrote a field this change writes (leaving it out would make the site conflict with
+    /// itself). Then it covers the stretch as a resolution would. Otherwise it stays at
+    /// `after`: concurrent with the stretch, a conflict where both wrote a field, never
+    /// refused for a step the restored site never saw (DESIGN §3.9).
+    static func ownContext(
+        of change: Change, seenUpTo: UInt64, after: UInt64, numbers: [UInt64: UInt64], stashed: [Change],
+        lostStretch: Bool
+    ) -> UInt64 {
+        let saw = stashed.filter {
+            $0.recordID == change.recordID && $0.dot.counter > after && $0.dot.counter <= seenUpTo
+        }
+        let covering = saw.compactMap { numbers[$0.dot.counter] }.max() ?? after
+        guard lostStretch else { return covering }
+        let written = Set(change.fields.keys)
+        let dependsOnOne = saw.contains { $0.fields["state"] != nil || !written.isDisjoint(with: $0.fields.keys) }
+        return dependsOnOne ? covering : after
+    }
+
+    /// `true` if the log holds own changes of record `id` above `after` (the restored copy's
+    /// counter): the server kept them from after the copy was taken, and they are back here.
+    static func hasLostStretch(_ id: UUID, after: UInt64, _ me: ReplicaID, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM change WHERE record = ? AND replica = ? AND counter > ?)"),
+            arguments: [id.text, me.description, Int64(after)]) == true
     }
 
     /// The change of this replica's in the log that is the same write as `change`: the one with

@@ -233,8 +233,8 @@ extension SiteStore {
                         try writeAndRead { try Self.markRefused(firstCounter: firstCounter, refusal, db) }
                         summary.refusals.append(change.dot)
                         continue
-                    case .stepAside:
-                        try writeAndRead { try Self.setAside(fromSetOf: change.dot.counter, replica, db) }
+                    case .stepAside(let counter):
+                        try writeAndRead { try Self.setAside(fromSetOf: counter, replica, db) }
                         summary.setAside = true
                     }
                     if change.dot.replica == me, change.kind == .request, let code = replica.code,

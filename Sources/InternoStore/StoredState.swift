@@ -42,9 +42,12 @@ final class StoredState: JudgingSource {
             == true
     }
 
-    func hasRequest(key: String) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM request WHERE key = ?)"), arguments: [key]) == true
+    func request(withKey key: String) throws -> UUID? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM request WHERE key = ? LIMIT 1"), arguments: [key])
+            .map { text in
+                guard let id = UUID(text: text) else { throw StoreError.corrupt("request id \(text)") }
+                return id
+            }
     }
 
     func audiences(ofRecord id: UUID) throws -> [Audience] {

@@ -36,8 +36,8 @@ struct JudgeTests {
         func hasDepartment(code: String) throws -> Bool {
             records.values.contains { $0.kind == .department && $0.value(of: "code") == .text(code) }
         }
-        func hasRequest(key: String) throws -> Bool {
-            records.values.contains { $0.kind == .request && $0.exists && $0.value(of: "key") == .text(key) }
+        func request(withKey key: String) throws -> UUID? {
+            records.values.first { $0.kind == .request && $0.exists && $0.value(of: "key") == .text(key) }?.id
         }
         func audiences(ofRecord id: UUID) throws -> [Audience] { audiencesByRecord[id] ?? [] }
     }
@@ -169,7 +169,7 @@ struct JudgeTests {
         #expect(try judge.pulled(mine.voided(refusal), by: site) == .refusalOfOwn(firstCounter: 1, refusal))
         var rewritten = mine
         rewritten.fields["title"] = .text("Written again after a restore")
-        #expect(try judge.pulled(rewritten, by: site) == .stepAside)
+        #expect(try judge.pulled(rewritten, by: site) == .stepAside(counter: rewritten.dot.counter))
         // Another site's change, and one of this site's that it does not hold: taken in.
         #expect(try judge.pulled(mine, by: ReplicaID(UUID())) == .take)
         #expect(try judge.pulled(creation(2, UUID(), key: "HR-LIS-2"), by: site) == .take)

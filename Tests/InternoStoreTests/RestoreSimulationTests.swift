@@ -178,8 +178,14 @@ private struct RestoreScenario {
         try noteAcknowledged(index, before)
     }
 
-    /// Pushes and loses the answer: the server committed, the site never heard.
+    /// Pushes and loses the answer: the server committed, the site never heard. What comes
+    /// before the push is what the sync engine always does first: Welcome, and the pull it
+    /// asks for (a site restored from a copy pulls before it pushes, DESIGN §3.9).
     mutating func pushLosingTheAnswer(_ index: Int) throws {
+        if try hub.welcome(sites[index]).pullFirst {
+            try hub.pull(sites[index])
+            _ = try sites[index].restoreSetAside()
+        }
         let entry = hub.registry[try sites[index].replica().id]!
         for set in try sites[index].pendingChangeSets() {
             let outcome = try hub.server.receive(set, from: entry)

@@ -75,6 +75,33 @@ struct RestoreStoreTests {
         #expect(try hub.it.record(id) == hub.server.record(id))
     }
 
+    /// Found by the restore simulation (seed 108603204343212): IT declines a request, syncs,
+    /// and is restored from before that; not knowing it, it assigns the request and then
+    /// acknowledges it. Covering the assignment, the acknowledgement covered the decline too
+    /// and was refused as "declined is final", stuck in the outbox. It depends on no step of
+    /// its own, so it stays concurrent with the decline: a conflict on the state, for a person.
+    @Test func aStepAfterAnUnrelatedEditIsConcurrentWithTheLostStretch() throws {
+        var hub = try Hub(.walFile)
+        let (id, _) = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        let restore = try backup(hub, "it", of: hub.it)
+        try take("decline", on: id, at: hub.it)
+        try hub.sync(hub.it)
+        hub.it = try restore()
+        try hub.it.write([Edit(.request, id, ["assignee": .text("rui")])], author: "rui")
+        try take("ack", on: id, at: hub.it)
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        #expect(try hub.it.outbox().isEmpty)
+        let states = Set(try #require(try hub.server.record(id)).siblings("state").compactMap(\.value.text))
+        #expect(states == ["declined", "acknowledged"])
+        #expect(try value(hub.server, id, "assignee") == .value(.text("rui")))
+        #expect(try hub.hr.record(id) == hub.server.record(id))
+        #expect(try hub.it.record(id) == hub.server.record(id))
+    }
+
     /// Found by the restore simulation (seed 153788949789751): IT starts a request, syncs, is
     /// restored from before that, assigns it and starts it again. Pushed renumbered, the
     /// second start covered the first (a version vector cannot leave it out) and was refused
@@ -203,6 +230,46 @@ struct RestoreStoreTests {
         }
         // Its next request takes the next free number.
         #expect(try hub.newRequest("Desk").key == "HR-LIS-3")
+    }
+
+    /// Replays the random scenario `INTERNO_SEED=122343637851393` found: a copy taken before
+    /// an earlier heal hands out a request key that the heal kept for a request it moved to
+    /// another counter, under a counter the server never received.
+    @Test func aKeyAnEarlierHealKeptIsNotOfferedAgainByAnOlderCopy() throws {
+        var hub = try Hub(.walFile)
+        let (x, _) = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        let first = try backup(hub, "hr-0")
+        let (y, _) = try hub.newRequest("Badge")
+        try hub.sync(hub.hr)
+        let second = try backup(hub, "hr-1")
+        // Restored from the first copy, the site writes counters 2 and 3, keys HR-LIS-2 and
+        // HR-LIS-3. The server holds 2 (the badge): the heal moves both to counters 4 and 5,
+        // and the desk, whose key is taken, becomes HR-LIS-4; the chair keeps HR-LIS-3.
+        hub.hr = try first()
+        let (desk, _) = try hub.newRequest("Desk")
+        let (chair, _) = try hub.newRequest("Chair")
+        try hub.sync(hub.hr)
+        #expect(try hub.server.record(desk)?.value(of: "key") == .text("HR-LIS-4"))
+        #expect(try hub.server.record(chair)?.value(of: "key") == .text("HR-LIS-3"))
+        #expect(try hub.server.heldCounters(of: try hub.hr.replica().id) == [1...2, 4...5])
+        // Restored from the second copy (counter 2, next key HR-LIS-3), the site raises a
+        // request under counter 3, which the server never received, and key HR-LIS-3, which
+        // the chair holds.
+        hub.hr = try second()
+        let (phone, phoneKey) = try hub.newRequest("Phone")
+        #expect(phoneKey == "HR-LIS-3")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        #expect(try hub.hr.outbox().isEmpty)
+        #expect(try hub.server.record(phone)?.value(of: "key") == .text("HR-LIS-5"))
+        #expect(
+            Set(try hub.server.requests().map(\.key)) == ["HR-LIS-1", "HR-LIS-2", "HR-LIS-3", "HR-LIS-4", "HR-LIS-5"])
+        for id in [x, y, desk, chair, phone] {
+            #expect(try hub.hr.record(id) == hub.server.record(id))
+            #expect(try hub.it.record(id) == hub.server.record(id))
+        }
+        #expect(try hub.newRequest("Dock").key == "HR-LIS-6")
     }
 
     @Test func whatStepsAsideSurvivesACrashBeforeItComesBack() throws {

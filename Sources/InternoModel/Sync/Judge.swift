@@ -26,8 +26,8 @@ public protocol JudgingSource: AnyObject {
     func log(ofRecord id: UUID) throws -> [Change]
     /// `true` if a department with `code` exists.
     func hasDepartment(code: String) throws -> Bool
-    /// `true` if a request with `key` exists.
-    func hasRequest(key: String) throws -> Bool
+    /// The request with `key`, if one exists.
+    func request(withKey key: String) throws -> UUID?
     /// The audiences of the changes logged for record `id`, in log order.
     func audiences(ofRecord id: UUID) throws -> [Audience]
 }
@@ -81,7 +81,7 @@ public final class Judge<Source: JudgingSource> {
         var logs: [UUID: [Change]] = [:]
         var audiences: [UUID: [Audience]] = [:]
         var codes: Set<String> = []
-        var keys: Set<String> = []
+        var keys: [String: UUID] = [:]
         var appended: [Entry] = []
 
         mutating func absorb(_ other: Layer) {
@@ -90,7 +90,7 @@ public final class Judge<Source: JudgingSource> {
             for (id, changes) in other.logs { logs[id, default: []] += changes }
             for (id, audiences) in other.audiences { self.audiences[id, default: []] += audiences }
             codes.formUnion(other.codes)
-            keys.formUnion(other.keys)
+            keys.merge(other.keys) { _, new in new }
             appended += other.appended
         }
     }
@@ -241,21 +241,40 @@ public final class Judge<Source: JudgingSource> {
         case refusalOfOwn(firstCounter: UInt64, Refusal)
         /// The void of one of its own changes that it already holds as refused.
         case knownRefusal
-        /// The server holds one of this site's counters with other content: the site was
-        /// restored from a backup and wrote again under counters it had used, so its own change
-        /// steps aside, to come back renumbered (DESIGN §3.9).
-        case stepAside
+        /// The site was restored from a backup and wrote again what the server holds other
+        /// content under: its own change set holding `counter`, and every later one, step
+        /// aside, to come back renumbered once the server's changes are in (DESIGN §3.9). Either
+        /// the server holds that very counter with other content (the site reused it), or this
+        /// change raises a request under a key that a request of the site's, not yet pushed,
+        /// holds here (the site reused a number that an earlier heal gave away).
+        case stepAside(counter: UInt64)
     }
 
     /// What the site `me` does with `change`, pulled from the server.
     public func pulled(_ change: Change, by me: ReplicaID) throws -> Pulled {
-        guard change.dot.replica == me, let mine = try logged(change.dot) else { return .take }
+        guard change.dot.replica == me else { return .take }
+        guard let mine = try logged(change.dot) else {
+            return try keyTaken(by: change, me).map { .stepAside(counter: $0) } ?? .take
+        }
         if change.isVoid, change.stands(forVoidOf: mine.change) {
             guard mine.change.refusal == nil, let refusal = change.refusal else { return .knownRefusal }
             return .refusalOfOwn(firstCounter: mine.set.lowerBound, refusal)
         }
         if !change.isVoid, mine.change.hasSameContent(as: change) { return .alreadyHad }
-        return .stepAside
+        return .stepAside(counter: change.dot.counter)
+    }
+
+    /// The counter of the own write that raised, under the key `change` raises a request
+    /// with, another request here; `nil` if there is none. The server never holds two requests
+    /// with one key, so that write is one it does not hold: a site restored from a copy taken
+    /// before an earlier heal renumbered its keys (DESIGN §3.9) handed that number out again.
+    private func keyTaken(by change: Change, _ me: ReplicaID) throws -> UInt64? {
+        guard change.kind == .request, !change.isVoid, let key = change.fields["key"]?.text,
+            let holder = try request(withKey: key), holder != change.recordID
+        else { return nil }
+        return try log(ofRecord: holder).first {
+            $0.dot.replica == me && $0.refusal == nil && $0.fields["key"]?.text == key
+        }?.dot.counter
     }
 
     /// Takes in a change the server logged (a site's pull, DESIGN §3.2), unjudged: the server
@@ -546,7 +565,12 @@ public final class Judge<Source: JudgingSource> {
 
     /// `true` if a request with `key` exists, the batch's own included.
     public func hasRequest(key: String) throws -> Bool {
-        try staged.keys.contains(key) || batch.keys.contains(key) || source.hasRequest(key: key)
+        try request(withKey: key) != nil
+    }
+
+    /// The request with `key`, the batch's own included.
+    public func request(withKey key: String) throws -> UUID? {
+        try staged.keys[key] ?? batch.keys[key] ?? source.request(withKey: key)
     }
 
     /// Applies a checked change to `record` and logs it, with (on the server) its audience:
@@ -580,6 +604,6 @@ public final class Judge<Source: JudgingSource> {
         // What the uniqueness checks read: the codes and keys of records that now exist.
         guard !change.isVoid, record.exists else { return }
         if change.kind == .department, let code = change.fields["code"]?.text { staged.codes.insert(code) }
-        if change.kind == .request, let key = change.fields["key"]?.text { staged.keys.insert(key) }
+        if change.kind == .request, let key = change.fields["key"]?.text { staged.keys[key] = record.id }
     }
 }
