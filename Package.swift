@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "InternoServer", targets: ["InternoServer"]),
         .library(name: "InternoClient", targets: ["InternoClient"]),
         .library(name: "InternoRender", targets: ["InternoRender"]),
+        .library(name: "InternoPostgres", targets: ["InternoPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         // Pure domain: dots, clocks, changes, merge, schema. Foundation only.
@@ -50,11 +52,23 @@ let package = Package(
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
             ]
         ),
+        // The server's store on PostgreSQL, for several interno-server instances on one database.
+        .target(
+            name: "InternoPostgres",
+            dependencies: [
+                "InternoModel",
+                "InternoStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "InternoServer",
             dependencies: [
                 "InternoModel",
                 "InternoStore",
+                "InternoPostgres",
                 "InternoWire",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -97,6 +111,7 @@ let package = Package(
             dependencies: [
                 "InternoModel",
                 "InternoStore",
+                "InternoPostgres",
                 "InternoServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "interno-benchmark",
             dependencies: [
-                "InternoServer", "InternoClient", "InternoStore", "InternoModel", "InternoWire",
+                "InternoServer", "InternoClient", "InternoStore", "InternoModel", "InternoWire", "InternoPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -116,10 +131,22 @@ let package = Package(
         // The manual pages of both executables, from their own help: `Tools/install-manual`.
         .executableTarget(name: "interno-manual", path: "Tools/Manual"),
         // Seeded generators for the property tests of the model and the store.
-        .target(name: "InternoTestSupport", path: "Tests/InternoTestSupport"),
+        .target(
+            name: "InternoTestSupport",
+            dependencies: [.product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/InternoTestSupport"
+        ),
         .testTarget(name: "InternoModelTests", dependencies: ["InternoModel", "InternoTestSupport"]),
         .testTarget(name: "InternoRenderTests", dependencies: ["InternoRender", "InternoModel"]),
         .testTarget(name: "InternoStoreTests", dependencies: ["InternoStore", "InternoModel", "InternoTestSupport"]),
+        // Needs a PostgreSQL server: Tools/test starts a throwaway one (INTERNO_TEST_POSTGRES).
+        .testTarget(
+            name: "InternoPostgresTests",
+            dependencies: [
+                "InternoPostgres", "InternoStore", "InternoModel", "InternoTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(
             name: "InternoWireTests",
             dependencies: [

@@ -7,13 +7,19 @@ import InternoWire
 public struct ServerAdministration: Sendable {
     /// The data directory.
     public let directory: ServerDirectory
-    /// Its database.
-    public let store: ServerStore
+    /// Its central store.
+    public let store: any CentralStore
 
-    /// Opens the server in `directory`; fails with a message if there is none.
-    public init(directory: ServerDirectory) throws {
+    /// The server in `directory`, with its data in `store`.
+    public init(directory: ServerDirectory, store: any CentralStore) {
         self.directory = directory
-        self.store = try directory.store()
+        self.store = store
+    }
+
+    /// Opens the server in `directory` whose data is in the directory's SQLite file; fails
+    /// with a message if there is none.
+    public init(directory: ServerDirectory) throws {
+        self.init(directory: directory, store: SQLiteCentralStore(try directory.store()))
     }
 
     /// Adds a department (a department record written by the server replica).
@@ -24,14 +30,14 @@ public struct ServerAdministration: Sendable {
     public func addDepartment(
         code: String, name: String, timeZone: String = "UTC", hours: String = "mon-fri 09:00-17:00",
         holidays: String? = nil
-    ) throws -> UUID {
+    ) async throws -> UUID {
         var fields: [FieldName: FieldValue] = [
             "code": .text(code), "name": .text(name), "timeZone": .text(timeZone),
             "hours": .text(try Self.canonicalHours(hours)),
         ]
         if let holidays { fields["holidays"] = .text(try Self.canonicalHolidays(holidays)) }
         let id = UUID()
-        try store.write([Edit(.department, id, fields)], author: "admin@server")
+        try await store.write([Edit(.department, id, fields)], author: "admin@server")
         return id
     }
 
@@ -40,9 +46,8 @@ public struct ServerAdministration: Sendable {
     /// site. Clocks are measured with the calendar as it is when they are read.
     public func editDepartment(
         code: String, name: String? = nil, timeZone: String? = nil, hours: String? = nil, holidays: String? = nil
-    ) throws {
-        let id: UUID
-        do { id = try store.departmentID(code: code) } catch {
+    ) async throws {
+        guard let id = try await store.departmentID(code: code) else {
             throw ServerError.notFound(
                 "there is no department \(code): `interno-server department list` shows them")
         }
@@ -56,7 +61,7 @@ public struct ServerAdministration: Sendable {
         guard !fields.isEmpty else {
             throw ServerError.invalidArgument("nothing to change: give --name, --time-zone, --hours or --holidays")
         }
-        try store.write([Edit(.department, id, fields)], author: "admin@server")
+        try await store.write([Edit(.department, id, fields)], author: "admin@server")
     }
 
     private static func canonicalHours(_ hours: String) throws -> String {
@@ -77,13 +82,12 @@ public struct ServerAdministration: Sendable {
     /// (DESIGN §6.2).
     public func enroll(
         department code: String, site: String, scope: Scope.Kind = .department, now: Date = Date()
-    ) throws -> EnrollmentBundle {
+    ) async throws -> EnrollmentBundle {
         guard Schema.isCode(site, maxLength: 10) else {
             throw ServerError.invalidArgument(
                 "site code '\(site)' must be an uppercase letter then up to 9 uppercase letters or digits, like LIS")
         }
-        let department: UUID
-        do { department = try store.departmentID(code: code) } catch {
+        guard let department = try await store.departmentID(code: code) else {
             throw ServerError.notFound(
                 "there is no department \(code): add it first with `interno-server department add \(code) --name NAME`")
         }
@@ -95,12 +99,12 @@ public struct ServerAdministration: Sendable {
             replicaID: replica.description, department: department.text, departmentCode: code,
             site: site, fingerprint: try issued.fingerprint(), enrolledAt: Timestamp(now).millisecondsSince1970,
             scope: scope)
-        try store.register(entry)
+        try await store.register(entry)
         return EnrollmentBundle(
             host: settings.name, port: settings.port, serverID: settings.serverID, replicaID: replica.description,
             departmentID: department.text, departmentCode: code, site: site,
             caCertificate: try authority.certificate.serializeAsPEM().pemString,
             clientCertificate: try issued.certificatePEM(), clientKey: issued.privateKeyPEM,
-            directory: try store.directory())
+            directory: try await store.directory())
     }
 }

@@ -11,7 +11,7 @@ public struct ServerConfiguration: Sendable {
     /// The port to bind; 0 picks a free one (tests read it back from `onListening`).
     public var port: Int
     /// The merged state.
-    public var store: ServerStore
+    public var store: any CentralStore
     /// The server's replica id.
     public var serverID: ReplicaID
     /// TLS 1.3 with client certificates from the server's CA.
@@ -21,14 +21,21 @@ public struct ServerConfiguration: Sendable {
     /// Called once the listener is bound, with its real address.
     public var onListening: @Sendable (SocketAddress) -> Void = { _ in }
 
-    /// The configuration of the server in `directory`, listening on `host:port` (default: the
-    /// port fixed at `init`, all interfaces).
+    /// The configuration of the server in `directory` with its data in the directory's SQLite
+    /// file, listening on `host:port` (default: the port fixed at `init`, all interfaces).
     public init(directory: ServerDirectory, host: String = "0.0.0.0", port: Int? = nil) throws {
+        try self.init(directory: directory, store: SQLiteCentralStore(try directory.store()), host: host, port: port)
+    }
+
+    /// The configuration of the server in `directory` with its data in `store` (DESIGN §4.1).
+    public init(directory: ServerDirectory, store: any CentralStore, host: String = "0.0.0.0", port: Int? = nil)
+        throws
+    {
         let settings = try directory.settings()
         let material = try directory.tlsMaterial()
         self.host = host
         self.port = port ?? settings.port
-        self.store = try directory.store()
+        self.store = store
         guard let id = ReplicaID(uuidString: settings.serverID) else {
             throw ServerError.invalidArgument("server.json has an invalid server id")
         }

@@ -38,11 +38,7 @@ enum ChangeLog {
     }
 
     /// One logged change with its place in the log and its change set.
-    struct Entry: Sendable {
-        var seq: Int64
-        var change: Change
-        var set: ClosedRange<UInt64>
-    }
+    typealias Entry = StreamEntry
 
     /// Decodes a row that starts with ``columns``, in that order (a query may add columns
     /// after them). Cells are read by position, not looked up by name on every row, and a
@@ -109,12 +105,6 @@ enum ChangeLog {
             db.cachedStatement(sql: "SELECT \(columns) FROM change WHERE replica = ? AND counter = ?"),
             arguments: [dot.replica.description, Int64(dot.counter)]
         ).map(decode)
-    }
-
-    /// The void that other replicas receive for a refused change: no fields, no context.
-    static func outgoing(_ entry: Entry) -> Change {
-        guard let refusal = entry.change.refusal else { return entry.change }
-        return entry.change.voided(refusal)
     }
 }
 

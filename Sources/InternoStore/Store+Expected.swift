@@ -217,7 +217,7 @@ extension ServerStore {
                 seq: entry.seq, replica: entry.change.dot.replica.description, counter: entry.change.dot.counter, db)
         }.map { entry in
             var outgoing = entry
-            outgoing.change = ChangeLog.outgoing(entry)
+            outgoing.change = entry.outgoing
             return outgoing
         }
     }

@@ -29,8 +29,12 @@ extension ServerStore {
     public func receive(_ sets: [ChangeSet], from entry: RegistryRow, receivedAt: Timestamp = .now()) throws
         -> [PushOutcome]
     {
-        let pusher = try Pusher(entry)
-        return try writer.write { db in try Self.receive(sets, from: pusher, receivedAt: receivedAt, db) }
+        try receive(sets, from: try Pusher(entry), receivedAt: receivedAt)
+    }
+
+    /// ``receive(_:from:receivedAt:)`` for the site `pusher` describes.
+    public func receive(_ sets: [ChangeSet], from pusher: Pusher, receivedAt: Timestamp) throws -> [PushOutcome] {
+        try writer.write { db in try Self.receive(sets, from: pusher, receivedAt: receivedAt, db) }
     }
 
     /// Judges a Push in batches of whole sets (DESIGN §4, §5), in `db`'s transaction: what a
@@ -41,7 +45,7 @@ extension ServerStore {
         -> [PushOutcome]
     {
         var outcomes: [PushOutcome] = []
-        for batch in batches(of: sets) {
+        for batch in ChangeSet.batches(of: sets, limit: batchChanges) {
             outcomes += try judging(db) { state in
                 try state.prefetch(
                     replica: pusher.replica,
@@ -62,23 +66,6 @@ extension ServerStore {
     /// batches, each written before the next is read, all in the Push's one transaction, so
     /// the server's memory does not grow with the size of a Push (DESIGN §4).
     static let batchChanges = 2_000
-
-    /// `sets` cut into runs of whole sets of at most ``batchChanges`` changes (one set alone
-    /// if it has more).
-    static func batches(of sets: [ChangeSet]) -> [ArraySlice<ChangeSet>] {
-        var batches: [ArraySlice<ChangeSet>] = []
-        var start = sets.startIndex
-        var count = 0
-        for index in sets.indices {
-            if count > 0, count + sets[index].changes.count > batchChanges {
-                batches.append(sets[start..<index])
-                (start, count) = (index, 0)
-            }
-            count += sets[index].changes.count
-        }
-        if start < sets.endIndex { batches.append(sets[start...]) }
-        return batches
-    }
 
     /// Applies a change set checked as `writer`, all or nothing: every change is checked against
     /// what its writer had seen, the schema and the database's rules. Any refusal or causality
@@ -123,17 +110,8 @@ extension ServerStore {
         if let last = entries.last, last.change.dot.counter < last.set.upperBound {
             entries += try stream.rest(ofSetOf: last, db)
         }
-        var sets = changeSets(of: entries)
-        var total = 0
-        var kept = 0
-        for (set, _) in sets {
-            let bytes = size(set)
-            guard kept == 0 || total + bytes <= maximumBytes else { break }
-            total += bytes
-            kept += 1
-        }
-        let cut = kept < sets.count
-        sets.removeSubrange(kept...)
+        let (sets, cut) = ChangeBatch.page(
+            of: ChangeBatch.changeSets(of: entries), maximumBytes: maximumBytes, size: size)
         if exhausted && !cut {
             // Everything in scope up to the end of the stream is in this batch.
             let next = max(cursor, try latestSequence(db))
@@ -151,27 +129,7 @@ extension ServerStore {
     /// pull hands them out. An enrolment bundle carries it, so a site joined offline knows the
     /// departments (DESIGN §6.2).
     public func directory() throws -> [ChangeSet] {
-        try writer.read { db in Self.changeSets(of: try Stream.directory(db)).map(\.set) }
-    }
-
-    /// `entries`, in stream order, as the change sets they belong to, each with the sequence
-    /// number of its last change: the form in which the server hands out its stream.
-    static func changeSets(of entries: [ChangeLog.Entry]) -> [(set: ChangeSet, lastSeq: Int64)] {
-        var sets: [(set: ChangeSet, lastSeq: Int64)] = []
-        var current: [Change] = []
-        var currentSet: (ReplicaID, ClosedRange<UInt64>)?
-        var lastSeq: Int64 = 0
-        for entry in entries {
-            if let open = currentSet, open.0 != entry.change.dot.replica || open.1 != entry.set {
-                sets.append((ChangeSet(current), lastSeq))
-                current = []
-            }
-            current.append(ChangeLog.outgoing(entry))
-            currentSet = (entry.change.dot.replica, entry.set)
-            lastSeq = entry.seq
-        }
-        if !current.isEmpty { sets.append((ChangeSet(current), lastSeq)) }
-        return sets
+        try writer.read { db in ChangeBatch.changeSets(of: try Stream.directory(db)).map(\.set) }
     }
 
     /// The highest counter of `replica` that this database holds (0 if none).

@@ -52,7 +52,7 @@ extension ReplicaStore {
                 let change = Change(
                     dot: Dot(replica: replica.id, counter: UInt64(replica.counter)), kind: edit.kind,
                     recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(), fields: fields,
-                    author: author, at: at, requires: try Self.required(by: edit.kind, fields, judge))
+                    author: author, at: at, requires: try judge.requirements(of: edit.kind, fields))
                 try judge.write(
                     change, set: set, by: replica.writer, seen: seen, pusherCode: replica.code, receivedAt: now,
                     audience: Self.role == .server ? .derived : .none, seesAll: replica.scope == .all)
@@ -70,24 +70,6 @@ extension ReplicaStore {
             ).insert(db)
         }
         return ChangeSet(changes)
-    }
-
-    /// What a write of `fields` requires of other records (DESIGN §3.3): the clock, as dots, of
-    /// every record its reference fields name, as this replica has it now. Departments are left
-    /// out: the server writes them itself, so no site could bring back one it lost, and a
-    /// request needs only that its departments exist, which the schema checks.
-    static func required(by kind: RecordKind, _ fields: [FieldName: FieldValue], _ judge: Judge<StoredState>) throws
-        -> [Dot]
-    {
-        let spec = Schema.spec(kind)
-        var dots: [Dot] = []
-        for (name, value) in fields {
-            guard case .reference(let referenced) = spec.field(name)?.type, referenced != .department,
-                let id = value.id, let record = try judge.record(id)
-            else { continue }
-            dots += record.clock.sortedEntries.map { Dot(replica: $0.replica, counter: $0.counter) }
-        }
-        return dots
     }
 }
 

@@ -9,7 +9,7 @@ import InternoModel
 /// Verify reads every row a site holds, on both ends, so these read each cell's bytes in place
 /// through the SQLite C API (``Cells``), and never make a `String`, a `Data` or a `UUID` per
 /// cell: those cost several times the hashing.
-enum StoredDigests {
+package enum StoredDigests {
     /// Steps through the rows of `sql`, calling `body` with the cells of each.
     static func scan(
         _ db: Database, _ sql: String, arguments: StatementArguments = [], _ body: (Cells) throws -> Void
@@ -97,7 +97,7 @@ enum StoredDigests {
     }
 
     /// The hash of the row that ``Projection`` would store for `record`; 0 when it stores none.
-    static func shown(of record: RecordState) -> UInt64 {
+    package static func shown(of record: RecordState) -> UInt64 {
         guard let values = Projection.values(of: record) else { return 0 }
         return RecordDigest.shown(
             kind: record.kind.rawValue,

@@ -25,7 +25,8 @@ struct InternoServerCommand: AsyncParsableCommand {
             """,
         version: InternoVersion.string,
         subcommands: [
-            Initialize.self, Department.self, Enroll.self, Replicas.self, Revoke.self, Backup.self, Run.self,
+            Initialize.self, Department.self, Enroll.self, Replicas.self, Revoke.self, Backup.self, Migrate.self,
+            Run.self,
             Completions.self,
         ]
     )

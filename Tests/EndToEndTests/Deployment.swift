@@ -1,11 +1,28 @@
 import Foundation
 import InternoClient
 import InternoModel
+import InternoPostgres
 import InternoServer
 import InternoStore
+import InternoTestSupport
 import InternoWire
 import Logging
 import Testing
+
+/// Where a deployment's server keeps its merged state (DESIGN §4.1): tests that take it as an
+/// argument run on both.
+enum Central: String, Sendable, CustomTestStringConvertible {
+    /// The SQLite file in the data directory.
+    case sqlite
+    /// A new database on the test PostgreSQL server (`Tools/test` starts one).
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// Both, or SQLite alone when the run has no PostgreSQL (plain `swift test`; the
+    /// PostgreSQL suites then say how to run them, and `Tools/test` never leaves it out).
+    static let all: [Central] = TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite]
+}
 
 /// A temporary directory, removed when the value goes away unless `INTERNO_KEEP_FILES` is set
 /// (to read the databases of a failed trial).
@@ -30,14 +47,20 @@ final class TemporaryDirectory: Sendable {
 struct Deployment: Sendable {
     let directory: TemporaryDirectory
     let data: ServerDirectory
+    let store: any CentralStore
     let port: Int
     let task: Task<Void, any Error>
+    /// Keeps the PostgreSQL store's connections open for the deployment's life.
+    let storeTask: Task<Void, Never>?
 
-    var administration: ServerAdministration { get throws { try ServerAdministration(directory: data) } }
+    var administration: ServerAdministration { ServerAdministration(directory: data, store: store) }
 
-    /// Runs `body` against a fresh deployment and stops the server afterwards, whatever happens.
-    static func with<T: Sendable>(logger: Logger? = nil, _ body: (Deployment) async throws -> T) async throws -> T {
-        let deployment = try await start(logger: logger)
+    /// Runs `body` against a fresh deployment whose server keeps its data in `central`, and
+    /// stops the server afterwards, whatever happens.
+    static func with<T: Sendable>(
+        _ central: Central = .sqlite, logger: Logger? = nil, _ body: (Deployment) async throws -> T
+    ) async throws -> T {
+        let deployment = try await start(central, logger: logger)
         do {
             let result = try await body(deployment)
             await deployment.stop()
@@ -48,24 +71,41 @@ struct Deployment: Sendable {
         }
     }
 
-    /// Starts the server, logging to `logger` (default: warnings and worse, to stderr).
-    static func start(logger: Logger? = nil) async throws -> Deployment {
+    /// Starts the server with its data in `central`, logging to `logger` (default: warnings
+    /// and worse, to stderr).
+    static func start(_ central: Central = .sqlite, logger: Logger? = nil) async throws -> Deployment {
         let directory = try TemporaryDirectory()
         let data = ServerDirectory(path: directory.path("server"))
-        _ = try data.initialize(name: "localhost", port: 7443)
-        let administration = try ServerAdministration(directory: data)
-        for (code, name) in [("HR", "Human Resources"), ("IT", "Information Technology"), ("FAC", "Facilities")] {
-            try administration.addDepartment(code: code, name: name, timeZone: "Europe/Lisbon")
+        let store: any CentralStore
+        var storeTask: Task<Void, Never>?
+        switch central {
+        case .sqlite:
+            _ = try await data.initialize(name: "localhost", port: 7443)
+            store = SQLiteCentralStore(try data.store())
+        case .postgres:
+            let postgres = PostgresServerStore(try PostgresLocation(url: try await TestPostgres.newDatabase()))
+            storeTask = Task { await postgres.run() }
+            try await postgres.migrate()
+            _ = try await data.initialize(name: "localhost", port: 7443, postgres: postgres)
+            try await postgres.beginEpoch()
+            store = postgres
         }
-        return try await launch(directory: directory, data: data, logger: logger)
+        let administration = ServerAdministration(directory: data, store: store)
+        for (code, name) in [("HR", "Human Resources"), ("IT", "Information Technology"), ("FAC", "Facilities")] {
+            try await administration.addDepartment(code: code, name: name, timeZone: "Europe/Lisbon")
+        }
+        return try await launch(directory: directory, data: data, store: store, storeTask: storeTask, logger: logger)
     }
 
-    /// Starts a server on the data directory `data`, as it is.
-    static func launch(directory: TemporaryDirectory, data: ServerDirectory, logger: Logger? = nil) async throws
-        -> Deployment
-    {
+    /// Starts a server on the data directory `data`, as it is (its SQLite file, unless
+    /// `store` is given).
+    static func launch(
+        directory: TemporaryDirectory, data: ServerDirectory, store: (any CentralStore)? = nil,
+        storeTask: Task<Void, Never>? = nil, logger: Logger? = nil
+    ) async throws -> Deployment {
+        let store = try store ?? SQLiteCentralStore(try data.store())
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
+        var configuration = try ServerConfiguration(directory: data, store: store, host: "127.0.0.1", port: 0)
         configuration.onListening = { address in
             continuation.yield(address.port ?? 0)
             continuation.finish()
@@ -77,14 +117,18 @@ struct Deployment: Sendable {
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             task.cancel()
+            storeTask?.cancel()
             throw ServerError.cannotListen("the test server did not start")
         }
-        return Deployment(directory: directory, data: data, port: port, task: task)
+        return Deployment(
+            directory: directory, data: data, store: store, port: port, task: task, storeTask: storeTask)
     }
 
     func stop() async {
         task.cancel()
         _ = await task.result
+        storeTask?.cancel()
+        _ = await storeTask?.value
     }
 
     /// Stops the server, puts the database copy `backup` in place of its database, and starts
@@ -99,11 +143,16 @@ struct Deployment: Sendable {
         return restarted
     }
 
+    /// The server's latest sequence number, whichever store it is on.
+    func latestSequence() async throws -> Int64 {
+        try await store.syncPosition(of: .random(), cursor: 0, cursorEpoch: 0).latestSequence
+    }
+
     /// Enrols a site and joins it with the real binary; the bundle points at the test port.
     func join(_ department: String, _ site: String, user: String, scope: Scope.Kind = .department) async throws
         -> SiteCLI
     {
-        var bundle = try administration.enroll(department: department, site: site, scope: scope)
+        var bundle = try await administration.enroll(department: department, site: site, scope: scope)
         bundle.port = port
         let bundlePath = directory.path("\(department)-\(site).bundle")
         try SecureFile.write(try bundle.encoded(), to: bundlePath, mode: 0o600)

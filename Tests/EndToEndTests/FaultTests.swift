@@ -47,7 +47,7 @@ private struct FaultHarness {
     init(seed: UInt64) async throws {
         self.seed = seed
         random = SeededGenerator(seed: seed)
-        deployment = try BinaryDeployment()
+        deployment = try await BinaryDeployment()
         server = try await deployment.start()
         sites = [
             try await deployment.join("HR", "LIS", user: "ana", server: server),

@@ -13,12 +13,12 @@ import Testing
 @Suite("Identity and TLS", .serialized)
 struct IdentityTests {
     /// A bundle for IT-OPO issued by a second server with its own CA, made in `directory`.
-    static func enrollOnAnotherServer(in directory: TemporaryDirectory) throws -> EnrollmentBundle {
+    static func enrollOnAnotherServer(in directory: TemporaryDirectory) async throws -> EnrollmentBundle {
         let server = ServerDirectory(path: directory.path("server"))
-        _ = try server.initialize(name: "localhost", port: 7443)
+        _ = try await server.initialize(name: "localhost", port: 7443)
         let administration = try ServerAdministration(directory: server)
-        try administration.addDepartment(code: "IT", name: "IT")
-        return try administration.enroll(department: "IT", site: "OPO")
+        try await administration.addDepartment(code: "IT", name: "IT")
+        return try await administration.enroll(department: "IT", site: "OPO")
     }
 
     @Test func aCertificateFromAnotherCAIsRefusedAndTheServerKeepsServing() async throws {
@@ -26,7 +26,7 @@ struct IdentityTests {
             let good = try await deployment.join("HR", "LIS", user: "ana")
             // A site enrolled on another server, pointed at this one.
             let other = try TemporaryDirectory()
-            var bundle = try Self.enrollOnAnotherServer(in: other)
+            var bundle = try await Self.enrollOnAnotherServer(in: other)
             bundle.port = deployment.port
             let path = other.path("stranger.bundle")
             try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
@@ -49,8 +49,8 @@ struct IdentityTests {
             let good = try await deployment.join("HR", "LIS", user: "ana")
             // The right CA and address, but a certificate and key issued by another server's CA.
             let other = try TemporaryDirectory()
-            let forged = try Self.enrollOnAnotherServer(in: other)
-            var bundle = try deployment.administration.enroll(department: "IT", site: "OPO")
+            let forged = try await Self.enrollOnAnotherServer(in: other)
+            var bundle = try await deployment.administration.enroll(department: "IT", site: "OPO")
             bundle.port = deployment.port
             bundle.clientCertificate = forged.clientCertificate
             bundle.clientKey = forged.clientKey
@@ -65,17 +65,17 @@ struct IdentityTests {
         }
     }
 
-    @Test func aRevokedSiteIsRefusedWithAClearMessage() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aRevokedSiteIsRefusedWithAClearMessage(central: Central) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             try await hr.ok("request", "new", "--to", "IT", "--title", "Before revocation")
-            try deployment.data.store().revoke(try #require(ReplicaID(uuidString: try hr.site().settings.replicaID)))
-            let seenBefore = try deployment.data.store().registry().first { $0.code == "HR-LIS" }?.lastSeenAt
+            try await deployment.store.revoke(try #require(ReplicaID(uuidString: try hr.site().settings.replicaID)))
+            let seenBefore = try await deployment.store.registry().first { $0.code == "HR-LIS" }?.lastSeenAt
             let result = try await hr.run(["sync"])
             #expect(result.status == 70)
             #expect(result.stderr.contains("HR-LIS was revoked"))
-            let seenAfter = try deployment.data.store().registry().first { $0.code == "HR-LIS" }?.lastSeenAt
+            let seenAfter = try await deployment.store.registry().first { $0.code == "HR-LIS" }?.lastSeenAt
             #expect(seenAfter == seenBefore, "a revoked site's attempt is not 'last seen'")
             #expect(try hr.site().status().pending == 1, "the site keeps its unsent change")
             try await it.sync()

@@ -27,11 +27,13 @@ struct ScopeEndToEndTests {
         markers.all.filter { bytes.range(of: Data($0.utf8)) != nil }
     }
 
-    @Test func aRequestBetweenHRAndPayrollNeverReachesITsDiskAndReachesEveryoneElse() async throws {
-        try await Deployment.with { deployment in
-            let administration = try deployment.administration
-            try administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
-            try administration.addDepartment(code: "QA", name: "Quality Office", timeZone: "Europe/Lisbon")
+    @Test(arguments: Central.all) func aRequestBetweenHRAndPayrollNeverReachesITsDiskAndReachesEveryoneElse(
+        central: Central
+    ) async throws {
+        try await Deployment.with(central) { deployment in
+            let administration = deployment.administration
+            try await administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
+            try await administration.addDepartment(code: "QA", name: "Quality Office", timeZone: "Europe/Lisbon")
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let pay = try await deployment.join("PAY", "LIS", user: "joao")
@@ -104,7 +106,7 @@ struct ScopeEndToEndTests {
             // found", as for a request that does not exist, and the server stores nothing.
             let request = try hr.site().store.requestID(key: key)
             let itReplica = try it.site().store.replica()
-            let serverBefore = try deployment.data.store().latestSequence()
+            let serverBefore = try await deployment.latestSequence()
             for (index, id) in [request, UUID()].enumerated() {
                 let comment = Change(
                     dot: Dot(replica: itReplica.id, counter: UInt64(itReplica.counter) + 1 + UInt64(index * 2)),
@@ -123,15 +125,17 @@ struct ScopeEndToEndTests {
                     answers[1].refusal.reason.hasPrefix(
                         "there is no request \(id.uuidString.lowercased()) that IT can see"))
             }
-            #expect(try deployment.data.store().latestSequence() == serverBefore)
+            #expect(try await deployment.latestSequence() == serverBefore)
             #expect(it.databaseBytes() == before)
             try await it.sync()
         }
     }
 
-    @Test func theCatalogueReachesEveryoneAndANeedOnlyItsTwoDepartments() async throws {
-        try await Deployment.with { deployment in
-            try deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
+    @Test(arguments: Central.all) func theCatalogueReachesEveryoneAndANeedOnlyItsTwoDepartments(central: Central)
+        async throws
+    {
+        try await Deployment.with(central) { deployment in
+            try await deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let pay = try await deployment.join("PAY", "LIS", user: "joao")
@@ -206,9 +210,11 @@ struct ScopeEndToEndTests {
         }
     }
 
-    @Test func actionsAndKudosAreAgreedFollowedUpAndSeenOnlyByTheirTwoDepartments() async throws {
-        try await Deployment.with { deployment in
-            try deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
+    @Test(arguments: Central.all) func actionsAndKudosAreAgreedFollowedUpAndSeenOnlyByTheirTwoDepartments(
+        central: Central
+    ) async throws {
+        try await Deployment.with(central) { deployment in
+            try await deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let pay = try await deployment.join("PAY", "LIS", user: "joao")
@@ -279,7 +285,7 @@ struct ScopeEndToEndTests {
 
     @Test func aSiteThatHeldOtherDepartmentsRecordsForgetsThemAtItsFirstScopedSync() async throws {
         try await Deployment.with { deployment in
-            try deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
+            try await deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let pay = try await deployment.join("PAY", "LIS", user: "joao")
             let markers = Markers()

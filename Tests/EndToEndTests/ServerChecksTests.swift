@@ -77,8 +77,10 @@ struct ServerChecksTests {
         }
     }
 
-    @Test func aFieldTheDepartmentMayNotWriteIsRefusedAndTheReasonShownOnTheSite() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aFieldTheDepartmentMayNotWriteIsRefusedAndTheReasonShownOnTheSite(
+        central: Central
+    ) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
@@ -105,8 +107,10 @@ struct ServerChecksTests {
 
     /// Protocol §12.9: a step writes what the spec says besides the state; a client that
     /// leaves the first response out is refused, with the rule in words.
-    @Test func anAckWithoutItsFirstResponseOrFromTheFutureIsRefusedWithTheRule() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func anAckWithoutItsFirstResponseOrFromTheFutureIsRefusedWithTheRule(central: Central)
+        async throws
+    {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(

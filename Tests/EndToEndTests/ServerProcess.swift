@@ -18,11 +18,14 @@ final class ServerProcess {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Starts `interno-server run` on `data`, listening on `listen`, and returns once it listens.
-    init(data: ServerDirectory, log logPath: String, listen: String = "127.0.0.1:0") async throws {
+    init(
+        data: ServerDirectory, log logPath: String, listen: String = "127.0.0.1:0", environment: [String: String] = [:]
+    ) async throws {
         self.logPath = logPath
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = try Executable("interno-server").url
         process.arguments = ["run", "--data", data.url.path, "--listen", listen, "--log-level", "info"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -78,13 +81,13 @@ struct BinaryDeployment {
     let directory: TemporaryDirectory
     let data: ServerDirectory
 
-    init() throws {
+    init() async throws {
         directory = try TemporaryDirectory()
         data = ServerDirectory(path: directory.path("server"))
-        _ = try data.initialize(name: "localhost", port: 7443)
+        _ = try await data.initialize(name: "localhost", port: 7443)
         let administration = try ServerAdministration(directory: data)
-        try administration.addDepartment(code: "HR", name: "Human Resources")
-        try administration.addDepartment(code: "IT", name: "Information Technology")
+        try await administration.addDepartment(code: "HR", name: "Human Resources")
+        try await administration.addDepartment(code: "IT", name: "Information Technology")
     }
 
     /// Starts the server binary on this directory; call again after a kill.
@@ -94,7 +97,7 @@ struct BinaryDeployment {
 
     /// Enrols a site and joins it to `server` with the real binary.
     func join(_ department: String, _ site: String, user: String, server: ServerProcess) async throws -> SiteCLI {
-        var bundle = try ServerAdministration(directory: data).enroll(department: department, site: site)
+        var bundle = try await ServerAdministration(directory: data).enroll(department: department, site: site)
         bundle.port = server.port
         let path = directory.path("\(department)-\(site).bundle")
         try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)

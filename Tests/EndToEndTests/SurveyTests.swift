@@ -104,7 +104,8 @@ struct SurveyEndToEndTests {
 
             // A quality office's whole-organisation site runs a round of IT's service too, and
             // reads every answer.
-            try deployment.administration.addDepartment(code: "QA", name: "Quality Office", timeZone: "Europe/Lisbon")
+            try await deployment.administration.addDepartment(
+                code: "QA", name: "Quality Office", timeZone: "Europe/Lisbon")
             let qa = try await deployment.join("QA", "LIS", user: "rita", scope: .all)
             try await qa.sync()
             let quality = try await qa.json(

@@ -58,8 +58,10 @@ struct SyncTests {
         }
     }
 
-    @Test func morePulledDataThanOneFrameHoldsComesInSeveralFrames() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func morePulledDataThanOneFrameHoldsComesInSeveralFrames(central: Central)
+        async throws
+    {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             // 1 000 requests with 20 000 characters of details each: about 20 MB, more than
@@ -86,8 +88,10 @@ struct SyncTests {
         }
     }
 
-    @Test func theSameFieldOnTwoSitesIsAConflictEverywhereAndOneResolutionClearsIt() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func theSameFieldOnTwoSitesIsAConflictEverywhereAndOneResolutionClearsIt(
+        central: Central
+    ) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let lisbon = try await deployment.join("IT", "LIS", user: "marta")
             let porto = try await deployment.join("IT", "OPO", user: "rui")
@@ -135,8 +139,10 @@ struct SyncTests {
         return result
     }
 
-    @Test func aConnectionDroppedInThePushLosesNothingAndDuplicatesNothing() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aConnectionDroppedInThePushLosesNothingAndDuplicatesNothing(central: Central)
+        async throws
+    {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let site = try hr.site()
             var keys: [String] = []
@@ -157,7 +163,7 @@ struct SyncTests {
             var committedUnheard = 0
             for bytes in [1_200, 1_800, 2_400, 3_000, 3_600] {
                 let result = try await syncThroughCut(hr, deployment: deployment, bytes: bytes, direction: .toClient)
-                let held = try deployment.data.store().requests().count
+                let held = try await deployment.store.records(of: .request).count
                 if result.status != 0, held == 300, try !site.store.pendingChangeSets().isEmpty {
                     committedUnheard += 1
                 }
@@ -167,22 +173,24 @@ struct SyncTests {
             let report = try await hr.json(SyncReport.self, "sync")
             #expect(report.duplicates > 0 || committedUnheard == 0)
             try await hr.sync()
-            let server = try deployment.data.store()
-            let onServer = try server.requests().map(\.key).sorted()
+            let server = deployment.store
+            let onServer = try await server.records(of: .request).compactMap { $0.value(of: "key")?.text }.sorted()
             #expect(onServer == keys.sorted())
             #expect(try site.store.pendingChangeSets().isEmpty)
             // Every change is in the server's log once: its dot is unique there, and the count matches.
             let replica = try site.store.replica()
-            #expect(try server.highestCounter(of: replica.id) == UInt64(replica.counter))
-            #expect(
-                try server.changes(after: 0, limit: 10_000).sets.flatMap(\.changes).filter {
-                    $0.dot.replica == replica.id
-                }.count == 300)
+            let position = try await server.syncPosition(of: replica.id, cursor: 0, cursorEpoch: 0)
+            #expect(position.heldCounters == [1...UInt64(replica.counter)])
+            let stream = try await server.changes(
+                after: 0, limit: 10_000, scope: .all, maximumBytes: .max, size: { _ in 0 })
+            #expect(stream.sets.flatMap(\.changes).filter { $0.dot.replica == replica.id }.count == 300)
         }
     }
 
-    @Test func aConnectionDroppedInThePullLosesNothingAndDuplicatesNothing() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aConnectionDroppedInThePullLosesNothingAndDuplicatesNothing(central: Central)
+        async throws
+    {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let site = try hr.site()
@@ -198,8 +206,9 @@ struct SyncTests {
                 // Whatever was applied before the cut is whole batches: cursor and data agree.
                 let local = try it.site().store
                 let cursor = try local.replica().cursor
-                let expected = try deployment.data.store().changes(after: 0, limit: Int(max(cursor, 1))).sets
-                    .flatMap(\.changes).filter { $0.kind == .request }.count
+                let expected = try await deployment.store.changes(
+                    after: 0, limit: Int(max(cursor, 1)), scope: .all, maximumBytes: .max, size: { _ in 0 }
+                ).sets.flatMap(\.changes).filter { $0.kind == .request }.count
                 #expect(try local.requests().count == (cursor == 0 ? 0 : expected))
             }
             #expect(cuts > 0)

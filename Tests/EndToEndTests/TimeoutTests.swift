@@ -29,7 +29,7 @@ struct TimeoutTests {
     }
 
     @Test func aServerStoppedBeforeTheHandshakeTimesOutWith69() async throws {
-        let deployment = try BinaryDeployment()
+        let deployment = try await BinaryDeployment()
         let server = try await deployment.start()
         defer { server.stop() }
         let hr = try await deployment.join("HR", "LIS", user: "ana", server: server)
@@ -53,7 +53,7 @@ struct TimeoutTests {
     }
 
     @Test func aServerStoppedMidConversationTimesOutWith69AndKeepsWhatWasApplied() async throws {
-        let deployment = try BinaryDeployment()
+        let deployment = try await BinaryDeployment()
         let server = try await deployment.start()
         defer { server.stop() }
         let hr = try await deployment.join("HR", "LIS", user: "ana", server: server)
@@ -83,7 +83,7 @@ struct TimeoutTests {
     }
 
     @Test func aServerKilledInTheMiddleOfAPullIs69NeverACertificateFailure() async throws {
-        let deployment = try BinaryDeployment()
+        let deployment = try await BinaryDeployment()
         var server = try await deployment.start()
         let hr = try await deployment.join("HR", "LIS", user: "ana", server: server)
         // One fresh site per trial, joined before there is anything to pull.

@@ -34,8 +34,10 @@ struct VerifyEndToEndTests {
         return (result.status, report)
     }
 
-    @Test func aSiteAlteredBehindItsBackIsToldWhichRecordsDifferAndRepaired() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aSiteAlteredBehindItsBackIsToldWhichRecordsDifferAndRepaired(central: Central)
+        async throws
+    {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "eva")
             var keys: [String] = []
@@ -175,7 +177,7 @@ struct VerifyEndToEndTests {
             // A server of the release before Verify, with this server's identity: it greets,
             // then reads a message it does not know as a frame with no message (section 9).
             let configuration = try ServerConfiguration(directory: deployment.data, host: "127.0.0.1", port: 0)
-            let held = try configuration.store.heldCounters(of: try hr.site().store.replica().id)
+            let held = try deployment.data.store().heldCounters(of: try hr.site().store.replica().id)
             let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .bind(host: "127.0.0.1", port: 0) { channel in
                     channel.eventLoop.makeCompletedFuture {

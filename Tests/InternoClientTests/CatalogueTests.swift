@@ -15,8 +15,8 @@ private func failure(_ body: () throws -> Void) -> (code: Int32, message: String
 
 @Suite("The services catalogue on a site")
 struct CatalogueTests {
-    @Test func aProviderKeepsItsCatalogueAndEveryEditReachesItsCustomers() throws {
-        let sites = try OfflineSites()
+    @Test func aProviderKeepsItsCatalogueAndEveryEditReachesItsCustomers() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let added = try sites.it.addService(
             name: " Laptops ", description: "A working laptop",
@@ -59,8 +59,8 @@ struct CatalogueTests {
         #expect(again.message.contains("already retired"))
     }
 
-    @Test func aCustomerSaysWhatItNeedsAndTwoSitesOfOneDepartmentMergeIntoOneNeed() throws {
-        let sites = try OfflineSites()
+    @Test func aCustomerSaysWhatItNeedsAndTwoSitesOfOneDepartmentMergeIntoOneNeed() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let laptops = try sites.it.addService(name: "Laptops")
         try sites.exchange()
@@ -75,7 +75,7 @@ struct CatalogueTests {
 
         // A second HR site writes the same need offline: one record, and the two notes conflict.
         let administration = try ServerAdministration(directory: sites.server)
-        let second = try OfflineSites.join("HR", "PAR", "eva", root: sites.root, administration: administration)
+        let second = try await OfflineSites.join("HR", "PAR", "eva", root: sites.root, administration: administration)
         try sites.exchange()
         try second.store.applyPulled(try sites.server.store().changes(after: 0, limit: 10_000))
         _ = try second.need(laptops.ref, note: "ten in September")
@@ -98,8 +98,8 @@ struct CatalogueTests {
         #expect(try sites.hr.need("Laptops", dropped: true).dropped)
     }
 
-    @Test func aRequestForAServiceFindsItsProviderAndTheStandardThatCoversIt() throws {
-        let sites = try OfflineSites()
+    @Test func aRequestForAServiceFindsItsProviderAndTheStandardThatCoversIt() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let laptops = try sites.it.addService(name: "Laptops")
         let desks = try sites.it.addService(name: "Desks")

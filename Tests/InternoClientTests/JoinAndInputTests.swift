@@ -12,16 +12,16 @@ import Testing
 struct JoinAndInputTests {
     /// The bundle's directory is applied at join as a pulled batch is, without moving the
     /// cursor; the first pull brings the same changes and finds them already had (DESIGN §6.2).
-    @Test func theBundlesDirectoryIsAppliedAtJoinAndPulledAgainAsHad() throws {
+    @Test func theBundlesDirectoryIsAppliedAtJoinAndPulledAgainAsHad() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-join-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: root) }
         let server = ServerDirectory(path: root + "/server")
-        _ = try server.initialize(name: "localhost", port: 7443)
+        _ = try await server.initialize(name: "localhost", port: 7443)
         let administration = try ServerAdministration(directory: server)
-        try administration.addDepartment(code: "HR", name: "HR")
-        try administration.addDepartment(code: "IT", name: "IT", hours: "mon-fri 08:00-18:00")
-        try administration.editDepartment(code: "IT", name: "Information Technology")
-        let bundle = try administration.enroll(department: "HR", site: "LIS")
+        try await administration.addDepartment(code: "HR", name: "HR")
+        try await administration.addDepartment(code: "IT", name: "IT", hours: "mon-fri 08:00-18:00")
+        try await administration.editDepartment(code: "IT", name: "Information Technology")
+        let bundle = try await administration.enroll(department: "HR", site: "LIS")
         #expect(bundle.directory?.count == 3, "two creations and one edit, each its own set")
 
         let home = SiteHome(path: root + "/hr")
@@ -35,10 +35,10 @@ struct JoinAndInputTests {
         let key = try site.newRequest(to: "IT", title: "Laptop")
         #expect(key == "HR-LIS-1")
 
-        let pulled = try site.store.applyPulled(try administration.store.changes(after: 0, limit: 100))
+        let pulled = try site.store.applyPulled(try administration.directory.store().changes(after: 0, limit: 100))
         #expect(pulled.applied == 0)
         #expect(pulled.alreadyHad == 3)
-        #expect(try site.store.records(of: .department) == administration.store.records(of: .department))
+        #expect(try site.store.records(of: .department) == administration.directory.store().records(of: .department))
 
         // A directory that cannot be applied (an edit without the creation it follows) fails
         // the join and leaves no site behind: the same home then joins with a sound bundle.
@@ -60,15 +60,15 @@ struct JoinAndInputTests {
         let oldSite = try Site(home: oldHome, user: "ana")
         #expect(try oldSite.departments().isEmpty)
         #expect(throws: ClientError.self) { try oldSite.newRequest(to: "IT", title: "Laptop") }
-        let first = try oldSite.store.applyPulled(try administration.store.changes(after: 0, limit: 100))
+        let first = try oldSite.store.applyPulled(try administration.directory.store().changes(after: 0, limit: 100))
         #expect(first.applied == 3)
         #expect(try oldSite.departments().map(\.code) == ["HR", "IT"])
     }
 
     /// A target over a day's worth of hours is explained in the business day of the calendar
     /// it counts in: the provider's for its targets, the customer's for its obligations.
-    @Test func aTargetInHoursNamesTheDayOfItsOwnCalendar() throws {
-        let sites = try OfflineSites()
+    @Test func aTargetInHoursNamesTheDayOfItsOwnCalendar() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         func message(_ terms: StandardTerms) -> String {
             do { _ = try sites.hr.proposeStandard(provider: "IT", terms: terms) } catch { return "\(error)" }
@@ -87,7 +87,7 @@ struct JoinAndInputTests {
         #expect(answer.contains("like 4d6h"), "\(answer)")
     }
 
-    @Test func dateInputsAreTheBoundsOfTheirDay() throws {
+    @Test func dateInputsAreTheBoundsOfTheirDay() async throws {
         #expect(try TimeInput.parse("2026-11-27", option: "--needed-by") == Timestamp(iso8601: "2026-11-28T00:00:00Z"))
         #expect(try TimeInput.parseStart("2026-11-27", option: "--from") == Timestamp(iso8601: "2026-11-27T00:00:00Z"))
         #expect(

@@ -16,33 +16,33 @@ struct OfflineSites {
     /// Facilities: a third department, party to nothing between HR and IT.
     let fac: Site
 
-    init() throws {
+    init() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-site-\(UUID().uuidString)")
             .path
         let server = ServerDirectory(path: root + "/server")
-        _ = try server.initialize(name: "localhost", port: 7443)
+        _ = try await server.initialize(name: "localhost", port: 7443)
         let administration = try ServerAdministration(directory: server)
-        try administration.addDepartment(code: "HR", name: "HR", timeZone: "America/New_York")
-        try administration.addDepartment(
+        try await administration.addDepartment(code: "HR", name: "HR", timeZone: "America/New_York")
+        try await administration.addDepartment(
             code: "IT", name: "IT", timeZone: "Europe/Lisbon", holidays: "2026-11-10")
-        try administration.addDepartment(code: "FAC", name: "Facilities")
+        try await administration.addDepartment(code: "FAC", name: "Facilities")
         self.root = root
         self.server = server
-        hr = try Self.join("HR", "LIS", "ana", root: root, administration: administration)
-        it = try Self.join("IT", "OPO", "rui", root: root, administration: administration)
-        fac = try Self.join("FAC", "LIS", "eva", root: root, administration: administration)
+        hr = try await Self.join("HR", "LIS", "ana", root: root, administration: administration)
+        it = try await Self.join("IT", "OPO", "rui", root: root, administration: administration)
+        fac = try await Self.join("FAC", "LIS", "eva", root: root, administration: administration)
     }
 
     static func join(
         _ department: String, _ site: String, _ user: String, root: String, administration: ServerAdministration
     )
-        throws -> Site
+        async throws -> Site
     {
         let home = SiteHome(path: root + "/\(department)-\(site)")
-        _ = try home.join(try administration.enroll(department: department, site: site))
+        _ = try home.join(try await administration.enroll(department: department, site: site))
         let site = try Site(home: home, user: user)
         // Deliver the departments the way a first sync would.
-        try site.store.applyPulled(try administration.store.changes(after: 0, limit: 100))
+        try site.store.applyPulled(try administration.directory.store().changes(after: 0, limit: 100))
         return site
     }
 
@@ -63,10 +63,10 @@ struct OfflineSites {
 
 @Suite("A site's operations, offline")
 struct SiteTests {
-    @Test func joiningTwiceIsRefusedAndNothingChanges() throws {
-        let sites = try OfflineSites()
+    @Test func joiningTwiceIsRefusedAndNothingChanges() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
-        let bundle = try ServerAdministration(directory: sites.server).enroll(department: "HR", site: "PAR")
+        let bundle = try await ServerAdministration(directory: sites.server).enroll(department: "HR", site: "PAR")
         #expect(throws: ClientError.alreadyJoined(sites.hr.home.url.path)) { try sites.hr.home.join(bundle) }
         #expect(sites.hr.whoami().code == "HR-LIS")
     }
@@ -77,8 +77,8 @@ struct SiteTests {
         #expect(SiteHome.resolve(nil, environment: ["HOME": "/h"]).url.path == "/h/.interno")
     }
 
-    @Test func refusalsBecomeDocumentedExitCodes() throws {
-        let sites = try OfflineSites()
+    @Test func refusalsBecomeDocumentedExitCodes() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
         try sites.exchange()
@@ -110,8 +110,8 @@ struct SiteTests {
         }
     }
 
-    @Test func mineTheirsPickAndValueResolveAConflict() throws {
-        let sites = try OfflineSites()
+    @Test func mineTheirsPickAndValueResolveAConflict() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
         try sites.exchange()
@@ -139,8 +139,8 @@ struct SiteTests {
         }
     }
 
-    @Test func aStepTakesItsFirstOccurrenceTimesAndItsNote() throws {
-        let sites = try OfflineSites()
+    @Test func aStepTakesItsFirstOccurrenceTimesAndItsNote() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop", at: Timestamp(iso8601: "2026-11-20T09:00:00Z")!)
         try sites.exchange()
@@ -159,12 +159,12 @@ struct SiteTests {
 struct CalendarReadTests {
     /// Before, a department the site could not read was measured in 09:00–17:00 UTC office
     /// hours, and the figures came out wrong without a word.
-    @Test func aDepartmentTheSiteDoesNotHoldIsAnErrorNotDefaultOfficeHours() throws {
-        let sites = try OfflineSites()
+    @Test func aDepartmentTheSiteDoesNotHoldIsAnErrorNotDefaultOfficeHours() async throws {
+        let sites = try await OfflineSites()
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
         #expect(try sites.hr.requestDetails(key).key == key)
         let it = try sites.hr.store.departmentID(code: "IT")
-        try sites.hr.store.writer.write { db in
+        try await sites.hr.store.writer.write { db in
             try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [it.uuidString.lowercased()])
         }
         let error = try #require(throws: ClientError.self) { try sites.hr.requestDetails(key) }
@@ -174,10 +174,10 @@ struct CalendarReadTests {
     }
 
     /// Before, any error reading the key's row (here a damaged id) said "there is no request".
-    @Test func aDamagedRowIsReportedAsDamagedNotAsNoSuchRequest() throws {
-        let sites = try OfflineSites()
+    @Test func aDamagedRowIsReportedAsDamagedNotAsNoSuchRequest() async throws {
+        let sites = try await OfflineSites()
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
-        try sites.hr.store.writer.write { db in
+        try await sites.hr.store.writer.write { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
             try db.execute(sql: "UPDATE request SET id = 'not-a-uuid' WHERE key = ?", arguments: [key])
         }

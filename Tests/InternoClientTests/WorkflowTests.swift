@@ -29,8 +29,8 @@ private func agreedStandard(_ sites: OfflineSites) throws -> String {
 
 @Suite("Standards, clocks, feedback and history on a site")
 struct WorkflowTests {
-    @Test func aStandardIsAgreedOnlyWhenBothSidesSignItsCurrentTerms() throws {
-        let sites = try OfflineSites()
+    @Test func aStandardIsAgreedOnlyWhenBothSidesSignItsCurrentTerms() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let proposed = try sites.it.proposeStandard(customer: "HR", terms: laptops)
         #expect(proposed.status == "proposed")
@@ -84,8 +84,8 @@ struct WorkflowTests {
         #expect(renamed.customerSignature == "current")
     }
 
-    @Test func aSupersedingStandardTakesOverOnceAgreed() throws {
-        let sites = try OfflineSites()
+    @Test func aSupersedingStandardTakesOverOnceAgreed() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let old = try agreedStandard(sites)
         var terms = laptops
@@ -99,8 +99,8 @@ struct WorkflowTests {
         #expect(try sites.it.standard(old).supersededBy == new.ref)
     }
 
-    @Test func badTermsAreRefusedWithWhatIsAcceptedAndNothingIsWritten() throws {
-        let sites = try OfflineSites()
+    @Test func badTermsAreRefusedWithWhatIsAcceptedAndNothingIsWritten() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         var missing = laptops
         missing.acknowledge = nil
@@ -157,8 +157,8 @@ struct WorkflowTests {
     }
 
     /// IT in Lisbon (09:00–17:00 UTC in winter, closed on 10 November) serves HR in New York.
-    @Test func clocksCountTheProvidersBusinessHours() throws {
-        let sites = try OfflineSites()
+    @Test func clocksCountTheProvidersBusinessHours() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         _ = try agreedStandard(sites)
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop", at: time("2026-11-09T09:00:00Z"))
@@ -211,8 +211,8 @@ struct WorkflowTests {
         #expect(waiting.clocks.first { $0.name == "answer" }?.elapsed == "16h")
     }
 
-    @Test func feedbackGoesBothWaysAfterDelivery() throws {
-        let sites = try OfflineSites()
+    @Test func feedbackGoesBothWaysAfterDelivery() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop", at: time("2026-11-20T09:00:00Z"))
         try sites.exchange()
@@ -255,8 +255,8 @@ struct WorkflowTests {
         #expect(history.contains("rated the cooperation 5/5"))
     }
 
-    @Test func historyShowsTheConflictAndItsResolution() throws {
-        let sites = try OfflineSites()
+    @Test func historyShowsTheConflictAndItsResolution() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop", at: time("2026-11-20T09:00:00Z"))
         try sites.exchange()
@@ -280,8 +280,8 @@ struct WorkflowTests {
         #expect(try sites.it.requestDetails(key).clocks.first { $0.name == "deliver" }?.elapsed == "3h")
     }
 
-    @Test func reportsReadTheSitesRequests() throws {
-        let sites = try OfflineSites()
+    @Test func reportsReadTheSitesRequests() async throws {
+        let sites = try await OfflineSites()
         defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let ref = try agreedStandard(sites)
         // Monday 9 November: one delivered in 2h, one in 9h of IT's day (target 1d = 8h).

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import InternoClient
 import InternoModel
+import InternoPostgres
 import InternoServer
 import InternoStore
 import InternoWire
@@ -13,7 +14,11 @@ import Logging
 ///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
 ///         [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
 ///         [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
-///         [--departments 10] [--json FILE]
+///         [--departments 10] [--database postgres://USER@HOST:PORT/DB] [--json FILE]
+///
+/// `--database URL` runs the sync case a second time with the server's merged state in that
+/// PostgreSQL database, which must be empty (DESIGN §4.1), and prints its figures beside the
+/// SQLite server's and raw SQLite's from the same run (keys `postgres.*` in the JSON).
 ///
 /// `--case sites` (many sites at once, ``ManySites``) is not part of `all`: it loads every
 /// core of the machine for `--seconds` and needs the release `interno-server` beside this
@@ -47,6 +52,10 @@ struct Benchmark {
             Self.refuse("--case takes all, sync, scoped, verify, reads or sites, not '\(which ?? "")'")
         }
         let json = given["--json"]
+        var postgres: PostgresLocation?
+        if let url = given["--database"] {
+            do { postgres = try PostgresLocation(url: url) } catch { Self.refuse("\(error)") }
+        }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         // INTERNO_BENCH_KEEP=1 leaves the databases and homes in place, to profile a command
@@ -56,7 +65,7 @@ struct Benchmark {
             if keep { print("kept: \(root.path)") } else { try? FileManager.default.removeItem(at: root) }
         }
         if which == nil || which == "all" || which == "sync" {
-            try await sync(root: root, records: records, rounds: rounds, changed: changed)
+            try await sync(root: root, records: records, rounds: rounds, changed: changed, postgres: postgres)
         }
         if which == nil || which == "all" || which == "scoped" {
             try await ScopedPull.run(root: root, inScope: changed, outOfScope: outOfScope, repeats: 5)
@@ -83,7 +92,7 @@ struct Benchmark {
     /// The options this tool takes, each with a value.
     static let options: Set<String> = [
         "--records", "--rounds", "--changed", "--case", "--out-of-scope", "--tampered", "--site-requests", "--writes",
-        "--repeats", "--sites", "--seconds", "--departments", "--json",
+        "--repeats", "--sites", "--seconds", "--departments", "--database", "--json",
     ]
 
     /// The usage, as the comment above gives it.
@@ -91,7 +100,7 @@ struct Benchmark {
         usage: interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
             [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
             [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
-            [--departments 10] [--json FILE]
+            [--departments 10] [--database postgres://USER@HOST:PORT/DB] [--json FILE]
         """
 
     /// `arguments` as option and value, each option known and given a value once; `--help`
@@ -122,7 +131,7 @@ struct Benchmark {
         exit(64)
     }
 
-    static func sync(root: URL, records: Int, rounds: Int, changed: Int) async throws {
+    static func sync(root: URL, records: Int, rounds: Int, changed: Int, postgres: PostgresLocation?) async throws {
         print("interno-benchmark: \(records) requests, \(rounds) rounds of \(changed) changes, in \(root.path)")
 
         // 1. Raw SQLite: the same rows, one prepared statement, one transaction, WAL, synchronous=FULL.
@@ -133,18 +142,54 @@ struct Benchmark {
         let raw = rawTimes.sorted()[1]
         report("raw SQLite insert", key: "raw_insert", records: records, seconds: raw, raw: raw)
 
+        print("the server on SQLite:")
+        try await serverSync(
+            root: root.appendingPathComponent("sqlite"), records: records, rounds: rounds, changed: changed, raw: raw,
+            postgres: nil)
+        if let postgres {
+            print("the server on PostgreSQL (\(postgres)):")
+            try await serverSync(
+                root: root.appendingPathComponent("postgres"), records: records, rounds: rounds, changed: changed,
+                raw: raw, postgres: postgres)
+        }
+    }
+
+    /// Push, pull and warm rounds through a real server whose merged state is its SQLite file,
+    /// or `postgres`; figures against `raw` (keys prefixed `postgres.` for PostgreSQL).
+    static func serverSync(
+        root: URL, records: Int, rounds: Int, changed: Int, raw: Double, postgres: PostgresLocation?
+    ) async throws {
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let prefix = postgres == nil ? "" : "postgres."
+        func report(_ name: String, key: String, records: Int, seconds: Double, raw: Double) {
+            Benchmark.report(name, key: prefix + key, records: records, seconds: seconds, raw: raw)
+        }
         // 2. A real server over loopback TLS, and two sites.
         let data = ServerDirectory(path: root.appendingPathComponent("server").path)
-        _ = try data.initialize(name: "localhost", port: 7443)
-        let administration = try ServerAdministration(directory: data)
-        try administration.addDepartment(code: "HR", name: "HR")
-        try administration.addDepartment(code: "IT", name: "IT")
-        let (port, serverTask) = try await startServer(data)
-        func join(_ department: String, _ site: String) throws -> SiteHome {
-            try Benchmark.join(department, site, administration: administration, port: port, root: root)
+        let store: any CentralStore
+        var storeTask: Task<Void, Never>?
+        if let postgres {
+            let central = PostgresServerStore(postgres)
+            storeTask = Task { await central.run() }
+            try await central.checkReachable()
+            try await central.migrate()
+            _ = try await data.initialize(name: "localhost", port: 7443, postgres: central)
+            try await central.beginEpoch()
+            store = central
+        } else {
+            _ = try await data.initialize(name: "localhost", port: 7443)
+            store = SQLiteCentralStore(try data.store())
         }
-        let hrHome = try join("HR", "LIS")
-        let itHome = try join("IT", "OPO")
+        defer { storeTask?.cancel() }
+        let administration = ServerAdministration(directory: data, store: store)
+        try await administration.addDepartment(code: "HR", name: "HR")
+        try await administration.addDepartment(code: "IT", name: "IT")
+        let (port, serverTask) = try await startServer(data, store: store)
+        func join(_ department: String, _ site: String) async throws -> SiteHome {
+            try await Benchmark.join(department, site, administration: administration, port: port, root: root)
+        }
+        let hrHome = try await join("HR", "LIS")
+        let itHome = try await join("IT", "OPO")
         _ = try await SyncEngine(home: hrHome).sync()
         _ = try await SyncEngine(home: itHome).sync()
         let hr = try Site(home: hrHome, user: "bench")
@@ -176,15 +221,15 @@ struct Benchmark {
         let pullSeconds = Date().timeIntervalSince(pullStart)
         precondition(pullReport.pulled == records, "pull: \(pullReport)")
         report("pull over TLS", key: "pull", records: records, seconds: pullSeconds, raw: raw)
-        Figures.shared.record("pull.peak_rss_megabytes", peakResidentMegabytes())
+        Figures.shared.record("\(prefix)pull.peak_rss_megabytes", peakResidentMegabytes())
         print(String(format: "  peak resident memory after the pull: %.1f MB", peakResidentMegabytes()))
 
         // 5. Incremental: `changed` records edited at HR, synced over warm connections.
         let (pushRounds, pullRounds) = try await incremental(
             hr: hr, hrHome: hrHome, itHome: itHome, ids: ids, rounds: rounds, changed: changed)
         for (name, values) in [("push", pushRounds), ("pull", pullRounds)] {
-            Figures.shared.record("warm_\(name).median_ms", percentile(values, 0.5) * 1000)
-            Figures.shared.record("warm_\(name).p99_ms", percentile(values, 0.99) * 1000)
+            Figures.shared.record("\(prefix)warm_\(name).median_ms", percentile(values, 0.5) * 1000)
+            Figures.shared.record("\(prefix)warm_\(name).p99_ms", percentile(values, 0.99) * 1000)
             print(
                 String(
                     format: "%d changed records, warm connection, %@: median %.1f ms, p99 %.1f ms (%d rounds)", changed,
@@ -225,8 +270,8 @@ struct Benchmark {
     /// Enrols a site of `department` and joins it in `root`, pointed at the server on `port`.
     static func join(
         _ department: String, _ site: String, administration: ServerAdministration, port: Int, root: URL
-    ) throws -> SiteHome {
-        var bundle = try administration.enroll(department: department, site: site)
+    ) async throws -> SiteHome {
+        var bundle = try await administration.enroll(department: department, site: site)
         bundle.port = port
         let home = SiteHome(path: root.appendingPathComponent("\(department)-\(site)").path)
         _ = try home.join(bundle)
@@ -235,9 +280,12 @@ struct Benchmark {
 
     /// Runs a real server on `data`, listening on a free loopback port; returns the port and
     /// the task that serves (cancel it to stop).
-    static func startServer(_ data: ServerDirectory) async throws -> (port: Int, task: Task<Void, any Error>) {
+    static func startServer(_ data: ServerDirectory, store: (any CentralStore)? = nil) async throws -> (
+        port: Int, task: Task<Void, any Error>
+    ) {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var configuration = try ServerConfiguration(directory: data, host: "127.0.0.1", port: 0)
+        let store = try store ?? SQLiteCentralStore(try data.store())
+        var configuration = try ServerConfiguration(directory: data, store: store, host: "127.0.0.1", port: 0)
         configuration.onListening = { address in
             continuation.yield(address.port ?? 0)
             continuation.finish()

@@ -94,18 +94,18 @@ enum ManySites {
         // 2. The server's directory, its departments and every site enrolled, before it runs.
         let setupStart = ContinuousClock.now
         let data = ServerDirectory(path: root.appendingPathComponent("server").path)
-        _ = try data.initialize(name: "localhost", port: 7443)
+        _ = try await data.initialize(name: "localhost", port: 7443)
         let codes = (0..<departments).map { "D\($0)" }
         var bundles: [(department: String, bundle: EnrollmentBundle)] = []
         do {
             let administration = try ServerAdministration(directory: data)
-            for code in codes { try administration.addDepartment(code: code, name: "Department \(code)") }
+            for code in codes { try await administration.addDepartment(code: code, name: "Department \(code)") }
             for index in 0..<sites {
                 let department = codes[index % departments]
-                bundles.append((department, try administration.enroll(department: department, site: "S\(index)")))
+                bundles.append((department, try await administration.enroll(department: department, site: "S\(index)")))
             }
             // What `ServerStore.open` leaves the writer connection with, which `interno-server` commits on.
-            let opened = try await administration.store.writer.writeWithoutTransaction { db in
+            let opened = try await administration.directory.store().writer.writeWithoutTransaction { db in
                 try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             }
             Figures.shared.record("many_sites.server_synchronous", Double(opened))

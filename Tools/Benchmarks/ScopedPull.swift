@@ -32,33 +32,33 @@ enum ScopedPull {
     static func measure(root: URL, inScope: Int, outOfScope: Int, repeats: Int) async throws -> Double {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let data = ServerDirectory(path: root.appendingPathComponent("server").path)
-        _ = try data.initialize(name: "localhost", port: 7443)
+        _ = try await data.initialize(name: "localhost", port: 7443)
         let administration = try ServerAdministration(directory: data)
-        let hrID = try administration.addDepartment(code: "HR", name: "HR")
-        let itID = try administration.addDepartment(code: "IT", name: "IT")
-        let payID = try administration.addDepartment(code: "PAY", name: "Payroll")
+        let hrID = try await administration.addDepartment(code: "HR", name: "HR")
+        let itID = try await administration.addDepartment(code: "IT", name: "IT")
+        let payID = try await administration.addDepartment(code: "PAY", name: "Payroll")
         if outOfScope > 0 {
             try insertOutOfScope(outOfScope, into: try data.store(), between: hrID, and: payID)
         }
         let (port, serverTask) = try await Benchmark.startServer(data)
         defer { serverTask.cancel() }
         var joined = 0
-        func join(_ department: String) throws -> SiteHome {
+        func join(_ department: String) async throws -> SiteHome {
             joined += 1
-            var bundle = try administration.enroll(department: department, site: "S\(joined)")
+            var bundle = try await administration.enroll(department: department, site: "S\(joined)")
             bundle.port = port
             let home = SiteHome(path: root.appendingPathComponent("\(department)-\(joined)").path)
             _ = try home.join(bundle)
             return home
         }
-        let hrHome = try join("HR")
+        let hrHome = try await join("HR")
         _ = try await SyncEngine(home: hrHome).sync()
         let hr = try Site(home: hrHome, user: "bench")
         try Benchmark.writeRequests(inScope, at: hr, from: hrID, to: itID)
         _ = try await SyncEngine(home: hrHome).sync()
         var times: [Double] = []
         for _ in 0..<repeats {
-            let itHome = try join("IT")
+            let itHome = try await join("IT")
             let start = Date()
             let report = try await SyncEngine(home: itHome).sync()
             times.append(Date().timeIntervalSince(start))

@@ -16,17 +16,17 @@ enum SiteReads {
         print("site reads: an IT site with \(requests) requests from HR (median of \(repeats))")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let data = ServerDirectory(path: root.appendingPathComponent("server").path)
-        _ = try data.initialize(name: "localhost", port: 7443)
+        _ = try await data.initialize(name: "localhost", port: 7443)
         let administration = try ServerAdministration(directory: data)
-        let hrID = try administration.addDepartment(code: "HR", name: "HR", timeZone: "Europe/Lisbon")
-        let itID = try administration.addDepartment(code: "IT", name: "IT", timeZone: "Europe/Lisbon")
+        let hrID = try await administration.addDepartment(code: "HR", name: "HR", timeZone: "Europe/Lisbon")
+        let itID = try await administration.addDepartment(code: "IT", name: "IT", timeZone: "Europe/Lisbon")
         let (port, serverTask) = try await Benchmark.startServer(data)
         defer { serverTask.cancel() }
-        func join(_ department: String, _ site: String) throws -> SiteHome {
-            try Benchmark.join(department, site, administration: administration, port: port, root: root)
+        func join(_ department: String, _ site: String) async throws -> SiteHome {
+            try await Benchmark.join(department, site, administration: administration, port: port, root: root)
         }
-        let hrHome = try join("HR", "LIS")
-        let itHome = try join("IT", "OPO")
+        let hrHome = try await join("HR", "LIS")
+        let itHome = try await join("IT", "OPO")
         _ = try await SyncEngine(home: hrHome).sync()
         _ = try await SyncEngine(home: itHome).sync()
         let hr = try Site(home: hrHome, user: "ana")

@@ -17,17 +17,17 @@ enum VerifyBenchmark {
             "verify: an IT site holding \(records) requests from HR (median of \(repeats), wall and process CPU time)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let data = ServerDirectory(path: root.appendingPathComponent("server").path)
-        _ = try data.initialize(name: "localhost", port: 7443)
+        _ = try await data.initialize(name: "localhost", port: 7443)
         let administration = try ServerAdministration(directory: data)
-        let hrID = try administration.addDepartment(code: "HR", name: "HR")
-        let itID = try administration.addDepartment(code: "IT", name: "IT")
+        let hrID = try await administration.addDepartment(code: "HR", name: "HR")
+        let itID = try await administration.addDepartment(code: "IT", name: "IT")
         let (port, serverTask) = try await Benchmark.startServer(data)
         defer { serverTask.cancel() }
-        func join(_ department: String, _ site: String) throws -> SiteHome {
-            try Benchmark.join(department, site, administration: administration, port: port, root: root)
+        func join(_ department: String, _ site: String) async throws -> SiteHome {
+            try await Benchmark.join(department, site, administration: administration, port: port, root: root)
         }
-        let hrHome = try join("HR", "LIS")
-        let itHome = try join("IT", "OPO")
+        let hrHome = try await join("HR", "LIS")
+        let itHome = try await join("IT", "OPO")
         // The sites learn the directory first: a request names departments they know.
         _ = try await SyncEngine(home: hrHome).sync()
         _ = try await SyncEngine(home: itHome).sync()
@@ -42,7 +42,7 @@ enum VerifyBenchmark {
         let serverStore = try data.store()
         let itEntry = try require(try serverStore.registry().first { $0.code == "IT-OPO" })
         // A whole-organisation site's comparison reads the log without the audience index.
-        let all = try administration.enroll(department: "HR", site: "ALL", scope: .all)
+        let all = try await administration.enroll(department: "HR", site: "ALL", scope: .all)
         let allEntry = try require(try serverStore.registry().first { $0.replicaID == all.replicaID })
 
         // Wall time, and the process's CPU time: on a machine shared with other work, the CPU

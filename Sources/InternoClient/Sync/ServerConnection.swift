@@ -6,8 +6,13 @@ import NIOSSL
 
 /// A TLS connection to the server that carries one request and its answer at a time.
 struct ServerConnection {
+    /// Where to connect.
     let host: String
     let port: Int
+    /// The name the server's certificate must carry: the host in the site's bundle, also when
+    /// the site connects elsewhere (`interno sync --server`: another instance, a server that
+    /// moved).
+    var name: String
     let sslContext: NIOSSLContext
     /// How long each step may take.
     var timeouts = SyncTimeouts.standard
@@ -43,8 +48,8 @@ struct ServerConnection {
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         let deadline: NIOLoopBound<ConnectionDeadline>
         do {
-            let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
-            let hostname = isAddress ? nil : host
+            let isAddress = name.contains(":") || name.split(separator: ".").allSatisfy { UInt8($0) != nil }
+            let hostname = isAddress ? nil : name
             let sslContext = self.sslContext
             let handshakeLimit = timeouts.handshake
             (channel, deadline) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -52,6 +52,29 @@ public enum SyncProgress: Sendable {
     case pulling(cursor: Int64, of: Int64)
 }
 
+/// Where a server listens, as a person types it: `HOST:PORT`, `[IPV6]:PORT`.
+public struct ServerAddress: Equatable, Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    /// Parses `text`; the error says what a good one looks like.
+    public init(_ text: String) throws(ClientError) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65_535).contains(port)
+        else {
+            throw .invalidInput("'\(text)' is not HOST:PORT, e.g. interno-2.example.org:7443")
+        }
+        let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard !host.isEmpty, !host.contains(where: \.isWhitespace) else {
+            throw .invalidInput("'\(text)' names no host; write HOST:PORT, e.g. interno-2.example.org:7443")
+        }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
 /// The site's side of the protocol: Hello, push the outbox, pull the stream (DESIGN §5).
 ///
 /// Every step is safe to repeat: the server recognises a pushed set it already has, and a
@@ -63,13 +86,15 @@ public struct SyncEngine: Sendable {
     let connection: ServerConnection
 
     /// The engine of the site in `home`, giving up on any step that takes longer than
-    /// `timeouts` allows.
-    public init(home: SiteHome, timeouts: SyncTimeouts = .standard) throws {
+    /// `timeouts` allows. It connects to the server in the site's bundle, or to `server`
+    /// (`interno sync --server`: another instance of the server, or a server that moved),
+    /// whose certificate must be from the same CA and for the same name as always.
+    public init(home: SiteHome, timeouts: SyncTimeouts = .standard, server: ServerAddress? = nil) throws {
         settings = try home.settings()
         store = try home.store()
         let material = try home.tlsMaterial()
         connection = ServerConnection(
-            host: settings.host, port: settings.port,
+            host: server?.host ?? settings.host, port: server?.port ?? settings.port, name: settings.host,
             sslContext: try ServerConnection.context(
                 caPEM: material.ca, certificatePEM: material.certificate, keyPEM: material.key),
             timeouts: timeouts)

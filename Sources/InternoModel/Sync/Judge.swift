@@ -210,6 +210,23 @@ public final class Judge<Source: JudgingSource> {
         commit()
     }
 
+    /// What a write of `fields` to a record of `kind` requires of other records (DESIGN §3.3):
+    /// the clock, as dots, of every record its reference fields name, as the batch has it
+    /// now. Departments are left out: the server writes them itself, so no site could bring
+    /// back one it lost, and a request needs only that its departments exist, which the
+    /// schema checks.
+    public func requirements(of kind: RecordKind, _ fields: [FieldName: FieldValue]) throws -> [Dot] {
+        let spec = Schema.spec(kind)
+        var dots: [Dot] = []
+        for (name, value) in fields {
+            guard case .reference(let referenced) = spec.field(name)?.type, referenced != .department,
+                let id = value.id, let record = try record(id)
+            else { continue }
+            dots += record.clock.sortedEntries.map { Dot(replica: $0.replica, counter: $0.counter) }
+        }
+        return dots
+    }
+
     /// Applies a change set checked as `writer`, all or nothing: every change against what its
     /// writer had seen, the schema and the database's rules. Throws on the first problem;
     /// the caller drops the batch.

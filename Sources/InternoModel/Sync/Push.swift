@@ -82,3 +82,86 @@ public struct Pusher: Sendable, Equatable {
     /// The writer its changes are judged as.
     public var writer: Writer { .department(department) }
 }
+
+extension ChangeSet {
+    /// `sets` cut into runs of whole sets of at most `limit` changes (one set alone if it has
+    /// more): a server judges and writes each run before it reads the next, so its memory
+    /// does not grow with the size of a Push (DESIGN §4).
+    public static func batches(of sets: [ChangeSet], limit: Int = 2_000) -> [ArraySlice<ChangeSet>] {
+        var batches: [ArraySlice<ChangeSet>] = []
+        var start = sets.startIndex
+        var count = 0
+        for index in sets.indices {
+            if count > 0, count + sets[index].changes.count > limit {
+                batches.append(sets[start..<index])
+                (start, count) = (index, 0)
+            }
+            count += sets[index].changes.count
+        }
+        if start < sets.endIndex { batches.append(sets[start...]) }
+        return batches
+    }
+}
+
+/// One change of a server's log, in its place in the stream: its sequence number, the change
+/// as logged (a refused one keeps its content), and the counters of its change set.
+public struct StreamEntry: Sendable {
+    /// Its sequence number: sites pull by it.
+    public var seq: Int64
+    /// The change as logged.
+    public var change: Change
+    /// The counters of its change set.
+    public var set: ClosedRange<UInt64>
+
+    /// An entry.
+    public init(seq: Int64, change: Change, set: ClosedRange<UInt64>) {
+        self.seq = seq
+        self.change = change
+        self.set = set
+    }
+
+    /// The change as every site receives it: a refused one as its void, without fields or context.
+    public var outgoing: Change {
+        guard let refusal = change.refusal else { return change }
+        return change.voided(refusal)
+    }
+}
+
+extension ChangeBatch {
+    /// `entries`, in stream order, as the change sets they belong to, each with the sequence
+    /// number of its last change: the form in which a server hands out its stream.
+    public static func changeSets(of entries: [StreamEntry]) -> [(set: ChangeSet, lastSeq: Int64)] {
+        var sets: [(set: ChangeSet, lastSeq: Int64)] = []
+        var current: [Change] = []
+        var open: (ReplicaID, ClosedRange<UInt64>)?
+        var lastSeq: Int64 = 0
+        for entry in entries {
+            if let open, open.0 != entry.change.dot.replica || open.1 != entry.set {
+                sets.append((ChangeSet(current), lastSeq))
+                current = []
+            }
+            current.append(entry.outgoing)
+            open = (entry.change.dot.replica, entry.set)
+            lastSeq = entry.seq
+        }
+        if !current.isEmpty { sets.append((ChangeSet(current), lastSeq)) }
+        return sets
+    }
+
+    /// The sets of one page of a pull: the first of `sets` whose `size` adds up to at most
+    /// `maximumBytes`, and always at least one, so a reader is never stuck behind a large set.
+    /// `cut` is `true` if some were left for the next page.
+    public static func page(
+        of sets: [(set: ChangeSet, lastSeq: Int64)], maximumBytes: Int, size: (ChangeSet) -> Int
+    ) -> (sets: [(set: ChangeSet, lastSeq: Int64)], cut: Bool) {
+        var total = 0
+        var kept = 0
+        for (set, _) in sets {
+            let bytes = size(set)
+            guard kept == 0 || total + bytes <= maximumBytes else { break }
+            total += bytes
+            kept += 1
+        }
+        return (Array(sets.prefix(kept)), kept < sets.count)
+    }
+}

@@ -42,7 +42,7 @@ extension SyncSession {
         let ids = try fetch.recordIds.recordIDs(field: "Fetch.record_ids")
         // Whole records within three quarters of the frame limit, as for Changes.
         let logs = try await configuration.store.expectedLogs(
-            of: ids, cursor: fetch.cursor, cursorEpoch: fetch.cursorEpoch, from: peer.entry,
+            of: ids, cursor: fetch.cursor, cursorEpoch: fetch.cursorEpoch, unacknowledged: [], from: peer.entry,
             maximumBytes: configuration.maximumFrameBytes / 4 * 3, size: { $0.estimatedWireSize })
         var fetched = Interno_V1_Fetched()
         if let logs {

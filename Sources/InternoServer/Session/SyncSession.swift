@@ -182,8 +182,7 @@ struct SyncSession {
             )
         }
         let sets = try push.sets.map { try $0.model() }
-        let entry = peer.entry
-        let outcomes = try await configuration.store.background { store in try store.receive(sets, from: entry) }
+        let outcomes = try await configuration.store.receive(sets, from: peer.pusher)
         var result = Interno_V1_PushResult()
         result.results = zip(sets, outcomes).map { set, outcome in Interno_V1_SetResult(set.firstCounter, outcome) }
         let refused = outcomes.filter { if case .refused = $0 { true } else { false } }.count
@@ -201,10 +200,8 @@ struct SyncSession {
         // of the frame limit by their estimated size, so the Changes frame never exceeds what
         // the site accepts however large the changes are.
         let (cursor, scope, maximumBytes) = (pull.cursor, peer.pusher.scope, configuration.maximumFrameBytes / 4 * 3)
-        let batch = try await configuration.store.background { store in
-            try store.changes(
-                after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: { $0.estimatedWireSize })
-        }
+        let batch = try await configuration.store.changes(
+            after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: { $0.estimatedWireSize })
         var changes = Interno_V1_Changes()
         changes.sets = batch.sets.map(Interno_V1_ChangeSet.init)
         changes.nextCursor = batch.nextCursor

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InternoModel
+import InternoPostgres
 import InternoServer
 import InternoStore
 
@@ -14,9 +15,16 @@ extension InternoServerCommand {
                 server there; the server certificate is issued for HOST. Private keys are written \
                 with mode 0600. An existing server is never overwritten.
 
-                Example:
+                With --database (or INTERNO_DATABASE), the merged state goes to that PostgreSQL \
+                database, which must hold no server yet; every later command is given it too. \
+                The data directory then holds the CA, the certificates and server.json, which \
+                each instance's host needs a copy of (README, "PostgreSQL").
+
+                Examples:
                   interno-server init --data /srv/interno --name interno.example.org \\
                       --port 7443
+                  interno-server init --data /srv/interno --name interno.example.org \\
+                      --database postgres://interno@db.example.org:5432/interno
                 """)
 
         @OptionGroup var data: DataOptions
@@ -25,7 +33,16 @@ extension InternoServerCommand {
 
         func run() async throws {
             try await reporting {
-                let settings = try data.directory.initialize(name: name, port: port)
+                let directory = data.directory
+                let (name, port) = (name, port)
+                let settings: ServerDirectory.Settings
+                if let location = try data.location() {
+                    settings = try await PostgresServerStore.with(location) { store in
+                        try await directory.initialize(name: name, port: port, postgres: store)
+                    }
+                } else {
+                    settings = try await directory.initialize(name: name, port: port)
+                }
                 print("initialised server \(settings.serverID) for \(settings.name):\(settings.port) in \(data.data)")
             }
         }
@@ -65,9 +82,13 @@ extension InternoServerCommand {
 
             func run() async throws {
                 try await reporting {
-                    let administration = try ServerAdministration(directory: data.directory)
-                    let id = try administration.addDepartment(
-                        code: code, name: name, timeZone: timeZone, hours: hours, holidays: holidays)
+                    let (directory, code, name, timeZone, hours, holidays) = (
+                        data.directory, code, name, timeZone, hours, holidays
+                    )
+                    let id = try await data.withStore { store in
+                        try await ServerAdministration(directory: directory, store: store).addDepartment(
+                            code: code, name: name, timeZone: timeZone, hours: hours, holidays: holidays)
+                    }
                     print("added department \(code) (\(id.text))")
                 }
             }
@@ -100,8 +121,13 @@ extension InternoServerCommand {
 
             func run() async throws {
                 try await reporting {
-                    try ServerAdministration(directory: data.directory).editDepartment(
-                        code: code.uppercased(), name: name, timeZone: timeZone, hours: hours, holidays: holidays)
+                    let (directory, code, name, timeZone, hours, holidays) = (
+                        data.directory, code.uppercased(), name, timeZone, hours, holidays
+                    )
+                    try await data.withStore { store in
+                        try await ServerAdministration(directory: directory, store: store).editDepartment(
+                            code: code, name: name, timeZone: timeZone, hours: hours, holidays: holidays)
+                    }
                     print("changed department \(code.uppercased())")
                 }
             }
@@ -127,8 +153,8 @@ extension InternoServerCommand {
 
             func run() async throws {
                 try await reporting {
-                    let store = try data.directory.store()
-                    let rows = try store.records(of: .department).map { record in
+                    let departments = try await data.withStore { store in try await store.records(of: .department) }
+                    let rows = departments.map { record in
                         func text(_ field: String) -> String? {
                             record.resolve(field, policy: .manual).displayValue?.text
                         }
@@ -174,8 +200,11 @@ extension InternoServerCommand {
 
         func run() async throws {
             try await reporting {
-                let administration = try ServerAdministration(directory: data.directory)
-                let bundle = try administration.enroll(department: department, site: site, scope: scope)
+                let (directory, department, site, scope) = (data.directory, department, site, scope)
+                let bundle = try await data.withStore { store in
+                    try await ServerAdministration(directory: directory, store: store).enroll(
+                        department: department, site: site, scope: scope)
+                }
                 let path = out ?? "\(bundle.code).bundle"
                 guard !FileManager.default.fileExists(atPath: path) else {
                     throw ServerError.invalidArgument("\(path) already exists; choose another --out")
@@ -208,7 +237,7 @@ extension InternoServerCommand {
 
         func run() async throws {
             try await reporting {
-                let rows = try data.directory.store().registry().map {
+                let rows = try await data.withStore { store in try await store.registry() }.map {
                     Row(
                         replica: $0.replicaID, department: $0.departmentCode, site: $0.site, code: $0.code,
                         scope: $0.scope.rawValue,
@@ -240,7 +269,7 @@ extension InternoServerCommand {
                     throw ServerError.invalidArgument(
                         "'\(replica)' is not a replica id (a UUID, as `replicas` lists it)")
                 }
-                try data.directory.store().revoke(id)
+                try await data.withStore { store in try await store.revoke(id) }
                 print("revoked \(replica)")
             }
         }
@@ -273,9 +302,50 @@ extension InternoServerCommand {
 
         func run() async throws {
             try await reporting {
+                guard try data.location() == nil, !(try data.directory.settings().usesPostgres) else {
+                    throw ServerError.invalidArgument(
+                        "this server keeps its data in PostgreSQL: back it up with pg_dump (README, \"PostgreSQL\")")
+                }
                 try data.directory.store().backup(to: out)
                 print(
                     "wrote a copy of the server's database to \(out); keep it with ca.pem, ca-key.pem, server.pem, server-key.pem and server.json from \(data.data)"
+                )
+            }
+        }
+    }
+}
+
+extension InternoServerCommand {
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "migrate",
+            abstract: "Move a server's data from its SQLite file to an empty PostgreSQL database.",
+            discussion: """
+                Stop the server first. Everything it stores is copied in one transaction: the \
+                log with its sequence numbers, the record states, the registry of sites and the \
+                server's identity. Sites carry on at their next sync without enrolling again, \
+                and pull only what is new. server.json then says that the data is in \
+                PostgreSQL, so every later command needs --database or INTERNO_DATABASE; \
+                server.sqlite is left as it was.
+
+                Example:
+                  interno-server migrate --data /srv/interno \\
+                      --to postgres://interno@db.example.org:5432/interno
+                """)
+
+        @Option(help: "The server's data directory.") var data: String
+        @Option(help: ArgumentHelp("The empty PostgreSQL database to move to.", valueName: "url")) var to: String
+
+        func run() async throws {
+            try await reporting {
+                let directory = ServerDirectory(path: data)
+                _ = try directory.settings()
+                let location = try PostgresLocation(url: to)
+                let summary = try await PostgresServerStore.with(location) { store in
+                    try await directory.migrate(to: store)
+                }
+                print(
+                    "moved \(summary.changes) changes, \(summary.records) records and \(summary.sites) sites to \(location); start the server with --database \(location) (or INTERNO_DATABASE); \(directory.databasePath) is left as it was"
                 )
             }
         }

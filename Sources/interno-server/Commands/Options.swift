@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InternoModel
+import InternoPostgres
 import InternoServer
 import InternoStore
 import Logging
@@ -12,12 +13,35 @@ extension Scope.Kind: ExpressibleByArgument {}
 /// them. swift-log's type, argument-parser's protocol: only this executable parses it.
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
-/// The data directory every server command takes.
+/// The data directory every server command takes, and where the merged state is when it is
+/// not the SQLite file in it.
 struct DataOptions: ParsableArguments {
     @Option(name: .long, help: "The server's data directory.")
     var data: String
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The merged state on PostgreSQL, as postgres://USER@HOST:PORT/DB (default: $INTERNO_DATABASE).",
+            discussion:
+                "Without it, and without INTERNO_DATABASE, the server keeps its data in server.sqlite in --data.",
+            valueName: "url"))
+    var database: String?
+
     var directory: ServerDirectory { ServerDirectory(path: data) }
+
+    /// The PostgreSQL database given by `--database` or `INTERNO_DATABASE`, if any.
+    func location() throws -> PostgresLocation? {
+        guard let url = database ?? ProcessInfo.processInfo.environment["INTERNO_DATABASE"], !url.isEmpty else {
+            return nil
+        }
+        return try PostgresLocation(url: url)
+    }
+
+    /// Runs `body` with the server's central store, wherever it is.
+    func withStore<T: Sendable>(_ body: @Sendable (any CentralStore) async throws -> T) async throws -> T {
+        try await directory.withStore(database: try location(), body)
+    }
 }
 
 /// The exit codes of `interno-server`; the numbers match `interno`'s (README, "Exit codes").
@@ -48,6 +72,14 @@ func reporting(_ body: () async throws -> Void) async throws {
         case .refused: throw ExitCode(ExitStatus.invalidInput)
         case .notFound: throw ExitCode(ExitStatus.notFound)
         default: throw ExitCode(ExitStatus.failure)
+        }
+    } catch let error as PostgresStoreError {
+        printError(error.description)
+        switch error {
+        case .invalidLocation: throw ExitCode(ExitStatus.invalidInput)
+        case .notInitialized, .alreadyInitialized: throw ExitCode(ExitStatus.notJoined)
+        case .unavailable: throw ExitCode(ExitStatus.unreachable)
+        case .corrupt: throw ExitCode(ExitStatus.failure)
         }
     } catch let error as ExitCode {
         throw error

@@ -40,14 +40,18 @@ extension InternoServerCommand {
                     port = number
                 }
                 let logger = Logger(label: "interno-server")
-                let server = InternoServer(
-                    configuration: try ServerConfiguration(directory: data.directory, host: host, port: port),
-                    logger: logger)
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-                    ))
-                try await group.run()
+                let (directory, listenHost, listenPort) = (data.directory, host, port)
+                try await data.withStore { store in
+                    let server = InternoServer(
+                        configuration: try ServerConfiguration(
+                            directory: directory, store: store, host: listenHost, port: listenPort),
+                        logger: logger)
+                    let group = ServiceGroup(
+                        configuration: .init(
+                            services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
+                            logger: logger))
+                    try await group.run()
+                }
             }
         }
     }

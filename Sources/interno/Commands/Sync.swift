@@ -18,19 +18,32 @@ extension Interno {
                 16 MiB batch on a link of 2.3 Mbit/s or more). --timeout sets one limit for \
                 all three; raise it on a slow link, lower it to fail fast.
 
+                --server syncs once through another address: another instance of a server \
+                that runs several, or a server that moved. Its certificate is checked as \
+                always, against the CA and the server name in this site's bundle.
+
                 Examples:
                   interno sync
                   interno sync --json
                   interno sync --timeout 300     # a slow link: give each step 5 minutes
+                  interno sync --server interno-2.example.org:7443
                 """)
 
         @OptionGroup var options: SiteOptions
 
         @OptionGroup var connection: ConnectionOptions
 
+        @Option(
+            help: ArgumentHelp(
+                "Sync once through this address instead of the one in the site's bundle.", valueName: "host:port"),
+            transform: { text in
+                do { return try ServerAddress(text) } catch { throw ValidationError("\(error)") }
+            })
+        var server: ServerAddress?
+
         func run() async throws {
             try await reporting {
-                let engine = try SyncEngine(home: options.siteHome, timeouts: connection.timeouts)
+                let engine = try SyncEngine(home: options.siteHome, timeouts: connection.timeouts, server: server)
                 let terminal = isatty(STDERR_FILENO) == 1
                 let report = try await engine.sync { progress in
                     guard terminal else { return }

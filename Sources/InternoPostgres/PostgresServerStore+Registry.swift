@@ -1,0 +1,100 @@
+import Foundation
+import InternoModel
+import InternoStore
+import PostgresNIO
+
+extension PostgresServerStore {
+    // MARK: Registry
+
+    static let registryColumns =
+        "replica, department, department_code, site, fingerprint, revoked, enrolled_at, last_seen_at, scope"
+
+    /// Adds an enrolled site to the registry.
+    public func register(_ entry: RegistryRow) async throws {
+        try await transaction { connection in
+            for try await taken in try await connection.query(
+                "SELECT EXISTS (SELECT 1 FROM replica_registry WHERE code = \(entry.code))", logger: Self.quiet
+            ).decode(Bool.self) where taken {
+                throw StoreError.refused(Refusal(.duplicate, "a site with code \(entry.code) is already enrolled"))
+            }
+            try await Self.insert(entry, connection)
+        }
+    }
+
+    static func insert(_ entry: RegistryRow, _ connection: PostgresConnection) async throws {
+        guard let replica = UUID(text: entry.replicaID), let department = UUID(text: entry.department) else {
+            throw PostgresStoreError.corrupt("registry entry \(entry.replicaID)")
+        }
+        try await connection.query(
+            """
+            INSERT INTO replica_registry (replica, department, department_code, site, code, fingerprint, revoked,
+                enrolled_at, last_seen_at, scope)
+            VALUES (\(replica), \(department), \(entry.departmentCode), \(entry.site), \(entry.code),
+                \(entry.fingerprint), \(entry.revoked), \(entry.enrolledAt), \(entry.lastSeenAt),
+                \(entry.scope.rawValue))
+            """, logger: quiet)
+    }
+
+    /// The registry entry whose certificate has `fingerprint`, noting it was seen now (a revoked
+    /// site's attempts do not count).
+    public func connect(fingerprint: String, at time: Timestamp) async throws -> RegistryRow? {
+        try await transaction { connection in
+            guard
+                let entry = try await Self.registry(
+                    connection, where: "fingerprint = $1", [fingerprint]
+                ).first
+            else { return nil }
+            guard !entry.revoked, let replica = UUID(text: entry.replicaID) else { return entry }
+            try await connection.query(
+                "UPDATE replica_registry SET last_seen_at = \(time.millisecondsSince1970) WHERE replica = \(replica)",
+                logger: Self.quiet)
+            return entry
+        }
+    }
+
+    /// Every enrolled site, by code.
+    public func registry() async throws -> [RegistryRow] {
+        try await transaction { connection in try await Self.registry(connection, where: "true", []) }
+    }
+
+    /// Revokes a site: its certificate is refused from now on. Its changes stay.
+    public func revoke(_ replica: ReplicaID) async throws {
+        try await transaction { connection in
+            var found = false
+            for try await _ in try await connection.query(
+                "UPDATE replica_registry SET revoked = true WHERE replica = \(replica.uuid) RETURNING replica",
+                logger: Self.quiet
+            ) {
+                found = true
+            }
+            if !found { throw StoreError.notFound("replica \(replica)") }
+        }
+    }
+
+    static func registry(_ connection: PostgresConnection, where condition: String, _ values: [String]) async throws
+        -> [RegistryRow]
+    {
+        var bindings = PostgresBindings()
+        for value in values { bindings.append(value) }
+        let rows = try await connection.query(
+            PostgresQuery(
+                unsafeSQL: "SELECT \(registryColumns) FROM replica_registry WHERE \(condition) ORDER BY code",
+                binds: bindings), logger: quiet)
+        var entries: [RegistryRow] = []
+        for try await (replica, department, departmentCode, site, fingerprint, revoked, enrolledAt, lastSeenAt, scope)
+            in rows.decode((UUID, UUID, String, String, String, Bool, Int64, Int64?, String).self)
+        {
+            guard let kind = Scope.Kind(rawValue: scope) else {
+                throw PostgresStoreError.corrupt("registry entry \(replica) has scope \(scope)")
+            }
+            var entry = RegistryRow(
+                replicaID: replica.text, department: department.text,
+                departmentCode: departmentCode, site: site, fingerprint: fingerprint, enrolledAt: enrolledAt,
+                scope: kind)
+            entry.revoked = revoked
+            entry.lastSeenAt = lastSeenAt
+            entries.append(entry)
+        }
+        return entries
+    }
+}

@@ -1,0 +1,470 @@
+import Foundation
+import InternoModel
+import InternoStore
+import Logging
+import PostgresNIO
+
+/// The server's merged state on PostgreSQL (DESIGN §4.1): the log, the record states, the
+/// audiences and epochs of the stream, the registry and the server's identity, for
+/// organisations that run several `interno-server` instances against one database.
+///
+/// What becomes of a write is decided by the same ``Judge`` as on SQLite: this store only
+/// reads what a batch names, hands it to the judge, and writes what it decided.
+///
+/// **One stream, nothing missed.** A site pulls by sequence number and moves its cursor past
+/// what it received. If two instances could commit Pushes concurrently, a Push that took
+/// sequence 100 could commit after another's 101 became visible, and a site that pulled 101
+/// would never see 100 (the hazard of commanded/eventstore#3 and akka-persistence-jdbc#96).
+/// So every transaction that appends to the log first takes one transaction-scoped advisory
+/// lock (``streamLock``) and numbers its changes after the highest committed one: commits of
+/// the stream are serialised across instances, and a sequence number is visible only once
+/// every lower one is. A Push on SQLite is serialised by its one writer in the same way, so
+/// this costs no concurrency the embedded store had; reads (pulls, Welcome) never take it.
+public final class PostgresServerStore: Sendable {
+    /// Where the database is.
+    public let location: PostgresLocation
+    let client: PostgresClient
+    /// Runs before each append to the stream commits, the lock held: tests hold a commit open
+    /// with it, to show that no site misses a change another instance commits meanwhile.
+    let beforeAppendCommits: (@Sendable () async -> Void)?
+
+    /// The advisory lock that serialises appends to the stream, across every instance.
+    static let streamLock: Int64 = 0x696e_7465_726e_6f01
+    /// The advisory lock that serialises migrations when several instances start together.
+    static let migrationLock: Int64 = 0x696e_7465_726e_6f02
+    /// A logger that drops everything: the store reports failures as errors, not log lines.
+    public static let quiet = Logger(label: "interno.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// A store on `location`; nothing is connected until ``run()`` runs.
+    public convenience init(_ location: PostgresLocation, logger: Logger = PostgresServerStore.quiet) {
+        self.init(location, logger: logger, beforeAppendCommits: nil)
+    }
+
+    init(_ location: PostgresLocation, logger: Logger, beforeAppendCommits: (@Sendable () async -> Void)?) {
+        self.location = location
+        client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
+        self.beforeAppendCommits = beforeAppendCommits
+    }
+
+    /// Keeps the connection pool running until the task is cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Runs `body` with a store on `location` that runs for as long as `body` does, migrated
+    /// first: what a command that uses the database once does.
+    public static func with<T: Sendable>(
+        _ location: PostgresLocation, _ body: @Sendable (PostgresServerStore) async throws -> T
+    ) async throws -> T {
+        let store = PostgresServerStore(location)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await store.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            try await store.checkReachable()
+            try await store.migrate()
+            return try await body(store)
+        }
+    }
+
+    /// Connects once, directly, so that a database that is down or refuses the URL's user is
+    /// said at once, naming it, rather than after the connection pool's retries.
+    public func checkReachable() async throws {
+        do {
+            let connection = try await PostgresConnection.connect(
+                configuration: try location.connectionConfiguration(), id: 0, logger: Self.quiet)
+            try await connection.close()
+        } catch let error as PSQLError {
+            throw PostgresStoreError.unavailable(describe(error))
+        }
+    }
+
+    // MARK: Transactions
+
+    /// What a transaction does, which decides how it begins.
+    enum Access {
+        /// Reads only: one `REPEATABLE READ` snapshot, no lock.
+        case read
+        /// Appends to the stream: takes ``streamLock`` first, then reads what is committed.
+        case append
+        /// Takes a lock of its own first (migrations): `READ COMMITTED`, so that once it has
+        /// the lock it sees what the holder before it committed.
+        case locking
+    }
+
+    /// Runs `body` in one transaction; a failure to reach the database names it.
+    func transaction<T>(_ access: Access = .read, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: Self.quiet)
+                do {
+                    switch access {
+                    case .read:
+                        try await connection.query(
+                            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: Self.quiet)
+                    case .append:
+                        try await connection.query(
+                            "SELECT pg_advisory_xact_lock(\(Self.streamLock))", logger: Self.quiet)
+                    case .locking:
+                        break
+                    }
+                    let result = try await body(connection)
+                    if access == .append, let beforeAppendCommits { await beforeAppendCommits() }
+                    try await connection.query("COMMIT", logger: Self.quiet)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: Self.quiet)
+                    throw error
+                }
+            }
+        } catch let error as PSQLError {
+            throw PostgresStoreError.unavailable(describe(error))
+        }
+    }
+
+    /// What PostgreSQL said, with the database named.
+    func describe(_ error: PSQLError) -> String {
+        if let message = error.serverInfo?[.message] {
+            return "the central database \(location) refused: \(message)"
+        }
+        let cause = error.underlying.map { "\($0)" } ?? error.code.description
+        return "cannot reach the central database \(location) (\(cause)): check that it runs and that the URL is right"
+    }
+
+    // MARK: Migrations
+
+    /// The schema, in named steps applied in order, each once (DESIGN §4.1). Several instances
+    /// that start together wait for each other on ``migrationLock``: one applies, the others
+    /// find it applied.
+    static let migrations: [(name: String, sql: [String])] = [
+        (
+            "v1-initial",
+            [
+                """
+                CREATE TABLE server_identity (
+                    singleton integer PRIMARY KEY CHECK (singleton = 1),
+                    replica uuid NOT NULL,
+                    counter bigint NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                CREATE TABLE change (
+                    seq bigint PRIMARY KEY,
+                    replica uuid NOT NULL,
+                    counter bigint NOT NULL,
+                    set_start bigint NOT NULL,
+                    set_end bigint NOT NULL,
+                    kind text NOT NULL,
+                    record uuid NOT NULL,
+                    context bytea NOT NULL,
+                    fields bytea NOT NULL,
+                    author text NOT NULL,
+                    at bigint NOT NULL,
+                    refusal_code integer,
+                    refusal_reason text,
+                    requires bytea,
+                    UNIQUE (replica, counter)
+                )
+                """,
+                "CREATE INDEX change_by_record ON change (record, seq)",
+                """
+                CREATE TABLE audience (
+                    department text NOT NULL,
+                    seq bigint NOT NULL,
+                    PRIMARY KEY (department, seq)
+                )
+                """,
+                """
+                CREATE TABLE record (
+                    id uuid PRIMARY KEY,
+                    kind text NOT NULL,
+                    clock bytea NOT NULL,
+                    fields bytea NOT NULL,
+                    present boolean NOT NULL,
+                    conflicted boolean NOT NULL
+                )
+                """,
+                "CREATE INDEX record_by_kind ON record (kind, id) WHERE present",
+                // What the judge's uniqueness checks read: the codes of departments and the
+                // keys of requests that exist.
+                "CREATE TABLE department_code (id uuid PRIMARY KEY, code text NOT NULL)",
+                "CREATE INDEX department_code_by_code ON department_code (code)",
+                "CREATE TABLE request_key (id uuid PRIMARY KEY, key text NOT NULL)",
+                "CREATE INDEX request_key_by_key ON request_key (key)",
+                "CREATE TABLE stream_epoch (first_seq bigint PRIMARY KEY, epoch bigint NOT NULL)",
+                """
+                CREATE TABLE replica_registry (
+                    replica uuid PRIMARY KEY,
+                    department uuid NOT NULL,
+                    department_code text NOT NULL,
+                    site text NOT NULL,
+                    code text NOT NULL UNIQUE,
+                    fingerprint text NOT NULL UNIQUE,
+                    revoked boolean NOT NULL DEFAULT false,
+                    enrolled_at bigint NOT NULL,
+                    last_seen_at bigint,
+                    scope text NOT NULL
+                )
+                """,
+            ]
+        )
+    ]
+
+    /// Applies the migrations this database has not had, in one transaction.
+    public func migrate() async throws {
+        try await transaction(.locking) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: Self.quiet)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
+                logger: Self.quiet)
+            var applied: Set<String> = []
+            for try await name in try await connection.query("SELECT name FROM schema_migration", logger: Self.quiet)
+                .decode(String.self)
+            {
+                applied.insert(name)
+            }
+            let known = Set(Self.migrations.map(\.name))
+            if let unknown = applied.subtracting(known).sorted().first {
+                throw PostgresStoreError.corrupt(
+                    "it was migrated by a newer release (\(unknown)); run that release of interno-server")
+            }
+            for migration in Self.migrations where !applied.contains(migration.name) {
+                for statement in migration.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.quiet)
+                }
+                try await connection.query(
+                    "INSERT INTO schema_migration (name) VALUES (\(migration.name))", logger: Self.quiet)
+            }
+        }
+    }
+
+    /// The names of the migrations applied, in the order they were.
+    public func appliedMigrations() async throws -> [String] {
+        try await transaction { connection in
+            var names: [String] = []
+            for try await name in try await connection.query(
+                "SELECT name FROM schema_migration ORDER BY applied_at, name", logger: Self.quiet
+            ).decode(String.self) {
+                names.append(name)
+            }
+            return names
+        }
+    }
+
+    // MARK: Identity
+
+    /// Gives an empty database its identity: the server's replica id.
+    public func initialize(replica: ReplicaID) async throws {
+        try await transaction(.append) { connection in
+            if try await Self.identity(connection) != nil {
+                throw PostgresStoreError.alreadyInitialized(location.description)
+            }
+            try await connection.query(
+                "INSERT INTO server_identity (singleton, replica, counter) VALUES (1, \(replica.uuid), 0)",
+                logger: Self.quiet)
+        }
+    }
+
+    /// The server's replica id.
+    public func serverID() async throws -> ReplicaID {
+        try await transaction { connection in
+            guard let identity = try await Self.identity(connection) else {
+                throw PostgresStoreError.notInitialized(location.description)
+            }
+            return identity.replica
+        }
+    }
+
+    static func identity(_ connection: PostgresConnection) async throws -> (replica: ReplicaID, counter: Int64)? {
+        let rows = try await connection.query("SELECT replica, counter FROM server_identity", logger: quiet)
+        for try await (replica, counter) in rows.decode((UUID, Int64).self) { return (ReplicaID(replica), counter) }
+        return nil
+    }
+
+    /// Starts a new epoch of the stream at its next sequence number (DESIGN §3.9): every
+    /// instance calls it when it starts, so what a database restored from a dump logs anew
+    /// never passes for what a site pulled before.
+    public func beginEpoch() async throws {
+        try await transaction(.append) { connection in
+            var epoch: Int64 = 0
+            while epoch == 0 { epoch = Int64.random(in: .min ... .max) }
+            try await connection.query(
+                """
+                INSERT INTO stream_epoch (first_seq, epoch)
+                VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change), \(epoch))
+                ON CONFLICT (first_seq) DO UPDATE SET epoch = excluded.epoch
+                """, logger: Self.quiet)
+        }
+    }
+
+    // MARK: Judging and writing
+
+    /// Judges a batch with a fresh judge over `snapshot`, loading what it turns out to need
+    /// and judging again until nothing is missing, then writes what it decided.
+    func judging<T>(
+        _ snapshot: PostgresSnapshot, _ connection: PostgresConnection,
+        _ body: (Judge<PostgresSnapshot>) throws -> T
+    ) async throws -> T {
+        while true {
+            let judge = Judge(snapshot)
+            do {
+                let result = try body(judge)
+                let records = try judge.records().map(\.record)
+                try await write(judge.appended, records, connection)
+                return result
+            } catch let missing as PostgresSnapshot.Missing {
+                try await snapshot.load(missing, connection)
+            }
+        }
+    }
+
+    /// Appends `entries` to the log after its highest sequence number (the caller holds
+    /// ``streamLock``), with their audiences, and stores `records` with what the uniqueness
+    /// checks read.
+    func write(
+        _ entries: [Judge<PostgresSnapshot>.Entry], _ records: [RecordState], _ connection: PostgresConnection
+    ) async throws {
+        var seq: Int64 = 0
+        if !entries.isEmpty {
+            for try await latest in try await connection.query(
+                "SELECT COALESCE(MAX(seq), 0) FROM change", logger: Self.quiet
+            ).decode(Int64.self) {
+                seq = latest
+            }
+        }
+        for entry in entries {
+            seq += 1
+            try await Self.insert(StreamEntry(seq: seq, change: entry.change, set: entry.set), connection)
+            let departments: [String] =
+                switch entry.audience {
+                case nil: []
+                case .everyone: [PostgresCoding.everyone]
+                case .departments(let ids): ids.map(\.text).sorted()
+                }
+            if !departments.isEmpty {
+                try await connection.query(
+                    "INSERT INTO audience (department, seq) SELECT unnest(\(departments)::text[]), \(seq)",
+                    logger: Self.quiet)
+            }
+        }
+        for record in records { try await Self.save(record, connection) }
+    }
+
+    /// Appends one logged change under its sequence number.
+    static func insert(_ entry: StreamEntry, _ connection: PostgresConnection) async throws {
+        let change = entry.change
+        try await connection.query(
+            """
+            INSERT INTO change (seq, replica, counter, set_start, set_end, kind, record, context, fields, author,
+                at, refusal_code, refusal_reason, requires)
+            VALUES (\(entry.seq), \(change.dot.replica.uuid), \(Int64(change.dot.counter)),
+                \(Int64(entry.set.lowerBound)), \(Int64(entry.set.upperBound)), \(change.kind.rawValue),
+                \(change.recordID), \(PostgresCoding.bytes(change.context)), \(PostgresCoding.bytes(change.fields)),
+                \(change.author), \(change.at.millisecondsSince1970), \(change.refusal.map { Int32($0.code.rawValue) }),
+                \(change.refusal?.message), \(PostgresCoding.bytes(requires: change.requires)))
+            """, logger: quiet)
+    }
+
+    /// Stores a record's state, with what the judge's uniqueness checks read of it.
+    static func save(_ record: RecordState, _ connection: PostgresConnection) async throws {
+        try await connection.query(
+            """
+            INSERT INTO record (id, kind, clock, fields, present, conflicted)
+            VALUES (\(record.id), \(record.kind.rawValue), \(PostgresCoding.bytes(record.clock)),
+                \(PostgresCoding.bytes(siblings: record.fields)), \(record.exists), \(record.isConflicted))
+            ON CONFLICT (id) DO UPDATE SET clock = excluded.clock, fields = excluded.fields,
+                present = excluded.present, conflicted = excluded.conflicted
+            """, logger: quiet)
+        switch record.kind {
+        case .department:
+            let code = record.exists ? record.value(of: "code")?.text : nil
+            try await keep(code, of: record.id, in: "department_code", column: "code", connection)
+        case .request:
+            let key = record.exists ? record.value(of: "key")?.text : nil
+            try await keep(key, of: record.id, in: "request_key", column: "key", connection)
+        default:
+            break
+        }
+    }
+
+    private static func keep(
+        _ value: String?, of id: UUID, in table: String, column: String, _ connection: PostgresConnection
+    ) async throws {
+        if let value {
+            try await connection.query(
+                """
+                INSERT INTO \(unescaped: table) (id, \(unescaped: column)) VALUES (\(id), \(value))
+                ON CONFLICT (id) DO UPDATE SET \(unescaped: column) = excluded.\(unescaped: column)
+                """, logger: quiet)
+        } else {
+            try await connection.query("DELETE FROM \(unescaped: table) WHERE id = \(id)", logger: quiet)
+        }
+    }
+
+    /// The server's own write (a department added or edited by the administrator), judged as
+    /// any write (DESIGN §3.3), logged for every site whose scope covers it.
+    @discardableResult
+    public func write(_ edits: [Edit], author: String, at: Timestamp = .now()) async throws -> ChangeSet {
+        precondition(!edits.isEmpty, "a write has at least one edit")
+        return try await transaction(.append) { connection in
+            guard let identity = try await Self.identity(connection) else {
+                throw PostgresStoreError.notInitialized(location.description)
+            }
+            let snapshot = PostgresSnapshot()
+            try await snapshot.load(records: edits.map(\.recordID), connection)
+            let first = UInt64(identity.counter) + 1
+            let set = first...(first + UInt64(edits.count) - 1)
+            let now = Timestamp.now()
+            let changes = try await judging(snapshot, connection) { judge in
+                var counter = identity.counter
+                return try edits.map { edit in
+                    let seen = try judge.record(edit.recordID) ?? RecordState(kind: edit.kind, id: edit.recordID)
+                    guard seen.kind == edit.kind else {
+                        throw JudgeError.refused(
+                            Refusal(
+                                .malformed,
+                                "record \(edit.recordID) is a \(seen.kind.rawValue), not a \(edit.kind.rawValue)"))
+                    }
+                    counter += 1
+                    let change = Change(
+                        dot: Dot(replica: identity.replica, counter: UInt64(counter)), kind: edit.kind,
+                        recordID: edit.recordID, context: seen.exists ? seen.clock : VersionVector(),
+                        fields: edit.fields, author: author, at: at,
+                        requires: try judge.requirements(of: edit.kind, edit.fields))
+                    try judge.write(
+                        change, set: set, by: .admin, seen: seen, pusherCode: nil, receivedAt: now,
+                        audience: .derived)
+                    return change
+                }
+            }
+            try await connection.query(
+                "UPDATE server_identity SET counter = \(Int64(set.upperBound))", logger: Self.quiet)
+            return ChangeSet(changes)
+        }
+    }
+
+    /// The server's handling of one Push (DESIGN §3.4, §5): every set judged on its own by the
+    /// ``Judge``, all committed in one transaction before the outcomes are returned to be
+    /// acknowledged. `receivedAt` is the server's clock.
+    public func receive(_ sets: [ChangeSet], from pusher: Pusher, receivedAt: Timestamp) async throws
+        -> [PushOutcome]
+    {
+        try await transaction(.append) { connection in
+            var outcomes: [PushOutcome] = []
+            for batch in ChangeSet.batches(of: sets) {
+                let snapshot = PostgresSnapshot()
+                let changes = batch.flatMap(\.changes)
+                try await snapshot.load(dots: changes.map(\.dot), connection)
+                try await snapshot.load(
+                    records: changes.flatMap { [$0.recordID] + $0.fields.values.compactMap(\.id) }, connection)
+                outcomes += try await judging(snapshot, connection) { judge in
+                    try batch.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
+                }
+            }
+            return outcomes
+        }
+    }
+
+}

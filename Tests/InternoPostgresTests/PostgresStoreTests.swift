@@ -1,0 +1,238 @@
+import Foundation
+import InternoModel
+import InternoStore
+import InternoTestSupport
+import Testing
+
+@testable import InternoPostgres
+
+/// The central store on a real PostgreSQL server (DESIGN §4.1): judged by the same ``Judge`` as
+/// on SQLite, serving real SQLite sites. `Tools/test` starts a throwaway server.
+@Suite(
+    "The central store on PostgreSQL", .enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.howToRun)))
+struct PostgresStoreTests {
+    /// A PostgreSQL central store with departments HR, IT and FAC, and SQLite sites enrolled.
+    final class Central: @unchecked Sendable {
+        let store: PostgresServerStore
+        let runner: Task<Void, Never>
+        var departments: [String: UUID] = [:]
+        var registry: [ReplicaID: RegistryRow] = [:]
+
+        init(url: String) async throws {
+            store = PostgresServerStore(try PostgresLocation(url: url))
+            let store = store
+            runner = Task { await store.run() }
+            try await store.migrate()
+            try await store.initialize(replica: .random())
+            try await store.beginEpoch()
+            for code in ["HR", "IT", "FAC"] {
+                let id = UUID()
+                departments[code] = id
+                try await store.write(
+                    [
+                        Edit(
+                            .department, id,
+                            [
+                                "code": .text(code), "name": .text(code), "timeZone": .text("Europe/Lisbon"),
+                                "hours": .text("mon-fri 09:00-17:00"),
+                            ])
+                    ], author: "admin")
+            }
+        }
+
+        deinit { runner.cancel() }
+
+        func site(_ department: String, _ code: String) async throws -> SiteStore {
+            let site = try SiteStore.inMemory()
+            let id = ReplicaID.random()
+            let row = RegistryRow(
+                replicaID: id.description, department: departments[department]!.text, departmentCode: department,
+                site: code, fingerprint: UUID().uuidString, enrolledAt: 0)
+            try await store.register(row)
+            registry[id] = row
+            try site.initialize(replica: id, department: departments[department]!, code: row.code)
+            try await sync(site)
+            return site
+        }
+
+        /// One sync as the sync engine runs it, through `instance` (this store by default):
+        /// Welcome, pull first if asked, push, pull.
+        func sync(_ site: SiteStore, through instance: PostgresServerStore? = nil) async throws {
+            let store = instance ?? self.store
+            let replica = try site.replica()
+            let position = try await store.syncPosition(
+                of: replica.id, cursor: replica.cursor, cursorEpoch: replica.cursorEpochValue)
+            if try site.prepare(heldCounters: position.heldCounters, cursorReset: !position.cursorValid).pullFirst {
+                try await pull(site, through: store)
+                _ = try site.restoreSetAside()
+            }
+            let sets = try site.pendingChangeSets()
+            let outcomes = try await store.receive(sets, from: try Pusher(registry[replica.id]!), receivedAt: .now())
+            try site.recordPushResults(zip(sets, outcomes).map { ($0.firstCounter, $1) })
+            try await pull(site, through: store)
+        }
+
+        func pull(_ site: SiteStore, through instance: PostgresServerStore? = nil, limit: Int = 3) async throws {
+            let store = instance ?? self.store
+            let entry = registry[try site.replica().id]!
+            try site.adopt(scope: entry.scope)
+            let scope = try Pusher(entry).scope
+            while true {
+                let batch = try await store.changes(after: try site.replica().cursor, limit: limit, scope: scope)
+                try site.applyPulled(batch)
+                if !batch.more { return }
+            }
+        }
+
+        func newRequest(at site: SiteStore, _ title: String) throws -> UUID {
+            let id = UUID()
+            try site.write(
+                [
+                    Edit(
+                        .request, id,
+                        [
+                            "customer": .id(departments["HR"]!), "provider": .id(departments["IT"]!),
+                            "title": .text(title), "priority": .text("normal"), "state": .text("submitted"),
+                        ])
+                ], author: "ana")
+            return id
+        }
+    }
+
+    @Test func migrationsRunOnceWhenInstancesStartTogether() async throws {
+        let url = try await TestPostgres.newDatabase()
+        let stores = try (0..<3).map { _ in PostgresServerStore(try PostgresLocation(url: url)) }
+        let runners = stores.map { store in Task { await store.run() } }
+        defer { runners.forEach { $0.cancel() } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for store in stores { group.addTask { try await store.migrate() } }
+            try await group.waitForAll()
+        }
+        #expect(try await stores[0].appliedMigrations() == ["v1-initial"])
+        try await stores[1].migrate()
+        #expect(try await stores[1].appliedMigrations() == ["v1-initial"])
+    }
+
+    @Test func sitesConvergeThroughIt() async throws {
+        let central = try await Central(url: try await TestPostgres.newDatabase())
+        let hr = try await central.site("HR", "LIS")
+        let it = try await central.site("IT", "OPO")
+        let facilities = try await central.site("FAC", "PRT")
+        let laptop = try central.newRequest(at: hr, "Laptop")
+        let badge = try central.newRequest(at: hr, "Badge")
+        try await central.sync(hr)
+        try await central.sync(it)
+        // IT works one; HR edits the other meanwhile.
+        try it.write([Edit(.request, laptop, ["assignee": .text("rui")])], author: "rui")
+        try hr.write([Edit(.request, badge, ["details": .text("for the new hire")])], author: "ana")
+        for site in [it, hr, it, facilities] { try await central.sync(site) }
+        for id in [laptop, badge] {
+            let held = try await central.store.record(id)
+            #expect(held != nil)
+            #expect(try hr.record(id) == held)
+            #expect(try it.record(id) == held)
+            // Facilities is no party: nothing of either reaches its file.
+            #expect(try facilities.record(id) == nil)
+        }
+        #expect(try hr.outbox().isEmpty)
+        #expect(try it.outbox().isEmpty)
+        #expect(try await central.store.record(laptop)?.value(of: "assignee") == .text("rui"))
+        // Every site knows every department.
+        #expect(try facilities.records(of: .department).count == 3)
+    }
+
+    @Test func aRefusedWriteIsRecordedAsAVoidAndAnsweredAgainTheSameWay() async throws {
+        let central = try await Central(url: try await TestPostgres.newDatabase())
+        let hr = try await central.site("HR", "LIS")
+        let it = try await central.site("IT", "OPO")
+        let laptop = try central.newRequest(at: hr, "Laptop")
+        try await central.sync(hr)
+        try await central.sync(it)
+        // A change that breaks a rule, pushed by hand: IT may not write the customer's title.
+        let entry = central.registry[try it.replica().id]!
+        let replica = try it.replica()
+        let change = Change(
+            dot: Dot(replica: replica.id, counter: UInt64(replica.counter) + 1), kind: .request, recordID: laptop,
+            context: try #require(try it.record(laptop)).clock, fields: ["title": .text("Mine")], author: "rui",
+            at: .now())
+        let set = ChangeSet([change])
+        let first = try await central.store.receive([set], from: try Pusher(entry), receivedAt: .now())
+        guard case .refused = first[0] else {
+            Issue.record("a title written by the provider was not refused: \(first)")
+            return
+        }
+        #expect(try await central.store.receive([set], from: try Pusher(entry), receivedAt: .now()) == first)
+        #expect(try await central.store.heldCounters(of: replica.id) == [1...(UInt64(replica.counter) + 1)])
+        #expect(try await central.store.record(laptop)?.value(of: "title") == .text("Laptop"))
+    }
+
+    /// The hazard of event stores on PostgreSQL (DESIGN §4.1): a Push through one instance
+    /// holds its commit open while others push through a second instance and a site pulls
+    /// through it all along. Without the stream lock the second instance's changes would take
+    /// sequence numbers after the open one's and become visible first, and the pulling site
+    /// would move its cursor past the open ones for good (or, numbering by the highest
+    /// committed, two instances would take one number and a Push would fail).
+    @Test func aCommitHeldOpenOnOneInstanceIsNeverSkippedByAPullThroughAnother() async throws {
+        let url = try await TestPostgres.newDatabase()
+        let central = try await Central(url: url)
+        let slow = PostgresServerStore(
+            try PostgresLocation(url: url), logger: PostgresServerStore.quiet,
+            beforeAppendCommits: { try? await Task.sleep(for: .milliseconds(150)) })
+        let runner = Task { await slow.run() }
+        defer { runner.cancel() }
+        var writers: [SiteStore] = []
+        for code in ["LIS", "POR", "FAR", "BRA"] { writers.append(try await central.site("HR", code)) }
+        let reader = try await central.site("IT", "OPO")
+        let perSite = 6
+        let writing = Writing()
+        // The reader pulls through the other instance the whole time the writers push.
+        let pulling = Task {
+            while await writing.isOn {
+                try await central.pull(reader, limit: 2)
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, site) in writers.enumerated() {
+                group.addTask {
+                    for round in 0..<perSite {
+                        _ = try central.newRequest(at: site, "Request \(round) of site \(index)")
+                        // Alternately through the slow instance and the other one.
+                        try await central.sync(site, through: (index + round) % 2 == 0 ? slow : central.store)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        await writing.end()
+        try await pulling.value
+        for site in writers { try await central.sync(site) }
+        try await central.pull(reader)
+        let held = try await central.store.records(of: .request)
+        #expect(held.count == writers.count * perSite)
+        #expect(try reader.records(of: .request) == held)
+        for site in writers { #expect(try site.outbox().isEmpty) }
+    }
+
+    @Test func aWrongURLOrAServerThatIsDownIsSaidPlainly() async throws {
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "mysql://a@b/c") }
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "postgres://host/db") }
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "postgres://u@host") }
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "postgres://u@host/db?foo=bar") }
+        let location = try PostgresLocation(url: "postgres://interno:secret@127.0.0.1:1/nothing")
+        #expect(location.description == "postgres://interno@127.0.0.1:1/nothing")
+        do {
+            try await PostgresServerStore.with(location) { _ in }
+            Issue.record("a database that is not there was used")
+        } catch let error as PostgresStoreError {
+            #expect("\(error)".contains("cannot reach the central database postgres://interno@127.0.0.1:1/nothing"))
+            #expect(!"\(error)".contains("secret"))
+        }
+    }
+}
+
+/// Whether writers are still at work, for a reader that runs beside them.
+private actor Writing {
+    private(set) var isOn = true
+    func end() { isOn = false }
+}
