@@ -39,14 +39,7 @@ extension PostgresServerStore {
             while true {
                 let page = try source.exportLog(after: seq, limit: pageSize)
                 guard let last = page.last else { break }
-                for exported in page {
-                    try await Self.insert(exported.entry, connection)
-                    if !exported.audience.isEmpty {
-                        try await connection.query(
-                            "INSERT INTO audience (department, seq) SELECT unnest(\(exported.audience)::text[]), \(exported.entry.seq)",
-                            logger: Self.quiet)
-                    }
-                }
+                try await Self.insert(page.map { ($0.entry, $0.audience) }, connection)
                 summary.changes += page.count
                 seq = last.entry.seq
             }
@@ -54,7 +47,7 @@ extension PostgresServerStore {
             while true {
                 let page = try source.exportRecords(after: after, limit: pageSize)
                 guard let last = page.last else { break }
-                for record in page { try await Self.save(record, connection) }
+                try await Self.save(page, connection)
                 summary.records += page.count
                 after = last.id
             }

@@ -94,12 +94,15 @@ public final class PostgresServerStore: Sendable {
         case locking
     }
 
-    /// Runs `body` in one transaction; a failure to reach the database names it.
+    /// Runs `body` in one transaction. Whatever goes wrong with the database (it cannot be
+    /// reached, the connection broke, a statement was refused) ends the transaction with
+    /// nothing kept, as ``PostgresStoreError/unavailable(_:)`` naming the database; the pool
+    /// connects again for the next transaction, once the database is back.
     func transaction<T>(_ access: Access = .read, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
             return try await client.withConnection { connection in
-                try await connection.query("BEGIN", logger: Self.quiet)
                 do {
+                    try await connection.query("BEGIN", logger: Self.quiet)
                     switch access {
                     case .read:
                         try await connection.query(
@@ -116,12 +119,27 @@ public final class PostgresServerStore: Sendable {
                     return result
                 } catch {
                     _ = try? await connection.query("ROLLBACK", logger: Self.quiet)
-                    throw error
+                    throw Failure.inTransaction(error)
                 }
             }
+        } catch Failure.inTransaction(let error) {
+            if let error = error as? PSQLError { throw PostgresStoreError.unavailable(describe(error)) }
+            throw error
         } catch let error as PSQLError {
             throw PostgresStoreError.unavailable(describe(error))
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            // No connection could be had (the pool's own errors).
+            throw PostgresStoreError.unavailable(
+                "cannot reach the central database \(location) (\(error)): check that it runs and that the URL is right"
+            )
         }
+    }
+
+    /// What went wrong inside a transaction, told apart from a connection that could not be had.
+    private enum Failure: Error {
+        case inTransaction(any Error)
     }
 
     /// What PostgreSQL said, with the database named.
@@ -304,7 +322,7 @@ public final class PostgresServerStore: Sendable {
     /// Judges a batch with a fresh judge over `snapshot`, loading what it turns out to need
     /// and judging again until nothing is missing, then writes what it decided.
     func judging<T>(
-        _ snapshot: PostgresSnapshot, _ connection: PostgresConnection,
+        _ snapshot: PostgresSnapshot, batch: [Change], _ connection: PostgresConnection,
         _ body: (Judge<PostgresSnapshot>) throws -> T
     ) async throws -> T {
         while true {
@@ -315,7 +333,7 @@ public final class PostgresServerStore: Sendable {
                 try await write(judge.appended, records, connection)
                 return result
             } catch let missing as PostgresSnapshot.Missing {
-                try await snapshot.load(missing, connection)
+                try await snapshot.load(missing, for: batch, connection)
             }
         }
     }
@@ -334,72 +352,103 @@ public final class PostgresServerStore: Sendable {
                 seq = latest
             }
         }
-        for entry in entries {
-            seq += 1
-            try await Self.insert(StreamEntry(seq: seq, change: entry.change, set: entry.set), connection)
-            let departments: [String] =
-                switch entry.audience {
-                case nil: []
-                case .everyone: [PostgresCoding.everyone]
-                case .departments(let ids): ids.map(\.text).sorted()
-                }
-            if !departments.isEmpty {
-                try await connection.query(
-                    "INSERT INTO audience (department, seq) SELECT unnest(\(departments)::text[]), \(seq)",
-                    logger: Self.quiet)
-            }
-        }
-        for record in records { try await Self.save(record, connection) }
+        try await Self.insert(
+            entries.map { entry in
+                seq += 1
+                return (StreamEntry(seq: seq, change: entry.change, set: entry.set), Self.departments(entry.audience))
+            }, connection)
+        try await Self.save(records, connection)
     }
 
-    /// Appends one logged change under its sequence number.
-    static func insert(_ entry: StreamEntry, _ connection: PostgresConnection) async throws {
-        let change = entry.change
-        try await connection.query(
-            """
-            INSERT INTO change (seq, replica, counter, set_start, set_end, kind, record, context, fields, author,
-                at, refusal_code, refusal_reason, requires)
-            VALUES (\(entry.seq), \(change.dot.replica.uuid), \(Int64(change.dot.counter)),
-                \(Int64(entry.set.lowerBound)), \(Int64(entry.set.upperBound)), \(change.kind.rawValue),
-                \(change.recordID), \(PostgresCoding.bytes(change.context)), \(PostgresCoding.bytes(change.fields)),
-                \(change.author), \(change.at.millisecondsSince1970), \(change.refusal.map { Int32($0.code.rawValue) }),
-                \(change.refusal?.message), \(PostgresCoding.bytes(requires: change.requires)))
-            """, logger: quiet)
-    }
-
-    /// Stores a record's state, with what the judge's uniqueness checks read of it.
-    static func save(_ record: RecordState, _ connection: PostgresConnection) async throws {
-        try await connection.query(
-            """
-            INSERT INTO record (id, kind, clock, fields, present, conflicted)
-            VALUES (\(record.id), \(record.kind.rawValue), \(PostgresCoding.bytes(record.clock)),
-                \(PostgresCoding.bytes(siblings: record.fields)), \(record.exists), \(record.isConflicted))
-            ON CONFLICT (id) DO UPDATE SET clock = excluded.clock, fields = excluded.fields,
-                present = excluded.present, conflicted = excluded.conflicted
-            """, logger: quiet)
-        switch record.kind {
-        case .department:
-            let code = record.exists ? record.value(of: "code")?.text : nil
-            try await keep(code, of: record.id, in: "department_code", column: "code", connection)
-        case .request:
-            let key = record.exists ? record.value(of: "key")?.text : nil
-            try await keep(key, of: record.id, in: "request_key", column: "key", connection)
-        default:
-            break
+    /// The audience column's values for a change: none, everyone (`*`), or department ids.
+    static func departments(_ audience: Audience?) -> [String] {
+        switch audience {
+        case nil: []
+        case .everyone: [PostgresCoding.everyone]
+        case .departments(let ids): ids.map(\.text).sorted()
         }
     }
 
-    private static func keep(
-        _ value: String?, of id: UUID, in table: String, column: String, _ connection: PostgresConnection
-    ) async throws {
-        if let value {
+    /// Appends logged changes under their sequence numbers, with the departments each goes
+    /// to, a few statements per thousand changes: every column travels as one array, and
+    /// `unnest` makes the rows (an optional column by a value it never holds: -1, empty).
+    static func insert(_ rows: [(entry: StreamEntry, audience: [String])], _ connection: PostgresConnection)
+        async throws
+    {
+        for chunk in stride(from: 0, to: rows.count, by: 1_000).map({ rows[$0..<min($0 + 1_000, rows.count)] }) {
+            let changes = chunk.map(\.entry.change)
+            let seqs = chunk.map(\.entry.seq)
+            let replicas = changes.map(\.dot.replica.uuid)
+            let counters = changes.map { Int64($0.dot.counter) }
+            let starts = chunk.map { Int64($0.entry.set.lowerBound) }
+            let ends = chunk.map { Int64($0.entry.set.upperBound) }
+            let kinds = changes.map(\.kind.rawValue)
+            let records = changes.map(\.recordID)
+            let contexts = changes.map { ByteBuffer(bytes: PostgresCoding.bytes($0.context)) }
+            let fields = changes.map { ByteBuffer(bytes: PostgresCoding.bytes($0.fields)) }
+            let authors = changes.map(\.author)
+            let times = changes.map(\.at.millisecondsSince1970)
+            let codes = changes.map { $0.refusal.map { Int32($0.code.rawValue) } ?? -1 }
+            let reasons = changes.map { $0.refusal?.message ?? "" }
+            let requires = changes.map { ByteBuffer(bytes: PostgresCoding.bytes(requires: $0.requires) ?? Data()) }
             try await connection.query(
                 """
-                INSERT INTO \(unescaped: table) (id, \(unescaped: column)) VALUES (\(id), \(value))
-                ON CONFLICT (id) DO UPDATE SET \(unescaped: column) = excluded.\(unescaped: column)
+                INSERT INTO change (seq, replica, counter, set_start, set_end, kind, record, context, fields, author,
+                    at, refusal_code, refusal_reason, requires)
+                SELECT seq, replica, counter, set_start, set_end, kind, record, context, fields, author, at,
+                    NULLIF(code, -1), CASE WHEN code = -1 THEN NULL ELSE reason END, NULLIF(requires, ''::bytea)
+                FROM unnest(\(seqs)::bigint[], \(replicas)::uuid[], \(counters)::bigint[], \(starts)::bigint[],
+                    \(ends)::bigint[], \(kinds)::text[], \(records)::uuid[], \(contexts)::bytea[], \(fields)::bytea[],
+                    \(authors)::text[], \(times)::bigint[], \(codes)::integer[], \(reasons)::text[],
+                    \(requires)::bytea[])
+                    AS row(seq, replica, counter, set_start, set_end, kind, record, context, fields, author, at, code,
+                        reason, requires)
                 """, logger: quiet)
-        } else {
-            try await connection.query("DELETE FROM \(unescaped: table) WHERE id = \(id)", logger: quiet)
+            let audience = chunk.flatMap { row in row.audience.map { ($0, row.entry.seq) } }
+            if !audience.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO audience (department, seq)
+                    SELECT * FROM unnest(\(audience.map(\.0))::text[], \(audience.map(\.1))::bigint[])
+                    """, logger: quiet)
+            }
+        }
+    }
+
+    /// Stores record states, with what the judge's uniqueness checks read of them (department
+    /// codes, request keys), a few statements per thousand records.
+    static func save(_ records: [RecordState], _ connection: PostgresConnection) async throws {
+        for chunk in stride(from: 0, to: records.count, by: 1_000).map({
+            records[$0..<min($0 + 1_000, records.count)]
+        }) {
+            try await connection.query(
+                """
+                INSERT INTO record (id, kind, clock, fields, present, conflicted)
+                SELECT * FROM unnest(\(chunk.map(\.id))::uuid[], \(chunk.map(\.kind.rawValue))::text[],
+                    \(chunk.map { ByteBuffer(bytes: PostgresCoding.bytes($0.clock)) })::bytea[],
+                    \(chunk.map { ByteBuffer(bytes: PostgresCoding.bytes(siblings: $0.fields)) })::bytea[],
+                    \(chunk.map(\.exists))::boolean[], \(chunk.map(\.isConflicted))::boolean[])
+                ON CONFLICT (id) DO UPDATE SET clock = excluded.clock, fields = excluded.fields,
+                    present = excluded.present, conflicted = excluded.conflicted
+                """, logger: quiet)
+            for (kind, table, column, field) in [
+                (RecordKind.department, "department_code", "code", "code"), (.request, "request_key", "key", "key"),
+            ] {
+                let ofKind = chunk.filter { $0.kind == kind }
+                guard !ofKind.isEmpty else { continue }
+                let kept = ofKind.compactMap { record in
+                    record.exists ? record.value(of: field)?.text.map { (record.id, $0) } : nil
+                }
+                try await connection.query(
+                    "DELETE FROM \(unescaped: table) WHERE id = ANY(\(ofKind.map(\.id))::uuid[])", logger: quiet)
+                if !kept.isEmpty {
+                    try await connection.query(
+                        """
+                        INSERT INTO \(unescaped: table) (id, \(unescaped: column))
+                        SELECT * FROM unnest(\(kept.map(\.0))::uuid[], \(kept.map(\.1))::text[])
+                        """, logger: quiet)
+                }
+            }
         }
     }
 
@@ -417,7 +466,7 @@ public final class PostgresServerStore: Sendable {
             let first = UInt64(identity.counter) + 1
             let set = first...(first + UInt64(edits.count) - 1)
             let now = Timestamp.now()
-            let changes = try await judging(snapshot, connection) { judge in
+            let changes = try await judging(snapshot, batch: [], connection) { judge in
                 var counter = identity.counter
                 return try edits.map { edit in
                     let seen = try judge.record(edit.recordID) ?? RecordState(kind: edit.kind, id: edit.recordID)
@@ -459,7 +508,7 @@ public final class PostgresServerStore: Sendable {
                 try await snapshot.load(dots: changes.map(\.dot), connection)
                 try await snapshot.load(
                     records: changes.flatMap { [$0.recordID] + $0.fields.values.compactMap(\.id) }, connection)
-                outcomes += try await judging(snapshot, connection) { judge in
+                outcomes += try await judging(snapshot, batch: changes, connection) { judge in
                     try batch.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
                 }
             }

@@ -86,36 +86,57 @@ final class PostgresSnapshot: JudgingSource {
         }
     }
 
-    /// Loads what `missing` names.
-    func load(_ missing: Missing, _ connection: PostgresConnection) async throws {
+    /// Loads what `missing` names, and the same read for every record `batch` touches: a
+    /// batch of new requests asks for each one's key, so loading them all at the first ask
+    /// judges the batch in a few rounds, not one round per change (each round judges the
+    /// batch again from its start).
+    func load(_ missing: Missing, for batch: [Change], _ connection: PostgresConnection) async throws {
         let quiet = PostgresServerStore.quiet
+        let ids = Array(Set(batch.map(\.recordID)))
         switch missing {
         case .record(let id):
             try await load(records: [id], connection)
         case .logged(let dot):
             try await load(dots: [dot], connection)
         case .log(let id):
-            let rows = try await connection.query(
-                "SELECT \(unescaped: PostgresCoding.changeColumns) FROM change WHERE record = \(id) ORDER BY seq",
-                logger: quiet)
-            logs[id] = try await PostgresCoding.entries(rows).map(\.change)
-        case .departmentCode(let code):
-            let rows = try await connection.query(
-                "SELECT EXISTS (SELECT 1 FROM department_code WHERE code = \(code))", logger: quiet)
-            for try await exists in rows.decode(Bool.self) { codes[code] = exists }
-        case .requestKey(let key):
-            let rows = try await connection.query(
-                "SELECT id FROM request_key WHERE key = \(key) LIMIT 1", logger: quiet)
-            keys[key] = .some(nil)
-            for try await id in rows.decode(UUID.self) { keys[key] = id }
-        case .audiences(let id):
+            let wanted = Array(Set(ids + [id]).filter { logs[$0] == nil })
+            for id in wanted { logs[id] = [] }
             let rows = try await connection.query(
                 """
-                SELECT change.seq, audience.department FROM change JOIN audience ON audience.seq = change.seq
-                WHERE change.record = \(id) ORDER BY change.seq
+                SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
+                WHERE record = ANY(\(wanted)::uuid[]) ORDER BY seq
                 """, logger: quiet)
-            var bySeq: [(Int64, Audience)] = []
-            for try await (seq, department) in rows.decode((Int64, String).self) {
+            for entry in try await PostgresCoding.entries(rows) {
+                logs[entry.change.recordID, default: []].append(entry.change)
+            }
+        case .departmentCode(let code):
+            let wanted = Array(
+                Set([code] + batch.filter { $0.kind == .department }.compactMap { $0.fields["code"]?.text }).filter {
+                    codes[$0] == nil
+                })
+            for code in wanted { codes[code] = false }
+            let rows = try await connection.query(
+                "SELECT DISTINCT code FROM department_code WHERE code = ANY(\(wanted)::text[])", logger: quiet)
+            for try await code in rows.decode(String.self) { codes[code] = true }
+        case .requestKey(let key):
+            let wanted = Array(
+                Set([key] + batch.filter { $0.kind == .request }.compactMap { $0.fields["key"]?.text }).filter {
+                    keys[$0] == nil
+                })
+            for key in wanted { keys[key] = .some(nil) }
+            let rows = try await connection.query(
+                "SELECT key, id FROM request_key WHERE key = ANY(\(wanted)::text[])", logger: quiet)
+            for try await (key, id) in rows.decode((String, UUID).self) { keys[key] = id }
+        case .audiences(let id):
+            let wanted = Array(Set(ids + [id]).filter { audiences[$0] == nil })
+            let rows = try await connection.query(
+                """
+                SELECT change.record, change.seq, audience.department FROM change
+                JOIN audience ON audience.seq = change.seq
+                WHERE change.record = ANY(\(wanted)::uuid[]) ORDER BY change.record, change.seq
+                """, logger: quiet)
+            var bySeq: [UUID: [(Int64, Audience)]] = [:]
+            for try await (record, seq, department) in rows.decode((UUID, Int64, String).self) {
                 let audience: Audience
                 if department == PostgresCoding.everyone {
                     audience = .everyone
@@ -125,17 +146,19 @@ final class PostgresSnapshot: JudgingSource {
                     }
                     audience = .departments([id])
                 }
-                if let last = bySeq.last, last.0 == seq {
+                var list = bySeq[record] ?? []
+                if let last = list.last, last.0 == seq {
                     if case .departments(let held) = last.1, case .departments(let more) = audience {
-                        bySeq[bySeq.count - 1].1 = .departments(held.union(more))
+                        list[list.count - 1].1 = .departments(held.union(more))
                     } else {
-                        bySeq[bySeq.count - 1].1 = .everyone
+                        list[list.count - 1].1 = .everyone
                     }
                 } else {
-                    bySeq.append((seq, audience))
+                    list.append((seq, audience))
                 }
+                bySeq[record] = list
             }
-            audiences[id] = bySeq.map(\.1)
+            for id in wanted { audiences[id] = (bySeq[id] ?? []).map(\.1) }
         }
     }
 }

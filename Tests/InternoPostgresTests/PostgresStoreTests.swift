@@ -214,6 +214,49 @@ struct PostgresStoreTests {
         for site in writers { #expect(try site.outbox().isEmpty) }
     }
 
+    /// PostgreSQL going down while sites sync, and coming back: a sync fails with an error that
+    /// names the database, nothing of its Push is kept, the site keeps its changes, and the
+    /// store serves again once the database is back, taking the set once.
+    @Test func aSyncWhilePostgreSQLIsDownFailsNamingItAndTheStoreServesAgainWhenItIsBack() async throws {
+        let own = try await OwnPostgres()
+        let central = try await Central(url: own.url)
+        let hr = try await central.site("HR", "LIS")
+        let it = try await central.site("IT", "OPO")
+        let laptop = try central.newRequest(at: hr, "Laptop")
+        try await central.sync(hr)
+        let badge = try central.newRequest(at: hr, "Badge")
+        let before = try await central.store.latestSequence()
+        try await own.pause()
+        do {
+            try await central.sync(hr)
+            Issue.record("a sync went through with the database down")
+        } catch let error as PostgresStoreError {
+            #expect("\(error)".contains("central database postgres://interno@127.0.0.1"), "\(error)")
+        }
+        #expect(try hr.pendingChangeSets().count == 1, "the site keeps what was not acknowledged")
+        try await own.resume()
+        // The pool connects again for the next transaction.
+        var synced = false
+        for _ in 0..<60 where !synced {
+            do {
+                try await central.sync(hr)
+                synced = true
+            } catch is PostgresStoreError {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        #expect(synced, "the store did not serve again after the database came back")
+        #expect(try await central.store.latestSequence() == before + 1, "the set is in the log once")
+        try await central.sync(it)
+        for id in [laptop, badge] {
+            let held = try await central.store.record(id)
+            #expect(held != nil)
+            #expect(try it.record(id) == held)
+        }
+        #expect(try hr.outbox().isEmpty)
+        try await own.stop()
+    }
+
     @Test func aWrongURLOrAServerThatIsDownIsSaidPlainly() async throws {
         #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "mysql://a@b/c") }
         #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "postgres://host/db") }

@@ -50,3 +50,74 @@ public struct TestPostgresError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }
+
+/// A PostgreSQL server of a test's own (`Tools/postgres`), for a test that stops and starts
+/// it: the shared test server must stay up for every other test.
+public final class OwnPostgres: Sendable {
+    /// Its URL, to the `postgres` database.
+    public let url: String
+    let directory: String
+
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Tools/postgres").path
+
+    /// Starts one.
+    public init() async throws {
+        let output = try await Self.run(["start"])
+        var values: [String: String] = [:]
+        for line in output.split(separator: "\n") where line.hasPrefix("export ") {
+            let pair = line.dropFirst("export ".count).split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { values[String(pair[0])] = String(pair[1]) }
+        }
+        guard let url = values["INTERNO_TEST_POSTGRES"], let directory = values["INTERNO_TEST_POSTGRES_DIR"] else {
+            throw TestPostgresError(message: "Tools/postgres start printed no server: \(output)")
+        }
+        self.url = url
+        self.directory = directory
+    }
+
+    /// Stops the server, keeping its data: the database goes down.
+    public func pause() async throws { _ = try await Self.run(["pause", directory]) }
+
+    /// Starts it again, on the same port.
+    public func resume() async throws { _ = try await Self.run(["resume", directory]) }
+
+    /// Stops the server and deletes its data.
+    public func stop() async throws { _ = try await Self.run(["stop", directory]) }
+
+    /// Runs the script on a thread of its own (waiting for a process must not hold one of the
+    /// cooperative threads) and returns what it printed.
+    @discardableResult
+    static func run(_ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try runBlocking(arguments) }) }.start()
+        }
+    }
+
+    /// Runs the script. Its output goes through files, not pipes: the database server it
+    /// starts lives on and would hold a pipe open.
+    static func runBlocking(_ arguments: [String]) throws -> String {
+        let folder = FileManager.default.temporaryDirectory
+        let outPath = folder.appendingPathComponent("interno-postgres-\(UUID().uuidString).out")
+        let errPath = folder.appendingPathComponent("interno-postgres-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: outPath.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outPath)
+            try? FileManager.default.removeItem(at: errPath)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script] + arguments
+        process.standardOutput = try FileHandle(forWritingTo: outPath)
+        process.standardError = try FileHandle(forWritingTo: errPath)
+        try process.run()
+        process.waitUntilExit()
+        let output = String(decoding: (try? Data(contentsOf: outPath)) ?? Data(), as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            let errors = String(decoding: (try? Data(contentsOf: errPath)) ?? Data(), as: UTF8.self)
+            throw TestPostgresError(message: "Tools/postgres \(arguments.joined(separator: " ")) failed: \(errors)")
+        }
+        return output
+    }
+}
