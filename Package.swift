@@ -139,7 +139,7 @@ let package = Package(
         .testTarget(name: "InternoModelTests", dependencies: ["InternoModel", "InternoTestSupport"]),
         .testTarget(name: "InternoRenderTests", dependencies: ["InternoRender", "InternoModel"]),
         .testTarget(name: "InternoStoreTests", dependencies: ["InternoStore", "InternoModel", "InternoTestSupport"]),
-        // Needs a PostgreSQL server: Tools/test starts a throwaway one (INTERNO_TEST_POSTGRES).
+        // Needs a PostgreSQL server: `eval "$(Tools/postgres start)"` starts a throwaway one (INTERNO_TEST_POSTGRES).
         .testTarget(
             name: "InternoPostgresTests",
             dependencies: [

@@ -173,16 +173,4 @@ extension PostgresServerStore {
             return records
         }
     }
-
-    /// The id of the department with `code`.
-    public func departmentID(code: String) async throws -> UUID? {
-        try await transaction { connection in
-            for try await id in try await connection.query(
-                "SELECT id FROM department_code WHERE code = \(code) LIMIT 1", logger: Self.quiet
-            ).decode(UUID.self) {
-                return id
-            }
-            return nil
-        }
-    }
 }

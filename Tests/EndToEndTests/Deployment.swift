@@ -14,13 +14,13 @@ import Testing
 enum Central: String, Sendable, CustomTestStringConvertible {
     /// The SQLite file in the data directory.
     case sqlite
-    /// A new database on the test PostgreSQL server (`Tools/test` starts one).
+    /// A new database on the test PostgreSQL server (`Tools/postgres start` starts one).
     case postgres
 
     var testDescription: String { rawValue }
 
     /// Both, or SQLite alone when the run has no PostgreSQL (plain `swift test`; the
-    /// PostgreSQL suites then say how to run them, and `Tools/test` never leaves it out).
+    /// PostgreSQL suites then say how to run them, and `.ci/run` never leaves it out).
     static let all: [Central] = TestPostgres.isAvailable ? [.sqlite, .postgres] : [.sqlite]
 }
 

@@ -7,7 +7,7 @@ import Testing
 @testable import InternoPostgres
 
 /// The central store on a real PostgreSQL server (DESIGN §4.1): judged by the same ``Judge`` as
-/// on SQLite, serving real SQLite sites. `Tools/test` starts a throwaway server.
+/// on SQLite, serving real SQLite sites. `Tools/postgres start` starts a throwaway server.
 @Suite(
     "The central store on PostgreSQL", .enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.howToRun)))
 struct PostgresStoreTests {

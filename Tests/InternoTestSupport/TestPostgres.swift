@@ -2,15 +2,15 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The PostgreSQL server the tests use: `INTERNO_TEST_POSTGRES`, a URL that `Tools/test`
-/// sets after starting a throwaway server (`Tools/postgres`). Each test gets a database of
+/// The PostgreSQL server the tests use: `INTERNO_TEST_POSTGRES`, a URL that `eval "$(Tools/postgres start)"`
+/// sets after starting a throwaway server (`.ci/run` does so). Each test gets a database of
 /// its own, made empty from the server's template.
 public enum TestPostgres {
     /// The server's URL, if the tests were given one.
     public static let serverURL = ProcessInfo.processInfo.environment["INTERNO_TEST_POSTGRES"]
 
     /// `true` if the PostgreSQL tests can run. Without a server they are skipped with this
-    /// message, unless `INTERNO_REQUIRE_POSTGRES` is set (`Tools/test` sets it, and so CI),
+    /// message, unless `INTERNO_REQUIRE_POSTGRES` is set (`.ci/run` sets it),
     /// in which case they run and fail: never silently skipped there.
     public static var isAvailable: Bool {
         serverURL != nil || ProcessInfo.processInfo.environment["INTERNO_REQUIRE_POSTGRES"] != nil
@@ -18,7 +18,7 @@ public enum TestPostgres {
 
     /// Why the PostgreSQL tests did not run.
     public static let howToRun =
-        "PostgreSQL tests need a server: run the suite with Tools/test (it starts a throwaway one), or set INTERNO_TEST_POSTGRES=postgres://USER@HOST:PORT/DB"
+        "PostgreSQL tests need a server: run eval \"$(Tools/postgres start)\" first (it starts a throwaway one and sets INTERNO_TEST_POSTGRES), or set INTERNO_TEST_POSTGRES=postgres://USER@HOST:PORT/DB"
 
     /// A new, empty database on the test server; its URL.
     public static func newDatabase() async throws -> String {
