@@ -11,7 +11,7 @@ extension PostgresServerStore {
 
     /// Adds an enrolled site to the registry.
     public func register(_ entry: RegistryRow) async throws {
-        try await transaction { connection in
+        try await transaction(.write) { connection in
             for try await taken in try await connection.query(
                 "SELECT EXISTS (SELECT 1 FROM replica_registry WHERE code = \(entry.code))", logger: Self.quiet
             ).decode(Bool.self) where taken {
@@ -38,7 +38,7 @@ extension PostgresServerStore {
     /// The registry entry whose certificate has `fingerprint`, noting it was seen now (a revoked
     /// site's attempts do not count).
     public func connect(fingerprint: String, at time: Timestamp) async throws -> RegistryRow? {
-        try await transaction { connection in
+        try await transaction(.write) { connection in
             guard
                 let entry = try await Self.registry(
                     connection, where: "fingerprint = $1", [fingerprint]
@@ -59,7 +59,7 @@ extension PostgresServerStore {
 
     /// Revokes a site: its certificate is refused from now on. Its changes stay.
     public func revoke(_ replica: ReplicaID) async throws {
-        try await transaction { connection in
+        try await transaction(.write) { connection in
             var found = false
             for try await _ in try await connection.query(
                 "UPDATE replica_registry SET revoked = true WHERE replica = \(replica.uuid) RETURNING replica",

@@ -2,6 +2,7 @@ import Foundation
 import InternoModel
 import InternoStore
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 
 /// The server's merged state on PostgreSQL (DESIGN §4.1): the log, the record states, the
@@ -92,6 +93,10 @@ public final class PostgresServerStore: Sendable {
         /// Takes a lock of its own first (migrations): `READ COMMITTED`, so that once it has
         /// the lock it sees what the holder before it committed.
         case locking
+        /// Writes a few rows outside the stream (the registry): `READ COMMITTED`, so that two
+        /// sessions updating one row wait for each other instead of one failing, as under
+        /// `REPEATABLE READ`, with "could not serialize access due to concurrent update".
+        case write
     }
 
     /// Runs `body` in one transaction. Whatever goes wrong with the database (it cannot be
@@ -100,7 +105,7 @@ public final class PostgresServerStore: Sendable {
     /// connects again for the next transaction, once the database is back.
     func transaction<T>(_ access: Access = .read, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in
+            return try await withConnection { connection in
                 do {
                     try await connection.query("BEGIN", logger: Self.quiet)
                     switch access {
@@ -110,7 +115,7 @@ public final class PostgresServerStore: Sendable {
                     case .append:
                         try await connection.query(
                             "SELECT pg_advisory_xact_lock(\(Self.streamLock))", logger: Self.quiet)
-                    case .locking:
+                    case .locking, .write:
                         break
                     }
                     let result = try await body(connection)
@@ -129,11 +134,116 @@ public final class PostgresServerStore: Sendable {
             throw PostgresStoreError.unavailable(describe(error))
         } catch is CancellationError {
             throw CancellationError()
+        } catch let error as PostgresStoreError {
+            throw error
         } catch {
             // No connection could be had (the pool's own errors).
             throw PostgresStoreError.unavailable(
                 "cannot reach the central database \(location) (\(error)): check that it runs and that the URL is right"
             )
+        }
+    }
+
+    /// How long a transaction waits for a connection from the pool. While the database is down
+    /// the pool keeps trying to connect, and a lease would wait for as long as that takes;
+    /// bounded, the session fails with an error that names the database (and the site hears
+    /// `INTERNAL`) well before the site's own timeout. Only the wait is bounded: a transaction
+    /// that has its connection runs to its end.
+    static let leaseTimeout: Duration = .seconds(15)
+
+    /// Runs `body` with a connection from the pool, waiting at most `leaseTimeout` for one.
+    ///
+    /// The pool only lends a connection for the length of a closure, so a child task leases
+    /// it and hands it over (``Handoff``), keeping the lease until `body` is done; a second
+    /// child gives up the wait at the deadline, and a lease still pending then is cancelled.
+    func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let handoff = Handoff()
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [client] in
+                do {
+                    try await client.withConnection { connection in await handoff.lend(connection) }
+                } catch {
+                    handoff.settle(.failure(error))
+                }
+            }
+            group.addTask { [location] in
+                do {
+                    try await Task.sleep(for: Self.leaseTimeout)
+                } catch {
+                    return
+                }
+                handoff.settle(
+                    .failure(
+                        PostgresStoreError.unavailable(
+                            "cannot reach the central database \(location): no connection within \(Self.leaseTimeout); check that it runs and that the URL is right"
+                        )))
+            }
+            defer {
+                handoff.giveBack()
+                group.cancelAll()
+            }
+            return try await body(try await handoff.take())
+        }
+    }
+
+    /// One connection, handed from the task that holds its lease to the one that uses it:
+    /// whichever comes first of the connection, a failure or the deadline settles what the
+    /// user gets; a connection that comes after a failure goes straight back to the pool.
+    final class Handoff: Sendable {
+        private struct State {
+            var outcome: Result<PostgresConnection, any Error>?
+            var taker: CheckedContinuation<PostgresConnection, any Error>?
+            var lender: CheckedContinuation<Void, Never>?
+            var returned = false
+        }
+        private let state = NIOLockedValueBox(State())
+
+        /// Settles the outcome, unless it is settled already; `false` then.
+        @discardableResult
+        func settle(_ outcome: Result<PostgresConnection, any Error>) -> Bool {
+            let taker: CheckedContinuation<PostgresConnection, any Error>?? = state.withLockedValue { state in
+                guard state.outcome == nil else { return .none }
+                state.outcome = outcome
+                defer { state.taker = nil }
+                return .some(state.taker)
+            }
+            guard case .some(let waiting) = taker else { return false }
+            waiting?.resume(with: outcome)
+            return true
+        }
+
+        /// The connection, once leased, or the failure.
+        func take() async throws -> PostgresConnection {
+            try await withCheckedThrowingContinuation { continuation in
+                let outcome = state.withLockedValue { state in
+                    if state.outcome == nil { state.taker = continuation }
+                    return state.outcome
+                }
+                if let outcome { continuation.resume(with: outcome) }
+            }
+        }
+
+        /// Offers `connection`, and waits until it is given back (at once, if the outcome was
+        /// settled without it).
+        func lend(_ connection: PostgresConnection) async {
+            guard settle(.success(connection)) else { return }
+            await withCheckedContinuation { continuation in
+                let returned = state.withLockedValue { state in
+                    if !state.returned { state.lender = continuation }
+                    return state.returned
+                }
+                if returned { continuation.resume() }
+            }
+        }
+
+        /// Gives the connection back, if it was lent.
+        func giveBack() {
+            let lender = state.withLockedValue { state in
+                state.returned = true
+                defer { state.lender = nil }
+                return state.lender
+            }
+            lender?.resume()
         }
     }
 
@@ -292,6 +402,21 @@ public final class PostgresServerStore: Sendable {
                 throw PostgresStoreError.notInitialized(location.description)
             }
             return identity.replica
+        }
+    }
+
+    /// The database server's durability settings, as `name=value, ...`: what a benchmark's
+    /// commit figures depend on (`fsync`, `synchronous_commit`).
+    public func durabilitySettings() async throws -> String {
+        try await transaction { connection in
+            let rows = try await connection.query(
+                "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit') ORDER BY name",
+                logger: Self.quiet)
+            var settings: [String] = []
+            for try await (name, setting) in rows.decode((String, String).self) {
+                settings.append("\(name)=\(setting)")
+            }
+            return settings.joined(separator: ", ")
         }
     }
 

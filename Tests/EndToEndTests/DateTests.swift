@@ -6,8 +6,8 @@ import Testing
 /// keeps the exact instant beside it (issue 14; DESIGN §8, "Dates").
 @Suite("Dates as typed")
 struct DateTests {
-    @Test func neededByIsShownAsTheDateTyped() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func neededByIsShownAsTheDateTyped(central: Central) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let key = try await hr.ok(
                 "request", "new", "--to", "IT", "--title", "Laptop", "--needed-by", "2026-11-27"
@@ -39,8 +39,8 @@ struct DateTests {
         }
     }
 
-    @Test func aReportPeriodIsEchoedAsTyped() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aReportPeriodIsEchoedAsTyped(central: Central) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let empty = try await hr.run(["report", "sla", "--from", "2025-03-05", "--to", "2025-03-04"])
             #expect(empty.status == 65)

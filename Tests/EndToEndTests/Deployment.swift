@@ -48,6 +48,8 @@ struct Deployment: Sendable {
     let directory: TemporaryDirectory
     let data: ServerDirectory
     let store: any CentralStore
+    /// The PostgreSQL database's URL, if the server keeps its data there.
+    let database: String?
     let port: Int
     let task: Task<Void, any Error>
     /// Keeps the PostgreSQL store's connections open for the deployment's life.
@@ -78,12 +80,15 @@ struct Deployment: Sendable {
         let data = ServerDirectory(path: directory.path("server"))
         let store: any CentralStore
         var storeTask: Task<Void, Never>?
+        var database: String?
         switch central {
         case .sqlite:
             _ = try await data.initialize(name: "localhost", port: 7443)
             store = SQLiteCentralStore(try data.store())
         case .postgres:
-            let postgres = PostgresServerStore(try PostgresLocation(url: try await TestPostgres.newDatabase()))
+            let url = try await TestPostgres.newDatabase()
+            database = url
+            let postgres = PostgresServerStore(try PostgresLocation(url: url))
             storeTask = Task { await postgres.run() }
             try await postgres.migrate()
             _ = try await data.initialize(name: "localhost", port: 7443, postgres: postgres)
@@ -94,14 +99,15 @@ struct Deployment: Sendable {
         for (code, name) in [("HR", "Human Resources"), ("IT", "Information Technology"), ("FAC", "Facilities")] {
             try await administration.addDepartment(code: code, name: name, timeZone: "Europe/Lisbon")
         }
-        return try await launch(directory: directory, data: data, store: store, storeTask: storeTask, logger: logger)
+        return try await launch(
+            directory: directory, data: data, store: store, database: database, storeTask: storeTask, logger: logger)
     }
 
     /// Starts a server on the data directory `data`, as it is (its SQLite file, unless
     /// `store` is given).
     static func launch(
         directory: TemporaryDirectory, data: ServerDirectory, store: (any CentralStore)? = nil,
-        storeTask: Task<Void, Never>? = nil, logger: Logger? = nil
+        database: String? = nil, storeTask: Task<Void, Never>? = nil, logger: Logger? = nil
     ) async throws -> Deployment {
         let store = try store ?? SQLiteCentralStore(try data.store())
         let (ports, continuation) = AsyncStream<Int>.makeStream()
@@ -121,7 +127,8 @@ struct Deployment: Sendable {
             throw ServerError.cannotListen("the test server did not start")
         }
         return Deployment(
-            directory: directory, data: data, store: store, port: port, task: task, storeTask: storeTask)
+            directory: directory, data: data, store: store, database: database, port: port, task: task,
+            storeTask: storeTask)
     }
 
     func stop() async {
@@ -131,22 +138,66 @@ struct Deployment: Sendable {
         _ = await storeTask?.value
     }
 
-    /// Stops the server, puts the database copy `backup` in place of its database, and starts
-    /// it again on a new port that `sites` are told: a server restored from a backup.
+    /// The operator's backup of the server's database, taken while it serves, as the README
+    /// says: `interno-server backup` of the SQLite file, or `pg_dump -Fc` of the PostgreSQL
+    /// database.
+    func backup(to path: String) async throws {
+        let result =
+            if let database {
+                try await Executable.system("pg_dump").run(["-Fc", "--file", path, database])
+            } else {
+                try await Executable("interno-server").run(["backup", "--data", data.url.path, "--out", path])
+            }
+        #expect(result.status == 0, "the backup failed: \(result.stderr)")
+    }
+
+    /// Stops the server, puts the backup `backup` in place of its database (a copy of the
+    /// SQLite file, or `pg_restore --clean` into the PostgreSQL database, as the README says),
+    /// and starts it again on a new port that `sites` are told: a server restored from a backup.
     func restored(from backup: String, sites: [SiteCLI]) async throws -> Deployment {
         await stop()
-        let database = data.url.appendingPathComponent("server.sqlite").path
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-        try FileManager.default.copyItem(atPath: backup, toPath: database)
-        let restarted = try await Deployment.launch(directory: directory, data: data)
+        let restarted: Deployment
+        if let database {
+            try await Self.restore(database, from: backup)
+            let postgres = PostgresServerStore(try PostgresLocation(url: database))
+            let storeTask = Task { await postgres.run() }
+            try await postgres.migrate()
+            try await postgres.beginEpoch()
+            restarted = try await Deployment.launch(
+                directory: directory, data: data, store: postgres, database: database, storeTask: storeTask)
+        } else {
+            let path = data.url.appendingPathComponent("server.sqlite").path
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            try FileManager.default.copyItem(atPath: backup, toPath: path)
+            restarted = try await Deployment.launch(directory: directory, data: data)
+        }
         for site in sites { try site.setServerPort(restarted.port) }
         return restarted
     }
 
-    /// The server's latest sequence number, whichever store it is on.
-    func latestSequence() async throws -> Int64 {
-        try await store.syncPosition(of: .random(), cursor: 0, cursorEpoch: 0).latestSequence
+    /// Restores the `pg_dump -Fc` file `backup` into the PostgreSQL database at `url`, whose
+    /// servers are stopped: the README's command.
+    static func restore(_ url: String, from backup: String) async throws {
+        let result = try await Executable.system("pg_restore").run([
+            "--clean", "--if-exists", "--single-transaction", "--dbname", url, backup,
+        ])
+        #expect(result.status == 0, "pg_restore failed: \(result.stderr)")
     }
+
+    /// What the server's database holds, as bytes to search: the SQLite file and its WAL, or
+    /// everything in the PostgreSQL database as `pg_dump` prints it (`bytea` in hex).
+    func databaseBytes() async throws -> Data {
+        if let database {
+            let dump = try await Executable.system("pg_dump").run([database])
+            #expect(dump.status == 0, "\(dump.stderr)")
+            return Data(dump.stdout.utf8)
+        }
+        return ["", "-wal"].compactMap { FileManager.default.contents(atPath: data.databasePath + $0) }.reduce(
+            Data(), +)
+    }
+
+    /// The server's latest sequence number, whichever store it is on.
+    func latestSequence() async throws -> Int64 { try await store.latestSequence() }
 
     /// Enrols a site and joins it with the real binary; the bundle points at the test port.
     func join(_ department: String, _ site: String, user: String, scope: Scope.Kind = .department) async throws
@@ -161,6 +212,46 @@ struct Deployment: Sendable {
         #expect(result.status == 0, "join failed: \(result.stderr)")
         return cli
     }
+}
+
+/// What the tests read of a server's merged state, through the calls the server makes itself,
+/// so that they read either store the same way.
+extension CentralStore {
+    /// The latest sequence number.
+    func latestSequence() async throws -> Int64 {
+        try await syncPosition(of: .random(), cursor: 0, cursorEpoch: 0).latestSequence
+    }
+
+    /// The keys of every request.
+    func requestKeys() async throws -> Set<String> {
+        Set(
+            try await records(of: .request).compactMap {
+                if case .text(let key) = $0.value(of: "key") { key } else { nil }
+            })
+    }
+
+    /// The id of the department with `code`.
+    func department(_ code: String) async throws -> UUID {
+        try #require(try await records(of: .department).first { $0.value(of: "code") == .text(code) }?.id)
+    }
+
+    /// The whole stream, every scope's changes, in order.
+    func stream() async throws -> [ChangeSet] {
+        var sets: [ChangeSet] = []
+        var cursor: Int64 = 0
+        while true {
+            let batch = try await changes(
+                after: cursor, limit: 10_000, scope: .all, maximumBytes: .max, size: { _ in 0 })
+            sets += batch.sets
+            cursor = batch.nextCursor
+            if !batch.more { return sets }
+        }
+    }
+}
+
+extension Data {
+    /// The bytes in lower-case hex, as PostgreSQL prints a `bytea`.
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 /// One site, driven through the real `interno` executable.

@@ -29,6 +29,23 @@ struct Executable {
         url = directory.appendingPathComponent(name)
     }
 
+    /// The installed program `name`: PostgreSQL's own (`pg_dump`, `pg_restore`) from the newest
+    /// `/usr/lib/postgresql/*/bin`, the version `Tools/postgres` runs, else the first on `PATH`.
+    static func system(_ name: String) throws -> Executable {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        let postgres = versions.sorted { $0.compare($1, options: .numeric) == .orderedDescending }
+            .map { "/usr/lib/postgresql/\($0)/bin" }
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(
+            String.init)
+        for directory in postgres + path {
+            let candidate = (directory as NSString).appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: candidate) {
+                return Executable(url: URL(fileURLWithPath: candidate))
+            }
+        }
+        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: name])
+    }
+
     /// Runs with `arguments` and `environment` added to this process's, and waits for it on a
     /// thread of its own: blocking a cooperative thread would starve the in-process server's
     /// sessions that the child talks to (the pool has one thread per core).

@@ -16,16 +16,19 @@ import Testing
 /// held is missing. `INTERNO_FAULT_TRIALS=N` runs N trials; `INTERNO_FAULT_SEED=N` replays.
 @Suite("Kill -9 and restores, seeded, with real processes", .serialized)
 struct FaultTests {
-    @Test func killsAndRestoresAtRandomLoseNothingAndEveryoneConverges() async throws {
+    @Test(arguments: Central.all)
+    func killsAndRestoresAtRandomLoseNothingAndEveryoneConverges(central: Central) async throws {
         let environment = ProcessInfo.processInfo.environment
         let trials = environment["INTERNO_FAULT_TRIALS"].flatMap(Int.init) ?? 24
         let seed = environment["INTERNO_FAULT_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 0..<(1 << 48))
-        var harness = try await FaultHarness(seed: seed)
+        var harness = try await FaultHarness(seed: seed, central: central)
         defer { harness.server.stop() }
         for trial in 0..<trials {
             try await harness.trial()
             let failures = try await harness.check()
-            #expect(failures.isEmpty, "trial \(trial) failed; replay with INTERNO_FAULT_SEED=\(seed): \(failures)")
+            #expect(
+                failures.isEmpty,
+                "trial \(trial) on \(central) failed; replay with INTERNO_FAULT_SEED=\(seed): \(failures)")
             if !failures.isEmpty { return }
         }
     }
@@ -44,10 +47,10 @@ private struct FaultHarness {
     var held: [Dot: Change] = [:]
     var log: [String] = []
 
-    init(seed: UInt64) async throws {
+    init(seed: UInt64, central: Central) async throws {
         self.seed = seed
         random = SeededGenerator(seed: seed)
-        deployment = try await BinaryDeployment()
+        deployment = try await BinaryDeployment(central)
         server = try await deployment.start()
         sites = [
             try await deployment.join("HR", "LIS", user: "ana", server: server),
@@ -61,11 +64,8 @@ private struct FaultHarness {
     mutating func trial() async throws {
         for _ in 0..<Int.random(in: 1...4, using: &random) { try await work() }
         if random.chance(0.4) {
-            let path = deployment.directory.path("server-copy-\(serverCopies.count).sqlite")
-            let result = try await Executable("interno-server").run([
-                "backup", "--data", deployment.data.url.path, "--out", path,
-            ])
-            #expect(result.status == 0, "\(result.stderr)")
+            let path = deployment.directory.path("server-copy-\(serverCopies.count)")
+            try await deployment.backup(to: path)
             serverCopies.append(path)
         }
         if random.chance(0.4) {
@@ -93,8 +93,7 @@ private struct FaultHarness {
             guard let copy = serverCopies.randomElement(using: &random) else { break }
             log.append("restore the server from \(copy)")
             server.stop()
-            let database = deployment.data.url.appendingPathComponent("server.sqlite").path
-            try replace(database, with: copy)
+            try await deployment.restore(from: copy)
             try await restartServer()
         default:
             let index = Int.random(in: 0..<sites.count, using: &random)
@@ -173,17 +172,21 @@ private struct FaultHarness {
     /// The invariants, read from the files once everyone is in step.
     mutating func check() async throws -> [String] {
         var failures: [String] = []
-        let central = try deployment.data.store()
         let stores = try sites.map { try $0.site().store }
-        for (name, store) in [("server", central as any ReplicaStore)]
-            + zip(sites.map(\.home), stores).map({ ($0, $1 as any ReplicaStore) })
-        {
+        var files = zip(sites.map(\.home), stores).map { ($0, $1 as any ReplicaStore) }
+        // The server's SQLite file is checked the same way; PostgreSQL keeps no timelines.
+        if deployment.database == nil { files.append(("server", try deployment.data.store())) }
+        for (name, store) in files {
             let verdict = try await store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
             if verdict != "ok" { failures.append("\(name): integrity_check says \(verdict ?? "nothing")") }
             for drift in try store.timelineDrift() { failures.append("\(name): timeline of \(drift)") }
         }
-        let requests = try central.records(of: .request)
-        let comments = try central.records(of: .comment)
+        let (requests, comments, stream) = try await deployment.withCentral { central in
+            (
+                try await central.records(of: .request), try await central.records(of: .comment),
+                try await central.stream()
+            )
+        }
         for (site, store) in zip(sites, stores) {
             let differing = try Self.differences(
                 store.records(of: .request) + store.records(of: .comment), requests + comments)
@@ -195,10 +198,9 @@ private struct FaultHarness {
                 failures.append("\(site.home) still has \(queued.map { "\($0.row.status)" }) after \(log.suffix(4))")
             }
         }
-        let logged = try await central.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(ChangeLog.columns) FROM change").map(ChangeLog.decode)
-        }
-        let now = Dictionary(logged.map { ($0.change.dot, $0.change) }, uniquingKeysWith: { first, _ in first })
+        // Every change the server logged: as a pull of everything hands it out.
+        let logged = stream.flatMap(\.changes)
+        let now = Dictionary(logged.map { ($0.dot, $0) }, uniquingKeysWith: { first, _ in first })
         for (dot, change) in held where now[dot].map({ !$0.hasSameContent(as: change) }) ?? true {
             failures.append("the server no longer holds \(dot) after \(log.suffix(4))")
         }

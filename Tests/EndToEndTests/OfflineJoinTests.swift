@@ -1,8 +1,10 @@
 import Foundation
 import InternoClient
 import InternoModel
+import InternoPostgres
 import InternoServer
 import InternoStore
+import InternoTestSupport
 import Testing
 
 /// A site joined while its server cannot be reached works at once, from the directory its
@@ -47,11 +49,16 @@ struct OfflineJoinTests {
         }
     }
 
-    @Test func aSiteJoinedBeforeTheServerStartsRaisesRequestsAndProposesStandardsThenMerges() async throws {
+    @Test(arguments: Central.all)
+    func aSiteJoinedBeforeTheServerStartsRaisesRequestsAndProposesStandardsThenMerges(central: Central)
+        async throws
+    {
         let directory = try TemporaryDirectory()
         let data = directory.path("srv")
         let port = try Self.freePort()
         let admin = try Executable("interno-server")
+        let database = central == .postgres ? try await TestPostgres.newDatabase() : nil
+        let environment = database.map { ["INTERNO_DATABASE": $0] } ?? [:]
         for arguments in [
             ["init", "--data", data, "--name", "localhost", "--port", "\(port)"],
             ["department", "add", "HR", "--name", "Human Resources", "--data", data],
@@ -68,7 +75,7 @@ struct OfflineJoinTests {
                 data,
             ],
         ] {
-            let result = try await admin.run(arguments)
+            let result = try await admin.run(arguments, environment: environment)
             #expect(result.status == 0, "interno-server \(arguments.joined(separator: " ")): \(result.stderr)")
         }
 
@@ -98,7 +105,8 @@ struct OfflineJoinTests {
 
         // The server starts; the first syncs push the work, and pull the directory again as had.
         let server = try await ServerProcess(
-            data: ServerDirectory(path: data), log: directory.path("server.log"), listen: "127.0.0.1:\(port)")
+            data: ServerDirectory(path: data), log: directory.path("server.log"), listen: "127.0.0.1:\(port)",
+            environment: environment)
         defer { server.stop() }
         // Nothing to compare with before a first sync: the directory came by bundle, not by pull.
         let early = try await hr.run(["verify"])
@@ -116,12 +124,19 @@ struct OfflineJoinTests {
         #expect(try await hr.json(StandardView.self, "standard", "show", standard.ref).status == "agreed")
 
         // Converged: both sites hold exactly the server's records, departments included.
-        let store = try ServerDirectory(path: data).store()
+        let kinds = [RecordKind.department, .standard, .request]
+        let central = try await ServerDirectory(path: data).withStore(
+            database: try database.map { try PostgresLocation(url: $0) }
+        ) { store in
+            var records: [RecordKind: [RecordState]] = [:]
+            for kind in kinds { records[kind] = try await store.records(of: kind) }
+            return records
+        }
         for site in [hr, it] {
             let local = try site.site().store
             #expect(try local.pendingChangeSets().isEmpty)
-            for kind in [RecordKind.department, .standard, .request] {
-                #expect(try local.records(of: kind) == store.records(of: kind), "\(site.home) \(kind)")
+            for kind in kinds {
+                #expect(try local.records(of: kind) == central[kind], "\(site.home) \(kind)")
             }
         }
         let verified = try await hr.run(["verify"])

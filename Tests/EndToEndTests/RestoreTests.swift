@@ -15,11 +15,10 @@ struct RestoreTests {
     func expectConverged(
         _ deployment: Deployment, _ sites: [SiteCLI], keys: Set<String>,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) throws {
-        let server = try deployment.data.store()
-        let requests = try server.records(of: .request)
-        let comments = try server.records(of: .comment)
-        #expect(Set(try server.requests().map(\.key)) == keys, sourceLocation: sourceLocation)
+    ) async throws {
+        let requests = try await deployment.store.records(of: .request)
+        let comments = try await deployment.store.records(of: .comment)
+        #expect(try await deployment.store.requestKeys() == keys, sourceLocation: sourceLocation)
         for site in sites {
             let store = try site.site().store
             #expect(try store.records(of: .request) == requests, "\(site.home)", sourceLocation: sourceLocation)
@@ -34,8 +33,9 @@ struct RestoreTests {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test func aServerRestoredFromAnOlderCopyThenWrittenAgainLosesNothingAndSitesCatchUp() async throws {
-        try await Deployment.with { first in
+    @Test(arguments: Central.all)
+    func aServerRestoredFromAnOlderCopyThenWrittenAgainLosesNothingAndSitesCatchUp(central: Central) async throws {
+        try await Deployment.with(central) { first in
             let hr = try await first.join("HR", "LIS", user: "ana")
             let porto = try await first.join("HR", "POR", user: "rui")
             let it = try await first.join("IT", "OPO", user: "eva")
@@ -43,13 +43,13 @@ struct RestoreTests {
             for title in ["Laptop", "Badge", "Desk"] { keys.insert(try await newRequest(hr, to: "IT", title)) }
             for site in [hr, it, porto] { try await site.sync() }
 
-            // The operator's backup, taken by the real binary while the server serves.
-            let backup = first.directory.path("server-backup.sqlite")
-            let result = try await Executable("interno-server").run([
-                "backup", "--data", first.data.url.path, "--out", backup,
-            ])
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int == 0o600)
+            // The operator's backup, taken by the real binary while the server serves
+            // (`interno-server backup`, or `pg_dump`).
+            let backup = first.directory.path("server-backup")
+            try await first.backup(to: backup)
+            if central == .sqlite {
+                #expect(try FileManager.default.attributesOfItem(atPath: backup)[.posixPermissions] as? Int == 0o600)
+            }
 
             // Work the backup will not hold, synced everywhere: the sites' cursors move past it.
             try await it.ok("request", "ack", "HR-LIS-1", "--note", "ordered")
@@ -74,9 +74,9 @@ struct RestoreTests {
                 }
                 let told = try await it.ok("sync")
                 #expect(told.contains("restored from a backup"), "\(told)")
-                #expect(try restored.data.store().latestSequence() > hrCursor)
+                #expect(try await restored.latestSequence() > hrCursor)
                 for site in [hr, porto, it, hr, porto, it] { try await site.sync() }
-                try expectConverged(restored, [hr, porto, it], keys: keys)
+                try await expectConverged(restored, [hr, porto, it], keys: keys)
                 #expect(try hr.site().store.records(of: .comment).count == 3)
             } catch {
                 await restored.stop()
@@ -86,11 +86,11 @@ struct RestoreTests {
         }
     }
 
-    @Test(arguments: [false, true])
-    func aSiteRestoredFromAnOlderCopyGetsBackWhatItHadWrittenAndRenumbersWhatItWroteSince(syncFirst: Bool)
-        async throws
-    {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all, [false, true])
+    func aSiteRestoredFromAnOlderCopyGetsBackWhatItHadWrittenAndRenumbersWhatItWroteSince(
+        central: Central, syncFirst: Bool
+    ) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "eva")
             for index in 1...10 { _ = try await newRequest(hr, to: "IT", "Request \(index)") }
@@ -116,7 +116,7 @@ struct RestoreTests {
                 #expect(told.contains("request HR-LIS-11 is now HR-LIS-16"), "\(told)")
             }
             for site in [it, hr, it] { try await site.sync() }
-            try expectConverged(deployment, [hr, it], keys: Set((1...16).map { "HR-LIS-\($0)" }))
+            try await expectConverged(deployment, [hr, it], keys: Set((1...16).map { "HR-LIS-\($0)" }))
             let renamed = try hr.site().store.requests().first { $0.key == "HR-LIS-16" }
             #expect(renamed?.title == "After the restore")
             // And it goes on: the next request takes the next number.
@@ -126,8 +126,9 @@ struct RestoreTests {
         }
     }
 
-    @Test func aSetThatTheServerHoldsInPartIsJudgedWholeAndNothingWaitsForever() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all)
+    func aSetThatTheServerHoldsInPartIsJudgedWholeAndNothingWaitsForever(central: Central) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "eva")
             let key = try await newRequest(hr, to: "IT", "Laptop")
@@ -179,7 +180,7 @@ struct RestoreTests {
 
             // Every site converges on the server, HR learning its own changes back.
             for site in [hr, it, hr, it] { try await site.sync() }
-            try expectConverged(deployment, [hr, it], keys: [key])
+            try await expectConverged(deployment, [hr, it], keys: [key])
             let details = try await it.json(RequestDetails.self, "request", "show", key)
             #expect(details.fields.first { $0.name == "title" }?.value == "Laptop, 16 GB")
             #expect(details.fields.first { $0.name == "details" }?.value == "with a dock")

@@ -283,8 +283,10 @@ struct ScopeEndToEndTests {
         var rows: [KudosRow]
     }
 
-    @Test func aSiteThatHeldOtherDepartmentsRecordsForgetsThemAtItsFirstScopedSync() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aSiteThatHeldOtherDepartmentsRecordsForgetsThemAtItsFirstScopedSync(
+        central: Central
+    ) async throws {
+        try await Deployment.with(central) { deployment in
             try await deployment.administration.addDepartment(code: "PAY", name: "Payroll", timeZone: "Europe/Lisbon")
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let pay = try await deployment.join("PAY", "LIS", user: "joao")
@@ -302,7 +304,8 @@ struct ScopeEndToEndTests {
             // applied, its scope never told, and a request of its own.
             let old = try await deployment.join("IT", "LIS", user: "rui")
             let store = try old.site().store
-            let stream = try deployment.data.store().changes(after: 0, limit: 100_000, scope: .all)
+            let stream = try await deployment.store.changes(
+                after: 0, limit: 100_000, scope: .all, maximumBytes: .max, size: { _ in 0 })
             try store.applyPulled(stream)
             try await store.writer.write { (db: Database) in try db.execute(sql: "UPDATE replica SET scope = NULL") }
             let own = try await old.ok("request", "new", "--to", "HR", "--title", "Printer toner")

@@ -1,5 +1,6 @@
 import Foundation
 import InternoModel
+import InternoTestSupport
 import InternoWire
 import Testing
 
@@ -67,15 +68,20 @@ struct ServerBinaryTests {
         #expect(replicas.stdout.contains("scope") && replicas.stdout.contains(" all "), "\(replicas.stdout)")
     }
 
-    @Test func enrolRunServeAndStopOnSIGTERM() async throws {
+    @Test(arguments: Central.all) func enrolRunServeAndStopOnSIGTERM(central: Central) async throws {
         let directory = try TemporaryDirectory()
         let data = directory.path("srv")
+        let environment = central == .postgres ? ["INTERNO_DATABASE": try await TestPostgres.newDatabase()] : [:]
+        func server(_ arguments: String...) async throws -> Executable.Result {
+            try await Executable("interno-server").run(arguments, environment: environment)
+        }
         _ = try await server("init", "--data", data, "--name", "localhost", "--port", "7443")
         _ = try await server("department", "add", "HR", "--name", "Human Resources", "--data", data)
         _ = try await server("department", "add", "IT", "--name", "IT", "--data", data)
         let bundlePath = directory.path("HR-LIS.bundle")
         let enrolled = try await server(
             "enroll", "--department", "HR", "--site", "LIS", "--out", bundlePath, "--data", data)
+        #expect(enrolled.status == 0, "\(enrolled.stderr)")
         #expect(enrolled.status == 0)
         #expect(try mode(bundlePath) == 0o600)
 
@@ -83,6 +89,7 @@ struct ServerBinaryTests {
         let process = Process()
         process.executableURL = try Executable("interno-server").url
         process.arguments = ["run", "--data", data, "--listen", "127.0.0.1:0"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let log = Pipe()
         process.standardError = log
         process.standardOutput = FileHandle.nullDevice

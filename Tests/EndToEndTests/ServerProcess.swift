@@ -1,6 +1,8 @@
 import Foundation
+import InternoPostgres
 import InternoServer
 import InternoStore
+import InternoTestSupport
 import InternoWire
 import Testing
 
@@ -75,34 +77,88 @@ final class ServerProcess {
     deinit { stop() }
 }
 
-/// A server directory with departments HR and IT, served by the real binary, and sites that
-/// join it with the real `interno`.
+/// A server directory with departments HR and IT, its data in `central` (the SQLite file, or
+/// a new PostgreSQL database), served by the real binary, and sites that join it with the real
+/// `interno`.
 struct BinaryDeployment {
     let directory: TemporaryDirectory
     let data: ServerDirectory
+    /// The PostgreSQL database's URL, if the server keeps its data there.
+    let database: String?
 
-    init() async throws {
+    /// What every `interno-server` command needs to find the data: `INTERNO_DATABASE`, on
+    /// PostgreSQL.
+    var environment: [String: String] { database.map { ["INTERNO_DATABASE": $0] } ?? [:] }
+
+    init(_ central: Central = .sqlite) async throws {
         directory = try TemporaryDirectory()
-        data = ServerDirectory(path: directory.path("server"))
-        _ = try await data.initialize(name: "localhost", port: 7443)
-        let administration = try ServerAdministration(directory: data)
-        try await administration.addDepartment(code: "HR", name: "Human Resources")
-        try await administration.addDepartment(code: "IT", name: "Information Technology")
+        let data = ServerDirectory(path: directory.path("server"))
+        self.data = data
+        switch central {
+        case .sqlite:
+            database = nil
+            _ = try await data.initialize(name: "localhost", port: 7443)
+        case .postgres:
+            let url = try await TestPostgres.newDatabase()
+            database = url
+            try await PostgresServerStore.with(try PostgresLocation(url: url)) { store in
+                _ = try await data.initialize(name: "localhost", port: 7443, postgres: store)
+            }
+        }
+        try await withCentral { store in
+            let administration = ServerAdministration(directory: data, store: store)
+            try await administration.addDepartment(code: "HR", name: "Human Resources")
+            try await administration.addDepartment(code: "IT", name: "Information Technology")
+        }
+    }
+
+    /// Runs `body` with the server's store, opened as `interno-server` opens it (which starts
+    /// a new epoch of the stream, as a restart does).
+    func withCentral<T: Sendable>(_ body: @Sendable (any CentralStore) async throws -> T) async throws -> T {
+        try await data.withStore(database: try database.map { try PostgresLocation(url: $0) }, body)
     }
 
     /// Starts the server binary on this directory; call again after a kill.
     func start() async throws -> ServerProcess {
-        try await ServerProcess(data: data, log: directory.path("server-\(UUID().uuidString).log"))
+        try await ServerProcess(
+            data: data, log: directory.path("server-\(UUID().uuidString).log"), environment: environment)
     }
 
     /// Enrols a site and joins it to `server` with the real binary.
     func join(_ department: String, _ site: String, user: String, server: ServerProcess) async throws -> SiteCLI {
-        var bundle = try await ServerAdministration(directory: data).enroll(department: department, site: site)
+        let data = data
+        var bundle = try await withCentral { store in
+            try await ServerAdministration(directory: data, store: store).enroll(department: department, site: site)
+        }
         bundle.port = server.port
         let path = directory.path("\(department)-\(site).bundle")
         try SecureFile.write(try bundle.encoded(), to: path, mode: 0o600)
         let cli = SiteCLI(home: directory.path("site-\(department)-\(site)"), user: user)
         try await cli.ok("join", path)
         return cli
+    }
+
+    /// The operator's backup of the server's database to `path`, taken while it may serve:
+    /// `interno-server backup`, or `pg_dump -Fc` on PostgreSQL (the README's commands).
+    func backup(to path: String) async throws {
+        let result =
+            if let database {
+                try await Executable.system("pg_dump").run(["-Fc", "--file", path, database])
+            } else {
+                try await Executable("interno-server").run(["backup", "--data", data.url.path, "--out", path])
+            }
+        #expect(result.status == 0, "the backup failed: \(result.stderr)")
+    }
+
+    /// Puts the backup at `path` in place of the server's database, which no server serves:
+    /// a copy of the SQLite file, or `pg_restore --clean` on PostgreSQL.
+    func restore(from path: String) async throws {
+        if let database {
+            try await Deployment.restore(database, from: path)
+        } else {
+            let file = data.databasePath
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+            try FileManager.default.copyItem(atPath: path, toPath: file)
+        }
     }
 }

@@ -16,9 +16,9 @@ struct SyncTests {
         return details.sorted { $0.key < $1.key }
     }
 
-    @Test(arguments: [true, false])
-    func twoSitesEditOfflineAndConvergeInEitherOrder(hrFirst: Bool) async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all, [true, false])
+    func twoSitesEditOfflineAndConvergeInEitherOrder(central: Central, hrFirst: Bool) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop for Marta").trimmingCharacters(
@@ -48,10 +48,10 @@ struct SyncTests {
             #expect(request.comments.map(\.text) == ["ordering today", "Which keyboard layout?"])
             #expect(request.conflicts.isEmpty)
             // The server holds the same records as both sites.
-            let server = try deployment.data.store()
+            let server = try await deployment.store.records(of: .request)
             for site in [hr, it] {
                 let local = try site.site().store
-                for record in try server.records(of: .request) {
+                for record in server {
                     #expect(try local.record(record.id) == record)
                 }
             }

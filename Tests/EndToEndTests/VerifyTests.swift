@@ -124,8 +124,8 @@ struct VerifyEndToEndTests {
         }
     }
 
-    @Test func aRepairKeepsTheChangesTheSiteHasNotSentYet() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aRepairKeepsTheChangesTheSiteHasNotSentYet(central: Central) async throws {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "eva")
             let key = try await newRequest(hr, to: "IT", "Laptop")
@@ -169,15 +169,20 @@ struct VerifyEndToEndTests {
         }
     }
 
-    @Test func aServerThatDoesNotKnowVerifyIsNamedAsOlderAndNothingChanges() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func aServerThatDoesNotKnowVerifyIsNamedAsOlderAndNothingChanges(central: Central)
+        async throws
+    {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             _ = try await newRequest(hr, to: "IT", "Laptop")
             try await hr.sync()
             // A server of the release before Verify, with this server's identity: it greets,
             // then reads a message it does not know as a frame with no message (section 9).
-            let configuration = try ServerConfiguration(directory: deployment.data, host: "127.0.0.1", port: 0)
-            let held = try deployment.data.store().heldCounters(of: try hr.site().store.replica().id)
+            let configuration = try ServerConfiguration(
+                directory: deployment.data, store: deployment.store, host: "127.0.0.1", port: 0)
+            let held = try await deployment.store.syncPosition(
+                of: try hr.site().store.replica().id, cursor: 0, cursorEpoch: 0
+            ).heldCounters
             let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .bind(host: "127.0.0.1", port: 0) { channel in
                     channel.eventLoop.makeCompletedFuture {

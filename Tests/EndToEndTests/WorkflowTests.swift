@@ -5,8 +5,9 @@ import Testing
 /// The department workflow through the real `interno` binary and the server over TLS.
 @Suite("The department workflow, end to end")
 struct WorkflowEndToEndTests {
-    @Test func eachSideSignsOfflineAndTheAgreementShowsAfterSync() async throws {
-        try await Deployment.with { deployment in
+    @Test(arguments: Central.all) func eachSideSignsOfflineAndTheAgreementShowsAfterSync(central: Central) async throws
+    {
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let it = try await deployment.join("IT", "OPO", user: "rui")
             let fac = try await deployment.join("FAC", "LIS", user: "eva")

@@ -227,12 +227,18 @@ struct PostgresStoreTests {
         let badge = try central.newRequest(at: hr, "Badge")
         let before = try await central.store.latestSequence()
         try await own.pause()
+        // The pool retries its connections for as long as the database is down; a session
+        // waits for one at most `leaseTimeout` (15 s), not the minute and more the retries
+        // take, so the site hears why before its own timeout. The bound is generous: the
+        // point is an answer, not a figure.
+        let start = ContinuousClock.now
         do {
             try await central.sync(hr)
             Issue.record("a sync went through with the database down")
         } catch let error as PostgresStoreError {
             #expect("\(error)".contains("central database postgres://interno@127.0.0.1"), "\(error)")
         }
+        #expect(ContinuousClock.now - start < .seconds(45))
         #expect(try hr.pendingChangeSets().count == 1, "the site keeps what was not acknowledged")
         try await own.resume()
         // The pool connects again for the next transaction.
