@@ -14,7 +14,7 @@ import Logging
 ///     swift run -c release interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
 ///         [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
 ///         [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
-///         [--departments 10] [--database postgres://USER@HOST:PORT/DB] [--json FILE]
+///         [--departments 10] [--database postgres://USER@HOST:PORT/DB] [--instances 2] [--json FILE]
 ///
 /// `--database URL` runs the sync case a second time with the server's merged state in that
 /// PostgreSQL database, which must be empty (DESIGN §4.1), and prints its figures beside the
@@ -23,6 +23,9 @@ import Logging
 /// `--case sites` (many sites at once, ``ManySites``) is not part of `all`: it loads every
 /// core of the machine for `--seconds` and needs the release `interno-server` beside this
 /// binary (`swift build -c release --product interno-server`), which it runs as a process.
+/// With `--database URL` it runs a second time, with `--instances` servers (2 by default) on
+/// that empty PostgreSQL database and the sites spread over them (issue 11, point 5), and
+/// prints those figures after the SQLite server's.
 ///
 /// `--json FILE` also writes every figure to FILE, by name, for comparing runs.
 /// `INTERNO_BENCH_KEEP=1` keeps the run's databases and site homes, and prints where.
@@ -81,6 +84,11 @@ struct Benchmark {
         if which == "sites" {
             try await ManySites.run(
                 root: root.appendingPathComponent("sites"), sites: sites, seconds: seconds, departments: departments)
+            if let database = given["--database"] {
+                try await ManySites.run(
+                    root: root.appendingPathComponent("sites-postgres"), sites: sites, seconds: seconds,
+                    departments: departments, database: database, instances: max(1, option("--instances", 2)))
+            }
         }
         if let json {
             try Figures.shared.json(arguments: Array(arguments.dropFirst())).write(to: URL(fileURLWithPath: json))
@@ -92,7 +100,7 @@ struct Benchmark {
     /// The options this tool takes, each with a value.
     static let options: Set<String> = [
         "--records", "--rounds", "--changed", "--case", "--out-of-scope", "--tampered", "--site-requests", "--writes",
-        "--repeats", "--sites", "--seconds", "--departments", "--database", "--json",
+        "--repeats", "--sites", "--seconds", "--departments", "--database", "--instances", "--json",
     ]
 
     /// The usage, as the comment above gives it.
@@ -100,7 +108,7 @@ struct Benchmark {
         usage: interno-benchmark [--records 100000] [--rounds 30] [--changed 500]
             [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
             [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
-            [--departments 10] [--database postgres://USER@HOST:PORT/DB] [--json FILE]
+            [--departments 10] [--database postgres://USER@HOST:PORT/DB] [--instances 2] [--json FILE]
         """
 
     /// `arguments` as option and value, each option known and given a value once; `--help`

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import InternoClient
 import InternoModel
+import InternoPostgres
 import InternoServer
 import InternoStore
 import InternoWire
@@ -21,6 +22,15 @@ import Logging
 /// The server runs as `interno-server run`, the release binary beside this one, and the case
 /// prints the `synchronous` level its database's writer commits with (2, FULL: one fsync per
 /// commit, DESIGN §3.8).
+///
+/// With `--database URL` (issue 11, point 5) the server keeps its merged state in that empty
+/// PostgreSQL database and runs as `instances` processes (2 by default), each with its own copy
+/// of the data directory, as a deployment behind a load balancer does (DESIGN §4.1). Site `i`
+/// syncs through instance `i % instances`, so every instance serves at once and the appends
+/// of both queue on the stream's one lock. The figures are printed per instance and for all;
+/// their keys start `many_sites.postgres.`. The PostgreSQL server's own durability settings
+/// (its `fsync`, `synchronous_commit`) are printed beside them: a throwaway test server runs
+/// without fsync, which makes its commits cheaper than a real deployment's.
 ///
 /// The server's data directory is on the disk (the temporary directory); the sites' replicas
 /// are on tmpfs (`/dev/shm`) when there is one, so the 200 sites' own commits, which would each
@@ -58,7 +68,10 @@ enum ManySites {
     }
 
     /// Runs the case in `root` and prints its figures.
-    static func run(root: URL, sites: Int, seconds: Int, departments: Int) async throws {
+    static func run(
+        root: URL, sites: Int, seconds: Int, departments: Int, database: String? = nil, instances: Int = 2
+    ) async throws {
+        let postgres = try database.map { try PostgresLocation(url: $0) }
         let this = URL(fileURLWithPath: CommandLine.arguments[0])
         let binary = this.deletingLastPathComponent().appendingPathComponent("interno-server")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
@@ -69,8 +82,11 @@ enum ManySites {
         }
         let departments = max(2, departments)
         let sites = max(departments, sites)
+        let instances = postgres == nil ? 1 : max(1, instances)
+        let prefix = postgres == nil ? "many_sites." : "many_sites.postgres."
         say(
             "many sites: \(sites) sites of \(departments) departments, each syncing about once a second for \(seconds) s"
+                + (postgres.map { ", through \(instances) interno-server instances on PostgreSQL (\($0))" } ?? "")
         )
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
 
@@ -82,8 +98,8 @@ enum ManySites {
                 1000, synchronous: level, path: root.appendingPathComponent("raw-\(name).sqlite").path)
             let figures = (Benchmark.percentile(times, 0.5) * 1000, Benchmark.percentile(times, 0.99) * 1000)
             raw[level] = figures
-            Figures.shared.record("raw_commit_\(name).p50_ms", figures.0)
-            Figures.shared.record("raw_commit_\(name).p99_ms", figures.1)
+            Figures.shared.record("\(prefix)raw_commit_\(name).p50_ms", figures.0)
+            Figures.shared.record("\(prefix)raw_commit_\(name).p99_ms", figures.1)
             say(
                 String(
                     format: "  raw SQLite insert + commit, one row, synchronous=%@: p50 %.2f ms, p99 %.2f ms (%d)",
@@ -94,31 +110,54 @@ enum ManySites {
         // 2. The server's directory, its departments and every site enrolled, before it runs.
         let setupStart = ContinuousClock.now
         let data = ServerDirectory(path: root.appendingPathComponent("server").path)
-        _ = try await data.initialize(name: "localhost", port: 7443)
+        if let postgres {
+            try await PostgresServerStore.with(postgres) { store in
+                _ = try await data.initialize(name: "localhost", port: 7443, postgres: store)
+                say("  PostgreSQL: \(try await store.durabilitySettings())")
+            }
+        } else {
+            _ = try await data.initialize(name: "localhost", port: 7443)
+        }
         let codes = (0..<departments).map { "D\($0)" }
-        var bundles: [(department: String, bundle: EnrollmentBundle)] = []
-        do {
-            let administration = try ServerAdministration(directory: data)
+        let bundles: [(department: String, bundle: EnrollmentBundle)] = try await data.withStore(database: postgres) {
+            store in
+            let administration = ServerAdministration(directory: data, store: store)
             for code in codes { try await administration.addDepartment(code: code, name: "Department \(code)") }
+            var bundles: [(department: String, bundle: EnrollmentBundle)] = []
             for index in 0..<sites {
                 let department = codes[index % departments]
                 bundles.append((department, try await administration.enroll(department: department, site: "S\(index)")))
             }
+            return bundles
+        }
+        if postgres == nil {
             // What `ServerStore.open` leaves the writer connection with, which `interno-server` commits on.
-            let opened = try await administration.directory.store().writer.writeWithoutTransaction { db in
+            let opened = try await data.store().writer.writeWithoutTransaction { db in
                 try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
             }
             Figures.shared.record("many_sites.server_synchronous", Double(opened))
             say("  server database: its writer commits with synchronous=\(opened) (0 OFF, 1 NORMAL, 2 FULL)")
         }
 
-        // 3. The server, a process of its own, on a port it picks; its first log line says which.
-        let server = try ServerProcess(
-            binary: binary,
-            arguments: ["run", "--data", data.url.path, "--listen", "127.0.0.1:0"],
-            log: root.appendingPathComponent("server.log"))
-        defer { server.stop() }
-        say("  server: pid \(server.pid), 127.0.0.1:\(server.port), log \(server.log.path)")
+        // 3. The server, a process of its own per instance, each on a port it picks (its first
+        // log line says which); on PostgreSQL each instance has its own copy of the data
+        // directory, as on its own host.
+        var servers: [ServerProcess] = []
+        defer { for server in servers { server.stop() } }
+        for instance in 0..<instances {
+            var directory = data.url
+            if instance > 0 {
+                directory = root.appendingPathComponent("server-\(instance + 1)")
+                try FileManager.default.copyItem(at: data.url, to: directory)
+            }
+            let server = try ServerProcess(
+                binary: binary,
+                arguments: ["run", "--data", directory.path, "--listen", "127.0.0.1:0"],
+                log: root.appendingPathComponent("server-\(instance + 1).log"),
+                environment: database.map { ["INTERNO_DATABASE": $0] } ?? [:])
+            servers.append(server)
+            say("  server \(instance + 1): pid \(server.pid), 127.0.0.1:\(server.port), log \(server.log.path)")
+        }
 
         // 4. The sites join (on tmpfs if there is one) and sync once, untimed.
         let shm = URL(fileURLWithPath: "/dev/shm", isDirectory: true)
@@ -129,7 +168,7 @@ enum ManySites {
         var members: [Member] = []
         for (index, (department, bundle)) in bundles.enumerated() {
             var bundle = bundle
-            bundle.port = server.port
+            bundle.port = servers[index % instances].port
             let home = SiteHome(path: sitesRoot.appendingPathComponent("\(department)-S\(index)").path)
             _ = try home.join(bundle)
             members.append(
@@ -143,7 +182,7 @@ enum ManySites {
                 + "sites' replicas in \(sitesRoot.path))")
 
         // 5. The measured minute.
-        let before = server.cpuSeconds()
+        let before = servers.map { $0.cpuSeconds() ?? 0 }
         let ownBefore = ownCPUSeconds()
         let start = ContinuousClock.now
         let deadline = start + .seconds(seconds)
@@ -158,9 +197,10 @@ enum ManySites {
             return runs
         }
         let elapsed = inSeconds(ContinuousClock.now - start)
-        let serverCPU = (server.cpuSeconds() ?? 0) - (before ?? 0)
+        let serverCPU = zip(servers, before).map { ($0.cpuSeconds() ?? 0) - $1 }.reduce(0, +)
         let sitesCPU = ownCPUSeconds() - ownBefore
-        let peak = server.peakResidentMegabytes()
+        let peaks = servers.map { $0.peakResidentMegabytes() ?? 0 }
+        let peak: Double? = peaks.max()
 
         // 6. Everything still queued is pushed, and every site pulls all, untimed; then each site
         // of a department must hold the same requests: those its department raised or received.
@@ -186,9 +226,20 @@ enum ManySites {
                     "\(member.site.settings.code) holds \(held), expected \(expected[member.department] ?? 0)")
             }
         }
-        server.stop()
-        let logErrors = ((try? String(contentsOf: server.log, encoding: .utf8)) ?? "").split(separator: "\n")
-            .filter { $0.contains(" error ") || $0.contains(" critical ") }
+        for server in servers { server.stop() }
+        let logErrors = servers.flatMap { server in
+            ((try? String(contentsOf: server.log, encoding: .utf8)) ?? "").split(separator: "\n")
+                .filter { $0.contains(" error ") || $0.contains(" critical ") }
+        }
+        // Per instance, the syncs its sites made, when there are several.
+        var perInstance: [(count: Int, p50: Double, p99: Double)] = []
+        if instances > 1 {
+            for instance in 0..<instances {
+                let times = runs.enumerated().filter { $0.offset % instances == instance }.flatMap(\.element.times)
+                perInstance.append(
+                    (times.count, Benchmark.percentile(times, 0.5) * 1000, Benchmark.percentile(times, 0.99) * 1000))
+            }
+        }
 
         let times = runs.flatMap(\.times)
         let failures = runs.flatMap(\.failures)
@@ -209,7 +260,12 @@ enum ManySites {
             ("sets_written", Double(written)), ("sets_acknowledged", Double(acknowledged)),
             ("pulled_per_sync", pulled),
         ]
-        for (key, value) in figures { Figures.shared.record("many_sites.\(key)", value) }
+        for (key, value) in figures { Figures.shared.record("\(prefix)\(key)", value) }
+        for (instance, figures) in perInstance.enumerated() {
+            Figures.shared.record("\(prefix)instance_\(instance + 1).syncs", Double(figures.count))
+            Figures.shared.record("\(prefix)instance_\(instance + 1).p50_ms", figures.p50)
+            Figures.shared.record("\(prefix)instance_\(instance + 1).p99_ms", figures.p99)
+        }
         say(
             String(
                 format:
@@ -219,14 +275,22 @@ enum ManySites {
             String(
                 format: "  per sync: p50 %.1f ms (%.1f× a raw commit), p99 %.1f ms (%.1f× a raw commit), max %.1f ms",
                 p50, p50 / rawP50, p99, p99 / rawP99, maximum))
+        for (instance, figures) in perInstance.enumerated() {
+            say(
+                String(
+                    format: "    through instance %d: %d syncs, p50 %.1f ms, p99 %.1f ms", instance + 1, figures.count,
+                    figures.p50, figures.p99))
+        }
         say(
             "  failures: \(failures.count); refused sets: \(refused.count); deferred sets: \(runs.map(\.deferred).reduce(0, +))"
         )
         for failure in (failures + refused).prefix(5) { say("    \(failure)") }
         say(
             String(
-                format: "  server: peak resident memory %.1f MB, CPU %.0f%% of one core; sites' process: CPU %.0f%%",
-                peak ?? 0, serverCPU / elapsed * 100, sitesCPU / elapsed * 100))
+                format:
+                    "  server%@: peak resident memory %.1f MB, CPU %.0f%% of one core; sites' process: CPU %.0f%%",
+                (instances > 1 ? " (the larger instance; CPU of all)" : "") as NSString, peak ?? 0,
+                serverCPU / elapsed * 100, sitesCPU / elapsed * 100))
         say(
             "  after the run: \(drained) sets still queued, \(diverged.count) sites whose requests differ from their department's"
         )
@@ -344,15 +408,16 @@ final class ServerProcess {
     /// The port it listens on.
     private(set) var port = 0
 
-    /// Starts `binary` with `arguments`, its standard error to `log`, and waits (up to 60 s)
-    /// for it to say where it listens.
-    init(binary: URL, arguments: [String], log: URL) throws {
+    /// Starts `binary` with `arguments` and `environment` added to this process's, its
+    /// standard error to `log`, and waits (up to 60 s) for it to say where it listens.
+    init(binary: URL, arguments: [String], log: URL, environment: [String: String] = [:]) throws {
         self.log = log
         guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
             throw ServerError.io("cannot create \(log.path)")
         }
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
