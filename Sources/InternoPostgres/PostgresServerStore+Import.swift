@@ -19,16 +19,17 @@ extension PostgresServerStore {
     /// not change meanwhile: if its stream moved, nothing is kept and the error says why.
     public func importServer(from source: ServerStore, pageSize: Int = 2_000) async throws -> ImportSummary {
         let header = try source.exportHeader()
-        return try await transaction(.append) { connection in
+        // One transaction however long the copy takes: it must be all or nothing.
+        return try await transaction(.append, unlimited: true) { connection in
             if try await Self.identity(connection) != nil {
                 throw PostgresStoreError.alreadyInitialized(location.description)
             }
             var summary = ImportSummary()
-            try await connection.query(
+            try await connection.statement(
                 "INSERT INTO server_identity (singleton, replica, counter) VALUES (1, \(header.replica.uuid), \(header.counter))",
                 logger: Self.quiet)
             for (firstSeq, epoch) in header.epochs {
-                try await connection.query(
+                try await connection.statement(
                     "INSERT INTO stream_epoch (first_seq, epoch) VALUES (\(firstSeq), \(epoch))", logger: Self.quiet)
             }
             for entry in header.registry {

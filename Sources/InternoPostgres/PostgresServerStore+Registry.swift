@@ -12,7 +12,7 @@ extension PostgresServerStore {
     /// Adds an enrolled site to the registry.
     public func register(_ entry: RegistryRow) async throws {
         try await transaction(.write) { connection in
-            for try await taken in try await connection.query(
+            for try await taken in try await connection.statement(
                 "SELECT EXISTS (SELECT 1 FROM replica_registry WHERE code = \(entry.code))", logger: Self.quiet
             ).decode(Bool.self) where taken {
                 throw StoreError.refused(Refusal(.duplicate, "a site with code \(entry.code) is already enrolled"))
@@ -25,7 +25,7 @@ extension PostgresServerStore {
         guard let replica = UUID(text: entry.replicaID), let department = UUID(text: entry.department) else {
             throw PostgresStoreError.corrupt("registry entry \(entry.replicaID)")
         }
-        try await connection.query(
+        try await connection.statement(
             """
             INSERT INTO replica_registry (replica, department, department_code, site, code, fingerprint, revoked,
                 enrolled_at, last_seen_at, scope)
@@ -45,7 +45,7 @@ extension PostgresServerStore {
                 ).first
             else { return nil }
             guard !entry.revoked, let replica = UUID(text: entry.replicaID) else { return entry }
-            try await connection.query(
+            try await connection.statement(
                 "UPDATE replica_registry SET last_seen_at = \(time.millisecondsSince1970) WHERE replica = \(replica)",
                 logger: Self.quiet)
             return entry
@@ -61,7 +61,7 @@ extension PostgresServerStore {
     public func revoke(_ replica: ReplicaID) async throws {
         try await transaction(.write) { connection in
             var found = false
-            for try await _ in try await connection.query(
+            for try await _ in try await connection.statement(
                 "UPDATE replica_registry SET revoked = true WHERE replica = \(replica.uuid) RETURNING replica",
                 logger: Self.quiet
             ) {
@@ -76,7 +76,7 @@ extension PostgresServerStore {
     {
         var bindings = PostgresBindings()
         for value in values { bindings.append(value) }
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             PostgresQuery(
                 unsafeSQL: "SELECT \(registryColumns) FROM replica_registry WHERE \(condition) ORDER BY code",
                 binds: bindings), logger: quiet)

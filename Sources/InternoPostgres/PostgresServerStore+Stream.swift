@@ -21,7 +21,7 @@ extension PostgresServerStore {
             if let last = entries.last, last.change.dot.counter < last.set.upperBound {
                 let span = Int64(last.set.upperBound - last.change.dot.counter)
                 entries += try await PostgresCoding.entries(
-                    connection.query(
+                    connection.statement(
                         """
                         SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
                         WHERE seq > \(last.seq) AND seq <= \(last.seq + span)
@@ -41,7 +41,7 @@ extension PostgresServerStore {
             }
             let next = sets.last?.lastSeq ?? cursor
             var more = false
-            for try await exists in try await connection.query(
+            for try await exists in try await connection.statement(
                 "SELECT EXISTS (SELECT 1 FROM change WHERE seq > \(next) AND \(unescaped: Self.inScope(scope)))",
                 logger: Self.quiet
             ).decode(Bool.self) {
@@ -67,7 +67,7 @@ extension PostgresServerStore {
         -> [StreamEntry]
     {
         try await PostgresCoding.entries(
-            connection.query(
+            connection.statement(
                 """
                 SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
                 WHERE seq > \(cursor) AND \(unescaped: inScope(scope)) ORDER BY seq LIMIT \(Int64(limit))
@@ -80,7 +80,7 @@ extension PostgresServerStore {
         try await transaction { connection in
             ChangeBatch.changeSets(
                 of: try await PostgresCoding.entries(
-                    connection.query(
+                    connection.statement(
                         """
                         SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
                         WHERE seq IN (SELECT seq FROM audience WHERE department = \(PostgresCoding.everyone))
@@ -112,7 +112,7 @@ extension PostgresServerStore {
         -> [ClosedRange<UInt64>]
     {
         // Gaps and islands: within one island, counter minus its rank is constant.
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             """
             SELECT MIN(counter), MAX(counter) FROM (
                 SELECT counter, counter - ROW_NUMBER() OVER (ORDER BY counter) AS island
@@ -130,7 +130,7 @@ extension PostgresServerStore {
     }
 
     static func latestSequence(_ connection: PostgresConnection) async throws -> Int64 {
-        for try await latest in try await connection.query(
+        for try await latest in try await connection.statement(
             "SELECT COALESCE(MAX(seq), 0) FROM change", logger: quiet
         ).decode(Int64.self) {
             return latest
@@ -141,7 +141,7 @@ extension PostgresServerStore {
     /// The epoch the change at `seq` was logged in; 0 for the start of the stream.
     static func epoch(at seq: Int64, _ connection: PostgresConnection) async throws -> UInt64 {
         guard seq > 0 else { return 0 }
-        for try await epoch in try await connection.query(
+        for try await epoch in try await connection.statement(
             "SELECT epoch FROM stream_epoch WHERE first_seq <= \(seq) ORDER BY first_seq DESC LIMIT 1", logger: quiet
         ).decode(Int64.self) {
             return UInt64(bitPattern: epoch)
@@ -164,7 +164,7 @@ extension PostgresServerStore {
     public func records(of kind: RecordKind) async throws -> [RecordState] {
         try await transaction { connection in
             var records: [RecordState] = []
-            for try await (id, kind, clock, fields) in try await connection.query(
+            for try await (id, kind, clock, fields) in try await connection.statement(
                 "SELECT id, kind, clock, fields FROM record WHERE kind = \(kind.rawValue) AND present ORDER BY id",
                 logger: Self.quiet
             ).decode((UUID, String, Data, Data).self) {

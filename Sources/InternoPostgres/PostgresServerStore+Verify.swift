@@ -19,7 +19,7 @@ extension PostgresServerStore {
             let start = after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
             var ids: [UUID] = []
             // In id order, which for `uuid` is the byte order of the ids' text, as on SQLite.
-            for try await id in try await connection.query(
+            for try await id in try await connection.statement(
                 """
                 SELECT DISTINCT record FROM change WHERE record > \(start) AND \(unescaped: admitted)
                 ORDER BY record LIMIT \(Int64(limit) + 1)
@@ -30,7 +30,7 @@ extension PostgresServerStore {
             let more = ids.count > limit
             ids.removeSubrange(min(limit, ids.count)...)
             let entries = try await PostgresCoding.entries(
-                connection.query(
+                connection.statement(
                     """
                     SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
                     WHERE record = ANY(\(ids)) AND \(unescaped: admitted) ORDER BY record, seq
@@ -56,7 +56,7 @@ extension PostgresServerStore {
             var total = 0
             for id in ids {
                 let entries = try await PostgresCoding.entries(
-                    connection.query(
+                    connection.statement(
                         """
                         SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
                         WHERE record = \(id) AND \(unescaped: admitted) ORDER BY seq

@@ -41,8 +41,12 @@ public final class PostgresServerStore: Sendable {
         self.init(location, logger: logger, beforeAppendCommits: nil)
     }
 
-    init(_ location: PostgresLocation, logger: Logger, beforeAppendCommits: (@Sendable () async -> Void)?) {
+    init(
+        _ location: PostgresLocation, logger: Logger, transactionLimit: Duration = .seconds(60),
+        beforeAppendCommits: (@Sendable () async -> Void)?
+    ) {
         self.location = location
+        self.transactionLimit = transactionLimit
         client = PostgresClient(configuration: location.configuration, backgroundLogger: logger)
         self.beforeAppendCommits = beforeAppendCommits
     }
@@ -103,32 +107,42 @@ public final class PostgresServerStore: Sendable {
     /// reached, the connection broke, a statement was refused) ends the transaction with
     /// nothing kept, as ``PostgresStoreError/unavailable(_:)`` naming the database; the pool
     /// connects again for the next transaction, once the database is back.
-    func transaction<T>(_ access: Access = .read, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    ///
+    /// A transaction that has not ended ``transactionLimit`` after it got its connection is
+    /// ended by closing the connection, unless it is `unlimited` (a migration).
+    func transaction<T>(
+        _ access: Access = .read, unlimited: Bool = false, _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
         do {
-            return try await withConnection { connection in
+            return try await withConnection(limit: unlimited ? nil : transactionLimit) { connection in
                 do {
-                    try await connection.query("BEGIN", logger: Self.quiet)
+                    try await connection.statement("BEGIN", logger: Self.quiet)
                     switch access {
                     case .read:
-                        try await connection.query(
+                        try await connection.statement(
                             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: Self.quiet)
                     case .append:
-                        try await connection.query(
+                        try await connection.statement(
                             "SELECT pg_advisory_xact_lock(\(Self.streamLock))", logger: Self.quiet)
                     case .locking, .write:
                         break
                     }
                     let result = try await body(connection)
                     if access == .append, let beforeAppendCommits { await beforeAppendCommits() }
-                    try await connection.query("COMMIT", logger: Self.quiet)
+                    try await connection.statement("COMMIT", logger: Self.quiet)
                     return result
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: Self.quiet)
+                    _ = try? await connection.statement("ROLLBACK", logger: Self.quiet)
                     throw Failure.inTransaction(error)
                 }
             }
         } catch Failure.inTransaction(let error) {
             if let error = error as? PSQLError { throw PostgresStoreError.unavailable(describe(error)) }
+            if error is ConnectionClosed {
+                throw PostgresStoreError.unavailable(
+                    "lost the connection to the central database \(location) (it may have restarted): check that it runs"
+                )
+            }
             throw error
         } catch let error as PSQLError {
             throw PostgresStoreError.unavailable(describe(error))
@@ -151,12 +165,23 @@ public final class PostgresServerStore: Sendable {
     /// that has its connection runs to its end.
     static let leaseTimeout: Duration = .seconds(15)
 
-    /// Runs `body` with a connection from the pool, waiting at most `leaseTimeout` for one.
+    /// How long a transaction may run once it has its connection. A database that stops
+    /// answering with the connection left open (a network partition, a frozen host) leaves a
+    /// statement waiting until TCP gives up, hours later, and postgres-nio has no statement
+    /// timeout. So a transaction still running at this limit has its connection closed, which
+    /// fails the statement, and ends as ``PostgresStoreError/unavailable(_:)``. No transaction
+    /// of a sync comes near it (a Push of 2000 sets commits in about a second), and a site
+    /// gives up its request after 60 s. 60 s; tests make it shorter.
+    let transactionLimit: Duration
+
+    /// Runs `body` with a connection from the pool, waiting at most `leaseTimeout` for one,
+    /// and closing it if `body` runs longer than `limit` once it has it.
     ///
     /// The pool only lends a connection for the length of a closure, so a child task leases
     /// it and hands it over (``Handoff``), keeping the lease until `body` is done; a second
-    /// child gives up the wait at the deadline, and a lease still pending then is cancelled.
-    func withConnection<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    /// child gives up the wait at the deadline, and a lease still pending then is cancelled;
+    /// a third closes the connection at the limit.
+    func withConnection<T>(limit: Duration?, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         let handoff = Handoff()
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [client] in
@@ -182,7 +207,24 @@ public final class PostgresServerStore: Sendable {
                 handoff.giveBack()
                 group.cancelAll()
             }
-            return try await body(try await handoff.take())
+            let connection = try await handoff.take()
+            if let limit {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: limit)
+                    } catch {
+                        return
+                    }
+                    if handoff.abandon() { try? await connection.close() }
+                }
+            }
+            do {
+                return try await body(connection)
+            } catch  where handoff.isAbandoned {
+                throw PostgresStoreError.unavailable(
+                    "the central database \(location) did not answer within \(limit ?? .zero): check that it runs and can be reached"
+                )
+            }
         }
     }
 
@@ -195,6 +237,7 @@ public final class PostgresServerStore: Sendable {
             var taker: CheckedContinuation<PostgresConnection, any Error>?
             var lender: CheckedContinuation<Void, Never>?
             var returned = false
+            var abandoned = false
         }
         private let state = NIOLockedValueBox(State())
 
@@ -236,6 +279,19 @@ public final class PostgresServerStore: Sendable {
             }
         }
 
+        /// Marks the connection as abandoned, to be closed, unless it was given back: `true`
+        /// if it is to be closed.
+        func abandon() -> Bool {
+            state.withLockedValue { state in
+                guard !state.returned else { return false }
+                state.abandoned = true
+                return true
+            }
+        }
+
+        /// `true` once the connection was abandoned at the limit.
+        var isAbandoned: Bool { state.withLockedValue { $0.abandoned } }
+
         /// Gives the connection back, if it was lent.
         func giveBack() {
             let lender = state.withLockedValue { state in
@@ -246,6 +302,9 @@ public final class PostgresServerStore: Sendable {
             lender?.resume()
         }
     }
+
+    /// A statement was not sent: its connection had closed (the database went away).
+    struct ConnectionClosed: Error {}
 
     /// What went wrong inside a transaction, told apart from a connection that could not be had.
     private enum Failure: Error {
@@ -343,14 +402,15 @@ public final class PostgresServerStore: Sendable {
     /// Applies the migrations this database has not had, in one transaction.
     public func migrate() async throws {
         try await transaction(.locking) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: Self.quiet)
-            try await connection.query(
+            try await connection.statement("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: Self.quiet)
+            try await connection.statement(
                 "CREATE TABLE IF NOT EXISTS schema_migration (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
                 logger: Self.quiet)
             var applied: Set<String> = []
-            for try await name in try await connection.query("SELECT name FROM schema_migration", logger: Self.quiet)
-                .decode(String.self)
-            {
+            for try await name in try await connection.statement(
+                "SELECT name FROM schema_migration", logger: Self.quiet
+            )
+            .decode(String.self) {
                 applied.insert(name)
             }
             let known = Set(Self.migrations.map(\.name))
@@ -360,9 +420,9 @@ public final class PostgresServerStore: Sendable {
             }
             for migration in Self.migrations where !applied.contains(migration.name) {
                 for statement in migration.sql {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: Self.quiet)
+                    try await connection.statement(PostgresQuery(unsafeSQL: statement), logger: Self.quiet)
                 }
-                try await connection.query(
+                try await connection.statement(
                     "INSERT INTO schema_migration (name) VALUES (\(migration.name))", logger: Self.quiet)
             }
         }
@@ -372,7 +432,7 @@ public final class PostgresServerStore: Sendable {
     public func appliedMigrations() async throws -> [String] {
         try await transaction { connection in
             var names: [String] = []
-            for try await name in try await connection.query(
+            for try await name in try await connection.statement(
                 "SELECT name FROM schema_migration ORDER BY applied_at, name", logger: Self.quiet
             ).decode(String.self) {
                 names.append(name)
@@ -389,7 +449,7 @@ public final class PostgresServerStore: Sendable {
             if try await Self.identity(connection) != nil {
                 throw PostgresStoreError.alreadyInitialized(location.description)
             }
-            try await connection.query(
+            try await connection.statement(
                 "INSERT INTO server_identity (singleton, replica, counter) VALUES (1, \(replica.uuid), 0)",
                 logger: Self.quiet)
         }
@@ -409,7 +469,7 @@ public final class PostgresServerStore: Sendable {
     /// commit figures depend on (`fsync`, `synchronous_commit`).
     public func durabilitySettings() async throws -> String {
         try await transaction { connection in
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit') ORDER BY name",
                 logger: Self.quiet)
             var settings: [String] = []
@@ -421,7 +481,7 @@ public final class PostgresServerStore: Sendable {
     }
 
     static func identity(_ connection: PostgresConnection) async throws -> (replica: ReplicaID, counter: Int64)? {
-        let rows = try await connection.query("SELECT replica, counter FROM server_identity", logger: quiet)
+        let rows = try await connection.statement("SELECT replica, counter FROM server_identity", logger: quiet)
         for try await (replica, counter) in rows.decode((UUID, Int64).self) { return (ReplicaID(replica), counter) }
         return nil
     }
@@ -433,7 +493,7 @@ public final class PostgresServerStore: Sendable {
         try await transaction(.append) { connection in
             var epoch: Int64 = 0
             while epoch == 0 { epoch = Int64.random(in: .min ... .max) }
-            try await connection.query(
+            try await connection.statement(
                 """
                 INSERT INTO stream_epoch (first_seq, epoch)
                 VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change), \(epoch))
@@ -471,7 +531,7 @@ public final class PostgresServerStore: Sendable {
     ) async throws {
         var seq: Int64 = 0
         if !entries.isEmpty {
-            for try await latest in try await connection.query(
+            for try await latest in try await connection.statement(
                 "SELECT COALESCE(MAX(seq), 0) FROM change", logger: Self.quiet
             ).decode(Int64.self) {
                 seq = latest
@@ -516,7 +576,7 @@ public final class PostgresServerStore: Sendable {
             let codes = changes.map { $0.refusal.map { Int32($0.code.rawValue) } ?? -1 }
             let reasons = changes.map { $0.refusal?.message ?? "" }
             let requires = changes.map { ByteBuffer(bytes: PostgresCoding.bytes(requires: $0.requires) ?? Data()) }
-            try await connection.query(
+            try await connection.statement(
                 """
                 INSERT INTO change (seq, replica, counter, set_start, set_end, kind, record, context, fields, author,
                     at, refusal_code, refusal_reason, requires)
@@ -531,7 +591,7 @@ public final class PostgresServerStore: Sendable {
                 """, logger: quiet)
             let audience = chunk.flatMap { row in row.audience.map { ($0, row.entry.seq) } }
             if !audience.isEmpty {
-                try await connection.query(
+                try await connection.statement(
                     """
                     INSERT INTO audience (department, seq)
                     SELECT * FROM unnest(\(audience.map(\.0))::text[], \(audience.map(\.1))::bigint[])
@@ -546,7 +606,7 @@ public final class PostgresServerStore: Sendable {
         for chunk in stride(from: 0, to: records.count, by: 1_000).map({
             records[$0..<min($0 + 1_000, records.count)]
         }) {
-            try await connection.query(
+            try await connection.statement(
                 """
                 INSERT INTO record (id, kind, clock, fields, present, conflicted)
                 SELECT * FROM unnest(\(chunk.map(\.id))::uuid[], \(chunk.map(\.kind.rawValue))::text[],
@@ -564,10 +624,10 @@ public final class PostgresServerStore: Sendable {
                 let kept = ofKind.compactMap { record in
                     record.exists ? record.value(of: field)?.text.map { (record.id, $0) } : nil
                 }
-                try await connection.query(
+                try await connection.statement(
                     "DELETE FROM \(unescaped: table) WHERE id = ANY(\(ofKind.map(\.id))::uuid[])", logger: quiet)
                 if !kept.isEmpty {
-                    try await connection.query(
+                    try await connection.statement(
                         """
                         INSERT INTO \(unescaped: table) (id, \(unescaped: column))
                         SELECT * FROM unnest(\(kept.map(\.0))::uuid[], \(kept.map(\.1))::text[])
@@ -613,7 +673,7 @@ public final class PostgresServerStore: Sendable {
                     return change
                 }
             }
-            try await connection.query(
+            try await connection.statement(
                 "UPDATE server_identity SET counter = \(Int64(set.upperBound))", logger: Self.quiet)
             return ChangeSet(changes)
         }
@@ -641,4 +701,19 @@ public final class PostgresServerStore: Sendable {
         }
     }
 
+}
+
+extension PostgresConnection {
+    /// Runs `query`, or fails at once if this connection has closed. postgres-nio writes a
+    /// statement to its channel without a promise for the write, so one written to a channel
+    /// that is already closed (the database ended the session between two statements of a
+    /// transaction, say while a Push was being judged) is dropped and its caller waits for
+    /// ever. Checking first leaves only the moment between the check and the write.
+    @discardableResult
+    func statement(
+        _ query: PostgresQuery, logger: Logger, file: String = #fileID, line: Int = #line
+    ) async throws -> PostgresRowSequence {
+        guard !isClosed else { throw PostgresServerStore.ConnectionClosed() }
+        return try await self.query(query, logger: logger, file: file, line: line)
+    }
 }

@@ -64,7 +64,7 @@ final class PostgresSnapshot: JudgingSource {
         let wanted = Array(Set(ids.filter { records[$0] == nil }))
         guard !wanted.isEmpty else { return }
         for id in wanted { records[id] = .some(nil) }
-        let rows = try await connection.query(
+        let rows = try await connection.statement(
             "SELECT id, kind, clock, fields FROM record WHERE id = ANY(\(wanted))", logger: PostgresServerStore.quiet)
         for try await (id, kind, clock, fields) in rows.decode((UUID, String, Data, Data).self) {
             records[id] = try PostgresCoding.record(id: id, kind: kind, clock: clock, fields: fields)
@@ -77,7 +77,7 @@ final class PostgresSnapshot: JudgingSource {
         for (replica, dots) in wanted {
             for dot in dots { logged[dot] = .some(nil) }
             let counters = dots.map { Int64($0.counter) }
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 "SELECT \(unescaped: PostgresCoding.changeColumns) FROM change WHERE replica = \(replica.uuid) AND counter = ANY(\(counters))",
                 logger: PostgresServerStore.quiet)
             for entry in try await PostgresCoding.entries(rows) {
@@ -101,7 +101,7 @@ final class PostgresSnapshot: JudgingSource {
         case .log(let id):
             let wanted = Array(Set(ids + [id]).filter { logs[$0] == nil })
             for id in wanted { logs[id] = [] }
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
                 WHERE record = ANY(\(wanted)::uuid[]) ORDER BY seq
@@ -115,7 +115,7 @@ final class PostgresSnapshot: JudgingSource {
                     codes[$0] == nil
                 })
             for code in wanted { codes[code] = false }
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 "SELECT DISTINCT code FROM department_code WHERE code = ANY(\(wanted)::text[])", logger: quiet)
             for try await code in rows.decode(String.self) { codes[code] = true }
         case .requestKey(let key):
@@ -124,12 +124,12 @@ final class PostgresSnapshot: JudgingSource {
                     keys[$0] == nil
                 })
             for key in wanted { keys[key] = .some(nil) }
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 "SELECT key, id FROM request_key WHERE key = ANY(\(wanted)::text[])", logger: quiet)
             for try await (key, id) in rows.decode((String, UUID).self) { keys[key] = id }
         case .audiences(let id):
             let wanted = Array(Set(ids + [id]).filter { audiences[$0] == nil })
-            let rows = try await connection.query(
+            let rows = try await connection.statement(
                 """
                 SELECT change.record, change.seq, audience.department FROM change
                 JOIN audience ON audience.seq = change.seq

@@ -71,7 +71,7 @@ struct UsageTests {
 
     /// Each code the table lists is one `ExitStatus` holds and `interno --help` names, and
     /// real commands end with the code whose meaning fits.
-    @Test func theExitCodeTableHolds() async throws {
+    @Test(arguments: Central.all) func theExitCodeTableHolds(central: Central) async throws {
         let table = try Self.readmeExitCodes()
         let constants: [Int32] = [
             ExitStatus.success, ExitStatus.failure, ExitStatus.usage, ExitStatus.invalidInput, ExitStatus.notFound,
@@ -91,7 +91,7 @@ struct UsageTests {
         let directory = try TemporaryDirectory()
         let nobody = SiteCLI(home: directory.path("nobody"), user: "eva")
         expect(try await nobody.run(["whoami"]), 73, "no joined site", "whoami with no site")
-        try await Deployment.with { deployment in
+        try await Deployment.with(central) { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             expect(try await hr.run(["request", "new", "--to", "IT", "--title", "T"]), 0, "success", "request new")
             expect(

@@ -263,6 +263,83 @@ struct PostgresStoreTests {
         try await own.stop()
     }
 
+    /// The database stops while a Push holds its transaction open, just before the commit
+    /// (fast shutdown: PostgreSQL ends every session, and the transaction with it). The Push
+    /// fails naming the database, nothing of it is kept, the site keeps the set, and once the
+    /// database is back the set goes through once.
+    // A regression would hang, not fail: the limit makes it fail.
+    @Test(.timeLimit(.minutes(3))) func theDatabaseStoppingInTheMiddleOfAPushKeepsNothingAndThePushGoesThroughAfter()
+        async throws
+    {
+        let own = try await OwnPostgres()
+        let central = try await Central(url: own.url)
+        let hr = try await central.site("HR", "LIS")
+        let laptop = try central.newRequest(at: hr, "Laptop")
+        let before = try await central.store.latestSequence()
+        // postgres-nio drops a statement written to a connection that has closed, and its
+        // caller would wait for ever: `statement` checks first.
+        let stopping = PostgresServerStore(
+            try PostgresLocation(url: own.url), logger: PostgresServerStore.quiet, transactionLimit: .seconds(10),
+            beforeAppendCommits: { try? await own.pause() })
+        let runner = Task { await stopping.run() }
+        defer { runner.cancel() }
+        let start = ContinuousClock.now
+        do {
+            try await central.sync(hr, through: stopping)
+            Issue.record("a Push committed with the database stopped under it")
+        } catch let error as PostgresStoreError {
+            #expect("\(error)".contains("central database postgres://interno@127.0.0.1"), "\(error)")
+        }
+        #expect(ContinuousClock.now - start < .seconds(45))
+        #expect(try hr.pendingChangeSets().count == 1, "the site keeps what was not acknowledged")
+        try await own.resume()
+        var synced = false
+        for _ in 0..<60 where !synced {
+            do {
+                try await central.sync(hr)
+                synced = true
+            } catch is PostgresStoreError {
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        #expect(synced, "the store did not serve again after the database came back")
+        #expect(try await central.store.latestSequence() == before + 1, "the set is in the log once")
+        #expect(try await central.store.record(laptop) != nil)
+        #expect(try hr.outbox().isEmpty)
+        try await own.stop()
+    }
+
+    /// The database stops answering while a Push holds its transaction open, its connection
+    /// left open (as across a network partition): the statement would wait for TCP to give
+    /// up, hours later. The transaction limit closes the connection, the Push fails naming the
+    /// database, and once the database answers again the set goes through once.
+    // A regression would hang, not fail: the limit makes it fail.
+    @Test(.timeLimit(.minutes(3))) func aDatabaseThatStopsAnsweringInAPushIsGivenUpAtTheTransactionLimit() async throws
+    {
+        let own = try await OwnPostgres()
+        let central = try await Central(url: own.url)
+        let hr = try await central.site("HR", "LIS")
+        _ = try central.newRequest(at: hr, "Laptop")
+        let before = try await central.store.latestSequence()
+        let frozen = PostgresServerStore(
+            try PostgresLocation(url: own.url), logger: PostgresServerStore.quiet, transactionLimit: .seconds(5),
+            beforeAppendCommits: { try? await own.freeze() })
+        let runner = Task { await frozen.run() }
+        defer { runner.cancel() }
+        do {
+            try await central.sync(hr, through: frozen)
+            Issue.record("a Push committed with the database frozen")
+        } catch let error as PostgresStoreError {
+            #expect("\(error)".contains("did not answer within 5"), "\(error)")
+        }
+        #expect(try hr.pendingChangeSets().count == 1)
+        try await own.thaw()
+        try await central.sync(hr)
+        #expect(try await central.store.latestSequence() == before + 1, "the set is in the log once")
+        #expect(try hr.outbox().isEmpty)
+        try await own.stop()
+    }
+
     @Test func aWrongURLOrAServerThatIsDownIsSaidPlainly() async throws {
         #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "mysql://a@b/c") }
         #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "postgres://host/db") }

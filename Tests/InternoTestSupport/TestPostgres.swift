@@ -82,6 +82,12 @@ public final class OwnPostgres: Sendable {
     /// Starts it again, on the same port.
     public func resume() async throws { _ = try await Self.run(["resume", directory]) }
 
+    /// Freezes the server's processes: it stops answering, its connections left open.
+    public func freeze() async throws { _ = try await Self.run(["freeze", directory]) }
+
+    /// Lets a frozen server go on.
+    public func thaw() async throws { _ = try await Self.run(["thaw", directory]) }
+
     /// Stops the server and deletes its data.
     public func stop() async throws { _ = try await Self.run(["stop", directory]) }
 
