@@ -141,7 +141,10 @@ struct Deployment: Sendable {
     /// The operator's backup of the server's database, taken while it serves, as the README
     /// says: `interno-server backup` of the SQLite file, or `pg_dump -Fc` of the PostgreSQL
     /// database.
-    func backup(to path: String) async throws {
+    func backup(to path: String) async throws { try await Self.backup(data, database, to: path) }
+
+    /// The backup of the server in `data`, its database at `database` if on PostgreSQL.
+    static func backup(_ data: ServerDirectory, _ database: String?, to path: String) async throws {
         let result =
             if let database {
                 try await Executable.system("pg_dump").run(["-Fc", "--file", path, database])
@@ -156,9 +159,9 @@ struct Deployment: Sendable {
     /// and starts it again on a new port that `sites` are told: a server restored from a backup.
     func restored(from backup: String, sites: [SiteCLI]) async throws -> Deployment {
         await stop()
+        try await Self.restore(data, database, from: backup)
         let restarted: Deployment
         if let database {
-            try await Self.restore(database, from: backup)
             let postgres = PostgresServerStore(try PostgresLocation(url: database))
             let storeTask = Task { await postgres.run() }
             try await postgres.migrate()
@@ -166,22 +169,26 @@ struct Deployment: Sendable {
             restarted = try await Deployment.launch(
                 directory: directory, data: data, store: postgres, database: database, storeTask: storeTask)
         } else {
-            let path = data.url.appendingPathComponent("server.sqlite").path
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            try FileManager.default.copyItem(atPath: backup, toPath: path)
             restarted = try await Deployment.launch(directory: directory, data: data)
         }
         for site in sites { try site.setServerPort(restarted.port) }
         return restarted
     }
 
-    /// Restores the `pg_dump -Fc` file `backup` into the PostgreSQL database at `url`, whose
-    /// servers are stopped: the README's command.
-    static func restore(_ url: String, from backup: String) async throws {
-        let result = try await Executable.system("pg_restore").run([
-            "--clean", "--if-exists", "--single-transaction", "--dbname", url, backup,
-        ])
-        #expect(result.status == 0, "pg_restore failed: \(result.stderr)")
+    /// Puts the backup at `path` in place of the database of the server in `data`, which no
+    /// process serves: a copy of the SQLite file, or, with the PostgreSQL database at
+    /// `database`, the README's `pg_restore --clean` of the `pg_dump -Fc` file.
+    static func restore(_ data: ServerDirectory, _ database: String?, from path: String) async throws {
+        if let database {
+            let result = try await Executable.system("pg_restore").run([
+                "--clean", "--if-exists", "--single-transaction", "--dbname", database, path,
+            ])
+            #expect(result.status == 0, "pg_restore failed: \(result.stderr)")
+        } else {
+            let file = data.databasePath
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+            try FileManager.default.copyItem(atPath: path, toPath: file)
+        }
     }
 
     /// What the server's database holds, as bytes to search: the SQLite file and its WAL, or

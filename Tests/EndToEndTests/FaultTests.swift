@@ -99,7 +99,7 @@ private struct FaultHarness {
             let index = Int.random(in: 0..<sites.count, using: &random)
             guard let copy = siteCopies[index]?.randomElement(using: &random) else { break }
             log.append("restore site \(index) from \(copy)")
-            try replace((sites[index].home as NSString).appendingPathComponent("replica.sqlite"), with: copy)
+            try sites[index].restore(from: copy)
         }
         try await syncUntilInStep()
     }
@@ -162,11 +162,6 @@ private struct FaultHarness {
     mutating func restartServer() async throws {
         server = try await deployment.start()
         for site in sites { try site.setServerPort(server.port) }
-    }
-
-    func replace(_ database: String, with copy: String) throws {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-        try FileManager.default.copyItem(atPath: copy, toPath: database)
     }
 
     /// The invariants, read from the files once everyone is in step.

@@ -140,25 +140,9 @@ struct BinaryDeployment {
 
     /// The operator's backup of the server's database to `path`, taken while it may serve:
     /// `interno-server backup`, or `pg_dump -Fc` on PostgreSQL (the README's commands).
-    func backup(to path: String) async throws {
-        let result =
-            if let database {
-                try await Executable.system("pg_dump").run(["-Fc", "--file", path, database])
-            } else {
-                try await Executable("interno-server").run(["backup", "--data", data.url.path, "--out", path])
-            }
-        #expect(result.status == 0, "the backup failed: \(result.stderr)")
-    }
+    func backup(to path: String) async throws { try await Deployment.backup(data, database, to: path) }
 
     /// Puts the backup at `path` in place of the server's database, which no server serves:
     /// a copy of the SQLite file, or `pg_restore --clean` on PostgreSQL.
-    func restore(from path: String) async throws {
-        if let database {
-            try await Deployment.restore(database, from: path)
-        } else {
-            let file = data.databasePath
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
-            try FileManager.default.copyItem(atPath: path, toPath: file)
-        }
-    }
+    func restore(from path: String) async throws { try await Deployment.restore(data, database, from: path) }
 }

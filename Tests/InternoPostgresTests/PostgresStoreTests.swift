@@ -72,6 +72,20 @@ struct PostgresStoreTests {
             try await pull(site, through: store)
         }
 
+        /// Syncs `site` as soon as the database serves again (the pool connects anew for each
+        /// transaction), trying for up to 30 s; `false` if it never did.
+        func syncOnceBack(_ site: SiteStore) async throws -> Bool {
+            for _ in 0..<60 {
+                do {
+                    try await sync(site)
+                    return true
+                } catch is PostgresStoreError {
+                    try await Task.sleep(for: .milliseconds(500))
+                }
+            }
+            return false
+        }
+
         func pull(_ site: SiteStore, through instance: PostgresServerStore? = nil, limit: Int = 3) async throws {
             let store = instance ?? self.store
             let entry = registry[try site.replica().id]!
@@ -242,16 +256,7 @@ struct PostgresStoreTests {
         #expect(try hr.pendingChangeSets().count == 1, "the site keeps what was not acknowledged")
         try await own.resume()
         // The pool connects again for the next transaction.
-        var synced = false
-        for _ in 0..<60 where !synced {
-            do {
-                try await central.sync(hr)
-                synced = true
-            } catch is PostgresStoreError {
-                try await Task.sleep(for: .milliseconds(500))
-            }
-        }
-        #expect(synced, "the store did not serve again after the database came back")
+        #expect(try await central.syncOnceBack(hr), "the store did not serve again after the database came back")
         #expect(try await central.store.latestSequence() == before + 1, "the set is in the log once")
         try await central.sync(it)
         for id in [laptop, badge] {
@@ -293,16 +298,7 @@ struct PostgresStoreTests {
         #expect(ContinuousClock.now - start < .seconds(45))
         #expect(try hr.pendingChangeSets().count == 1, "the site keeps what was not acknowledged")
         try await own.resume()
-        var synced = false
-        for _ in 0..<60 where !synced {
-            do {
-                try await central.sync(hr)
-                synced = true
-            } catch is PostgresStoreError {
-                try await Task.sleep(for: .milliseconds(500))
-            }
-        }
-        #expect(synced, "the store did not serve again after the database came back")
+        #expect(try await central.syncOnceBack(hr), "the store did not serve again after the database came back")
         #expect(try await central.store.latestSequence() == before + 1, "the set is in the log once")
         #expect(try await central.store.record(laptop) != nil)
         #expect(try hr.outbox().isEmpty)
