@@ -72,6 +72,27 @@ struct PostgresStoreTests {
             try await pull(site, through: store)
         }
 
+        /// Syncs `site` (through `instance`), which must fail within 45 s with an error that
+        /// names the database, the site keeping its one unacknowledged set.
+        func expectSyncFails(
+            _ site: SiteStore, through instance: PostgresServerStore? = nil,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
+            let start = ContinuousClock.now
+            do {
+                try await sync(site, through: instance)
+                Issue.record("a sync went through with the database away", sourceLocation: sourceLocation)
+            } catch let error as PostgresStoreError {
+                #expect(
+                    "\(error)".contains("central database postgres://interno@127.0.0.1"), "\(error)",
+                    sourceLocation: sourceLocation)
+            }
+            #expect(ContinuousClock.now - start < .seconds(45), sourceLocation: sourceLocation)
+            #expect(
+                try site.pendingChangeSets().count == 1, "the site keeps what was not acknowledged",
+                sourceLocation: sourceLocation)
+        }
+
         /// Syncs `site` as soon as the database serves again (the pool connects anew for each
         /// transaction), trying for up to 30 s; `false` if it never did.
         func syncOnceBack(_ site: SiteStore) async throws -> Bool {
@@ -245,15 +266,7 @@ struct PostgresStoreTests {
         // waits for one at most `leaseTimeout` (15 s), not the minute and more the retries
         // take, so the site hears why before its own timeout. The bound is generous: the
         // point is an answer, not a figure.
-        let start = ContinuousClock.now
-        do {
-            try await central.sync(hr)
-            Issue.record("a sync went through with the database down")
-        } catch let error as PostgresStoreError {
-            #expect("\(error)".contains("central database postgres://interno@127.0.0.1"), "\(error)")
-        }
-        #expect(ContinuousClock.now - start < .seconds(45))
-        #expect(try hr.pendingChangeSets().count == 1, "the site keeps what was not acknowledged")
+        try await central.expectSyncFails(hr)
         try await own.resume()
         // The pool connects again for the next transaction.
         #expect(try await central.syncOnceBack(hr), "the store did not serve again after the database came back")
@@ -288,15 +301,7 @@ struct PostgresStoreTests {
             beforeAppendCommits: { try? await own.pause() })
         let runner = Task { await stopping.run() }
         defer { runner.cancel() }
-        let start = ContinuousClock.now
-        do {
-            try await central.sync(hr, through: stopping)
-            Issue.record("a Push committed with the database stopped under it")
-        } catch let error as PostgresStoreError {
-            #expect("\(error)".contains("central database postgres://interno@127.0.0.1"), "\(error)")
-        }
-        #expect(ContinuousClock.now - start < .seconds(45))
-        #expect(try hr.pendingChangeSets().count == 1, "the site keeps what was not acknowledged")
+        try await central.expectSyncFails(hr, through: stopping)
         try await own.resume()
         #expect(try await central.syncOnceBack(hr), "the store did not serve again after the database came back")
         #expect(try await central.store.latestSequence() == before + 1, "the set is in the log once")
