@@ -3,16 +3,22 @@ import NIOSSL
 import PostgresNIO
 
 /// Where a central store on PostgreSQL lives, as an operator writes it:
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`.
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=MODE][&sslrootcert=PATH]`, the
+/// two options meaning what they mean to `psql` and every libpq client (DESIGN §4.1).
 public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
-    /// How the connection is protected.
-    public enum TLSMode: String, Sendable {
+    /// How the connection is protected, as libpq's `sslmode`.
+    public enum TLSMode: String, Sendable, CaseIterable {
         /// Plain TCP (a database on the same host or a private network).
         case disable
-        /// TLS when the database offers it.
+        /// TLS when the database offers it (the default), its certificate checked only if
+        /// `sslrootcert` names the CA.
         case prefer
-        /// TLS or nothing.
+        /// TLS or nothing, its certificate checked only if `sslrootcert` names the CA.
         case require
+        /// TLS, the certificate signed by the CA of `sslrootcert` (or one the system trusts).
+        case verifyCA = "verify-ca"
+        /// As `verify-ca`, and the certificate names HOST.
+        case verifyFull = "verify-full"
     }
 
     public var host: String
@@ -21,6 +27,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var tls: TLSMode
+    /// The PEM file of the CA that signs the database's certificate (`sslrootcert`).
+    public var rootCertificate: String?
 
     /// Parses `text`; the error says what is wrong and what a good one looks like.
     public init(url text: String) throws(PostgresStoreError) {
@@ -45,13 +53,27 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             throw .invalidLocation("port \(port) in '\(Self.redacted(text))' is not 1 to 65535")
         }
         var tls = TLSMode.prefer
+        var rootCertificate: String?
+        let modes = TLSMode.allCases.map(\.rawValue).joined(separator: ", ")
         for item in components.queryItems ?? [] {
-            guard item.name == "sslmode", let value = item.value, let mode = TLSMode(rawValue: value) else {
+            switch (item.name, item.value) {
+            case ("sslmode", let value?) where TLSMode(rawValue: value) != nil:
+                tls = TLSMode(rawValue: value)!
+            case ("sslrootcert", let path?) where !path.isEmpty:
+                guard FileManager.default.isReadableFile(atPath: path) else {
+                    throw .invalidLocation(
+                        "sslrootcert=\(path): no such file can be read; give the PEM file of the CA that signs the database's certificate"
+                    )
+                }
+                rootCertificate = path
+            default:
                 throw .invalidLocation(
-                    "'\(item.name)=\(item.value ?? "")' in '\(Self.redacted(text))' is not understood; the only option is sslmode=disable, prefer or require"
+                    "'\(item.name)=\(item.value ?? "")' in '\(Self.redacted(text))' is not understood; the options are sslmode (\(modes)) and sslrootcert=PATH"
                 )
             }
-            tls = mode
+        }
+        if tls == .disable, rootCertificate != nil {
+            throw .invalidLocation("sslrootcert is given but sslmode=disable turns TLS off: leave one of them out")
         }
         self.host = host
         self.port = port
@@ -59,6 +81,7 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         self.password = components.password
         self.database = database
         self.tls = tls
+        self.rootCertificate = rootCertificate
     }
 
     /// The URL without its password, as messages and logs name the database.
@@ -70,13 +93,29 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         return components.string ?? text
     }
 
+    /// TLS as libpq does it: `prefer` and `require` encrypt without checking the certificate
+    /// (a database's own self-signed one, as Debian's `ssl-cert` makes, is the common case)
+    /// unless `sslrootcert` names a CA; `verify-ca` checks it was signed by that CA, or one the
+    /// system trusts; `verify-full` also that it names HOST.
+    var tlsConfiguration: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        switch tls {
+        case .disable, .prefer, .require:
+            configuration.certificateVerification = rootCertificate == nil ? .none : .noHostnameVerification
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .verifyFull: configuration.certificateVerification = .fullVerification
+        }
+        if let rootCertificate { configuration.trustRoots = .file(rootCertificate) }
+        return configuration
+    }
+
     /// The configuration of one connection made directly, not from the pool.
     func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS =
             switch self.tls {
             case .disable: .disable
-            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration))
+            case .require, .verifyCA, .verifyFull: .require(try NIOSSLContext(configuration: tlsConfiguration))
             }
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
@@ -88,8 +127,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         let tls: PostgresClient.Configuration.TLS =
             switch self.tls {
             case .disable: .disable
-            case .prefer: .prefer(.makeClientConfiguration())
-            case .require: .require(.makeClientConfiguration())
+            case .prefer: .prefer(tlsConfiguration)
+            case .require, .verifyCA, .verifyFull: .require(tlsConfiguration)
             }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)

@@ -317,6 +317,14 @@ public final class PostgresServerStore: Sendable {
             return "the central database \(location) refused: \(message)"
         }
         let cause = error.underlying.map { "\($0)" } ?? error.code.description
+        if cause.contains("CERTIFICATE_VERIFY_FAILED") {
+            return
+                "the central database \(location) offered a certificate that is not trusted (sslmode=\(location.tls.rawValue)): give the CA that signs it with sslrootcert=PATH in the URL"
+        }
+        if cause.contains("handshakeFailed") || cause.contains("sslUnsupported") {
+            return
+                "cannot set up TLS with the central database \(location) (\(cause)): check its ssl settings, or the URL's sslmode"
+        }
         return "cannot reach the central database \(location) (\(cause)): check that it runs and that the URL is right"
     }
 
@@ -462,6 +470,19 @@ public final class PostgresServerStore: Sendable {
                 throw PostgresStoreError.notInitialized(location.description)
             }
             return identity.replica
+        }
+    }
+
+    /// How this store's connections are protected: the TLS version (`TLSv1.3`), or `none`,
+    /// as the database reports it for the connection that asks (`pg_stat_ssl`).
+    public func connectionSecurity() async throws -> String {
+        try await transaction { connection in
+            let rows = try await connection.statement(
+                "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: Self.quiet)
+            for try await (ssl, version) in rows.decode((Bool, String?).self) where ssl {
+                return version ?? "TLS"
+            }
+            return "none"
         }
     }
 

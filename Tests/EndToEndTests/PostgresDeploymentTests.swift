@@ -101,8 +101,10 @@ struct PostgresDeploymentTests {
         #expect(onHR.fields.first { $0.name == "state" }?.value == "acknowledged")
         #expect(onHR.fields.first { $0.name == "details" }?.value == "16 GB")
 
-        // Both instances served, and each lists every site.
+        // Both instances served, over TLS to the database (sslmode=prefer, the default), and
+        // each lists every site.
         #expect(first.log.contains("push") && second.log.contains("push"))
+        #expect(first.log.contains("tls=TLSv1.3") && second.log.contains("tls=TLSv1.3"), "\(first.log)")
         let replicas = try await server(["replicas", "--data", copy, "--json"], environment: database)
         #expect(replicas.contains("HR-LIS") && replicas.contains("IT-OPO"))
     }

@@ -101,8 +101,11 @@ struct ServerBinaryTests {
             let chunk = log.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             seen += String(decoding: chunk, as: UTF8.self)
-            if let range = seen.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(seen[range].split(separator: ":").last!) ?? 0
+            // The `listening` line's address: on PostgreSQL an earlier line names the database's.
+            if let line = seen.split(separator: "\n").first(where: { $0.contains("listening") }),
+                let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression)
+            {
+                port = Int(line[range].split(separator: ":").last!) ?? 0
             }
         }
         #expect(port > 0, "no port in the log: \(seen)")

@@ -36,8 +36,10 @@ final class ServerProcess {
         // cooperative threads this task may wake only after it, with the server long listening.
         let deadline = ContinuousClock.now + .seconds(90)
         while true {
-            if let range = log.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-                let port = Int(log[range].split(separator: ":").last!)
+            // The `listening` line's address: an earlier line may name the database's.
+            if let line = log.split(separator: "\n").first(where: { $0.contains("listening") }),
+                let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                let port = Int(line[range].split(separator: ":").last!)
             {
                 self.port = port
                 return

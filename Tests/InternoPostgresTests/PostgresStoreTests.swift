@@ -341,6 +341,45 @@ struct PostgresStoreTests {
         try await own.stop()
     }
 
+    /// TLS to the database as libpq's `sslmode` says (DESIGN §4.1). The test server offers TLS
+    /// with a certificate from a CA of its own, as a database with its own self-signed one
+    /// (Debian's default) does: `prefer`, the default, and `require` encrypt without checking
+    /// it; `verify-full` needs the CA, and without it says so, naming the database.
+    @Test(
+        .enabled(
+            if: TestPostgres.certificateAuthority != nil || TestPostgres.serverURL == nil,
+            "a server of your own (INTERNO_TEST_POSTGRES) needs INTERNO_TEST_POSTGRES_CA, the CA of its certificate"))
+    func theConnectionIsProtectedAsTheURLSays() async throws {
+        let ca = try #require(
+            TestPostgres.certificateAuthority,
+            "INTERNO_TEST_POSTGRES_CA is not set: start the server with Tools/postgres")
+        let url = try await TestPostgres.newDatabase()
+        let localhost = url.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+        func security(_ url: String) async throws -> String {
+            try await PostgresServerStore.with(try PostgresLocation(url: url)) { store in
+                try await store.connectionSecurity()
+            }
+        }
+        #expect(try await security(url + "?sslmode=disable") == "none")
+        #expect(try await security(url) == "TLSv1.3")
+        #expect(try await security(url + "?sslmode=require") == "TLSv1.3")
+        #expect(try await security(url + "?sslmode=verify-ca&sslrootcert=\(ca)") == "TLSv1.3")
+        #expect(try await security(url + "?sslmode=verify-full&sslrootcert=\(ca)") == "TLSv1.3")
+        #expect(try await security(localhost + "?sslmode=verify-full&sslrootcert=\(ca)") == "TLSv1.3")
+        do {
+            _ = try await security(url + "?sslmode=verify-full")
+            Issue.record("a certificate no trusted CA signed was accepted under verify-full")
+        } catch let error as PostgresStoreError {
+            #expect("\(error)".contains("offered a certificate that is not trusted"), "\(error)")
+            #expect("\(error)".contains("sslrootcert=PATH"), "\(error)")
+        }
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: url + "?sslrootcert=/no/such/ca.pem") }
+        #expect(throws: PostgresStoreError.self) {
+            try PostgresLocation(url: url + "?sslmode=disable&sslrootcert=\(ca)")
+        }
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: url + "?sslmode=verify") }
+    }
+
     @Test func aWrongURLOrAServerThatIsDownIsSaidPlainly() async throws {
         #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "mysql://a@b/c") }
         #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: "postgres://host/db") }

@@ -9,6 +9,10 @@ public enum TestPostgres {
     /// The server's URL, if the tests were given one.
     public static let serverURL = ProcessInfo.processInfo.environment["INTERNO_TEST_POSTGRES"]
 
+    /// The PEM file of the CA that signs the test server's certificate
+    /// (`INTERNO_TEST_POSTGRES_CA`, which `Tools/postgres start` sets).
+    public static let certificateAuthority = ProcessInfo.processInfo.environment["INTERNO_TEST_POSTGRES_CA"]
+
     /// `true` if the PostgreSQL tests can run. Without a server they are skipped with this
     /// message, unless `INTERNO_REQUIRE_POSTGRES` is set (`.ci/run` sets it),
     /// in which case they run and fail: never silently skipped there.

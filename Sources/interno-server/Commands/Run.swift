@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InternoPostgres
 import InternoServer
 import Logging
 import ServiceLifecycle
@@ -42,6 +43,12 @@ extension InternoServerCommand {
                 let logger = Logger(label: "interno-server")
                 let (directory, listenHost, listenPort) = (data.directory, host, port)
                 try await data.withStore { store in
+                    if let postgres = store as? PostgresServerStore {
+                        let security = try await postgres.connectionSecurity()
+                        logger.info(
+                            "central store on PostgreSQL",
+                            metadata: ["database": "\(postgres.location)", "tls": "\(security)"])
+                    }
                     let server = InternoServer(
                         configuration: try ServerConfiguration(
                             directory: directory, store: store, host: listenHost, port: listenPort),
