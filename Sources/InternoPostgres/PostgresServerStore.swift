@@ -161,9 +161,10 @@ public final class PostgresServerStore: Sendable {
     /// How long a transaction waits for a connection from the pool. While the database is down
     /// the pool keeps trying to connect, and a lease would wait for as long as that takes;
     /// bounded, the session fails with an error that names the database (and the site hears
-    /// `INTERNAL`) well before the site's own timeout. Only the wait is bounded: a transaction
-    /// that has its connection runs to its end.
-    static let leaseTimeout: Duration = .seconds(15)
+    /// `INTERNAL`) before the site's own 60 s request limit. 30 s, not less: on a loaded host a
+    /// new connection (TCP, TLS, authentication) can take many seconds, and a wait that gave
+    /// up too soon would fail syncs that were only slow. `transactionLimit` bounds the rest.
+    static let leaseTimeout: Duration = .seconds(30)
 
     /// How long a transaction may run once it has its connection. A database that stops
     /// answering with the connection left open (a network partition, a frozen host) leaves a

@@ -72,10 +72,11 @@ struct PostgresStoreTests {
             try await pull(site, through: store)
         }
 
-        /// Syncs `site` (through `instance`), which must fail within 45 s with an error that
-        /// names the database, the site keeping its one unacknowledged set.
+        /// Syncs `site` (through `instance`), which must fail with an error that names the
+        /// database inside a site's 60 s request limit (55 s, for a loaded machine), the site
+        /// keeping its one unacknowledged set.
         func expectSyncFails(
-            _ site: SiteStore, through instance: PostgresServerStore? = nil,
+            _ site: SiteStore, through instance: PostgresServerStore? = nil, saying words: String? = nil,
             sourceLocation: SourceLocation = #_sourceLocation
         ) async throws {
             let start = ContinuousClock.now
@@ -84,10 +85,10 @@ struct PostgresStoreTests {
                 Issue.record("a sync went through with the database away", sourceLocation: sourceLocation)
             } catch let error as PostgresStoreError {
                 #expect(
-                    "\(error)".contains("central database postgres://interno@127.0.0.1"), "\(error)",
-                    sourceLocation: sourceLocation)
+                    "\(error)".contains("central database postgres://interno@127.0.0.1")
+                        && words.map { "\(error)".contains($0) } ?? true, "\(error)", sourceLocation: sourceLocation)
             }
-            #expect(ContinuousClock.now - start < .seconds(45), sourceLocation: sourceLocation)
+            #expect(ContinuousClock.now - start < .seconds(55), sourceLocation: sourceLocation)
             #expect(
                 try site.pendingChangeSets().count == 1, "the site keeps what was not acknowledged",
                 sourceLocation: sourceLocation)
@@ -263,7 +264,7 @@ struct PostgresStoreTests {
         let before = try await central.store.latestSequence()
         try await own.pause()
         // The pool retries its connections for as long as the database is down; a session
-        // waits for one at most `leaseTimeout` (15 s), not the minute and more the retries
+        // waits for one at most `leaseTimeout` (30 s), not the minute and more the retries
         // take, so the site hears why before its own timeout. The bound is generous: the
         // point is an answer, not a figure.
         try await central.expectSyncFails(hr)
@@ -297,11 +298,13 @@ struct PostgresStoreTests {
         // postgres-nio drops a statement written to a connection that has closed, and its
         // caller would wait for ever: `statement` checks first.
         let stopping = PostgresServerStore(
-            try PostgresLocation(url: own.url), logger: PostgresServerStore.quiet, transactionLimit: .seconds(10),
-            beforeAppendCommits: { try? await own.pause() })
+            try PostgresLocation(url: own.url), logger: PostgresServerStore.quiet, transactionLimit: .seconds(150),
+            beforeAppendCommits: {
+                do { try await own.pause() } catch { Issue.record("the database did not stop: \(error)") }
+            })
         let runner = Task { await stopping.run() }
         defer { runner.cancel() }
-        try await central.expectSyncFails(hr, through: stopping)
+        try await central.expectSyncFails(hr, through: stopping, saying: "lost the connection")
         try await own.resume()
         #expect(try await central.syncOnceBack(hr), "the store did not serve again after the database came back")
         #expect(try await central.store.latestSequence() == before + 1, "the set is in the log once")
@@ -312,7 +315,7 @@ struct PostgresStoreTests {
 
     /// The database stops answering while a Push holds its transaction open, its connection
     /// left open (as across a network partition): the statement would wait for TCP to give
-    /// up, hours later. The transaction limit closes the connection, the Push fails naming the
+    /// up, hours later. The transaction limit (20 s here) closes the connection, the Push fails naming the
     /// database, and once the database answers again the set goes through once.
     // A regression would hang, not fail: the limit makes it fail.
     @Test(.timeLimit(.minutes(3))) func aDatabaseThatStopsAnsweringInAPushIsGivenUpAtTheTransactionLimit() async throws
@@ -323,17 +326,13 @@ struct PostgresStoreTests {
         _ = try central.newRequest(at: hr, "Laptop")
         let before = try await central.store.latestSequence()
         let frozen = PostgresServerStore(
-            try PostgresLocation(url: own.url), logger: PostgresServerStore.quiet, transactionLimit: .seconds(5),
-            beforeAppendCommits: { try? await own.freeze() })
+            try PostgresLocation(url: own.url), logger: PostgresServerStore.quiet, transactionLimit: .seconds(20),
+            beforeAppendCommits: {
+                do { try await own.freeze() } catch { Issue.record("the database did not freeze: \(error)") }
+            })
         let runner = Task { await frozen.run() }
         defer { runner.cancel() }
-        do {
-            try await central.sync(hr, through: frozen)
-            Issue.record("a Push committed with the database frozen")
-        } catch let error as PostgresStoreError {
-            #expect("\(error)".contains("did not answer within 5"), "\(error)")
-        }
-        #expect(try hr.pendingChangeSets().count == 1)
+        try await central.expectSyncFails(hr, through: frozen, saying: "did not answer within 20")
         try await own.thaw()
         try await central.sync(hr)
         #expect(try await central.store.latestSequence() == before + 1, "the set is in the log once")

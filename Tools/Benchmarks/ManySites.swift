@@ -41,6 +41,8 @@ enum ManySites {
     struct SiteRun: Sendable {
         /// Seconds per successful sync.
         var times: [Double] = []
+        /// When each of them started, in seconds from the start of the measured period.
+        var starts: [Double] = []
         /// What went wrong, one entry per failed write or sync.
         var failures: [String] = []
         /// Change sets written locally.
@@ -190,7 +192,7 @@ enum ManySites {
         let runs = await withTaskGroup(of: (Int, SiteRun).self) { group in
             for (index, member) in members.enumerated() {
                 let others = codes.filter { $0 != member.department }
-                group.addTask { (index, await drive(member, others: others, until: deadline)) }
+                group.addTask { (index, await drive(member, others: others, from: start, until: deadline)) }
             }
             var runs = [SiteRun](repeating: SiteRun(), count: members.count)
             for await (index, run) in group { runs[index] = run }
@@ -285,6 +287,15 @@ enum ManySites {
             "  failures: \(failures.count); refused sets: \(refused.count); deferred sets: \(runs.map(\.deferred).reduce(0, +))"
         )
         for failure in (failures + refused).prefix(5) { say("    \(failure)") }
+        // The slowest syncs, and when they started: a tail clustered in time (a stall of the
+        // server or of this process) reads differently from one spread over the run.
+        let slowest = zip(runs, members).flatMap { run, member in
+            zip(run.times, run.starts).map { (time: $0, start: $1, site: member.site.settings.code) }
+        }.sorted { $0.time > $1.time }.prefix(5)
+        say(
+            "  slowest syncs: "
+                + slowest.map { String(format: "%.0f ms at %.1f s (%@)", $0.time * 1000, $0.start, $0.site) }
+                .joined(separator: ", "))
         say(
             String(
                 format:
@@ -301,7 +312,10 @@ enum ManySites {
 
     /// One site's measured period: until `deadline`, a pause of 0 to 2 s, one to three writes,
     /// one timed sync. A write or a sync that throws is a failure, noted, and the loop goes on.
-    static func drive(_ member: Member, others: [String], until deadline: ContinuousClock.Instant) async -> SiteRun {
+    static func drive(
+        _ member: Member, others: [String], from origin: ContinuousClock.Instant,
+        until deadline: ContinuousClock.Instant
+    ) async -> SiteRun {
         var run = SiteRun()
         var keys: [String] = []
         while true {
@@ -325,6 +339,7 @@ enum ManySites {
             do {
                 let report = try await member.engine.sync()
                 run.times.append(inSeconds(ContinuousClock.now - start))
+                run.starts.append(inSeconds(start - origin))
                 run.acknowledged += report.accepted + report.duplicates
                 run.deferred += report.deferred
                 run.pulled += report.pulled
