@@ -15,7 +15,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         case prefer
         /// TLS or nothing, its certificate checked only if `sslrootcert` names the CA.
         case require
-        /// TLS, the certificate signed by the CA of `sslrootcert` (or one the system trusts).
+        /// TLS, the certificate signed by the CA of `sslrootcert`, or without it by one the
+        /// system trusts.
         case verifyCA = "verify-ca"
         /// As `verify-ca`, and the certificate names HOST.
         case verifyFull = "verify-full"
