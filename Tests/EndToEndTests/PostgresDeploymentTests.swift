@@ -109,6 +109,39 @@ struct PostgresDeploymentTests {
         #expect(replicas.contains("HR-LIS") && replicas.contains("IT-OPO"))
     }
 
+    /// PostgreSQL stops while a real `interno-server` serves, and starts again: a site that
+    /// syncs meanwhile is told why (exit 69, the server's message naming the database, within
+    /// its request limit) and keeps its change; the instance keeps running, and the next sync
+    /// after the restart goes through with nothing lost or repeated.
+    @Test(.timeLimit(.minutes(5))) func aSiteSyncingWhilePostgreSQLRestartsIsToldWhyAndCarriesOnAfter() async throws {
+        let own = try await OwnPostgres()
+        let deployment = try await BinaryDeployment(database: own.url)
+        let process = try await deployment.start()
+        defer { process.stop() }
+        let hr = try await deployment.join("HR", "LIS", user: "ana", server: process)
+        let it = try await deployment.join("IT", "OPO", user: "rui", server: process)
+        try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop")
+        try await hr.sync()
+
+        try await own.pause()
+        try await hr.ok("request", "new", "--to", "IT", "--title", "Badge")
+        let during = try await hr.run(["sync"])
+        #expect(during.status == 69, "\(during.stderr)")
+        #expect(during.stderr.contains("central database postgres://interno@127.0.0.1"), "\(during.stderr)")
+        #expect(during.stderr.contains("retry later"), "\(during.stderr)")
+        #expect(try hr.site().status().pending == 1, "the site keeps its change")
+        #expect(process.process.isRunning, "the instance keeps running: \(process.log)")
+
+        try await own.resume()
+        let after = try await hr.json(SyncReport.self, "sync")
+        #expect(after.accepted == 1)
+        try await it.sync()
+        let keys = try await it.json([RequestSummary].self, "request", "list").map(\.key)
+        #expect(keys.sorted() == ["HR-LIS-1", "HR-LIS-2"])
+        #expect(try await hr.run(["status", "--json"]).stdout.contains("\"pending\" : 0"))
+        try await own.stop()
+    }
+
     /// `interno-server migrate`: a server that ran on SQLite moves to PostgreSQL; sites that
     /// synced before carry on after it, pulling only what is new, with nothing lost or repeated.
     @Test func aServerMovedFromSQLiteToPostgreSQLCarriesOnWithNothingLostOrRepeated() async throws {

@@ -93,19 +93,22 @@ struct BinaryDeployment {
     var environment: [String: String] { database.map { ["INTERNO_DATABASE": $0] } ?? [:] }
 
     init(_ central: Central = .sqlite) async throws {
+        try await self.init(database: central == .postgres ? try await TestPostgres.newDatabase() : nil)
+    }
+
+    /// A deployment whose server keeps its data in the empty PostgreSQL database at `database`,
+    /// or in its SQLite file if `nil`.
+    init(database: String?) async throws {
         directory = try TemporaryDirectory()
         let data = ServerDirectory(path: directory.path("server"))
         self.data = data
-        switch central {
-        case .sqlite:
-            database = nil
-            _ = try await data.initialize(name: "localhost", port: 7443)
-        case .postgres:
-            let url = try await TestPostgres.newDatabase()
-            database = url
-            try await PostgresServerStore.with(try PostgresLocation(url: url)) { store in
+        self.database = database
+        if let database {
+            try await PostgresServerStore.with(try PostgresLocation(url: database)) { store in
                 _ = try await data.initialize(name: "localhost", port: 7443, postgres: store)
             }
+        } else {
+            _ = try await data.initialize(name: "localhost", port: 7443)
         }
         try await withCentral { store in
             let administration = ServerAdministration(directory: data, store: store)
