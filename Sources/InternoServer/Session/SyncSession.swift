@@ -83,11 +83,18 @@ struct SyncSession {
         guard case .hello(let message) = hello.body else {
             throw WireError.remote(.unexpectedMessage, "the first message must be Hello, not \(hello.messageName)")
         }
+        let start = ContinuousClock.now
         let peer = try await identify(message)
         try await outbound.write(try await welcome(peer, hello: message).serializedBuffer())
         var logger = self.logger
         logger[metadataKey: "site"] = "\(peer.entry.code)"
-        logger.info("site connected", metadata: ["replica": "\(peer.replica)", "cursor": "\(message.cursor)"])
+        // With how long the store took to let the site in and say where it stands: the first
+        // place a stall of the store shows (DESIGN §9).
+        logger.info(
+            "site connected",
+            metadata: [
+                "replica": "\(peer.replica)", "cursor": "\(message.cursor)", "ms": "\(Self.milliseconds(since: start))",
+            ])
 
         while true {
             guard phase.beginWaiting() else { return try await outbound.write(Self.shuttingDown) }
@@ -98,7 +105,7 @@ struct SyncSession {
             case .push(let push):
                 try await outbound.write(try await handle(push, from: peer, logger: logger).serializedBuffer())
             case .pull(let pull):
-                try await outbound.write(try await handle(pull, from: peer).serializedBuffer())
+                try await outbound.write(try await handle(pull, from: peer, logger: logger).serializedBuffer())
             case .verify(let verify):
                 try await outbound.write(try await handle(verify, from: peer, logger: logger).serializedBuffer())
             case .fetch(let fetch):
@@ -109,6 +116,12 @@ struct SyncSession {
                     "after Welcome a site sends Push, Pull, Verify or Fetch, not \(frame.messageName)")
             }
         }
+    }
+
+    /// The milliseconds since `start`, to one decimal, for a log line.
+    static func milliseconds(since start: ContinuousClock.Instant) -> String {
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        return String(format: "%.1f", Double(seconds) * 1000 + Double(attoseconds) / 1e15)
     }
 
     /// What a site hears when the server stops between its requests (error 11).
@@ -182,17 +195,19 @@ struct SyncSession {
             )
         }
         let sets = try push.sets.map { try $0.model() }
+        let start = ContinuousClock.now
         let outcomes = try await configuration.store.receive(sets, from: peer.pusher)
+        let elapsed = Self.milliseconds(since: start)
         var result = Interno_V1_PushResult()
         result.results = zip(sets, outcomes).map { set, outcome in Interno_V1_SetResult(set.firstCounter, outcome) }
         let refused = outcomes.filter { if case .refused = $0 { true } else { false } }.count
-        logger.info("push", metadata: ["sets": "\(sets.count)", "refused": "\(refused)"])
+        logger.info("push", metadata: ["sets": "\(sets.count)", "refused": "\(refused)", "ms": "\(elapsed)"])
         var frame = Interno_V1_Frame()
         frame.body = .pushResult(result)
         return frame
     }
 
-    private func handle(_ pull: Interno_V1_Pull, from peer: Peer) async throws -> Interno_V1_Frame {
+    private func handle(_ pull: Interno_V1_Pull, from peer: Peer, logger: Logger) async throws -> Interno_V1_Frame {
         let limit =
             pull.limit == 0 ? WireLimits.maximumPullChanges : min(Int(pull.limit), WireLimits.maximumPullChanges)
         guard pull.cursor >= 0 else { throw WireError.malformed("a negative cursor") }
@@ -200,8 +215,15 @@ struct SyncSession {
         // of the frame limit by their estimated size, so the Changes frame never exceeds what
         // the site accepts however large the changes are.
         let (cursor, scope, maximumBytes) = (pull.cursor, peer.pusher.scope, configuration.maximumFrameBytes / 4 * 3)
+        let start = ContinuousClock.now
         let batch = try await configuration.store.changes(
             after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: { $0.estimatedWireSize })
+        logger.debug(
+            "pull",
+            metadata: [
+                "sets": "\(batch.sets.count)", "next": "\(batch.nextCursor)",
+                "ms": "\(Self.milliseconds(since: start))",
+            ])
         var changes = Interno_V1_Changes()
         changes.sets = batch.sets.map(Interno_V1_ChangeSet.init)
         changes.nextCursor = batch.nextCursor
