@@ -405,6 +405,7 @@ extension RecordState {
     /// `true` while some field's siblings are a conflict its policy cannot reduce (DESIGN §3.5).
     public var isConflicted: Bool {
         let spec = Schema.spec(kind)
-        return fields.keys.contains { resolve($0, policy: spec.policy($0)).isConflict }
+        // A conflict takes two siblings at least.
+        return fields.contains { name, siblings in siblings.count > 1 && spec.policy(name).reduce(siblings).isConflict }
     }
 }
