@@ -69,6 +69,43 @@ enum Projection {
         try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
     }
 
+    /// Writes the query row of `record` over the row of `previous`, the record's stored state
+    /// (`nil`: the record table had no row of it): only the columns whose values differ, so an
+    /// edit of a request's title leaves the indexes on its parties, state and key untouched,
+    /// and nothing at all when no shown value changed and there is no new `timeline`.
+    ///
+    /// The stored row is the one ``values(of:)`` gives for `previous`: the query tables are
+    /// kept in the same transaction as the record states, and `interno verify` and rebuilds
+    /// check and restore that (DESIGN §4).
+    static func update(_ record: RecordState, over previous: RecordState?, timeline: RequestTimeline?, _ db: Database)
+        throws
+    {
+        guard let previous, previous.exists, record.exists else {
+            // A row appears or goes: the whole row, as without a previous state.
+            if previous?.exists == true || record.exists { try update(record, timeline: timeline, db) }
+            return
+        }
+        guard let new = values(of: record), let old = values(of: previous) else { return }
+        let columns = Self.columns(record.kind)
+        var changed: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        for (index, value) in new.enumerated() where value != old[index] {
+            changed.append(columns[index])
+            arguments.append(value)
+        }
+        if record.kind == .request, let timeline {
+            changed += timelineColumns
+            arguments.append(timeline.submittedAt.millisecondsSince1970)
+            arguments.append(Data(timeline.encoded))
+        }
+        guard !changed.isEmpty else { return }
+        arguments.append(record.id.text)
+        try db.cachedStatement(
+            sql:
+                "UPDATE \(record.kind.rawValue) SET \(changed.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+        ).execute(arguments: StatementArguments(arguments))
+    }
+
     /// The upsert of each kind's query row, without and with the timeline columns: written
     /// once, not on every save.
     private static let upserts: [RecordKind: (plain: String, timeline: String)] = Dictionary(

@@ -191,9 +191,30 @@ enum RecordTable {
         }
     }
 
-    /// Stores `record` and its query row; a request's `timeline`, when given, is stored with
-    /// its row (`nil` leaves the stored one as it is: the caller knows the log did not change
-    /// what a timeline reads).
+    /// Stores `record` and its query row over `previous`, its stored state (`nil`: the table
+    /// has no row of it), writing only what differs: a record that stays present and keeps
+    /// its conflict flag rewrites its clock and fields alone, which leaves the indexes on
+    /// `kind` untouched, and its query row only the columns whose shown values changed.
+    static func save(
+        _ record: RecordState, over previous: RecordState?, timeline: RequestTimeline?, _ db: Database
+    ) throws {
+        guard let previous, previous.exists == record.exists, previous.isConflicted == record.isConflicted else {
+            try save(record, timeline: timeline, db)
+            return
+        }
+        var clock = BinaryWriter()
+        clock.write(clock: record.clock)
+        var fields = BinaryWriter()
+        fields.write(siblings: record.fields)
+        try db.cachedStatement(sql: "UPDATE record SET clock = ?, fields = ? WHERE id = ?").execute(arguments: [
+            Data(clock.bytes), Data(fields.bytes), record.id.text,
+        ])
+        try Projection.update(record, over: previous, timeline: timeline, db)
+    }
+
+    /// Stores `record` and its query row, whole, whatever was stored before; a request's
+    /// `timeline`, when given, is stored with its row (`nil` leaves the stored one as it is:
+    /// the caller knows the log did not change what a timeline reads).
     static func save(_ record: RecordState, timeline: RequestTimeline? = nil, _ db: Database) throws {
         var clock = BinaryWriter()
         clock.write(clock: record.clock)

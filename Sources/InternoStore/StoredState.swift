@@ -135,7 +135,8 @@ extension ReplicaStore {
         let records: [(record: RecordState, timeline: RequestTimeline?)]
         do { records = try judge.records() } catch let error as JudgeError { throw StoreError(error) }
         for (record, timeline) in records {
-            try RecordTable.save(record, timeline: timeline, db)
+            // What the judge read is what the table holds: nothing writes it in between.
+            try RecordTable.save(record, over: try judge.source.record(record.id), timeline: timeline, db)
         }
     }
 }
