@@ -7,10 +7,11 @@ extension PostgresServerStore {
 
     /// The server's stream after `cursor` as a site with `scope` receives it (DESIGN §6.1): up
     /// to about `limit` changes (more only to finish a set), in whole change sets whose `size`
-    /// adds up to at most `maximumBytes` (always at least one set). Read in one snapshot.
+    /// adds up to at most `maximumBytes` (always at least one set). Read in one snapshot. The
+    /// site's `own` sets that it holds are paged like the others, then left out (Protocol §5.4).
     public func changes(
-        after cursor: Int64, limit: Int, scope: Scope = .all, maximumBytes: Int = .max,
-        size: @escaping @Sendable (ChangeSet) -> Int = { _ in 0 }
+        after cursor: Int64, limit: Int, scope: Scope = .all, leavingOut own: OwnSets? = nil,
+        maximumBytes: Int = .max, size: @escaping @Sendable (ChangeSet) -> Int = { _ in 0 }
     ) async throws -> ChangeBatch {
         try await transaction { connection in
             let limit = max(limit, 1)
@@ -32,11 +33,12 @@ extension PostgresServerStore {
             }
             let (sets, cut) = ChangeBatch.page(
                 of: ChangeBatch.changeSets(of: entries), maximumBytes: maximumBytes, size: size)
+            let handed = sets.map(\.set).filter { set in !(own?.covers(set) ?? false) }
             if exhausted && !cut {
                 // Everything in scope up to the end of the stream is in this batch.
                 let next = max(cursor, try await Self.latestSequence(connection))
                 return ChangeBatch(
-                    sets: sets.map(\.set), nextCursor: next, more: false,
+                    sets: handed, nextCursor: next, more: false,
                     cursorEpoch: try await Self.epoch(at: next, connection))
             }
             let next = sets.last?.lastSeq ?? cursor
@@ -48,7 +50,7 @@ extension PostgresServerStore {
                 more = exists
             }
             return ChangeBatch(
-                sets: sets.map(\.set), nextCursor: next, more: more,
+                sets: handed, nextCursor: next, more: more,
                 cursorEpoch: try await Self.epoch(at: next, connection))
         }
     }

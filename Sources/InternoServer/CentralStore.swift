@@ -14,9 +14,11 @@ public protocol CentralStore: Sendable {
     func syncPosition(of replica: ReplicaID, cursor: Int64, cursorEpoch: UInt64) async throws -> SyncPosition
     /// One Push, judged and committed before the outcomes are returned.
     func receive(_ sets: [ChangeSet], from pusher: Pusher) async throws -> [PushOutcome]
-    /// The stream after `cursor` as `scope` receives it.
+    /// The stream after `cursor` as `scope` receives it, without the site's `own` sets that it
+    /// holds (Protocol §5.4).
     func changes(
-        after cursor: Int64, limit: Int, scope: Scope, maximumBytes: Int, size: @escaping @Sendable (ChangeSet) -> Int
+        after cursor: Int64, limit: Int, scope: Scope, leavingOut own: OwnSets?, maximumBytes: Int,
+        size: @escaping @Sendable (ChangeSet) -> Int
     ) async throws -> ChangeBatch
     /// The digests of the records the site of `entry` should hold (DESIGN §3.10).
     func expectedDigests(
@@ -76,10 +78,12 @@ public struct SQLiteCentralStore: CentralStore {
     }
 
     public func changes(
-        after cursor: Int64, limit: Int, scope: Scope, maximumBytes: Int, size: @escaping @Sendable (ChangeSet) -> Int
+        after cursor: Int64, limit: Int, scope: Scope, leavingOut own: OwnSets?, maximumBytes: Int,
+        size: @escaping @Sendable (ChangeSet) -> Int
     ) async throws -> ChangeBatch {
         try await store.background { store in
-            try store.changes(after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: size)
+            try store.changes(
+                after: cursor, limit: limit, scope: scope, leavingOut: own, maximumBytes: maximumBytes, size: size)
         }
     }
 

@@ -248,7 +248,7 @@ extension CentralStore {
         var cursor: Int64 = 0
         while true {
             let batch = try await changes(
-                after: cursor, limit: 10_000, scope: .all, maximumBytes: .max, size: { _ in 0 })
+                after: cursor, limit: 10_000, scope: .all, leavingOut: nil, maximumBytes: .max, size: { _ in 0 })
             sets += batch.sets
             cursor = batch.nextCursor
             if !batch.more { return sets }

@@ -305,7 +305,7 @@ struct ScopeEndToEndTests {
             let old = try await deployment.join("IT", "LIS", user: "rui")
             let store = try old.site().store
             let stream = try await deployment.store.changes(
-                after: 0, limit: 100_000, scope: .all, maximumBytes: .max, size: { _ in 0 })
+                after: 0, limit: 100_000, scope: .all, leavingOut: nil, maximumBytes: .max, size: { _ in 0 })
             try store.applyPulled(stream)
             try await store.writer.write { (db: Database) in try db.execute(sql: "UPDATE replica SET scope = NULL") }
             let own = try await old.ok("request", "new", "--to", "HR", "--title", "Printer toner")

@@ -58,6 +58,43 @@ struct SyncTests {
         }
     }
 
+    /// A site is not sent back the change sets of its own that it holds (Protocol §5.4): its
+    /// sync pushes them and pulls nothing back, while the other site pulls them all. Restored
+    /// from a backup, it gets back exactly the sets it lost.
+    @Test(arguments: Central.all) func aSiteGetsItsOwnChangesBackOnlyWhenItLostThem(central: Central) async throws {
+        try await Deployment.with(central) { deployment in
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            for title in ["Laptop", "Desk", "Badge"] {
+                try await hr.ok("request", "new", "--to", "IT", "--title", title)
+            }
+            let first = try await hr.json(SyncReport.self, "sync")
+            #expect(first.accepted == 3)
+            #expect(first.pulled == 0 && first.alreadyHad == 0, "HR was sent its own requests back: \(first)")
+            let toIT = try await it.json(SyncReport.self, "sync")
+            #expect(toIT.pulled == 3)
+
+            // A copy of HR with the three, then two more requests that only the server keeps.
+            let backup = deployment.directory.path("hr-backup.sqlite")
+            try await hr.ok("backup", "--out", backup)
+            for title in ["Chair", "Monitor"] {
+                try await hr.ok("request", "new", "--to", "IT", "--title", title)
+            }
+            let second = try await hr.json(SyncReport.self, "sync")
+            #expect(second.accepted == 2 && second.pulled == 0 && second.alreadyHad == 0)
+            try hr.restore(from: backup)
+            #expect(try hr.site().store.requests().count == 3)
+            let restored = try await hr.json(SyncReport.self, "sync")
+            #expect(restored.pulled == 2 && restored.alreadyHad == 0, "\(restored)")
+            #expect(
+                try hr.site().store.requests().compactMap(\.title).sorted() == [
+                    "Badge", "Chair", "Desk", "Laptop", "Monitor",
+                ])
+            let again = try await hr.json(SyncReport.self, "sync")
+            #expect(again.pulled == 0 && again.alreadyHad == 0)
+        }
+    }
+
     @Test(arguments: Central.all) func morePulledDataThanOneFrameHoldsComesInSeveralFrames(central: Central)
         async throws
     {
@@ -182,7 +219,7 @@ struct SyncTests {
             let position = try await server.syncPosition(of: replica.id, cursor: 0, cursorEpoch: 0)
             #expect(position.heldCounters == [1...UInt64(replica.counter)])
             let stream = try await server.changes(
-                after: 0, limit: 10_000, scope: .all, maximumBytes: .max, size: { _ in 0 })
+                after: 0, limit: 10_000, scope: .all, leavingOut: nil, maximumBytes: .max, size: { _ in 0 })
             #expect(stream.sets.flatMap(\.changes).filter { $0.dot.replica == replica.id }.count == 300)
         }
     }
@@ -207,7 +244,8 @@ struct SyncTests {
                 let local = try it.site().store
                 let cursor = try local.replica().cursor
                 let expected = try await deployment.store.changes(
-                    after: 0, limit: Int(max(cursor, 1)), scope: .all, maximumBytes: .max, size: { _ in 0 }
+                    after: 0, limit: Int(max(cursor, 1)), scope: .all, leavingOut: nil, maximumBytes: .max,
+                    size: { _ in 0 }
                 ).sets.flatMap(\.changes).filter { $0.kind == .request }.count
                 #expect(try local.requests().count == (cursor == 0 ? 0 : expected))
             }

@@ -84,6 +84,8 @@ private struct RestoreScenario {
         hub.it = try Self.copy(start.hub.it)
         sites = [hub.hr, try Self.copy(start.porto), hub.it]
         restores = Restores.allCases.randomElement(using: &random)!
+        // Half the scenarios pull as earlier clients did, getting their own sets back.
+        hub.leavesOutOwnSets = Bool.random(using: &random)
         self.hub = hub
         self.random = random
     }

@@ -39,6 +39,9 @@ struct Hub: Sendable {
     var departments: [String: UUID] = [:]
     /// How many changes a pull asks for at a time: small, so tests cross batch boundaries.
     var pullLimit = 3
+    /// Whether a pull asks the server to leave out the site's own sets that it holds, as the
+    /// sync engine does (Protocol §5.4); `false` pulls as a client of an earlier release.
+    var leavesOutOwnSets = true
     let serverID = ReplicaID(UUID())
 
     init(_ storage: Storage) throws {
@@ -142,7 +145,9 @@ struct Hub: Sendable {
         try site.adopt(scope: registry[try site.replica().id]!.scope)
         var total = PullSummary()
         while true {
-            let batch = try server.changes(after: try site.replica().cursor, limit: limit, scope: try scope(of: site))
+            let batch = try server.changes(
+                after: try site.replica().cursor, limit: limit, scope: try scope(of: site),
+                leavingOut: leavesOutOwnSets ? try site.ownSetsHeld() : nil)
             let summary = try site.applyPulled(batch)
             total.applied += summary.applied
             total.alreadyHad += summary.alreadyHad

@@ -178,6 +178,53 @@ struct SyncStoreTests {
         try expectConverged(hub)
     }
 
+    /// Protocol §5.4: a pull leaves out the puller's own sets up to the last counter it holds
+    /// as the server does: in its log, and not waiting in its outbox.
+    @Test(arguments: Storage.allCases)
+    func aPullLeavesOutOnlyTheOwnSetsTheSiteHolds(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let (id, _) = try hub.newRequest()
+        try hub.hr.write([Edit(.request, id, ["title": .text("Second")])], author: "ana")
+        let hr = try hub.hr.replica().id
+        #expect(try hub.hr.ownSetsHeld() == OwnSets(of: hr, through: 0), "both sets wait in the outbox")
+        try hub.push(hub.hr)
+        #expect(try hub.hr.ownSetsHeld() == OwnSets(of: hr, through: 2))
+        try hub.pull(hub.it)
+        try hub.it.write([Edit(.request, id, ["assignee": .text("rui")])], author: "rui")
+        try hub.push(hub.it)
+        // A third set of HR's, written but not pushed, is not covered.
+        try hub.hr.write([Edit(.request, id, ["title": .text("Third")])], author: "ana")
+        let own = try hub.hr.ownSetsHeld()
+        #expect(own == OwnSets(of: hr, through: 2))
+
+        let everything = try hub.server.changes(after: 0, limit: 100, scope: .all)
+        let leftOut = try hub.server.changes(after: 0, limit: 100, scope: .all, leavingOut: own)
+        #expect(everything.sets.filter { $0.replica == hr }.count == 2)
+        #expect(leftOut.sets.filter { $0.replica == hr }.isEmpty)
+        #expect(leftOut.sets == everything.sets.filter { $0.replica != hr })
+        #expect(leftOut.nextCursor == everything.nextCursor && leftOut.more == everything.more)
+        // Paged one change at a time, the cursor moves over the left-out sets as over any.
+        var cursor: Int64 = 0
+        var paged: [ChangeSet] = []
+        while true {
+            let batch = try hub.server.changes(after: cursor, limit: 1, scope: .all, leavingOut: own)
+            paged += batch.sets
+            cursor = batch.nextCursor
+            if !batch.more { break }
+        }
+        #expect(paged == leftOut.sets && cursor == everything.nextCursor)
+
+        // A counter missing from the log ends the run: what the site lacks comes back.
+        try hub.hr.writer.write { db in
+            try db.execute(sql: "DELETE FROM change WHERE replica = ? AND counter = 2", arguments: [hr.description])
+        }
+        #expect(try hub.hr.ownSetsHeld() == OwnSets(of: hr, through: 1))
+        try hub.hr.writer.write { db in
+            try db.execute(sql: "DELETE FROM change WHERE replica = ? AND counter = 1", arguments: [hr.description])
+        }
+        #expect(try hub.hr.ownSetsHeld() == OwnSets(of: hr, through: 0))
+    }
+
     @Test(arguments: Storage.allCases)
     func pullingIsAtomicAndIdempotent(storage: Storage) throws {
         let hub = try Hub(storage)

@@ -279,11 +279,15 @@ public final class SyncConnection {
     private func pull(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
         let store = engine.store
         var cursor = try await store.background { try $0.replica().cursor }
+        // What of its own the site holds as the server does: not sent back (Protocol §5.4).
+        // Read once: a pull only adds to it, and leaving out less is always safe.
+        let own = try await store.background { try $0.ownSetsHeld() }
         let limit = max(1, welcome.maximumPullChanges)
         while true {
             var pull = Interno_V1_Pull()
             pull.cursor = cursor
             pull.limit = UInt32(limit)
+            pull.ownHeldThrough = own.through
             var frame = Interno_V1_Frame()
             frame.body = .pull(pull)
             guard case .changes(let changes) = try await conversation.exchange(frame).body else {

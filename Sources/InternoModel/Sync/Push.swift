@@ -15,6 +15,32 @@ public enum PushOutcome: Equatable, Sendable {
     case refused(Refusal, kept: [UInt64] = [])
 }
 
+/// The change sets of its own that a pulling site holds as the server does (Protocol §5.4):
+/// those of `replica` whose counters all lie at or below `through`. The server leaves them
+/// out of what it hands the site, which would only find it already had them; the cursor
+/// moves past them all the same.
+///
+/// A site names only counters it holds in its log, none of them waiting in its outbox: the
+/// server accepted exactly those, so its copies are the site's. A site restored from a
+/// backup names none of what it lost, and gets it back.
+public struct OwnSets: Equatable, Sendable {
+    /// The pulling site.
+    public var replica: ReplicaID
+    /// Its sets ending at or below this counter are left out; 0 leaves out nothing.
+    public var through: UInt64
+
+    /// The sets of `replica` up to `through`.
+    public init(of replica: ReplicaID, through: UInt64) {
+        self.replica = replica
+        self.through = through
+    }
+
+    /// `true` if `set` is one the site holds: the server leaves it out.
+    public func covers(_ set: ChangeSet) -> Bool {
+        set.replica == replica && set.lastCounter <= through
+    }
+}
+
 /// One page of the server's stream: whole change sets in server order.
 public struct ChangeBatch: Equatable, Sendable {
     /// The change sets, never split.

@@ -215,9 +215,12 @@ struct SyncSession {
         // of the frame limit by their estimated size, so the Changes frame never exceeds what
         // the site accepts however large the changes are.
         let (cursor, scope, maximumBytes) = (pull.cursor, peer.pusher.scope, configuration.maximumFrameBytes / 4 * 3)
+        // The site's own sets that it says it holds are not sent back (Protocol §5.4).
+        let own = pull.ownHeldThrough > 0 ? OwnSets(of: peer.pusher.replica, through: pull.ownHeldThrough) : nil
         let start = ContinuousClock.now
         let batch = try await configuration.store.changes(
-            after: cursor, limit: limit, scope: scope, maximumBytes: maximumBytes, size: { $0.estimatedWireSize })
+            after: cursor, limit: limit, scope: scope, leavingOut: own, maximumBytes: maximumBytes,
+            size: { $0.estimatedWireSize })
         logger.debug(
             "pull",
             metadata: [
