@@ -7,7 +7,9 @@ import InternoModel
 /// of each Push, and the stream as each site's scope receives it.
 public struct ServerStore: ReplicaStore {
     public static let role = ReplicaRole.server
-    public let writer: any DatabaseWriter
+    /// The database, for tests and tools only (`@_spi(Database) import InternoStore`): every
+    /// product reads and writes through the store's methods (DESIGN §4).
+    @_spi(Database) public let writer: any DatabaseWriter
 
     /// Wraps `writer` and brings its schema up to date.
     ///

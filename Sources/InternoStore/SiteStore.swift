@@ -7,7 +7,9 @@ import InternoModel
 /// cursor in the server's stream, its scope, and the stash of sets set aside after a restore.
 public struct SiteStore: ReplicaStore {
     public static let role = ReplicaRole.site
-    public let writer: any DatabaseWriter
+    /// The database, for tests and tools only (`@_spi(Database) import InternoStore`): every
+    /// product reads and writes through the store's methods (DESIGN §4).
+    @_spi(Database) public let writer: any DatabaseWriter
 
     /// Wraps `writer` and brings its schema up to date.
     ///

@@ -15,8 +15,9 @@ public protocol ReplicaStore: Sendable {
     /// Which of the two this store is: fixed by its type, never looked up at run time.
     static var role: ReplicaRole { get }
     /// The database: a WAL `DatabasePool` or one connection on disk, or a `DatabaseQueue` in
-    /// memory for tests.
-    var writer: any DatabaseWriter { get }
+    /// memory for tests. Not part of the store's public interface: the products go through
+    /// the store's methods, and only tests and tools import it, with `@_spi(Database)`.
+    @_spi(Database) var writer: any DatabaseWriter { get }
     /// Wraps `writer` and brings its schema up to date, refusing the other role's database:
     /// each store calls ``prepare(_:)`` before it keeps the writer.
     init(writer: any DatabaseWriter) throws

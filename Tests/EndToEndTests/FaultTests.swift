@@ -2,11 +2,10 @@ import Foundation
 import GRDB
 import InternoClient
 import InternoModel
-import InternoStore
 import InternoTestSupport
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 /// DESIGN §3.8 and §3.9 with real processes and real files: seeded trials that kill `interno
 /// sync` or `interno-server` with SIGKILL at random moments of real syncs, and restore the

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import InternoClient
 import InternoModel
-import InternoStore
+@_spi(Database) import InternoStore
 import InternoWire
 import Testing
 

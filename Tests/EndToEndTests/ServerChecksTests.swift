@@ -2,11 +2,10 @@ import Foundation
 import GRDB
 import InternoClient
 import InternoModel
-import InternoStore
 import InternoWire
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 /// The server checks every pushed change (DESIGN §6), and bad input never gets past it.
 @Suite("Server checks and bad input", .serialized)

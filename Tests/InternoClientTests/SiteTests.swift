@@ -1,7 +1,7 @@
 import Foundation
 import InternoModel
 import InternoServer
-import InternoStore
+@_spi(Database) import InternoStore
 import InternoWire
 import Testing
 

@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 /// A database written by an earlier release opens, migrates and syncs on (DESIGN §4): the
 /// files under `Tests/Fixtures/` were written by the real binaries of that release

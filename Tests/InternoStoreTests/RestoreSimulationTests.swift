@@ -4,7 +4,7 @@ import InternoModel
 import InternoTestSupport
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 /// DESIGN §3.8 and §3.9 through the real stores: seeded scenarios in which sites of HR and IT
 /// work, sync with lost answers, push sets the server holds in part, and either the server or

@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 /// What each site receives and keeps (DESIGN §6.1): the server decides from the registry.
 @Suite("Scopes: each site receives and keeps only what its department may see")

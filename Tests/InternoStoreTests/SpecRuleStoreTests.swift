@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 /// The rules of Protocol §12 that the server enforces on a push, and that history written
 /// before them is never judged again.

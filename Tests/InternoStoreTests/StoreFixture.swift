@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 /// Where a test's databases live: GRDB's own tests run one body several ways.
 enum Storage: String, CaseIterable, CustomTestStringConvertible {

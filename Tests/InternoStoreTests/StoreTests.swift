@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 @Suite("The store: one database, one transaction per operation")
 struct StoreTests {

@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 @Suite("Sites and the server through the store")
 struct SyncStoreTests {

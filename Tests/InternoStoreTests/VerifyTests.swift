@@ -3,7 +3,7 @@ import GRDB
 import InternoModel
 import Testing
 
-@testable import InternoStore
+@_spi(Database) @testable import InternoStore
 
 /// `interno verify` at the store (DESIGN §3.10): a site's digests against what the server says
 /// it should hold, and repairs from the server's logs.

@@ -4,7 +4,7 @@ import InternoClient
 import InternoModel
 import InternoPostgres
 import InternoServer
-import InternoStore
+@_spi(Database) import InternoStore
 import InternoWire
 import Logging
 

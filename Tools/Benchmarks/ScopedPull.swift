@@ -3,7 +3,7 @@ import GRDB
 import InternoClient
 import InternoModel
 import InternoServer
-import InternoStore
+@_spi(Database) import InternoStore
 import Logging
 
 /// DESIGN §6.1: a scoped pull costs what it delivers. A fresh IT site pulls the 500 requests

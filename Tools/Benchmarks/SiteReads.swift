@@ -3,7 +3,7 @@ import GRDB
 import InternoClient
 import InternoModel
 import InternoServer
-import InternoStore
+@_spi(Database) import InternoStore
 
 /// DESIGN §9, a site's reads and a single write: an IT site holding `requests` requests from
 /// HR raised over the last 60 days, most of them acknowledged and started and some delivered,

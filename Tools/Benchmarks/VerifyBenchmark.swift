@@ -3,7 +3,7 @@ import GRDB
 import InternoClient
 import InternoModel
 import InternoServer
-import InternoStore
+@_spi(Database) import InternoStore
 import Logging
 
 /// DESIGN §3.10: `interno verify` costs at most a few hundred milliseconds for 100k records. An
