@@ -27,32 +27,6 @@ public struct OutboxEntry: Equatable, Sendable {
 }
 
 extension SiteStore {
-    /// This site's own change sets that it holds as the server does, which a Pull asks the
-    /// server to leave out (Protocol §5.4): every own counter from 1 up to the result is in the
-    /// log, and none is in a set still waiting in the outbox (pending or deferred), so the
-    /// server accepted each one as it is here (or refused it, and the site voided it as the
-    /// server did). A counter the log lacks (a site restored from a backup has not yet pulled
-    /// its later writes back, or has set its own sets aside, DESIGN §3.9) ends the run: the
-    /// server sends everything from there on.
-    public func ownSetsHeld() throws -> OwnSets {
-        try writer.read { db in
-            let replica = try Self.replicaRow(db)
-            let waiting = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT MIN(firstCounter) FROM outbox WHERE status IN (?, ?)"),
-                arguments: [OutboxRow.Status.pending.rawValue, OutboxRow.Status.deferred.rawValue])
-            let through = min(replica.counter, (waiting ?? .max) - 1)
-            guard through > 0 else { return OwnSets(of: replica.id, through: 0) }
-            // Counters are unique per replica: as many entries as counters means none is missing.
-            let held = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT COUNT(*) FROM change WHERE replica = ? AND counter <= ?"),
-                arguments: [replica.replicaID, through])
-            if held == through { return OwnSets(of: replica.id, through: UInt64(through)) }
-            let first = try ChangeLog.heldCounters(of: replica.id, db).first
-            guard let first, first.lowerBound == 1 else { return OwnSets(of: replica.id, through: 0) }
-            return OwnSets(of: replica.id, through: min(first.upperBound, UInt64(through)))
-        }
-    }
-
     /// The change sets to push, in counter order: pending and deferred ones, at most `limit`,
     /// starting after the set that ends at counter `after`.
     public func pendingChangeSets(after: UInt64 = 0, limit: Int = .max) throws -> [ChangeSet] {

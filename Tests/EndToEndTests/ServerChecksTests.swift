@@ -31,6 +31,19 @@ struct ServerChecksTests {
         return frame
     }
 
+    /// A Pull from the start that names `ranges` of the site's own sets to leave out.
+    func pull(leavingOut ranges: [(UInt64, UInt64)]) -> Interno_V1_Frame {
+        var pull = Interno_V1_Pull()
+        pull.ownSets = ranges.map { first, last in
+            var range = Interno_V1_CounterRange()
+            (range.first, range.last) = (first, last)
+            return range
+        }
+        var frame = Interno_V1_Frame()
+        frame.body = .pull(pull)
+        return frame
+    }
+
     /// Writes a title edit into a site's log and outbox, bypassing the site's own checks.
     func forgeTitleEdit(on store: SiteStore, key: String) throws {
         try forge(on: store, key: key, ["title": .text("Renamed by IT")])
@@ -186,6 +199,8 @@ struct ServerChecksTests {
         ("unknown version", .unsupportedProtocolVersion),
         ("another replica's hello", .identityMismatch),
         ("empty frame", .malformedFrame),
+        ("own sets backwards", .malformedFrame),
+        ("too many own sets", .malformedFrame),
     ])
     func badInputIsAnsweredWithAnErrorCodeAndNothingChanges(name: String, code: WireError.Code) async throws {
         for central in Central.all {
@@ -210,6 +225,11 @@ struct ServerChecksTests {
                 chunks = [
                     try RawConnection.framed(hello(it, replica: UUID(uuidString: try hr.site().settings.replicaID)))
                 ]
+            case "own sets backwards":
+                chunks = [try RawConnection.framed(hello(it)), RawConnection.framed(pull(leavingOut: [(5, 3)]))]
+            case "too many own sets":
+                let ranges = (0..<UInt64(OwnSets.maximumRanges + 1)).map { ($0 * 2 + 1, $0 * 2 + 1) }
+                chunks = [try RawConnection.framed(hello(it)), RawConnection.framed(pull(leavingOut: ranges))]
             default: chunks = [[0, 0, 0, 0]]
             }
             let connection = try await RawConnection.connect(port: deployment.port, home: it.home)

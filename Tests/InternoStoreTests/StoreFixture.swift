@@ -39,8 +39,8 @@ struct Hub: Sendable {
     var departments: [String: UUID] = [:]
     /// How many changes a pull asks for at a time: small, so tests cross batch boundaries.
     var pullLimit = 3
-    /// Whether a pull asks the server to leave out the site's own sets that it holds, as the
-    /// sync engine does (Protocol §5.4); `false` pulls as a client of an earlier release.
+    /// Whether a sync's pulls ask the server to leave out the sets it accepted in that sync, as
+    /// the sync engine's do (Protocol §5.4); `false` pulls as a client of an earlier release.
     var leavesOutOwnSets = true
     let serverID = ReplicaID(UUID())
 
@@ -125,11 +125,16 @@ struct Hub: Sendable {
     /// Pushes the site's outbox and reports each outcome to it, as the sync engine does.
     @discardableResult
     func push(_ site: SiteStore) throws -> [PushOutcome] {
+        try pushed(site).map(\.outcome)
+    }
+
+    /// ``push(_:)``, with the sets pushed.
+    func pushed(_ site: SiteStore) throws -> [(set: ChangeSet, outcome: PushOutcome)] {
         let entry = registry[try site.replica().id]!
         let sets = try site.pendingChangeSets()
         let outcomes = try sets.map { try server.receive($0, from: entry) }
         try site.recordPushResults(zip(sets, outcomes).map { ($0.firstCounter, $1) })
-        return outcomes
+        return Array(zip(sets, outcomes))
     }
 
     /// The site's scope, as the server takes it from the registry.
@@ -140,14 +145,14 @@ struct Hub: Sendable {
     /// Pulls everything new that the site may see, in small batches, having taken the scope
     /// the server gives it, as the sync engine does.
     @discardableResult
-    func pull(_ site: SiteStore, limit: Int? = nil) throws -> PullSummary {
+    func pull(_ site: SiteStore, limit: Int? = nil, leavingOut own: OwnSets? = nil) throws -> PullSummary {
         let limit = limit ?? pullLimit
         try site.adopt(scope: registry[try site.replica().id]!.scope)
         var total = PullSummary()
         while true {
             let batch = try server.changes(
                 after: try site.replica().cursor, limit: limit, scope: try scope(of: site),
-                leavingOut: leavesOutOwnSets ? try site.ownSetsHeld() : nil)
+                leavingOut: own)
             let summary = try site.applyPulled(batch)
             total.applied += summary.applied
             total.alreadyHad += summary.alreadyHad
@@ -171,19 +176,37 @@ struct Hub: Sendable {
     /// One sync as the sync engine runs it (DESIGN §3.9): act on what the server holds of the
     /// site, pull first if its outbox uses counters the server holds, bring back renumbered
     /// what stepped aside, push, pull.
-    func sync(_ site: SiteStore) throws {
+    ///
+    /// Its pulls ask the server to leave out the sets it accepted in this sync, as the sync
+    /// engine's do (Protocol §5.4), unless ``leavesOutOwnSets`` is `false`.
+    @discardableResult
+    func sync(_ site: SiteStore) throws -> PullSummary {
+        let me = try site.replica().id
+        var accepted: [ClosedRange<UInt64>] = []
+        var total = PullSummary()
+        func push() throws {
+            accepted += try pushed(site).filter { $0.outcome == .accepted }.map {
+                $0.set.firstCounter...$0.set.lastCounter
+            }
+        }
+        func pull() throws {
+            let summary = try self.pull(site, leavingOut: leavesOutOwnSets ? OwnSets(of: me, accepted) : nil)
+            total.applied += summary.applied
+            total.alreadyHad += summary.alreadyHad
+        }
         let prepared = try welcome(site)
         if prepared.pullFirst {
-            try pull(site)
+            try pull()
             _ = try site.restoreSetAside()
         }
-        try push(site)
-        try pull(site)
+        try push()
+        try pull()
         if try site.setAsideCount() > 0 {
             _ = try site.restoreSetAside()
-            try push(site)
-            try pull(site)
+            try push()
+            try pull()
         }
+        return total
     }
 
     /// A new request from HR to IT.

@@ -158,6 +158,9 @@ public final class SyncConnection {
     let welcome: Welcome
     private var prepared: WelcomeSummary?
     private var removed: Int
+    /// The counters of the sets the server accepted in this round: a Pull asks it not to send
+    /// them back (Protocol §5.4).
+    private var accepted: [ClosedRange<UInt64>] = []
 
     init(
         engine: SyncEngine, conversation: ServerConnection.Conversation, welcome: Welcome,
@@ -180,6 +183,7 @@ public final class SyncConnection {
         report.serverSequence = welcome.position.latestSequence
         report.removedOutOfScope = removed
         removed = 0
+        accepted = []
         if let prepared {
             report.requeued = prepared.requeued
             report.serverRestored = prepared.cursorReset
@@ -228,6 +232,10 @@ public final class SyncConnection {
             }
             let outcomes = try Self.outcomes(of: result, for: sets, report: &report)
             try await store.background { try $0.recordPushResults(outcomes) }
+            // Accepted, not duplicate: the server logged exactly what this site holds.
+            for (set, (_, outcome)) in zip(sets, outcomes) where outcome == .accepted {
+                accepted.append(set.firstCounter...set.lastCounter)
+            }
             sent += sets.count
             progress(.pushing(sent: sent, of: total))
             after = sets.last!.lastCounter
@@ -278,16 +286,16 @@ public final class SyncConnection {
 
     private func pull(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
         let store = engine.store
-        var cursor = try await store.background { try $0.replica().cursor }
-        // What of its own the site holds as the server does: not sent back (Protocol §5.4).
-        // Read once: a pull only adds to it, and leaving out less is always safe.
-        let own = try await store.background { try $0.ownSetsHeld() }
+        let replica = try await store.background { try $0.replica() }
+        var cursor = replica.cursor
+        let own = OwnSets(of: replica.id, accepted).ranges.prefix(OwnSets.maximumRanges)
         let limit = max(1, welcome.maximumPullChanges)
         while true {
             var pull = Interno_V1_Pull()
             pull.cursor = cursor
             pull.limit = UInt32(limit)
-            pull.ownHeldThrough = own.through
+            // The sets the server accepted on this connection: not sent back (Protocol §5.4).
+            pull.ownSets = own.map(Interno_V1_CounterRange.init)
             var frame = Interno_V1_Frame()
             frame.body = .pull(pull)
             guard case .changes(let changes) = try await conversation.exchange(frame).body else {

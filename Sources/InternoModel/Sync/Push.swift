@@ -15,29 +15,48 @@ public enum PushOutcome: Equatable, Sendable {
     case refused(Refusal, kept: [UInt64] = [])
 }
 
-/// The change sets of its own that a pulling site holds as the server does (Protocol §5.4):
-/// those of `replica` whose counters all lie at or below `through`. The server leaves them
-/// out of what it hands the site, which would only find it already had them; the cursor
-/// moves past them all the same.
-///
-/// A site names only counters it holds in its log, none of them waiting in its outbox: the
-/// server accepted exactly those, so its copies are the site's. A site restored from a
-/// backup names none of what it lost, and gets it back.
+/// The change sets of its own that a pulling site asks the server to leave out (Protocol
+/// §5.4): those of `replica` whose counters lie within one of `ranges`. The reference site
+/// names the sets the server accepted on this connection: it pushed them from its log and
+/// the server logged exactly them, so it would only find it already had them. Everything
+/// else of its own comes back as before, which a site restored from a backup relies on.
 public struct OwnSets: Equatable, Sendable {
+    /// The most ranges one Pull names; a site that pushed more leaves out only these.
+    public static let maximumRanges = 1_000
+
     /// The pulling site.
     public var replica: ReplicaID
-    /// Its sets ending at or below this counter are left out; 0 leaves out nothing.
-    public var through: UInt64
+    /// The counters of its sets to leave out, in order, not overlapping.
+    public private(set) var ranges: [ClosedRange<UInt64>]
 
-    /// The sets of `replica` up to `through`.
-    public init(of replica: ReplicaID, through: UInt64) {
+    /// The sets of `replica` within `ranges`, in any order; overlapping and adjacent ranges
+    /// are merged.
+    public init(of replica: ReplicaID, _ ranges: some Sequence<ClosedRange<UInt64>>) {
         self.replica = replica
-        self.through = through
+        var merged: [ClosedRange<UInt64>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, range.lowerBound <= last.upperBound &+ 1 {
+                merged[merged.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        self.ranges = merged
     }
+
+    /// `true` if nothing is left out.
+    public var isEmpty: Bool { ranges.isEmpty }
 
     /// `true` if `set` is one the site holds: the server leaves it out.
     public func covers(_ set: ChangeSet) -> Bool {
-        set.replica == replica && set.lastCounter <= through
+        guard set.replica == replica else { return false }
+        // The last range starting at or below the set's first counter is the only candidate.
+        var (low, high) = (0, ranges.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if ranges[middle].lowerBound <= set.firstCounter { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 && ranges[low - 1].contains(set.firstCounter) && ranges[low - 1].contains(set.lastCounter)
     }
 }
 

@@ -216,7 +216,12 @@ struct SyncSession {
         // the site accepts however large the changes are.
         let (cursor, scope, maximumBytes) = (pull.cursor, peer.pusher.scope, configuration.maximumFrameBytes / 4 * 3)
         // The site's own sets that it says it holds are not sent back (Protocol §5.4).
-        let own = pull.ownHeldThrough > 0 ? OwnSets(of: peer.pusher.replica, through: pull.ownHeldThrough) : nil
+        guard pull.ownSets.count <= OwnSets.maximumRanges else {
+            throw WireError.malformed(
+                "a Pull names at most \(OwnSets.maximumRanges) ranges of own sets, not \(pull.ownSets.count)")
+        }
+        let own =
+            pull.ownSets.isEmpty ? nil : OwnSets(of: peer.pusher.replica, try pull.ownSets.map { try $0.model() })
         let start = ContinuousClock.now
         let batch = try await configuration.store.changes(
             after: cursor, limit: limit, scope: scope, leavingOut: own, maximumBytes: maximumBytes,

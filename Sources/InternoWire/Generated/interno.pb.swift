@@ -594,8 +594,8 @@ public nonisolated struct Interno_V1_Pull: Sendable {
   /// changes wanted; the server may send fewer, or more to finish a set
   public var limit: UInt32 = 0
 
-  /// the site holds its own sets ending at or below this: left out (README 5.4); 0: none
-  public var ownHeldThrough: UInt64 = 0
+  /// the site's own sets that the server accepted on this connection: left out (README 5.4)
+  public var ownSets: [Interno_V1_CounterRange] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1644,7 +1644,7 @@ nonisolated extension Interno_V1_PushResult: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Interno_V1_Pull: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Pull"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cursor\0\u{1}limit\0\u{3}own_held_through\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}cursor\0\u{1}limit\0\u{3}own_sets\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1654,7 +1654,7 @@ nonisolated extension Interno_V1_Pull: SwiftProtobuf.Message, SwiftProtobuf._Mes
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt64Field(value: &self.cursor) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.ownHeldThrough) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.ownSets) }()
       default: break
       }
     }
@@ -1667,8 +1667,8 @@ nonisolated extension Interno_V1_Pull: SwiftProtobuf.Message, SwiftProtobuf._Mes
     if self.limit != 0 {
       try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 2)
     }
-    if self.ownHeldThrough != 0 {
-      try visitor.visitSingularUInt64Field(value: self.ownHeldThrough, fieldNumber: 3)
+    if !self.ownSets.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.ownSets, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1676,7 +1676,7 @@ nonisolated extension Interno_V1_Pull: SwiftProtobuf.Message, SwiftProtobuf._Mes
   public static func ==(lhs: Interno_V1_Pull, rhs: Interno_V1_Pull) -> Bool {
     if lhs.cursor != rhs.cursor {return false}
     if lhs.limit != rhs.limit {return false}
-    if lhs.ownHeldThrough != rhs.ownHeldThrough {return false}
+    if lhs.ownSets != rhs.ownSets {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
