@@ -64,10 +64,7 @@ extension ReplicaStore {
             sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
             arguments: [replica.counter, replica.nextRequestNumber])
         if Self.role == .site {
-            try OutboxRow(
-                firstCounter: Int64(set.lowerBound), lastCounter: Int64(set.upperBound), status: .pending,
-                refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
-            ).insert(db)
+            try OutboxRow.enqueue(set, at: Timestamp.now(), db)
         }
         return ChangeSet(changes)
     }

@@ -141,10 +141,10 @@ extension ReplicaStore {
 
     static func replicaRow(_ db: Database) throws -> ReplicaRow {
         // Read on every operation: one cached statement, not a query built each time.
-        guard let row = try ReplicaRow.fetchOne(db.cachedStatement(sql: "SELECT * FROM replica")) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: ReplicaRow.select)) else {
             throw StoreError.notInitialized
         }
-        return row
+        return try ReplicaRow(selected: row)
     }
 
     // MARK: Records

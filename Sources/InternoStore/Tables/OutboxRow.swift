@@ -1,4 +1,5 @@
 import GRDB
+import InternoModel
 
 /// A row of table `outbox`: one local change set not yet acknowledged by the server (sites).
 ///
@@ -29,4 +30,28 @@ public struct OutboxRow: Codable, Sendable, Equatable, FetchableRecord, Persista
     public var refusalReason: String?
     /// When the set was written locally (milliseconds since 1970).
     public var createdAt: Int64
+}
+
+extension OutboxRow {
+    /// The columns of `outbox`.
+    public enum Columns {
+        static let firstCounter = Column(CodingKeys.firstCounter)
+        static let lastCounter = Column(CodingKeys.lastCounter)
+        static let status = Column(CodingKeys.status)
+        static let createdAt = Column(CodingKeys.createdAt)
+    }
+
+    /// Queues a local change set as pending, through one cached statement: every local write
+    /// does this, and GRDB's `insert` of a `Codable` record costs more than the insert itself.
+    static func enqueue(_ set: ClosedRange<UInt64>, at time: Timestamp, _ db: Database) throws {
+        try db.cachedStatement(sql: enqueueStatement).execute(arguments: [
+            Int64(set.lowerBound), Int64(set.upperBound), Status.pending.rawValue, time.millisecondsSince1970,
+        ])
+    }
+
+    private static let enqueueStatement = """
+        INSERT INTO \(databaseTableName) (\(
+            [Columns.firstCounter, Columns.lastCounter, Columns.status, Columns.createdAt].map(\.name)
+                .joined(separator: ", "))) VALUES (?, ?, ?, ?)
+        """
 }

@@ -6,6 +6,31 @@ import InternoModel
 public struct ReplicaRow: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "replica"
 
+    /// The columns of `replica`.
+    public enum Columns {
+        static let replicaID = Column(CodingKeys.replicaID)
+        static let role = Column(CodingKeys.role)
+        static let department = Column(CodingKeys.department)
+        static let code = Column(CodingKeys.code)
+        static let counter = Column(CodingKeys.counter)
+        static let cursor = Column(CodingKeys.cursor)
+        static let serverEpoch = Column(CodingKeys.serverEpoch)
+        static let nextRequestNumber = Column(CodingKeys.nextRequestNumber)
+        static let lastSyncAt = Column(CodingKeys.lastSyncAt)
+        static let scope = Column(CodingKeys.scope)
+        static let cursorEpoch = Column(CodingKeys.cursorEpoch)
+    }
+
+    /// The columns a store reads the row with, in the order ``init(selected:)`` reads them.
+    static let selection = [
+        Columns.replicaID, Columns.role, Columns.department, Columns.code, Columns.counter, Columns.cursor,
+        Columns.serverEpoch, Columns.nextRequestNumber, Columns.lastSyncAt, Columns.scope, Columns.cursorEpoch,
+    ]
+
+    /// The one row, read with ``selection``: every write and sync reads it, so it is read by
+    /// position through one cached statement, not decoded by name through `Decodable`.
+    static let select = "SELECT \(selection.map(\.name).joined(separator: ", ")) FROM replica"
+
     /// Always 1: the table has one row.
     var singleton: Int = 1
     /// The replica id, lowercase UUID text.
@@ -41,5 +66,24 @@ public struct ReplicaRow: Codable, Sendable, Equatable, FetchableRecord, Persist
     public var writer: Writer {
         if role == .site, let department, let id = UUID(text: department) { return .department(id) }
         return .admin
+    }
+}
+
+extension ReplicaRow {
+    /// The row read with ``select``; a cell of the wrong type throws, as `Decodable` would.
+    init(selected row: Row) throws {
+        let role: String = try row.decode(atIndex: 1)
+        let scope: String? = try row.decode(atIndex: 9)
+        guard let replicaRole = ReplicaRole(rawValue: role) else { throw StoreError.corrupt("replica role \(role)") }
+        let scopeKind = try scope.map { text in
+            guard let kind = Scope.Kind(rawValue: text) else { throw StoreError.corrupt("replica scope \(text)") }
+            return kind
+        }
+        self.init(
+            replicaID: try row.decode(atIndex: 0), role: replicaRole, department: try row.decode(atIndex: 2),
+            code: try row.decode(atIndex: 3), counter: try row.decode(atIndex: 4), cursor: try row.decode(atIndex: 5),
+            serverEpoch: try row.decode(atIndex: 6), nextRequestNumber: try row.decode(atIndex: 7),
+            lastSyncAt: try row.decode(atIndex: 8), scope: scopeKind)
+        cursorEpoch = try row.decode(atIndex: 10)
     }
 }
