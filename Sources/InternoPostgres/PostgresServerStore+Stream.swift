@@ -8,7 +8,7 @@ extension PostgresServerStore {
     /// The server's stream after `cursor` as a site with `scope` receives it (DESIGN §6.1): up
     /// to about `limit` changes (more only to finish a set), in whole change sets whose `size`
     /// adds up to at most `maximumBytes` (always at least one set). Read in one snapshot. The
-    /// site's `own` sets that it holds are paged like the others, then left out (Protocol §5.4).
+    /// `own` sets the site names are paged like the others, then left out (Protocol §5.4).
     public func changes(
         after cursor: Int64, limit: Int, scope: Scope = .all, leavingOut own: OwnSets? = nil,
         maximumBytes: Int = .max, size: @escaping @Sendable (ChangeSet) -> Int = { _ in 0 }

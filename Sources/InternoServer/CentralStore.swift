@@ -14,8 +14,8 @@ public protocol CentralStore: Sendable {
     func syncPosition(of replica: ReplicaID, cursor: Int64, cursorEpoch: UInt64) async throws -> SyncPosition
     /// One Push, judged and committed before the outcomes are returned.
     func receive(_ sets: [ChangeSet], from pusher: Pusher) async throws -> [PushOutcome]
-    /// The stream after `cursor` as `scope` receives it, without the site's `own` sets that it
-    /// holds (Protocol §5.4).
+    /// The stream after `cursor` as `scope` receives it, without the `own` sets the site names
+    /// (Protocol §5.4).
     func changes(
         after cursor: Int64, limit: Int, scope: Scope, leavingOut own: OwnSets?, maximumBytes: Int,
         size: @escaping @Sendable (ChangeSet) -> Int

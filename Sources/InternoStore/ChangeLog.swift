@@ -106,28 +106,6 @@ enum ChangeLog {
             arguments: [dot.replica.description, Int64(dot.counter)]
         ).map(decode)
     }
-
-    /// The counters of `replica` that the log holds, applied or void, as ranges in order.
-    static func heldCounters(of replica: ReplicaID, _ db: Database) throws -> [ClosedRange<UInt64>] {
-        // Nearly always one range from 1: counting over the (replica, counter) index says so.
-        let summary = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT COUNT(*), MIN(counter), MAX(counter) FROM change WHERE replica = ?"),
-            arguments: [replica.description])
-        guard let summary, let count = summary[0] as Int64?, count > 0 else { return [] }
-        let low: Int64 = summary[1]
-        let high: Int64 = summary[2]
-        if high - low + 1 == count { return [UInt64(low)...UInt64(high)] }
-        // Gaps and islands: within one island, counter minus its rank is constant.
-        return try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT MIN(counter), MAX(counter) FROM (
-                        SELECT counter, counter - ROW_NUMBER() OVER (ORDER BY counter) AS island
-                        FROM change WHERE replica = ?)
-                    GROUP BY island ORDER BY 1
-                    """), arguments: [replica.description]
-        ).map { row in UInt64(row[0] as Int64)...UInt64(row[1] as Int64) }
-    }
 }
 
 /// The server's stream as a site with `scope` receives it (DESIGN §6.1): the log in sequence

@@ -80,7 +80,7 @@ extension ServerStore {
     }
 
     /// The server's stream after `cursor` as a site with `scope` receives it: up to about
-    /// `limit` changes, in whole change sets, leaving out the site's `own` sets that it holds.
+    /// `limit` changes, in whole change sets, leaving out the `own` sets the site names.
     public func changes(
         after cursor: Int64, limit: Int, scope: Scope = .all, leavingOut own: OwnSets? = nil,
         maximumBytes: Int = .max, size: (ChangeSet) -> Int = { _ in 0 }
@@ -99,8 +99,8 @@ extension ServerStore {
     /// end of the stream, so a site whose department has nothing new still moves on, and
     /// `more` is never true for changes the site will not receive.
     ///
-    /// The site's `own` sets that it holds are read and paged like any others, so the cursor
-    /// moves as it would with them, then left out of the batch (Protocol §5.4).
+    /// The `own` sets the site names are read and paged like any others, so the cursor moves
+    /// as it would with them, then left out of the batch (Protocol §5.4).
     static func changes(
         after cursor: Int64, limit: Int, scope: Scope, leavingOut own: OwnSets? = nil, maximumBytes: Int = .max,
         size: (ChangeSet) -> Int = { _ in 0 }, _ db: Database
@@ -143,7 +143,7 @@ extension ServerStore {
 
     /// Every counter of `replica` that this database holds, applied or void, as ranges.
     public func heldCounters(of replica: ReplicaID) throws -> [ClosedRange<UInt64>] {
-        try writer.read { db in try ChangeLog.heldCounters(of: replica, db) }
+        try writer.read { db in try Self.heldCounters(of: replica, db) }
     }
 
     /// The server's latest sequence number.
@@ -165,8 +165,7 @@ extension ServerStore {
         // A cursor past the end, or whose change was logged in another epoch, belongs to a
         // stream this server no longer has: it was restored from a backup, then logged anew.
         let known = try cursor == 0 || (cursor <= latest && epoch(at: cursor, db) == cursorEpoch)
-        return SyncPosition(
-            latestSequence: latest, heldCounters: try ChangeLog.heldCounters(of: replica, db), cursorValid: known)
+        return SyncPosition(latestSequence: latest, heldCounters: try heldCounters(of: replica, db), cursorValid: known)
     }
 
     /// Starts a new epoch of the stream at its next sequence number. Every process that opens a
@@ -193,6 +192,28 @@ extension ServerStore {
                 sql: "SELECT epoch FROM stream_epoch WHERE firstSeq <= ? ORDER BY firstSeq DESC LIMIT 1"),
             arguments: [seq])
         return UInt64(bitPattern: epoch ?? 0)
+    }
+
+    /// The counters of `replica` that the log holds, applied or void, as ranges in order.
+    static func heldCounters(of replica: ReplicaID, _ db: Database) throws -> [ClosedRange<UInt64>] {
+        // Nearly always one range from 1: counting over the (replica, counter) index says so.
+        let summary = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT COUNT(*), MIN(counter), MAX(counter) FROM change WHERE replica = ?"),
+            arguments: [replica.description])
+        guard let summary, let count = summary[0] as Int64?, count > 0 else { return [] }
+        let low: Int64 = summary[1]
+        let high: Int64 = summary[2]
+        if high - low + 1 == count { return [UInt64(low)...UInt64(high)] }
+        // Gaps and islands: within one island, counter minus its rank is constant.
+        return try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT MIN(counter), MAX(counter) FROM (
+                        SELECT counter, counter - ROW_NUMBER() OVER (ORDER BY counter) AS island
+                        FROM change WHERE replica = ?)
+                    GROUP BY island ORDER BY 1
+                    """), arguments: [replica.description]
+        ).map { row in UInt64(row[0] as Int64)...UInt64(row[1] as Int64) }
     }
 
     static func highestCounter(of replica: ReplicaID, _ db: Database) throws -> UInt64 {

@@ -215,7 +215,7 @@ struct SyncSession {
         // of the frame limit by their estimated size, so the Changes frame never exceeds what
         // the site accepts however large the changes are.
         let (cursor, scope, maximumBytes) = (pull.cursor, peer.pusher.scope, configuration.maximumFrameBytes / 4 * 3)
-        // The site's own sets that it says it holds are not sent back (Protocol §5.4).
+        // The site's own sets that it names (those accepted in this sync) are not sent back (Protocol §5.4).
         guard pull.ownSets.count <= OwnSets.maximumRanges else {
             throw WireError.malformed(
                 "a Pull names at most \(OwnSets.maximumRanges) ranges of own sets, not \(pull.ownSets.count)")
