@@ -4,8 +4,50 @@ import InternoModel
 
 /// Reading and writing the `change` table: the log that is the source of truth (DESIGN §3.7).
 enum ChangeLog {
-    static let columns =
-        "seq, replica, counter, setStart, setEnd, kind, record, context, fields, author, at, refusalCode, refusalReason, requires"
+    /// The columns of `change`.
+    enum Columns {
+        /// The change's place in this log, from 1.
+        static let seq = Column("seq")
+        /// The replica that wrote it, lowercase UUID text.
+        static let replica = Column("replica")
+        /// The counter that replica gave it.
+        static let counter = Column("counter")
+        /// The first counter of its change set.
+        static let setStart = Column("setStart")
+        /// The last counter of its change set.
+        static let setEnd = Column("setEnd")
+        /// The kind of record it writes.
+        static let kind = Column("kind")
+        /// The record it writes, lowercase UUID text.
+        static let record = Column("record")
+        /// The record's clock as its writer had seen it, in the binary encoding.
+        static let context = Column("context")
+        /// The fields it writes, in the binary encoding.
+        static let fields = Column("fields")
+        /// Who wrote it, `ana@HR-LIS`.
+        static let author = Column("author")
+        /// When, milliseconds since 1970.
+        static let at = Column("at")
+        /// The refusal's code, when the change is a void (DESIGN §3.6).
+        static let refusalCode = Column("refusalCode")
+        /// The refusal's reason, when the change is a void.
+        static let refusalReason = Column("refusalReason")
+        /// The changes it requires, in the binary encoding; NULL when none.
+        static let requires = Column("requires")
+    }
+
+    /// Every column, in the order ``decode(_:)`` reads them and ``append(_:set:_:)`` writes
+    /// them after `seq`.
+    static let all = [
+        Columns.seq, Columns.replica, Columns.counter, Columns.setStart, Columns.setEnd, Columns.kind, Columns.record,
+        Columns.context, Columns.fields, Columns.author, Columns.at, Columns.refusalCode, Columns.refusalReason,
+        Columns.requires,
+    ]
+
+    /// What ``decode(_:)`` reads, as an SQL list: a query may add columns after them.
+    static let columns = all.sql
+
+    private static let insert = "INSERT INTO change (\(all.dropFirst().sql)) VALUES (\(all.dropFirst().placeholders))"
 
     /// Appends `change`, a member of the set spanning counters `set`, and returns its sequence number.
     @discardableResult
@@ -14,13 +56,7 @@ enum ChangeLog {
         context.write(clock: change.context)
         var fields = BinaryWriter()
         fields.write(fields: change.fields)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO change (replica, counter, setStart, setEnd, kind, record, context, fields, author, at,
-                    refusalCode, refusalReason, requires)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
+        try db.cachedStatement(sql: insert).execute(arguments: [
             change.dot.replica.description, Int64(change.dot.counter), Int64(set.lowerBound), Int64(set.upperBound),
             change.kind.rawValue, change.recordID.text, Data(context.bytes), Data(fields.bytes),
             change.author, change.at.millisecondsSince1970, change.refusal?.code.rawValue, change.refusal?.message,

@@ -9,39 +9,77 @@ import InternoModel
 enum Projection {
     /// The columns of each kind's query table after `id`, in the order ``values(of:)`` gives
     /// them: the record's *shown values*, which `interno verify` digests (Protocol/README.md, 5.9).
-    static func columns(_ kind: RecordKind) -> [String] {
+    static func columns(_ kind: RecordKind) -> [String] { names[kind] ?? [] }
+
+    /// ``columns(_:)`` as GRDB columns. A query table with a row type takes them from its
+    /// `Columns`; the others are read only as record states, and are spelled here alone.
+    static func shownColumns(_ kind: RecordKind) -> [Column] {
         switch kind {
-        case .department: ["code", "name", "timeZone", "hours", "holidays", "conflicted"]
+        case .department:
+            return [
+                Column("code"), Column("name"), Column("timeZone"), Column("hours"), Column("holidays"), conflicted,
+            ]
         case .standard:
-            [
-                "provider", "customer", "service", "catalogService", "ackTarget", "deliverTarget", "csatTarget",
-                "complianceTarget", "status", "conflicted",
+            typealias C = StandardRow.Columns
+            return [
+                C.provider, C.customer, C.service, C.catalogService, C.ackTarget, C.deliverTarget, C.csatTarget,
+                C.complianceTarget, C.status, C.conflicted,
             ]
         case .request:
-            [
-                "key", "customer", "provider", "standard", "service", "title", "priority", "state", "neededBy",
-                "assignee", "createdAt", "updatedAt", "conflicted",
+            typealias C = RequestRow.Columns
+            return [
+                C.key, C.customer, C.provider, C.standard, C.service, C.title, C.priority, C.state, C.neededBy,
+                C.assignee, C.createdAt, C.updatedAt, C.conflicted,
             ]
-        case .comment: ["request", "body", "author", "at"]
-        case .feedback: ["request", "side", "rating", "effort", "comment", "conflicted"]
-        case .service: ["provider", "name", "description", "attributes", "status", "conflicted"]
-        case .need: ["service", "customer", "provider", "note", "dropped", "conflicted"]
+        case .comment:
+            typealias C = CommentRow.Columns
+            return [C.request, C.body, C.author, C.at]
+        case .feedback:
+            return [
+                Column("request"), Column("side"), Column("rating"), Column("effort"), Column("comment"), conflicted,
+            ]
+        case .service:
+            return [
+                Column("provider"), Column("name"), Column("description"), Column("attributes"), Column("status"),
+                conflicted,
+            ]
+        case .need:
+            return [
+                Column("service"), Column("customer"), Column("provider"), Column("note"), Column("dropped"),
+                conflicted,
+            ]
         case .action:
-            [
-                "customer", "provider", "owner", "request", "standard", "round", "title", "due", "status",
-                "closedAt", "conflicted",
+            return [
+                Column("customer"), Column("provider"), Column("owner"), Column("request"), Column("standard"),
+                Column("round"), Column("title"), Column("due"), Column("status"), Column("closedAt"), conflicted,
             ]
-        case .kudos: ["giver", "receiver", "person", "message", "request", "action", "period", "author", "at"]
-        case .round: ["provider", "service", "customers", "form", "opens", "closes", "status", "conflicted"]
+        case .kudos:
+            return [
+                Column("giver"), Column("receiver"), Column("person"), Column("message"), Column("request"),
+                Column("action"), Column("period"), Column("author"), Column("at"),
+            ]
+        case .round:
+            return [
+                Column("provider"), Column("service"), Column("customers"), Column("form"), Column("opens"),
+                Column("closes"), Column("status"), conflicted,
+            ]
         case .answer:
-            ["round", "customer", "provider"] + Schema.surveyDimensions
-                + Schema.surveyDimensions.map(Schema.expectationField) + ["nps", "comment", "at"]
+            return [Column("round"), Column("customer"), Column("provider")]
+                + (Schema.surveyDimensions + Schema.surveyDimensions.map(Schema.expectationField)).map { Column($0) }
+                + [Column("nps"), Column("comment"), Column("at")]
         }
     }
 
+    /// The flag every query table but the fixed kinds' ends with: `true` if a field is in conflict.
+    private static let conflicted = Column("conflicted")
+
+    /// ``columns(_:)`` of every kind, named once.
+    private static let names: [RecordKind: [String]] = Dictionary(
+        uniqueKeysWithValues: RecordKind.allCases.map { ($0, shownColumns($0).map(\.name)) })
+
     /// The columns of a request's row that are not shown values: what its clocks need from
     /// its log (``RequestTimeline``), kept with the row by the store (DESIGN §4).
-    static let timelineColumns = ["submittedAt", "timeline"]
+    static let timelineColumns = [RequestRow.Columns.submittedAt, RequestRow.Columns.timeline].map(\.name)
 
     /// Upserts the query row of `record`, or deletes it when the record does not exist. A
     /// request's `timeline`, when given, is stored with it; without one the stored timeline

@@ -62,7 +62,7 @@ extension ServerStore {
     public func exportRecords(after id: UUID?, limit: Int) throws -> [RecordState] {
         try writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT id, kind, clock, fields FROM record WHERE id > ? ORDER BY id LIMIT ?",
+                db, sql: "SELECT \(RecordTable.selection) FROM record WHERE id > ? ORDER BY id LIMIT ?",
                 arguments: [id?.text ?? "", limit]
             ).map(RecordTable.decode)
         }

@@ -37,7 +37,7 @@ extension ReplicaStore {
     public func conflicts() throws -> [RecordConflict] {
         try writer.read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT id, kind, clock, fields FROM record WHERE conflicted ORDER BY kind, id")
+                db, sql: "SELECT \(RecordTable.selection) FROM record WHERE conflicted ORDER BY kind, id")
             return try rows.map(RecordTable.decode).map(Self.conflicts(of:)).filter { !$0.fields.isEmpty }
                 .sorted { ($0.kind, $0.label) < ($1.kind, $1.label) }
         }
@@ -202,14 +202,16 @@ extension ReplicaStore {
     /// The comments on a request, oldest first.
     public func comments(ofRequest id: UUID) throws -> [CommentRow] {
         try writer.read { db in
-            try CommentRow.filter(Column("request") == id.text).order(Column("at"), Column("id"))
-                .fetchAll(db)
+            try CommentRow.filter(CommentRow.Columns.request == id.text).order(
+                CommentRow.Columns.at, CommentRow.Columns.id
+            )
+            .fetchAll(db)
         }
     }
 
     /// Standards as the query table holds them.
     public func standards() throws -> [StandardRow] {
-        try writer.read { db in try StandardRow.order(Column("service")).fetchAll(db) }
+        try writer.read { db in try StandardRow.order(StandardRow.Columns.service).fetchAll(db) }
     }
 }
 

@@ -92,7 +92,8 @@ extension SiteStore {
     static func setAside(fromSetOf counter: UInt64, _ replica: ReplicaRow, _ db: Database) throws {
         guard let entry = try ChangeLog.entry(Dot(replica: replica.id, counter: counter), db) else { return }
         let start = Int64(entry.set.lowerBound)
-        var sets = try OutboxRow.filter(Column("lastCounter") >= start).order(Column("firstCounter")).fetchAll(db)
+        var sets = try OutboxRow.filter(OutboxRow.Columns.lastCounter >= start).order(OutboxRow.Columns.firstCounter)
+            .fetchAll(db)
         if !sets.contains(where: { $0.firstCounter == start }) {
             sets.insert(
                 OutboxRow(

@@ -64,7 +64,7 @@ extension SiteStore {
             try String.fetchAll(
                 db, sql: "SELECT DISTINCT record FROM change WHERE replica = ?", arguments: [own.description]))
         var doomed: [(id: String, kind: RecordKind)] = []
-        let rows = try Row.fetchCursor(db, sql: "SELECT id, kind, clock, fields FROM record")
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(RecordTable.selection) FROM record")
         while let row = try rows.next() {
             let record = try RecordTable.decode(row)
             let id = record.id.text

@@ -157,81 +157,9 @@ extension ReplicaStore {
     /// The state of every record of `kind` that exists, in id order.
     public func records(of kind: RecordKind) throws -> [RecordState] {
         try writer.read { db in
-            let rows = try Row.fetchAll(db, sql: RecordTable.existingOfKind, arguments: [kind.rawValue])
+            let rows = try Row.fetchAll(db.cachedStatement(sql: RecordTable.existingOfKind), arguments: [kind.rawValue])
             return try rows.map(RecordTable.decode)
         }
-    }
-}
-
-/// The `record` table: each record's state as the log makes it, with its query row.
-enum RecordTable {
-    /// The records of one kind that exist, in id order: read through `record_by_kind`
-    /// (`v6-record-kinds`), never by a scan of every record.
-    static let existingOfKind = "SELECT id, kind, clock, fields FROM record WHERE kind = ? AND present ORDER BY id"
-
-    static func load(_ id: UUID, _ db: Database) throws -> RecordState? {
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT id, kind, clock, fields FROM record WHERE id = ?"),
-            arguments: [id.text])
-        return try row.map(decode)
-    }
-
-    static func decode(_ row: Row) throws -> RecordState {
-        let idText: String = row["id"]
-        let kindText: String = row["kind"]
-        guard let id = UUID(text: idText), let kind = RecordKind(rawValue: kindText) else {
-            throw StoreError.corrupt("record \(idText) of kind \(kindText)")
-        }
-        do {
-            var clockReader = BinaryReader([UInt8](row["clock"] as Data))
-            var fieldReader = BinaryReader([UInt8](row["fields"] as Data))
-            return RecordState(
-                kind: kind, id: id, clock: try clockReader.readClock(), fields: try fieldReader.readSiblings())
-        } catch {
-            throw StoreError.corrupt("record \(idText): \(error)")
-        }
-    }
-
-    /// Stores `record` and its query row over `previous`, its stored state (`nil`: the table
-    /// has no row of it), writing only what differs: a record that stays present and keeps
-    /// its conflict flag rewrites its clock and fields alone, which leaves the indexes on
-    /// `kind` untouched, and its query row only the columns whose shown values changed.
-    static func save(
-        _ record: RecordState, over previous: RecordState?, timeline: RequestTimeline?, _ db: Database
-    ) throws {
-        guard let previous, previous.exists == record.exists, previous.isConflicted == record.isConflicted else {
-            try save(record, timeline: timeline, db)
-            return
-        }
-        var clock = BinaryWriter()
-        clock.write(clock: record.clock)
-        var fields = BinaryWriter()
-        fields.write(siblings: record.fields)
-        try db.cachedStatement(sql: "UPDATE record SET clock = ?, fields = ? WHERE id = ?").execute(arguments: [
-            Data(clock.bytes), Data(fields.bytes), record.id.text,
-        ])
-        try Projection.update(record, over: previous, timeline: timeline, db)
-    }
-
-    /// Stores `record` and its query row, whole, whatever was stored before; a request's
-    /// `timeline`, when given, is stored with its row (`nil` leaves the stored one as it is:
-    /// the caller knows the log did not change what a timeline reads).
-    static func save(_ record: RecordState, timeline: RequestTimeline? = nil, _ db: Database) throws {
-        var clock = BinaryWriter()
-        clock.write(clock: record.clock)
-        var fields = BinaryWriter()
-        fields.write(siblings: record.fields)
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO record (id, kind, clock, fields, present, conflicted) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET clock = excluded.clock, fields = excluded.fields,
-                    present = excluded.present, conflicted = excluded.conflicted
-                """
-        ).execute(arguments: [
-            record.id.text, record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
-            record.exists, record.isConflicted,
-        ])
-        try Projection.update(record, timeline: timeline, db)
     }
 }
 

@@ -21,7 +21,11 @@ package enum StoredDigests {
     }
 
     /// The columns a log row is read with for ``entry(_:using:)``; `record` first.
-    static let entryColumns = "record, replica, counter, kind, context, fields, author, at, refusalCode IS NOT NULL"
+    static let entryColumns =
+        [
+            ChangeLog.Columns.record, ChangeLog.Columns.replica, ChangeLog.Columns.counter, ChangeLog.Columns.kind,
+            ChangeLog.Columns.context, ChangeLog.Columns.fields, ChangeLog.Columns.author, ChangeLog.Columns.at,
+        ].sql + ", \(ChangeLog.Columns.refusalCode.name) IS NOT NULL"
 
     /// The hash of a log row (read with ``entryColumns``), as ``RecordDigest/entry(_:)``
     /// computes it from the change; `hasher` is scratch space, reused row after row. A replica that is not a record id (a damaged row) hashes
@@ -45,7 +49,7 @@ package enum StoredDigests {
     }
 
     /// The columns a record row is read with for ``state(_:using:)``; `id` first.
-    static let stateColumns = "id, kind, clock, fields, present, conflicted"
+    static let stateColumns = RecordTable.all.sql
 
     /// The hash of a record row (read with ``stateColumns``), as ``RecordDigest/state(_:)``
     /// computes it from the record.

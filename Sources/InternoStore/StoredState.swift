@@ -64,7 +64,7 @@ final class StoredState: JudgingSource {
         guard !wanted.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql:
-                "SELECT id, kind, clock, fields FROM record WHERE id IN (\(repeatElement("?", count: Self.chunk).joined(separator: ", ")))"
+                "SELECT \(RecordTable.selection) FROM record WHERE id IN (\(repeatElement("?", count: Self.chunk).joined(separator: ", ")))"
         )
         for start in stride(from: 0, to: wanted.count, by: Self.chunk) {
             let slice = wanted[start..<min(start + Self.chunk, wanted.count)]

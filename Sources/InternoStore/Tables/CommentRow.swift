@@ -4,6 +4,15 @@ import GRDB
 public struct CommentRow: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
     public static let databaseTableName = "comment"
 
+    /// The columns of `comment`.
+    public enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let request = Column(CodingKeys.request)
+        static let body = Column(CodingKeys.body)
+        static let author = Column(CodingKeys.author)
+        static let at = Column(CodingKeys.at)
+    }
+
     /// The record id.
     public var id: String
     /// The request's id.

@@ -4,6 +4,22 @@ import GRDB
 public struct StandardRow: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
     public static let databaseTableName = "standard"
 
+    /// The columns of `standard`.
+    public enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let provider = Column(CodingKeys.provider)
+        static let customer = Column(CodingKeys.customer)
+        static let service = Column(CodingKeys.service)
+        /// The catalogued service it covers, if any (not in this row type: read as a record).
+        static let catalogService = Column("catalogService")
+        static let ackTarget = Column(CodingKeys.ackTarget)
+        static let deliverTarget = Column(CodingKeys.deliverTarget)
+        static let csatTarget = Column(CodingKeys.csatTarget)
+        static let complianceTarget = Column(CodingKeys.complianceTarget)
+        static let status = Column(CodingKeys.status)
+        static let conflicted = Column(CodingKeys.conflicted)
+    }
+
     /// The record id.
     public var id: String
     /// The provider department's id.

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import InternoModel
+
+/// The `record` table: each record's state as the log makes it, with its query row.
+enum RecordTable {
+    static let databaseTableName = "record"
+
+    /// The columns of `record`.
+    enum Columns {
+        /// The record id, lowercase UUID text.
+        static let id = Column("id")
+        /// Its kind, `request`.
+        static let kind = Column("kind")
+        /// Its clock, in the binary encoding.
+        static let clock = Column("clock")
+        /// Each field's siblings, in the binary encoding.
+        static let fields = Column("fields")
+        /// `true` if the record exists (it was created and not deleted).
+        static let present = Column("present")
+        /// `true` if any field is in conflict.
+        static let conflicted = Column("conflicted")
+    }
+
+    /// What ``decode(_:)`` reads, in this order: a query may add columns after them.
+    static let selection = [Columns.id, Columns.kind, Columns.clock, Columns.fields].sql
+
+    /// Every column, in the order ``save(_:timeline:_:)`` writes them.
+    static let all = [
+        Columns.id, Columns.kind, Columns.clock, Columns.fields, Columns.present, Columns.conflicted,
+    ]
+
+    /// The records of one kind that exist, in id order: read through `record_by_kind`
+    /// (`v6-record-kinds`), never by a scan of every record.
+    static let existingOfKind = "SELECT \(selection) FROM record WHERE kind = ? AND present ORDER BY id"
+
+    static func load(_ id: UUID, _ db: Database) throws -> RecordState? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(selection) FROM record WHERE id = ?"), arguments: [id.text])
+        return try row.map(decode)
+    }
+
+    /// Decodes a row that starts with ``selection``. Cells are read by position, not looked up
+    /// by name on every row, and a cell of the wrong type is reported as a damaged database,
+    /// never a crash.
+    static func decode(_ row: Row) throws -> RecordState {
+        let idText = String.fromDatabaseValue(row[0] as DatabaseValue)
+        let kindText = String.fromDatabaseValue(row[1] as DatabaseValue)
+        guard let idText, let id = UUID(text: idText), let kindText, let kind = RecordKind(rawValue: kindText) else {
+            throw StoreError.corrupt("record \(idText ?? "?") of kind \(kindText ?? "?")")
+        }
+        guard let clock = Data.fromDatabaseValue(row[2] as DatabaseValue),
+            let fields = Data.fromDatabaseValue(row[3] as DatabaseValue)
+        else { throw StoreError.corrupt("record \(idText): its clock or fields are not bytes") }
+        do {
+            var clockReader = BinaryReader([UInt8](clock))
+            var fieldReader = BinaryReader([UInt8](fields))
+            return RecordState(
+                kind: kind, id: id, clock: try clockReader.readClock(), fields: try fieldReader.readSiblings())
+        } catch {
+            throw StoreError.corrupt("record \(idText): \(error)")
+        }
+    }
+
+    /// Stores `record` and its query row over `previous`, its stored state (`nil`: the table
+    /// has no row of it), writing only what differs: a record that stays present and keeps
+    /// its conflict flag rewrites its clock and fields alone, which leaves the indexes on
+    /// `kind` untouched, and its query row only the columns whose shown values changed.
+    static func save(
+        _ record: RecordState, over previous: RecordState?, timeline: RequestTimeline?, _ db: Database
+    ) throws {
+        guard let previous, previous.exists == record.exists, previous.isConflicted == record.isConflicted else {
+            try save(record, timeline: timeline, db)
+            return
+        }
+        var clock = BinaryWriter()
+        clock.write(clock: record.clock)
+        var fields = BinaryWriter()
+        fields.write(siblings: record.fields)
+        try db.cachedStatement(sql: update).execute(arguments: [
+            Data(clock.bytes), Data(fields.bytes), record.id.text,
+        ])
+        try Projection.update(record, over: previous, timeline: timeline, db)
+    }
+
+    /// Stores `record` and its query row, whole, whatever was stored before; a request's
+    /// `timeline`, when given, is stored with its row (`nil` leaves the stored one as it is:
+    /// the caller knows the log did not change what a timeline reads).
+    static func save(_ record: RecordState, timeline: RequestTimeline? = nil, _ db: Database) throws {
+        var clock = BinaryWriter()
+        clock.write(clock: record.clock)
+        var fields = BinaryWriter()
+        fields.write(siblings: record.fields)
+        try db.cachedStatement(sql: upsert).execute(arguments: [
+            record.id.text, record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
+            record.exists, record.isConflicted,
+        ])
+        try Projection.update(record, timeline: timeline, db)
+    }
+
+    private static let update =
+        "UPDATE record SET \([Columns.clock, Columns.fields].assignments) WHERE \(Columns.id.name) = ?"
+
+    private static let upsert = """
+        INSERT INTO record (\(all.sql)) VALUES (\(all.placeholders))
+        ON CONFLICT (\(Columns.id.name)) DO UPDATE SET \(all.dropFirst(2).map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", "))
+        """
+}
+
+extension Collection<Column> {
+    /// The columns' names as an SQL list, `id, kind, clock`.
+    var sql: String { map(\.name).joined(separator: ", ") }
+
+    /// One `?` per column, `?, ?, ?`.
+    var placeholders: String { repeatElement("?", count: count).joined(separator: ", ") }
+
+    /// Each column set from one `?`, `clock = ?, fields = ?`.
+    var assignments: String { map { "\($0.name) = ?" }.joined(separator: ", ") }
+}
