@@ -1,13 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// The release executables carry the Swift runtime and Foundation inside them (on Linux; the
-/// same as `swift build --static-swift-stdlib`): a site's machine needs no Swift installed,
-/// only SQLite, and a CLI command does not spend 4 ms of its start loading and binding the
-/// runtime's shared libraries (DESIGN §9). Debug builds, which the tests run, stay dynamic:
-/// they link in seconds.
-/// The flag is given to the compiler too, so that the executable's own module links the
-/// static libraries behind Foundation (CoreFoundation, ICU) by itself.
+// The release executables carry the Swift runtime and Foundation inside them (on Linux; the
+// same as `swift build --static-swift-stdlib`): a site's machine needs no Swift installed,
+// only SQLite, and a CLI command does not spend 3-4 ms of its start loading and binding the
+// runtime's shared libraries (DESIGN §9). Debug builds, which the tests run, stay dynamic:
+// they link in seconds. The flag goes to the compiler too, so that the executable's own
+// module links the static libraries behind Foundation (CoreFoundation, ICU) by itself.
 let staticSwiftFlag = ["-static-stdlib"]
 let staticSwiftWhen = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
 
