@@ -107,13 +107,7 @@ extension SiteStore {
                     db, sql: "SELECT record FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
                     arguments: [replica.replicaID, set.firstCounter, set.lastCounter]))
             try db.executeCached(
-                sql: """
-                    INSERT INTO stash (replica, counter, setStart, setEnd, kind, record, context, fields, author, at,
-                        refusalCode, refusalReason, requires, outboxStatus, outboxCreatedAt)
-                    SELECT replica, counter, ?, ?, kind, record, context, fields, author, at, refusalCode,
-                        refusalReason, requires, ?, ?
-                    FROM change WHERE replica = ? AND counter BETWEEN ? AND ?
-                    """,
+                sql: StashTable.setAside,
                 arguments: [
                     set.firstCounter, set.lastCounter, set.status.rawValue, set.createdAt, replica.replicaID,
                     set.firstCounter, set.lastCounter,
@@ -146,18 +140,15 @@ extension SiteStore {
     /// - Returns: the requests whose keys changed.
     public func restoreSetAside() throws -> [RenumberedRequest] {
         try writer.write { db in
-            let stashed = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT 0 AS seq, replica, counter, setStart, setEnd, kind, record, context, fields, author,
-                        at, refusalCode, refusalReason, requires, outboxStatus, outboxCreatedAt
-                    FROM stash ORDER BY counter
-                    """)
+            let stashed = try Row.fetchAll(db, sql: StashTable.stashed)
             guard !stashed.isEmpty else { return [] }
             var replica = try Self.replicaRow(db)
             let me = replica.id
             let entries = try stashed.map { row -> (entry: ChangeLog.Entry, status: String, createdAt: Int64) in
-                (try ChangeLog.decode(row), row["outboxStatus"], row["outboxCreatedAt"])
+                (
+                    try ChangeLog.decode(row), row[StashTable.Columns.outboxStatus],
+                    row[StashTable.Columns.outboxCreatedAt]
+                )
             }
             let before = entries[0].entry.change.dot.counter - 1
             // Each stashed change's number from now on: that of its twin when the server holds
