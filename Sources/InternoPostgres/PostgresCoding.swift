@@ -54,10 +54,7 @@ enum PostgresCoding {
             throw PostgresStoreError.corrupt("record \(id) of kind \(kind)")
         }
         do {
-            var clockReader = BinaryReader([UInt8](clock))
-            var fieldReader = BinaryReader([UInt8](fields))
-            return RecordState(
-                kind: kind, id: id, clock: try clockReader.readClock(), fields: try fieldReader.readSiblings())
+            return try RecordState(kind: kind, id: id, encodedClock: [UInt8](clock), encodedFields: [UInt8](fields))
         } catch {
             throw PostgresStoreError.corrupt("record \(id): \(error)")
         }

@@ -172,3 +172,15 @@ public struct BinaryReader: Sendable {
         return fields
     }
 }
+
+extension RecordState {
+    /// A record's state as both stores keep it: its clock and its fields' siblings, each in the
+    /// binary encoding (``BinaryWriter/write(clock:)``, ``BinaryWriter/write(siblings:)``).
+    public init(kind: RecordKind, id: UUID, encodedClock clock: [UInt8], encodedFields fields: [UInt8])
+        throws(BinaryReader.Error)
+    {
+        var clockReader = BinaryReader(clock)
+        var fieldReader = BinaryReader(fields)
+        self.init(kind: kind, id: id, clock: try clockReader.readClock(), fields: try fieldReader.readSiblings())
+    }
+}

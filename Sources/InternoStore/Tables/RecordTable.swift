@@ -53,10 +53,7 @@ enum RecordTable {
             let fields = Data.fromDatabaseValue(row[3] as DatabaseValue)
         else { throw StoreError.corrupt("record \(idText): its clock or fields are not bytes") }
         do {
-            var clockReader = BinaryReader([UInt8](clock))
-            var fieldReader = BinaryReader([UInt8](fields))
-            return RecordState(
-                kind: kind, id: id, clock: try clockReader.readClock(), fields: try fieldReader.readSiblings())
+            return try RecordState(kind: kind, id: id, encodedClock: [UInt8](clock), encodedFields: [UInt8](fields))
         } catch {
             throw StoreError.corrupt("record \(idText): \(error)")
         }
