@@ -7,9 +7,20 @@ enum Audiences {
     /// The department column's value for a change every site receives (the directory).
     static let everyone = "*"
 
+    /// The columns of `audience`.
+    enum Columns {
+        /// A department's record id, or ``everyone``.
+        static let department = Column("department")
+        /// The sequence number of the change in the log.
+        static let seq = Column("seq")
+    }
+
+    /// Both columns, in the order a change's audience is written and exported.
+    static let all = [Columns.department, Columns.seq]
+
     /// Records that the change logged at `seq` goes to `audience`.
     static func record(_ seq: Int64, _ audience: Audience, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: "INSERT INTO audience (department, seq) VALUES (?, ?)")
+        let statement = try db.cachedStatement(sql: "INSERT INTO audience (\(all.sql)) VALUES (\(all.placeholders))")
         switch audience {
         case .everyone:
             try statement.execute(arguments: [everyone, seq])

@@ -29,7 +29,9 @@ extension ServerStore {
     public func exportHeader() throws -> ExportHeader {
         try writer.read { db in
             let replica = try Self.replicaRow(db)
-            let epochs = try Row.fetchAll(db, sql: "SELECT firstSeq, epoch FROM stream_epoch ORDER BY firstSeq").map {
+            let epochs = try Row.fetchAll(
+                db, sql: "SELECT \(StreamEpochTable.all.sql) FROM stream_epoch ORDER BY firstSeq"
+            ).map {
                 (firstSeq: $0[0] as Int64, epoch: $0[1] as Int64)
             }
             return ExportHeader(
@@ -49,7 +51,11 @@ extension ServerStore {
             guard let first = entries.first, let last = entries.last else { return [] }
             var audiences: [Int64: [String]] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT seq, department FROM audience WHERE seq BETWEEN ? AND ? ORDER BY seq, department",
+                db,
+                sql: """
+                    SELECT \(Audiences.all.reversed().sql) FROM audience
+                    WHERE seq BETWEEN ? AND ? ORDER BY seq, department
+                    """,
                 arguments: [first.seq, last.seq])
             {
                 audiences[row[0], default: []].append(row[1])

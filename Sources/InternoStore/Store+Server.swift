@@ -177,7 +177,7 @@ extension ServerStore {
             while epoch == 0 { epoch = Int64.random(in: .min ... .max) }
             try db.executeCached(
                 sql: """
-                    INSERT OR REPLACE INTO stream_epoch (firstSeq, epoch)
+                    INSERT OR REPLACE INTO stream_epoch (\(StreamEpochTable.all.sql))
                     VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change), ?)
                     """, arguments: [epoch])
         }

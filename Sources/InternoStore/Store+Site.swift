@@ -286,7 +286,8 @@ extension SiteStore {
                         "\(person) has already answered this survey round at this site: each person answers once"))
             }
             try db.execute(
-                sql: "INSERT INTO respondent (round, person) VALUES (?, ?)", arguments: [round.text, person])
+                sql: "INSERT INTO respondent (\(RespondentTable.all.sql)) VALUES (\(RespondentTable.all.placeholders))",
+                arguments: [round.text, person])
             return try Self.write([edit], author: site, at: at, db)
         }
     }

@@ -4,8 +4,6 @@ import InternoModel
 
 /// The `record` table: each record's state as the log makes it, with its query row.
 enum RecordTable {
-    static let databaseTableName = "record"
-
     /// The columns of `record`.
     enum Columns {
         /// The record id, lowercase UUID text.

@@ -11,8 +11,16 @@ public struct RegistryRow: Codable, Sendable, Equatable, FetchableRecord, Persis
 
     /// The columns of `replica_registry`.
     public enum Columns {
-        static let fingerprint = Column(CodingKeys.fingerprint)
+        static let replicaID = Column(CodingKeys.replicaID)
+        static let department = Column(CodingKeys.department)
+        static let departmentCode = Column(CodingKeys.departmentCode)
+        static let site = Column(CodingKeys.site)
         static let code = Column(CodingKeys.code)
+        static let fingerprint = Column(CodingKeys.fingerprint)
+        static let revoked = Column(CodingKeys.revoked)
+        static let enrolledAt = Column(CodingKeys.enrolledAt)
+        static let lastSeenAt = Column(CodingKeys.lastSeenAt)
+        static let scope = Column(CodingKeys.scope)
     }
 
     /// The site's replica id, lowercase UUID text.
