@@ -15,7 +15,7 @@ enum Audiences {
         static let seq = Column("seq")
     }
 
-    /// Both columns, in the order a change's audience is written and exported.
+    /// Both columns, in the order a change's audience is written.
     static let all = [Columns.department, Columns.seq]
 
     /// Records that the change logged at `seq` goes to `audience`.

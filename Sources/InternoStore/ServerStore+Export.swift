@@ -53,7 +53,7 @@ extension ServerStore {
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Audiences.all.reversed().sql) FROM audience
+                    SELECT \([Audiences.Columns.seq, Audiences.Columns.department].sql) FROM audience
                     WHERE seq BETWEEN ? AND ? ORDER BY seq, department
                     """,
                 arguments: [first.seq, last.seq])
