@@ -6,8 +6,11 @@ import PackageDescription
 // only SQLite, and a CLI command does not spend 3-4 ms of its start loading and binding the
 // runtime's shared libraries (DESIGN §9). Debug builds, which the tests run, stay dynamic:
 // they link in seconds. The flag goes to the compiler too, so that the executable's own
-// module links the static libraries behind Foundation (CoreFoundation, ICU) by itself.
+// module links the static libraries behind Foundation (CoreFoundation, ICU) by itself. The
+// toolchain's lld links them: GNU ld warns about glibc's `mktemp`, which the static Foundation
+// references, and a release build prints no warning.
 let staticSwiftFlag = ["-static-stdlib"]
+let staticLinkFlags = staticSwiftFlag + ["-use-ld=lld"]
 let staticSwiftWhen = BuildSettingCondition.when(platforms: [.linux], configuration: .release)
 
 let package = Package(
@@ -116,7 +119,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: [.unsafeFlags(staticSwiftFlag, staticSwiftWhen)],
-            linkerSettings: [.unsafeFlags(staticSwiftFlag, staticSwiftWhen)]
+            linkerSettings: [.unsafeFlags(staticLinkFlags, staticSwiftWhen)]
         ),
         .executableTarget(
             name: "interno-server",
@@ -130,7 +133,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: [.unsafeFlags(staticSwiftFlag, staticSwiftWhen)],
-            linkerSettings: [.unsafeFlags(staticSwiftFlag, staticSwiftWhen)]
+            linkerSettings: [.unsafeFlags(staticLinkFlags, staticSwiftWhen)]
         ),
         // Benchmarks of DESIGN §9, not tests: `swift run -c release interno-benchmark`.
         .executableTarget(
