@@ -81,7 +81,7 @@ extension ServerStore {
         switch pusher.scope {
         case .all:
             // Every change is in scope: one pass over the log, in its own order.
-            try StoredDigests.scan(db, "SELECT \(StoredDigests.entryColumns), seq FROM change") { cells in
+            try StoredDigests.scan(db, "SELECT \(StoredDigests.entryColumns()), seq FROM change") { cells in
                 guard let key = cells.key(0), start.map({ $0 < key }) ?? true else { return }
                 if cells.integer(9) <= cursor || cells.key(1) == me {
                     admit(cells, key)
@@ -91,11 +91,10 @@ extension ServerStore {
             }
         case .department(let department):
             // What the scope covers, through the audience index (DESIGN §6.1).
-            let columns = StoredDigests.entryColumns.split(separator: ", ").map { "c.\($0)" }
             try StoredDigests.scan(
                 db,
                 """
-                SELECT \(columns.joined(separator: ", ")) FROM audience a JOIN change c ON c.seq = a.seq
+                SELECT \(StoredDigests.entryColumns(of: "c")) FROM audience a JOIN change c ON c.seq = a.seq
                 WHERE a.department IN (?, ?) AND (c.seq <= ? OR c.replica = ?)
                 """,
                 arguments: [

@@ -88,7 +88,7 @@ extension SiteStore {
         var shown: [(key: RecordKey, hash: UInt64)] = []
         var malformed: Set<String> = []
         var scratch = DigestHasher()
-        try StoredDigests.scan(db, "SELECT \(StoredDigests.entryColumns) FROM change") { cells in
+        try StoredDigests.scan(db, "SELECT \(StoredDigests.entryColumns()) FROM change") { cells in
             guard let key = cells.key(0) else {
                 malformed.insert(cells.text(0))
                 return

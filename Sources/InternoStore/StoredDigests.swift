@@ -20,14 +20,19 @@ package enum StoredDigests {
         while try rows.next() != nil { try body(cells) }
     }
 
-    /// The columns a log row is read with for ``entry(_:using:)``; `record` first.
-    static let entryColumns =
-        [
+    /// The columns a log row is read with for ``entry(_:using:)``, `record` first, each
+    /// qualified with `table` when one is given (`c.record`, for a join).
+    static func entryColumns(of table: String? = nil) -> String {
+        let prefix = table.map { "\($0)." } ?? ""
+        let columns = [
             ChangeLog.Columns.record, ChangeLog.Columns.replica, ChangeLog.Columns.counter, ChangeLog.Columns.kind,
             ChangeLog.Columns.context, ChangeLog.Columns.fields, ChangeLog.Columns.author, ChangeLog.Columns.at,
-        ].sql + ", \(ChangeLog.Columns.refusalCode.name) IS NOT NULL"
+        ]
+        return (columns.map { prefix + $0.name } + ["\(prefix)\(ChangeLog.Columns.refusalCode.name) IS NOT NULL"])
+            .joined(separator: ", ")
+    }
 
-    /// The hash of a log row (read with ``entryColumns``), as ``RecordDigest/entry(_:)``
+    /// The hash of a log row (read with ``entryColumns(of:)``), as ``RecordDigest/entry(_:)``
     /// computes it from the change; `hasher` is scratch space, reused row after row. A replica that is not a record id (a damaged row) hashes
     /// as the zero id: the row still counts, and differs from any real one.
     static func entry(_ cells: Cells, using hasher: inout DigestHasher) -> UInt64 {

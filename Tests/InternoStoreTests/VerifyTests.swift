@@ -116,7 +116,7 @@ struct VerifyTests {
             var hashes: [UInt64] = []
             var scratch = DigestHasher()
             try StoredDigests.scan(
-                db, "SELECT \(StoredDigests.entryColumns) FROM change WHERE record = ? ORDER BY seq",
+                db, "SELECT \(StoredDigests.entryColumns()) FROM change WHERE record = ? ORDER BY seq",
                 arguments: [org.first.uuidString.lowercased()]
             ) { hashes.append(StoredDigests.entry($0, using: &scratch)) }
             let log = try ChangeLog.entries(ofRecord: org.first, db).map(\.change)

@@ -49,9 +49,8 @@ extension OutboxRow {
         ])
     }
 
-    private static let enqueueStatement = """
-        INSERT INTO \(databaseTableName) (\(
-            [Columns.firstCounter, Columns.lastCounter, Columns.status, Columns.createdAt].map(\.name)
-                .joined(separator: ", "))) VALUES (?, ?, ?, ?)
-        """
+    private static let enqueued = [Columns.firstCounter, Columns.lastCounter, Columns.status, Columns.createdAt]
+
+    private static let enqueueStatement =
+        "INSERT INTO \(databaseTableName) (\(enqueued.sql)) VALUES (\(enqueued.placeholders))"
 }

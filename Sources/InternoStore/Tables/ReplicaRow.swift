@@ -29,7 +29,7 @@ public struct ReplicaRow: Codable, Sendable, Equatable, FetchableRecord, Persist
 
     /// The one row, read with ``selection``: every write and sync reads it, so it is read by
     /// position through one cached statement, not decoded by name through `Decodable`.
-    static let select = "SELECT \(selection.map(\.name).joined(separator: ", ")) FROM replica"
+    static let select = "SELECT \(selection.sql) FROM replica"
 
     /// Always 1: the table has one row.
     var singleton: Int = 1
