@@ -166,7 +166,14 @@ enum Projection {
         let spec = Schema.spec(record.kind)
         var conflicted = false
         func value(_ field: FieldName) -> FieldValue? {
-            let resolution = record.resolve(field, policy: spec.policy(field))
+            let siblings = record.siblings(field)
+            // One sibling or none, nearly every field: every policy gives its value, so the
+            // policy is not looked up.
+            if siblings.count < 2 {
+                guard let value = siblings.first?.value, value != .null else { return nil }
+                return value
+            }
+            let resolution = spec.policy(field).reduce(siblings)
             if resolution.isConflict { conflicted = true }
             guard let value = resolution.displayValue, value != .null else { return nil }
             return value
@@ -180,8 +187,16 @@ enum Projection {
             default: nil
             }
         }
-        let times = record.fields.values.flatMap { $0.map(\.at.millisecondsSince1970) }
-        let updatedAt = times.max() ?? 0
+        // The latest time of any sibling, without gathering them all into an array first.
+        var updatedAt: Int64 = 0
+        var anyTime = false
+        for siblings in record.fields.values {
+            for sibling in siblings {
+                let time = sibling.at.millisecondsSince1970
+                if !anyTime || time > updatedAt { updatedAt = time }
+                anyTime = true
+            }
+        }
 
         // Every value is built before `conflicted` is read: resolving a field sets it.
         let row: [DatabaseValueConvertible?]

@@ -28,9 +28,10 @@ public struct BinaryWriter: Sendable {
 
     /// Appends a length-prefixed UTF-8 string.
     public mutating func write(string: String) {
-        let utf8 = Array(string.utf8)
+        // Straight from the string's storage: no array of its bytes in between.
+        let utf8 = string.utf8
         write(varint: UInt64(utf8.count))
-        bytes += utf8
+        bytes.append(contentsOf: utf8)
     }
 
     /// Appends the 16 bytes of `uuid`.

@@ -99,6 +99,10 @@ public final class Judge<Source: JudgingSource> {
     public let source: Source
     private var batch = Layer()
     private var staged = Layer()
+    /// `true` while a pushed set is judged: what it does goes to `staged`, to join the batch
+    /// only if the set is accepted. Everything else goes straight to the batch: a pulled or
+    /// local change that fails fails the whole transaction, so it needs no layer of its own.
+    private var staging = false
     private var lookupError: (any Error)?
 
     /// A judge of one batch over `source`.
@@ -349,6 +353,8 @@ public final class Judge<Source: JudgingSource> {
         // What the server does not hold yet is judged as the rest of the set: the held part
         // is already applied, exactly as written.
         do {
+            staging = true
+            defer { staging = false }
             try stage(fresh, set: range, from: pusher, receivedAt: receivedAt)
             commit()
             return .accepted
@@ -601,7 +607,7 @@ public final class Judge<Source: JudgingSource> {
         } catch {
             throw JudgeError.outOfOrder(error)
         }
-        staged.records[record.id] = record
+        // Everything that can throw comes before the layer changes, so a throw leaves it as it was.
         let receivers: Audience?
         switch audience {
         case .none:
@@ -614,13 +620,24 @@ public final class Judge<Source: JudgingSource> {
             guard let derived else { throw JudgeError.unknownParties(record.kind, record.id) }
             receivers = derived
         }
-        staged.logged[change.dot] = LoggedChange(change: change, set: set)
-        staged.logs[record.id, default: []].append(change)
-        if let receivers { staged.audiences[record.id, default: []].append(receivers) }
-        staged.appended.append(Entry(change: change, set: set, audience: receivers))
+        if staging {
+            Self.add(change, set: set, record: record, receivers: receivers, to: &staged)
+        } else {
+            Self.add(change, set: set, record: record, receivers: receivers, to: &batch)
+        }
+    }
+
+    private static func add(
+        _ change: Change, set: ClosedRange<UInt64>, record: RecordState, receivers: Audience?, to layer: inout Layer
+    ) {
+        layer.records[record.id] = record
+        layer.logged[change.dot] = LoggedChange(change: change, set: set)
+        layer.logs[record.id, default: []].append(change)
+        if let receivers { layer.audiences[record.id, default: []].append(receivers) }
+        layer.appended.append(Entry(change: change, set: set, audience: receivers))
         // What the uniqueness checks read: the codes and keys of records that now exist.
         guard !change.isVoid, record.exists else { return }
-        if change.kind == .department, let code = change.fields["code"]?.text { staged.codes.insert(code) }
-        if change.kind == .request, let key = change.fields["key"]?.text { staged.keys[key] = record.id }
+        if change.kind == .department, let code = change.fields["code"]?.text { layer.codes.insert(code) }
+        if change.kind == .request, let key = change.fields["key"]?.text { layer.keys[key] = record.id }
     }
 }
