@@ -27,7 +27,7 @@ extension ServerStore {
 
     /// The server's identity, epochs, registry and latest sequence number.
     public func exportHeader() throws -> ExportHeader {
-        try writer.read { db in
+        try read { db in
             let replica = try Self.replicaRow(db)
             let epochs = try Row.fetchAll(
                 db, sql: "SELECT \(StreamEpochTable.all.sql) FROM stream_epoch ORDER BY firstSeq"
@@ -43,7 +43,7 @@ extension ServerStore {
 
     /// Up to `limit` logged changes after `seq`, in stream order, with their audiences.
     public func exportLog(after seq: Int64, limit: Int) throws -> [ExportedChange] {
-        try writer.read { db in
+        try read { db in
             let entries = try Row.fetchAll(
                 db, sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?",
                 arguments: [seq, limit]
@@ -66,7 +66,7 @@ extension ServerStore {
 
     /// Up to `limit` record states after the id `after` (all of them, existing or not), in id order.
     public func exportRecords(after id: UUID?, limit: Int) throws -> [RecordState] {
-        try writer.read { db in
+        try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT \(RecordTable.selection) FROM record WHERE id > ? ORDER BY id LIMIT ?",
                 arguments: [id?.text ?? "", limit]

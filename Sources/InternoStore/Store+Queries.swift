@@ -35,7 +35,7 @@ public struct HistoryEntry: Equatable, Sendable {
 extension ReplicaStore {
     /// Every record with a field in conflict, with each field's siblings.
     public func conflicts() throws -> [RecordConflict] {
-        try writer.read { db in
+        try read { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT \(RecordTable.selection) FROM record WHERE conflicted ORDER BY kind, id")
             return try rows.map(RecordTable.decode).map(Self.conflicts(of:)).filter { !$0.fields.isEmpty }
@@ -71,7 +71,7 @@ extension ReplicaStore {
     /// The history of one record: every logged change, in the order this replica applied them,
     /// with the conflicts each one made or resolved (DESIGN §3.7).
     public func history(of id: UUID) throws -> [HistoryEntry] {
-        try writer.read { db in
+        try read { db in
             let entries = try ChangeLog.entries(ofRecord: id, db)
             guard let first = entries.first else { throw StoreError.notFound("record \(id.text)") }
             let spec = Schema.spec(first.change.kind)
@@ -94,7 +94,7 @@ extension ReplicaStore {
     /// Every logged change of one record, in the order this replica applied them: the log
     /// alone, without the conflict bookkeeping of ``history(of:)``.
     public func log(of id: UUID) throws -> [Change] {
-        try writer.read { db in try ChangeLog.entries(ofRecord: id, db).map(\.change) }
+        try read { db in try ChangeLog.entries(ofRecord: id, db).map(\.change) }
     }
 
     /// Rebuilds one record and its query row from the log (DESIGN §3.7: the log is the truth).
@@ -114,7 +114,7 @@ extension ReplicaStore {
 
     /// The id of the request with `key`.
     public func requestID(key: String) throws -> UUID {
-        try writer.read { db in
+        try read { db in
             guard let id = try String.fetchOne(db, sql: "SELECT id FROM request WHERE key = ?", arguments: [key]) else {
                 throw StoreError.notFound("request \(key)")
             }
@@ -125,7 +125,7 @@ extension ReplicaStore {
 
     /// The id of the department with `code`.
     public func departmentID(code: String) throws -> UUID {
-        try writer.read { db in
+        try read { db in
             guard let id = try String.fetchOne(db, sql: "SELECT id FROM department WHERE code = ?", arguments: [code])
             else { throw StoreError.notFound("department \(code)") }
             guard let uuid = UUID(text: id) else {
@@ -137,14 +137,14 @@ extension ReplicaStore {
 
     /// Requests as the query table holds them, newest first.
     public func requests() throws -> [RequestRow] {
-        try writer.read { db in
+        try read { db in
             try RequestRow.order(RequestRow.Columns.createdAt.desc, RequestRow.Columns.key).fetchAll(db)
         }
     }
 
     /// The requests submitted within `from..<to`, in the same order.
     public func requests(submittedFrom from: Timestamp, to: Timestamp) throws -> [RequestRow] {
-        try writer.read { db in
+        try read { db in
             try RequestRow.filter(
                 RequestRow.Columns.submittedAt >= from.millisecondsSince1970
                     && RequestRow.Columns.submittedAt < to.millisecondsSince1970
@@ -156,7 +156,7 @@ extension ReplicaStore {
     /// what is stored and what the log says: none, as long as every path that changes a
     /// request's log keeps its timeline (DESIGN §4). The simulations and fault trials check it.
     public func timelineDrift() throws -> [String] {
-        try writer.read { db in
+        try read { db in
             var drift: [String] = []
             for row in try RequestRow.fetchAll(db) {
                 guard let id = UUID(text: row.id) else { throw StoreError.corrupt("request id \(row.id)") }
@@ -171,14 +171,14 @@ extension ReplicaStore {
 
     /// The request with record id `id`, if this replica holds it.
     public func requestRow(_ id: UUID) throws -> RequestRow? {
-        try writer.read { db in try RequestRow.filter(RequestRow.Columns.id == id.text).fetchOne(db) }
+        try read { db in try RequestRow.filter(RequestRow.Columns.id == id.text).fetchOne(db) }
     }
 
     /// The rating and effort of the feedback on every request, by request id and side
     /// (`customer`, `provider`), as the `feedback` query table shows them: what the reports
     /// count, read in one query.
     public func ratings() throws -> [String: [String: Rating]] {
-        try writer.read { db in
+        try read { db in
             var ratings: [String: [String: Rating]] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT request, side, rating, effort FROM feedback")
             while let row = try rows.next() {
@@ -201,7 +201,7 @@ extension ReplicaStore {
 
     /// The comments on a request, oldest first.
     public func comments(ofRequest id: UUID) throws -> [CommentRow] {
-        try writer.read { db in
+        try read { db in
             try CommentRow.filter(CommentRow.Columns.request == id.text).order(
                 CommentRow.Columns.at, CommentRow.Columns.id
             )
@@ -211,7 +211,7 @@ extension ReplicaStore {
 
     /// Standards as the query table holds them.
     public func standards() throws -> [StandardRow] {
-        try writer.read { db in try StandardRow.order(StandardRow.Columns.service).fetchAll(db) }
+        try read { db in try StandardRow.order(StandardRow.Columns.service).fetchAll(db) }
     }
 }
 

@@ -85,7 +85,7 @@ extension ServerStore {
         after cursor: Int64, limit: Int, scope: Scope = .all, leavingOut own: OwnSets? = nil,
         maximumBytes: Int = .max, size: (ChangeSet) -> Int = { _ in 0 }
     ) throws -> ChangeBatch {
-        try writer.read { db in
+        try read { db in
             try Self.changes(
                 after: cursor, limit: limit, scope: scope, leavingOut: own, maximumBytes: maximumBytes, size: size, db)
         }
@@ -133,22 +133,22 @@ extension ServerStore {
     /// pull hands them out. An enrolment bundle carries it, so a site joined offline knows the
     /// departments (DESIGN §6.2).
     public func directory() throws -> [ChangeSet] {
-        try writer.read { db in ChangeBatch.changeSets(of: try Stream.directory(db)).map(\.set) }
+        try read { db in ChangeBatch.changeSets(of: try Stream.directory(db)).map(\.set) }
     }
 
     /// The highest counter of `replica` that this database holds (0 if none).
     public func highestCounter(of replica: ReplicaID) throws -> UInt64 {
-        try writer.read { db in try Self.highestCounter(of: replica, db) }
+        try read { db in try Self.highestCounter(of: replica, db) }
     }
 
     /// Every counter of `replica` that this database holds, applied or void, as ranges.
     public func heldCounters(of replica: ReplicaID) throws -> [ClosedRange<UInt64>] {
-        try writer.read { db in try Self.heldCounters(of: replica, db) }
+        try read { db in try Self.heldCounters(of: replica, db) }
     }
 
     /// The server's latest sequence number.
     public func latestSequence() throws -> Int64 {
-        try writer.read { db in try Self.latestSequence(db) }
+        try read { db in try Self.latestSequence(db) }
     }
 
     /// What Welcome tells a site (DESIGN §3.9), read in one snapshot, off the caller's thread:
@@ -241,7 +241,7 @@ extension ServerStore {
 
     /// The registry entry whose certificate has `fingerprint`, revoked or not.
     public func registryEntry(fingerprint: String) throws -> RegistryRow? {
-        try writer.read { db in try Self.registryEntry(fingerprint: fingerprint, db) }
+        try read { db in try Self.registryEntry(fingerprint: fingerprint, db) }
     }
 
     /// The registry entry whose certificate has `fingerprint`, noting it was seen now. Off the caller's thread.
@@ -263,7 +263,7 @@ extension ServerStore {
 
     /// Every enrolled site, by code.
     public func registry() throws -> [RegistryRow] {
-        try writer.read { db in try RegistryRow.order(RegistryRow.Columns.code).fetchAll(db) }
+        try read { db in try RegistryRow.order(RegistryRow.Columns.code).fetchAll(db) }
     }
 
     /// Revokes a site: its certificate is refused from now on. Its changes stay.

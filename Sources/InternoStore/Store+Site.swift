@@ -35,7 +35,7 @@ extension SiteStore {
 
     /// How many change sets wait to be pushed (pending or deferred), read without their changes.
     public func pendingChangeSetCount() throws -> Int {
-        try writer.read { db in
+        try read { db in
             try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE status IN (?, ?)"),
                 arguments: [OutboxRow.Status.pending.rawValue, OutboxRow.Status.deferred.rawValue]) ?? 0
@@ -46,7 +46,7 @@ extension SiteStore {
     public func outbox(
         statuses: Set<OutboxRow.Status> = [.pending, .deferred, .refused], after: UInt64 = 0, limit: Int = .max
     ) throws -> [OutboxEntry] {
-        try writer.read { db in
+        try read { db in
             let replica = try Self.replicaRow(db)
             // Read on every push: a cached statement (one per set of statuses), not a query
             // built each time.
@@ -296,7 +296,7 @@ extension SiteStore {
 extension SiteStore {
     /// `true` once `person` has answered `round` from this site (``answer(_:round:site:person:at:)``).
     public func hasAnswered(round: UUID, person: String) throws -> Bool {
-        try writer.read { db in try Self.hasAnswered(round: round, person: person, db) }
+        try read { db in try Self.hasAnswered(round: round, person: person, db) }
     }
 
     static func hasAnswered(round: UUID, person: String, _ db: Database) throws -> Bool {
@@ -308,7 +308,7 @@ extension SiteStore {
     /// How many answers to `round` this site holds, read through the `answer` query table's
     /// index, not by decoding every answer.
     public func answerCount(round: UUID) throws -> Int {
-        try writer.read { db in
+        try read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM answer WHERE round = ?", arguments: [round.text]) ?? 0
         }
     }

@@ -59,12 +59,12 @@ extension SiteStore {
     /// their digest covers the log alone, and the site checks here that their state and shown
     /// values follow from their log.
     public func digests() throws -> SiteDigests {
-        try writer.read { db in try Self.digests(db) }
+        try read { db in try Self.digests(db) }
     }
 
     /// Where this site stands for `interno verify`: its cursor and its outbox's counters.
     public func verifyPosition() throws -> SiteDigests.Position {
-        try writer.read { db in try Self.verifyPosition(db) }
+        try read { db in try Self.verifyPosition(db) }
     }
 
     static func verifyPosition(_ db: Database) throws -> SiteDigests.Position {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import InternoModel
 import Testing
 
@@ -89,6 +90,43 @@ struct StoreTests {
         // Opened as what they are, they are as they were.
         #expect(try ServerStore.open(path: directory.path("server.sqlite")).replica().role == .server)
         #expect(try SiteStore.open(path: directory.path("site.sqlite")).replica().code == "HR-LIS")
+    }
+
+    /// A site reads between its writes (a sync reads its position, its outbox, what it set
+    /// aside), and a read must not throw away the statements its writes compiled: GRDB's
+    /// `DatabaseQueue.read` toggles `PRAGMA query_only`, which expires every prepared statement
+    /// of the connection, so each write compiled its statements again (DESIGN §9). Reads and
+    /// writes here go through the store on one connection, as a site opens it.
+    @Test func aSiteReadKeepsItsWritesStatementsCompiled() throws {
+        var hub = try Hub(.walFile)
+        let path = hub.directory.path("hr.sqlite")
+        hub.hr = try SiteStore.open(path: path, concurrentReads: false)
+        _ = try hub.newRequest("Laptop")
+        let before = try hub.hr.writer.writeWithoutTransaction { db in
+            try Self.reprepareCount(ReplicaRow.select, db)
+        }
+        // A read through the store, then a write that runs the same statements again.
+        #expect(try hub.hr.replica().counter == 1)
+        #expect(try hub.hr.records(of: .request).count == 1)
+        _ = try hub.newRequest("Desk")
+        #expect(try hub.hr.records(of: .request).count == 2)
+        let after = try hub.hr.writer.writeWithoutTransaction { db in
+            try Self.reprepareCount(ReplicaRow.select, db)
+        }
+        #expect(after == before, "a read expired the connection's statements: \(before) → \(after) re-preparations")
+        // A read that writes is refused and leaves nothing behind.
+        let title = try hub.hr.read { db in try String.fetchOne(db, sql: "SELECT title FROM request LIMIT 1") }
+        #expect(title == "Laptop" || title == "Desk")
+        #expect(throws: StoreError.self) {
+            try hub.hr.read { db in try db.execute(sql: "UPDATE request SET title = 'Changed'") }
+        }
+        #expect(Set(try hub.hr.requests().map(\.title)) == ["Laptop", "Desk"])
+    }
+
+    /// How many times SQLite compiled the cached statement for `sql` again after it was first
+    /// prepared (`SQLITE_STMTSTATUS_REPREPARE`).
+    static func reprepareCount(_ sql: String, _ db: Database) throws -> Int32 {
+        sqlite3_stmt_status(try db.cachedStatement(sql: sql).sqliteStatement, SQLITE_STMTSTATUS_REPREPARE, 0)
     }
 
     /// The departments and standards every CLI command looks up are read through an index,
