@@ -115,7 +115,10 @@ extension ReplicaStore {
     /// The id of the request with `key`.
     public func requestID(key: String) throws -> UUID {
         try read { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT id FROM request WHERE key = ?", arguments: [key]) else {
+            guard
+                let id = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT id FROM request WHERE key = ?"), arguments: [key])
+            else {
                 throw StoreError.notFound("request \(key)")
             }
             guard let uuid = UUID(text: id) else { throw StoreError.corrupt("the id of request \(key): \(id)") }
@@ -126,7 +129,9 @@ extension ReplicaStore {
     /// The id of the department with `code`.
     public func departmentID(code: String) throws -> UUID {
         try read { db in
-            guard let id = try String.fetchOne(db, sql: "SELECT id FROM department WHERE code = ?", arguments: [code])
+            guard
+                let id = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT id FROM department WHERE code = ?"), arguments: [code])
             else { throw StoreError.notFound("department \(code)") }
             guard let uuid = UUID(text: id) else {
                 throw StoreError.corrupt("the id of department \(code): \(id)")

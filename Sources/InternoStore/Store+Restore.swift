@@ -311,7 +311,7 @@ extension SiteStore {
 
     /// How many of this site's change sets are set aside, waiting to be renumbered.
     public func setAsideCount() throws -> Int {
-        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT setStart) FROM stash") ?? 0 }
+        try read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(DISTINCT setStart) FROM stash")) ?? 0 }
     }
 
     /// The number of a request key of this site's (`42` of `HR-LIS-42`).

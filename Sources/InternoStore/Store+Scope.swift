@@ -16,6 +16,8 @@ extension SiteStore {
     /// - Returns: how many records were deleted (0 when the scope was known already).
     @discardableResult
     public func adopt(scope kind: Scope.Kind) throws -> Int {
+        // Every sync says the scope; nearly always it is the one already held, and a read says so.
+        guard try replica().scope != kind else { return 0 }
         let removed = try writer.writeWithoutTransaction { db -> Int in
             // Deleted cells and pages are overwritten with zeros, in the file and in the WAL.
             try db.execute(sql: "PRAGMA secure_delete = ON")
