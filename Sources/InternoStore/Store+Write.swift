@@ -30,7 +30,8 @@ extension ReplicaStore {
         var replica = try Self.replicaRow(db)
         let first = UInt64(replica.counter) + 1
         let set = first...(first + UInt64(edits.count) - 1)
-        let changes = try Self.judging(db) { judge in
+        // The records the edits name, read in a few set-based queries, not one lookup per edit.
+        let changes = try Self.judging(db, prefetch: { try $0.prefetch(records: edits.map(\.recordID)) }) { judge in
             var changes: [Change] = []
             for edit in edits {
                 let seen = try judge.record(edit.recordID) ?? RecordState(kind: edit.kind, id: edit.recordID)
