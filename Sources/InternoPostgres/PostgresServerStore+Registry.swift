@@ -35,21 +35,25 @@ extension PostgresServerStore {
             """, logger: quiet)
     }
 
-    /// The registry entry whose certificate has `fingerprint`, noting it was seen now (a revoked
-    /// site's attempts do not count).
+    /// The registry entry whose certificate has `fingerprint`, noting it was seen now, to within
+    /// a minute (`RegistryRow.lastSeenResolution`); a revoked site's attempts do not count.
     public func connect(fingerprint: String, at time: Timestamp) async throws -> RegistryRow? {
-        try await transaction(.write) { connection in
-            guard
-                let entry = try await Self.registry(
-                    connection, where: "fingerprint = $1", [fingerprint]
-                ).first
-            else { return nil }
-            guard !entry.revoked, let replica = UUID(text: entry.replicaID) else { return entry }
-            try await connection.statement(
-                "UPDATE replica_registry SET last_seen_at = \(time.millisecondsSince1970) WHERE replica = \(replica)",
-                logger: Self.quiet)
+        // Most connections find their site seen within the last minute and write nothing
+        // (`RegistryRow.lastSeenResolution`).
+        let found = try await transaction { connection in
+            try await Self.registry(connection, where: "fingerprint = $1", [fingerprint]).first
+        }
+        guard var entry = found else { return nil }
+        guard !entry.revoked, entry.needsSeen(at: time), let replica = UUID(text: entry.replicaID) else {
             return entry
         }
+        _ = try await transaction(.write) { connection in
+            try await connection.statement(
+                "UPDATE replica_registry SET last_seen_at = \(time.millisecondsSince1970) WHERE replica = \(replica) AND NOT revoked",
+                logger: Self.quiet)
+        }
+        entry.lastSeenAt = time.millisecondsSince1970
+        return entry
     }
 
     /// Every enrolled site, by code.

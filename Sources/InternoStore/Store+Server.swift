@@ -244,17 +244,25 @@ extension ServerStore {
         try read { db in try Self.registryEntry(fingerprint: fingerprint, db) }
     }
 
-    /// The registry entry whose certificate has `fingerprint`, noting it was seen now. Off the caller's thread.
+    /// The registry entry whose certificate has `fingerprint`, noting it was seen now, to within
+    /// a minute (``RegistryRow/lastSeenResolution``); a revoked site's attempts do not count.
+    /// Off the caller's thread.
     public func connect(fingerprint: String, at time: Timestamp) async throws -> RegistryRow? {
-        try await writer.write { db in
-            guard let entry = try Self.registryEntry(fingerprint: fingerprint, db) else { return nil }
-            // Last seen means last let in: a revoked site's attempts do not count.
-            guard !entry.revoked else { return entry }
-            try db.executeCached(
-                sql: "UPDATE replica_registry SET lastSeenAt = ? WHERE replicaID = ?",
-                arguments: [time.millisecondsSince1970, entry.replicaID])
-            return entry
+        // Read on a reader: most connections find their site seen within the last minute and
+        // write nothing, so they neither wait for the writer nor cost a commit.
+        guard var entry = try await writer.read({ db in try Self.registryEntry(fingerprint: fingerprint, db) }) else {
+            return nil
         }
+        // Last seen means last let in: a revoked site's attempts do not count.
+        guard !entry.revoked, entry.needsSeen(at: time) else { return entry }
+        let replica = entry.replicaID
+        try await writer.write { db in
+            try db.executeCached(
+                sql: "UPDATE replica_registry SET lastSeenAt = ? WHERE replicaID = ? AND NOT revoked",
+                arguments: [time.millisecondsSince1970, replica])
+        }
+        entry.lastSeenAt = time.millisecondsSince1970
+        return entry
     }
 
     static func registryEntry(fingerprint: String, _ db: Database) throws -> RegistryRow? {

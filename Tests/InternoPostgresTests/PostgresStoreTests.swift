@@ -149,6 +149,26 @@ struct PostgresStoreTests {
         #expect(try await stores[1].appliedMigrations() == ["v1-initial"])
     }
 
+    /// "Last seen" is kept to the minute here too (`RegistryRow.lastSeenResolution`).
+    @Test func aSiteSeenWithinAMinuteIsNotWrittenDownAgain() async throws {
+        let central = try await Central(url: try await TestPostgres.newDatabase())
+        _ = try await central.site("HR", "LIS")
+        let row = try #require(central.registry.values.first { $0.code == "HR-LIS" })
+        let store = central.store
+        func stored() async throws -> Int64? { try await store.registry().first { $0.code == "HR-LIS" }?.lastSeenAt }
+        let start: Int64 = 1_800_000_000_000
+        func at(_ seconds: Int64) -> Timestamp { Timestamp(millisecondsSince1970: start + seconds * 1000) }
+        #expect(try await store.connect(fingerprint: row.fingerprint, at: at(0))?.lastSeenAt == start)
+        #expect(try await stored() == start)
+        #expect(try await store.connect(fingerprint: row.fingerprint, at: at(59))?.lastSeenAt == start)
+        #expect(try await stored() == start, "a connection within the minute is not written down")
+        #expect(try await store.connect(fingerprint: row.fingerprint, at: at(60))?.lastSeenAt == start + 60_000)
+        #expect(try await stored() == start + 60_000)
+        try await store.revoke(try #require(ReplicaID(uuidString: row.replicaID)))
+        #expect(try await store.connect(fingerprint: row.fingerprint, at: at(600))?.revoked == true)
+        #expect(try await stored() == start + 60_000, "a revoked site's attempt is not 'last seen'")
+    }
+
     @Test func sitesConvergeThroughIt() async throws {
         let central = try await Central(url: try await TestPostgres.newDatabase())
         let hr = try await central.site("HR", "LIS")

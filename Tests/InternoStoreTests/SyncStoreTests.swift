@@ -21,6 +21,27 @@ struct SyncStoreTests {
         }
     }
 
+    /// "Last seen" is kept to the minute: a connection within a minute of the recorded one
+    /// writes nothing (no commit, no fsync on the server's one writer), a later one moves it,
+    /// and a revoked site's attempts never do (DESIGN §4).
+    @Test func aSiteSeenWithinAMinuteIsNotWrittenDownAgain() async throws {
+        let hub = try Hub(.walFile)
+        let row = try #require(hub.registry.values.first { $0.code == "HR-LIS" })
+        func stored() throws -> Int64? { try hub.server.registry().first { $0.code == "HR-LIS" }?.lastSeenAt }
+        let start: Int64 = 1_800_000_000_000
+        func at(_ seconds: Int64) -> Timestamp { Timestamp(millisecondsSince1970: start + seconds * 1000) }
+        #expect(try await hub.server.connect(fingerprint: row.fingerprint, at: at(0))?.lastSeenAt == start)
+        #expect(try stored() == start)
+        #expect(try await hub.server.connect(fingerprint: row.fingerprint, at: at(59))?.lastSeenAt == start)
+        #expect(try stored() == start, "a connection within the minute is not written down")
+        #expect(try await hub.server.connect(fingerprint: row.fingerprint, at: at(60))?.lastSeenAt == start + 60_000)
+        #expect(try stored() == start + 60_000)
+        try hub.server.revoke(try #require(ReplicaID(uuidString: row.replicaID)))
+        #expect(try await hub.server.connect(fingerprint: row.fingerprint, at: at(600))?.revoked == true)
+        #expect(try stored() == start + 60_000, "a revoked site's attempt is not 'last seen'")
+        #expect(try await hub.server.connect(fingerprint: "no such certificate", at: at(600)) == nil)
+    }
+
     @Test(arguments: Storage.allCases)
     func editsOfDifferentFieldsMergeWhateverTheOrderOfSyncs(storage: Storage) throws {
         let hub = try Hub(storage)

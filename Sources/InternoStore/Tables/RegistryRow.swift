@@ -39,10 +39,23 @@ public struct RegistryRow: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var revoked: Bool
     /// When the site was enrolled (milliseconds since 1970).
     public var enrolledAt: Int64
-    /// When the site last connected, if ever.
+    /// When the site last connected, if ever, to within ``lastSeenResolution``.
     public var lastSeenAt: Int64?
     /// What it receives: its department's records, or everything (DESIGN §6.1). Fixed at enrolment.
     public var scope: Scope.Kind
+
+    /// How stale `lastSeenAt` may be, in milliseconds: a connection within a minute of the
+    /// one recorded is not written down again. A site that syncs every few seconds would
+    /// otherwise cost the server a commit, with its fsync, on every connection, queued on the
+    /// one writer beside the Pushes (DESIGN §4).
+    public static let lastSeenResolution: Int64 = 60_000
+
+    /// `true` if a connection at `time` should be recorded as the last one seen: never seen,
+    /// or last seen more than ``lastSeenResolution`` earlier (or later: a clock set back).
+    public func needsSeen(at time: Timestamp) -> Bool {
+        guard let lastSeenAt else { return true }
+        return abs(time.millisecondsSince1970 - lastSeenAt) >= Self.lastSeenResolution
+    }
 
     /// A new registry entry, not revoked and never seen.
     public init(

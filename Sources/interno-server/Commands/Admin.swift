@@ -220,7 +220,7 @@ extension InternoServerCommand {
     struct Replicas: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "replicas",
-            abstract: "List enrolled sites: replica id, department, site, scope, last seen, revoked.",
+            abstract: "List enrolled sites: replica id, department, site, scope, last seen (to the minute), revoked.",
             discussion: "Example:\n  interno-server replicas --data /srv/interno --json")
         @OptionGroup var data: DataOptions
         @Flag(help: "Print JSON.") var json = false
