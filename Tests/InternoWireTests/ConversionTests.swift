@@ -90,6 +90,50 @@ struct ConversionTests {
         #expect(throws: WireError.self) { try Interno_V1_Frame(body: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF])) }
     }
 
+    /// A Push or Changes frame is written level by level, each change serialised once
+    /// (`serializedBuffer`): its bytes must be exactly SwiftProtobuf's, whatever the sets hold,
+    /// and decode back to the same frame.
+    @Test func aFrameOfChangeSetsIsWrittenExactlyAsSwiftProtobufWritesIt() throws {
+        let other = ReplicaID(UUID(uuidString: "00000000-0000-4000-8000-000000000002")!)
+        let sets = [
+            ChangeSet([
+                change(2, ["title": .text(String(repeating: "é", count: 300)), "n": .integer(Int64.min)]),
+                change(3, [:], refusal: Refusal(.notPermitted, "IT may not")),
+                change(4, ["a": .null, "b": .bool(true), "d": .duration(3600), "g": .id(UUID())]),
+            ]),
+            ChangeSet([change(9, ["title": .text("x")])]),
+        ]
+        var manySets = Interno_V1_Changes()
+        manySets.sets = (0..<300).map { index in
+            var set = Interno_V1_ChangeSet(ChangeSet([change(UInt64(10 + index), ["title": .text("\(index)")])]))
+            if index % 2 == 0 { set.replica = other.uuid.wire }
+            return set
+        }
+        manySets.nextCursor = 1_234_567
+        manySets.more = true
+        manySets.cursorEpoch = UInt64.max
+        var changes = Interno_V1_Changes()
+        changes.sets = sets.map(Interno_V1_ChangeSet.init)
+        changes.nextCursor = 42
+        changes.cursorEpoch = 7
+        var push = Interno_V1_Push()
+        push.sets = sets.map(Interno_V1_ChangeSet.init)
+        var frames: [Interno_V1_Frame] = []
+        for body in [
+            Interno_V1_Frame.OneOf_Body.changes(changes), .changes(manySets), .changes(Interno_V1_Changes()),
+            .push(push), .push(Interno_V1_Push()),
+        ] {
+            var frame = Interno_V1_Frame()
+            frame.body = body
+            frames.append(frame)
+        }
+        for frame in frames {
+            let written = Array(buffer: frame.serializedBuffer())
+            #expect(written == (try frame.serializedBytes() as [UInt8]), "\(frame.messageName)")
+            #expect(try Interno_V1_Frame(body: ByteBuffer(bytes: written)) == frame)
+        }
+    }
+
     @Test func theSizeEstimateBoundsTheEncoding() throws {
         let set = ChangeSet([change(2, ["title": .text(String(repeating: "é", count: 500)), "n": .integer(Int64.min)])])
         let encoded: [UInt8] = try Interno_V1_ChangeSet(set).serializedBytes()
