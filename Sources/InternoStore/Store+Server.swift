@@ -266,8 +266,13 @@ extension ServerStore {
     }
 
     static func registryEntry(fingerprint: String, _ db: Database) throws -> RegistryRow? {
-        try RegistryRow.filter(RegistryRow.Columns.fingerprint == fingerprint).fetchOne(db)
+        // Every connection reads it: one cached statement per connection, not a query built,
+        // parsed and authorized each time.
+        try RegistryRow.fetchOne(db.cachedStatement(sql: byFingerprint), arguments: [fingerprint])
     }
+
+    private static let byFingerprint =
+        "SELECT * FROM \(RegistryRow.databaseTableName) WHERE \(RegistryRow.Columns.fingerprint.name) = ?"
 
     /// Every enrolled site, by code.
     public func registry() throws -> [RegistryRow] {
