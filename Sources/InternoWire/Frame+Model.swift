@@ -72,19 +72,13 @@ extension Interno_V1_Frame {
     }
 
     /// Appends field `number` holding length-delimited `value`: its tag, its length, its bytes.
+    /// Both are LEB128 varints, protobuf's encoding as the store's (``BinaryWriter``).
     private static func appendField(_ number: Int, _ value: [UInt8], to bytes: inout [UInt8]) {
-        appendVarint(UInt64(number << 3 | 2), to: &bytes)
-        appendVarint(UInt64(value.count), to: &bytes)
+        var header = BinaryWriter()
+        header.write(varint: UInt64(number << 3 | 2))
+        header.write(varint: UInt64(value.count))
+        bytes += header.bytes
         bytes += value
-    }
-
-    private static func appendVarint(_ value: UInt64, to bytes: inout [UInt8]) {
-        var rest = value
-        while rest >= 0x80 {
-            bytes.append(UInt8(rest & 0x7F) | 0x80)
-            rest >>= 7
-        }
-        bytes.append(UInt8(rest))
     }
 
     /// The frame's message name, for logs and errors.
