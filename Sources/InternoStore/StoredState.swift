@@ -58,20 +58,32 @@ final class StoredState: JudgingSource {
     /// with repeats of its last id.
     private static let chunk = 256
 
-    /// Loads the states of `ids` (and learns which are absent) in chunks of ``chunk`` ids.
+    /// The prefetching query, built once: with ``chunk`` placeholders it is a long string, and
+    /// a site's single-edit writes (the CLI's, every warm round) prefetch on every call.
+    private static let prefetchRecords =
+        "SELECT \(RecordTable.selection) FROM record WHERE \(RecordTable.Columns.id.name) IN (\(repeatElement("?", count: chunk).joined(separator: ", ")))"
+
+    /// Loads the states of `ids` (and learns which are absent) in chunks of ``chunk`` ids. A
+    /// chunk of a few ids is read by key, one id at a time: padding it to ``chunk`` would make
+    /// SQLite look up the same id hundreds of times.
     func prefetch(records ids: some Sequence<UUID>) throws {
-        let wanted = Array(Set(ids.filter { records[$0] == nil }))
+        var wanted: [UUID] = []
+        var seen = Set<UUID>()
+        for id in ids where records[id] == nil && seen.insert(id).inserted { wanted.append(id) }
         guard !wanted.isEmpty else { return }
-        let statement = try db.cachedStatement(
-            sql:
-                "SELECT \(RecordTable.selection) FROM record WHERE id IN (\(repeatElement("?", count: Self.chunk).joined(separator: ", ")))"
-        )
         for start in stride(from: 0, to: wanted.count, by: Self.chunk) {
             let slice = wanted[start..<min(start + Self.chunk, wanted.count)]
+            guard slice.count > Self.chunk / 16 else {
+                for id in slice { records[id] = .some(try RecordTable.load(id, db)) }
+                continue
+            }
             for id in slice { records[id] = .some(nil) }
-            var arguments = slice.map(\.text)
+            var arguments: [DatabaseValue] = []
+            arguments.reserveCapacity(Self.chunk)
+            for id in slice { arguments.append(id.text.databaseValue) }
             arguments += repeatElement(arguments.last!, count: Self.chunk - arguments.count)
-            let rows = try Row.fetchCursor(statement, arguments: StatementArguments(arguments))
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: Self.prefetchRecords), arguments: StatementArguments(arguments))
             while let row = try rows.next() {
                 let record = try RecordTable.decode(row)
                 records[record.id] = record

@@ -123,6 +123,40 @@ struct StoreTests {
         #expect(Set(try hub.hr.requests().map(\.title)) == ["Laptop", "Desk"])
     }
 
+    /// A batch's prefetch reads exactly what one lookup per record reads, whatever its size:
+    /// a few ids looked up one by one, a chunk read by one query, the last chunk padded, ids
+    /// named twice, ids of no record.
+    @Test func aPrefetchReadsWhatOneLookupPerRecordReads() throws {
+        let hub = try Hub(.walFile)
+        let ids = (0..<300).map { _ in UUID.timeOrdered() }
+        try hub.hr.write(
+            ids.map { id in
+                Edit(
+                    .request, id,
+                    [
+                        "customer": hub.department("HR"), "provider": hub.department("IT"),
+                        "title": .text("Laptop"), "priority": .text("normal"), "state": .text("submitted"),
+                    ])
+            }, author: "ana")
+        let absent = (0..<30).map { _ in UUID.timeOrdered() }
+        try hub.hr.writer.read { db in
+            for count in [1, 2, 16, 17, 255, 256, 257, 300] {
+                let named = Array(ids.shuffled().prefix(count)) + absent.prefix(count / 10) + ids.prefix(2)
+                let state = StoredState(db)
+                try state.prefetch(records: named)
+                for id in named {
+                    #expect(try state.record(id) == RecordTable.load(id, db), "\(count) ids")
+                }
+                #expect(try named.filter { try state.record($0) == nil }.count == count / 10, "\(count) ids")
+            }
+            // What a prefetch learned is what the judge reads: a record it did not name is
+            // still looked up when asked for.
+            let state = StoredState(db)
+            try state.prefetch(records: ids.prefix(20))
+            #expect(try state.record(ids[250])?.id == ids[250])
+        }
+    }
+
     /// How many times SQLite compiled the cached statement for `sql` again after it was first
     /// prepared (`SQLITE_STMTSTATUS_REPREPARE`).
     static func reprepareCount(_ sql: String, _ db: Database) throws -> Int32 {
