@@ -149,6 +149,20 @@ struct Benchmark {
         }
         let raw = rawTimes.sorted()[1]
         report("raw SQLite insert", key: "raw_insert", records: records, seconds: raw, raw: raw)
+        // The floor under push and pull through today's tables: SQLite alone writing the rows
+        // each change needs, with every index, no Interno code in the loop (``SchemaFloor``).
+        for (name, key, audience) in [
+            ("floor: a pull's rows", "floor_pull", false), ("floor: a push's rows", "floor_push", true),
+        ] {
+            var times: [Double] = []
+            for attempt in 0..<3 {
+                times.append(
+                    try SchemaFloor.insert(
+                        records, path: root.appendingPathComponent("\(key)-\(attempt).sqlite").path, audience: audience)
+                )
+            }
+            report(name, key: key, records: records, seconds: times.sorted()[1], raw: raw)
+        }
 
         print("the server on SQLite:")
         try await serverSync(

@@ -252,12 +252,17 @@ enum ManySites {
         let p50 = Benchmark.percentile(times, 0.5) * 1000
         let p99 = Benchmark.percentile(times, 0.99) * 1000
         let maximum = (times.max() ?? 0) * 1000
+        // CPU per sync, in ms: steadier than latency on a shared machine, and what says whether
+        // two cores can carry the load at all (200 syncs a second leave 10 ms of CPU each).
+        let serverPerSync = serverCPU * 1000 / Double(max(1, times.count))
+        let sitesPerSync = sitesCPU * 1000 / Double(max(1, times.count))
         let figures: [(String, Double)] = [
             ("syncs", Double(times.count)), ("syncs_per_second", Double(times.count) / elapsed), ("p50_ms", p50),
             ("p99_ms", p99), ("max_ms", maximum), ("failures", Double(failures.count)),
             ("refused", Double(refused.count)), ("server_log_errors", Double(logErrors.count)),
             ("server_peak_rss_megabytes", peak ?? 0),
             ("server_cpu_percent", serverCPU / elapsed * 100), ("sites_cpu_percent", sitesCPU / elapsed * 100),
+            ("server_cpu_ms_per_sync", serverPerSync), ("sites_cpu_ms_per_sync", sitesPerSync),
             ("p50_ratio_to_raw_commit", p50 / rawP50), ("p99_ratio_to_raw_commit", p99 / rawP99),
             ("sets_written", Double(written)), ("sets_acknowledged", Double(acknowledged)),
             ("pulled_per_sync", pulled),
@@ -299,9 +304,9 @@ enum ManySites {
         say(
             String(
                 format:
-                    "  server%@: peak resident memory %.1f MB, CPU %.0f%% of one core; sites' process: CPU %.0f%%",
+                    "  server%@: peak resident memory %.1f MB, CPU %.0f%% of one core (%.1f ms per sync); sites' process: CPU %.0f%% (%.1f ms per sync)",
                 (instances > 1 ? " (the larger instance; CPU of all)" : "") as NSString, peak ?? 0,
-                serverCPU / elapsed * 100, sitesCPU / elapsed * 100))
+                serverCPU / elapsed * 100, serverPerSync, sitesCPU / elapsed * 100, sitesPerSync))
         say(
             "  after the run: \(drained) sets still queued, \(diverged.count) sites whose requests differ from their department's"
         )
