@@ -362,6 +362,17 @@ enum StoreSchema {
                 try dropTables(notKeptBy: role, db)
             }
         }
+        migrator.registerMigration("v8-request-indexes") { db in
+            // No query reads requests by provider or by customer: a listing reads every row and
+            // filters in memory, a report reads by submission time (`request_by_submission`),
+            // a key by `request_by_key`. The two indexes only cost writes: two B-tree entries
+            // for every new request and four for every change of state, on every replica (§9).
+            try db.execute(
+                sql: """
+                    DROP INDEX request_by_provider;
+                    DROP INDEX request_by_customer;
+                    """)
+        }
         return migrator
     }
 

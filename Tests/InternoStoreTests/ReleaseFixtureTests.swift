@@ -10,11 +10,11 @@ import Testing
 /// (`ReleaseFixtureWriter`), and are never rewritten by a later one.
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
-    /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`
-    /// and `v7-schema-2` (December 2026); the same writer made all four, so the same things
-    /// are there, and from `v7-schema-2` a catalogued service and a need of it, an action,
-    /// kudos, and a survey round with an answer.
-    @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2"])
+    /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`,
+    /// `v7-schema-2` and `v8-request-indexes` (December 2026); the same writer made all five, so
+    /// the same things are there, and from `v7-schema-2` a catalogued service and a need of it,
+    /// an action, kudos, and a survey round with an answer.
+    @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2", "v8-request-indexes"])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
         let applied = try hub.server.writer.read { db in
@@ -45,6 +45,15 @@ struct ReleaseFixtureTests {
         for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             #expect(try store.requests().count >= 3)
             #expect(try store.timelineDrift() == [])
+        }
+
+        // The request table keeps only the indexes its queries read (v8-request-indexes).
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
+            let indexes = try store.writer.read { db in
+                try Row.fetchAll(db, sql: "PRAGMA index_list(request)").filter { $0["origin"] == "c" }
+                    .map { $0["name"] as String }
+            }
+            #expect(Set(indexes) == ["request_by_key", "request_by_submission"])
         }
 
         // Each file keeps its own role's tables only (v5-roles); the site's outbox is still there.

@@ -17,7 +17,7 @@ struct StoreTests {
         #expect(
             migrations == [
                 "v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles", "v6-record-kinds",
-                "v7-schema-2",
+                "v7-schema-2", "v8-request-indexes",
             ])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
@@ -161,6 +161,29 @@ struct StoreTests {
     /// prepared (`SQLITE_STMTSTATUS_REPREPARE`).
     static func reprepareCount(_ sql: String, _ db: Database) throws -> Int32 {
         sqlite3_stmt_status(try db.cachedStatement(sql: sql).sqliteStatement, SQLITE_STMTSTATUS_REPREPARE, 0)
+    }
+
+    /// The request table carries the indexes its queries read and no other: each index is
+    /// written on every new request and every change of state, on every replica (DESIGN §9).
+    @Test(arguments: Storage.allCases)
+    func theRequestTableIsIndexedForTheQueriesThatReadIt(storage: Storage) throws {
+        let hub = try Hub(storage)
+        for store in [hub.hr as any ReplicaStore, hub.server] {
+            try store.writer.read { db in
+                let indexes = try Row.fetchAll(db, sql: "PRAGMA index_list(request)")
+                    .filter { $0["origin"] == "c" }.map { $0["name"] as String }
+                #expect(Set(indexes) == ["request_by_key", "request_by_submission"])
+                func plan(_ sql: String, _ arguments: StatementArguments) throws -> String {
+                    try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(sql)", arguments: arguments)
+                        .map { $0["detail"] as String }.joined(separator: "; ")
+                }
+                let byKey = try plan("SELECT id FROM request WHERE key = ?", ["HR-LIS-1"])
+                #expect(byKey.contains("INDEX request_by_key"), "\(byKey)")
+                let bySubmission = try plan(
+                    "SELECT * FROM request WHERE submittedAt >= ? AND submittedAt < ?", [0, 1])
+                #expect(bySubmission.contains("INDEX request_by_submission"), "\(bySubmission)")
+            }
+        }
     }
 
     /// The departments and standards every CLI command looks up are read through an index,
