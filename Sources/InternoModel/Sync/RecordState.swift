@@ -78,14 +78,22 @@ public struct RecordState: Hashable, Sendable {
         }
         let context = change.context
         for (name, value) in change.fields {
-            var siblings = (fields[name] ?? []).filter { !context.covers($0.dot) }
-            siblings.append(Sibling(dot: change.dot, value: value, author: change.author, at: change.at))
-            siblings.sort { $0.dot < $1.dot }
-            fields[name] = siblings
+            Self.add(
+                Sibling(dot: change.dot, value: value, author: change.author, at: change.at), over: context,
+                to: &fields[name, default: []])
         }
         clock.merge(context)
         clock.add(change.dot)
         return .applied
+    }
+
+    /// Adds `sibling` to a field's `siblings`, dropping those `context` covers, in dot order.
+    /// In place, through one access to the dictionary: the siblings are not copied out and
+    /// back, and a lone sibling (a new field, or one the change overwrites) needs no sort.
+    private static func add(_ sibling: Sibling, over context: VersionVector, to siblings: inout [Sibling]) {
+        siblings.removeAll { context.covers($0.dot) }
+        siblings.append(sibling)
+        if siblings.count > 1 { siblings.sort { $0.dot < $1.dot } }
     }
 
     /// The siblings of `field`; empty if it was never written.
