@@ -116,8 +116,7 @@ extension ReplicaStore {
     public func requestID(key: String) throws -> UUID {
         try read { db in
             guard
-                let id = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT id FROM request WHERE key = ?"), arguments: [key])
+                let id = try String.fetchOne(db.cachedStatement(sql: RequestRow.idByKey), arguments: [key])
             else {
                 throw StoreError.notFound("request \(key)")
             }
@@ -150,10 +149,7 @@ extension ReplicaStore {
     /// The requests submitted within `from..<to`, in the same order.
     public func requests(submittedFrom from: Timestamp, to: Timestamp) throws -> [RequestRow] {
         try read { db in
-            try RequestRow.filter(
-                RequestRow.Columns.submittedAt >= from.millisecondsSince1970
-                    && RequestRow.Columns.submittedAt < to.millisecondsSince1970
-            ).order(RequestRow.Columns.createdAt.desc, RequestRow.Columns.key).fetchAll(db)
+            try RequestRow.submitted(from: from, to: to).fetchAll(db)
         }
     }
 

@@ -43,7 +43,7 @@ final class StoredState: JudgingSource {
     }
 
     func request(withKey key: String) throws -> UUID? {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT id FROM request WHERE key = ? LIMIT 1"), arguments: [key])
+        try String.fetchOne(db.cachedStatement(sql: RequestRow.idByKey), arguments: [key])
             .map { text in
                 guard let id = UUID(text: text) else { throw StoreError.corrupt("request id \(text)") }
                 return id

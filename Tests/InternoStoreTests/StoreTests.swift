@@ -173,14 +173,15 @@ struct StoreTests {
                 let indexes = try Row.fetchAll(db, sql: "PRAGMA index_list(request)")
                     .filter { $0["origin"] == "c" }.map { $0["name"] as String }
                 #expect(Set(indexes) == ["request_by_key", "request_by_submission"])
+                // The store's own reads of requests, as it runs them.
                 func plan(_ sql: String, _ arguments: StatementArguments) throws -> String {
                     try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(sql)", arguments: arguments)
                         .map { $0["detail"] as String }.joined(separator: "; ")
                 }
-                let byKey = try plan("SELECT id FROM request WHERE key = ?", ["HR-LIS-1"])
+                let byKey = try plan(RequestRow.idByKey, ["HR-LIS-1"])
                 #expect(byKey.contains("INDEX request_by_key"), "\(byKey)")
-                let bySubmission = try plan(
-                    "SELECT * FROM request WHERE submittedAt >= ? AND submittedAt < ?", [0, 1])
+                let report = try RequestRow.submitted(from: .now(), to: .now()).makePreparedRequest(db).statement
+                let bySubmission = try plan(report.sql, report.arguments)
                 #expect(bySubmission.contains("INDEX request_by_submission"), "\(bySubmission)")
             }
         }

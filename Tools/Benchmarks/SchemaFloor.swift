@@ -3,14 +3,15 @@ import GRDB
 import InternoModel
 @_spi(Database) import InternoStore
 
-/// What SQLite alone takes to write the rows Interno's schema keeps for each change, with
-/// nothing of Interno's code in the timed loop: the floor under a push or a pull through
-/// today's tables, beside the raw insert of one row per record (DESIGN §9).
+/// What SQLite takes to write the rows Interno's schema keeps for each change, with nothing
+/// of Interno's code in the timed loop: the floor under a push or a pull through today's
+/// tables, beside the raw insert of one row per record (DESIGN §9). Both bind through GRDB's
+/// prepared statements, as the raw insert does.
 ///
 /// Each new request is three rows, as a site's pull writes it: its log entry, its record
 /// state and its query row, in tables made by Interno's own migrations, so with every index
-/// they carry (the log by record and by dot, the records by kind, the requests by key,
-/// provider, customer and submission time). `audience` adds the server's two audience rows
+/// the migrations give them (today the log by record and by dot, the records by kind, the
+/// requests by key and by submission time). `audience` adds the server's two audience rows
 /// (customer and provider department) per change, as a Push writes them. The bytes of every
 /// cell (encoded fields, clock, siblings, timeline) are made before the clock starts, from
 /// the same model types the store encodes with; one transaction, WAL, `synchronous = FULL`.

@@ -30,6 +30,18 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
         static let service = Column("service")
     }
 
+    /// The id of the request with a key, through `request_by_key`: every new request is
+    /// checked against it, and every CLI command that names a request reads it.
+    static let idByKey = "SELECT \(Columns.id.name) FROM request WHERE \(Columns.key.name) = ? LIMIT 1"
+
+    /// The requests submitted within `from..<to`, newest first, through `request_by_submission`:
+    /// what a report reads.
+    static func submitted(from: Timestamp, to: Timestamp) -> QueryInterfaceRequest<RequestRow> {
+        RequestRow.filter(
+            Columns.submittedAt >= from.millisecondsSince1970 && Columns.submittedAt < to.millisecondsSince1970
+        ).order(Columns.createdAt.desc, Columns.key)
+    }
+
     /// What ``init(row:)`` reads, in this order.
     public static var databaseSelection: [any SQLSelectable] {
         [
