@@ -24,9 +24,9 @@ enum SchemaFloor {
         let customer = UUID.timeOrdered()
         let provider = UUID.timeOrdered()
         let at = Timestamp(millisecondsSince1970: 1_795_426_200_000)
-        var change: [[DatabaseValue]] = []
-        var record: [[DatabaseValue]] = []
-        var request: [[DatabaseValue]] = []
+        var change: [StatementArguments] = []
+        var record: [StatementArguments] = []
+        var request: [StatementArguments] = []
         change.reserveCapacity(count)
         record.reserveCapacity(count)
         request.reserveCapacity(count)
@@ -83,22 +83,24 @@ enum SchemaFloor {
             let audienceStatement = try db.makeStatement(sql: "INSERT INTO audience (department, seq) VALUES (?, ?)")
             let departments = [customer.text, provider.text].sorted()
             for index in 0..<count {
-                try logStatement.execute(arguments: StatementArguments(change[index]))
+                try logStatement.execute(arguments: change[index])
                 if audience {
                     let seq = db.lastInsertedRowID
                     for department in departments {
                         try audienceStatement.execute(arguments: [department, seq])
                     }
                 }
-                try recordStatement.execute(arguments: StatementArguments(record[index]))
-                try requestStatement.execute(arguments: StatementArguments(request[index]))
+                try recordStatement.execute(arguments: record[index])
+                try requestStatement.execute(arguments: request[index])
             }
         }
         return Date().timeIntervalSince(start)
     }
 
-    /// A row's cells, made once, so the timed loop only binds them.
-    private static func cells(_ values: [(any DatabaseValueConvertible)?]) -> [DatabaseValue] {
-        values.map { $0?.databaseValue ?? .null }
+    /// A row's arguments, made before the clock starts, so the timed loop only binds them
+    /// (GRDB's conversion of an array of values into arguments is generic, and not specialised
+    /// across modules: made in the loop, it was over half of the floor's time).
+    private static func cells(_ values: [(any DatabaseValueConvertible)?]) -> StatementArguments {
+        StatementArguments(values)
     }
 }
