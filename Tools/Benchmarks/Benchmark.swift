@@ -143,25 +143,25 @@ struct Benchmark {
         print("interno-benchmark: \(records) requests, \(rounds) rounds of \(changed) changes, in \(root.path)")
 
         // 1. Raw SQLite: the same rows, one prepared statement, one transaction, WAL, synchronous=FULL.
-        var rawTimes: [Double] = []
+        var rawTimes: [Spent] = []
         for attempt in 0..<3 {
             rawTimes.append(try rawInsert(records, path: root.appendingPathComponent("raw-\(attempt).sqlite").path))
         }
-        let raw = rawTimes.sorted()[1]
-        report("raw SQLite insert", key: "raw_insert", records: records, seconds: raw, raw: raw)
+        let raw = Spent.median(rawTimes)
+        report("raw SQLite insert", key: "raw_insert", records: records, spent: raw, raw: raw)
         // The floor under push and pull through today's tables: SQLite alone writing the rows
         // each change needs, with every index, no Interno code in the loop (``SchemaFloor``).
         for (name, key, audience) in [
             ("floor: a pull's rows", "floor_pull", false), ("floor: a push's rows", "floor_push", true),
         ] {
-            var times: [Double] = []
+            var times: [Spent] = []
             for attempt in 0..<3 {
                 times.append(
                     try SchemaFloor.insert(
                         records, path: root.appendingPathComponent("\(key)-\(attempt).sqlite").path, audience: audience)
                 )
             }
-            report(name, key: key, records: records, seconds: times.sorted()[1], raw: raw)
+            report(name, key: key, records: records, spent: Spent.median(times), raw: raw)
         }
 
         print("the server on SQLite:")
@@ -179,12 +179,12 @@ struct Benchmark {
     /// Push, pull and warm rounds through a real server whose merged state is its SQLite file,
     /// or `postgres`; figures against `raw` (keys prefixed `postgres.` for PostgreSQL).
     static func serverSync(
-        root: URL, records: Int, rounds: Int, changed: Int, raw: Double, postgres: PostgresLocation?
+        root: URL, records: Int, rounds: Int, changed: Int, raw: Spent, postgres: PostgresLocation?
     ) async throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let prefix = postgres == nil ? "" : "postgres."
-        func report(_ name: String, key: String, records: Int, seconds: Double, raw: Double) {
-            Benchmark.report(name, key: prefix + key, records: records, seconds: seconds, raw: raw)
+        func report(_ name: String, key: String, records: Int, spent: Spent, raw: Spent) {
+            Benchmark.report(name, key: prefix + key, records: records, spent: spent, raw: raw)
         }
         // 2. A real server over loopback TLS, and two sites.
         let data = ServerDirectory(path: root.appendingPathComponent("server").path)
@@ -217,32 +217,32 @@ struct Benchmark {
         let hr = try Site(home: hrHome, user: "bench")
 
         // Local writes (setup): 100 requests per change set.
-        let setupStart = Date()
+        let setupStart = Spent.now()
         let itID = try hr.store.departmentID(code: "IT")
         let hrID = UUID(uuidString: hr.settings.departmentID)!
         let ids = try writeRequests(records, at: hr, from: hrID, to: itID, keyed: true).map(\.id)
         report(
-            "local writes, 100 per set", key: "local_writes", records: records,
-            seconds: Date().timeIntervalSince(setupStart), raw: raw)
+            "local writes, 100 per set", key: "local_writes", records: records, spent: Spent.now() - setupStart,
+            raw: raw)
 
         // 3. Push: the whole outbox over a new connection (the push phase ends at the first pull).
-        let pushStart = Date()
+        let pushStart = Spent.now()
         let pushEnd = Timing()
         let pushReport = try await SyncEngine(home: hrHome).sync { progress in
             if case .pulling = progress { pushEnd.markOnce() }
         }
-        let pushSeconds = (pushEnd.time ?? Date()).timeIntervalSince(pushStart)
-        let pushAndEcho = Date().timeIntervalSince(pushStart)
+        let pushAndEcho = Spent.now() - pushStart
+        let pushSpent = (pushEnd.time ?? Spent.now()) - pushStart
         precondition(pushReport.accepted == records / 100 + (records % 100 == 0 ? 0 : 1), "push: \(pushReport)")
-        report("push over TLS", key: "push", records: records, seconds: pushSeconds, raw: raw)
-        report("push + echo of own changes", key: "push_and_echo", records: records, seconds: pushAndEcho, raw: raw)
+        report("push over TLS", key: "push", records: records, spent: pushSpent, raw: raw)
+        report("push + echo of own changes", key: "push_and_echo", records: records, spent: pushAndEcho, raw: raw)
 
         // 4. Pull: a fresh site receives everything.
-        let pullStart = Date()
+        let pullStart = Spent.now()
         let pullReport = try await SyncEngine(home: itHome).sync()
-        let pullSeconds = Date().timeIntervalSince(pullStart)
+        let pullSpent = Spent.now() - pullStart
         precondition(pullReport.pulled == records, "pull: \(pullReport)")
-        report("pull over TLS", key: "pull", records: records, seconds: pullSeconds, raw: raw)
+        report("pull over TLS", key: "pull", records: records, spent: pullSpent, raw: raw)
         Figures.shared.record("\(prefix)pull.peak_rss_megabytes", peakResidentMegabytes())
         print(String(format: "  peak resident memory after the pull: %.1f MB", peakResidentMegabytes()))
 
@@ -346,8 +346,8 @@ struct Benchmark {
         }
     }
 
-    /// Inserts `count` request-shaped rows the plainest way SQLite allows; returns seconds.
-    static func rawInsert(_ count: Int, path: String) throws -> Double {
+    /// Inserts `count` request-shaped rows the plainest way SQLite allows; returns the time.
+    static func rawInsert(_ count: Int, path: String) throws -> Spent {
         // The same settings as Interno's own databases: WAL, synchronous=FULL.
         var configuration = Configuration()
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -363,7 +363,7 @@ struct Benchmark {
         }
         let customer = UUID().uuidString.lowercased()
         let provider = UUID().uuidString.lowercased()
-        let start = Date()
+        let start = Spent.now()
         try queue.write { db in
             let statement = try db.makeStatement(
                 sql:
@@ -377,7 +377,7 @@ struct Benchmark {
                 ])
             }
         }
-        return Date().timeIntervalSince(start)
+        return Spent.now() - start
     }
 
     /// The value below which a fraction `p` of `values` lie (nearest rank); 0 for none.
@@ -387,14 +387,21 @@ struct Benchmark {
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
     }
 
-    static func report(_ name: String, key: String, records: Int, seconds: Double, raw: Double) {
-        Figures.shared.record("\(key).seconds", seconds)
-        Figures.shared.record("\(key).records_per_second", Double(records) / seconds)
-        Figures.shared.record("\(key).ratio_to_raw", seconds / raw)
+    /// Prints and records one figure: its wall time beside raw SQLite's, and the CPU time of
+    /// this process (the sites, and the server when it runs here; not PostgreSQL's) beside raw
+    /// SQLite's. CPU close to wall time says a phase is bound by computation, not by waiting
+    /// on the disk or the network.
+    static func report(_ name: String, key: String, records: Int, spent: Spent, raw: Spent) {
+        Figures.shared.record("\(key).seconds", spent.wall)
+        Figures.shared.record("\(key).records_per_second", Double(records) / spent.wall)
+        Figures.shared.record("\(key).ratio_to_raw", spent.wall / raw.wall)
+        Figures.shared.record("\(key).cpu_seconds", spent.cpu)
+        Figures.shared.record("\(key).cpu_ratio_to_raw", spent.cpu / raw.cpu)
         print(
             String(
-                format: "%-28@ %8.3f s  %9.0f records/s  %5.1f× raw SQLite", name as NSString, seconds,
-                Double(records) / seconds, seconds / raw))
+                format: "%-28@ %8.3f s  %9.0f records/s  %5.1f× raw SQLite   CPU %6.3f s  %5.1f× raw",
+                name as NSString, spent.wall, Double(records) / spent.wall, spent.wall / raw.wall, spent.cpu,
+                spent.cpu / raw.cpu))
     }
 
     static func peakResidentMegabytes() -> Double {
@@ -407,11 +414,31 @@ struct Benchmark {
 /// The first time something happened, set from a callback.
 final class Timing: @unchecked Sendable {
     private let lock = NSLock()
-    private var first: Date?
+    private var first: Spent?
 
-    var time: Date? { lock.withLock { first } }
+    var time: Spent? { lock.withLock { first } }
 
     func markOnce() {
-        lock.withLock { if first == nil { first = Date() } }
+        lock.withLock { if first == nil { first = Spent.now() } }
+    }
+}
+
+/// Wall time and this process's CPU time (user and system), read together: a point in time
+/// from ``now()``, or what a phase took, as the difference of two.
+struct Spent: Sendable {
+    var wall: Double
+    var cpu: Double
+
+    static func now() -> Spent {
+        Spent(wall: Date().timeIntervalSinceReferenceDate, cpu: ManySites.ownCPUSeconds())
+    }
+
+    static func - (end: Spent, start: Spent) -> Spent {
+        Spent(wall: end.wall - start.wall, cpu: end.cpu - start.cpu)
+    }
+
+    /// The run of `runs` with the median wall time.
+    static func median(_ runs: [Spent]) -> Spent {
+        runs.sorted { $0.wall < $1.wall }[runs.count / 2]
     }
 }

@@ -16,7 +16,7 @@ import InternoModel
 /// cell (encoded fields, clock, siblings, timeline) are made before the clock starts, from
 /// the same model types the store encodes with; one transaction, WAL, `synchronous = FULL`.
 enum SchemaFloor {
-    static func insert(_ count: Int, path: String, audience: Bool) throws -> Double {
+    static func insert(_ count: Int, path: String, audience: Bool) throws -> Spent {
         // Opened as a site's database, it is migrated and has no identity yet, so it keeps
         // every table of both roles (`v5-roles`), the server's `audience` among them.
         let store = try SiteStore.open(path: path)
@@ -65,7 +65,7 @@ enum SchemaFloor {
                     at.millisecondsSince1970, at.millisecondsSince1970, false, at.millisecondsSince1970, timeline,
                 ]))
         }
-        let start = Date()
+        let start = Spent.now()
         try store.writer.write { db in
             let logStatement = try db.makeStatement(
                 sql: """
@@ -94,7 +94,7 @@ enum SchemaFloor {
                 try requestStatement.execute(arguments: request[index])
             }
         }
-        return Date().timeIntervalSince(start)
+        return Spent.now() - start
     }
 
     /// A row's arguments, made before the clock starts, so the timed loop only binds them
