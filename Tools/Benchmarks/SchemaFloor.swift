@@ -82,6 +82,8 @@ enum SchemaFloor {
                     """)
             let audienceStatement = try db.makeStatement(sql: "INSERT INTO audience (department, seq) VALUES (?, ?)")
             let departments = [customer.text, provider.text].sorted()
+            // An audience row names its change's seq, known only once the change is in: its
+            // two arguments are made here, as the store makes them.
             for index in 0..<count {
                 try logStatement.execute(arguments: change[index])
                 if audience {
