@@ -47,10 +47,22 @@ extension PostgresServerStore {
         guard !entry.revoked, entry.needsSeen(at: time), let replica = UUID(text: entry.replicaID) else {
             return entry
         }
-        _ = try await transaction(.write) { connection in
-            try await connection.statement(
-                "UPDATE replica_registry SET last_seen_at = \(time.millisecondsSince1970) WHERE replica = \(replica) AND NOT revoked",
-                logger: Self.quiet)
+        let recorded = try await transaction(.write) { connection in
+            var recorded = false
+            for try await _ in try await connection.statement(
+                "UPDATE replica_registry SET last_seen_at = \(time.millisecondsSince1970) WHERE replica = \(replica) AND NOT revoked RETURNING replica",
+                logger: Self.quiet
+            ) {
+                recorded = true
+            }
+            return recorded
+        }
+        // Revoked between the read and the write: the caller decides on the entry as it now
+        // stands, never on the one read before the revocation.
+        guard recorded else {
+            return try await transaction { connection in
+                try await Self.registry(connection, where: "fingerprint = $1", [fingerprint]).first
+            }
         }
         entry.lastSeenAt = time.millisecondsSince1970
         return entry

@@ -256,10 +256,16 @@ extension ServerStore {
         // Last seen means last let in: a revoked site's attempts do not count.
         guard !entry.revoked, entry.needsSeen(at: time) else { return entry }
         let replica = entry.replicaID
-        try await writer.write { db in
+        let recorded = try await writer.write { db in
             try db.executeCached(
                 sql: "UPDATE replica_registry SET lastSeenAt = ? WHERE replicaID = ? AND NOT revoked",
                 arguments: [time.millisecondsSince1970, replica])
+            return db.changesCount > 0
+        }
+        // Revoked between the read and the write: the caller decides on the entry as it now
+        // stands, never on the one read before the revocation.
+        guard recorded else {
+            return try await writer.read { db in try Self.registryEntry(fingerprint: fingerprint, db) }
         }
         entry.lastSeenAt = time.millisecondsSince1970
         return entry

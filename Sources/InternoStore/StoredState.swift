@@ -78,9 +78,11 @@ final class StoredState: JudgingSource {
                 continue
             }
             for id in slice { records[id] = .some(nil) }
-            var arguments: [DatabaseValue] = []
+            // Existentials, not `[DatabaseValue]`: GRDB turns a sequence of concrete values into
+            // arguments through a key path, generic and unspecialised (as `Projection` notes).
+            var arguments: [(any DatabaseValueConvertible)?] = []
             arguments.reserveCapacity(Self.chunk)
-            for id in slice { arguments.append(id.text.databaseValue) }
+            for id in slice { arguments.append(id.text) }
             arguments += repeatElement(arguments.last!, count: Self.chunk - arguments.count)
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: Self.prefetchRecords), arguments: StatementArguments(arguments))
