@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 import InternoModel
 
+private typealias Log = ChangeLog.Columns
+private typealias Registry = RegistryRow.Columns
+
 /// The server's `audience` table: who may receive each logged change (DESIGN §6.1).
 enum Audiences {
     /// The department column's value for a change every site receives (the directory).
@@ -36,8 +39,9 @@ enum Audiences {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT change.seq, audience.department FROM change JOIN audience ON audience.seq = change.seq
-                WHERE change.record = ? ORDER BY change.seq
+                SELECT change.\(Log.seq), audience.\(Columns.department)
+                FROM change JOIN audience ON audience.\(Columns.seq) = change.\(Log.seq)
+                WHERE change.\(Log.record) = ? ORDER BY change.\(Log.seq)
                 """, arguments: [id.text])
         var bySeq: [Int64: Audience] = [:]
         for row in rows {
@@ -63,13 +67,14 @@ enum Audiences {
     /// decides for new ones.
     static func backfill(_ db: Database) throws {
         let departments = Dictionary(
-            try Row.fetchAll(db, sql: "SELECT replicaID, department FROM replica_registry").compactMap {
-                row -> (String, UUID)? in
-                guard let department = UUID(text: row["department"]) else { return nil }
-                return (row["replicaID"], department)
+            try Row.fetchAll(
+                db, sql: "SELECT \([Registry.replicaID, Registry.department].sql) FROM replica_registry"
+            ).compactMap { row -> (String, UUID)? in
+                guard let department = UUID(text: row[1]) else { return nil }
+                return (row[0], department)
             }, uniquingKeysWith: { first, _ in first })
         let lookups = Lookups(db)
-        let rows = try Row.fetchCursor(db, sql: "SELECT \(ChangeLog.columns) FROM change ORDER BY seq")
+        let rows = try Row.fetchCursor(db, sql: "SELECT \(ChangeLog.columns) FROM change ORDER BY \(Log.seq)")
         while let row = try rows.next() {
             let entry = try ChangeLog.decode(row)
             let change = entry.change

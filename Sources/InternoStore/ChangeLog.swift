@@ -130,7 +130,8 @@ enum ChangeLog {
     /// Every logged change of one record, in log order.
     static func entries(ofRecord id: UUID, _ db: Database) throws -> [Entry] {
         try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT \(columns) FROM change WHERE record = ? ORDER BY seq"),
+            db.cachedStatement(
+                sql: "SELECT \(columns) FROM change WHERE \(Columns.record) = ? ORDER BY \(Columns.seq)"),
             arguments: [id.text]
         ).map(decode)
     }
@@ -138,11 +139,52 @@ enum ChangeLog {
     /// The logged change with `dot`, if any.
     static func entry(_ dot: Dot, _ db: Database) throws -> Entry? {
         try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(columns) FROM change WHERE replica = ? AND counter = ?"),
+            db.cachedStatement(
+                sql: "SELECT \(columns) FROM change WHERE \(Columns.replica) = ? AND \(Columns.counter) = ?"),
             arguments: [dot.replica.description, Int64(dot.counter)]
         ).map(decode)
     }
+
+    /// The logged changes of one replica with counters in a range, in counter order, through
+    /// the `(replica, counter)` index. Arguments: the replica id, the lowest and highest counter.
+    static let ofReplica = """
+        SELECT \(columns) FROM change
+        WHERE \(Columns.replica) = ? AND \(Columns.counter) BETWEEN ? AND ? ORDER BY \(Columns.counter)
+        """
+
+    /// The records that the changes of `replica` with counters `first` through `last` write.
+    static func records(ofReplica replica: String, from first: Int64, through last: Int64, _ db: Database) throws
+        -> [String]
+    {
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT DISTINCT \(Columns.record) FROM change
+                    WHERE \(Columns.replica) = ? AND \(Columns.counter) BETWEEN ? AND ?
+                    """),
+            arguments: [replica, first, last])
+    }
+
+    /// Every record the log has a change of.
+    static func records(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT DISTINCT \(Columns.record) FROM change")
+    }
+
+    /// Deletes the changes of `replica` with counters `first` through `last`.
+    static func delete(ofReplica replica: String, from first: Int64, through last: Int64, _ db: Database) throws {
+        try db.executeCached(
+            sql: "DELETE FROM change WHERE \(Columns.replica) = ? AND \(Columns.counter) BETWEEN ? AND ?",
+            arguments: [replica, first, last])
+    }
+
+    /// Deletes every logged change of record `id`.
+    static func delete(ofRecord id: String, _ db: Database) throws {
+        try db.executeCached(sql: "DELETE FROM change WHERE \(Columns.record) = ?", arguments: [id])
+    }
 }
+
+private typealias Log = ChangeLog.Columns
+private typealias AudienceColumns = Audiences.Columns
 
 /// The server's stream as a site with `scope` receives it (DESIGN §6.1): the log in sequence
 /// order, restricted to the changes whose audience the scope covers. A department's reads go
@@ -154,13 +196,16 @@ struct Stream {
     func entries(after cursor: Int64, limit: Int, _ db: Database) throws -> [ChangeLog.Entry] {
         guard case .department(let department) = scope else {
             return try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?"),
+                db.cachedStatement(
+                    sql: "SELECT \(ChangeLog.columns) FROM change WHERE \(Log.seq) > ? ORDER BY \(Log.seq) LIMIT ?"),
                 arguments: [cursor, limit]
             ).map(ChangeLog.decode)
         }
         // Two index ranges (the department's and everyone's), each read only as far as the limit.
         let statement = try db.cachedStatement(
-            sql: "SELECT seq FROM audience WHERE department = ? AND seq > ? ORDER BY seq LIMIT ?")
+            sql:
+                "SELECT \(AudienceColumns.seq) FROM audience WHERE \(AudienceColumns.department) = ? AND \(AudienceColumns.seq) > ? ORDER BY \(AudienceColumns.seq) LIMIT ?"
+        )
         var seqs = try Int64.fetchAll(statement, arguments: [department.text, cursor, limit])
         seqs += try Int64.fetchAll(statement, arguments: [Audiences.everyone, cursor, limit])
         seqs = Array(Set(seqs).sorted().prefix(limit))
@@ -175,7 +220,8 @@ struct Stream {
             db.cachedStatement(
                 sql: """
                     SELECT \(ChangeLog.columns) FROM change
-                    WHERE seq > ? AND seq <= ? AND replica = ? AND setStart = ? ORDER BY seq
+                    WHERE \(Log.seq) > ? AND \(Log.seq) <= ? AND \(Log.replica) = ? AND \(Log.setStart) = ?
+                    ORDER BY \(Log.seq)
                     """),
             arguments: [
                 last.seq, last.seq + span, last.change.dot.replica.description, Int64(last.set.lowerBound),
@@ -185,7 +231,10 @@ struct Stream {
         let seen = Set(
             try Int64.fetchAll(
                 db,
-                sql: "SELECT seq FROM audience WHERE department IN (?, ?) AND seq > ? AND seq <= ?",
+                sql: """
+                    SELECT \(AudienceColumns.seq) FROM audience
+                    WHERE \(AudienceColumns.department) IN (?, ?) AND \(AudienceColumns.seq) > ? AND \(AudienceColumns.seq) <= ?
+                    """,
                 arguments: [department.text, Audiences.everyone, last.seq, last.seq + span]))
         return rows.filter { seen.contains($0.seq) }
     }
@@ -194,11 +243,13 @@ struct Stream {
     func hasEntries(after seq: Int64, _ db: Database) throws -> Bool {
         guard case .department(let department) = scope else {
             return try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM change WHERE seq > ?)"), arguments: [seq])
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM change WHERE \(Log.seq) > ?)"), arguments: [seq])
                 ?? false
         }
         let statement = try db.cachedStatement(
-            sql: "SELECT EXISTS (SELECT 1 FROM audience WHERE department = ? AND seq > ?)")
+            sql:
+                "SELECT EXISTS (SELECT 1 FROM audience WHERE \(AudienceColumns.department) = ? AND \(AudienceColumns.seq) > ?)"
+        )
         for key in [department.text, Audiences.everyone]
         where try Bool.fetchOne(statement, arguments: [key, seq]) == true {
             return true
@@ -210,13 +261,16 @@ struct Stream {
     /// `audience` index.
     static func directory(_ db: Database) throws -> [ChangeLog.Entry] {
         let seqs = try Int64.fetchAll(
-            db.cachedStatement(sql: "SELECT seq FROM audience WHERE department = ? ORDER BY seq"),
+            db.cachedStatement(
+                sql:
+                    "SELECT \(AudienceColumns.seq) FROM audience WHERE \(AudienceColumns.department) = ? ORDER BY \(AudienceColumns.seq)"
+            ),
             arguments: [Audiences.everyone])
         return try Stream(scope: .all).fetch(seqs, db)
     }
 
     private func fetch(_ seqs: [Int64], _ db: Database) throws -> [ChangeLog.Entry] {
-        let statement = try db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq = ?")
+        let statement = try db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE \(Log.seq) = ?")
         return try seqs.compactMap { seq in try Row.fetchOne(statement, arguments: [seq]).map(ChangeLog.decode) }
     }
 }

@@ -16,9 +16,8 @@ enum Projection {
     static func shownColumns(_ kind: RecordKind) -> [Column] {
         switch kind {
         case .department:
-            return [
-                Column("code"), Column("name"), Column("timeZone"), Column("hours"), Column("holidays"), conflicted,
-            ]
+            typealias C = DepartmentTable.Columns
+            return [C.code, C.name, C.timeZone, C.hours, C.holidays, C.conflicted]
         case .standard:
             typealias C = StandardRow.Columns
             return [
@@ -35,9 +34,8 @@ enum Projection {
             typealias C = CommentRow.Columns
             return [C.request, C.body, C.author, C.at]
         case .feedback:
-            return [
-                Column("request"), Column("side"), Column("rating"), Column("effort"), Column("comment"), conflicted,
-            ]
+            typealias C = FeedbackTable.Columns
+            return [C.request, C.side, C.rating, C.effort, C.comment, C.conflicted]
         case .service:
             return [
                 Column("provider"), Column("name"), Column("description"), Column("attributes"), Column("status"),
@@ -64,10 +62,19 @@ enum Projection {
                 Column("closes"), Column("status"), conflicted,
             ]
         case .answer:
-            return [Column("round"), Column("customer"), Column("provider")]
+            typealias C = AnswerTable.Columns
+            return [C.round, C.customer, C.provider]
                 + (Schema.surveyDimensions + Schema.surveyDimensions.map(Schema.expectationField)).map { Column($0) }
-                + [Column("nps"), Column("comment"), Column("at")]
+                + [C.nps, C.comment, C.at]
         }
+    }
+
+    /// The first column of every query table: the record id, lowercase UUID text.
+    static let id = Column("id")
+
+    /// Deletes the query row of record `id` of `kind`, if any.
+    static func delete(_ id: String, kind: RecordKind, _ db: Database) throws {
+        try db.executeCached(sql: "DELETE FROM \(kind.rawValue) WHERE \(Self.id) = ?", arguments: [id])
     }
 
     /// The flag every query table but the fixed kinds' ends with: `true` if a field is in conflict.
@@ -87,7 +94,7 @@ enum Projection {
     static func update(_ record: RecordState, timeline: RequestTimeline?, _ db: Database) throws {
         let id = record.id.text
         guard let values = values(of: record) else {
-            try db.executeCached(sql: "DELETE FROM \(record.kind.rawValue) WHERE id = ?", arguments: [id])
+            try delete(id, kind: record.kind, db)
             return
         }
         // Existentials, not `[DatabaseValue]`: GRDB turns a sequence of concrete values into
@@ -140,7 +147,7 @@ enum Projection {
         arguments.append(record.id.text)
         try db.cachedStatement(
             sql:
-                "UPDATE \(record.kind.rawValue) SET \(changed.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+                "UPDATE \(record.kind.rawValue) SET \(changed.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(id) = ?"
         ).execute(arguments: StatementArguments(arguments))
     }
 
@@ -153,9 +160,9 @@ enum Projection {
 
     private static func upsert(_ table: String, _ columns: [String]) -> String {
         """
-        INSERT INTO \(table) (id, \(columns.joined(separator: ", ")))
+        INSERT INTO \(table) (\(id), \(columns.joined(separator: ", ")))
         VALUES (\(Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")))
-        ON CONFLICT (id) DO UPDATE SET \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+        ON CONFLICT (\(id)) DO UPDATE SET \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
         """
     }
 

@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 import InternoModel
 
+private typealias Log = ChangeLog.Columns
+private typealias AudienceColumns = Audiences.Columns
+
 /// What `interno-server migrate` copies from a server's SQLite file into another store
 /// (DESIGN §4.1), read page by page: the server must be stopped while it runs.
 extension ServerStore {
@@ -30,7 +33,9 @@ extension ServerStore {
         try read { db in
             let replica = try Self.replicaRow(db)
             let epochs = try Row.fetchAll(
-                db, sql: "SELECT \(StreamEpochTable.all.sql) FROM stream_epoch ORDER BY firstSeq"
+                db,
+                sql:
+                    "SELECT \(StreamEpochTable.all.sql) FROM stream_epoch ORDER BY \(StreamEpochTable.Columns.firstSeq)"
             ).map {
                 (firstSeq: $0[0] as Int64, epoch: $0[1] as Int64)
             }
@@ -45,7 +50,7 @@ extension ServerStore {
     public func exportLog(after seq: Int64, limit: Int) throws -> [ExportedChange] {
         try read { db in
             let entries = try Row.fetchAll(
-                db, sql: "SELECT \(ChangeLog.columns) FROM change WHERE seq > ? ORDER BY seq LIMIT ?",
+                db, sql: "SELECT \(ChangeLog.columns) FROM change WHERE \(Log.seq) > ? ORDER BY \(Log.seq) LIMIT ?",
                 arguments: [seq, limit]
             ).map(ChangeLog.decode)
             guard let first = entries.first, let last = entries.last else { return [] }
@@ -53,8 +58,9 @@ extension ServerStore {
             for row in try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \([Audiences.Columns.seq, Audiences.Columns.department].sql) FROM audience
-                    WHERE seq BETWEEN ? AND ? ORDER BY seq, department
+                    SELECT \([AudienceColumns.seq, AudienceColumns.department].sql) FROM audience
+                    WHERE \(AudienceColumns.seq) BETWEEN ? AND ?
+                    ORDER BY \(AudienceColumns.seq), \(AudienceColumns.department)
                     """,
                 arguments: [first.seq, last.seq])
             {
@@ -68,7 +74,11 @@ extension ServerStore {
     public func exportRecords(after id: UUID?, limit: Int) throws -> [RecordState] {
         try read { db in
             try Row.fetchAll(
-                db, sql: "SELECT \(RecordTable.selection) FROM record WHERE id > ? ORDER BY id LIMIT ?",
+                db,
+                sql: """
+                    SELECT \(RecordTable.selection) FROM record
+                    WHERE \(RecordTable.Columns.id) > ? ORDER BY \(RecordTable.Columns.id) LIMIT ?
+                    """,
                 arguments: [id?.text ?? "", limit]
             ).map(RecordTable.decode)
         }

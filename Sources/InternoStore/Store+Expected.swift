@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 import InternoModel
 
+private typealias Log = ChangeLog.Columns
+private typealias AudienceColumns = Audiences.Columns
+
 /// The digests of the records a site should hold, one page of them (Protocol/README.md, 5.9).
 public struct ExpectedDigests: Equatable, Sendable {
     /// In id order.
@@ -32,7 +35,11 @@ struct Expectation {
         if own, unacknowledged.contains(counter) { return false }
         guard case .department(let department) = scope else { return true }
         return try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM audience WHERE department IN (?, ?) AND seq = ?)"),
+            db.cachedStatement(
+                sql: """
+                    SELECT EXISTS (
+                        SELECT 1 FROM audience WHERE \(AudienceColumns.department) IN (?, ?) AND \(AudienceColumns.seq) = ?)
+                    """),
             arguments: [department.text, Audiences.everyone, seq]) ?? false
     }
 }
@@ -81,7 +88,7 @@ extension ServerStore {
         switch pusher.scope {
         case .all:
             // Every change is in scope: one pass over the log, in its own order.
-            try StoredDigests.scan(db, "SELECT \(StoredDigests.entryColumns()), seq FROM change") { cells in
+            try StoredDigests.scan(db, "SELECT \(StoredDigests.entryColumns()), \(Log.seq) FROM change") { cells in
                 guard let key = cells.key(0), start.map({ $0 < key }) ?? true else { return }
                 if cells.integer(9) <= cursor || cells.key(1) == me {
                     admit(cells, key)
@@ -94,8 +101,9 @@ extension ServerStore {
             try StoredDigests.scan(
                 db,
                 """
-                SELECT \(StoredDigests.entryColumns(of: "c")) FROM audience a JOIN change c ON c.seq = a.seq
-                WHERE a.department IN (?, ?) AND (c.seq <= ? OR c.replica = ?)
+                SELECT \(StoredDigests.entryColumns(of: "c"))
+                FROM audience a JOIN change c ON c.\(Log.seq) = a.\(AudienceColumns.seq)
+                WHERE a.\(AudienceColumns.department) IN (?, ?) AND (c.\(Log.seq) <= ? OR c.\(Log.replica) = ?)
                 """,
                 arguments: [
                     department.text, Audiences.everyone, cursor, pusher.replica.description,
@@ -108,7 +116,7 @@ extension ServerStore {
             // outside the audience. Accepted changes of a record all have its parties as their
             // audience (parties never change, DESIGN §6.1), so only voids can be outside it.
             try StoredDigests.scan(
-                db, "SELECT record FROM change WHERE seq > ? AND replica != ?",
+                db, "SELECT \(Log.record) FROM change WHERE \(Log.seq) > ? AND \(Log.replica) != ?",
                 arguments: [cursor, pusher.replica.description]
             ) { cells in
                 if let key = cells.key(0) { beyond.append(key) }
@@ -116,9 +124,10 @@ extension ServerStore {
             try StoredDigests.scan(
                 db,
                 """
-                SELECT c.record FROM change c
-                WHERE c.refusalCode IS NOT NULL AND (c.seq <= ? OR c.replica = ?) AND NOT EXISTS (
-                    SELECT 1 FROM audience a WHERE a.seq = c.seq AND a.department IN (?, ?))
+                SELECT c.\(Log.record) FROM change c
+                WHERE c.\(Log.refusalCode) IS NOT NULL AND (c.\(Log.seq) <= ? OR c.\(Log.replica) = ?) AND NOT EXISTS (
+                    SELECT 1 FROM audience a
+                    WHERE a.\(AudienceColumns.seq) = c.\(Log.seq) AND a.\(AudienceColumns.department) IN (?, ?))
                 """,
                 arguments: [cursor, pusher.replica.description, department.text, Audiences.everyone]
             ) { cells in
@@ -152,16 +161,22 @@ extension ServerStore {
         // 2. The state and shown parts, from the server's own rows where they are the ones the
         //    site should have, read table by table in the page's range of ids; the others
         //    replayed.
-        let range = "id > ? AND id <= ?"
         let bounds: StatementArguments = [after?.text ?? "", last.uuid.text]
         try StoredDigests.scan(
-            db, "SELECT \(StoredDigests.stateColumns) FROM record WHERE \(range)", arguments: bounds
+            db,
+            """
+            SELECT \(StoredDigests.stateColumns) FROM record
+            WHERE \(RecordTable.Columns.id) > ? AND \(RecordTable.Columns.id) <= ?
+            """, arguments: bounds
         ) { cells in
             guard let key = cells.key(0), let index = find(key), !expected[index].replayed else { return }
             expected[index].state = StoredDigests.state(cells, using: &scratch)
         }
         for kind in RecordKind.allCases {
-            try StoredDigests.scan(db, StoredDigests.shownQuery(kind) + " WHERE \(range)", arguments: bounds) { cells in
+            try StoredDigests.scan(
+                db, StoredDigests.shownQuery(kind) + " WHERE \(Projection.id) > ? AND \(Projection.id) <= ?",
+                arguments: bounds
+            ) { cells in
                 guard let key = cells.key(0), let index = find(key), !expected[index].replayed else { return }
                 let shown = StoredDigests.shown(cells, kind: kind, using: &scratch)
                 expected[index].shown = StoredDigests.adding(shown, to: expected[index].shown)

@@ -36,8 +36,10 @@ extension ReplicaStore {
     /// Every record with a field in conflict, with each field's siblings.
     public func conflicts() throws -> [RecordConflict] {
         try read { db in
+            typealias C = RecordTable.Columns
             let rows = try Row.fetchAll(
-                db, sql: "SELECT \(RecordTable.selection) FROM record WHERE conflicted ORDER BY kind, id")
+                db, sql: "SELECT \(RecordTable.selection) FROM record WHERE \(C.conflicted) ORDER BY \(C.kind), \(C.id)"
+            )
             return try rows.map(RecordTable.decode).map(Self.conflicts(of:)).filter { !$0.fields.isEmpty }
                 .sorted { ($0.kind, $0.label) < ($1.kind, $1.label) }
         }
@@ -105,7 +107,7 @@ extension ReplicaStore {
     /// Rebuilds every record and every query row from the log, in one transaction.
     public func rebuildAll() throws {
         try writer.write { db in
-            for id in try String.fetchAll(db, sql: "SELECT DISTINCT record FROM change") {
+            for id in try ChangeLog.records(db) {
                 guard let uuid = UUID(text: id) else { throw StoreError.corrupt("record id \(id)") }
                 try RecordTable.rebuild(uuid, db)
             }
@@ -130,7 +132,9 @@ extension ReplicaStore {
         try read { db in
             guard
                 let id = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT id FROM department WHERE code = ?"), arguments: [code])
+                    db.cachedStatement(
+                        sql: "SELECT \(Projection.id) FROM department WHERE \(DepartmentTable.Columns.code) = ?"),
+                    arguments: [code])
             else { throw StoreError.notFound("department \(code)") }
             guard let uuid = UUID(text: id) else {
                 throw StoreError.corrupt("the id of department \(code): \(id)")
@@ -181,7 +185,9 @@ extension ReplicaStore {
     public func ratings() throws -> [String: [String: Rating]] {
         try read { db in
             var ratings: [String: [String: Rating]] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT request, side, rating, effort FROM feedback")
+            typealias C = FeedbackTable.Columns
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT \([C.request, C.side, C.rating, C.effort].sql) FROM feedback")
             while let row = try rows.next() {
                 func number(_ index: Int) throws -> Int? {
                     let value = row[index] as DatabaseValue
@@ -231,9 +237,8 @@ extension RecordTable {
         guard let first = entries.first else {
             // Nothing of it is left in the log: neither is the record.
             if let kind = try RecordTable.load(id, db)?.kind {
-                try db.executeCached(sql: "DELETE FROM record WHERE id = ?", arguments: [id.text])
-                try db.executeCached(
-                    sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id.text])
+                try RecordTable.delete(id.text, db)
+                try Projection.delete(id.text, kind: kind, db)
             }
             return
         }

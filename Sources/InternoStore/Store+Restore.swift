@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import InternoModel
 
+private typealias Log = ChangeLog.Columns
+
 /// What a site learned from Welcome and did about it before pushing (DESIGN §3.9).
 public struct WelcomeSummary: Equatable, Sendable {
     /// Own change sets put back in the outbox: the server holds none or only part of them.
@@ -40,10 +42,10 @@ extension SiteStore {
             func isHeld(_ counter: Int64) -> Bool { held.contains { $0.contains(UInt64(counter)) } }
             let highest = Int64(held.last?.upperBound ?? 0)
             if highest > replica.counter {
-                try db.executeCached(sql: "UPDATE replica SET counter = ?", arguments: [highest])
+                try ReplicaRow.saveCounter(highest, db)
             }
             if cursorReset, replica.cursor > 0 {
-                try db.executeCached(sql: "UPDATE replica SET cursor = 0, cursorEpoch = 0")
+                try ReplicaRow.resetCursor(db)
                 summary.cursorReset = true
             }
             // Only the gaps between what the server holds are read: normally one range from 1,
@@ -60,20 +62,21 @@ extension SiteStore {
                 let sets = try Row.fetchAll(
                     db.cachedStatement(
                         sql: """
-                            SELECT DISTINCT setStart, setEnd FROM change
-                            WHERE replica = ? AND counter BETWEEN ? AND ? AND refusalCode IS NULL
-                              AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.firstCounter = change.setStart)
+                            SELECT DISTINCT \(Log.setStart), \(Log.setEnd) FROM change
+                            WHERE \(Log.replica) = ? AND \(Log.counter) BETWEEN ? AND ? AND \(Log.refusalCode) IS NULL
+                              AND NOT EXISTS (
+                                SELECT 1 FROM outbox WHERE outbox.\(OutboxRow.Columns.firstCounter) = change.\(Log.setStart))
                             """), arguments: [replica.replicaID, first, last])
-                for row in sets where requeued.insert(row["setStart"]).inserted {
+                for row in sets where requeued.insert(row[0]).inserted {
                     try OutboxRow(
-                        firstCounter: row["setStart"], lastCounter: row["setEnd"], status: .pending,
+                        firstCounter: row[0], lastCounter: row[1], status: .pending,
                         refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970
                     ).insert(db)
                     summary.requeued += 1
                 }
             }
             let queued = try OutboxRow.fetchAll(db)
-            let stashed = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM stash")) ?? 0
+            let stashed = try Int.fetchOne(db.cachedStatement(sql: StashTable.count)) ?? 0
             // The server holding counters above this site's own means the site was restored
             // from a copy: what it wrote since may reuse a request key that the server holds
             // under a counter the site never used (an earlier heal renumbered it), so it pulls
@@ -103,19 +106,16 @@ extension SiteStore {
         var touched: Set<String> = []
         for set in sets {
             touched.formUnion(
-                try String.fetchAll(
-                    db, sql: "SELECT record FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
-                    arguments: [replica.replicaID, set.firstCounter, set.lastCounter]))
+                try ChangeLog.records(
+                    ofReplica: replica.replicaID, from: set.firstCounter, through: set.lastCounter, db))
             try db.executeCached(
                 sql: StashTable.setAside,
                 arguments: [
                     set.firstCounter, set.lastCounter, set.status.rawValue, set.createdAt, replica.replicaID,
                     set.firstCounter, set.lastCounter,
                 ])
-            try db.executeCached(
-                sql: "DELETE FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
-                arguments: [replica.replicaID, set.firstCounter, set.lastCounter])
-            try db.executeCached(sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [set.firstCounter])
+            try ChangeLog.delete(ofReplica: replica.replicaID, from: set.firstCounter, through: set.lastCounter, db)
+            try OutboxRow.delete(firstCounter: set.firstCounter, db)
         }
         for record in touched {
             guard let id = UUID(text: record) else { throw StoreError.corrupt("record id \(record)") }
@@ -224,10 +224,8 @@ extension SiteStore {
                     try Self.markRefused(firstCounter: range.lowerBound, refusal, db)
                 }
             }
-            try db.executeCached(sql: "DELETE FROM stash")
-            try db.executeCached(
-                sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
-                arguments: [replica.counter, replica.nextRequestNumber])
+            try db.executeCached(sql: StashTable.deleteAll)
+            try ReplicaRow.saveCounters(of: replica, db)
             return renamed
         }
     }
@@ -266,7 +264,10 @@ extension SiteStore {
     static func hasLostStretch(_ id: UUID, after: UInt64, _ me: ReplicaID, _ db: Database) throws -> Bool {
         try Bool.fetchOne(
             db.cachedStatement(
-                sql: "SELECT EXISTS (SELECT 1 FROM change WHERE record = ? AND replica = ? AND counter > ?)"),
+                sql: """
+                    SELECT EXISTS (
+                        SELECT 1 FROM change WHERE \(Log.record) = ? AND \(Log.replica) = ? AND \(Log.counter) > ?)
+                    """),
             arguments: [id.text, me.description, Int64(after)]) == true
     }
 
@@ -311,7 +312,7 @@ extension SiteStore {
 
     /// How many of this site's change sets are set aside, waiting to be renumbered.
     public func setAsideCount() throws -> Int {
-        try read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(DISTINCT setStart) FROM stash")) ?? 0 }
+        try read { db in try Int.fetchOne(db.cachedStatement(sql: StashTable.setCount)) ?? 0 }
     }
 
     /// The number of a request key of this site's (`42` of `HR-LIS-42`).

@@ -52,9 +52,7 @@ extension SiteStore {
         // Pull from the start after deleting (whatever of it this site may see comes back), or
         // when the scope widens (what the narrower one held back was never received).
         let widens = replica.scope == .department && kind == .all
-        try db.execute(
-            sql: "UPDATE replica SET scope = ?, cursor = CASE WHEN ? THEN 0 ELSE cursor END",
-            arguments: [kind.rawValue, removed > 0 || widens])
+        try ReplicaRow.saveScope(kind, resetCursor: removed > 0 || widens, db)
         return removed
     }
 
@@ -62,9 +60,7 @@ extension SiteStore {
     /// entries and query-table rows; returns how many.
     static func removeRecords(outside scope: Scope, keepingThoseOf own: ReplicaID, _ db: Database) throws -> Int {
         let lookups = Lookups(db, scope: scope)
-        let ownRecords = Set(
-            try String.fetchAll(
-                db, sql: "SELECT DISTINCT record FROM change WHERE replica = ?", arguments: [own.description]))
+        let ownRecords = Set(try ChangeLog.records(ofReplica: own.description, from: .min, through: .max, db))
         var doomed: [(id: String, kind: RecordKind)] = []
         let rows = try Row.fetchCursor(db, sql: "SELECT \(RecordTable.selection) FROM record")
         while let row = try rows.next() {
@@ -76,13 +72,17 @@ extension SiteStore {
         try lookups.rethrow()
         // Log entries of records that have no state here at all (none should exist).
         let orphans = try String.fetchAll(
-            db, sql: "SELECT DISTINCT record FROM change WHERE record NOT IN (SELECT id FROM record)")
+            db,
+            sql: """
+                SELECT DISTINCT \(ChangeLog.Columns.record) FROM change
+                WHERE \(ChangeLog.Columns.record) NOT IN (SELECT \(RecordTable.Columns.id) FROM record)
+                """)
         for id in doomed.map(\.id) + orphans {
-            try db.execute(sql: "DELETE FROM change WHERE record = ?", arguments: [id])
-            try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id])
+            try ChangeLog.delete(ofRecord: id, db)
+            try RecordTable.delete(id, db)
         }
         for (id, kind) in doomed {
-            try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id])
+            try Projection.delete(id, kind: kind, db)
         }
         return doomed.count + orphans.count
     }

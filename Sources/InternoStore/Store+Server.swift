@@ -2,6 +2,10 @@ import Foundation
 import GRDB
 import InternoModel
 
+private typealias Log = ChangeLog.Columns
+private typealias Epoch = StreamEpochTable.Columns
+private typealias Registry = RegistryRow.Columns
+
 extension Pusher {
     /// The pusher an enrolled site's registry entry describes.
     public init(_ entry: RegistryRow) throws {
@@ -178,7 +182,7 @@ extension ServerStore {
             try db.executeCached(
                 sql: """
                     INSERT OR REPLACE INTO stream_epoch (\(StreamEpochTable.all.sql))
-                    VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change), ?)
+                    VALUES ((SELECT COALESCE(MAX(\(Log.seq)), 0) + 1 FROM change), ?)
                     """, arguments: [epoch])
         }
     }
@@ -189,7 +193,10 @@ extension ServerStore {
         guard seq > 0 else { return 0 }
         let epoch = try Int64.fetchOne(
             db.cachedStatement(
-                sql: "SELECT epoch FROM stream_epoch WHERE firstSeq <= ? ORDER BY firstSeq DESC LIMIT 1"),
+                sql: """
+                    SELECT \(Epoch.epoch) FROM stream_epoch WHERE \(Epoch.firstSeq) <= ?
+                    ORDER BY \(Epoch.firstSeq) DESC LIMIT 1
+                    """),
             arguments: [seq])
         return UInt64(bitPattern: epoch ?? 0)
     }
@@ -198,7 +205,8 @@ extension ServerStore {
     static func heldCounters(of replica: ReplicaID, _ db: Database) throws -> [ClosedRange<UInt64>] {
         // Nearly always one range from 1: counting over the (replica, counter) index says so.
         let summary = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT COUNT(*), MIN(counter), MAX(counter) FROM change WHERE replica = ?"),
+            db.cachedStatement(
+                sql: "SELECT COUNT(*), MIN(\(Log.counter)), MAX(\(Log.counter)) FROM change WHERE \(Log.replica) = ?"),
             arguments: [replica.description])
         guard let summary, let count = summary[0] as Int64?, count > 0 else { return [] }
         let low: Int64 = summary[1]
@@ -208,9 +216,9 @@ extension ServerStore {
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT MIN(counter), MAX(counter) FROM (
-                        SELECT counter, counter - ROW_NUMBER() OVER (ORDER BY counter) AS island
-                        FROM change WHERE replica = ?)
+                    SELECT MIN(\(Log.counter)), MAX(\(Log.counter)) FROM (
+                        SELECT \(Log.counter), \(Log.counter) - ROW_NUMBER() OVER (ORDER BY \(Log.counter)) AS island
+                        FROM change WHERE \(Log.replica) = ?)
                     GROUP BY island ORDER BY 1
                     """), arguments: [replica.description]
         ).map { row in UInt64(row[0] as Int64)...UInt64(row[1] as Int64) }
@@ -219,12 +227,12 @@ extension ServerStore {
     static func highestCounter(of replica: ReplicaID, _ db: Database) throws -> UInt64 {
         UInt64(
             try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT MAX(counter) FROM change WHERE replica = ?"),
+                db.cachedStatement(sql: "SELECT MAX(\(Log.counter)) FROM change WHERE \(Log.replica) = ?"),
                 arguments: [replica.description]) ?? 0)
     }
 
     static func latestSequence(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM change")) ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(\(Log.seq)) FROM change")) ?? 0
     }
 
     // MARK: Registry
@@ -258,7 +266,10 @@ extension ServerStore {
         let replica = entry.replicaID
         let recorded = try await writer.write { db in
             try db.executeCached(
-                sql: "UPDATE replica_registry SET lastSeenAt = ? WHERE replicaID = ? AND NOT revoked",
+                sql: """
+                    UPDATE replica_registry SET \(Registry.lastSeenAt) = ?
+                    WHERE \(Registry.replicaID) = ? AND NOT \(Registry.revoked)
+                    """,
                 arguments: [time.millisecondsSince1970, replica])
             return db.changesCount > 0
         }
@@ -278,7 +289,7 @@ extension ServerStore {
     }
 
     private static let byFingerprint =
-        "SELECT * FROM \(RegistryRow.databaseTableName) WHERE \(RegistryRow.Columns.fingerprint.name) = ?"
+        "SELECT * FROM \(RegistryRow.databaseTableName) WHERE \(RegistryRow.Columns.fingerprint) = ?"
 
     /// Every enrolled site, by code.
     public func registry() throws -> [RegistryRow] {
@@ -289,7 +300,8 @@ extension ServerStore {
     public func revoke(_ replica: ReplicaID) throws {
         try writer.write { db in
             try db.executeCached(
-                sql: "UPDATE replica_registry SET revoked = 1 WHERE replicaID = ?", arguments: [replica.description])
+                sql: "UPDATE replica_registry SET \(Registry.revoked) = 1 WHERE \(Registry.replicaID) = ?",
+                arguments: [replica.description])
             if db.changesCount == 0 { throw StoreError.notFound("replica \(replica)") }
         }
     }

@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 import InternoModel
 
+private typealias Log = ChangeLog.Columns
+private typealias Outbox = OutboxRow.Columns
+
 /// What applying a pulled batch did on a site.
 public struct PullSummary: Equatable, Sendable {
     /// Changes new to this site, now applied.
@@ -37,7 +40,7 @@ extension SiteStore {
     public func pendingChangeSetCount() throws -> Int {
         try read { db in
             try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE status IN (?, ?)"),
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE \(Outbox.status) IN (?, ?)"),
                 arguments: [OutboxRow.Status.pending.rawValue, OutboxRow.Status.deferred.rawValue]) ?? 0
         }
     }
@@ -54,14 +57,15 @@ extension SiteStore {
             let rows = try OutboxRow.fetchAll(
                 db.cachedStatement(
                     sql:
-                        "SELECT * FROM outbox WHERE firstCounter > ? AND status IN (\(wanted)) ORDER BY firstCounter LIMIT ?"
+                        """
+                        SELECT * FROM outbox WHERE \(Outbox.firstCounter) > ? AND \(Outbox.status) IN (\(wanted))
+                        ORDER BY \(Outbox.firstCounter) LIMIT ?
+                        """
                 ), arguments: [Int64(after), limit == .max ? -1 : limit])
             return try rows.map { row in
                 let entries = try Row.fetchAll(
-                    db.cachedStatement(
-                        sql:
-                            "SELECT \(ChangeLog.columns) FROM change WHERE replica = ? AND counter BETWEEN ? AND ? ORDER BY counter"
-                    ), arguments: [replica.replicaID, row.firstCounter, row.lastCounter]
+                    db.cachedStatement(sql: ChangeLog.ofReplica),
+                    arguments: [replica.replicaID, row.firstCounter, row.lastCounter]
                 ).map(ChangeLog.decode)
                 guard !entries.isEmpty else {
                     throw StoreError.corrupt("outbox entry \(row.firstCounter) has no changes in the log")
@@ -85,12 +89,15 @@ extension SiteStore {
             for (firstCounter, outcome) in results {
                 switch outcome {
                 case .accepted, .duplicate:
-                    try db.executeCached(
-                        sql: "DELETE FROM outbox WHERE firstCounter = ?", arguments: [Int64(firstCounter)])
+                    try OutboxRow.delete(firstCounter: Int64(firstCounter), db)
                 case .deferred:
                     try db.executeCached(
-                        sql: "UPDATE outbox SET status = 'deferred' WHERE firstCounter = ? AND status = 'pending'",
-                        arguments: [Int64(firstCounter)])
+                        sql: """
+                            UPDATE outbox SET \(Outbox.status) = ? WHERE \(Outbox.firstCounter) = ? AND \(Outbox.status) = ?
+                            """,
+                        arguments: [
+                            OutboxRow.Status.deferred.rawValue, Int64(firstCounter), OutboxRow.Status.pending.rawValue,
+                        ])
                 case .refused(let refusal, let kept):
                     try Self.markRefused(firstCounter: firstCounter, refusal, keeping: kept, db)
                 }
@@ -114,24 +121,28 @@ extension SiteStore {
             let row = try OutboxRow.fetchOne(db, key: Int64(firstCounter))
                 ?? Row.fetchOne(
                     db,
-                    sql:
-                        "SELECT setStart AS firstCounter, setEnd AS lastCounter FROM change WHERE replica = ? AND counter = ?",
+                    sql: """
+                        SELECT \(Log.setStart), \(Log.setEnd) FROM change WHERE \(Log.replica) = ? AND \(Log.counter) = ?
+                        """,
                     arguments: [replica.replicaID, Int64(firstCounter)]
                 ).map({
                     OutboxRow(
-                        firstCounter: $0["firstCounter"], lastCounter: $0["lastCounter"], status: .refused,
+                        firstCounter: $0[0], lastCounter: $0[1], status: .refused,
                         refusalCode: nil, refusalReason: nil, createdAt: Timestamp.now().millisecondsSince1970)
                 })
         else { throw StoreError.notFound("local change set \(firstCounter)") }
         try db.executeCached(
             sql: """
-                UPDATE change SET refusalCode = ?, refusalReason = ?
-                WHERE replica = ? AND counter BETWEEN ? AND ? AND refusalCode IS NULL
+                UPDATE change SET \([Log.refusalCode, Log.refusalReason].assignments)
+                WHERE \(Log.replica) = ? AND \(Log.counter) BETWEEN ? AND ? AND \(Log.refusalCode) IS NULL
                 """,
             arguments: [refusal.code.rawValue, refusal.message, replica.replicaID, row.firstCounter, row.lastCounter])
         for counter in kept where (row.firstCounter...row.lastCounter).contains(Int64(counter)) {
             try db.executeCached(
-                sql: "UPDATE change SET refusalCode = NULL, refusalReason = NULL WHERE replica = ? AND counter = ?",
+                sql: """
+                    UPDATE change SET \(Log.refusalCode) = NULL, \(Log.refusalReason) = NULL
+                    WHERE \(Log.replica) = ? AND \(Log.counter) = ?
+                    """,
                 arguments: [replica.replicaID, Int64(counter)])
         }
         var refused = row
@@ -139,9 +150,8 @@ extension SiteStore {
         refused.refusalCode = refusal.code.rawValue
         refused.refusalReason = refusal.message
         try refused.save(db)
-        let records = try String.fetchAll(
-            db, sql: "SELECT DISTINCT record FROM change WHERE replica = ? AND counter BETWEEN ? AND ?",
-            arguments: [replica.replicaID, row.firstCounter, row.lastCounter])
+        let records = try ChangeLog.records(
+            ofReplica: replica.replicaID, from: row.firstCounter, through: row.lastCounter, db)
         for record in records {
             guard let id = UUID(text: record) else { continue }
             try RecordTable.rebuild(id, db)
@@ -153,8 +163,8 @@ extension SiteStore {
     public func discardRefused(firstCounter: UInt64) throws {
         try writer.write { db in
             try db.executeCached(
-                sql: "DELETE FROM outbox WHERE firstCounter = ? AND status = 'refused'",
-                arguments: [Int64(firstCounter)])
+                sql: "DELETE FROM outbox WHERE \(Outbox.firstCounter) = ? AND \(Outbox.status) = ?",
+                arguments: [Int64(firstCounter), OutboxRow.Status.refused.rawValue])
             if db.changesCount == 0 { throw StoreError.notFound("refused change set \(firstCounter)") }
         }
     }
@@ -170,11 +180,7 @@ extension SiteStore {
         try writer.write { db in
             var replica = try Self.replicaRow(db)
             let summary = try Self.apply(pulled: batch.sets, to: &replica, db)
-            try db.executeCached(
-                sql: "UPDATE replica SET cursor = ?, cursorEpoch = ?, counter = ?, nextRequestNumber = ?",
-                arguments: [
-                    batch.nextCursor, Int64(bitPattern: batch.cursorEpoch), replica.counter, replica.nextRequestNumber,
-                ])
+            try ReplicaRow.savePull(cursor: batch.nextCursor, epoch: batch.cursorEpoch, counters: replica, db)
             return summary
         }
     }
@@ -188,9 +194,7 @@ extension SiteStore {
         try writer.write { db in
             var replica = try Self.replicaRow(db)
             let summary = try Self.apply(pulled: sets, to: &replica, db)
-            try db.execute(
-                sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
-                arguments: [replica.counter, replica.nextRequestNumber])
+            try ReplicaRow.saveCounters(of: replica, db)
             return summary
         }
     }
@@ -264,9 +268,7 @@ extension SiteStore {
     /// Records the end of a complete sync with the server whose identity is `epoch`.
     public func markSynced(at time: Timestamp, serverEpoch epoch: String) throws {
         try writer.write { db in
-            try db.executeCached(
-                sql: "UPDATE replica SET lastSyncAt = ?, serverEpoch = ?",
-                arguments: [time.millisecondsSince1970, epoch])
+            try ReplicaRow.saveSync(at: time, serverEpoch: epoch, db)
         }
     }
 }
@@ -301,7 +303,11 @@ extension SiteStore {
 
     static func hasAnswered(round: UUID, person: String, _ db: Database) throws -> Bool {
         try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM respondent WHERE round = ? AND person = ?)",
+            db,
+            sql: """
+                SELECT EXISTS (
+                    SELECT 1 FROM respondent WHERE \(RespondentTable.Columns.round) = ? AND \(RespondentTable.Columns.person) = ?)
+                """,
             arguments: [round.text, person]) ?? false
     }
 
@@ -309,7 +315,9 @@ extension SiteStore {
     /// index, not by decoding every answer.
     public func answerCount(round: UUID) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM answer WHERE round = ?", arguments: [round.text]) ?? 0
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM answer WHERE \(AnswerTable.Columns.round) = ?", arguments: [round.text])
+                ?? 0
         }
     }
 }

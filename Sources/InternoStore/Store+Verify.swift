@@ -223,9 +223,7 @@ extension SiteStore {
                     }
                     outcomes.append(outcome)
                 }
-                try db.execute(
-                    sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
-                    arguments: [replica.counter, replica.nextRequestNumber])
+                try ReplicaRow.saveCounters(of: replica, db)
                 return .commit
             }
             return outcomes
@@ -244,7 +242,11 @@ extension SiteStore {
         var kept: [ChangeLog.Entry] = []
         var ownVoids: [Dot: ChangeLog.Entry] = [:]
         let local = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT \(ChangeLog.columns) FROM change WHERE record = ? AND replica = ?"),
+            db.cachedStatement(
+                sql: """
+                    SELECT \(ChangeLog.columns) FROM change
+                    WHERE \(ChangeLog.Columns.record) = ? AND \(ChangeLog.Columns.replica) = ?
+                    """),
             arguments: [id, me.description])
         for row in local {
             let counter = UInt64(bitPattern: Int64.fromDatabaseValue(row[2]) ?? 0)
@@ -292,10 +294,10 @@ extension SiteStore {
 
     /// Deletes every row of record `id`: its log entries, its state and its query row.
     private static func deleteEverything(of id: String, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM change WHERE record = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [id])
+        try ChangeLog.delete(ofRecord: id, db)
+        try RecordTable.delete(id, db)
         for kind in RecordKind.allCases {
-            try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id = ?", arguments: [id])
+            try Projection.delete(id, kind: kind, db)
         }
     }
 }

@@ -61,9 +61,7 @@ extension ReplicaStore {
             }
             return changes
         }
-        try db.executeCached(
-            sql: "UPDATE replica SET counter = ?, nextRequestNumber = ?",
-            arguments: [replica.counter, replica.nextRequestNumber])
+        try ReplicaRow.saveCounters(of: replica, db)
         if Self.role == .site {
             try OutboxRow.enqueue(set, at: Timestamp.now(), db)
         }
@@ -80,7 +78,7 @@ extension SiteStore {
             guard let code = replica.code else {
                 throw StoreError.corrupt("this site's identity has no code")
             }
-            try db.executeCached(sql: "UPDATE replica SET nextRequestNumber = nextRequestNumber + 1")
+            try ReplicaRow.advanceRequestNumber(db)
             return "\(code)-\(replica.nextRequestNumber)"
         }
     }

@@ -62,7 +62,9 @@ extension ReplicaStore {
     ///   replica is never served, and the server's state never synced as a site.
     static func prepare(_ writer: any DatabaseWriter) throws {
         try StoreSchema.migrator.migrate(writer)
-        let role = try writer.read { db in try String.fetchOne(db, sql: "SELECT role FROM replica") }
+        let role = try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT \(ReplicaRow.Columns.role) FROM replica")
+        }
         if let role, role != Self.role.rawValue {
             throw StoreError.wrongRole(
                 "this database is a \(role)'s, not a \(Self.role.rawValue)'s: check the path you gave")

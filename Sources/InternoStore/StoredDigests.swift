@@ -28,7 +28,7 @@ package enum StoredDigests {
             ChangeLog.Columns.record, ChangeLog.Columns.replica, ChangeLog.Columns.counter, ChangeLog.Columns.kind,
             ChangeLog.Columns.context, ChangeLog.Columns.fields, ChangeLog.Columns.author, ChangeLog.Columns.at,
         ]
-        return (columns.map { prefix + $0.name } + ["\(prefix)\(ChangeLog.Columns.refusalCode.name) IS NOT NULL"])
+        return (columns.map { prefix + $0.name } + ["\(prefix)\(ChangeLog.Columns.refusalCode) IS NOT NULL"])
             .joined(separator: ", ")
     }
 
@@ -70,7 +70,7 @@ package enum StoredDigests {
 
     /// The query of `kind`'s table for ``shown(_:kind:using:)``: `id`, then the shown columns.
     static func shownQuery(_ kind: RecordKind) -> String {
-        "SELECT id, \(Projection.columns(kind).joined(separator: ", ")) FROM \(kind.rawValue)"
+        "SELECT \(Projection.id), \(Projection.columns(kind).joined(separator: ", ")) FROM \(kind.rawValue)"
     }
 
     /// The hash of a query-table row of `kind` (read with ``shownQuery(_:)``), as

@@ -38,7 +38,9 @@ final class StoredState: JudgingSource {
 
     func hasDepartment(code: String) throws -> Bool {
         try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM department WHERE code = ?)"), arguments: [code])
+            db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM department WHERE \(DepartmentTable.Columns.code) = ?)"),
+            arguments: [code])
             == true
     }
 
@@ -61,7 +63,7 @@ final class StoredState: JudgingSource {
     /// The prefetching query, built once: with ``chunk`` placeholders it is a long string, and
     /// a site's single-edit writes (the CLI's, every warm round) prefetch on every call.
     private static let prefetchRecords =
-        "SELECT \(RecordTable.selection) FROM record WHERE \(RecordTable.Columns.id.name) IN (\(repeatElement("?", count: chunk).joined(separator: ", ")))"
+        "SELECT \(RecordTable.selection) FROM record WHERE \(RecordTable.Columns.id) IN (\(repeatElement("?", count: chunk).joined(separator: ", ")))"
 
     /// Loads the states of `ids` (and learns which are absent) in chunks of ``chunk`` ids. A
     /// chunk of a few ids is read by key, one id at a time: padding it to ``chunk`` would make
@@ -99,8 +101,7 @@ final class StoredState: JudgingSource {
         let sorted = Set(counters).sorted()
         guard var low = sorted.first else { return }
         for counter in sorted { logged[Dot(replica: replica, counter: counter)] = .some(nil) }
-        let statement = try db.cachedStatement(
-            sql: "SELECT \(ChangeLog.columns) FROM change WHERE replica = ? AND counter BETWEEN ? AND ?")
+        let statement = try db.cachedStatement(sql: ChangeLog.ofReplica)
         var high = low
         for counter in sorted.dropFirst() + [UInt64.max] {
             if counter == high + 1 {

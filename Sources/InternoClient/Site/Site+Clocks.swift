@@ -47,6 +47,11 @@ extension Site {
                 "department \(department.text) is not known here, so its clocks cannot be measured; `interno sync` fetches the departments"
             )
         }
+        return try calendar(of: record, department)
+    }
+
+    /// The calendar that a department's record (which exists) gives.
+    func calendar(of record: RecordState, _ department: UUID) throws -> BusinessCalendar {
         let code = record.value(of: "code")?.text ?? department.text
         func unreadable(_ field: String, _ text: String?) -> ClientError {
             .storage(

@@ -414,10 +414,12 @@ extension Site {
 
 extension Site {
     /// The business day of a department as this site knows its calendar, for a message about a
-    /// target; `nil` if the department or its calendar is unknown here, and the message then
+    /// target; `nil` if the department is unknown here or its calendar cannot be read, and the message then
     /// names no day length rather than a made-up one. A database that cannot be read is an error.
     func businessDay(of department: UUID?) throws -> BusinessDay? {
-        guard let department, let calendar = try? calendar(of: department) else { return nil }
+        guard let department, let record = try perform({ try store.record(department) }), record.exists,
+            let calendar = try? calendar(of: record, department)
+        else { return nil }
         return BusinessDay(department: try code(of: department.text), calendar: calendar)
     }
 }

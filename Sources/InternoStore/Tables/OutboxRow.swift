@@ -49,6 +49,11 @@ extension OutboxRow {
         ])
     }
 
+    /// Removes the set that starts at `firstCounter`, if any.
+    static func delete(firstCounter: Int64, _ db: Database) throws {
+        try db.executeCached(sql: "DELETE FROM outbox WHERE \(Columns.firstCounter) = ?", arguments: [firstCounter])
+    }
+
     private static let enqueued = [Columns.firstCounter, Columns.lastCounter, Columns.status, Columns.createdAt]
 
     private static let enqueueStatement =

@@ -30,11 +30,20 @@ enum RecordTable {
 
     /// The records of one kind that exist, in id order: read through `record_by_kind`
     /// (`v6-record-kinds`), never by a scan of every record.
-    static let existingOfKind = "SELECT \(selection) FROM record WHERE kind = ? AND present ORDER BY id"
+    static let existingOfKind =
+        "SELECT \(selection) FROM record WHERE \(Columns.kind) = ? AND \(Columns.present) ORDER BY \(Columns.id)"
+
+    /// One record's state, by id: ``selection`` with one `?`.
+    static let byID = "SELECT \(selection) FROM record WHERE \(Columns.id) = ?"
+
+    /// Deletes the state of record `id`, if any.
+    static func delete(_ id: String, _ db: Database) throws {
+        try db.executeCached(sql: "DELETE FROM record WHERE \(Columns.id) = ?", arguments: [id])
+    }
 
     static func load(_ id: UUID, _ db: Database) throws -> RecordState? {
         let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(selection) FROM record WHERE id = ?"), arguments: [id.text])
+            db.cachedStatement(sql: byID), arguments: [id.text])
         return try row.map(decode)
     }
 
@@ -94,21 +103,10 @@ enum RecordTable {
     }
 
     private static let update =
-        "UPDATE record SET \([Columns.clock, Columns.fields].assignments) WHERE \(Columns.id.name) = ?"
+        "UPDATE record SET \([Columns.clock, Columns.fields].assignments) WHERE \(Columns.id) = ?"
 
     private static let upsert = """
         INSERT INTO record (\(all.sql)) VALUES (\(all.placeholders))
-        ON CONFLICT (\(Columns.id.name)) DO UPDATE SET \(all.dropFirst(2).map { "\($0.name) = excluded.\($0.name)" }.joined(separator: ", "))
+        ON CONFLICT (\(Columns.id)) DO UPDATE SET \(all.dropFirst(2).excludedAssignments)
         """
-}
-
-extension Collection<Column> {
-    /// The columns' names as an SQL list, `id, kind, clock`.
-    var sql: String { map(\.name).joined(separator: ", ") }
-
-    /// One `?` per column, `?, ?, ?`.
-    var placeholders: String { repeatElement("?", count: count).joined(separator: ", ") }
-
-    /// Each column set from one `?`, `clock = ?, fields = ?`.
-    var assignments: String { map { "\($0.name) = ?" }.joined(separator: ", ") }
 }

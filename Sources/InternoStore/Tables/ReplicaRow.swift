@@ -87,3 +87,55 @@ extension ReplicaRow {
         cursorEpoch = try row.decode(atIndex: 10)
     }
 }
+
+/// Every write to the one row, each through one cached statement: its columns are named here
+/// and nowhere else.
+extension ReplicaRow {
+    /// Stores the counter and next request number that `replica` has advanced to.
+    static func saveCounters(of replica: ReplicaRow, _ db: Database) throws {
+        try db.executeCached(
+            sql: "UPDATE replica SET \([Columns.counter, Columns.nextRequestNumber].assignments)",
+            arguments: [replica.counter, replica.nextRequestNumber])
+    }
+
+    /// Stores `counter` as the last counter used.
+    static func saveCounter(_ counter: Int64, _ db: Database) throws {
+        try db.executeCached(sql: "UPDATE replica SET \(Columns.counter) = ?", arguments: [counter])
+    }
+
+    /// Takes the next local request number (sites).
+    static func advanceRequestNumber(_ db: Database) throws {
+        try db.executeCached(
+            sql: "UPDATE replica SET \(Columns.nextRequestNumber) = \(Columns.nextRequestNumber) + 1")
+    }
+
+    /// Stores what a pulled batch advanced: the cursor, its epoch, and `replica`'s counters.
+    static func savePull(cursor: Int64, epoch: UInt64, counters replica: ReplicaRow, _ db: Database) throws {
+        let columns = [Columns.cursor, Columns.cursorEpoch, Columns.counter, Columns.nextRequestNumber]
+        try db.executeCached(
+            sql: "UPDATE replica SET \(columns.assignments)",
+            arguments: [cursor, Int64(bitPattern: epoch), replica.counter, replica.nextRequestNumber])
+    }
+
+    /// Pulls from the start on the next sync.
+    static func resetCursor(_ db: Database) throws {
+        try db.executeCached(sql: "UPDATE replica SET \(Columns.cursor) = 0, \(Columns.cursorEpoch) = 0")
+    }
+
+    /// Stores the scope the server gave; `resetCursor` also pulls from the start on the next sync.
+    static func saveScope(_ kind: Scope.Kind, resetCursor: Bool, _ db: Database) throws {
+        try db.executeCached(
+            sql: """
+                UPDATE replica
+                SET \(Columns.scope) = ?, \(Columns.cursor) = CASE WHEN ? THEN 0 ELSE \(Columns.cursor) END
+                """,
+            arguments: [kind.rawValue, resetCursor])
+    }
+
+    /// Records the end of a complete sync with the server whose identity is `epoch`.
+    static func saveSync(at time: Timestamp, serverEpoch epoch: String, _ db: Database) throws {
+        try db.executeCached(
+            sql: "UPDATE replica SET \([Columns.lastSyncAt, Columns.serverEpoch].assignments)",
+            arguments: [time.millisecondsSince1970, epoch])
+    }
+}

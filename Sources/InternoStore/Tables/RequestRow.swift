@@ -32,7 +32,7 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
 
     /// The id of the request with a key, through `request_by_key`: every new request is
     /// checked against it, and every CLI command that names a request reads it.
-    static let idByKey = "SELECT \(Columns.id.name) FROM request WHERE \(Columns.key.name) = ? LIMIT 1"
+    static let idByKey = "SELECT \(Columns.id) FROM request WHERE \(Columns.key) = ? LIMIT 1"
 
     /// The requests submitted within `from..<to`, newest first, through `request_by_submission`:
     /// what a report reads.

@@ -21,13 +21,22 @@ enum StashTable {
     static let setAside = """
         INSERT INTO stash (\(logged.sql), \([Columns.outboxStatus, Columns.outboxCreatedAt].sql))
         SELECT \(logged.map { [ChangeLog.Columns.setStart.name, ChangeLog.Columns.setEnd.name].contains($0.name) ? "?" : $0.name }.joined(separator: ", ")), ?, ?
-        FROM change WHERE replica = ? AND counter BETWEEN ? AND ?
+        FROM change WHERE \(ChangeLog.Columns.replica) = ? AND \(ChangeLog.Columns.counter) BETWEEN ? AND ?
         """
 
     /// Every stashed change, in counter order, as a log row that ``ChangeLog/decode(_:)``
     /// reads (with `seq` 0), followed by ``Columns``.
     static let stashed = """
-        SELECT 0 AS seq, \(logged.sql), \([Columns.outboxStatus, Columns.outboxCreatedAt].sql)
-        FROM stash ORDER BY counter
+        SELECT 0 AS \(ChangeLog.Columns.seq), \(logged.sql), \([Columns.outboxStatus, Columns.outboxCreatedAt].sql)
+        FROM stash ORDER BY \(ChangeLog.Columns.counter)
         """
+
+    /// How many changes are stashed.
+    static let count = "SELECT COUNT(*) FROM stash"
+
+    /// How many change sets are stashed.
+    static let setCount = "SELECT COUNT(DISTINCT \(ChangeLog.Columns.setStart)) FROM stash"
+
+    /// Empties the stash.
+    static let deleteAll = "DELETE FROM stash"
 }
