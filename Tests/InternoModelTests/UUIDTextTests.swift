@@ -51,4 +51,28 @@ struct TimeOrderedIDTests {
         // Two ids of the same millisecond still differ.
         #expect(UUID.timeOrdered(at: time) != UUID.timeOrdered(at: time))
     }
+
+    /// Every one of the 74 bits after the time, the version and the variant is random: over
+    /// 200 ids of one millisecond, each takes both values (the chance that a fair bit does not
+    /// is 2^-199).
+    @Test func everyBitAfterTheTimeIsRandom() {
+        let time = Timestamp(millisecondsSince1970: 1_795_426_200_123)
+        var ones = [UInt8](repeating: 0, count: 16)
+        var zeros = [UInt8](repeating: 0, count: 16)
+        for _ in 0..<200 {
+            for (index, byte) in UUID.timeOrdered(at: time).bytes.enumerated() {
+                ones[index] |= byte
+                zeros[index] |= ~byte
+            }
+        }
+        // The random bits: the low nibble of byte 6, the low six bits of byte 8, bytes 7 and 9–15.
+        var random = [UInt8](repeating: 0xff, count: 16)
+        for index in 0..<6 { random[index] = 0 }
+        random[6] = 0x0f
+        random[8] = 0x3f
+        for index in 0..<16 {
+            #expect(ones[index] & random[index] == random[index], "byte \(index): a bit is never 1")
+            #expect(zeros[index] & random[index] == random[index], "byte \(index): a bit is never 0")
+        }
+    }
 }
