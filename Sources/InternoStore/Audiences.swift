@@ -24,12 +24,18 @@ enum Audiences {
     /// Records that the change logged at `seq` goes to `audience`.
     static func record(_ seq: Int64, _ audience: Audience, _ db: Database) throws {
         let statement = try db.cachedStatement(sql: "INSERT INTO audience (\(all.sql)) VALUES (\(all.placeholders))")
+        func insert(_ department: String) throws {
+            var row = Bindings(statement)
+            try row.add(department)
+            try row.add(seq)
+            try row.execute()
+        }
         switch audience {
         case .everyone:
-            try statement.execute(arguments: [everyone, seq])
+            try insert(everyone)
         case .departments(let departments):
             for department in departments.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                try statement.execute(arguments: [department.text, seq])
+                try insert(department.text)
             }
         }
     }

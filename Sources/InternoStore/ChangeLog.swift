@@ -56,21 +56,30 @@ enum ChangeLog {
         context.write(clock: change.context)
         var fields = BinaryWriter()
         fields.write(fields: change.fields)
-        try db.cachedStatement(sql: insert).execute(arguments: [
-            change.dot.replica.description, Int64(change.dot.counter), Int64(set.lowerBound), Int64(set.upperBound),
-            change.kind.rawValue, change.recordID.text, Data(context.bytes), Data(fields.bytes),
-            change.author, change.at.millisecondsSince1970, change.refusal?.code.rawValue, change.refusal?.message,
-            requiresBlob(change.requires),
-        ])
+        var row = Bindings(try db.cachedStatement(sql: insert))
+        try row.add(change.dot.replica.description)
+        try row.add(Int64(change.dot.counter))
+        try row.add(Int64(set.lowerBound))
+        try row.add(Int64(set.upperBound))
+        try row.add(change.kind.rawValue)
+        try row.add(change.recordID.text)
+        try row.add(bytes: context.bytes)
+        try row.add(bytes: fields.bytes)
+        try row.add(change.author)
+        try row.add(change.at.millisecondsSince1970)
+        try row.add(change.refusal.map { Int64($0.code.rawValue) })
+        try row.add(change.refusal?.message)
+        try row.add(bytes: requiresBytes(change.requires))
+        try row.execute()
         return db.lastInsertedRowID
     }
 
     /// The stored form of what a change requires: NULL when nothing, as most changes.
-    static func requiresBlob(_ dots: [Dot]) -> Data? {
+    static func requiresBytes(_ dots: [Dot]) -> [UInt8]? {
         guard !dots.isEmpty else { return nil }
         var writer = BinaryWriter()
         writer.write(dots: dots)
-        return Data(writer.bytes)
+        return writer.bytes
     }
 
     /// One logged change with its place in the log and its change set.

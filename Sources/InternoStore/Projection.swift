@@ -97,21 +97,19 @@ enum Projection {
             try delete(id, kind: record.kind, db)
             return
         }
-        // Existentials, not `[DatabaseValue]`: GRDB turns a sequence of concrete values into
-        // arguments through a key path that is instantiated on every call.
-        var arguments: [(any DatabaseValueConvertible)?] = [id]
-        arguments.reserveCapacity(values.count + 3)
-        for value in values { arguments.append(value) }
         let withTimeline = record.kind == .request && timeline != nil
-        if withTimeline, let timeline {
-            arguments.append(timeline.submittedAt.millisecondsSince1970)
-            arguments.append(Data(timeline.encoded))
-        }
         // Every kind has its statements in `upserts`; the fallback only keeps this total.
         let sql =
             (withTimeline ? upserts[record.kind]?.timeline : upserts[record.kind]?.plain)
             ?? upsert(record.kind.rawValue, Self.columns(record.kind) + (withTimeline ? timelineColumns : []))
-        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+        var row = Bindings(try db.cachedStatement(sql: sql))
+        try row.add(id)
+        for value in values { try row.add(value) }
+        if withTimeline, let timeline {
+            try row.add(timeline.submittedAt.millisecondsSince1970)
+            try row.add(bytes: timeline.encoded)
+        }
+        try row.execute()
     }
 
     /// Writes the query row of `record` over the row of `previous`, the record's stored state
@@ -133,22 +131,26 @@ enum Projection {
         guard let new = values(of: record), let old = values(of: previous) else { return }
         let columns = Self.columns(record.kind)
         var changed: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
+        var values: [DatabaseValue] = []
         for (index, value) in new.enumerated() where value != old[index] {
             changed.append(columns[index])
-            arguments.append(value)
+            values.append(value)
         }
-        if record.kind == .request, let timeline {
-            changed += timelineColumns
-            arguments.append(timeline.submittedAt.millisecondsSince1970)
-            arguments.append(Data(timeline.encoded))
-        }
+        let withTimeline = record.kind == .request && timeline != nil
+        if withTimeline { changed += timelineColumns }
         guard !changed.isEmpty else { return }
-        arguments.append(record.id.text)
-        try db.cachedStatement(
-            sql:
-                "UPDATE \(record.kind.rawValue) SET \(changed.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(id) = ?"
-        ).execute(arguments: StatementArguments(arguments))
+        var row = Bindings(
+            try db.cachedStatement(
+                sql:
+                    "UPDATE \(record.kind.rawValue) SET \(changed.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(id) = ?"
+            ))
+        for value in values { try row.add(value) }
+        if withTimeline, let timeline {
+            try row.add(timeline.submittedAt.millisecondsSince1970)
+            try row.add(bytes: timeline.encoded)
+        }
+        try row.add(record.id.text)
+        try row.execute()
     }
 
     /// The upsert of each kind's query row, without and with the timeline columns: written

@@ -5,8 +5,9 @@ import InternoModel
 
 /// What SQLite takes to write the rows Interno's schema keeps for each change, with nothing
 /// of Interno's code in the timed loop: the floor under a push or a pull through today's
-/// tables, beside the raw insert of one row per record (DESIGN §9). Both bind through GRDB's
-/// prepared statements, as the raw insert does.
+/// tables, beside the raw insert of one row per record (DESIGN §9). Both bind each value
+/// through SQLite's C API (``Bindings``), as the store's writes do, not through GRDB's
+/// arguments, whose plumbing had been a large part of both.
 ///
 /// Each new request is three rows, as a site's pull writes it: its log entry, its record
 /// state and its query row, in tables made by Interno's own migrations, so with every index
@@ -24,12 +25,8 @@ enum SchemaFloor {
         let customer = UUID.timeOrdered()
         let provider = UUID.timeOrdered()
         let at = Timestamp(millisecondsSince1970: 1_795_426_200_000)
-        var change: [StatementArguments] = []
-        var record: [StatementArguments] = []
-        var request: [StatementArguments] = []
-        change.reserveCapacity(count)
-        record.reserveCapacity(count)
-        request.reserveCapacity(count)
+        var rows: [Row] = []
+        rows.reserveCapacity(count)
         for index in 0..<count {
             let id = UUID.timeOrdered()
             let key = "HR-LIS-\(index + 1)"
@@ -51,20 +48,17 @@ enum SchemaFloor {
             clock.write(clock: state.clock)
             var siblings = BinaryWriter()
             siblings.write(siblings: state.fields)
-            let set = Int64(index / 100 * 100 + 1)
-            change.append(
-                cells([
-                    replica.description, Int64(index + 1), set, set + 99, "request", id.text, Data(context.bytes),
-                    Data(encodedFields.bytes), "bench@HR-LIS", at.millisecondsSince1970,
-                ]))
-            record.append(cells([id.text, "request", Data(clock.bytes), Data(siblings.bytes), true, false]))
-            let timeline = RequestTimeline(log: [logged]).map { Data($0.encoded) }
-            request.append(
-                cells([
-                    id.text, key, customer.text, provider.text, title, "normal", "submitted",
-                    at.millisecondsSince1970, at.millisecondsSince1970, false, at.millisecondsSince1970, timeline,
-                ]))
+            rows.append(
+                Row(
+                    id: id.text, key: key, title: title, counter: Int64(index + 1),
+                    set: Int64(index / 100 * 100 + 1), context: context.bytes, fields: encodedFields.bytes,
+                    clock: clock.bytes, siblings: siblings.bytes,
+                    timeline: RequestTimeline(log: [logged])?.encoded))
         }
+        let replicaText = replica.description
+        let customerText = customer.text
+        let providerText = provider.text
+        let time = at.millisecondsSince1970
         let start = Spent.now()
         try store.writer.write { db in
             let logStatement = try db.makeStatement(
@@ -84,25 +78,67 @@ enum SchemaFloor {
             let departments = [customer.text, provider.text].sorted()
             // An audience row names its change's seq, known only once the change is in: its
             // two arguments are made here, as the store makes them.
-            for index in 0..<count {
-                try logStatement.execute(arguments: change[index])
+            for row in rows {
+                var log = Bindings(logStatement)
+                try log.add(replicaText)
+                try log.add(row.counter)
+                try log.add(row.set)
+                try log.add(row.set + 99)
+                try log.add("request")
+                try log.add(row.id)
+                try log.add(bytes: row.context)
+                try log.add(bytes: row.fields)
+                try log.add("bench@HR-LIS")
+                try log.add(time)
+                try log.execute()
                 if audience {
                     let seq = db.lastInsertedRowID
                     for department in departments {
-                        try audienceStatement.execute(arguments: [department, seq])
+                        var heard = Bindings(audienceStatement)
+                        try heard.add(department)
+                        try heard.add(seq)
+                        try heard.execute()
                     }
                 }
-                try recordStatement.execute(arguments: record[index])
-                try requestStatement.execute(arguments: request[index])
+                var state = Bindings(recordStatement)
+                try state.add(row.id)
+                try state.add("request")
+                try state.add(bytes: row.clock)
+                try state.add(bytes: row.siblings)
+                try state.add(true)
+                try state.add(false)
+                try state.execute()
+                var shown = Bindings(requestStatement)
+                try shown.add(row.id)
+                try shown.add(row.key)
+                try shown.add(customerText)
+                try shown.add(providerText)
+                try shown.add(row.title)
+                try shown.add("normal")
+                try shown.add("submitted")
+                try shown.add(time)
+                try shown.add(time)
+                try shown.add(false)
+                try shown.add(time)
+                try shown.add(bytes: row.timeline)
+                try shown.execute()
             }
         }
         return Spent.now() - start
     }
 
-    /// A row's arguments, made before the clock starts, so the timed loop only binds them
-    /// (GRDB's conversion of an array of values into arguments is generic, and not specialised
-    /// across modules: made in the loop, it was over half of the floor's time).
-    private static func cells(_ values: [(any DatabaseValueConvertible)?]) -> StatementArguments {
-        StatementArguments(values)
+    /// What differs between one new request's rows, made before the clock starts, so the timed
+    /// loop only binds it.
+    private struct Row {
+        let id: String
+        let key: String
+        let title: String
+        let counter: Int64
+        let set: Int64
+        let context: [UInt8]
+        let fields: [UInt8]
+        let clock: [UInt8]
+        let siblings: [UInt8]
+        let timeline: [UInt8]?
     }
 }

@@ -37,6 +37,20 @@ extension Schema {
         grouping: requestLifecycle.steps.flatMap { step in step.stamps.map { ($0, step) } }, by: \.0
     ).mapValues { $0.map(\.1) }
 
+    /// The fields of `spec` that some step needs, and those that some step stamps, in the
+    /// kind's order, each with those steps.
+    private static func stepFields(of spec: KindSpec) -> (
+        needed: [(FieldSpec, [Lifecycle.Step])], stamped: [(FieldSpec, [Lifecycle.Step])]
+    ) {
+        (
+            spec.fields.compactMap { field in stepsNeeding[field.name].map { (field, $0) } },
+            spec.fields.compactMap { field in stepsStamping[field.name].map { (field, $0) } }
+        )
+    }
+
+    /// ``stepFields(of:)`` of requests, the one kind with a lifecycle of steps: worked out once.
+    private static let requestStepFields = stepFields(of: spec(.request))
+
     /// Check 9: a step writes what it needs and stamps what it must; nothing else writes those
     /// fields. Runs after the lifecycle and permission checks, so a step the writer may not take
     /// is refused for that first.
@@ -44,8 +58,11 @@ extension Schema {
         let fields = write.change.fields
         let step = step(takenBy: write)
         var name: String { write.describe() }
-        for field in write.spec.fields {
-            guard let needing = stepsNeeding[field.name] else { continue }
+        // Only the few fields some step needs or stamps, in the kind's order, so that the first
+        // refusal is the one a walk through every field would give.
+        let (needed, stamped) =
+            write.spec.kind == .request ? requestStepFields : stepFields(of: write.spec)
+        for (field, needing) in needed {
             if fields[field.name] != nil, !needing.contains(where: { fields["state"] == .text($0.to) }) {
                 let states = needing.map(\.to).joined(separator: " or ")
                 throw Refusal(
@@ -56,8 +73,7 @@ extension Schema {
                 throw Refusal(.invalidValue, "\(step.verb) of \(name) needs a \(field.label): say why")
             }
         }
-        for field in write.spec.fields {
-            guard let stamping = stepsStamping[field.name] else { continue }
+        for (field, stamping) in stamped {
             let unseen = write.seen.resolve(field.name, policy: field.policy) == .unset
             let due = step.map { $0.stamps.contains(field.name) } == true && unseen
             let time = FieldValue.time(write.change.at)

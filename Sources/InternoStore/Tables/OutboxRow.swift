@@ -44,9 +44,12 @@ extension OutboxRow {
     /// Queues a local change set as pending, through one cached statement: every local write
     /// does this, and GRDB's `insert` of a `Codable` record costs more than the insert itself.
     static func enqueue(_ set: ClosedRange<UInt64>, at time: Timestamp, _ db: Database) throws {
-        try db.cachedStatement(sql: enqueueStatement).execute(arguments: [
-            Int64(set.lowerBound), Int64(set.upperBound), Status.pending.rawValue, time.millisecondsSince1970,
-        ])
+        var row = Bindings(try db.cachedStatement(sql: enqueueStatement))
+        try row.add(Int64(set.lowerBound))
+        try row.add(Int64(set.upperBound))
+        try row.add(Status.pending.rawValue)
+        try row.add(time.millisecondsSince1970)
+        try row.execute()
     }
 
     /// Removes the set that starts at `firstCounter`, if any.

@@ -81,9 +81,11 @@ enum RecordTable {
         clock.write(clock: record.clock)
         var fields = BinaryWriter()
         fields.write(siblings: record.fields)
-        try db.cachedStatement(sql: update).execute(arguments: [
-            Data(clock.bytes), Data(fields.bytes), record.id.text,
-        ])
+        var row = Bindings(try db.cachedStatement(sql: update))
+        try row.add(bytes: clock.bytes)
+        try row.add(bytes: fields.bytes)
+        try row.add(record.id.text)
+        try row.execute()
         try Projection.update(record, over: previous, timeline: timeline, db)
     }
 
@@ -95,10 +97,14 @@ enum RecordTable {
         clock.write(clock: record.clock)
         var fields = BinaryWriter()
         fields.write(siblings: record.fields)
-        try db.cachedStatement(sql: upsert).execute(arguments: [
-            record.id.text, record.kind.rawValue, Data(clock.bytes), Data(fields.bytes),
-            record.exists, record.isConflicted,
-        ])
+        var row = Bindings(try db.cachedStatement(sql: upsert))
+        try row.add(record.id.text)
+        try row.add(record.kind.rawValue)
+        try row.add(bytes: clock.bytes)
+        try row.add(bytes: fields.bytes)
+        try row.add(record.exists)
+        try row.add(record.isConflicted)
+        try row.execute()
         try Projection.update(record, timeline: timeline, db)
     }
 
