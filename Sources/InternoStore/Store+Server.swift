@@ -59,6 +59,7 @@ extension ServerStore {
                     records: batch.lazy.flatMap(\.changes).flatMap { change in
                         [change.recordID] + change.fields.values.compactMap(\.id)
                     })
+                try state.prefetch(keys: batch.lazy.flatMap(\.changes).compactMap(\.requestKey))
             } _: { judge in
                 try batch.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
             }

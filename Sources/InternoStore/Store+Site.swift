@@ -209,6 +209,7 @@ extension SiteStore {
         func newJudge() throws -> Judge<StoredState> {
             let state = StoredState(db)
             try state.prefetch(records: sets.lazy.flatMap(\.changes).map(\.recordID))
+            try state.prefetch(keys: sets.lazy.flatMap(\.changes).compactMap(\.requestKey))
             try state.prefetch(
                 replica: me, counters: sets.lazy.flatMap(\.changes).filter { $0.dot.replica == me }.map(\.dot.counter))
             return Judge(state)

@@ -13,6 +13,9 @@ final class StoredState: JudgingSource {
     private let db: Database
     private var records: [UUID: RecordState?] = [:]
     private var logged: [Dot: LoggedChange?] = [:]
+    /// Requests by key, the key compared byte for byte as SQLite compares it, never by
+    /// Swift's canonical equivalence (Protocol §7.3).
+    private var requests: [KeyBytes: UUID?] = [:]
 
     init(_ db: Database) {
         self.db = db
@@ -45,6 +48,13 @@ final class StoredState: JudgingSource {
     }
 
     func request(withKey key: String) throws -> UUID? {
+        if let known = requests[KeyBytes(key)] { return known }
+        let id = try storedRequest(withKey: key)
+        requests[KeyBytes(key)] = id
+        return id
+    }
+
+    private func storedRequest(withKey key: String) throws -> UUID? {
         try String.fetchOne(db.cachedStatement(sql: RequestRow.idByKey), arguments: [key])
             .map { text in
                 guard let id = UUID(text: text) else { throw StoreError.corrupt("request id \(text)") }
@@ -56,18 +66,52 @@ final class StoredState: JudgingSource {
         try Audiences.ofRecord(id, db)
     }
 
-    /// How many ids one prefetching query names: one cached statement, the last chunk padded
-    /// with repeats of its last id.
+    /// The most ids one prefetching query names.
     private static let chunk = 256
 
-    /// The prefetching query, built once: with ``chunk`` placeholders it is a long string, and
-    /// a site's single-edit writes (the CLI's, every warm round) prefetch on every call.
-    private static let prefetchRecords =
-        "SELECT \(RecordTable.selection) FROM record WHERE \(RecordTable.Columns.id) IN (\(repeatElement("?", count: chunk).joined(separator: ", ")))"
+    /// The prefetching queries, one per size, each built once: a chunk is padded with repeats
+    /// of its last id to the smallest size that holds it, so SQLite looks up at most twice as
+    /// many ids as were asked for (one size for every chunk made a batch of 77 records look up
+    /// 256), and a site's single-edit writes (the CLI's, every warm round) build no SQL.
+    private static let prefetchSizes = [32, 64, 128, chunk]
+    private static let prefetchRecords = Dictionary(
+        uniqueKeysWithValues: prefetchSizes.map { size in
+            (
+                size,
+                "SELECT \(RecordTable.selection) FROM record WHERE \(RecordTable.Columns.id) IN (\(placeholders(size)))"
+            )
+        })
+    private static let prefetchKeys = Dictionary(
+        uniqueKeysWithValues: prefetchSizes.map { size in
+            (
+                size,
+                """
+                SELECT \(RequestRow.Columns.key), \(RequestRow.Columns.id) FROM request
+                WHERE \(RequestRow.Columns.key) IN (\(placeholders(size))) ORDER BY \(RequestRow.Columns.id)
+                """
+            )
+        })
+
+    private static func placeholders(_ count: Int) -> String {
+        repeatElement("?", count: count).joined(separator: ", ")
+    }
+
+    /// Runs `visit` on each row of the prefetching query `queries` gives for the size that
+    /// holds `values`, bound to `values` padded with repeats of the last.
+    private func fetch(
+        _ values: ArraySlice<String>, from queries: [Int: String], _ visit: (Row) throws -> Void
+    ) throws {
+        let size = Self.prefetchSizes.first { $0 >= values.count } ?? Self.chunk
+        var arguments = Bindings(try db.cachedStatement(sql: queries[size]!))
+        for value in values { try arguments.add(value) }
+        for _ in values.count..<size { try arguments.add(values.last!) }
+        let rows = try arguments.rows()
+        while let row = try rows.next() { try visit(row) }
+    }
 
     /// Loads the states of `ids` (and learns which are absent) in chunks of ``chunk`` ids. A
-    /// chunk of a few ids is read by key, one id at a time: padding it to ``chunk`` would make
-    /// SQLite look up the same id hundreds of times.
+    /// chunk of a few ids is read by key, one id at a time, through the cached statement of
+    /// ``RecordTable/load(_:_:)``.
     func prefetch(records ids: some Sequence<UUID>) throws {
         var wanted: [UUID] = []
         var seen = Set<UUID>()
@@ -80,17 +124,35 @@ final class StoredState: JudgingSource {
                 continue
             }
             for id in slice { records[id] = .some(nil) }
-            // Existentials, not `[DatabaseValue]`: GRDB turns a sequence of concrete values into
-            // arguments through a key path, generic and unspecialised (as `Projection` notes).
-            var arguments: [(any DatabaseValueConvertible)?] = []
-            arguments.reserveCapacity(Self.chunk)
-            for id in slice { arguments.append(id.text) }
-            arguments += repeatElement(arguments.last!, count: Self.chunk - arguments.count)
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: Self.prefetchRecords), arguments: StatementArguments(arguments))
-            while let row = try rows.next() {
+            try fetch(ArraySlice(slice.map(\.text)), from: Self.prefetchRecords) { row in
                 let record = try RecordTable.decode(row)
                 records[record.id] = record
+            }
+        }
+    }
+
+    /// Learns which of `keys` name a stored request, and which, in chunks of ``chunk``: each
+    /// new request's key is checked against them.
+    func prefetch(keys: some Sequence<String>) throws {
+        var wanted: [String] = []
+        var seen = Set<KeyBytes>()
+        for key in keys where requests[KeyBytes(key)] == nil && seen.insert(KeyBytes(key)).inserted {
+            wanted.append(key)
+        }
+        guard !wanted.isEmpty else { return }
+        for start in stride(from: 0, to: wanted.count, by: Self.chunk) {
+            let slice = wanted[start..<min(start + Self.chunk, wanted.count)]
+            guard slice.count > Self.chunk / 16 else {
+                for key in slice { requests[KeyBytes(key)] = .some(try storedRequest(withKey: key)) }
+                continue
+            }
+            for key in slice { requests[KeyBytes(key)] = .some(nil) }
+            // In id order, the first id of a key is kept: the one `RequestRow.idByKey` reads.
+            try fetch(slice, from: Self.prefetchKeys) { row in
+                let key: String = try row.decode(atIndex: 0)
+                let text: String = try row.decode(atIndex: 1)
+                guard let id = UUID(text: text) else { throw StoreError.corrupt("request id \(text)") }
+                if case .some(nil) = requests[KeyBytes(key)] { requests[KeyBytes(key)] = .some(id) }
             }
         }
     }
@@ -164,5 +226,26 @@ extension StoreError {
         case .outOfOrder(let error): self = .outOfOrder(error)
         case .unknownParties(let kind, let id): self = .corrupt("the parties of \(kind.rawValue) \(id) cannot be told")
         }
+    }
+}
+
+/// A text compared and hashed by its UTF-8 bytes, as SQLite compares text.
+struct KeyBytes: Hashable {
+    let text: String
+
+    init(_ text: String) { self.text = text }
+
+    static func == (lhs: KeyBytes, rhs: KeyBytes) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        for byte in text.utf8 { hasher.combine(byte) }
+        hasher.combine(0xFF as UInt8)
+    }
+}
+
+extension Change {
+    /// The key a request's change writes, which the judge checks against the stored requests.
+    var requestKey: String? {
+        kind == .request ? fields["key"]?.text : nil
     }
 }

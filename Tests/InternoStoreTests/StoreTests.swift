@@ -140,7 +140,7 @@ struct StoreTests {
             }, author: "ana")
         let absent = (0..<30).map { _ in UUID.timeOrdered() }
         try hub.hr.writer.read { db in
-            for count in [1, 2, 16, 17, 255, 256, 257, 300] {
+            for count in [1, 2, 16, 17, 32, 33, 64, 100, 128, 129, 255, 256, 257, 300] {
                 let named = Array(ids.shuffled().prefix(count)) + absent.prefix(count / 10) + ids.prefix(2)
                 let state = StoredState(db)
                 try state.prefetch(records: named)
@@ -154,6 +154,46 @@ struct StoreTests {
             let state = StoredState(db)
             try state.prefetch(records: ids.prefix(20))
             #expect(try state.record(ids[250])?.id == ids[250])
+        }
+    }
+
+    /// A prefetch of request keys answers what one lookup per key answers: for every chunk size,
+    /// with keys absent, repeated, held by two requests (the first id wins, as `idByKey`
+    /// reads), and keys that differ in their bytes but not to Swift's `==`.
+    @Test func aPrefetchOfKeysReadsWhatOneLookupPerKeyReads() throws {
+        let directory = try TemporaryDirectory()
+        let store = try SiteStore.open(path: directory.path("site.sqlite"))
+        let ids = (0..<300).map { _ in UUID.timeOrdered() }.sorted { $0.text < $1.text }
+        let composed = "HR-LIS-\u{C5}"  // Å as one code point
+        let decomposed = "HR-LIS-A\u{30A}"  // A and a combining ring: == to Swift, not to SQLite
+        #expect(composed == decomposed && !composed.utf8.elementsEqual(decomposed.utf8))
+        try store.writer.write { db in
+            func insert(_ id: UUID, _ key: String) throws {
+                try db.execute(
+                    sql: """
+                        INSERT INTO request (id, key, customer, provider, createdAt, updatedAt, conflicted)
+                        VALUES (?, ?, 'c', 'p', 0, 0, 0)
+                        """, arguments: [id.text, key])
+            }
+            for (index, id) in ids.enumerated().dropLast(2) { try insert(id, "HR-LIS-\(index + 1)") }
+            // Two requests with key 7 (a damaged database): the later id is the second.
+            try insert(ids[298], "HR-LIS-7")
+            try insert(ids[299], composed)
+        }
+        try store.writer.read { db in
+            for count in [1, 16, 17, 32, 33, 100, 256, 257, 300] {
+                let named =
+                    (1...count).map { "HR-LIS-\($0)" } + ["HR-LIS-9999", "HR-LIS-7", composed, decomposed]
+                let state = StoredState(db)
+                try state.prefetch(keys: named.shuffled())
+                for key in named {
+                    let one = try String.fetchOne(db, sql: RequestRow.idByKey, arguments: [key]).flatMap(
+                        UUID.init(text:))
+                    #expect(try state.request(withKey: key) == one, "\(count) keys: \(key)")
+                }
+                #expect(try state.request(withKey: decomposed) == nil)
+                #expect(try state.request(withKey: composed) == ids[299])
+            }
         }
     }
 

@@ -104,11 +104,21 @@ package struct Bindings {
 
     /// Runs the statement with what was bound: every placeholder, no more, no fewer.
     package func execute() throws {
+        try checkCount()
+        try statement.execute()
+    }
+
+    /// The rows of the query with what was bound: every placeholder, no more, no fewer.
+    func rows() throws -> RowCursor {
+        try checkCount()
+        return try Row.fetchCursor(statement)
+    }
+
+    private func checkCount() throws {
         let expected = sqlite3_bind_parameter_count(statement.sqliteStatement)
         guard index == expected else {
             throw StoreError.io("a statement was given \(index) values for \(expected) placeholders: \(statement.sql)")
         }
-        try statement.execute()
     }
 
     private func check(_ code: CInt) throws {
