@@ -29,21 +29,6 @@ public struct SiteDigests: Sendable {
     public var malformed: [String]
 }
 
-/// Every logged change a site should hold of one record, as the server sends it for a repair.
-public struct RecordLog: Equatable, Sendable {
-    /// The record.
-    public var id: UUID
-    /// Its changes in stream order, each with the counters of its whole change set; empty when
-    /// the site should hold nothing of it.
-    public var entries: [LoggedChange]
-
-    /// The log of `id`.
-    public init(id: UUID, entries: [LoggedChange]) {
-        self.id = id
-        self.entries = entries
-    }
-}
-
 /// What a repair did to one record.
 public enum RepairOutcome: Equatable, Sendable {
     /// The record's log is now the server's, with `kept` own changes not yet acknowledged.

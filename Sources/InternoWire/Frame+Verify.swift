@@ -61,6 +61,46 @@ extension Interno_V1_LoggedSet {
     }
 }
 
+extension Interno_V1_RecordLog {
+    /// The wire form of a record's log: consecutive changes of one logged set travel together.
+    public init(_ log: RecordLog) {
+        self.init()
+        recordID = log.id.wire
+        var group: [LoggedChange] = []
+        var sets: [Interno_V1_LoggedSet] = []
+        func flush() {
+            guard let first = group.first else { return }
+            sets.append(Interno_V1_LoggedSet(ChangeSet(group.map(\.change)), range: first.set))
+            group = []
+        }
+        for entry in log.entries {
+            if let last = group.last,
+                last.change.dot.replica != entry.change.dot.replica || last.set != entry.set
+                    || last.change.dot.counter >= entry.change.dot.counter
+            {
+                flush()
+            }
+            group.append(entry)
+        }
+        flush()
+        self.sets = sets
+    }
+
+    /// The record's log, validated: a 16-byte id, every set valid, every change of this record.
+    public func model() throws(WireError) -> RecordLog {
+        let id = try UUID(wire: recordID, field: "RecordLog.record_id")
+        var entries: [LoggedChange] = []
+        for set in sets {
+            let (changes, range) = try set.model()
+            for change in changes.changes {
+                guard change.recordID == id else { throw .malformed("a record's log holds a change of another record") }
+                entries.append(LoggedChange(change: change, set: range))
+            }
+        }
+        return RecordLog(id: id, entries: entries)
+    }
+}
+
 extension Array where Element == Data {
     /// The record ids, validated: 16 bytes each.
     public func recordIDs(field: String) throws(WireError) -> [UUID] {

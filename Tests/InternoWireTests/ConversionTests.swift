@@ -85,6 +85,25 @@ struct ConversionTests {
         #expect(throws: WireError.self) { try wire.model() }
     }
 
+    /// A record's log for a repair (Protocol/README.md, 4.16): consecutive changes of one set
+    /// travel together, and what comes back is what went; a change of another record in it is
+    /// refused.
+    @Test func aRecordsLogRoundTripsSetBySetAndAForeignChangeIsRefused() throws {
+        let log = RecordLog(
+            id: change(1, [:]).recordID,
+            entries: [
+                LoggedChange(change: change(1, ["title": .text("a")]), set: 1...3),
+                LoggedChange(change: change(3, ["title": .text("b")]), set: 1...3),
+                LoggedChange(change: change(4, [:], refusal: Refusal(.notPermitted, "no")), set: 4...4),
+            ])
+        let wire = Interno_V1_RecordLog(log)
+        #expect(wire.sets.map { $0.changes.changes.count } == [2, 1])
+        #expect(try Interno_V1_RecordLog(serializedBytes: try wire.serializedBytes() as [UInt8]).model() == log)
+        var foreign = wire
+        foreign.recordID = UUID().wire
+        #expect(throws: WireError.self) { try foreign.model() }
+    }
+
     @Test func aFrameWithoutAMessageOrWithGarbageDoesNotDecode() {
         #expect(throws: WireError.self) { try Interno_V1_Frame(body: ByteBuffer()) }
         #expect(throws: WireError.self) { try Interno_V1_Frame(body: ByteBuffer(bytes: [0xFF, 0xFF, 0xFF])) }

@@ -215,25 +215,13 @@ extension SyncConnection {
                     "the server no longer has the point of its stream this site reached (it was restored from a backup): run `interno sync`, then `interno verify`"
                 )
             }
-            let logs: [RecordLog]
-            do {
-                logs = try fetched.records.map { record in
-                    let id = try UUID(wire: record.recordID, field: "RecordLog.record_id")
-                    var entries: [LoggedChange] = []
-                    for set in record.sets {
-                        let (changes, range) = try set.model()
-                        for change in changes.changes {
-                            guard change.recordID == id else {
-                                throw WireError.malformed("a record's log holds a change of another record")
-                            }
-                            entries.append(LoggedChange(change: change, set: range))
-                        }
-                    }
-                    return RecordLog(id: id, entries: entries)
+            var received: [RecordLog] = []
+            for record in fetched.records {
+                do { received.append(try record.model()) } catch {
+                    throw ClientError.protocolError("the server's Fetched is malformed: \(error)")
                 }
-            } catch let error as WireError {
-                throw ClientError.protocolError("the server's Fetched is malformed: \(error)")
             }
+            let logs = received
             // A prefix of what was asked, never nothing: the server sends at least one record.
             guard !logs.isEmpty, logs.map(\.id) == Array(rest.prefix(logs.count)) else {
                 throw ClientError.protocolError("the server's Fetched does not answer the records asked for")

@@ -329,3 +329,19 @@ extension UInt64 {
         (self << count) | (self >> (64 - count))
     }
 }
+
+/// Every logged change a site should hold of one record, as the server sends it for a repair
+/// (Protocol/README.md, 4.15–4.16).
+public struct RecordLog: Equatable, Sendable {
+    /// The record.
+    public var id: UUID
+    /// Its changes in stream order, each with the counters of its whole change set; empty when
+    /// the site should hold nothing of it.
+    public var entries: [LoggedChange]
+
+    /// The log of `id`.
+    public init(id: UUID, entries: [LoggedChange]) {
+        self.id = id
+        self.entries = entries
+    }
+}

@@ -55,29 +55,3 @@ extension SyncSession {
         return frame
     }
 }
-
-extension Interno_V1_RecordLog {
-    /// The wire form of a record's log: consecutive changes of one logged set travel together.
-    init(_ log: RecordLog) {
-        self.init()
-        recordID = log.id.wire
-        var group: [LoggedChange] = []
-        var sets: [Interno_V1_LoggedSet] = []
-        func flush() {
-            guard let first = group.first else { return }
-            sets.append(Interno_V1_LoggedSet(ChangeSet(group.map(\.change)), range: first.set))
-            group = []
-        }
-        for entry in log.entries {
-            if let last = group.last,
-                last.change.dot.replica != entry.change.dot.replica || last.set != entry.set
-                    || last.change.dot.counter >= entry.change.dot.counter
-            {
-                flush()
-            }
-            group.append(entry)
-        }
-        flush()
-        self.sets = sets
-    }
-}
