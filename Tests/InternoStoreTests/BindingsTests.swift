@@ -87,6 +87,27 @@ struct BindingsTests {
         }
     }
 
+    /// The same statement object, not one from GRDB's cache (which drops a failed one): its
+    /// failed step is reported once, when it happens, and the statement then runs again.
+    @Test func aStatementWhoseStepFailedIsBoundAgain() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE item (id TEXT PRIMARY KEY, size INTEGER)")
+            let statement = try db.makeStatement(sql: "INSERT INTO item (id, size) VALUES (?, ?)")
+            for (id, size) in [("a", Int64(1)), ("a", Int64(2)), ("b", Int64(3))] {
+                var row = Bindings(statement)
+                try row.add(id)
+                try row.add(size)
+                if size == 2 {
+                    #expect(throws: DatabaseError.self) { try row.execute() }
+                } else {
+                    try row.execute()
+                }
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT SUM(size) FROM item") == 4)
+        }
+    }
+
     @Test func aFailedInsertIsGRDBsErrorAndTheStatementIsUsableAgain() throws {
         let queue = try DatabaseQueue()
         try queue.write { db in

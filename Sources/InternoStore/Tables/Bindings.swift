@@ -22,6 +22,10 @@ package struct Bindings {
     private var index: CInt = 0
 
     package init(_ statement: Statement) {
+        // A statement whose last step failed reports that failure again on its next reset, and
+        // `setUncheckedArguments` traps on an error there. GRDB drops a failed statement from
+        // its caches, so this is only a guard: the failure was reported when it happened.
+        sqlite3_reset(statement.sqliteStatement)
         statement.setUncheckedArguments(StatementArguments())
         self.statement = statement
     }
