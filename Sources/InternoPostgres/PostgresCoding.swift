@@ -8,8 +8,8 @@ enum PostgresCoding {
     /// The audience column's value for a change every site receives (the directory).
     static let everyone = "*"
 
-    static let changeColumns =
-        "seq, replica, counter, set_start, set_end, kind, record, context, fields, author, at, refusal_code, refusal_reason, requires"
+    /// What ``entries(_:)`` decodes, as an SQL list.
+    static let changeColumns = ChangeColumn.all.sql
 
     /// Decodes every row of a query of ``changeColumns``.
     static func entries(_ rows: PostgresRowSequence) async throws -> [StreamEntry] {

@@ -26,11 +26,17 @@ extension PostgresServerStore {
             }
             var summary = ImportSummary()
             try await connection.statement(
-                "INSERT INTO server_identity (singleton, replica, counter) VALUES (1, \(header.replica.uuid), \(header.counter))",
+                """
+                INSERT INTO server_identity (\(unescaped: ServerIdentityColumn.all.sql))
+                VALUES (1, \(header.replica.uuid), \(header.counter))
+                """,
                 logger: Self.quiet)
             for (firstSeq, epoch) in header.epochs {
                 try await connection.statement(
-                    "INSERT INTO stream_epoch (first_seq, epoch) VALUES (\(firstSeq), \(epoch))", logger: Self.quiet)
+                    """
+                    INSERT INTO stream_epoch (\(StreamEpochColumn.firstSeq), \(StreamEpochColumn.epoch))
+                    VALUES (\(firstSeq), \(epoch))
+                    """, logger: Self.quiet)
             }
             for entry in header.registry {
                 try await Self.insert(entry, connection)

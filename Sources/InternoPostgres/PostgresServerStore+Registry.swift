@@ -6,14 +6,15 @@ import PostgresNIO
 extension PostgresServerStore {
     // MARK: Registry
 
-    static let registryColumns =
-        "replica, department, department_code, site, fingerprint, revoked, enrolled_at, last_seen_at, scope"
+    /// What ``registry(_:where:_:)`` decodes, as an SQL list.
+    static let registryColumns = RegistryColumn.read.sql
 
     /// Adds an enrolled site to the registry.
     public func register(_ entry: RegistryRow) async throws {
         try await transaction(.write) { connection in
             for try await taken in try await connection.statement(
-                "SELECT EXISTS (SELECT 1 FROM replica_registry WHERE code = \(entry.code))", logger: Self.quiet
+                "SELECT EXISTS (SELECT 1 FROM replica_registry WHERE \(RegistryColumn.code) = \(entry.code))",
+                logger: Self.quiet
             ).decode(Bool.self) where taken {
                 throw StoreError.refused(Refusal(.duplicate, "a site with code \(entry.code) is already enrolled"))
             }
@@ -27,8 +28,7 @@ extension PostgresServerStore {
         }
         try await connection.statement(
             """
-            INSERT INTO replica_registry (replica, department, department_code, site, code, fingerprint, revoked,
-                enrolled_at, last_seen_at, scope)
+            INSERT INTO replica_registry (\(unescaped: RegistryColumn.written.sql))
             VALUES (\(replica), \(department), \(entry.departmentCode), \(entry.site), \(entry.code),
                 \(entry.fingerprint), \(entry.revoked), \(entry.enrolledAt), \(entry.lastSeenAt),
                 \(entry.scope.rawValue))
@@ -41,7 +41,7 @@ extension PostgresServerStore {
         // Most connections find their site seen within the last minute and write nothing
         // (`RegistryRow.lastSeenResolution`).
         let found = try await transaction { connection in
-            try await Self.registry(connection, where: "fingerprint = $1", [fingerprint]).first
+            try await Self.registry(connection, where: "\(RegistryColumn.fingerprint) = $1", [fingerprint]).first
         }
         guard var entry = found else { return nil }
         guard !entry.revoked, entry.needsSeen(at: time), let replica = UUID(text: entry.replicaID) else {
@@ -50,7 +50,11 @@ extension PostgresServerStore {
         let recorded = try await transaction(.write) { connection in
             var recorded = false
             for try await _ in try await connection.statement(
-                "UPDATE replica_registry SET last_seen_at = \(time.millisecondsSince1970) WHERE replica = \(replica) AND NOT revoked RETURNING replica",
+                """
+                UPDATE replica_registry SET \(RegistryColumn.lastSeenAt) = \(time.millisecondsSince1970)
+                WHERE \(RegistryColumn.replica) = \(replica) AND NOT \(RegistryColumn.revoked)
+                RETURNING \(RegistryColumn.replica)
+                """,
                 logger: Self.quiet
             ) {
                 recorded = true
@@ -61,7 +65,7 @@ extension PostgresServerStore {
         // stands, never on the one read before the revocation.
         guard recorded else {
             return try await transaction { connection in
-                try await Self.registry(connection, where: "fingerprint = $1", [fingerprint]).first
+                try await Self.registry(connection, where: "\(RegistryColumn.fingerprint) = $1", [fingerprint]).first
             }
         }
         entry.lastSeenAt = time.millisecondsSince1970
@@ -78,7 +82,10 @@ extension PostgresServerStore {
         try await transaction(.write) { connection in
             var found = false
             for try await _ in try await connection.statement(
-                "UPDATE replica_registry SET revoked = true WHERE replica = \(replica.uuid) RETURNING replica",
+                """
+                UPDATE replica_registry SET \(RegistryColumn.revoked) = true WHERE \(RegistryColumn.replica) = \(replica.uuid)
+                RETURNING \(RegistryColumn.replica)
+                """,
                 logger: Self.quiet
             ) {
                 found = true
@@ -94,7 +101,8 @@ extension PostgresServerStore {
         for value in values { bindings.append(value) }
         let rows = try await connection.statement(
             PostgresQuery(
-                unsafeSQL: "SELECT \(registryColumns) FROM replica_registry WHERE \(condition) ORDER BY code",
+                unsafeSQL:
+                    "SELECT \(registryColumns) FROM replica_registry WHERE \(condition) ORDER BY \(RegistryColumn.code)",
                 binds: bindings), logger: quiet)
         var entries: [RegistryRow] = []
         for try await (replica, department, departmentCode, site, fingerprint, revoked, enrolledAt, lastSeenAt, scope)

@@ -25,10 +25,11 @@ extension PostgresServerStore {
                     connection.statement(
                         """
                         SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
-                        WHERE seq > \(last.seq) AND seq <= \(last.seq + span)
-                          AND replica = \(last.change.dot.replica.uuid) AND set_start = \(Int64(last.set.lowerBound))
+                        WHERE \(ChangeColumn.seq) > \(last.seq) AND \(ChangeColumn.seq) <= \(last.seq + span)
+                          AND \(ChangeColumn.replica) = \(last.change.dot.replica.uuid)
+                          AND \(ChangeColumn.setStart) = \(Int64(last.set.lowerBound))
                           AND \(unescaped: Self.inScope(scope))
-                        ORDER BY seq
+                        ORDER BY \(ChangeColumn.seq)
                         """, logger: Self.quiet))
             }
             let (sets, cut) = ChangeBatch.page(
@@ -44,7 +45,7 @@ extension PostgresServerStore {
             let next = sets.last?.lastSeq ?? cursor
             var more = false
             for try await exists in try await connection.statement(
-                "SELECT EXISTS (SELECT 1 FROM change WHERE seq > \(next) AND \(unescaped: Self.inScope(scope)))",
+                "SELECT EXISTS (SELECT 1 FROM change WHERE \(ChangeColumn.seq) > \(next) AND \(unescaped: Self.inScope(scope)))",
                 logger: Self.quiet
             ).decode(Bool.self) {
                 more = exists
@@ -61,7 +62,9 @@ extension PostgresServerStore {
         guard case .department(let department) = scope else { return "true" }
         // A UUID's text is hex digits and dashes only: nothing to escape.
         return """
-            seq IN (SELECT seq FROM audience WHERE department IN ('\(department.text)', '\(PostgresCoding.everyone)'))
+            \(ChangeColumn.seq) IN (
+                SELECT \(AudienceColumn.seq) FROM audience
+                WHERE \(AudienceColumn.department) IN ('\(department.text)', '\(PostgresCoding.everyone)'))
             """
     }
 
@@ -72,7 +75,8 @@ extension PostgresServerStore {
             connection.statement(
                 """
                 SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
-                WHERE seq > \(cursor) AND \(unescaped: inScope(scope)) ORDER BY seq LIMIT \(Int64(limit))
+                WHERE \(ChangeColumn.seq) > \(cursor) AND \(unescaped: inScope(scope))
+                ORDER BY \(ChangeColumn.seq) LIMIT \(Int64(limit))
                 """, logger: quiet))
     }
 
@@ -85,8 +89,10 @@ extension PostgresServerStore {
                     connection.statement(
                         """
                         SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
-                        WHERE seq IN (SELECT seq FROM audience WHERE department = \(PostgresCoding.everyone))
-                        ORDER BY seq
+                        WHERE \(ChangeColumn.seq) IN (
+                            SELECT \(AudienceColumn.seq) FROM audience
+                            WHERE \(AudienceColumn.department) = \(PostgresCoding.everyone))
+                        ORDER BY \(ChangeColumn.seq)
                         """, logger: Self.quiet))
             ).map(\.set)
         }
@@ -116,9 +122,10 @@ extension PostgresServerStore {
         // Gaps and islands: within one island, counter minus its rank is constant.
         let rows = try await connection.statement(
             """
-            SELECT MIN(counter), MAX(counter) FROM (
-                SELECT counter, counter - ROW_NUMBER() OVER (ORDER BY counter) AS island
-                FROM change WHERE replica = \(replica.uuid)) AS numbered
+            SELECT MIN(\(ChangeColumn.counter)), MAX(\(ChangeColumn.counter)) FROM (
+                SELECT \(ChangeColumn.counter),
+                    \(ChangeColumn.counter) - ROW_NUMBER() OVER (ORDER BY \(ChangeColumn.counter)) AS island
+                FROM change WHERE \(ChangeColumn.replica) = \(replica.uuid)) AS numbered
             GROUP BY island ORDER BY 1
             """, logger: quiet)
         var ranges: [ClosedRange<UInt64>] = []
@@ -133,7 +140,7 @@ extension PostgresServerStore {
 
     static func latestSequence(_ connection: PostgresConnection) async throws -> Int64 {
         for try await latest in try await connection.statement(
-            "SELECT COALESCE(MAX(seq), 0) FROM change", logger: quiet
+            "SELECT COALESCE(MAX(\(ChangeColumn.seq)), 0) FROM change", logger: quiet
         ).decode(Int64.self) {
             return latest
         }
@@ -144,7 +151,10 @@ extension PostgresServerStore {
     static func epoch(at seq: Int64, _ connection: PostgresConnection) async throws -> UInt64 {
         guard seq > 0 else { return 0 }
         for try await epoch in try await connection.statement(
-            "SELECT epoch FROM stream_epoch WHERE first_seq <= \(seq) ORDER BY first_seq DESC LIMIT 1", logger: quiet
+            """
+            SELECT \(StreamEpochColumn.epoch) FROM stream_epoch WHERE \(StreamEpochColumn.firstSeq) <= \(seq)
+            ORDER BY \(StreamEpochColumn.firstSeq) DESC LIMIT 1
+            """, logger: quiet
         ).decode(Int64.self) {
             return UInt64(bitPattern: epoch)
         }
@@ -167,7 +177,10 @@ extension PostgresServerStore {
         try await transaction { connection in
             var records: [RecordState] = []
             for try await (id, kind, clock, fields) in try await connection.statement(
-                "SELECT id, kind, clock, fields FROM record WHERE kind = \(kind.rawValue) AND present ORDER BY id",
+                """
+                SELECT \(unescaped: RecordColumn.state.sql) FROM record
+                WHERE \(RecordColumn.kind) = \(kind.rawValue) AND \(RecordColumn.present) ORDER BY \(RecordColumn.id)
+                """,
                 logger: Self.quiet
             ).decode((UUID, String, Data, Data).self) {
                 records.append(try PostgresCoding.record(id: id, kind: kind, clock: clock, fields: fields))

@@ -21,8 +21,9 @@ extension PostgresServerStore {
             // In id order, which for `uuid` is the byte order of the ids' text, as on SQLite.
             for try await id in try await connection.statement(
                 """
-                SELECT DISTINCT record FROM change WHERE record > \(start) AND \(unescaped: admitted)
-                ORDER BY record LIMIT \(Int64(limit) + 1)
+                SELECT DISTINCT \(ChangeColumn.record) FROM change
+                WHERE \(ChangeColumn.record) > \(start) AND \(unescaped: admitted)
+                ORDER BY \(ChangeColumn.record) LIMIT \(Int64(limit) + 1)
                 """, logger: Self.quiet
             ).decode(UUID.self) {
                 ids.append(id)
@@ -33,7 +34,8 @@ extension PostgresServerStore {
                 connection.statement(
                     """
                     SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
-                    WHERE record = ANY(\(ids)) AND \(unescaped: admitted) ORDER BY record, seq
+                    WHERE \(ChangeColumn.record) = ANY(\(ids)) AND \(unescaped: admitted)
+                    ORDER BY \(ChangeColumn.record), \(ChangeColumn.seq)
                     """, logger: Self.quiet))
             let byRecord = Dictionary(grouping: entries, by: \.change.recordID)
             return ExpectedDigests(
@@ -59,7 +61,7 @@ extension PostgresServerStore {
                     connection.statement(
                         """
                         SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
-                        WHERE record = \(id) AND \(unescaped: admitted) ORDER BY seq
+                        WHERE \(ChangeColumn.record) = \(id) AND \(unescaped: admitted) ORDER BY \(ChangeColumn.seq)
                         """, logger: Self.quiet))
                 let changes = entries.map { LoggedChange(change: $0.outgoing, set: $0.set) }
                 let bytes = changes.reduce(0) { $0 + size(ChangeSet([$1.change])) }
@@ -76,10 +78,11 @@ extension PostgresServerStore {
     /// changes it has not had acknowledged. Only numbers and ids are written into it.
     static func admitted(by pusher: Pusher, cursor: Int64, unacknowledged: [ClosedRange<UInt64>]) -> String {
         let me = "'\(pusher.replica.uuid.text)'"
-        var condition = "(seq <= \(cursor) OR replica = \(me)) AND \(inScope(pusher.scope))"
+        var condition =
+            "(\(ChangeColumn.seq) <= \(cursor) OR \(ChangeColumn.replica) = \(me)) AND \(inScope(pusher.scope))"
         if !unacknowledged.isEmpty {
-            let ranges = unacknowledged.map { "counter BETWEEN \($0.lowerBound) AND \($0.upperBound)" }
-            condition += " AND NOT (replica = \(me) AND (\(ranges.joined(separator: " OR "))))"
+            let ranges = unacknowledged.map { "\(ChangeColumn.counter) BETWEEN \($0.lowerBound) AND \($0.upperBound)" }
+            condition += " AND NOT (\(ChangeColumn.replica) = \(me) AND (\(ranges.joined(separator: " OR "))))"
         }
         return condition
     }

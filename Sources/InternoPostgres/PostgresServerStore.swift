@@ -417,7 +417,7 @@ public final class PostgresServerStore: Sendable {
                 logger: Self.quiet)
             var applied: Set<String> = []
             for try await name in try await connection.statement(
-                "SELECT name FROM schema_migration", logger: Self.quiet
+                "SELECT \(SchemaMigrationColumn.name) FROM schema_migration", logger: Self.quiet
             )
             .decode(String.self) {
                 applied.insert(name)
@@ -432,7 +432,8 @@ public final class PostgresServerStore: Sendable {
                     try await connection.statement(PostgresQuery(unsafeSQL: statement), logger: Self.quiet)
                 }
                 try await connection.statement(
-                    "INSERT INTO schema_migration (name) VALUES (\(migration.name))", logger: Self.quiet)
+                    "INSERT INTO schema_migration (\(SchemaMigrationColumn.name)) VALUES (\(migration.name))",
+                    logger: Self.quiet)
             }
         }
     }
@@ -442,7 +443,10 @@ public final class PostgresServerStore: Sendable {
         try await transaction { connection in
             var names: [String] = []
             for try await name in try await connection.statement(
-                "SELECT name FROM schema_migration ORDER BY applied_at, name", logger: Self.quiet
+                """
+                SELECT \(SchemaMigrationColumn.name) FROM schema_migration
+                ORDER BY \(SchemaMigrationColumn.appliedAt), \(SchemaMigrationColumn.name)
+                """, logger: Self.quiet
             ).decode(String.self) {
                 names.append(name)
             }
@@ -459,7 +463,7 @@ public final class PostgresServerStore: Sendable {
                 throw PostgresStoreError.alreadyInitialized(location.description)
             }
             try await connection.statement(
-                "INSERT INTO server_identity (singleton, replica, counter) VALUES (1, \(replica.uuid), 0)",
+                "INSERT INTO server_identity (\(unescaped: ServerIdentityColumn.all.sql)) VALUES (1, \(replica.uuid), 0)",
                 logger: Self.quiet)
         }
     }
@@ -503,7 +507,9 @@ public final class PostgresServerStore: Sendable {
     }
 
     static func identity(_ connection: PostgresConnection) async throws -> (replica: ReplicaID, counter: Int64)? {
-        let rows = try await connection.statement("SELECT replica, counter FROM server_identity", logger: quiet)
+        let rows = try await connection.statement(
+            "SELECT \(ServerIdentityColumn.replica), \(ServerIdentityColumn.counter) FROM server_identity",
+            logger: quiet)
         for try await (replica, counter) in rows.decode((UUID, Int64).self) { return (ReplicaID(replica), counter) }
         return nil
     }
@@ -517,9 +523,10 @@ public final class PostgresServerStore: Sendable {
             while epoch == 0 { epoch = Int64.random(in: .min ... .max) }
             try await connection.statement(
                 """
-                INSERT INTO stream_epoch (first_seq, epoch)
-                VALUES ((SELECT COALESCE(MAX(seq), 0) + 1 FROM change), \(epoch))
-                ON CONFLICT (first_seq) DO UPDATE SET epoch = excluded.epoch
+                INSERT INTO stream_epoch (\(StreamEpochColumn.firstSeq), \(StreamEpochColumn.epoch))
+                VALUES ((SELECT COALESCE(MAX(\(ChangeColumn.seq)), 0) + 1 FROM change), \(epoch))
+                ON CONFLICT (\(StreamEpochColumn.firstSeq))
+                DO UPDATE SET \(StreamEpochColumn.epoch) = excluded.\(StreamEpochColumn.epoch)
                 """, logger: Self.quiet)
         }
     }
@@ -554,7 +561,7 @@ public final class PostgresServerStore: Sendable {
         var seq: Int64 = 0
         if !entries.isEmpty {
             for try await latest in try await connection.statement(
-                "SELECT COALESCE(MAX(seq), 0) FROM change", logger: Self.quiet
+                "SELECT COALESCE(MAX(\(ChangeColumn.seq)), 0) FROM change", logger: Self.quiet
             ).decode(Int64.self) {
                 seq = latest
             }
@@ -600,22 +607,20 @@ public final class PostgresServerStore: Sendable {
             let requires = changes.map { ByteBuffer(bytes: PostgresCoding.bytes(requires: $0.requires) ?? Data()) }
             try await connection.statement(
                 """
-                INSERT INTO change (seq, replica, counter, set_start, set_end, kind, record, context, fields, author,
-                    at, refusal_code, refusal_reason, requires)
-                SELECT seq, replica, counter, set_start, set_end, kind, record, context, fields, author, at,
-                    NULLIF(code, -1), CASE WHEN code = -1 THEN NULL ELSE reason END, NULLIF(requires, ''::bytea)
+                INSERT INTO change (\(unescaped: ChangeColumn.all.sql))
+                SELECT \(unescaped: ChangeColumn.all.dropLast(3).sql),
+                    NULLIF(code, -1), CASE WHEN code = -1 THEN NULL ELSE reason END, NULLIF(\(ChangeColumn.requires), ''::bytea)
                 FROM unnest(\(seqs)::bigint[], \(replicas)::uuid[], \(counters)::bigint[], \(starts)::bigint[],
                     \(ends)::bigint[], \(kinds)::text[], \(records)::uuid[], \(contexts)::bytea[], \(fields)::bytea[],
                     \(authors)::text[], \(times)::bigint[], \(codes)::integer[], \(reasons)::text[],
                     \(requires)::bytea[])
-                    AS row(seq, replica, counter, set_start, set_end, kind, record, context, fields, author, at, code,
-                        reason, requires)
+                    AS row(\(unescaped: ChangeColumn.all.dropLast(3).sql), code, reason, \(ChangeColumn.requires))
                 """, logger: quiet)
             let audience = chunk.flatMap { row in row.audience.map { ($0, row.entry.seq) } }
             if !audience.isEmpty {
                 try await connection.statement(
                     """
-                    INSERT INTO audience (department, seq)
+                    INSERT INTO audience (\(AudienceColumn.department), \(AudienceColumn.seq))
                     SELECT * FROM unnest(\(audience.map(\.0))::text[], \(audience.map(\.1))::bigint[])
                     """, logger: quiet)
             }
@@ -630,16 +635,16 @@ public final class PostgresServerStore: Sendable {
         }) {
             try await connection.statement(
                 """
-                INSERT INTO record (id, kind, clock, fields, present, conflicted)
+                INSERT INTO record (\(unescaped: RecordColumn.all.sql))
                 SELECT * FROM unnest(\(chunk.map(\.id))::uuid[], \(chunk.map(\.kind.rawValue))::text[],
                     \(chunk.map { ByteBuffer(bytes: PostgresCoding.bytes($0.clock)) })::bytea[],
                     \(chunk.map { ByteBuffer(bytes: PostgresCoding.bytes(siblings: $0.fields)) })::bytea[],
                     \(chunk.map(\.exists))::boolean[], \(chunk.map(\.isConflicted))::boolean[])
-                ON CONFLICT (id) DO UPDATE SET clock = excluded.clock, fields = excluded.fields,
-                    present = excluded.present, conflicted = excluded.conflicted
+                ON CONFLICT (\(RecordColumn.id)) DO UPDATE SET \(unescaped: RecordColumn.all.dropFirst(2).excludedAssignments)
                 """, logger: quiet)
             for (kind, table, column, field) in [
-                (RecordKind.department, "department_code", "code", "code"), (.request, "request_key", "key", "key"),
+                (RecordKind.department, "department_code", UniqueValueColumn.code, "code"),
+                (.request, "request_key", UniqueValueColumn.key, "key"),
             ] {
                 let ofKind = chunk.filter { $0.kind == kind }
                 guard !ofKind.isEmpty else { continue }
@@ -647,11 +652,12 @@ public final class PostgresServerStore: Sendable {
                     record.exists ? record.value(of: field)?.text.map { (record.id, $0) } : nil
                 }
                 try await connection.statement(
-                    "DELETE FROM \(unescaped: table) WHERE id = ANY(\(ofKind.map(\.id))::uuid[])", logger: quiet)
+                    "DELETE FROM \(unescaped: table) WHERE \(UniqueValueColumn.id) = ANY(\(ofKind.map(\.id))::uuid[])",
+                    logger: quiet)
                 if !kept.isEmpty {
                     try await connection.statement(
                         """
-                        INSERT INTO \(unescaped: table) (id, \(unescaped: column))
+                        INSERT INTO \(unescaped: table) (\(UniqueValueColumn.id), \(column))
                         SELECT * FROM unnest(\(kept.map(\.0))::uuid[], \(kept.map(\.1))::text[])
                         """, logger: quiet)
                 }
@@ -696,7 +702,8 @@ public final class PostgresServerStore: Sendable {
                 }
             }
             try await connection.statement(
-                "UPDATE server_identity SET counter = \(Int64(set.upperBound))", logger: Self.quiet)
+                "UPDATE server_identity SET \(ServerIdentityColumn.counter) = \(Int64(set.upperBound))",
+                logger: Self.quiet)
             return ChangeSet(changes)
         }
     }

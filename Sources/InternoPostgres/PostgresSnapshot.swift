@@ -65,7 +65,8 @@ final class PostgresSnapshot: JudgingSource {
         guard !wanted.isEmpty else { return }
         for id in wanted { records[id] = .some(nil) }
         let rows = try await connection.statement(
-            "SELECT id, kind, clock, fields FROM record WHERE id = ANY(\(wanted))", logger: PostgresServerStore.quiet)
+            "SELECT \(unescaped: RecordColumn.state.sql) FROM record WHERE \(RecordColumn.id) = ANY(\(wanted))",
+            logger: PostgresServerStore.quiet)
         for try await (id, kind, clock, fields) in rows.decode((UUID, String, Data, Data).self) {
             records[id] = try PostgresCoding.record(id: id, kind: kind, clock: clock, fields: fields)
         }
@@ -78,7 +79,10 @@ final class PostgresSnapshot: JudgingSource {
             for dot in dots { logged[dot] = .some(nil) }
             let counters = dots.map { Int64($0.counter) }
             let rows = try await connection.statement(
-                "SELECT \(unescaped: PostgresCoding.changeColumns) FROM change WHERE replica = \(replica.uuid) AND counter = ANY(\(counters))",
+                """
+                SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
+                WHERE \(ChangeColumn.replica) = \(replica.uuid) AND \(ChangeColumn.counter) = ANY(\(counters))
+                """,
                 logger: PostgresServerStore.quiet)
             for entry in try await PostgresCoding.entries(rows) {
                 logged[entry.change.dot] = LoggedChange(change: entry.change, set: entry.set)
@@ -104,7 +108,7 @@ final class PostgresSnapshot: JudgingSource {
             let rows = try await connection.statement(
                 """
                 SELECT \(unescaped: PostgresCoding.changeColumns) FROM change
-                WHERE record = ANY(\(wanted)::uuid[]) ORDER BY seq
+                WHERE \(ChangeColumn.record) = ANY(\(wanted)::uuid[]) ORDER BY \(ChangeColumn.seq)
                 """, logger: quiet)
             for entry in try await PostgresCoding.entries(rows) {
                 logs[entry.change.recordID, default: []].append(entry.change)
@@ -116,7 +120,10 @@ final class PostgresSnapshot: JudgingSource {
                 })
             for code in wanted { codes[code] = false }
             let rows = try await connection.statement(
-                "SELECT DISTINCT code FROM department_code WHERE code = ANY(\(wanted)::text[])", logger: quiet)
+                """
+                SELECT DISTINCT \(UniqueValueColumn.code) FROM department_code
+                WHERE \(UniqueValueColumn.code) = ANY(\(wanted)::text[])
+                """, logger: quiet)
             for try await code in rows.decode(String.self) { codes[code] = true }
         case .requestKey(let key):
             let wanted = Array(
@@ -125,15 +132,19 @@ final class PostgresSnapshot: JudgingSource {
                 })
             for key in wanted { keys[key] = .some(nil) }
             let rows = try await connection.statement(
-                "SELECT key, id FROM request_key WHERE key = ANY(\(wanted)::text[])", logger: quiet)
+                """
+                SELECT \(UniqueValueColumn.key), \(UniqueValueColumn.id) FROM request_key
+                WHERE \(UniqueValueColumn.key) = ANY(\(wanted)::text[])
+                """, logger: quiet)
             for try await (key, id) in rows.decode((String, UUID).self) { keys[key] = id }
         case .audiences(let id):
             let wanted = Array(Set(ids + [id]).filter { audiences[$0] == nil })
             let rows = try await connection.statement(
                 """
-                SELECT change.record, change.seq, audience.department FROM change
-                JOIN audience ON audience.seq = change.seq
-                WHERE change.record = ANY(\(wanted)::uuid[]) ORDER BY change.record, change.seq
+                SELECT change.\(ChangeColumn.record), change.\(ChangeColumn.seq), audience.\(AudienceColumn.department)
+                FROM change JOIN audience ON audience.\(AudienceColumn.seq) = change.\(ChangeColumn.seq)
+                WHERE change.\(ChangeColumn.record) = ANY(\(wanted)::uuid[])
+                ORDER BY change.\(ChangeColumn.record), change.\(ChangeColumn.seq)
                 """, logger: quiet)
             var bySeq: [UUID: [(Int64, Audience)]] = [:]
             for try await (record, seq, department) in rows.decode((UUID, Int64, String).self) {
