@@ -240,6 +240,30 @@ struct ValueParsingTests {
         #expect(throws: ValueError.self) { try PriorityTargets(parsing: "critical=1h/2h") }
     }
 
+    /// A standard's per-priority targets are read for the request's priority, and ones that
+    /// cannot be read are an error, never a quiet fall back to the general targets.
+    @Test func serviceTargetsTakeThePriorityTargetsOrRefuseUnreadableOnes() throws {
+        func standard(_ priorityTargets: String) throws -> RecordState {
+            var record = RecordState(kind: .standard, id: UUID())
+            try record.apply(
+                Change(
+                    dot: Dot(replica: ReplicaID(UUID()), counter: 1), kind: .standard, recordID: record.id,
+                    context: VersionVector(),
+                    fields: [
+                        "ackTarget": .duration(7_200), "deliverTarget": .duration(86_400),
+                        "priorityTargets": .text(priorityTargets),
+                    ], author: "ana@HR-LIS", at: Timestamp(millisecondsSince1970: 0)))
+            return record
+        }
+        let readable = try standard("urgent=30m/4h")
+        #expect(try ServiceTargets(standard: readable, priority: "urgent").deliver == 14_400)
+        #expect(try ServiceTargets(standard: readable, priority: "normal").deliver == 86_400)
+        #expect(try ServiceTargets(standard: readable, priority: nil).acknowledge == 7_200)
+        let unreadable = try standard("urgent=soon")
+        #expect(throws: ValueError.self) { try ServiceTargets(standard: unreadable, priority: "urgent") }
+        #expect(throws: ValueError.self) { try ServiceTargets(standard: unreadable, priority: "normal") }
+    }
+
     @Test func derivedIDsAreStable() {
         #expect(DerivedID.make("a", "b") == DerivedID.make("a", "b"))
         #expect(DerivedID.make("a", "b") != DerivedID.make("ab", ""))

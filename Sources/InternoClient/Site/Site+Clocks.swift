@@ -92,7 +92,14 @@ extension Site {
                 cache.standards[standardID] = standard
             }
         }
-        let targets = standard.map { ServiceTargets(standard: $0, priority: row.priority) } ?? .none
+        var targets = ServiceTargets.none
+        if let standard {
+            do { targets = try ServiceTargets(standard: standard, priority: row.priority) } catch {
+                throw ClientError.storage(
+                    "the per-priority targets of the standard of request \(row.key) as stored here cannot be read (\(error)), so its clocks cannot be measured; run `interno verify --repair`"
+                )
+            }
+        }
         func calendar(_ department: UUID) throws -> BusinessCalendar {
             if let known = cache.calendars[department] { return known }
             let found = try self.calendar(of: department)

@@ -254,13 +254,11 @@ extension Site {
                 fields["catalogService"] = .null
             }
         }
-        if let side = try? signatureField(of: record) {
-            let spec = Schema.spec(.standard)
-            let fingerprint = Schema.termsFingerprint { name in
-                fields[name].map(FieldResolution.value) ?? record.resolve(name, policy: spec.policy(name))
-            }
-            if let fingerprint { fields[side] = .text(fingerprint) }
+        let spec = Schema.spec(.standard)
+        let fingerprint = Schema.termsFingerprint { name in
+            fields[name].map(FieldResolution.value) ?? record.resolve(name, policy: spec.policy(name))
         }
+        if let fingerprint { fields[signatureField(of: record)] = .text(fingerprint) }
         try perform { try store.write([Edit(.standard, record.id, fields)], author: author, at: at) }
         return try shown(record.id)
     }
@@ -278,7 +276,7 @@ extension Site {
                     "the terms of standard '\(SiteStore.label(of: record))' are in conflict: resolve them with `interno conflicts resolve` before signing"
                 ))
         }
-        let side = try signatureField(of: record)
+        let side = signatureField(of: record)
         let (provider, customer) = parties(of: record)
         let party = provider == department || customer == department
         if party, record.resolve(side, policy: spec.policy(side)) == .value(.text(fingerprint)) {
@@ -357,7 +355,7 @@ extension Site {
 
     /// The signature this department gives: the provider's or the customer's. A department
     /// that is neither is given the provider's, so the schema refuses it with its own words.
-    private func signatureField(of record: RecordState) throws -> FieldName {
+    private func signatureField(of record: RecordState) -> FieldName {
         let (provider, customer) = parties(of: record)
         if customer == department, provider != department { return "customerSignature" }
         return "providerSignature"

@@ -114,15 +114,17 @@ public struct ServiceTargets: Hashable, Sendable {
     public static let none = ServiceTargets()
 
     /// The targets of `standard` for a request of `priority`: the per-priority targets where
-    /// the standard names that priority, else its general ones.
-    public init(standard: RecordState, priority: String?) {
+    /// the standard names that priority, else its general ones. Per-priority targets that
+    /// cannot be read are an error, never a fall back to the general ones: the clocks would be
+    /// measured against the wrong targets without a word.
+    public init(standard: RecordState, priority: String?) throws(ValueError) {
         acknowledge = standard.value(of: "ackTarget")?.duration
         deliver = standard.value(of: "deliverTarget")?.duration
         notice = standard.value(of: "noticeRequired")?.duration
         answer = standard.value(of: "answerTarget")?.duration
         confirm = standard.value(of: "confirmTarget")?.duration
         if let priority, let text = standard.value(of: "priorityTargets")?.text,
-            let targets = try? PriorityTargets(parsing: text), let own = targets.targets[priority]
+            let own = try PriorityTargets(parsing: text).targets[priority]
         {
             acknowledge = own.acknowledge
             deliver = own.deliver
