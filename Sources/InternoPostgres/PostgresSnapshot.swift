@@ -24,7 +24,8 @@ final class PostgresSnapshot: JudgingSource {
     private var logged: [Dot: LoggedChange?] = [:]
     private var logs: [UUID: [Change]] = [:]
     private var codes: [String: Bool] = [:]
-    private var keys: [String: UUID?] = [:]
+    /// Keyed by bytes, as PostgreSQL compares text (``KeyBytes``).
+    private var keys: [KeyBytes: UUID?] = [:]
     private var audiences: [UUID: [Audience]] = [:]
 
     func record(_ id: UUID) throws -> RecordState? {
@@ -48,7 +49,7 @@ final class PostgresSnapshot: JudgingSource {
     }
 
     func request(withKey key: String) throws -> UUID? {
-        guard let id = keys[key] else { throw Missing.requestKey(key) }
+        guard let id = keys[KeyBytes(key)] else { throw Missing.requestKey(key) }
         return id
     }
 
@@ -126,17 +127,16 @@ final class PostgresSnapshot: JudgingSource {
                 """, logger: quiet)
             for try await code in rows.decode(String.self) { codes[code] = true }
         case .requestKey(let key):
-            let wanted = Array(
-                Set([key] + batch.filter { $0.kind == .request }.compactMap { $0.fields["key"]?.text }).filter {
-                    keys[$0] == nil
-                })
+            let wanted = Set(
+                ([key] + batch.filter { $0.kind == .request }.compactMap { $0.fields["key"]?.text }).map(KeyBytes.init)
+            ).filter { keys[$0] == nil }
             for key in wanted { keys[key] = .some(nil) }
             let rows = try await connection.statement(
                 """
                 SELECT \(UniqueValueColumn.key), \(UniqueValueColumn.id) FROM request_key
-                WHERE \(UniqueValueColumn.key) = ANY(\(wanted)::text[])
+                WHERE \(UniqueValueColumn.key) = ANY(\(wanted.map(\.text))::text[])
                 """, logger: quiet)
-            for try await (key, id) in rows.decode((String, UUID).self) { keys[key] = id }
+            for try await (key, id) in rows.decode((String, UUID).self) { keys[KeyBytes(key)] = id }
         case .audiences(let id):
             let wanted = Array(Set(ids + [id]).filter { audiences[$0] == nil })
             let rows = try await connection.statement(

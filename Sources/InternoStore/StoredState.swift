@@ -229,20 +229,6 @@ extension StoreError {
     }
 }
 
-/// A text compared and hashed by its UTF-8 bytes, as SQLite compares text.
-struct KeyBytes: Hashable {
-    let text: String
-
-    init(_ text: String) { self.text = text }
-
-    static func == (lhs: KeyBytes, rhs: KeyBytes) -> Bool { lhs.text.utf8.elementsEqual(rhs.text.utf8) }
-
-    func hash(into hasher: inout Hasher) {
-        for byte in text.utf8 { hasher.combine(byte) }
-        hasher.combine(0xFF as UInt8)
-    }
-}
-
 extension Change {
     /// The key a request's change writes, which the judge checks against the stored requests.
     var requestKey: String? {

@@ -222,6 +222,49 @@ struct PostgresStoreTests {
         #expect(try await central.store.record(laptop)?.value(of: "title") == .text("Laptop"))
     }
 
+    /// Request keys are told apart by their bytes, as PostgreSQL compares text: a key equal to
+    /// a held one under Swift's `==` but not in its bytes is a new key. The snapshot once kept
+    /// the keys it had read in a `String`-keyed table, so the held key answered for the other
+    /// one too, and a Push that named both had the new one refused as a duplicate.
+    @Test func requestKeysAreToldApartByTheirBytes() async throws {
+        let central = try await Central(url: try await TestPostgres.newDatabase())
+        let hr = try await central.site("HR", "LIS")
+        let composed = "HR-LIS-\u{C5}"  // Å as one code point
+        let decomposed = "HR-LIS-A\u{30A}"  // A and a combining ring
+        #expect(composed == decomposed && !composed.utf8.elementsEqual(decomposed.utf8))
+        func fields(_ key: String) -> [FieldName: FieldValue] {
+            [
+                "key": .text(key), "customer": .id(central.departments["HR"]!),
+                "provider": .id(central.departments["IT"]!), "title": .text("Key \(key.unicodeScalars.count)"),
+                "priority": .text("low"), "state": .text("submitted"),
+            ]
+        }
+        try hr.write([Edit(.request, UUID.timeOrdered(), fields(composed))], author: "ana")
+        try await central.sync(hr)
+        // One Push of two sets, forged as another implementation could send them: the held key
+        // again (a duplicate), then the key that differs from it in its bytes.
+        let replica = try hr.replica()
+        let sets = [composed, decomposed].enumerated().map { index, key in
+            ChangeSet([
+                Change(
+                    dot: Dot(replica: replica.id, counter: UInt64(replica.counter) + UInt64(index) + 1),
+                    kind: .request, recordID: UUID.timeOrdered(), context: VersionVector(), fields: fields(key),
+                    author: "ana", at: .now())
+            ])
+        }
+        let entry = central.registry[replica.id]!
+        let outcomes = try await central.store.receive(sets, from: try Pusher(entry), receivedAt: .now())
+        guard case .refused(let refusal, _) = outcomes[0] else {
+            Issue.record("a held key was accepted again: \(outcomes)")
+            return
+        }
+        #expect(refusal.code == .duplicate)
+        #expect(outcomes[1] == .accepted, "\(outcomes)")
+        let keys = try await central.store.records(of: .request).compactMap { $0.value(of: "key")?.text }
+        #expect(keys.count == 2)
+        #expect(keys.contains { $0.utf8.elementsEqual(decomposed.utf8) }, "\(keys)")
+    }
+
     /// The hazard of event stores on PostgreSQL (DESIGN §4.1): a Push through one instance
     /// holds its commit open while others push through a second instance and a site pulls
     /// through it all along. Without the stream lock the second instance's changes would take

@@ -375,4 +375,38 @@ struct SyncStoreTests {
                 ], author: "ana")
         }
     }
+
+    /// Request keys are unique as the database compares them, byte for byte, within one write
+    /// and one Push as across them. Two keys equal to Swift's `==` but not in their bytes are
+    /// two keys to SQLite: a batch that held them in a `String`-keyed table refused the second
+    /// as a duplicate, which the same two writes in two batches were not.
+    @Test func requestKeysAreComparedByTheirBytesWithinOneBatch() throws {
+        let hub = try Hub(.memory)
+        let composed = "HR-LIS-\u{C5}"  // Å as one code point
+        let decomposed = "HR-LIS-A\u{30A}"  // A and a combining ring
+        #expect(composed == decomposed && !composed.utf8.elementsEqual(decomposed.utf8))
+        func edit(_ key: String) -> Edit {
+            Edit(
+                .request, UUID.timeOrdered(),
+                [
+                    "key": .text(key), "customer": hub.department("HR"), "provider": hub.department("IT"),
+                    "title": .text("Key \(key.unicodeScalars.count)"), "priority": .text("low"),
+                    "state": .text("submitted"),
+                ])
+        }
+        // One write: one change set, judged as one batch on the site.
+        try hub.hr.write([edit(composed), edit(decomposed)], author: "ana")
+        // One Push: judged as one batch on the server.
+        #expect(try hub.push(hub.hr) == [.accepted])
+        for store in [hub.hr as any ReplicaStore, hub.server] {
+            let keys = try store.requests().map(\.key)
+            #expect(keys.count == 2)
+            #expect(keys.contains { $0.utf8.elementsEqual(composed.utf8) }, "\(keys)")
+            #expect(keys.contains { $0.utf8.elementsEqual(decomposed.utf8) }, "\(keys)")
+        }
+        // The same bytes again are one key: refused, in a batch of their own or beside a new key.
+        #expect(throws: StoreError.self) { try hub.hr.write([edit(decomposed)], author: "ana") }
+        #expect(throws: StoreError.self) { try hub.hr.write([edit("HR-LIS-NEW"), edit(composed)], author: "ana") }
+        #expect(try hub.hr.requests().count == 2)
+    }
 }

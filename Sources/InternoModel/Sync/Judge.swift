@@ -81,7 +81,8 @@ public final class Judge<Source: JudgingSource> {
         var logs: [UUID: [Change]] = [:]
         var audiences: [UUID: [Audience]] = [:]
         var codes: Set<String> = []
-        var keys: [String: UUID] = [:]
+        /// Keyed by bytes, as the database compares keys (``KeyBytes``).
+        var keys: [KeyBytes: UUID] = [:]
         var appended: [Entry] = []
 
         mutating func absorb(_ other: Layer) {
@@ -294,7 +295,8 @@ public final class Judge<Source: JudgingSource> {
             let holder = try request(withKey: key), holder != change.recordID
         else { return nil }
         return try log(ofRecord: holder).first {
-            $0.dot.replica == me && $0.refusal == nil && $0.fields["key"]?.text == key
+            $0.dot.replica == me && $0.refusal == nil
+                && $0.fields["key"]?.text.map { KeyBytes($0) == KeyBytes(key) } == true
         }?.dot.counter
     }
 
@@ -593,7 +595,7 @@ public final class Judge<Source: JudgingSource> {
 
     /// The request with `key`, the batch's own included.
     public func request(withKey key: String) throws -> UUID? {
-        try staged.keys[key] ?? batch.keys[key] ?? source.request(withKey: key)
+        try staged.keys[KeyBytes(key)] ?? batch.keys[KeyBytes(key)] ?? source.request(withKey: key)
     }
 
     /// Applies a checked change to `record` and logs it, with (on the server) its audience:
@@ -638,6 +640,6 @@ public final class Judge<Source: JudgingSource> {
         // What the uniqueness checks read: the codes and keys of records that now exist.
         guard !change.isVoid, record.exists else { return }
         if change.kind == .department, let code = change.fields["code"]?.text { layer.codes.insert(code) }
-        if change.kind == .request, let key = change.fields["key"]?.text { layer.keys[key] = record.id }
+        if change.kind == .request, let key = change.fields["key"]?.text { layer.keys[KeyBytes(key)] = record.id }
     }
 }
