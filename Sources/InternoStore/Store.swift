@@ -186,7 +186,7 @@ extension ReplicaStore {
     /// The state of every record of `kind` that exists, in id order.
     public func records(of kind: RecordKind) throws -> [RecordState] {
         try read { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: RecordTable.existingOfKind), arguments: [kind.rawValue])
+            let rows = try Row.fetchAll(db.cachedStatement(sql: RecordTable.existing(of: kind)))
             return try rows.map(RecordTable.decode)
         }
     }

@@ -11,10 +11,14 @@ import Testing
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
     /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`,
-    /// `v7-schema-2` and `v8-request-indexes` (December 2026); the same writer made all five, so
-    /// the same things are there, and from `v7-schema-2` a catalogued service and a need of it,
+    /// `v7-schema-2`, `v8-request-indexes` and `v9-kinds-by-query-table` (December 2026); the same
+    /// writer made all six, so the same things are there, and from `v7-schema-2` a catalogued service and a need of it,
     /// an action, kudos, and a survey round with an answer.
-    @Test(arguments: ["v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2", "v8-request-indexes"])
+    @Test(
+        arguments: [
+            "v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2", "v8-request-indexes",
+            "v9-kinds-by-query-table",
+        ])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
         let applied = try hub.server.writer.read { db in
@@ -54,6 +58,16 @@ struct ReleaseFixtureTests {
                     .map { $0["name"] as String }
             }
             #expect(Set(indexes) == ["request_by_key", "request_by_submission"])
+        }
+
+        // The records of a kind are read through their query table: no index by kind is left
+        // on the record table to write (v9-kinds-by-query-table).
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
+            let indexes = try store.writer.read { db in
+                try Row.fetchAll(db, sql: "PRAGMA index_list(record)").filter { $0["origin"] == "c" }
+                    .map { $0["name"] as String }
+            }
+            #expect(indexes == ["record_conflicted"])
         }
 
         // Each file keeps its own role's tables only (v5-roles); the site's outbox is still there.

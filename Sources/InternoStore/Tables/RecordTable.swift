@@ -28,10 +28,17 @@ enum RecordTable {
         Columns.id, Columns.kind, Columns.clock, Columns.fields, Columns.present, Columns.conflicted,
     ]
 
-    /// The records of one kind that exist, in id order: read through `record_by_kind`
-    /// (`v6-record-kinds`), never by a scan of every record.
-    static let existingOfKind =
-        "SELECT \(selection) FROM record WHERE \(Columns.kind) = ? AND \(Columns.present) ORDER BY \(Columns.id)"
+    /// The records of `kind` that exist, in id order, as ``decode(_:)`` reads them. The kind's
+    /// query table holds a row for exactly those (``Projection``): it is read in its key's
+    /// order, and each record by its primary key, never by a scan of every record
+    /// (`v9-kinds-by-query-table`).
+    static func existing(of kind: RecordKind) -> String {
+        let columns = [Columns.id, Columns.kind, Columns.clock, Columns.fields].map { "record.\($0)" }
+        return """
+            SELECT \(columns.joined(separator: ", ")) FROM \(kind.rawValue) AS shown
+            JOIN record ON record.\(Columns.id) = shown.\(Projection.id) ORDER BY shown.\(Projection.id)
+            """
+    }
 
     /// One record's state, by id: ``selection`` with one `?`.
     static let byID = "SELECT \(selection) FROM record WHERE \(Columns.id) = ?"
