@@ -30,8 +30,15 @@ extension ReplicaStore {
         var replica = try Self.replicaRow(db)
         let first = UInt64(replica.counter) + 1
         let set = first...(first + UInt64(edits.count) - 1)
-        // The records the edits name, read in a few set-based queries, not one lookup per edit.
-        let changes = try Self.judging(db, prefetch: { try $0.prefetch(records: edits.map(\.recordID)) }) { judge in
+        // The records the edits name, and the keys their new requests take, read in a few
+        // set-based queries, not one lookup per edit.
+        let changes = try Self.judging(
+            db,
+            prefetch: { state in
+                try state.prefetch(records: edits.map(\.recordID))
+                try state.prefetch(keys: try Self.keys(of: edits, numberedFrom: replica, state))
+            }
+        ) { judge in
             var changes: [Change] = []
             for edit in edits {
                 let seen = try judge.record(edit.recordID) ?? RecordState(kind: edit.kind, id: edit.recordID)
@@ -66,6 +73,26 @@ extension ReplicaStore {
             try OutboxRow.enqueue(set, at: Timestamp.now(), db)
         }
         return ChangeSet(changes)
+    }
+
+    /// The keys of the requests `edits` create, numbered from `replica`'s next request number
+    /// as the loop of ``write(_:author:at:_:)`` numbers them: each is checked against the stored
+    /// requests, and a prefetch reads them all in a few queries. A key this misses is still
+    /// looked up on its own, so this only has to be right to be quick, never to be correct.
+    private static func keys(of edits: [Edit], numberedFrom replica: ReplicaRow, _ state: StoredState) throws
+        -> [String]
+    {
+        var number = replica.nextRequestNumber
+        var keys: [String] = []
+        for edit in edits where edit.kind == .request {
+            if let key = edit.fields["key"]?.text {
+                keys.append(key)
+            } else if let code = replica.code, try state.record(edit.recordID)?.exists != true {
+                keys.append("\(code)-\(number)")
+                number += 1
+            }
+        }
+        return keys
     }
 }
 
