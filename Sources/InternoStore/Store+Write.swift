@@ -49,8 +49,10 @@ extension ReplicaStore {
                             "record \(edit.recordID) is a \(seen.kind.rawValue), not a \(edit.kind.rawValue)"))
                 }
                 var fields = edit.fields
-                if edit.kind == .request, !seen.exists, fields["key"] == nil, let code = replica.code {
-                    fields["key"] = .text("\(code)-\(replica.nextRequestNumber)")
+                if edit.kind == .request, !seen.exists, fields["key"] == nil,
+                    let key = replica.requestKey(number: replica.nextRequestNumber)
+                {
+                    fields["key"] = .text(key)
                     replica.nextRequestNumber += 1
                 }
                 replica.counter += 1
@@ -87,8 +89,8 @@ extension ReplicaStore {
         for edit in edits where edit.kind == .request {
             if let key = edit.fields["key"]?.text {
                 keys.append(key)
-            } else if let code = replica.code, try state.record(edit.recordID)?.exists != true {
-                keys.append("\(code)-\(number)")
+            } else if let key = replica.requestKey(number: number), try state.record(edit.recordID)?.exists != true {
+                keys.append(key)
                 number += 1
             }
         }
@@ -102,11 +104,11 @@ extension SiteStore {
     public func nextRequestKey() throws -> String {
         try writer.write { db in
             let replica = try Self.replicaRow(db)
-            guard let code = replica.code else {
+            guard let key = replica.requestKey(number: replica.nextRequestNumber) else {
                 throw StoreError.corrupt("this site's identity has no code")
             }
             try ReplicaRow.advanceRequestNumber(db)
-            return "\(code)-\(replica.nextRequestNumber)"
+            return key
         }
     }
 }

@@ -103,6 +103,12 @@ extension ReplicaRow {
         try db.executeCached(sql: "UPDATE replica SET \(Columns.counter) = ?", arguments: [counter])
     }
 
+    /// The key of this site's request number `number`, like `HR-LIS-42`: its code, `-`, the
+    /// number (DESIGN §3.2). `nil` for a replica without a code (the server).
+    func requestKey(number: Int64) -> String? {
+        code.map { "\($0)-\(number)" }
+    }
+
     /// Takes the next local request number (sites).
     static func advanceRequestNumber(_ db: Database) throws {
         try db.executeCached(
