@@ -44,11 +44,14 @@ let package = Package(
     targets: [
         // Pure domain: dots, clocks, changes, merge, schema. Foundation only.
         .target(name: "InternoModel"),
+        // SQLite's process-wide settings, which only C can make (sqlite3_config is variadic).
+        .target(name: "CInternoSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         // One SQLite database (site or server) through GRDB.
         .target(
             name: "InternoStore",
             dependencies: [
                 "InternoModel",
+                "CInternoSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The SQLite C API under GRDB, for `interno verify`'s scans (StoredDigests.swift).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

@@ -72,6 +72,8 @@ extension ReplicaStore {
     }
 
     private static func configuration() -> Configuration {
+        // Before the first database of the process opens (SQLiteSettings.swift).
+        SQLiteSettings.apply()
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
@@ -116,17 +118,17 @@ extension ReplicaStore {
     /// Async code (a sync session on the server, a site's sync engine) calls the synchronous
     /// methods through here, so none of them needs an async twin (DESIGN §4).
     ///
-    /// A new thread, not a dispatch queue: GRDB runs its own work on dispatch's global pool,
-    /// which on Linux keeps about one worker per core, so calls that block there wait for
-    /// work queued behind them. With 200 sites syncing at once that stalled the server for
-    /// seconds at a time (TLS handshakes timed out). A thread costs tens of microseconds; a
-    /// sync makes a handful of these calls.
+    /// A thread of ``BlockingWorkers``, an idle one or a new one, never a dispatch queue:
+    /// GRDB runs its own work on dispatch's global pool, which on Linux keeps about one worker
+    /// per core, so calls that block there wait for work queued behind them. With 200 sites
+    /// syncing at once that stalled the server for seconds at a time (TLS handshakes timed
+    /// out). No call waits for another to free a thread; a thread that is done waits a while
+    /// for the next call instead of ending, so a sync's handful of calls start no thread.
     public func background<T: Sendable>(_ body: @escaping @Sendable (Self) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
+            BlockingWorkers.shared.run {
                 continuation.resume(with: Result { try body(self) })
             }
-            thread.start()
         }
     }
 

@@ -59,6 +59,11 @@ struct Benchmark {
         if let url = given["--database"] {
             do { postgres = try PostgresLocation(url: url) } catch { Self.refuse("\(error)") }
         }
+        // SQLite's process-wide settings, as every store makes them, before raw SQLite runs:
+        // both sides of every ratio run with the same SQLite.
+        let settings = SQLiteSettings.apply()
+        Figures.shared.record("sqlite_memory_statistics_off", settings ? 1 : 0)
+        if !settings { print("interno-benchmark: SQLite started before its settings were made; ratios may mislead") }
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("interno-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         // INTERNO_BENCH_KEEP=1 leaves the databases and homes in place, to profile a command

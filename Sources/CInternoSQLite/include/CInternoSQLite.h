@@ -1,0 +1,13 @@
+#ifndef C_INTERNO_SQLITE_H
+#define C_INTERNO_SQLITE_H
+
+/// Turns off SQLite's memory statistics for this process: sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0).
+/// Swift cannot call sqlite3_config, a variadic C function, so it is wrapped here.
+///
+/// With them on (Debian's build), every sqlite3_malloc and sqlite3_free takes a process-wide
+/// mutex to count bytes that Interno never reads. It must run before SQLite initializes,
+/// that is before the process opens its first database; later it changes nothing and
+/// returns SQLITE_MISUSE (21). Returns SQLite's result code, SQLITE_OK (0) when it took effect.
+int interno_sqlite_disable_memory_statistics(void);
+
+#endif

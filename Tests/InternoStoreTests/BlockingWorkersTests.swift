@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import Testing
+
+@_spi(Database) @testable import InternoStore
+
+/// The threads that run a store's blocking calls for async code (``ReplicaStore/background(_:)``).
+@Suite("Threads for the store's blocking calls")
+struct BlockingWorkersTests {
+    /// Waits up to `seconds` for `condition`; whether it came true.
+    private func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while !condition() {
+            guard Date() < deadline else { return false }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return true
+    }
+
+    /// Runs `call` on `workers` and waits for it to finish.
+    private func run(_ workers: BlockingWorkers, _ call: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        workers.run {
+            call()
+            done.signal()
+        }
+        done.wait()
+    }
+
+    @Test func callsOneAfterAnotherReuseOneThread() {
+        let workers = BlockingWorkers(idleLifetime: 30)
+        let names = NSLock()
+        nonisolated(unsafe) var threads: Set<ObjectIdentifier> = []
+        for _ in 0..<50 {
+            run(workers) { names.withLock { _ = threads.insert(ObjectIdentifier(Thread.current)) } }
+            // The thread is back waiting before the next call comes.
+            #expect(eventually(within: 5) { workers.counts.idle == 1 })
+        }
+        #expect(threads.count == 1)
+        #expect(workers.counts.threads == 1)
+    }
+
+    /// Eight calls that each wait until all eight run: with fewer threads than calls, this
+    /// would never end. A call never waits for another to free a thread.
+    @Test func callsAtOnceEachGetAThread() {
+        let workers = BlockingWorkers(idleLifetime: 30)
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        for _ in 0..<8 {
+            workers.run {
+                started.signal()
+                release.wait()
+                finished.signal()
+            }
+        }
+        var running = 0
+        for _ in 0..<8 where started.wait(timeout: .now() + 10) == .success { running += 1 }
+        #expect(running == 8)
+        #expect(workers.counts.threads == 8)
+        for _ in 0..<8 { release.signal() }
+        for _ in 0..<8 { #expect(finished.wait(timeout: .now() + 10) == .success) }
+        #expect(eventually(within: 5) { workers.counts.idle == 8 })
+        // Idle threads take the next calls: none starts.
+        for _ in 0..<20 { run(workers) {} }
+        #expect(workers.counts.threads == 8)
+    }
+
+    @Test func idleThreadsEndAfterTheirLifetime() {
+        let workers = BlockingWorkers(idleLifetime: 0.2)
+        for _ in 0..<3 { workers.run { Thread.sleep(forTimeInterval: 0.05) } }
+        #expect(workers.counts.threads == 3)
+        #expect(eventually(within: 10) { workers.counts.threads == 0 })
+        #expect(workers.counts.idle == 0)
+        // And a call after that starts one again.
+        run(workers) {}
+        #expect(workers.counts.threads == 1)
+    }
+
+    /// A store's async callers get each call's answer and its error through these threads.
+    @Test func aStoreAnswersAndFailsThroughThem() async throws {
+        let store = try SiteStore.inMemory()
+        let answer = try await store.background { _ in 42 }
+        #expect(answer == 42)
+        await #expect(throws: StoreError.self) {
+            try await store.background { _ in throw StoreError.io("refused") }
+        }
+    }
+}
+
+/// SQLite's process-wide settings (``SQLiteSettings``).
+@Suite("SQLite's settings for the process")
+struct SQLiteSettingsTests {
+    /// `true` from ``SQLiteSettings/apply()`` means SQLite counts no memory in this process;
+    /// `false`, that it started before the settings could be made, and counts.
+    @Test func memoryStatisticsAreOffWhenTheSettingsSayTheyHold() throws {
+        let applied = SQLiteSettings.apply()
+        #expect(SQLiteSettings.apply() == applied)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SiteStore.open(path: directory.appendingPathComponent("replica.sqlite").path)
+        _ = try store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record") }
+        if applied {
+            #expect(sqlite3_memory_highwater(0) == 0)
+        } else {
+            #expect(sqlite3_memory_highwater(0) > 0)
+        }
+    }
+}
