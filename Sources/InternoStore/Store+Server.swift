@@ -50,7 +50,7 @@ extension ServerStore {
     {
         var outcomes: [PushOutcome] = []
         for batch in ChangeSet.batches(of: sets, limit: batchChanges) {
-            outcomes += try judging(db) { state in
+            outcomes += try judging(db, expecting: batch.reduce(0) { $0 + $1.changes.count }) { state in
                 try state.prefetch(
                     replica: pusher.replica,
                     counters: batch.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(

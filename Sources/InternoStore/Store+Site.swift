@@ -212,7 +212,7 @@ extension SiteStore {
             try state.prefetch(keys: sets.lazy.flatMap(\.changes).compactMap(\.requestKey))
             try state.prefetch(
                 replica: me, counters: sets.lazy.flatMap(\.changes).filter { $0.dot.replica == me }.map(\.dot.counter))
-            return Judge(state)
+            return Judge(state, expecting: sets.reduce(0) { $0 + $1.changes.count })
         }
         var judge = try newJudge()
         // A refusal or a step aside rewrites the log under the judge: what it took so far is

@@ -33,7 +33,7 @@ extension ReplicaStore {
         // The records the edits name, and the keys their new requests take, read in a few
         // set-based queries, not one lookup per edit.
         let changes = try Self.judging(
-            db,
+            db, expecting: edits.count,
             prefetch: { state in
                 try state.prefetch(records: edits.map(\.recordID))
                 try state.prefetch(keys: try Self.keys(of: edits, numberedFrom: replica, state))

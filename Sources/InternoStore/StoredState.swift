@@ -117,6 +117,7 @@ final class StoredState: JudgingSource {
         var seen = Set<UUID>()
         for id in ids where records[id] == nil && seen.insert(id).inserted { wanted.append(id) }
         guard !wanted.isEmpty else { return }
+        records.reserveCapacity(records.count + wanted.count)
         for start in stride(from: 0, to: wanted.count, by: Self.chunk) {
             let slice = wanted[start..<min(start + Self.chunk, wanted.count)]
             guard slice.count > Self.chunk / 16 else {
@@ -140,6 +141,7 @@ final class StoredState: JudgingSource {
             wanted.append(key)
         }
         guard !wanted.isEmpty else { return }
+        requests.reserveCapacity(requests.count + wanted.count)
         for start in stride(from: 0, to: wanted.count, by: Self.chunk) {
             let slice = wanted[start..<min(start + Self.chunk, wanted.count)]
             guard slice.count > Self.chunk / 16 else {
@@ -162,6 +164,7 @@ final class StoredState: JudgingSource {
     func prefetch(replica: ReplicaID, counters: some Sequence<UInt64>) throws {
         let sorted = Set(counters).sorted()
         guard var low = sorted.first else { return }
+        logged.reserveCapacity(logged.count + sorted.count)
         for counter in sorted { logged[Dot(replica: replica, counter: counter)] = .some(nil) }
         let statement = try db.cachedStatement(sql: ChangeLog.ofReplica)
         var high = low
@@ -186,12 +189,12 @@ extension ReplicaStore {
     /// their audiences, in order, then each changed record with its query row and timeline.
     /// A refusal or a gap the judge throws becomes the store's error, and nothing is written.
     static func judging<T>(
-        _ db: Database, prefetch: (StoredState) throws -> Void = { _ in },
+        _ db: Database, expecting changes: Int = 0, prefetch: (StoredState) throws -> Void = { _ in },
         _ body: (Judge<StoredState>) throws -> T
     ) throws -> T {
         let state = StoredState(db)
         try prefetch(state)
-        let judge = Judge(state)
+        let judge = Judge(state, expecting: changes)
         let result: T
         do {
             result = try body(judge)

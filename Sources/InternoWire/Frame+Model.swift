@@ -280,14 +280,15 @@ extension Interno_V1_Change {
             throw .malformed("change \(counter) has unknown kind '\(self.kind)'")
         }
         var values: [FieldName: FieldValue] = [:]
+        values.reserveCapacity(fields.count)
         for field in fields {
             guard !field.name.isEmpty, field.name.utf8.count <= 64 else {
                 throw .malformed("change \(counter) has a field with an empty or overlong name")
             }
-            guard values[field.name] == nil else {
+            let value = try field.value.model(field: field.name)
+            guard values.updateValue(value, forKey: field.name) == nil else {
                 throw .malformed("change \(counter) writes field \(field.name) twice")
             }
-            values[field.name] = try field.value.model(field: field.name)
         }
         guard hasRefusal == values.isEmpty else {
             throw .malformed(

@@ -106,9 +106,15 @@ public final class Judge<Source: JudgingSource> {
     private var staging = false
     private var lookupError: (any Error)?
 
-    /// A judge of one batch over `source`.
-    public init(_ source: Source) {
+    /// A judge of one batch over `source`, with room for `changes` changes made at once:
+    /// tables grown change by change rehash everything they hold at each doubling.
+    public init(_ source: Source, expecting changes: Int = 0) {
         self.source = source
+        guard changes > 0 else { return }
+        batch.records.reserveCapacity(changes)
+        batch.logged.reserveCapacity(changes)
+        batch.logs.reserveCapacity(changes)
+        batch.appended.reserveCapacity(changes)
     }
 
     // MARK: Results

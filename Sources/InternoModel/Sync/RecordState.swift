@@ -77,6 +77,8 @@ public struct RecordState: Hashable, Sendable {
             throw .causalityGap(change: change.dot, missing: missing)
         }
         let context = change.context
+        // A new record's fields, in one allocation rather than a table grown field by field.
+        if fields.isEmpty { fields.reserveCapacity(change.fields.count) }
         for (name, value) in change.fields {
             Self.add(
                 Sibling(dot: change.dot, value: value, author: change.author, at: change.at), over: context,
