@@ -3,12 +3,12 @@ import Foundation
 /// Threads that run a store's blocking calls for async callers (``ReplicaStore/background(_:)``).
 ///
 /// A call never waits for a thread: if none is idle, a new one starts, as a thread per call
-/// did before (DESIGN §4: a dispatch queue or a fixed pool makes calls that wait for the writer
-/// or an fsync hold up the calls queued behind them). What changes is that a thread whose call
-/// is done waits `idleLifetime` for the next call before it ends: a server or a site that syncs
-/// reuses a few threads instead of starting one per call, and starting one (its stack, its
-/// Foundation `Thread`, the kernel's bookkeeping) was 2–3% of a site's CPU per sync in the
-/// 200-site profile. A quiet process ends up with no thread here.
+/// did before. Calls queued behind others that wait for the writer or an fsync would wait
+/// with them, and on dispatch's few workers that stalled the server (DESIGN §4). What changes
+/// is that a thread whose call is done waits `idleLifetime` for the next call before it ends:
+/// a server or a site that syncs reuses a few threads instead of starting one per call, and
+/// starting one (its stack, its Foundation `Thread`, the kernel's bookkeeping) was 2–3% of the
+/// simulated sites' CPU in the 200-site profile. A quiet process ends up with no thread here.
 final class BlockingWorkers: @unchecked Sendable {
     /// The workers every store of this process shares.
     static let shared = BlockingWorkers()
