@@ -16,6 +16,12 @@ public struct PullSummary: Equatable, Sendable {
     /// Own changes were set aside: the server holds their counters with other content
     /// (DESIGN §3.9); ``Store/restoreSetAside()`` brings them back renumbered.
     public var setAside = false
+    /// How many of this site's change sets wait set aside after the batch, this batch's and
+    /// any before: ``Store/restoreSetAside()`` has them to renumber.
+    public var setAsideSets = 0
+    /// The batch also recorded the end of a complete sync
+    /// (``SiteStore/applyPulled(_:completingSyncWith:)``).
+    public var completedSync = false
 
     /// An empty summary.
     public init() {}
@@ -175,12 +181,22 @@ extension SiteStore {
     /// A change already here is skipped; a void of this site's own change marks it refused
     /// and rebuilds its records; a change ahead of its causal context throws
     /// ``StoreError/outOfOrder(_:)`` and nothing of the batch is applied.
+    ///
+    /// With `epoch`, the batch is a sync's last, and its transaction also records the end of
+    /// that sync with the server whose identity is `epoch` (as ``markSynced(at:serverEpoch:)``),
+    /// unless own change sets wait set aside: they are renumbered and pushed first, so the
+    /// sync is not complete yet. One commit, and on a disk one fsync, fewer per sync.
     @discardableResult
-    public func applyPulled(_ batch: ChangeBatch) throws -> PullSummary {
+    public func applyPulled(_ batch: ChangeBatch, completingSyncWith epoch: String? = nil) throws -> PullSummary {
         try writer.write { db in
             var replica = try Self.replicaRow(db)
-            let summary = try Self.apply(pulled: batch.sets, to: &replica, db)
+            var summary = try Self.apply(pulled: batch.sets, to: &replica, db)
             try ReplicaRow.savePull(cursor: batch.nextCursor, epoch: batch.cursorEpoch, counters: replica, db)
+            summary.setAsideSets = try Int.fetchOne(db.cachedStatement(sql: StashTable.setCount)) ?? 0
+            if let epoch, summary.setAsideSets == 0 {
+                try ReplicaRow.saveSync(at: .now(), serverEpoch: epoch, db)
+                summary.completedSync = true
+            }
             return summary
         }
     }

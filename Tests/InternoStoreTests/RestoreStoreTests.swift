@@ -272,6 +272,43 @@ struct RestoreStoreTests {
         #expect(try hub.newRequest("Dock").key == "HR-LIS-6")
     }
 
+    /// A sync's last pulled batch records the end of the sync in its own transaction, unless
+    /// own sets wait set aside: they are renumbered and pushed first, and the sync ends later.
+    @Test func theLastPulledBatchRecordsTheSyncUnlessSetsWaitAside() throws {
+        var hub = try Hub(.walFile)
+        _ = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        let restore = try backup(hub, "hr")
+        _ = try hub.newRequest("Badge")
+        try hub.sync(hub.hr)
+        hub.hr = try restore()
+        _ = try hub.newRequest("Desk")
+        _ = try hub.hr.prepare(
+            heldCounters: try hub.server.heldCounters(of: try hub.hr.replica().id), cursorReset: false)
+        try hub.pull(hub.hr)
+        func lastBatch() throws -> ChangeBatch {
+            try hub.server.changes(
+                after: try hub.hr.replica().cursor, limit: 100, scope: try hub.scope(of: hub.hr), leavingOut: nil)
+        }
+        // Not the last batch of a sync: nothing recorded, whatever waits.
+        var summary = try hub.hr.applyPulled(try lastBatch())
+        #expect(summary.setAsideSets == 1)
+        #expect(!summary.completedSync)
+        // The last one, with the Desk set aside: the sync is not over.
+        summary = try hub.hr.applyPulled(try lastBatch(), completingSyncWith: "server-1")
+        #expect(summary.setAsideSets == 1)
+        #expect(!summary.completedSync)
+        #expect(try hub.hr.replica().lastSyncAt == nil)
+        #expect(try hub.hr.replica().serverEpoch == nil)
+        // Once they are renumbered (the engine pushes them next), the last batch records it.
+        _ = try hub.hr.restoreSetAside()
+        summary = try hub.hr.applyPulled(try lastBatch(), completingSyncWith: "server-1")
+        #expect(summary.setAsideSets == 0)
+        #expect(summary.completedSync)
+        #expect(try hub.hr.replica().lastSyncAt != nil)
+        #expect(try hub.hr.replica().serverEpoch == "server-1")
+    }
+
     @Test func whatStepsAsideSurvivesACrashBeforeItComesBack() throws {
         var hub = try Hub(.walFile)
         _ = try hub.newRequest("Laptop")

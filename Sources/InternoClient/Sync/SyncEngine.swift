@@ -188,19 +188,22 @@ public final class SyncConnection {
             report.requeued = prepared.requeued
             report.serverRestored = prepared.cursorReset
             if prepared.pullFirst {
-                try await pull(report: &report, progress: progress)
+                _ = try await pull(report: &report, progress: progress, completing: false)
             }
             self.prepared = nil
         }
         try await push(report: &report, progress: progress)
-        try await pull(report: &report, progress: progress)
+        var completed = try await pull(report: &report, progress: progress, completing: true)
         // Renumbered during the last pull (rare: the first pull is what finds them): push them too.
         if report.renumberedSets > 0, try await engine.store.background({ try $0.pendingChangeSetCount() }) > 0 {
             try await push(report: &report, progress: progress)
-            try await pull(report: &report, progress: progress)
+            completed = try await pull(report: &report, progress: progress, completing: true)
         }
-        let serverID = engine.settings.serverID
-        try await engine.store.background { try $0.markSynced(at: .now(), serverEpoch: serverID) }
+        // Nearly always the last pulled batch has recorded it, in the same transaction.
+        if !completed {
+            let serverID = engine.settings.serverID
+            try await engine.store.background { try $0.markSynced(at: .now(), serverEpoch: serverID) }
+        }
         return report
     }
 
@@ -284,12 +287,19 @@ public final class SyncConnection {
         return outcomes
     }
 
-    private func pull(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
+    /// Pulls until the server has nothing more. `completing`: this pull ends the sync, and its
+    /// last batch records that (``SiteStore/applyPulled(_:completingSyncWith:)``) unless own sets
+    /// were set aside; returns whether it did.
+    private func pull(
+        report: inout SyncReport, progress: (SyncProgress) -> Void, completing: Bool
+    ) async throws -> Bool {
         let store = engine.store
         let replica = try await store.background { try $0.replica() }
         var cursor = replica.cursor
         let own = OwnSets(of: replica.id, accepted).ranges.prefix(OwnSets.maximumRanges)
         let limit = max(1, welcome.maximumPullChanges)
+        var completed = false
+        var setAside = 0
         while true {
             var pull = Interno_V1_Pull()
             pull.cursor = cursor
@@ -312,22 +322,25 @@ public final class SyncConnection {
             do {
                 let batch = ChangeBatch(
                     sets: sets, nextCursor: changes.nextCursor, more: changes.more, cursorEpoch: changes.cursorEpoch)
-                summary = try await store.background { try $0.applyPulled(batch) }
+                let epoch = completing && !changes.more ? engine.settings.serverID : nil
+                summary = try await store.background { try $0.applyPulled(batch, completingSyncWith: epoch) }
             } catch let error as StoreError {
                 throw ClientError.protocolError(
                     "a pulled batch could not be applied (\(error)); nothing of it was kept")
             }
             report.pulled += summary.applied
             report.alreadyHad += summary.alreadyHad
+            completed = summary.completedSync
+            setAside = summary.setAsideSets
             cursor = changes.nextCursor
             progress(.pulling(cursor: cursor, of: max(cursor, report.serverSequence)))
             if !changes.more { break }
         }
         // What stepped aside for the server's own versions comes back under new counters.
-        let setAside = try await store.background { try $0.setAsideCount() }
         if setAside > 0 {
             report.renumbered += try await store.background { try $0.restoreSetAside() }
             report.renumberedSets += setAside
         }
+        return completed
     }
 }
