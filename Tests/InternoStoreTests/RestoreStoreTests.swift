@@ -17,6 +17,24 @@ struct RestoreStoreTests {
         return { try SiteStore.open(path: path, concurrentReads: false) }
     }
 
+    /// HR restored from a backup taken before its Badge reached the server, and then raising
+    /// a Desk under the Badge's counter: its pull has set the Desk aside (DESIGN §3.9), and
+    /// nothing has brought it back yet. Returns the hub and the Desk's id.
+    func hubWithARequestSetAside() throws -> (hub: Hub, desk: UUID) {
+        var hub = try Hub(.walFile)
+        _ = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        let restore = try backup(hub, "hr")
+        _ = try hub.newRequest("Badge")
+        try hub.sync(hub.hr)
+        hub.hr = try restore()
+        let (desk, _) = try hub.newRequest("Desk")
+        _ = try hub.hr.prepare(
+            heldCounters: try hub.server.heldCounters(of: try hub.hr.replica().id), cursorReset: false)
+        try hub.pull(hub.hr)
+        return (hub, desk)
+    }
+
     /// IT takes the lifecycle step `verb` on request `id` at `site`, with the fields it writes.
     func take(_ verb: String, on id: UUID, at site: SiteStore) throws {
         let record = try #require(try site.record(id))
@@ -275,17 +293,7 @@ struct RestoreStoreTests {
     /// A sync's last pulled batch records the end of the sync in its own transaction, unless
     /// own sets wait set aside: they are renumbered and pushed first, and the sync ends later.
     @Test func theLastPulledBatchRecordsTheSyncUnlessSetsWaitAside() throws {
-        var hub = try Hub(.walFile)
-        _ = try hub.newRequest("Laptop")
-        try hub.sync(hub.hr)
-        let restore = try backup(hub, "hr")
-        _ = try hub.newRequest("Badge")
-        try hub.sync(hub.hr)
-        hub.hr = try restore()
-        _ = try hub.newRequest("Desk")
-        _ = try hub.hr.prepare(
-            heldCounters: try hub.server.heldCounters(of: try hub.hr.replica().id), cursorReset: false)
-        try hub.pull(hub.hr)
+        let (hub, _) = try hubWithARequestSetAside()
         func lastBatch() throws -> ChangeBatch {
             try hub.server.changes(
                 after: try hub.hr.replica().cursor, limit: 100, scope: try hub.scope(of: hub.hr), leavingOut: nil)
@@ -310,18 +318,10 @@ struct RestoreStoreTests {
     }
 
     @Test func whatStepsAsideSurvivesACrashBeforeItComesBack() throws {
-        var hub = try Hub(.walFile)
-        _ = try hub.newRequest("Laptop")
-        try hub.sync(hub.hr)
-        let restore = try backup(hub, "hr")
-        _ = try hub.newRequest("Badge")
-        try hub.sync(hub.hr)
-        hub.hr = try restore()
-        let (desk, _) = try hub.newRequest("Desk")
         // The pull sets the new request aside; the process dies before it comes back.
-        _ = try hub.hr.prepare(
-            heldCounters: try hub.server.heldCounters(of: try hub.hr.replica().id), cursorReset: false)
-        try hub.pull(hub.hr)
+        let setAside = try hubWithARequestSetAside()
+        var hub = setAside.hub
+        let desk = setAside.desk
         #expect(try hub.hr.setAsideCount() == 1)
         #expect(try hub.hr.record(desk) == nil)
         let path = hub.directory.path("hr-backup.sqlite")
