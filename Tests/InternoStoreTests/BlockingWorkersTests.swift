@@ -69,13 +69,16 @@ struct BlockingWorkersTests {
 
     @Test func idleThreadsEndAfterTheirLifetime() {
         let workers = BlockingWorkers(idleLifetime: 0.2)
-        for _ in 0..<3 { workers.run { Thread.sleep(forTimeInterval: 0.05) } }
+        let release = DispatchSemaphore(value: 0)
+        for _ in 0..<3 { workers.run { release.wait() } }
         #expect(workers.counts.threads == 3)
+        for _ in 0..<3 { release.signal() }
         #expect(eventually(within: 10) { workers.counts.threads == 0 })
         #expect(workers.counts.idle == 0)
-        // And a call after that starts one again.
-        run(workers) {}
-        #expect(workers.counts.threads == 1)
+        // And a call after that still runs, on a thread started for it.
+        let ran = DispatchSemaphore(value: 0)
+        workers.run { ran.signal() }
+        #expect(ran.wait(timeout: .now() + 10) == .success)
     }
 
     /// A store's async callers get each call's answer and its error through these threads.
