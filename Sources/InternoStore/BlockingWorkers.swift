@@ -24,7 +24,7 @@ final class BlockingWorkers: @unchecked Sendable {
     /// Threads waiting for a call: each takes one when it wakes, whatever woke it.
     private var idle = 0
     /// Threads alive, running a call or idle.
-    private(set) var threads = 0
+    private var threads = 0
 
     init(idleLifetime: TimeInterval = 10) {
         self.idleLifetime = idleLifetime

@@ -69,6 +69,9 @@ struct ConversionTests {
         bad = wire
         bad.changes[0].fields.append(bad.changes[0].fields[0])
         #expect(throws: WireError.self) { try bad.model() }
+        // The same field twice is refused as such, whichever value comes second.
+        bad.changes[0].fields[1].value.text = "another title"
+        #expect(throws: WireError.malformed("change 2 writes field title twice")) { try bad.model() }
         bad = wire
         bad.changes.append(bad.changes[0])
         #expect(throws: WireError.malformed("the changes of a set must have consecutive counters")) { try bad.model() }
