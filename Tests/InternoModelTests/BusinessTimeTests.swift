@@ -423,6 +423,31 @@ struct RequestTimelineTests {
         #expect(RequestTimeline(log: []) == nil)
     }
 
+    /// A log of one change, a new request's, takes a shortcut past the replay: it must read
+    /// exactly what the replay reads, whatever the change writes.
+    @Test(
+        arguments: [
+            ["key": .text("HR-LIS-1"), "state": .text("submitted")],
+            ["key": .text("HR-LIS-1"), "state": .text("in_progress")],
+            ["state": .text("acknowledged")], ["key": .text("HR-LIS-1")], ["title": .text("No key, no state")],
+            ["key": .text("HR-LIS-1"), "state": .null], ["state": .integer(3)],
+        ] as [[FieldName: FieldValue]])
+    func aLogOfOneChangeReadsAsItsReplay(fields: [FieldName: FieldValue]) {
+        var writer = RequestWriter("ana@HR-LIS")
+        let change = writer.write("2026-12-07T09:00:00Z", fields)
+        for log in [[change], [change.voided(Refusal(.notPermitted, "no"))]] {
+            let (submitted, events) = StateEvent.timeline(of: log)
+            let replayed = StateEvent.replayedTimeline(of: log)
+            #expect(submitted == replayed.submittedAt && events == replayed.events, "\(log)")
+        }
+        // A change written over another (here missing from the log) is replayed, not shortcut.
+        var later = RequestWriter("rui@IT-OPO")
+        later.receive([change])
+        let step = later.step("2026-12-07T10:00:00Z", "in_progress")
+        #expect(StateEvent.timeline(of: [step]) == StateEvent.replayedTimeline(of: [step]))
+        #expect(StateEvent.timeline(of: [step]).events.isEmpty, "the replay cannot apply it: no event")
+    }
+
     @Test(arguments: [
         ([] as [UInt8], BinaryReader.Error.truncated), ([2, 0, 0], .unknownTag(2)),
         ([1, 0, 5, 0], .implausibleCount(5)),

@@ -104,22 +104,29 @@ public struct KindSpec: Sendable {
     public let kind: RecordKind
     /// Its fields, in the order people read them.
     public let fields: [FieldSpec]
-    private let byName: [FieldName: FieldSpec]
+    /// The position in `fields` of each field, by name.
+    private let positions: [FieldName: Int]
 
     /// A kind with `fields`.
     public init(_ kind: RecordKind, _ fields: [FieldSpec]) {
         self.kind = kind
         self.fields = fields
-        self.byName = Dictionary(uniqueKeysWithValues: fields.map { ($0.name, $0) })
+        self.positions = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1.name, $0) })
     }
 
     /// The spec of `name`, if the kind has such a field.
     public func field(_ name: FieldName) -> FieldSpec? {
-        byName[name]
+        position(of: name).map { fields[$0] }
+    }
+
+    /// Where `name` is in ``fields``, if the kind has such a field: a check that asks several
+    /// things of one field looks it up once and reads the spec in place, without a copy.
+    public func position(of name: FieldName) -> Int? {
+        positions[name]
     }
 
     /// The merge policy of `name` (manual for a field the kind does not know).
     public func policy(_ name: FieldName) -> FieldPolicy {
-        byName[name]?.policy ?? .manual
+        position(of: name).map { fields[$0].policy } ?? .manual
     }
 }

@@ -59,14 +59,20 @@ extension Schema {
             )
         }
         // 3. Known fields, all of them before any value, so the code does not depend on names.
-        let names = change.fields.keys.sorted()
-        if let unknown = names.first(where: { spec.field($0) == nil }) {
-            let known = spec.fields.map(\.name).joined(separator: ", ")
-            throw Refusal(.unknownField, "\(kind.withArticle) has no field '\(unknown)'; its fields are \(known)")
+        // Each written field with the position of its spec, in name order.
+        let written = change.fields.sorted { $0.key < $1.key }
+        var positions: [Int] = []
+        positions.reserveCapacity(written.count)
+        for (name, _) in written {
+            guard let position = spec.position(of: name) else {
+                let known = spec.fields.map(\.name).joined(separator: ", ")
+                throw Refusal(.unknownField, "\(kind.withArticle) has no field '\(name)'; its fields are \(known)")
+            }
+            positions.append(position)
         }
         // 4. Valid values.
-        for name in names {
-            try validate(change.fields[name]!, for: spec.field(name)!, of: kind)
+        for (field, position) in zip(written, positions) {
+            try validate(field.value, for: spec.fields[position], of: kind)
         }
         // 5. Creation or edit.
         let write = Write(change: change, writer: writer, seen: seen, spec: spec, lookup: lookup)
@@ -74,7 +80,7 @@ extension Schema {
             // A write that sets none of the fields fixed at creation is an edit, and the writer
             // has seen nothing of the record: to it, there is no such record. The same answer
             // for a record that does not exist and one outside the writer's scope (DESIGN §6.1).
-            guard spec.fields.contains(where: { $0.fixed && change.fields[$0.name] != nil }) else {
+            guard positions.contains(where: { spec.fields[$0].fixed }) else {
                 throw noSuchRecord(kind, change.recordID, for: write.writerName)
             }
             for field in spec.fields where field.required {
@@ -83,10 +89,10 @@ extension Schema {
                 }
             }
         } else {
-            for name in names where spec.field(name)!.fixed {
+            for position in positions where spec.fields[position].fixed {
                 let what = kind == .comment ? "comments are immutable" : "it is fixed once the record exists"
                 throw Refusal(
-                    .immutable, "the \(spec.field(name)!.label) of \(write.describe()) cannot be changed: \(what)")
+                    .immutable, "the \(spec.fields[position].label) of \(write.describe()) cannot be changed: \(what)")
             }
         }
         // 6. The records it names.
@@ -132,8 +138,8 @@ extension Schema {
         }
 
         // 8. Who may write each field, and when.
-        for name in names where !(kind == .request && name == "state") {
-            let field = spec.field(name)!
+        for ((name, _), position) in zip(written, positions) where !(kind == .request && name == "state") {
+            let field = spec.fields[position]
             guard !field.writers.isDisjoint(with: roles) else {
                 throw Refusal(
                     .notPermitted,

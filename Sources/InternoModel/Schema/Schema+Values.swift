@@ -15,7 +15,8 @@ extension Schema {
     /// Members and canonical forms are compared byte for byte (UTF-8), not by Swift's `==`,
     /// which would take a canonically equivalent text (U+037E for `;`) as the same.
     public static func validate(_ value: FieldValue, for field: FieldSpec, of kind: RecordKind) throws(Refusal) {
-        let subject = "the \(field.label) of \(kind.withArticle)"
+        // Named only in a refusal: every accepted field of every write would build it.
+        var subject: String { "the \(field.label) of \(kind.withArticle)" }
         // A value of the right type out of its range says only the value ("got 6"); one of
         // another type says which type it was ("got 6 (a whole number)").
         let rightType =
@@ -38,10 +39,15 @@ extension Schema {
         switch field.type {
         case .text(let minLength, let maxLength):
             guard let text = value.text else { throw refuse("text") }
-            let length = text.count
-            guard length >= minLength, length <= maxLength else {
-                throw refuse(
-                    minLength == 0 ? "at most \(maxLength) characters" : "\(minLength) to \(maxLength) characters")
+            // A text has at most as many characters as UTF-8 bytes, and one at least if it has a
+            // byte: the characters (grapheme breaking) need counting only when that cannot tell.
+            let bytes = text.utf8.count
+            if bytes > maxLength || minLength > 1 || (minLength == 1 && bytes == 0) {
+                let length = text.count
+                guard length >= minLength, length <= maxLength else {
+                    throw refuse(
+                        minLength == 0 ? "at most \(maxLength) characters" : "\(minLength) to \(maxLength) characters")
+                }
             }
             guard !text.unicodeScalars.contains(where: { isForbiddenControl($0) }) else {
                 throw refuse("text without control characters (new lines and tabs are fine)")

@@ -48,24 +48,16 @@ extension Schema {
             case .kudos:
                 let parties = Parties(customer: value("from")?.id, provider: value("to")?.id)
                 if creating {
-                    for (label, id) in [("giving", parties.customer), ("thanked", parties.provider)] {
-                        guard let id, let department = lookup(.department, id), department.exists else {
-                            throw Refusal(.notFound, "the \(label) department \(id?.text ?? "") does not exist")
-                        }
-                    }
+                    try department(parties.customer, exists: "giving", advice: "")
+                    try department(parties.provider, exists: "thanked", advice: "")
                 }
                 return parties
             case .standard, .request, .need, .action, .answer:
                 let parties = Parties(customer: value("customer")?.id, provider: value("provider")?.id)
                 if creating {
-                    for (label, id) in [("customer", parties.customer), ("provider", parties.provider)] {
-                        guard let id, let department = lookup(.department, id), department.exists else {
-                            throw Refusal(
-                                .notFound,
-                                "the \(label) department \(id?.text ?? "") does not exist; `interno-server department add` creates it"
-                            )
-                        }
-                    }
+                    let advice = "; `interno-server department add` creates it"
+                    try department(parties.customer, exists: "customer", advice: advice)
+                    try department(parties.provider, exists: "provider", advice: advice)
                 }
                 return parties
             case .comment, .feedback:
@@ -78,6 +70,14 @@ extension Schema {
                     provider: record.resolve("provider", policy: requestSpec.policy("provider")).displayValue?.id,
                     request: request
                 )
+            }
+        }
+
+        /// Refuses a write whose `label` department (`customer`, `thanked`) does not exist;
+        /// `advice` ends the refusal's message.
+        private func department(_ id: UUID?, exists label: String, advice: String) throws(Refusal) {
+            guard let id, let department = lookup(.department, id), department.exists else {
+                throw Refusal(.notFound, "the \(label) department \(id?.text ?? "") does not exist\(advice)")
             }
         }
 

@@ -25,6 +25,27 @@ public struct StateEvent: Hashable, Sendable {
     /// step that first wrote it, and the steps that lost leave no time behind. Void (refused)
     /// changes write nothing.
     public static func timeline(of changes: [Change]) -> (submittedAt: Timestamp?, events: [StateEvent]) {
+        // A log of one change that follows nothing, a new request's: nothing to order or
+        // merge, and the replay below would give exactly this.
+        if changes.count == 1, let only = changes.first, only.context.isEmpty {
+            return only.isVoid ? (nil, []) : timeline(ofFirst: only)
+        }
+        return replayedTimeline(of: changes)
+    }
+
+    /// ``timeline(of:)`` of a log of `change` alone, written on no earlier change: it was
+    /// submitted then if it gives the key, and entered the state it writes then, unless that
+    /// is `submitted`.
+    private static func timeline(ofFirst change: Change) -> (submittedAt: Timestamp?, events: [StateEvent]) {
+        var events: [StateEvent] = []
+        if let state = change.fields["state"]?.text, state != Schema.RequestState.submitted {
+            events.append(StateEvent(at: change.at, state: state))
+        }
+        return (change.fields["key"] != nil ? change.at : nil, events)
+    }
+
+    /// ``timeline(of:)`` by replaying `changes` in causal order, whatever they are.
+    static func replayedTimeline(of changes: [Change]) -> (submittedAt: Timestamp?, events: [StateEvent]) {
         let ordered = causalOrder(changes)
         guard let first = ordered.first(where: { !$0.isVoid }) else { return (nil, []) }
         let policy = FieldPolicy.workflow(Schema.requestLifecycle)
