@@ -39,6 +39,9 @@ struct ServerConnection {
         }
     }
 
+    /// An open channel and the limits that watch it.
+    private typealias Connected = (NIOAsyncChannel<ByteBuffer, ByteBuffer>, NIOLoopBound<ConnectionDeadline>)
+
     /// Connects and runs `body` with a conversation that sends a frame and returns the answer.
     ///
     /// Every wait has a limit (``SyncTimeouts``): connecting, the TLS handshake, and each
@@ -52,24 +55,32 @@ struct ServerConnection {
             let hostname = isAddress ? nil : name
             let sslContext = self.sslContext
             let handshakeLimit = timeouts.handshake
-            (channel, deadline) = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(TimeAmount(timeouts.connect))
-                .connect(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let pipeline = channel.pipeline.syncOperations
-                        // First, below TLS: a limit that runs out closes the socket itself.
-                        let deadline = ConnectionDeadline(handshake: handshakeLimit)
-                        try pipeline.addHandler(deadline)
-                        try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: hostname))
-                        try pipeline.addHandler(HandshakeWatcher(deadline))
-                        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
-                        try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
-                        return (
-                            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
-                            NIOLoopBound(deadline, eventLoop: channel.eventLoop)
-                        )
-                    }
+            let initialize: @Sendable (Channel) -> EventLoopFuture<Connected> = { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    // First, below TLS: a limit that runs out closes the socket itself.
+                    let deadline = ConnectionDeadline(handshake: handshakeLimit)
+                    try pipeline.addHandler(deadline)
+                    try pipeline.addHandler(NIOSSLClientHandler(context: sslContext, serverHostname: hostname))
+                    try pipeline.addHandler(HandshakeWatcher(deadline))
+                    try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
+                    try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
+                    return (
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
+                        NIOLoopBound(deadline, eventLoop: channel.eventLoop)
+                    )
                 }
+            }
+            // An address needs no resolver (a thread hop and Happy Eyeballs for one answer it
+            // knows); only a name that is not an address is looked up.
+            if let address = try? SocketAddress(ipAddress: host, port: port) {
+                (channel, deadline) = try await bootstrap.connect(to: address, channelInitializer: initialize)
+            } else {
+                (channel, deadline) = try await bootstrap.connect(
+                    host: host, port: port, channelInitializer: initialize)
+            }
         } catch ChannelError.connectTimeout(_) {
             throw ClientError.unreachable(
                 "could not connect to the server at \(server) within \(timeouts.connect.shownInSeconds): check that interno-server runs there and that the network is up; everything applied so far is kept and your changes go with the next sync"

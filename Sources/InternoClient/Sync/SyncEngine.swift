@@ -134,15 +134,16 @@ public struct SyncEngine: Sendable {
                 throw ClientError.identity(
                     "this is not the server this site joined (its id differs): check the address in site.json")
             }
-            // Keep only what this site may see: the server says so, from its registry.
-            var removed = 0
-            if let scope = welcome.scope {
-                removed = try await store.background { try $0.adopt(scope: scope) }
-            }
-            // A server or a site restored from a backup: see what the other side holds first.
-            let position = welcome.position
-            let prepared = try await store.background {
-                try $0.prepare(heldCounters: position.heldCounters, cursorReset: !position.cursorValid)
+            // Keep only what this site may see: the server says so, from its registry. Then,
+            // for a server or a site restored from a backup, see what the other side holds
+            // first. One call to the store for both, as for every step of a sync that can.
+            let (scope, position) = (welcome.scope, welcome.position)
+            let (removed, prepared) = try await store.background { store in
+                let removed = try scope.map { try store.adopt(scope: $0) } ?? 0
+                return (
+                    removed,
+                    try store.prepare(heldCounters: position.heldCounters, cursorReset: !position.cursorValid)
+                )
             }
             return try await body(
                 SyncConnection(
@@ -192,12 +193,12 @@ public final class SyncConnection {
             }
             self.prepared = nil
         }
-        try await push(report: &report, progress: progress)
-        var completed = try await pull(report: &report, progress: progress, completing: true)
+        var replica = try await push(report: &report, progress: progress)
+        var completed = try await pull(report: &report, progress: progress, completing: true, from: replica)
         // Renumbered during the last pull (rare: the first pull is what finds them): push them too.
         if report.renumberedSets > 0, try await engine.store.background({ try $0.pendingChangeSetCount() }) > 0 {
-            try await push(report: &report, progress: progress)
-            completed = try await pull(report: &report, progress: progress, completing: true)
+            replica = try await push(report: &report, progress: progress)
+            completed = try await pull(report: &report, progress: progress, completing: true, from: replica)
         }
         // Nearly always the last pulled batch has recorded it, in the same transaction.
         if !completed {
@@ -207,18 +208,26 @@ public final class SyncConnection {
         return report
     }
 
-    private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws {
+    /// Pushes every queued set, a page of them per Push, and returns the site's replica row as
+    /// it stands after the last push's results are recorded, for the pull that follows.
+    ///
+    /// Each call to the store does what the next step needs: the first reads the first page
+    /// (and counts the queue only when the page is full), each after a Push records its
+    /// results and reads the next page, or the replica row once a short page has gone whole.
+    private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws -> ReplicaRow {
         let store = engine.store
-        let total = try await store.background { try $0.pendingChangeSetCount() }
         let maximumSets = max(1, welcome.maximumPushSets)
+        let first = try await store.background { store in
+            let page = try store.pendingChangeSets(after: 0, limit: maximumSets)
+            let total = page.count < maximumSets ? page.count : try store.pendingChangeSetCount()
+            return (page: page, total: total, replica: page.isEmpty ? try store.replica() : nil)
+        }
+        var (pending, replica) = (first.page, first.replica)
         // Leave room in the frame for the envelope: fill at most half of it.
         let byteBudget = max(1, welcome.maximumFrameBytes / 2)
-        var after: UInt64 = 0
         var sent = 0
         while true {
-            let from = after
-            let pending = try await store.background { try $0.pendingChangeSets(after: from, limit: maximumSets) }
-            guard !pending.isEmpty else { return }
+            if let replica { return replica }
             var push = Interno_V1_Push()
             var bytes = 0
             for set in pending {
@@ -234,14 +243,21 @@ public final class SyncConnection {
                 throw ClientError.protocolError("the server did not answer Push with PushResult")
             }
             let outcomes = try Self.outcomes(of: result, for: sets, report: &report)
-            try await store.background { try $0.recordPushResults(outcomes) }
+            // A short page sent whole was the end of the queue when it was read.
+            let last = pending.count < maximumSets && sets.count == pending.count
+            let after = sets.last!.lastCounter
+            (pending, replica) = try await store.background { store in
+                try store.recordPushResults(outcomes)
+                guard !last else { return ([], try store.replica()) }
+                let next = try store.pendingChangeSets(after: after, limit: maximumSets)
+                return (next, next.isEmpty ? try store.replica() : nil)
+            }
             // Accepted, not duplicate: the server logged exactly what this site holds.
             for (set, (_, outcome)) in zip(sets, outcomes) where outcome == .accepted {
                 accepted.append(set.firstCounter...set.lastCounter)
             }
             sent += sets.count
-            progress(.pushing(sent: sent, of: total))
-            after = sets.last!.lastCounter
+            progress(.pushing(sent: sent, of: max(first.total, sent)))
         }
     }
 
@@ -289,12 +305,14 @@ public final class SyncConnection {
 
     /// Pulls until the server has nothing more. `completing`: this pull ends the sync, and its
     /// last batch records that (``SiteStore/applyPulled(_:completingSyncWith:)``) unless own sets
-    /// were set aside; returns whether it did.
+    /// were set aside; returns whether it did. `read`: the replica row as the store's last call
+    /// left it, when that call read it; otherwise the pull reads it.
     private func pull(
-        report: inout SyncReport, progress: (SyncProgress) -> Void, completing: Bool
+        report: inout SyncReport, progress: (SyncProgress) -> Void, completing: Bool, from read: ReplicaRow? = nil
     ) async throws -> Bool {
         let store = engine.store
-        let replica = try await store.background { try $0.replica() }
+        let replica: ReplicaRow
+        if let read { replica = read } else { replica = try await store.background { try $0.replica() } }
         var cursor = replica.cursor
         let own = OwnSets(of: replica.id, accepted).ranges.prefix(OwnSets.maximumRanges)
         let limit = max(1, welcome.maximumPullChanges)
