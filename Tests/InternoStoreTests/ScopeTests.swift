@@ -100,6 +100,37 @@ struct ScopeTests {
         #expect(it.more)
     }
 
+    /// A department's stream is read through its audience entries, its changes a few hundred
+    /// at a time: across those reads it is exactly the department's share of the whole stream,
+    /// in the stream's order, none left out or read twice.
+    @Test func aDepartmentsStreamIsItsShareOfTheWholeStreamInOrder() throws {
+        let org = try Organisation(.walFile)
+        let cursor = try org.hub.it.replica().cursor
+        // HR's requests to IT and to Facilities, interleaved: 700 changes, 400 of them IT's.
+        let toFacilities = UUID()
+        try org.hub.hr.write(
+            [
+                Edit(
+                    .request, toFacilities,
+                    [
+                        "key": .text(try org.hub.hr.nextRequestKey()), "customer": org.hub.department("HR"),
+                        "provider": org.hub.department("FAC"), "title": .text("Keys for Marta"),
+                        "priority": .text("normal"), "state": .text("submitted"),
+                    ])
+            ], author: "ana")
+        for index in 0..<699 {
+            let request = index % 7 < 4 ? org.request : toFacilities
+            try org.hub.hr.write([Edit(.request, request, ["title": .text("Version \(index)")])], author: "ana")
+        }
+        try org.hub.push(org.hub.hr)
+        let everything = try org.hub.server.changes(after: cursor, limit: 10_000, scope: .all).sets.flatMap(\.changes)
+        let its = try org.hub.server.changes(after: cursor, limit: 10_000, scope: try org.hub.scope(of: org.hub.it))
+            .sets.flatMap(\.changes)
+        #expect(everything.count == 700)
+        #expect(its.map(\.dot) == everything.filter { $0.recordID == org.request }.map(\.dot))
+        #expect(its.count == 400)
+    }
+
     @Test(arguments: Storage.allCases)
     func aPushTouchingARecordOutsideTheScopeIsRefusedAsIfItDidNotExist(storage: Storage) throws {
         let org = try Organisation(storage)
