@@ -39,7 +39,10 @@ extension SiteStore {
         try writer.write { db in
             let replica = try Self.replicaRow(db)
             var summary = WelcomeSummary()
-            func isHeld(_ counter: Int64) -> Bool { held.contains { $0.contains(UInt64(counter)) } }
+            // A queued set the server holds a counter of (the wire keeps counters below 2^63).
+            func isHeld(_ set: ClosedRange<Int64>) -> Bool {
+                held.contains { Int64($0.lowerBound) <= set.upperBound && set.lowerBound <= Int64($0.upperBound) }
+            }
             let highest = Int64(held.last?.upperBound ?? 0)
             if highest > replica.counter {
                 try ReplicaRow.saveCounter(highest, db)
@@ -75,7 +78,7 @@ extension SiteStore {
                     summary.requeued += 1
                 }
             }
-            let queued = try OutboxRow.fetchAll(db)
+            let queued = try OutboxRow.queuedCounters(db)
             let stashed = try Int.fetchOne(db.cachedStatement(sql: StashTable.count)) ?? 0
             // The server holding counters above this site's own means the site was restored
             // from a copy: what it wrote since may reuse a request key that the server holds
@@ -83,7 +86,7 @@ extension SiteStore {
             // its own later writes back, and steps aside where they clash, before pushing.
             summary.pullFirst =
                 stashed > 0 || highest > replica.counter
-                || queued.contains { row in (row.firstCounter...row.lastCounter).contains(where: isHeld) }
+                || queued.contains(where: isHeld)
             return summary
         }
     }

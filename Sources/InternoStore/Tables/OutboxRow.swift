@@ -57,6 +57,25 @@ extension OutboxRow {
         try db.executeCached(sql: "DELETE FROM outbox WHERE \(Columns.firstCounter) = ?", arguments: [firstCounter])
     }
 
+    /// The counters of every queued set, in counter order, pending or not: read on every
+    /// sync's Welcome (a restore check) through one cached statement, decoded by position, not
+    /// through a query built and a `Codable` record decoded each time.
+    static func queuedCounters(_ db: Database) throws -> [ClosedRange<Int64>] {
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql:
+                    "SELECT \(Columns.firstCounter), \(Columns.lastCounter) FROM \(databaseTableName) ORDER BY \(Columns.firstCounter)"
+            ))
+        var queued: [ClosedRange<Int64>] = []
+        while let row = try rows.next() {
+            let first: Int64 = try row.decode(atIndex: 0)
+            let last: Int64 = try row.decode(atIndex: 1)
+            guard first <= last else { throw StoreError.corrupt("outbox set \(first)...\(last)") }
+            queued.append(first...last)
+        }
+        return queued
+    }
+
     private static let enqueued = [Columns.firstCounter, Columns.lastCounter, Columns.status, Columns.createdAt]
 
     private static let enqueueStatement =
