@@ -74,7 +74,8 @@ public struct SQLiteCentralStore: CentralStore {
     }
 
     public func receive(_ sets: [ChangeSet], from pusher: Pusher) async throws -> [PushOutcome] {
-        try await store.background { store in try store.receive(sets, from: pusher, receivedAt: .now()) }
+        // Group commit: Pushes that wait for the writer together share its next commit (DESIGN §4).
+        try await store.receiveInGroup(sets, from: pusher)
     }
 
     public func changes(

@@ -88,46 +88,53 @@ enum ChangeLog {
     /// Decodes a row that starts with ``columns``, in that order (a query may add columns
     /// after them). Cells are read by position, not looked up by name on every row, and a
     /// cell of the wrong type is reported as a damaged database, never a crash.
-    static func decode(_ row: Row) throws -> Entry {
-        let seq = Int64.fromDatabaseValue(row[0] as DatabaseValue) ?? -1
+    static func decode(_ row: Row) throws -> Entry { try decode(RowCells(row)) }
+
+    /// ``decode(_:)-(Row)`` for the row a statement has stepped to (``Statement/decodeAll(arguments:_:)``).
+    static func decode(_ cells: some CellReading) throws -> Entry {
+        let seq = cells.int64(0) ?? -1
         func damaged(_ what: String) -> StoreError {
             StoreError.corrupt("change \(seq) has an unreadable \(what)")
         }
-        func cell<T: DatabaseValueConvertible>(_ index: Int, _ name: String) throws -> T {
-            guard let value = T.fromDatabaseValue(row[index] as DatabaseValue) else { throw damaged(name) }
+        func integer(_ index: Int32, _ name: String) throws -> Int64 {
+            guard let value = cells.int64(index) else { throw damaged(name) }
             return value
         }
-        func optionalCell<T: DatabaseValueConvertible>(_ index: Int, _ name: String) throws -> T? {
-            let value = row[index] as DatabaseValue
-            if value.isNull { return nil }
-            guard let converted = T.fromDatabaseValue(value) else { throw damaged(name) }
-            return converted
+        func bytes(_ index: Int32, _ name: String) throws -> [UInt8] {
+            guard let value = cells.blob(index) else { throw damaged(name) }
+            return value
         }
-        guard let replica = ReplicaID(uuidString: try cell(1, "replica") as String) else { throw damaged("replica") }
-        guard let kind = RecordKind(rawValue: try cell(5, "kind") as String) else { throw damaged("kind") }
-        guard let record = UUID(text: try cell(6, "record") as String) else { throw damaged("record") }
+        guard let replica = cells.uuid(1).map(ReplicaID.init) else { throw damaged("replica") }
+        guard let kind = cells.string(5).flatMap(RecordKind.init(rawValue:)) else { throw damaged("kind") }
+        guard let record = cells.uuid(6) else { throw damaged("record") }
         var refusal: Refusal?
-        if let code: Int = try optionalCell(11, "refusal code") {
-            refusal = Refusal(
-                Refusal.Code(rawValue: code) ?? .malformed, try optionalCell(12, "refusal reason") ?? "refused")
+        if !cells.isNull(11) {
+            guard let code = cells.int64(11) else { throw damaged("refusal code") }
+            var reason = "refused"
+            if !cells.isNull(12) {
+                guard let text = cells.string(12) else { throw damaged("refusal reason") }
+                reason = text
+            }
+            refusal = Refusal(Refusal.Code(rawValue: Int(truncatingIfNeeded: code)) ?? .malformed, reason)
         }
-        let counter: Int64 = try cell(2, "counter")
-        let setStart: Int64 = try cell(3, "set start")
-        let setEnd: Int64 = try cell(4, "set end")
+        let counter = try integer(2, "counter")
+        let setStart = try integer(3, "set start")
+        let setEnd = try integer(4, "set end")
         guard counter > 0, setStart > 0, setStart <= counter, counter <= setEnd else { throw damaged("counter") }
+        guard let author = cells.string(9) else { throw damaged("author") }
+        let at = try integer(10, "time")
         do {
-            var contextReader = BinaryReader([UInt8](try cell(7, "context") as Data))
-            var fieldReader = BinaryReader([UInt8](try cell(8, "fields") as Data))
+            var contextReader = BinaryReader(try bytes(7, "context"))
+            var fieldReader = BinaryReader(try bytes(8, "fields"))
             var requires: [Dot] = []
-            if let blob: Data = try optionalCell(13, "requires") {
-                var reader = BinaryReader([UInt8](blob))
+            if !cells.isNull(13) {
+                var reader = BinaryReader(try bytes(13, "requires"))
                 requires = try reader.readDots()
             }
             let change = Change(
                 dot: Dot(replica: replica, counter: UInt64(counter)), kind: kind, recordID: record,
                 context: try contextReader.readClock(), fields: try fieldReader.readFields(),
-                author: try cell(9, "author"), at: Timestamp(millisecondsSince1970: try cell(10, "time")),
-                refusal: refusal, requires: requires)
+                author: author, at: Timestamp(millisecondsSince1970: at), refusal: refusal, requires: requires)
             return Entry(seq: seq, change: change, set: UInt64(setStart)...UInt64(setEnd))
         } catch let error as StoreError {
             throw error
@@ -138,20 +145,16 @@ enum ChangeLog {
 
     /// Every logged change of one record, in log order.
     static func entries(ofRecord id: UUID, _ db: Database) throws -> [Entry] {
-        try Row.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT \(columns) FROM change WHERE \(Columns.record) = ? ORDER BY \(Columns.seq)"),
-            arguments: [id.text]
-        ).map(decode)
+        try db.cachedStatement(
+            sql: "SELECT \(columns) FROM change WHERE \(Columns.record) = ? ORDER BY \(Columns.seq)"
+        ).decodeAll(arguments: [id.text], decode)
     }
 
     /// The logged change with `dot`, if any.
     static func entry(_ dot: Dot, _ db: Database) throws -> Entry? {
-        try Row.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT \(columns) FROM change WHERE \(Columns.replica) = ? AND \(Columns.counter) = ?"),
-            arguments: [dot.replica.description, Int64(dot.counter)]
-        ).map(decode)
+        try db.cachedStatement(
+            sql: "SELECT \(columns) FROM change WHERE \(Columns.replica) = ? AND \(Columns.counter) = ?"
+        ).decodeAll(arguments: [dot.replica.description, Int64(dot.counter)], decode).first
     }
 
     /// The logged changes of one replica with counters in a range, in counter order, through
@@ -204,11 +207,9 @@ struct Stream {
     /// The first `limit` changes after `cursor`.
     func entries(after cursor: Int64, limit: Int, _ db: Database) throws -> [ChangeLog.Entry] {
         guard case .department(let department) = scope else {
-            return try Row.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT \(ChangeLog.columns) FROM change WHERE \(Log.seq) > ? ORDER BY \(Log.seq) LIMIT ?"),
-                arguments: [cursor, limit]
-            ).map(ChangeLog.decode)
+            return try db.cachedStatement(
+                sql: "SELECT \(ChangeLog.columns) FROM change WHERE \(Log.seq) > ? ORDER BY \(Log.seq) LIMIT ?"
+            ).decodeAll(arguments: [cursor, limit], ChangeLog.decode)
         }
         // Two index ranges (the department's and everyone's), each read only as far as the limit.
         let statement = try db.cachedStatement(
@@ -225,17 +226,15 @@ struct Stream {
     /// sequence numbers as the set has counters left after it.
     func rest(ofSetOf last: ChangeLog.Entry, _ db: Database) throws -> [ChangeLog.Entry] {
         let span = Int64(last.set.upperBound - last.change.dot.counter)
-        let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT \(ChangeLog.columns) FROM change
-                    WHERE \(Log.seq) > ? AND \(Log.seq) <= ? AND \(Log.replica) = ? AND \(Log.setStart) = ?
-                    ORDER BY \(Log.seq)
-                    """),
-            arguments: [
-                last.seq, last.seq + span, last.change.dot.replica.description, Int64(last.set.lowerBound),
-            ]
-        ).map(ChangeLog.decode)
+        let rows = try db.cachedStatement(
+            sql: """
+                SELECT \(ChangeLog.columns) FROM change
+                WHERE \(Log.seq) > ? AND \(Log.seq) <= ? AND \(Log.replica) = ? AND \(Log.setStart) = ?
+                ORDER BY \(Log.seq)
+                """
+        ).decodeAll(
+            arguments: [last.seq, last.seq + span, last.change.dot.replica.description, Int64(last.set.lowerBound)],
+            ChangeLog.decode)
         guard case .department(let department) = scope, !rows.isEmpty else { return rows }
         let seen = Set(
             try Int64.fetchAll(
@@ -294,8 +293,7 @@ struct Stream {
             var arguments = Bindings(try db.cachedStatement(sql: Self.bySeq[size]!))
             for seq in slice { try arguments.add(seq) }
             for _ in slice.count..<size { try arguments.add(slice.last!) }
-            let rows = try arguments.rows()
-            while let row = try rows.next() { entries.append(try ChangeLog.decode(row)) }
+            try arguments.forEachRow { entries.append(try ChangeLog.decode($0)) }
         }
         return entries
     }

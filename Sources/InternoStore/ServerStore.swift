@@ -10,6 +10,8 @@ public struct ServerStore: ReplicaStore {
     /// The database, for tests and tools only (`@_spi(Database) import InternoStore`): every
     /// product reads and writes through the store's methods (DESIGN §4).
     @_spi(Database) public let writer: any DatabaseWriter
+    /// The Pushes waiting for the writer, committed in groups (``receiveInGroup(_:from:)``).
+    let pushGroups = PushGroups()
 
     /// Wraps `writer` and brings its schema up to date.
     ///

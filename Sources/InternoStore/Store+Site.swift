@@ -69,10 +69,8 @@ extension SiteStore {
                         """
                 ), arguments: [Int64(after), limit == .max ? -1 : limit])
             return try rows.map { row in
-                let entries = try Row.fetchAll(
-                    db.cachedStatement(sql: ChangeLog.ofReplica),
-                    arguments: [replica.replicaID, row.firstCounter, row.lastCounter]
-                ).map(ChangeLog.decode)
+                let entries = try db.cachedStatement(sql: ChangeLog.ofReplica).decodeAll(
+                    arguments: [replica.replicaID, row.firstCounter, row.lastCounter], ChangeLog.decode)
                 guard !entries.isEmpty else {
                     throw StoreError.corrupt("outbox entry \(row.firstCounter) has no changes in the log")
                 }

@@ -14,10 +14,7 @@ package enum StoredDigests {
     static func scan(
         _ db: Database, _ sql: String, arguments: StatementArguments = [], _ body: (Cells) throws -> Void
     ) throws {
-        let statement = try db.makeStatement(sql: sql)
-        let rows = try Row.fetchCursor(statement, arguments: arguments)
-        let cells = Cells(statement: statement.sqliteStatement)
-        while try rows.next() != nil { try body(cells) }
+        try db.makeStatement(sql: sql).forEachRow(arguments: arguments, body)
     }
 
     /// The columns a log row is read with for ``entry(_:using:)``, `record` first, each
@@ -119,42 +116,6 @@ package enum StoredDigests {
                 case .blob(let data): .blob([UInt8](data))
                 }
             })
-    }
-}
-
-/// The current row of a statement that a GRDB cursor steps, read through the SQLite C API
-/// (GRDB documents this use of `Statement.sqliteStatement`). A byte buffer is valid until the
-/// cursor steps, or the same column is read again.
-struct Cells {
-    let statement: SQLiteStatement
-
-    /// The storage class of column `index`: `SQLITE_NULL`, `SQLITE_INTEGER`, `SQLITE_TEXT`...
-    func type(_ index: Int32) -> Int32 {
-        sqlite3_column_type(statement, index)
-    }
-
-    /// The integer in column `index`. A cell of another type (a damaged row) reads as
-    /// `Int64.min`, so it hashes apart from any real value: verify reports it, and never stops
-    /// on it.
-    func integer(_ index: Int32) -> Int64 {
-        type(index) == SQLITE_INTEGER ? sqlite3_column_int64(statement, index) : .min
-    }
-
-    /// The bytes of column `index`: a text's UTF-8, a blob's bytes; none for NULL.
-    func bytes(_ index: Int32) -> UnsafeRawBufferPointer {
-        // The pointer first, then the count, as SQLite asks.
-        let start = sqlite3_column_blob(statement, index)
-        return UnsafeRawBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, index)))
-    }
-
-    /// The record id in column `index`, if it is one in canonical lowercase form.
-    func key(_ index: Int32) -> RecordKey? {
-        RecordKey(text: bytes(index))
-    }
-
-    /// The text of column `index`, for a cell that is not a record id.
-    func text(_ index: Int32) -> String {
-        String(decoding: bytes(index), as: UTF8.self)
     }
 }
 

@@ -99,14 +99,13 @@ final class StoredState: JudgingSource {
     /// Runs `visit` on each row of the prefetching query `queries` gives for the size that
     /// holds `values`, bound to `values` padded with repeats of the last.
     private func fetch(
-        _ values: ArraySlice<String>, from queries: [Int: String], _ visit: (Row) throws -> Void
+        _ values: ArraySlice<String>, from queries: [Int: String], _ visit: (Cells) throws -> Void
     ) throws {
         let size = Self.prefetchSizes.first { $0 >= values.count } ?? Self.chunk
         var arguments = Bindings(try db.cachedStatement(sql: queries[size]!))
         for value in values { try arguments.add(value) }
         for _ in values.count..<size { try arguments.add(values.last!) }
-        let rows = try arguments.rows()
-        while let row = try rows.next() { try visit(row) }
+        try arguments.forEachRow(visit)
     }
 
     /// Loads the states of `ids` (and learns which are absent) in chunks of ``chunk`` ids. A
@@ -125,8 +124,8 @@ final class StoredState: JudgingSource {
                 continue
             }
             for id in slice { records[id] = .some(nil) }
-            try fetch(ArraySlice(slice.map(\.text)), from: Self.prefetchRecords) { row in
-                let record = try RecordTable.decode(row)
+            try fetch(ArraySlice(slice.map(\.text)), from: Self.prefetchRecords) { cells in
+                let record = try RecordTable.decode(cells)
                 records[record.id] = record
             }
         }
@@ -150,10 +149,11 @@ final class StoredState: JudgingSource {
             }
             for key in slice { requests[KeyBytes(key)] = .some(nil) }
             // In id order, the first id of a key is kept: the one `RequestRow.idByKey` reads.
-            try fetch(slice, from: Self.prefetchKeys) { row in
-                let key: String = try row.decode(atIndex: 0)
-                let text: String = try row.decode(atIndex: 1)
-                guard let id = UUID(text: text) else { throw StoreError.corrupt("request id \(text)") }
+            try fetch(slice, from: Self.prefetchKeys) { cells in
+                guard let key = cells.string(0) else { throw StoreError.corrupt("a request key that is not text") }
+                guard let id = cells.uuid(1) else {
+                    throw StoreError.corrupt("request id \(cells.string(1) ?? "NULL")")
+                }
                 if case .some(nil) = requests[KeyBytes(key)] { requests[KeyBytes(key)] = .some(id) }
             }
         }
@@ -173,10 +173,8 @@ final class StoredState: JudgingSource {
                 high = counter
                 continue
             }
-            let rows = try Row.fetchCursor(
-                statement, arguments: [replica.description, Int64(low), Int64(high)])
-            while let row = try rows.next() {
-                let entry = try ChangeLog.decode(row)
+            try statement.forEachRow(arguments: [replica.description, Int64(low), Int64(high)]) { cells in
+                let entry = try ChangeLog.decode(cells)
                 logged[entry.change.dot] = LoggedChange(change: entry.change, set: entry.set)
             }
             (low, high) = (counter, counter)

@@ -40,25 +40,32 @@ extension UUID {
         self.init(uuid: parsed)
     }
 
+    /// ``init(text:)`` over the UTF-8 of the text, such as a database cell's, without making a
+    /// `String` of it first.
+    public init?(utf8 characters: UnsafeBufferPointer<UInt8>) {
+        guard let parsed = Self.parse(characters) else { return nil }
+        self.init(uuid: parsed)
+    }
+
     private static func parse(_ characters: UnsafeBufferPointer<UInt8>) -> uuid_t? {
         guard characters.count == 36 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 16)
-        var position = 0
-        for index in 0..<16 {
-            if index == 4 || index == 6 || index == 8 || index == 10 {
-                guard characters[position] == UInt8(ascii: "-") else { return nil }
-                position += 1
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let parsed = withUnsafeMutableBytes(of: &uuid) { bytes in
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    guard characters[position] == UInt8(ascii: "-") else { return false }
+                    position += 1
+                }
+                guard let high = nibble(characters[position]), let low = nibble(characters[position + 1]) else {
+                    return false
+                }
+                bytes[index] = high << 4 | low
+                position += 2
             }
-            guard let high = nibble(characters[position]), let low = nibble(characters[position + 1]) else {
-                return nil
-            }
-            bytes[index] = high << 4 | low
-            position += 2
+            return true
         }
-        return (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9],
-            bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-        )
+        return parsed ? uuid : nil
     }
 
     private static func nibble(_ character: UInt8) -> UInt8? {

@@ -112,10 +112,11 @@ package struct Bindings {
         try statement.execute()
     }
 
-    /// The rows of the query with what was bound: every placeholder, no more, no fewer.
-    func rows() throws -> RowCursor {
+    /// Runs the query with what was bound (every placeholder, no more, no fewer) and calls
+    /// `body` with the cells of each row, in order.
+    func forEachRow(_ body: (Cells) throws -> Void) throws {
         try checkCount()
-        return try Row.fetchCursor(statement)
+        try statement.forEachRow(arguments: nil, body)
     }
 
     private func checkCount() throws {

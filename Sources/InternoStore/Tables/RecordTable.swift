@@ -49,27 +49,26 @@ enum RecordTable {
     }
 
     static func load(_ id: UUID, _ db: Database) throws -> RecordState? {
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: byID), arguments: [id.text])
-        return try row.map(decode)
+        try db.cachedStatement(sql: byID).decodeAll(arguments: [id.text], decode).first
     }
 
     /// Decodes a row that starts with ``selection``. Cells are read by position, not looked up
     /// by name on every row, and a cell of the wrong type is reported as a damaged database,
     /// never a crash.
-    static func decode(_ row: Row) throws -> RecordState {
-        let idText = String.fromDatabaseValue(row[0] as DatabaseValue)
-        let kindText = String.fromDatabaseValue(row[1] as DatabaseValue)
-        guard let idText, let id = UUID(text: idText), let kindText, let kind = RecordKind(rawValue: kindText) else {
-            throw StoreError.corrupt("record \(idText ?? "?") of kind \(kindText ?? "?")")
+    static func decode(_ row: Row) throws -> RecordState { try decode(RowCells(row)) }
+
+    /// ``decode(_:)-(Row)`` for the row a statement has stepped to (``Statement/decodeAll(arguments:_:)``).
+    static func decode(_ cells: some CellReading) throws -> RecordState {
+        guard let id = cells.uuid(0), let kind = cells.string(1).flatMap(RecordKind.init(rawValue:)) else {
+            throw StoreError.corrupt("record \(cells.string(0) ?? "?") of kind \(cells.string(1) ?? "?")")
         }
-        guard let clock = Data.fromDatabaseValue(row[2] as DatabaseValue),
-            let fields = Data.fromDatabaseValue(row[3] as DatabaseValue)
-        else { throw StoreError.corrupt("record \(idText): its clock or fields are not bytes") }
+        guard let clock = cells.blob(2), let fields = cells.blob(3) else {
+            throw StoreError.corrupt("record \(id.text): its clock or fields are not bytes")
+        }
         do {
-            return try RecordState(kind: kind, id: id, encodedClock: [UInt8](clock), encodedFields: [UInt8](fields))
+            return try RecordState(kind: kind, id: id, encodedClock: clock, encodedFields: fields)
         } catch {
-            throw StoreError.corrupt("record \(idText): \(error)")
+            throw StoreError.corrupt("record \(id.text): \(error)")
         }
     }
 

@@ -1,0 +1,74 @@
+import Foundation
+import GRDB
+import InternoModel
+import Testing
+
+@_spi(Database) @testable import InternoStore
+
+/// A log entry or a record state whose stored cell has the wrong type, or bytes that do not
+/// decode, is reported as a damaged database naming what is unreadable: never a crash, never a
+/// made-up value. Both ways of reading rows are covered: cells read as a statement steps (a
+/// pull, a Push's prefetch) and rows fetched whole (an export).
+@Suite("Damaged cells are reported, never read as something else")
+struct DamagedCellTests {
+    /// A column of the server's log and what replaces its value in one change, with what the
+    /// error says is unreadable.
+    static let logDamage: [(column: String, value: String, says: String)] = [
+        ("counter", "'twelve'", "counter"),
+        ("record", "42", "record"),
+        ("replica", "'not-an-id'", "replica"),
+        ("kind", "'gadget'", "kind"),
+        ("at", "'soon'", "time"),
+        ("context", "x'ff'", "change"),
+        ("refusalCode", "'x'", "refusal code"),
+    ]
+
+    @Test(arguments: logDamage.indices)
+    func aDamagedLogCellFailsThePullThatReadsIt(_ index: Int) throws {
+        let damage = Self.logDamage[index]
+        let hub = try Hub(.walFile)
+        try hub.hr.write([newRequest(hub, title: "Laptop")], author: "ana")
+        _ = try hub.push(hub.hr)
+        try hub.server.writer.write { db in
+            try db.execute(
+                sql: "UPDATE change SET \(damage.column) = \(damage.value) WHERE seq = (SELECT MAX(seq) FROM change)")
+        }
+        // The whole stream (cells as the statement steps) and a department's (by sequence).
+        for scope in [Scope.all, try hub.scope(of: hub.it)] {
+            #expect {
+                _ = try hub.server.changes(after: 0, limit: 100, scope: scope)
+            } throws: { error in
+                guard case StoreError.corrupt(let message) = error else { return false }
+                return message.contains(damage.says)
+            }
+        }
+    }
+
+    @Test func aDamagedRecordStateFailsThePushThatReadsItAndKeepsNothing() throws {
+        let hub = try Hub(.walFile)
+        let id = UUID.timeOrdered()
+        try hub.hr.write([newRequest(hub, title: "Laptop", id: id)], author: "ana")
+        _ = try hub.push(hub.hr)
+        try hub.server.writer.write { db in
+            try db.execute(sql: "UPDATE record SET clock = 'zz' WHERE id = ?", arguments: [id.text])
+        }
+        let before = try hub.server.latestSequence()
+        try hub.hr.write([Edit(.request, id, ["title": .text("Laptop, 16 GB")])], author: "ana")
+        #expect {
+            _ = try hub.push(hub.hr)
+        } throws: { error in
+            guard case StoreError.corrupt(let message) = error else { return false }
+            return message.contains(id.text)
+        }
+        #expect(try hub.server.latestSequence() == before)
+    }
+
+    private func newRequest(_ hub: Hub, title: String, id: UUID = .timeOrdered()) -> Edit {
+        Edit(
+            .request, id,
+            [
+                "customer": hub.department("HR"), "provider": hub.department("IT"), "title": .text(title),
+                "priority": .text("normal"), "state": .text("submitted"),
+            ])
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import GRDB
+import InternoModel
+import Testing
+
+@_spi(Database) @testable import InternoStore
+
+/// Group commit (DESIGN §4): Pushes that wait for the server's writer together are judged in
+/// its next transaction, each under a savepoint, and answered after that one commit.
+@Suite("Pushes committed in groups")
+struct PushGroupTests {
+    /// Five sites push while the writer is held: the first Push takes the writer as soon as it
+    /// is free and commits alone, the four that waited behind it share one commit, and every
+    /// set of all five is on disk and pulled by IT.
+    @Test func pushesThatWaitForTheWriterShareOneCommit() async throws {
+        var hub = try Hub(.walFile)
+        var sites = [hub.hr]
+        for number in 2...5 { sites.append(try hub.addSite(department: "HR", site: "S\(number)")) }
+        var titles: [String] = []
+        for (index, site) in sites.enumerated() {
+            for set in 0..<3 {
+                let title = "Laptop \(index)-\(set)"
+                titles.append(title)
+                try site.write(
+                    [
+                        Edit(
+                            .request, UUID.timeOrdered(),
+                            [
+                                "customer": hub.department("HR"), "provider": hub.department("IT"),
+                                "title": .text(title), "priority": .text("normal"), "state": .text("submitted"),
+                            ])
+                    ], author: "ana")
+            }
+        }
+        let server = hub.server
+        let commits = CommitCounter()
+        server.writer.add(transactionObserver: commits, extent: .databaseLifetime)
+        let before = server.pushGroupCounts
+
+        // The writer is held until every Push waits for it.
+        let (holding, release) = try await hold(server)
+        var pushes: [Task<[PushOutcome], any Error>] = []
+        for site in sites {
+            let sets = try site.pendingChangeSets()
+            let pusher = try Pusher(hub.registry[try site.replica().id]!)
+            pushes.append(Task { try await server.receiveInGroup(sets, from: pusher) })
+            // The first Push is taken at once, alone, and waits for the writer; the four after
+            // it queue behind it.
+            if pushes.count == 1 {
+                while server.pushGroupCounts.pushes == before.pushes { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        while server.pushesWaiting < 4 { try await Task.sleep(for: .milliseconds(5)) }
+        release.set()
+        try await holding.value
+
+        for (site, push) in zip(sites, pushes) {
+            let outcomes = try await push.value
+            #expect(outcomes == Array(repeating: .accepted, count: 3))
+            try site.recordPushResults(zip(try site.pendingChangeSets(), outcomes).map { ($0.firstCounter, $1) })
+        }
+        let after = server.pushGroupCounts
+        #expect(after.groups - before.groups == 2)
+        #expect(after.pushes - before.pushes == 5)
+        #expect(after.largest == 4)
+        // Two commits that wrote, one per group: not one per Push.
+        #expect(commits.count == 2)
+
+        // Durable: a new connection to the file reads all fifteen sets.
+        let reopened = try ServerStore.open(path: hub.directory.path("server.sqlite"))
+        let stored = try reopened.records(of: .request).compactMap { $0.value(of: "title")?.text }
+        #expect(Set(stored) == Set(titles))
+        hub.pullLimit = 100
+        try hub.pull(hub.it)
+        #expect(Set(try hub.it.requests().map(\.title)) == Set(titles))
+    }
+
+    /// A database error while one Push of a group is judged rolls back its savepoint and fails
+    /// that Push alone: the others of its group are committed and acknowledged.
+    @Test func aDatabaseErrorFailsOnlyItsOwnPushInAGroup() async throws {
+        var hub = try Hub(.walFile)
+        let other = try hub.addSite(department: "HR", site: "S2")
+        let third = try hub.addSite(department: "HR", site: "S3")
+        let sites = [hub.hr, other, third]
+        for (index, site) in sites.enumerated() {
+            try site.write(
+                [
+                    Edit(
+                        .request, UUID.timeOrdered(),
+                        [
+                            "customer": hub.department("HR"), "provider": hub.department("IT"),
+                            "title": .text("Request \(index)"), "priority": .text("normal"),
+                            "state": .text("submitted"),
+                        ])
+                ], author: index == 1 ? "boom" : "ana")
+        }
+        let server = hub.server
+        // The writer refuses to log a change by "boom": a database error, not a refusal.
+        try await server.writer.writeWithoutTransaction { db in
+            try db.execute(
+                sql: """
+                    CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON change WHEN NEW.author = 'boom'
+                    BEGIN SELECT RAISE(ABORT, 'the disk said no'); END
+                    """)
+        }
+        // The first Push holds a group of its own; the three after it share the next one.
+        let warmup = try hub.addSite(department: "IT", site: "S4")
+        try warmup.write(
+            [
+                Edit(
+                    .request, UUID.timeOrdered(),
+                    [
+                        "customer": hub.department("IT"), "provider": hub.department("HR"),
+                        "title": .text("Warm-up"), "priority": .text("normal"), "state": .text("submitted"),
+                    ])
+            ], author: "ana")
+        let warmupSets = try warmup.pendingChangeSets()
+        let warmupPusher = try Pusher(hub.registry[try warmup.replica().id]!)
+        // Enrolled before the writer is held: enrolling writes the server's registry.
+        let (holding, release) = try await hold(server)
+        let taken = server.pushGroupCounts.pushes
+        let first = Task { try await server.receiveInGroup(warmupSets, from: warmupPusher) }
+        while server.pushGroupCounts.pushes == taken { try await Task.sleep(for: .milliseconds(5)) }
+        var pushes: [Task<[PushOutcome], any Error>] = []
+        for site in sites {
+            let sets = try site.pendingChangeSets()
+            let pusher = try Pusher(hub.registry[try site.replica().id]!)
+            pushes.append(Task { try await server.receiveInGroup(sets, from: pusher) })
+        }
+        while server.pushesWaiting < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        release.set()
+        try await holding.value
+        #expect(try await first.value == [.accepted])
+
+        #expect(try await pushes[0].value == [.accepted])
+        await #expect(throws: DatabaseError.self) { try await pushes[1].value }
+        #expect(try await pushes[2].value == [.accepted])
+        let titles = try ServerStore.open(path: hub.directory.path("server.sqlite")).records(of: .request)
+            .compactMap { $0.value(of: "title")?.text }
+        #expect(Set(titles) == ["Warm-up", "Request 0", "Request 2"])
+        #expect(try hub.server.timelineDrift().isEmpty)
+    }
+}
+
+/// Holds `server`'s writer in a transaction of its own until the returned flag is set: the
+/// task ends when the transaction has ended.
+private func hold(_ server: ServerStore) async throws -> (Task<Void, any Error>, Flag) {
+    let (acquired, release) = (Flag(), Flag())
+    let holding = Task.detached {
+        try await server.writer.write { _ in
+            acquired.set()
+            while !release.isSet { usleep(1_000) }
+        }
+    }
+    while !acquired.isSet { try await Task.sleep(for: .milliseconds(1)) }
+    return (holding, release)
+}
+
+/// A flag set once, read from any thread.
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+}
+
+/// Counts the commits of a connection that wrote something.
+private final class CommitCounter: TransactionObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var commits = 0
+    private var changed = false
+
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return commits
+    }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+    func databaseDidChange(with event: DatabaseEvent) { changed = true }
+    func databaseDidCommit(_ db: Database) {
+        lock.lock()
+        if changed { commits += 1 }
+        changed = false
+        lock.unlock()
+    }
+    func databaseDidRollback(_ db: Database) { changed = false }
+}
