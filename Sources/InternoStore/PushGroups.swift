@@ -28,7 +28,7 @@ final class PushGroups: @unchecked Sendable {
     /// behind a large group waits for all of it.
     static let changesPerGroup = 4_000
 
-    /// What the groups did so far, for the server's log and the benchmark.
+    /// What the groups did so far, for tests: nothing logs or prints it yet.
     struct Counts: Equatable, Sendable {
         /// Transactions committed (or failed) for groups.
         var groups = 0
@@ -119,12 +119,8 @@ extension ServerStore {
         }
     }
 
-    /// What the groups of ``receiveInGroup(_:from:)`` did in this store so far: groups
-    /// committed, Pushes in them, the largest group.
-    public var pushGroupCounts: (groups: Int, pushes: Int, largest: Int) {
-        let counts = pushGroups.counts
-        return (counts.groups, counts.pushes, counts.largest)
-    }
+    /// What the groups of ``receiveInGroup(_:from:)`` did in this store so far, for tests.
+    var pushGroupCounts: PushGroups.Counts { pushGroups.counts }
 
     /// Pushes waiting for the writer now, for tests.
     var pushesWaiting: Int { pushGroups.waitingCount }

@@ -42,6 +42,13 @@ struct DamagedCellTests {
                 return message.contains(damage.says)
             }
         }
+        // Rows fetched whole: the export that `interno-server migrate` reads.
+        #expect {
+            _ = try hub.server.exportLog(after: 0, limit: 100)
+        } throws: { error in
+            guard case StoreError.corrupt(let message) = error else { return false }
+            return message.contains(damage.says)
+        }
     }
 
     @Test func aDamagedRecordStateFailsThePushThatReadsItAndKeepsNothing() throws {
@@ -61,6 +68,13 @@ struct DamagedCellTests {
             return message.contains(id.text)
         }
         #expect(try hub.server.latestSequence() == before)
+        // Rows fetched whole: the export that `interno-server migrate` reads.
+        #expect {
+            _ = try hub.server.exportRecords(after: nil, limit: 100)
+        } throws: { error in
+            guard case StoreError.corrupt(let message) = error else { return false }
+            return message.contains(id.text)
+        }
     }
 
     private func newRequest(_ hub: Hub, title: String, id: UUID = .timeOrdered()) -> Edit {

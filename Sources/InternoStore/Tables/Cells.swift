@@ -77,7 +77,12 @@ extension Cells: CellReading {
     }
 
     func string(_ index: Int32) -> String? {
-        isBytes(index) ? text(index) : nil
+        switch type(index) {
+        case SQLITE_TEXT: text(index)
+        // A blob is text only if it is UTF-8, as GRDB reads one.
+        case SQLITE_BLOB: String(validating: bytes(index), as: UTF8.self)
+        default: nil
+        }
     }
 
     func uuid(_ index: Int32) -> UUID? {
