@@ -23,22 +23,25 @@ enum Audiences {
 
     /// Records that the change logged at `seq` goes to `audience`.
     static func record(_ seq: Int64, _ audience: Audience, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: "INSERT INTO audience (\(all.sql)) VALUES (\(all.placeholders))")
-        func insert(_ department: String) throws {
-            var row = Bindings(statement)
-            try row.add(department)
-            try row.add(seq)
-            try row.execute()
-        }
+        let statement = try db.cachedStatement(sql: insert)
         switch audience {
         case .everyone:
-            try insert(everyone)
+            var row = Bindings(statement)
+            try row.add(everyone)
+            try row.add(seq)
+            try row.execute()
         case .departments(let departments):
             for department in departments.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                try insert(department.text)
+                var row = Bindings(statement)
+                try row.add(department)
+                try row.add(seq)
+                try row.execute()
             }
         }
     }
+
+    /// The insert of one audience row, written once.
+    private static let insert = "INSERT INTO audience (\(all.sql)) VALUES (\(all.placeholders))"
 
     /// The audiences of the changes logged for record `id` (its voids, when it does not exist).
     static func ofRecord(_ id: UUID, _ db: Database) throws -> [Audience] {

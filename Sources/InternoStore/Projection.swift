@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import InternoModel
+import Synchronization
 
 /// Keeps the query tables (`department`, `standard`, `request`, `comment`, `feedback`,
 /// `service`, `need`, `action`, `kudos`, `round`, `answer`) in step
@@ -92,9 +93,8 @@ enum Projection {
     /// request's `timeline`, when given, is stored with it; without one the stored timeline
     /// stays as it is.
     static func update(_ record: RecordState, timeline: RequestTimeline?, _ db: Database) throws {
-        let id = record.id.text
         guard let values = values(of: record) else {
-            try delete(id, kind: record.kind, db)
+            try delete(record.id.text, kind: record.kind, db)
             return
         }
         let withTimeline = record.kind == .request && timeline != nil
@@ -103,7 +103,7 @@ enum Projection {
             (withTimeline ? upserts[record.kind]?.timeline : upserts[record.kind]?.plain)
             ?? upsert(record.kind.rawValue, Self.columns(record.kind) + (withTimeline ? timelineColumns : []))
         var row = Bindings(try db.cachedStatement(sql: sql))
-        try row.add(id)
+        try row.add(record.id)
         for value in values { try row.add(value) }
         if withTimeline, let timeline {
             try row.add(timeline.submittedAt.millisecondsSince1970)
@@ -129,28 +129,45 @@ enum Projection {
             return
         }
         guard let new = values(of: record), let old = values(of: previous) else { return }
-        let columns = Self.columns(record.kind)
-        var changed: [String] = []
-        var values: [DatabaseValue] = []
-        for (index, value) in new.enumerated() where value != old[index] {
-            changed.append(columns[index])
-            values.append(value)
-        }
+        var changed: [Int] = []
+        for (index, value) in new.enumerated() where value != old[index] { changed.append(index) }
         let withTimeline = record.kind == .request && timeline != nil
-        if withTimeline { changed += timelineColumns }
-        guard !changed.isEmpty else { return }
+        guard !changed.isEmpty || withTimeline else { return }
         var row = Bindings(
-            try db.cachedStatement(
-                sql:
-                    "UPDATE \(record.kind.rawValue) SET \(changed.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(id) = ?"
-            ))
-        for value in values { try row.add(value) }
+            try db.cachedStatement(sql: updates.sql(record.kind, changing: changed, timeline: withTimeline)))
+        for index in changed { try row.add(new[index]) }
         if withTimeline, let timeline {
             try row.add(timeline.submittedAt.millisecondsSince1970)
             try row.add(bytes: timeline.encoded)
         }
-        try row.add(record.id.text)
+        try row.add(record.id)
         try row.execute()
+    }
+
+    /// The updates of some columns of a query row, each written once, not on every edit.
+    private static let updates = Updates()
+
+    /// The `UPDATE` of some of a kind's shown columns (and a request's timeline columns), by
+    /// the positions of the columns in ``columns(_:)``: kept as they are first asked for, up
+    /// to ``limit`` of them. An edit changes a field or two, the same ones again and again.
+    private final class Updates: Sendable {
+        private struct Key: Hashable {
+            var kind: RecordKind
+            var changed: [Int]
+            var timeline: Bool
+        }
+        /// How many are kept; any more are written each time.
+        static let limit = 512
+        private let made = Mutex<[Key: String]>([:])
+
+        func sql(_ kind: RecordKind, changing changed: [Int], timeline: Bool) -> String {
+            let key = Key(kind: kind, changed: changed, timeline: timeline)
+            if let sql = made.withLock({ $0[key] }) { return sql }
+            let names = changed.map { Projection.columns(kind)[$0] } + (timeline ? timelineColumns : [])
+            let sql = "UPDATE \(kind.rawValue) SET \(names.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(id) = ?"
+            made.withLock { if $0.count < Self.limit { $0[key] = sql } }
+            return sql
+        }
     }
 
     /// The upsert of each kind's query row, without and with the timeline columns: written
@@ -208,46 +225,54 @@ enum Projection {
         }
 
         // Every value is built before `conflicted` is read: resolving a field sets it.
-        let row: [DatabaseValueConvertible?]
+        let row: [DatabaseValue]
         switch record.kind {
         case .department:
-            row = [text("code") ?? "?", text("name"), text("timeZone"), text("hours"), text("holidays")]
+            row = [
+                cell(text("code") ?? "?"), cell(text("name")), cell(text("timeZone")), cell(text("hours")),
+                cell(text("holidays")),
+            ]
         case .standard:
             let status = value("retired") == .bool(true) ? "retired" : Schema.isAgreed(record) ? "agreed" : "proposed"
             row = [
-                reference("provider") ?? "", reference("customer") ?? "", text("service"),
-                reference("catalogService"), number("ackTarget"), number("deliverTarget"), number("csatTarget"),
-                number("complianceTarget"), status,
+                cell(reference("provider") ?? ""), cell(reference("customer") ?? ""), cell(text("service")),
+                cell(reference("catalogService")), cell(number("ackTarget")), cell(number("deliverTarget")),
+                cell(number("csatTarget")),
+                cell(number("complianceTarget")), cell(status),
             ]
         case .request:
             let createdAt = record.siblings("key").map(\.at.millisecondsSince1970).min() ?? updatedAt
             row = [
-                text("key") ?? "", reference("customer") ?? "", reference("provider") ?? "",
-                reference("standard"), reference("service"), text("title"), text("priority"), text("state"),
-                number("neededBy"),
-                text("assignee"), createdAt, updatedAt,
+                cell(text("key") ?? ""), cell(reference("customer") ?? ""), cell(reference("provider") ?? ""),
+                cell(reference("standard")), cell(reference("service")), cell(text("title")), cell(text("priority")),
+                cell(text("state")),
+                cell(number("neededBy")),
+                cell(text("assignee")), cell(createdAt), cell(updatedAt),
             ]
         case .comment:
             // Comments are fixed at creation: they never conflict, and their row has no flag.
             let first = record.siblings("body").first
-            let values: [DatabaseValueConvertible] = [
-                reference("request") ?? "", text("body") ?? "", first?.author ?? "",
-                first?.at.millisecondsSince1970 ?? 0,
+            let values: [DatabaseValue] = [
+                cell(reference("request") ?? ""), cell(text("body") ?? ""), cell(first?.author ?? ""),
+                cell(first?.at.millisecondsSince1970 ?? 0),
             ]
-            return values.map(\.databaseValue)
+            return values
         case .feedback:
             row = [
-                reference("request") ?? "", text("by") ?? "", number("rating"), number("effort"), text("comment"),
+                cell(reference("request") ?? ""), cell(text("by") ?? ""), cell(number("rating")),
+                cell(number("effort")), cell(text("comment")),
             ]
         case .service:
             row = [
-                reference("provider") ?? "", text("name") ?? "", text("description"), text("attributes"),
-                value("retired") == .bool(true) ? "retired" : "offered",
+                cell(reference("provider") ?? ""), cell(text("name") ?? ""), cell(text("description")),
+                cell(text("attributes")),
+                cell(value("retired") == .bool(true) ? "retired" : "offered"),
             ]
         case .need:
             row = [
-                reference("service") ?? "", reference("customer") ?? "", reference("provider") ?? "", text("note"),
-                value("dropped") == .bool(true),
+                cell(reference("service") ?? ""), cell(reference("customer") ?? ""), cell(reference("provider") ?? ""),
+                cell(text("note")),
+                cell(value("dropped") == .bool(true)),
             ]
         case .action:
             let status = text("status")
@@ -258,35 +283,46 @@ enum Projection {
                 : record.siblings("status").filter { $0.value != .text(Schema.ActionStatus.open) }
                     .map(\.at.millisecondsSince1970).max()
             row = [
-                reference("customer") ?? "", reference("provider") ?? "", reference("owner") ?? "",
-                reference("request"), reference("standard"), reference("round"), text("title") ?? "", number("due"),
-                status ?? "",
-                closedAt,
+                cell(reference("customer") ?? ""), cell(reference("provider") ?? ""), cell(reference("owner") ?? ""),
+                cell(reference("request")), cell(reference("standard")), cell(reference("round")),
+                cell(text("title") ?? ""), cell(number("due")),
+                cell(status ?? ""),
+                cell(closedAt),
             ]
         case .kudos:
             // Kudos are fixed at creation, like comments: they never conflict.
             let first = record.siblings("message").first
-            let values: [DatabaseValueConvertible?] = [
-                reference("from") ?? "", reference("to") ?? "", text("person"), text("message") ?? "",
-                reference("request"), reference("action"), text("period"), first?.author ?? "",
-                first?.at.millisecondsSince1970 ?? 0,
+            let values: [DatabaseValue] = [
+                cell(reference("from") ?? ""), cell(reference("to") ?? ""), cell(text("person")),
+                cell(text("message") ?? ""),
+                cell(reference("request")), cell(reference("action")), cell(text("period")), cell(first?.author ?? ""),
+                cell(first?.at.millisecondsSince1970 ?? 0),
             ]
-            return values.map { $0?.databaseValue ?? .null }
+            return values
         case .round:
             row = [
-                reference("provider") ?? "", reference("service") ?? "", text("customers") ?? "", text("form") ?? "",
-                number("opens"), number("closes"), value("closed") == .bool(true) ? "closed" : "open",
+                cell(reference("provider") ?? ""), cell(reference("service") ?? ""), cell(text("customers") ?? ""),
+                cell(text("form") ?? ""),
+                cell(number("opens")), cell(number("closes")), cell(value("closed") == .bool(true) ? "closed" : "open"),
             ]
         case .answer:
             // Answers are fixed at creation: they never conflict, and their row has no flag.
-            var values: [DatabaseValueConvertible?] = [
-                reference("round") ?? "", reference("customer") ?? "", reference("provider") ?? "",
+            var values: [DatabaseValue] = [
+                cell(reference("round") ?? ""), cell(reference("customer") ?? ""), cell(reference("provider") ?? ""),
             ]
-            values += Schema.surveyDimensions.map { number($0) }
-            values += Schema.surveyDimensions.map { number(Schema.expectationField($0)) }
-            values += [number("nps"), text("comment"), record.siblings("round").first?.at.millisecondsSince1970 ?? 0]
-            return values.map { $0?.databaseValue ?? .null }
+            values += Schema.surveyDimensions.map { cell(number($0)) }
+            values += Schema.surveyDimensions.map { cell(number(Schema.expectationField($0))) }
+            values += [
+                cell(number("nps")), cell(text("comment")),
+                cell(record.siblings("round").first?.at.millisecondsSince1970 ?? 0),
+            ]
+            return values
         }
-        return (row + [conflicted]).map { $0?.databaseValue ?? .null }
+        return row + [cell(conflicted)]
+    }
+
+    /// A cell of a query row: `nil` is NULL. Generic, so no value is boxed on the way.
+    private static func cell<Value: DatabaseValueConvertible>(_ value: Value?) -> DatabaseValue {
+        value?.databaseValue ?? .null
     }
 }

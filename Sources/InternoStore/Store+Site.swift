@@ -68,20 +68,35 @@ extension SiteStore {
                         ORDER BY \(Outbox.firstCounter) LIMIT ?
                         """
                 ), arguments: [Int64(after), limit == .max ? -1 : limit])
-            return try rows.map { row in
-                let entries = try db.cachedStatement(sql: ChangeLog.ofReplica).decodeAll(
-                    arguments: [replica.replicaID, row.firstCounter, row.lastCounter], ChangeLog.decode)
-                guard !entries.isEmpty else {
-                    throw StoreError.corrupt("outbox entry \(row.firstCounter) has no changes in the log")
+            var entries: [OutboxEntry] = []
+            entries.reserveCapacity(rows.count)
+            var start = rows.startIndex
+            while start < rows.endIndex {
+                // Sets whose counters follow on from each other (nearly always all of them): their
+                // changes in one query, not one query per set.
+                var end = start + 1
+                while end < rows.endIndex, rows[end].firstCounter == rows[end - 1].lastCounter + 1 { end += 1 }
+                let logged = try db.cachedStatement(sql: ChangeLog.ofReplica).decodeAll(
+                    arguments: [replica.replicaID, rows[start].firstCounter, rows[end - 1].lastCounter],
+                    ChangeLog.decode)
+                var next = logged.startIndex
+                for row in rows[start..<end] {
+                    var changes: [Change] = []
+                    while next < logged.endIndex, Int64(logged[next].change.dot.counter) <= row.lastCounter {
+                        // A refused set is pushed as it was written, not as its void.
+                        var change = logged[next].change
+                        change.refusal = nil
+                        changes.append(change)
+                        next += 1
+                    }
+                    guard !changes.isEmpty else {
+                        throw StoreError.corrupt("outbox entry \(row.firstCounter) has no changes in the log")
+                    }
+                    entries.append(OutboxEntry(row: row, changeSet: ChangeSet(changes)))
                 }
-                // A refused set is pushed as it was written, not as its void.
-                let changes = entries.map { entry in
-                    var change = entry.change
-                    change.refusal = nil
-                    return change
-                }
-                return OutboxEntry(row: row, changeSet: ChangeSet(changes))
+                start = end
             }
+            return entries
         }
     }
 

@@ -11,11 +11,14 @@ struct UUIDTextTests {
         for _ in 0..<20_000 {
             let id = UUID()
             #expect(id.text == id.uuidString.lowercased())
+            // The text made on the stack, as the store binds ids, is the same bytes.
+            #expect(id.withText { String(decoding: $0, as: UTF8.self) } == id.text)
             #expect(UUID(text: id.text) == id)
             #expect(UUID(text: id.uuidString) == id)
         }
         let fixed = UUID(uuid: (0, 1, 2, 0x0a, 0xff, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xbc))
         #expect(fixed.text == "0001020a-ff10-2030-4050-60708090a0bc")
+        #expect(fixed.withText { Array($0) } == Array("0001020a-ff10-2030-4050-60708090a0bc".utf8))
     }
 
     @Test(arguments: [

@@ -50,6 +50,29 @@ struct BindingsTests {
         }
     }
 
+    /// An id is bound as its text made on the stack: the same cell as its `text` bound as a
+    /// string, which every query that looks an id up compares with.
+    @Test func anIdIsStoredAsItsText() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE cell (n INTEGER PRIMARY KEY, id)")
+            let statement = try db.makeStatement(sql: "INSERT INTO cell (n, id) VALUES (?, ?)")
+            var ids: [UUID] = []
+            for n in 0..<100 {
+                let id = UUID()
+                ids.append(id)
+                var row = Bindings(statement)
+                try row.add(Int64(n))
+                try row.add(id)
+                try row.execute()
+            }
+            let stored = try Row.fetchAll(db, sql: "SELECT typeof(id), id FROM cell ORDER BY n")
+            #expect(stored.map { $0[0] as String } == Array(repeating: "text", count: 100))
+            #expect(stored.map { $0[1] as String } == ids.map(\.text))
+            #expect(try Int.fetchOne(db, sql: "SELECT n FROM cell WHERE id = ?", arguments: [ids[42].text]) == 42)
+        }
+    }
+
     @Test func aStatementIsReusedByBothWaysOfBinding() throws {
         let queue = try DatabaseQueue()
         try queue.write { db in

@@ -345,6 +345,39 @@ struct StoreTests {
         #expect(try hub.hr.nextRequestKey() == "HR-LIS-2")
     }
 
+    /// The outbox reads the changes of sets whose counters follow on from each other in one
+    /// query: each set still comes back exactly as written, whatever its size, with sets
+    /// acknowledged, refused or outside the page around it.
+    @Test(arguments: Storage.allCases)
+    func theOutboxGivesBackEachSetAsWritten(storage: Storage) throws {
+        let hub = try Hub(storage)
+        var written: [ChangeSet] = []
+        for (index, size) in [1, 3, 2, 1, 4, 2, 1].enumerated() {
+            let edits = (0..<size).map { number in
+                Edit(
+                    .request, UUID(),
+                    [
+                        "customer": hub.department("HR"), "provider": hub.department("IT"),
+                        "title": .text("Set \(index), request \(number)"), "priority": .text("normal"),
+                        "state": .text("submitted"),
+                    ])
+            }
+            written.append(try hub.hr.write(edits, author: "ana"))
+        }
+        // The second set acknowledged, the fifth refused: gaps in the pending counters.
+        try hub.hr.recordPushResults([
+            (written[1].firstCounter, .accepted),
+            (written[4].firstCounter, .refused(Refusal(.notPermitted, "not this one"), kept: [])),
+        ])
+        #expect(try hub.hr.pendingChangeSets() == [0, 2, 3, 5, 6].map { written[$0] })
+        let outbox = try hub.hr.outbox()
+        // A refused set is given as it was written, not as its void.
+        #expect(outbox.map(\.changeSet) == [0, 2, 3, 4, 5, 6].map { written[$0] })
+        #expect(outbox.map(\.row.status) == [.pending, .pending, .pending, .refused, .pending, .pending])
+        #expect(try hub.hr.pendingChangeSets(after: written[2].lastCounter, limit: 2) == [written[3], written[5]])
+        #expect(try hub.hr.pendingChangeSets(after: written[6].lastCounter).isEmpty)
+    }
+
     @Test(arguments: Storage.allCases)
     func aRefusedLocalWriteChangesNothing(storage: Storage) throws {
         let hub = try Hub(storage)

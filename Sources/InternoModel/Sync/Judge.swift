@@ -94,6 +94,18 @@ public final class Judge<Source: JudgingSource> {
             keys.merge(other.keys) { _, new in new }
             appended += other.appended
         }
+
+        /// Empties the layer and keeps its tables' room, for the next set a Push stages: a Push
+        /// of many small sets would otherwise allocate them all again for each.
+        mutating func clear() {
+            records.removeAll(keepingCapacity: true)
+            logged.removeAll(keepingCapacity: true)
+            logs.removeAll(keepingCapacity: true)
+            audiences.removeAll(keepingCapacity: true)
+            codes.removeAll(keepingCapacity: true)
+            keys.removeAll(keepingCapacity: true)
+            appended.removeAll(keepingCapacity: true)
+        }
     }
 
     /// What the judge reads.
@@ -200,7 +212,7 @@ public final class Judge<Source: JudgingSource> {
     private func commit() {
         guard !staged.appended.isEmpty || !staged.records.isEmpty else { return }
         batch.absorb(staged)
-        staged = Layer()
+        staged.clear()
     }
 
     // MARK: Local writes and writes as a writer
@@ -367,16 +379,16 @@ public final class Judge<Source: JudgingSource> {
             commit()
             return .accepted
         } catch JudgeError.refused(let refusal) {
-            staged = Layer()
+            staged.clear()
             // The refusal is recorded as voids (DESIGN §3.4); the refused content is kept in the
             // log so a repeat push can be recognised.
             try recordVoids(of: fresh, set: range, refusal, from: pusher)
             return .refused(refusal, kept: kept)
         } catch JudgeError.outOfOrder(.causalityGap(_, let missing)) {
-            staged = Layer()
+            staged.clear()
             return .deferred(missing: missing)
         } catch {
-            staged = Layer()
+            staged.clear()
             throw error
         }
     }

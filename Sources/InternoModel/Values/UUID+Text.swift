@@ -6,22 +6,46 @@ extension UUID {
     /// Written byte by byte: Foundation's `uuidString` goes through `sprintf` and then needs
     /// `lowercased()`, and the store writes ids on every row (DESIGN §9).
     public var text: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        return withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { buffer in
-                var position = 0
-                for (index, byte) in bytes.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        buffer[position] = UInt8(ascii: "-")
-                        position += 1
-                    }
-                    buffer[position] = digits[Int(byte >> 4)]
-                    buffer[position + 1] = digits[Int(byte & 0x0f)]
-                    position += 2
+        String(unsafeUninitializedCapacity: Self.textLength) { buffer in
+            Self.writeText(uuid, into: buffer)
+            return Self.textLength
+        }
+    }
+
+    /// The length of ``text``, in bytes.
+    public static let textLength = 36
+
+    /// Calls `body` with the UTF-8 of ``text``, made on the stack: for binding an id to a
+    /// statement without allocating a `String` for it.
+    public func withText<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        // 36 bytes of room, as five words on the stack.
+        var room: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        return try withUnsafeMutableBytes(of: &room) { raw in
+            let buffer = UnsafeMutableBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[..<Self.textLength])
+            Self.writeText(uuid, into: buffer)
+            return try body(UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// Writes the 36 bytes of ``text`` to the start of `buffer`, which has room for them.
+    private static func writeText(_ uuid: uuid_t, into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        withUnsafeBytes(of: uuid) { bytes in
+            var position = 0
+            for (index, byte) in bytes.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    buffer[position] = UInt8(ascii: "-")
+                    position += 1
                 }
-                return position
+                buffer[position] = digit(byte >> 4)
+                buffer[position + 1] = digit(byte & 0x0f)
+                position += 2
             }
         }
+    }
+
+    /// The lowercase hex digit of a value below 16.
+    private static func digit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// Parses the canonical `8-4-4-4-12` form, in either case, as `UUID(uuidString:)` does;

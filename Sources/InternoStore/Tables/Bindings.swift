@@ -63,6 +63,17 @@ package struct Bindings {
         try check(code)
     }
 
+    /// Binds the next placeholder to an id's text (``UUID/text``), made on the stack.
+    package mutating func add(_ id: UUID) throws {
+        index += 1
+        let code = id.withText { utf8 in
+            UnsafeRawPointer(utf8.baseAddress!).withMemoryRebound(to: CChar.self, capacity: utf8.count) { characters in
+                sqlite3_bind_text(statement.sqliteStatement, index, characters, CInt(utf8.count), Self.transient)
+            }
+        }
+        try check(code)
+    }
+
     /// Binds the next placeholder to text, or NULL.
     package mutating func add(_ value: String?) throws {
         guard let value else { return try addNull() }

@@ -90,7 +90,7 @@ enum RecordTable {
         var row = Bindings(try db.cachedStatement(sql: update))
         try row.add(bytes: clock.bytes)
         try row.add(bytes: fields.bytes)
-        try row.add(record.id.text)
+        try row.add(record.id)
         try row.execute()
         try Projection.update(record, over: previous, timeline: timeline, db)
     }
@@ -104,7 +104,7 @@ enum RecordTable {
         var fields = BinaryWriter()
         fields.write(siblings: record.fields)
         var row = Bindings(try db.cachedStatement(sql: upsert))
-        try row.add(record.id.text)
+        try row.add(record.id)
         try row.add(record.kind.rawValue)
         try row.add(bytes: clock.bytes)
         try row.add(bytes: fields.bytes)
