@@ -80,7 +80,8 @@ public struct BinaryWriter: Sendable {
         // Room for a typical field at once, rather than growing byte by byte.
         bytes.reserveCapacity(bytes.count + 1 + fields.count * Self.typicalField)
         write(varint: UInt64(fields.count))
-        // Sorted by position, as ``write(siblings:)`` does, not by copies of the pairs.
+        // The table's positions are sorted by name, as in ``write(siblings:)``, not copies of
+        // its pairs.
         var order = Array(fields.indices)
         order.sort { fields[$0].key < fields[$1].key }
         for index in order {
