@@ -50,26 +50,23 @@ package struct Bindings {
     /// Binds the next placeholder to text, with its length: a NUL inside it is kept, with all
     /// that follows (GRDB binds a C string, which ends there).
     package mutating func add(_ value: String) throws {
-        index += 1
         var text = value
-        let code = text.withUTF8 { utf8 in
-            guard let base = utf8.baseAddress, !utf8.isEmpty else {
-                return sqlite3_bind_text(statement.sqliteStatement, index, "", 0, Self.transient)
-            }
-            return UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: utf8.count) { characters in
-                sqlite3_bind_text(statement.sqliteStatement, index, characters, CInt(utf8.count), Self.transient)
-            }
-        }
-        try check(code)
+        try text.withUTF8 { try add(utf8: $0) }
     }
 
     /// Binds the next placeholder to an id's text (``UUID/text``), made on the stack.
     package mutating func add(_ id: UUID) throws {
+        try id.withText { try add(utf8: $0) }
+    }
+
+    /// Binds the next placeholder to the text whose UTF-8 is `utf8`, with its length.
+    private mutating func add(utf8: UnsafeBufferPointer<UInt8>) throws {
         index += 1
-        let code = id.withText { utf8 in
-            UnsafeRawPointer(utf8.baseAddress!).withMemoryRebound(to: CChar.self, capacity: utf8.count) { characters in
-                sqlite3_bind_text(statement.sqliteStatement, index, characters, CInt(utf8.count), Self.transient)
-            }
+        guard let base = utf8.baseAddress, !utf8.isEmpty else {
+            return try check(sqlite3_bind_text(statement.sqliteStatement, index, "", 0, Self.transient))
+        }
+        let code = UnsafeRawPointer(base).withMemoryRebound(to: CChar.self, capacity: utf8.count) { characters in
+            sqlite3_bind_text(statement.sqliteStatement, index, characters, CInt(utf8.count), Self.transient)
         }
         try check(code)
     }
