@@ -97,14 +97,15 @@ final class StoredState: JudgingSource {
     }
 
     /// Runs `visit` on each row of the prefetching query `queries` gives for the size that
-    /// holds `values`, bound to `values` padded with repeats of the last.
-    private func fetch(
-        _ values: ArraySlice<String>, from queries: [Int: String], _ visit: (Cells) throws -> Void
+    /// holds `values`, each bound by `bind`, padded with repeats of the last.
+    private func fetch<Value>(
+        _ values: ArraySlice<Value>, from queries: [Int: String], binding bind: (inout Bindings, Value) throws -> Void,
+        _ visit: (Cells) throws -> Void
     ) throws {
         let size = Self.prefetchSizes.first { $0 >= values.count } ?? Self.chunk
         var arguments = Bindings(try db.cachedStatement(sql: queries[size]!))
-        for value in values { try arguments.add(value) }
-        for _ in values.count..<size { try arguments.add(values.last!) }
+        for value in values { try bind(&arguments, value) }
+        for _ in values.count..<size { try bind(&arguments, values.last!) }
         try arguments.forEachRow(visit)
     }
 
@@ -124,7 +125,8 @@ final class StoredState: JudgingSource {
                 continue
             }
             for id in slice { records[id] = .some(nil) }
-            try fetch(ArraySlice(slice.map(\.text)), from: Self.prefetchRecords) { cells in
+            // Each id is bound as its text made on the stack, not as a String made for it.
+            try fetch(slice, from: Self.prefetchRecords, binding: { try $0.add($1) }) { cells in
                 let record = try RecordTable.decode(cells)
                 records[record.id] = record
             }
@@ -149,7 +151,7 @@ final class StoredState: JudgingSource {
             }
             for key in slice { requests[KeyBytes(key)] = .some(nil) }
             // In id order, the first id of a key is kept: the one `RequestRow.idByKey` reads.
-            try fetch(slice, from: Self.prefetchKeys) { cells in
+            try fetch(slice, from: Self.prefetchKeys, binding: { try $0.add($1) }) { cells in
                 guard let key = cells.string(0) else { throw StoreError.corrupt("a request key that is not text") }
                 guard let id = cells.uuid(1) else {
                     throw StoreError.corrupt("request id \(cells.string(1) ?? "NULL")")

@@ -140,6 +140,100 @@ struct PushGroupTests {
         #expect(Set(titles) == ["Warm-up", "Request 0", "Request 2"])
         #expect(try hub.server.timelineDrift().isEmpty)
     }
+
+    /// A group whose commit fails keeps nothing: every Push of it fails, those judged well
+    /// too, none of their sets is in the log or the tables, and the next groups commit. The
+    /// sites push the same sets again and every one is accepted.
+    @Test func aCommitThatFailsFailsTheWholeGroupAndKeepsNothing() async throws {
+        var hub = try Hub(.walFile)
+        let other = try hub.addSite(department: "HR", site: "S2")
+        let third = try hub.addSite(department: "HR", site: "S3")
+        let warmup = try hub.addSite(department: "IT", site: "S4")
+        let sites = [hub.hr, other, third]
+        for (index, site) in sites.enumerated() {
+            try site.write(
+                [
+                    Edit(
+                        .request, UUID.timeOrdered(),
+                        [
+                            "customer": hub.department("HR"), "provider": hub.department("IT"),
+                            "title": .text("Request \(index)"), "priority": .text("normal"),
+                            "state": .text("submitted"),
+                        ])
+                ], author: index == 1 ? "boom" : "ana")
+        }
+        try warmup.write(
+            [
+                Edit(
+                    .request, UUID.timeOrdered(),
+                    [
+                        "customer": hub.department("IT"), "provider": hub.department("HR"),
+                        "title": .text("Warm-up"), "priority": .text("normal"), "state": .text("submitted"),
+                    ])
+            ], author: "ana")
+        let server = hub.server
+        let sequence = try server.latestSequence()
+        // Logging a change by "boom" breaks a deferred foreign key: every statement succeeds,
+        // and SQLite refuses the COMMIT of the transaction that holds it, as it would one that
+        // met a full disk or an I/O error at the end.
+        try await server.writer.writeWithoutTransaction { db in
+            try db.execute(
+                sql: """
+                    CREATE TEMP TABLE boom_parent (id INTEGER PRIMARY KEY);
+                    CREATE TEMP TABLE boom_child (
+                        parent INTEGER REFERENCES boom_parent (id) DEFERRABLE INITIALLY DEFERRED);
+                    CREATE TEMP TRIGGER boom AFTER INSERT ON change WHEN NEW.author = 'boom'
+                    BEGIN INSERT INTO boom_child VALUES (42); END;
+                    """)
+        }
+        let warmupSets = try warmup.pendingChangeSets()
+        let warmupPusher = try Pusher(hub.registry[try warmup.replica().id]!)
+        let (holding, release) = try await hold(server)
+        let taken = server.pushGroupCounts
+        let first = Task { try await server.receiveInGroup(warmupSets, from: warmupPusher) }
+        while server.pushGroupCounts.pushes == taken.pushes { try await Task.sleep(for: .milliseconds(5)) }
+        var pushes: [Task<[PushOutcome], any Error>] = []
+        for site in sites {
+            let sets = try site.pendingChangeSets()
+            let pusher = try Pusher(hub.registry[try site.replica().id]!)
+            pushes.append(Task { try await server.receiveInGroup(sets, from: pusher) })
+        }
+        while server.pushesWaiting < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        release.set()
+        try await holding.value
+        #expect(try await first.value == [.accepted])
+
+        // One group of the three, and its commit failed: each Push gets the commit's error.
+        for push in pushes {
+            await #expect {
+                _ = try await push.value
+            } throws: { error in
+                (error as? DatabaseError)?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY
+            }
+        }
+        #expect(server.pushGroupCounts.groups - taken.groups == 2)
+        #expect(server.pushGroupCounts.largest >= 3)
+        // Nothing of the group is on disk: the warm-up's one change alone follows the sequence
+        // read before.
+        let reopened = try ServerStore.open(path: hub.directory.path("server.sqlite"))
+        #expect(try reopened.latestSequence() == sequence + 1)
+        #expect(try reopened.records(of: .request).compactMap { $0.value(of: "title")?.text } == ["Warm-up"])
+        for site in sites {
+            #expect(try reopened.highestCounter(of: try site.replica().id) == 0)
+        }
+
+        // The writer is usable again, and the same sets pushed again are all accepted.
+        try await server.writer.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER temp.boom") }
+        for site in sites {
+            let sets = try site.pendingChangeSets()
+            let pusher = try Pusher(hub.registry[try site.replica().id]!)
+            #expect(try await server.receiveInGroup(sets, from: pusher) == [.accepted])
+        }
+        let titles = try ServerStore.open(path: hub.directory.path("server.sqlite")).records(of: .request)
+            .compactMap { $0.value(of: "title")?.text }
+        #expect(Set(titles) == ["Warm-up", "Request 0", "Request 1", "Request 2"])
+        #expect(try hub.server.timelineDrift().isEmpty)
+    }
 }
 
 /// Holds `server`'s writer in a transaction of its own until the returned flag is set: the

@@ -154,7 +154,10 @@ public struct BinaryReader: Sendable {
     /// Reads a record's siblings per field.
     public mutating func readSiblings() throws(Error) -> [FieldName: [Sibling]] {
         let count = try readCount(minimumSize: 2)
+        // Room for every field at once: a table grown field by field hashes every name again
+        // at each doubling.
         var fields: [FieldName: [Sibling]] = [:]
+        fields.reserveCapacity(count)
         for _ in 0..<count {
             let name = try readString()
             let siblingCount = try readCount(minimumSize: 20)
