@@ -318,4 +318,28 @@ struct BinaryEncodingTests {
         var huge = BinaryReader([0xFF, 0xFF, 0xFF, 0xFF, 0x0F])
         #expect(throws: BinaryReader.Error.self) { try huge.readFields() }
     }
+
+    /// Strings come back exactly as written, ASCII or not, and bytes that are not UTF-8 are
+    /// an error wherever they are in the string, never a string with replacement characters.
+    @Test func stringsComeBackExactlyAndBytesThatAreNotUTF8AreRefused() throws {
+        let strings = ["", "ana", "Laptop for the new hire", "Müller", "東京の新人", "🚀 ready", "a\u{0}b", "e\u{301}"]
+        var writer = BinaryWriter()
+        for string in strings { writer.write(string: string) }
+        var reader = BinaryReader(writer.bytes)
+        for string in strings {
+            let read = try reader.readString()
+            #expect(Array(read.utf8) == Array(string.utf8))
+        }
+        #expect(reader.isAtEnd)
+
+        // A lone continuation byte, a truncated sequence, an overlong encoding, a surrogate,
+        // and a byte UTF-8 never uses: first, in the middle and last.
+        for bad: [UInt8] in [[0x80], [0xE6, 0x9D], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFF]] {
+            for (prefix, suffix) in [([], []), (Array("ab".utf8), Array("cd".utf8)), (Array("ab".utf8), [])] {
+                let body = prefix + bad + suffix
+                var reader = BinaryReader([UInt8(body.count)] + body)
+                #expect(throws: BinaryReader.Error.invalidUTF8) { try reader.readString() }
+            }
+        }
+    }
 }

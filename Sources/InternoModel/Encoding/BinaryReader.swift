@@ -78,10 +78,26 @@ public struct BinaryReader: Sendable {
     /// Reads a length-prefixed UTF-8 string.
     public mutating func readString() throws(Error) -> String {
         let length = try readCount()
-        let slice = bytes[offset..<offset + length]
+        let start = offset
         offset += length
-        guard let string = String(validating: slice, as: UTF8.self) else { throw .invalidUTF8 }
+        let string = bytes.withUnsafeBufferPointer { all in
+            Self.string(validating: UnsafeBufferPointer(rebasing: all[start..<start + length]))
+        }
+        guard let string else { throw .invalidUTF8 }
         return string
+    }
+
+    /// `utf8` as a String, or `nil` if it is not valid UTF-8. ASCII (every field name, nearly
+    /// every author and value) is valid as it is and is decoded directly: the standard
+    /// library's validating initializer is generic and not specialized for a buffer of bytes,
+    /// and looked up its type metadata on every string (4% of judging a Push).
+    static func string(validating utf8: UnsafeBufferPointer<UInt8>) -> String? {
+        var ascii = true
+        for byte in utf8 where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        return ascii ? String(decoding: utf8, as: UTF8.self) : String(validating: utf8, as: UTF8.self)
     }
 
     /// Reads 16 bytes as a UUID.

@@ -52,6 +52,52 @@ public enum LoggedAudience: Sendable, Hashable {
     case given(Audience)
 }
 
+/// One change to append to the log, with who receives it (`nil`: nobody is handed it).
+public struct JudgedEntry: Hashable, Sendable {
+    /// The change, a void when refused.
+    public var change: Change
+    /// The counters of its change set.
+    public var set: ClosedRange<UInt64>
+    /// Who receives it, on a server.
+    public var audience: Audience?
+}
+
+/// What a judge's batch did, in memory: the states and log entries it added over the source.
+/// Outside the generic ``Judge``, so that reading and merging it needs no type metadata
+/// looked up at run time for each source's judge.
+struct JudgeLayer {
+    var records: [UUID: RecordState] = [:]
+    var logged: [Dot: LoggedChange] = [:]
+    var logs: [UUID: [Change]] = [:]
+    var audiences: [UUID: [Audience]] = [:]
+    var codes: Set<String> = []
+    /// Keyed by bytes, as the database compares keys (``KeyBytes``).
+    var keys: [KeyBytes: UUID] = [:]
+    var appended: [JudgedEntry] = []
+
+    mutating func absorb(_ other: JudgeLayer) {
+        records.merge(other.records) { _, new in new }
+        logged.merge(other.logged) { _, new in new }
+        for (id, changes) in other.logs { logs[id, default: []] += changes }
+        for (id, audiences) in other.audiences { self.audiences[id, default: []] += audiences }
+        codes.formUnion(other.codes)
+        keys.merge(other.keys) { _, new in new }
+        appended += other.appended
+    }
+
+    /// Empties the layer and keeps its tables' room, for the next set a Push stages: a Push
+    /// of many small sets would otherwise allocate them all again for each.
+    mutating func clear() {
+        records.removeAll(keepingCapacity: true)
+        logged.removeAll(keepingCapacity: true)
+        logs.removeAll(keepingCapacity: true)
+        audiences.removeAll(keepingCapacity: true)
+        codes.removeAll(keepingCapacity: true)
+        keys.removeAll(keepingCapacity: true)
+        appended.removeAll(keepingCapacity: true)
+    }
+}
+
 /// The rules that decide what becomes of a write (DESIGN §3.3–§3.6, §6), in one place, in
 /// memory: a site's local write, a server's Push and a change applied as a writer are judged
 /// here, against the state a ``JudgingSource`` reads and what the batch itself did before.
@@ -64,49 +110,9 @@ public enum LoggedAudience: Sendable, Hashable {
 /// Within a Push each set is judged on its own, all or nothing: its effects are staged apart
 /// and join the batch only if it is accepted, so a refused set leaves only its voids.
 public final class Judge<Source: JudgingSource> {
-    /// One change to append to the log, with who receives it (`nil`: nobody is handed it).
-    public struct Entry: Hashable, Sendable {
-        /// The change, a void when refused.
-        public var change: Change
-        /// The counters of its change set.
-        public var set: ClosedRange<UInt64>
-        /// Who receives it, on a server.
-        public var audience: Audience?
-    }
-
-    /// What a batch did, in memory: the states and log entries it added over the source.
-    struct Layer {
-        var records: [UUID: RecordState] = [:]
-        var logged: [Dot: LoggedChange] = [:]
-        var logs: [UUID: [Change]] = [:]
-        var audiences: [UUID: [Audience]] = [:]
-        var codes: Set<String> = []
-        /// Keyed by bytes, as the database compares keys (``KeyBytes``).
-        var keys: [KeyBytes: UUID] = [:]
-        var appended: [Entry] = []
-
-        mutating func absorb(_ other: Layer) {
-            records.merge(other.records) { _, new in new }
-            logged.merge(other.logged) { _, new in new }
-            for (id, changes) in other.logs { logs[id, default: []] += changes }
-            for (id, audiences) in other.audiences { self.audiences[id, default: []] += audiences }
-            codes.formUnion(other.codes)
-            keys.merge(other.keys) { _, new in new }
-            appended += other.appended
-        }
-
-        /// Empties the layer and keeps its tables' room, for the next set a Push stages: a Push
-        /// of many small sets would otherwise allocate them all again for each.
-        mutating func clear() {
-            records.removeAll(keepingCapacity: true)
-            logged.removeAll(keepingCapacity: true)
-            logs.removeAll(keepingCapacity: true)
-            audiences.removeAll(keepingCapacity: true)
-            codes.removeAll(keepingCapacity: true)
-            keys.removeAll(keepingCapacity: true)
-            appended.removeAll(keepingCapacity: true)
-        }
-    }
+    /// One change to append to the log, with who receives it.
+    public typealias Entry = JudgedEntry
+    typealias Layer = JudgeLayer
 
     /// What the judge reads.
     public let source: Source
