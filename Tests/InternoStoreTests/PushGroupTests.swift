@@ -78,100 +78,30 @@ struct PushGroupTests {
     /// A database error while one Push of a group is judged rolls back its savepoint and fails
     /// that Push alone: the others of its group are committed and acknowledged.
     @Test func aDatabaseErrorFailsOnlyItsOwnPushInAGroup() async throws {
-        var hub = try Hub(.walFile)
-        let other = try hub.addSite(department: "HR", site: "S2")
-        let third = try hub.addSite(department: "HR", site: "S3")
-        let sites = [hub.hr, other, third]
-        for (index, site) in sites.enumerated() {
-            try site.write(
-                [
-                    Edit(
-                        .request, UUID.timeOrdered(),
-                        [
-                            "customer": hub.department("HR"), "provider": hub.department("IT"),
-                            "title": .text("Request \(index)"), "priority": .text("normal"),
-                            "state": .text("submitted"),
-                        ])
-                ], author: index == 1 ? "boom" : "ana")
-        }
-        let server = hub.server
+        let group = try GroupOfThree()
         // The writer refuses to log a change by "boom": a database error, not a refusal.
-        try await server.writer.writeWithoutTransaction { db in
+        try await group.hub.server.writer.writeWithoutTransaction { db in
             try db.execute(
                 sql: """
                     CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON change WHEN NEW.author = 'boom'
                     BEGIN SELECT RAISE(ABORT, 'the disk said no'); END
                     """)
         }
-        // The first Push holds a group of its own; the three after it share the next one.
-        let warmup = try hub.addSite(department: "IT", site: "S4")
-        try warmup.write(
-            [
-                Edit(
-                    .request, UUID.timeOrdered(),
-                    [
-                        "customer": hub.department("IT"), "provider": hub.department("HR"),
-                        "title": .text("Warm-up"), "priority": .text("normal"), "state": .text("submitted"),
-                    ])
-            ], author: "ana")
-        let warmupSets = try warmup.pendingChangeSets()
-        let warmupPusher = try Pusher(hub.registry[try warmup.replica().id]!)
-        // Enrolled before the writer is held: enrolling writes the server's registry.
-        let (holding, release) = try await hold(server)
-        let taken = server.pushGroupCounts.pushes
-        let first = Task { try await server.receiveInGroup(warmupSets, from: warmupPusher) }
-        while server.pushGroupCounts.pushes == taken { try await Task.sleep(for: .milliseconds(5)) }
-        var pushes: [Task<[PushOutcome], any Error>] = []
-        for site in sites {
-            let sets = try site.pendingChangeSets()
-            let pusher = try Pusher(hub.registry[try site.replica().id]!)
-            pushes.append(Task { try await server.receiveInGroup(sets, from: pusher) })
-        }
-        while server.pushesWaiting < 3 { try await Task.sleep(for: .milliseconds(5)) }
-        release.set()
-        try await holding.value
-        #expect(try await first.value == [.accepted])
+        let pushes = try await group.push()
 
         #expect(try await pushes[0].value == [.accepted])
         await #expect(throws: DatabaseError.self) { try await pushes[1].value }
         #expect(try await pushes[2].value == [.accepted])
-        let titles = try ServerStore.open(path: hub.directory.path("server.sqlite")).records(of: .request)
-            .compactMap { $0.value(of: "title")?.text }
-        #expect(Set(titles) == ["Warm-up", "Request 0", "Request 2"])
-        #expect(try hub.server.timelineDrift().isEmpty)
+        #expect(try group.storedTitles() == ["Warm-up", "Request 0", "Request 2"])
+        #expect(try group.hub.server.timelineDrift().isEmpty)
     }
 
     /// A group whose commit fails keeps nothing: every Push of it fails, those judged well
     /// too, none of their sets is in the log or the tables, and the next groups commit. The
     /// sites push the same sets again and every one is accepted.
     @Test func aCommitThatFailsFailsTheWholeGroupAndKeepsNothing() async throws {
-        var hub = try Hub(.walFile)
-        let other = try hub.addSite(department: "HR", site: "S2")
-        let third = try hub.addSite(department: "HR", site: "S3")
-        let warmup = try hub.addSite(department: "IT", site: "S4")
-        let sites = [hub.hr, other, third]
-        for (index, site) in sites.enumerated() {
-            try site.write(
-                [
-                    Edit(
-                        .request, UUID.timeOrdered(),
-                        [
-                            "customer": hub.department("HR"), "provider": hub.department("IT"),
-                            "title": .text("Request \(index)"), "priority": .text("normal"),
-                            "state": .text("submitted"),
-                        ])
-                ], author: index == 1 ? "boom" : "ana")
-        }
-        try warmup.write(
-            [
-                Edit(
-                    .request, UUID.timeOrdered(),
-                    [
-                        "customer": hub.department("IT"), "provider": hub.department("HR"),
-                        "title": .text("Warm-up"), "priority": .text("normal"), "state": .text("submitted"),
-                    ])
-            ], author: "ana")
-        let server = hub.server
+        let group = try GroupOfThree()
+        let server = group.hub.server
         let sequence = try server.latestSequence()
         // Logging a change by "boom" breaks a deferred foreign key: every statement succeeds,
         // and SQLite refuses the COMMIT of the transaction that holds it, as it would one that
@@ -186,12 +116,82 @@ struct PushGroupTests {
                     BEGIN INSERT INTO boom_child VALUES (42); END;
                     """)
         }
+        let groups = server.pushGroupCounts.groups
+        let pushes = try await group.push()
+
+        // One group of the three, and its commit failed: each Push gets the commit's error.
+        for push in pushes {
+            await #expect {
+                _ = try await push.value
+            } throws: { error in
+                (error as? DatabaseError)?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY
+            }
+        }
+        #expect(server.pushGroupCounts.groups - groups == 2)
+        #expect(server.pushGroupCounts.largest >= 3)
+        // Nothing of the group is on disk: the warm-up's one change alone follows the sequence
+        // read before.
+        let reopened = try ServerStore.open(path: group.hub.directory.path("server.sqlite"))
+        #expect(try reopened.latestSequence() == sequence + 1)
+        #expect(try group.storedTitles() == ["Warm-up"])
+        for site in group.sites {
+            #expect(try reopened.highestCounter(of: try site.replica().id) == 0)
+        }
+
+        // The writer is usable again, and the same sets pushed again are all accepted.
+        try await server.writer.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER temp.boom") }
+        for site in group.sites {
+            let sets = try site.pendingChangeSets()
+            let pusher = try Pusher(group.hub.registry[try site.replica().id]!)
+            #expect(try await server.receiveInGroup(sets, from: pusher) == [.accepted])
+        }
+        #expect(try group.storedTitles() == ["Warm-up", "Request 0", "Request 1", "Request 2"])
+        #expect(try group.hub.server.timelineDrift().isEmpty)
+    }
+}
+
+/// Three HR sites with one new request each, the second written by "boom", and an IT site
+/// with one of its own: ``push()`` makes the IT site's Push a group of its own and the three
+/// HR sites' the next group, whatever the test has done to the server's writer.
+private struct GroupOfThree {
+    let hub: Hub
+    let sites: [SiteStore]
+    let warmup: SiteStore
+
+    init() throws {
+        var hub = try Hub(.walFile)
+        // Every site is enrolled here, before the writer is held: enrolling writes the registry.
+        let other = try hub.addSite(department: "HR", site: "S2")
+        let third = try hub.addSite(department: "HR", site: "S3")
+        warmup = try hub.addSite(department: "IT", site: "S4")
+        sites = [hub.hr, other, third]
+        self.hub = hub
+        for (index, site) in sites.enumerated() {
+            try site.write([request("Request \(index)", from: "HR", to: "IT")], author: index == 1 ? "boom" : "ana")
+        }
+        try warmup.write([request("Warm-up", from: "IT", to: "HR")], author: "ana")
+    }
+
+    private func request(_ title: String, from customer: String, to provider: String) -> Edit {
+        Edit(
+            .request, UUID.timeOrdered(),
+            [
+                "customer": hub.department(customer), "provider": hub.department(provider), "title": .text(title),
+                "priority": .text("normal"), "state": .text("submitted"),
+            ])
+    }
+
+    /// Holds the writer, lets the warm-up's Push take it alone, queues the three sites' Pushes
+    /// behind it, then lets them all go: the three are judged in one group. Checks that the
+    /// warm-up was accepted and returns the three Pushes, in the sites' order.
+    func push() async throws -> [Task<[PushOutcome], any Error>] {
+        let server = hub.server
         let warmupSets = try warmup.pendingChangeSets()
         let warmupPusher = try Pusher(hub.registry[try warmup.replica().id]!)
         let (holding, release) = try await hold(server)
-        let taken = server.pushGroupCounts
+        let taken = server.pushGroupCounts.pushes
         let first = Task { try await server.receiveInGroup(warmupSets, from: warmupPusher) }
-        while server.pushGroupCounts.pushes == taken.pushes { try await Task.sleep(for: .milliseconds(5)) }
+        while server.pushGroupCounts.pushes == taken { try await Task.sleep(for: .milliseconds(5)) }
         var pushes: [Task<[PushOutcome], any Error>] = []
         for site in sites {
             let sets = try site.pendingChangeSets()
@@ -202,37 +202,14 @@ struct PushGroupTests {
         release.set()
         try await holding.value
         #expect(try await first.value == [.accepted])
+        return pushes
+    }
 
-        // One group of the three, and its commit failed: each Push gets the commit's error.
-        for push in pushes {
-            await #expect {
-                _ = try await push.value
-            } throws: { error in
-                (error as? DatabaseError)?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY
-            }
-        }
-        #expect(server.pushGroupCounts.groups - taken.groups == 2)
-        #expect(server.pushGroupCounts.largest >= 3)
-        // Nothing of the group is on disk: the warm-up's one change alone follows the sequence
-        // read before.
-        let reopened = try ServerStore.open(path: hub.directory.path("server.sqlite"))
-        #expect(try reopened.latestSequence() == sequence + 1)
-        #expect(try reopened.records(of: .request).compactMap { $0.value(of: "title")?.text } == ["Warm-up"])
-        for site in sites {
-            #expect(try reopened.highestCounter(of: try site.replica().id) == 0)
-        }
-
-        // The writer is usable again, and the same sets pushed again are all accepted.
-        try await server.writer.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER temp.boom") }
-        for site in sites {
-            let sets = try site.pendingChangeSets()
-            let pusher = try Pusher(hub.registry[try site.replica().id]!)
-            #expect(try await server.receiveInGroup(sets, from: pusher) == [.accepted])
-        }
-        let titles = try ServerStore.open(path: hub.directory.path("server.sqlite")).records(of: .request)
-            .compactMap { $0.value(of: "title")?.text }
-        #expect(Set(titles) == ["Warm-up", "Request 0", "Request 1", "Request 2"])
-        #expect(try hub.server.timelineDrift().isEmpty)
+    /// The titles of the requests on the server's disk, read through a new connection.
+    func storedTitles() throws -> Set<String> {
+        Set(
+            try ServerStore.open(path: hub.directory.path("server.sqlite")).records(of: .request)
+                .compactMap { $0.value(of: "title")?.text })
     }
 }
 
