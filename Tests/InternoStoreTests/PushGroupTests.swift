@@ -80,13 +80,11 @@ struct PushGroupTests {
     @Test func aDatabaseErrorFailsOnlyItsOwnPushInAGroup() async throws {
         let group = try GroupOfThree()
         // The writer refuses to log a change by "boom": a database error, not a refusal.
-        try await group.hub.server.writer.writeWithoutTransaction { db in
-            try db.execute(
-                sql: """
-                    CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON change WHEN NEW.author = 'boom'
-                    BEGIN SELECT RAISE(ABORT, 'the disk said no'); END
-                    """)
-        }
+        try await group.arrange(
+            """
+            CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON change WHEN NEW.author = 'boom'
+            BEGIN SELECT RAISE(ABORT, 'the disk said no'); END
+            """)
         let pushes = try await group.push()
 
         #expect(try await pushes[0].value == [.accepted])
@@ -106,16 +104,13 @@ struct PushGroupTests {
         // Logging a change by "boom" breaks a deferred foreign key: every statement succeeds,
         // and SQLite refuses the COMMIT of the transaction that holds it, as it would one that
         // met a full disk or an I/O error at the end.
-        try await server.writer.writeWithoutTransaction { db in
-            try db.execute(
-                sql: """
-                    CREATE TEMP TABLE boom_parent (id INTEGER PRIMARY KEY);
-                    CREATE TEMP TABLE boom_child (
-                        parent INTEGER REFERENCES boom_parent (id) DEFERRABLE INITIALLY DEFERRED);
-                    CREATE TEMP TRIGGER boom AFTER INSERT ON change WHEN NEW.author = 'boom'
-                    BEGIN INSERT INTO boom_child VALUES (42); END;
-                    """)
-        }
+        try await group.arrange(
+            """
+            CREATE TEMP TABLE boom_parent (id INTEGER PRIMARY KEY);
+            CREATE TEMP TABLE boom_child (parent INTEGER REFERENCES boom_parent (id) DEFERRABLE INITIALLY DEFERRED);
+            CREATE TEMP TRIGGER boom AFTER INSERT ON change WHEN NEW.author = 'boom'
+            BEGIN INSERT INTO boom_child VALUES (42); END;
+            """)
         let groups = server.pushGroupCounts.groups
         let pushes = try await group.push()
 
@@ -139,13 +134,33 @@ struct PushGroupTests {
         }
 
         // The writer is usable again, and the same sets pushed again are all accepted.
-        try await server.writer.writeWithoutTransaction { db in try db.execute(sql: "DROP TRIGGER temp.boom") }
-        for site in group.sites {
-            let sets = try site.pendingChangeSets()
-            let pusher = try Pusher(group.hub.registry[try site.replica().id]!)
-            #expect(try await server.receiveInGroup(sets, from: pusher) == [.accepted])
+        try await group.pushAgainWithoutBoom()
+        #expect(try group.hub.server.timelineDrift().isEmpty)
+    }
+
+    /// An error that SQLite answers by rolling back the whole transaction (a full disk, an
+    /// I/O error; here a trigger's `RAISE(ROLLBACK)`) in the middle of a group: the Push judged
+    /// before it is rolled back with it and must fail too, never be acknowledged; the one
+    /// after it is not judged. Nothing of the group is on disk, and the same sets pushed
+    /// again are accepted.
+    @Test func aTransactionRolledBackMidGroupFailsEveryPushOfIt() async throws {
+        let group = try GroupOfThree()
+        let server = group.hub.server
+        let sequence = try server.latestSequence()
+        try await group.arrange(
+            """
+            CREATE TEMP TRIGGER boom BEFORE INSERT ON change WHEN NEW.author = 'boom'
+            BEGIN SELECT RAISE(ROLLBACK, 'the disk said no'); END
+            """)
+        let pushes = try await group.push()
+        for push in pushes {
+            await #expect(throws: (any Error).self) { _ = try await push.value }
         }
-        #expect(try group.storedTitles() == ["Warm-up", "Request 0", "Request 1", "Request 2"])
+        let reopened = try ServerStore.open(path: group.hub.directory.path("server.sqlite"))
+        #expect(try reopened.latestSequence() == sequence + 1)
+        #expect(try group.storedTitles() == ["Warm-up"])
+
+        try await group.pushAgainWithoutBoom()
         #expect(try group.hub.server.timelineDrift().isEmpty)
     }
 }
@@ -203,6 +218,23 @@ private struct GroupOfThree {
         try await holding.value
         #expect(try await first.value == [.accepted])
         return pushes
+    }
+
+    /// Runs `sql` on the server's writer outside any transaction: what makes a test's Push fail.
+    func arrange(_ sql: String) async throws {
+        try await hub.server.writer.writeWithoutTransaction { db in try db.execute(sql: sql) }
+    }
+
+    /// Drops the trigger `boom`, then pushes each site's sets again, alone: each is accepted,
+    /// and every request is on disk.
+    func pushAgainWithoutBoom() async throws {
+        try await arrange("DROP TRIGGER temp.boom")
+        for site in sites {
+            let sets = try site.pendingChangeSets()
+            let pusher = try Pusher(hub.registry[try site.replica().id]!)
+            #expect(try await hub.server.receiveInGroup(sets, from: pusher) == [.accepted])
+        }
+        #expect(try storedTitles() == ["Warm-up", "Request 0", "Request 1", "Request 2"])
     }
 
     /// The titles of the requests on the server's disk, read through a new connection.
