@@ -157,8 +157,13 @@ extension ServerStore {
                 }
             }
         } catch {
-            // Nothing of the group was kept: every Push fails, those judged well too.
-            results = group.map { _ in .failure(error) }
+            // Nothing of the group was kept: every Push fails, those judged well too, with the
+            // commit's error. A Push that had failed already keeps its own error, the cause
+            // (a full disk met while judging it), not the commit's echo of it.
+            results = group.indices.map { index in
+                if index < results.count, case .failure = results[index] { return results[index] }
+                return .failure(error)
+            }
         }
         for (job, result) in zip(group, results) { job.answer(result) }
     }

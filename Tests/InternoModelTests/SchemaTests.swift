@@ -333,9 +333,11 @@ struct BinaryEncodingTests {
         #expect(reader.isAtEnd)
 
         // A lone continuation byte, a truncated sequence, an overlong encoding, a surrogate,
-        // and a byte UTF-8 never uses: first, in the middle and last.
+        // and a byte UTF-8 never uses: alone, first, in the middle and last.
         for bad: [UInt8] in [[0x80], [0xE6, 0x9D], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xFF]] {
-            for (prefix, suffix) in [([], []), (Array("ab".utf8), Array("cd".utf8)), (Array("ab".utf8), [])] {
+            for (prefix, suffix) in [
+                ([], []), ([], Array("cd".utf8)), (Array("ab".utf8), Array("cd".utf8)), (Array("ab".utf8), []),
+            ] {
                 let body = prefix + bad + suffix
                 var reader = BinaryReader([UInt8(body.count)] + body)
                 #expect(throws: BinaryReader.Error.invalidUTF8) { try reader.readString() }

@@ -39,6 +39,7 @@ struct PushGroupTests {
 
         // The writer is held until every Push waits for it.
         let (holding, release) = try await hold(server)
+        defer { release.set() }
         var pushes: [Task<[PushOutcome], any Error>] = []
         for site in sites {
             let sets = try site.pendingChangeSets()
@@ -47,10 +48,10 @@ struct PushGroupTests {
             // The first Push is taken at once, alone, and waits for the writer; the four after
             // it queue behind it.
             if pushes.count == 1 {
-                while server.pushGroupCounts.pushes == before.pushes { try await Task.sleep(for: .milliseconds(5)) }
+                try await waitUntil("the first Push is taken") { server.pushGroupCounts.pushes > before.pushes }
             }
         }
-        while server.pushesWaiting < 4 { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("four Pushes wait") { server.pushesWaiting == 4 }
         release.set()
         try await holding.value
 
@@ -116,14 +117,11 @@ struct PushGroupTests {
 
         // One group of the three, and its commit failed: each Push gets the commit's error.
         for push in pushes {
-            await #expect {
-                _ = try await push.value
-            } throws: { error in
-                (error as? DatabaseError)?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY
-            }
+            let error = await #expect(throws: DatabaseError.self) { try await push.value }
+            #expect(error?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY)
         }
         #expect(server.pushGroupCounts.groups - groups == 2)
-        #expect(server.pushGroupCounts.largest >= 3)
+        #expect(server.pushGroupCounts.largest == 3)
         // Nothing of the group is on disk: the warm-up's one change alone follows the sequence
         // read before.
         let reopened = try ServerStore.open(path: group.hub.directory.path("server.sqlite"))
@@ -140,9 +138,9 @@ struct PushGroupTests {
 
     /// An error that SQLite answers by rolling back the whole transaction (a full disk, an
     /// I/O error; here a trigger's `RAISE(ROLLBACK)`) in the middle of a group: the Push judged
-    /// before it is rolled back with it and must fail too, never be acknowledged; the one
-    /// after it is not judged. Nothing of the group is on disk, and the same sets pushed
-    /// again are accepted.
+    /// before it is rolled back with it and fails too, never acknowledged; the Push that met
+    /// the error gets that error; the one after it is not judged, and says so. Nothing of the
+    /// group is on disk, and the same sets pushed again are accepted.
     @Test func aTransactionRolledBackMidGroupFailsEveryPushOfIt() async throws {
         let group = try GroupOfThree()
         let server = group.hub.server
@@ -153,9 +151,15 @@ struct PushGroupTests {
             BEGIN SELECT RAISE(ROLLBACK, 'the disk said no'); END
             """)
         let pushes = try await group.push()
-        for push in pushes {
-            await #expect(throws: (any Error).self) { _ = try await push.value }
-        }
+        // Judged and then rolled back: the commit finds no transaction to commit.
+        let before = await #expect(throws: DatabaseError.self) { try await pushes[0].value }
+        #expect(before?.resultCode == .SQLITE_ABORT)
+        // The cause, as SQLite gave it while this Push was judged.
+        let cause = await #expect(throws: DatabaseError.self) { try await pushes[1].value }
+        #expect(cause?.message == "the disk said no")
+        // Never judged, outside any transaction: told why, to push again.
+        let after = await #expect(throws: StoreError.self) { try await pushes[2].value }
+        #expect(after?.description.contains("rolled back by an earlier error") == true)
         let reopened = try ServerStore.open(path: group.hub.directory.path("server.sqlite"))
         #expect(try reopened.latestSequence() == sequence + 1)
         #expect(try group.storedTitles() == ["Warm-up"])
@@ -197,23 +201,26 @@ private struct GroupOfThree {
     }
 
     /// Holds the writer, lets the warm-up's Push take it alone, queues the three sites' Pushes
-    /// behind it, then lets them all go: the three are judged in one group. Checks that the
-    /// warm-up was accepted and returns the three Pushes, in the sites' order.
+    /// behind it in the sites' order, then lets them all go: the three are judged in one group,
+    /// in that order. Checks that the warm-up was accepted and returns the three Pushes.
     func push() async throws -> [Task<[PushOutcome], any Error>] {
         let server = hub.server
         let warmupSets = try warmup.pendingChangeSets()
         let warmupPusher = try Pusher(hub.registry[try warmup.replica().id]!)
         let (holding, release) = try await hold(server)
+        defer { release.set() }
         let taken = server.pushGroupCounts.pushes
         let first = Task { try await server.receiveInGroup(warmupSets, from: warmupPusher) }
-        while server.pushGroupCounts.pushes == taken { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("the warm-up's Push is taken") { server.pushGroupCounts.pushes > taken }
         var pushes: [Task<[PushOutcome], any Error>] = []
         for site in sites {
             let sets = try site.pendingChangeSets()
             let pusher = try Pusher(hub.registry[try site.replica().id]!)
             pushes.append(Task { try await server.receiveInGroup(sets, from: pusher) })
+            // Queued before the next is submitted: the group judges them in this order.
+            let queued = pushes.count
+            try await waitUntil("\(queued) Pushes wait") { server.pushesWaiting == queued }
         }
-        while server.pushesWaiting < 3 { try await Task.sleep(for: .milliseconds(5)) }
         release.set()
         try await holding.value
         #expect(try await first.value == [.accepted])
@@ -242,6 +249,19 @@ private struct GroupOfThree {
         Set(
             try ServerStore.open(path: hub.directory.path("server.sqlite")).records(of: .request)
                 .compactMap { $0.value(of: "title")?.text })
+    }
+}
+
+/// Waits until `condition` holds, looking every 5 ms; after 30 s the test fails instead of
+/// hanging with the server's writer held.
+private func waitUntil(_ what: String, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("timed out waiting until \(what)")
+            throw CancellationError()
+        }
+        try await Task.sleep(for: .milliseconds(5))
     }
 }
 

@@ -98,7 +98,9 @@ enum SiteReads {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             .appendingPathComponent("interno")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            print("  (one `interno request new`: skipped; build it with `swift build -c release --product interno`)")
+            print(
+                "  (`interno --version`, `request new` and `request ack`: skipped; build the CLI with `swift build -c release --product interno`)"
+            )
             return
         }
         func cli(_ label: String, key: String, home: SiteHome?, user: String, _ arguments: (Int) -> [String]) throws {

@@ -80,9 +80,7 @@ public struct BinaryReader: Sendable {
         let length = try readCount()
         let start = offset
         offset += length
-        let string = bytes.withUnsafeBufferPointer { all in
-            Self.string(validating: UnsafeBufferPointer(rebasing: all[start..<start + length]))
-        }
+        let string = bytes[start..<start + length].withUnsafeBufferPointer { Self.string(validating: $0) }
         guard let string else { throw .invalidUTF8 }
         return string
     }

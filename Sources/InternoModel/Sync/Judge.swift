@@ -110,7 +110,7 @@ struct JudgeLayer {
 /// Within a Push each set is judged on its own, all or nothing: its effects are staged apart
 /// and join the batch only if it is accepted, so a refused set leaves only its voids.
 public final class Judge<Source: JudgingSource> {
-    /// One change to append to the log, with who receives it.
+    /// One change to append to the log, with who receives it (`nil`: nobody is handed it).
     public typealias Entry = JudgedEntry
     typealias Layer = JudgeLayer
 
