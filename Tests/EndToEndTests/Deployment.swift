@@ -299,6 +299,19 @@ struct SiteCLI: Sendable {
     /// The site opened in process, for reading its database directly.
     func site() throws -> Site { try Site(home: SiteHome(path: home), user: user) }
 
+    /// The tests' Laptops standard, proposed by this site (IT's) to `customer` (HR's site, of
+    /// department `code`): 4 hours to acknowledge, 2 days to deliver, CSAT 80, compliance 90.
+    /// Both sync and the customer signs it: agreed at the customer now, here after both sync.
+    func proposeLaptops(to customer: SiteCLI, code: String = "HR") async throws -> StandardView {
+        let proposed = try await json(
+            StandardView.self, "standard", "propose", "--customer", code, "--service", "Laptops", "--ack", "4h",
+            "--deliver", "2d", "--csat", "80", "--compliance", "90")
+        try await sync()
+        try await customer.sync()
+        try await customer.ok("standard", "sign", proposed.ref)
+        return proposed
+    }
+
     /// Puts the database copy `backup` in place of the site's database: a site restored from
     /// a backup.
     func restore(from backup: String) throws {

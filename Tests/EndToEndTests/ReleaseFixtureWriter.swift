@@ -35,12 +35,7 @@ struct ReleaseFixtureWriter {
                 "survey", "answer", "Laptops", "--tangibles", "5", "--reliability", "6", "--responsiveness", "3",
                 "--assurance", "6", "--empathy", "4", "--nps", "6")
             try await hr.sync()
-            let proposed = try await it.json(
-                StandardView.self, "standard", "propose", "--customer", "HR", "--service", "Laptops", "--ack", "4h",
-                "--deliver", "2d", "--csat", "80", "--compliance", "90")
-            try await it.sync()
-            try await hr.sync()
-            try await hr.ok("standard", "sign", proposed.ref)
+            _ = try await it.proposeLaptops(to: hr)
             var keys: [String] = []
             for title in ["Laptop for Marta", "VPN access", "New phone"] {
                 let raised = try await hr.ok("request", "new", "--to", "IT", "--title", title)

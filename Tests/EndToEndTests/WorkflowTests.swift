@@ -105,6 +105,43 @@ struct WorkflowEndToEndTests {
         }
     }
 
+    /// What `interno request new` says of the standard that covers the new request: on
+    /// stderr, that none does while none is agreed; with `--json`, the standard's reference
+    /// once one is, and `null` before.
+    @Test func aNewRequestSaysWhichStandardCoversIt() async throws {
+        struct Raised: Decodable {
+            var key: String
+            var standard: String?
+        }
+        try await Deployment.with { deployment in
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let uncovered = try await hr.run(["request", "new", "--to", "it", "--title", "Before"])
+            #expect(uncovered.status == 0)
+            #expect(uncovered.stdout == "HR-LIS-1\n")
+            #expect(
+                uncovered.stderr.contains("no agreed standard covers requests from here to IT: this one has no targets")
+            )
+            let none = try await hr.json(Raised.self, "request", "new", "--to", "IT", "--title", "Before, as JSON")
+            #expect(none.key == "HR-LIS-2")
+            #expect(none.standard == nil)
+
+            let proposed = try await it.proposeLaptops(to: hr)
+            try await hr.sync()
+            try await it.sync()
+            try await hr.sync()
+
+            let covered = try await hr.run(["request", "new", "--to", "IT", "--title", "After"])
+            #expect(covered.status == 0)
+            #expect(covered.stdout == "HR-LIS-3\n")
+            #expect(!covered.stderr.contains("no agreed standard"))
+            let json = try await hr.json(Raised.self, "request", "new", "--to", "IT", "--title", "After, as JSON")
+            #expect(json.key == "HR-LIS-4")
+            #expect(json.standard == proposed.ref)
+            #expect(try await hr.json(RequestDetails.self, "request", "show", json.key).standard == proposed.ref)
+        }
+    }
+
     @Test func theDemoRunsAndCleansUp() async throws {
         let interno = try Executable("interno").url
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -2,12 +2,36 @@ import Foundation
 import InternoModel
 import InternoStore
 
+/// A request just raised, as `interno request new` reports it.
+public struct RaisedRequest: Sendable, Equatable {
+    /// Its key (`HR-LIS-42`).
+    public var key: String
+    /// The reference of the standard in force that covers it (the first 8 characters of its
+    /// id, as `request show` gives it); `nil` when none does and it has no targets.
+    public var standard: String?
+    /// Its provider as this site names it: the department's code.
+    public var provider: String
+}
+
 extension Site {
     /// Raises a request to the department `provider`; returns its key (`HR-LIS-42`).
     public func newRequest(
         to provider: String?, service: String? = nil, title: String, details: String? = nil,
         priority: String = "normal", neededBy: Timestamp? = nil, standard: String? = nil, at given: Timestamp? = nil
     ) throws -> String {
+        try raiseRequest(
+            to: provider, service: service, title: title, details: details, priority: priority, neededBy: neededBy,
+            standard: standard, at: given
+        ).key
+    }
+
+    /// ``newRequest(to:service:title:details:priority:neededBy:standard:at:)``, saying also
+    /// which standard covers the request and who provides it: what the write itself decided,
+    /// without reading the request back and measuring its clocks.
+    public func raiseRequest(
+        to provider: String?, service: String? = nil, title: String, details: String? = nil,
+        priority: String = "normal", neededBy: Timestamp? = nil, standard: String? = nil, at given: Timestamp? = nil
+    ) throws -> RaisedRequest {
         let at = try time(given)
         let catalogued = try service.map { try serviceRecord($0, retired: true) }
         if let catalogued { try requireOffered(catalogued, for: "a new request") }
@@ -49,7 +73,9 @@ extension Site {
         guard let key = written.changes.first?.fields["key"]?.text else {
             throw ClientError.storage("the new request was written without a key")
         }
-        return key
+        return RaisedRequest(
+            key: key, standard: covering.map { String($0.id.text.prefix(8)) },
+            provider: try display(.id(providerID), field: "provider") ?? providerID.text)
     }
 
     /// Edits the customer's fields of a request; only the ones given change.

@@ -54,18 +54,15 @@ extension Interno {
             func run() async throws {
                 try await reporting {
                     let site = try options.site()
-                    let key = try site.newRequest(
+                    let raised = try site.raiseRequest(
                         to: to, service: service, title: title, details: details, priority: priority.rawValue,
                         neededBy: try neededBy.map { try TimeInput.parse($0, option: "--needed-by") },
                         standard: standard, at: try parseTime(at))
-                    let details = try site.requestDetails(key)
-                    if options.json { return try printJSON(["key": key, "standard": details.standard]) }
-                    print(key)
-                    if details.standard == nil {
-                        let provider =
-                            details.fields.first { $0.name == "provider" }?.value ?? to?.uppercased() ?? "the provider"
+                    if options.json { return try printJSON(["key": raised.key, "standard": raised.standard]) }
+                    print(raised.key)
+                    if raised.standard == nil {
                         note(
-                            "no agreed standard covers requests from here to \(provider)\(service == nil ? "" : " for this service"): this one has no targets"
+                            "no agreed standard covers requests from here to \(raised.provider)\(service == nil ? "" : " for this service"): this one has no targets"
                         )
                     }
                 }
