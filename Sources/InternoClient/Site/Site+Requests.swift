@@ -66,6 +66,9 @@ extension Site {
         {
             fields["service"] = .id(covered)
         }
+        // How the site names the provider, read before the write: nothing read after it can
+        // fail a command whose request is already written.
+        let providerLabel = try display(.id(providerID), field: "provider") ?? providerID.text
         // The store gives the request this site's next key in the same transaction.
         let written = try perform {
             try store.write([Edit(.request, UUID.timeOrdered(), fields)], author: author, at: at)
@@ -73,9 +76,7 @@ extension Site {
         guard let key = written.changes.first?.fields["key"]?.text else {
             throw ClientError.storage("the new request was written without a key")
         }
-        return RaisedRequest(
-            key: key, standard: covering.map { String($0.id.text.prefix(8)) },
-            provider: try display(.id(providerID), field: "provider") ?? providerID.text)
+        return RaisedRequest(key: key, standard: covering.map { String($0.id.text.prefix(8)) }, provider: providerLabel)
     }
 
     /// Edits the customer's fields of a request; only the ones given change.
