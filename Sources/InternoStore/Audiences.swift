@@ -24,18 +24,19 @@ enum Audiences {
     /// Records that the change logged at `seq` goes to `audience`.
     static func record(_ seq: Int64, _ audience: Audience, _ db: Database) throws {
         let statement = try db.cachedStatement(sql: insert)
-        switch audience {
-        case .everyone:
+        // One row, its department bound by `department` (a string, or an id from the stack).
+        func row(_ department: (inout Bindings) throws -> Void) throws {
             var row = Bindings(statement)
-            try row.add(everyone)
+            try department(&row)
             try row.add(seq)
             try row.execute()
+        }
+        switch audience {
+        case .everyone:
+            try row { try $0.add(everyone) }
         case .departments(let departments):
             for department in departments.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                var row = Bindings(statement)
-                try row.add(department)
-                try row.add(seq)
-                try row.execute()
+                try row { try $0.add(department) }
             }
         }
     }
