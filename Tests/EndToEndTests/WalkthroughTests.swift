@@ -123,8 +123,10 @@ struct WalkthroughTests {
                 #expect(output.contains(expected), "`\(command)` did not print '\(expected)':\n\(shown)")
             }
             if step.background {
-                // The server says where it listens before anything is asked of it.
-                try await waitFor("127.0.0.1:\(port)", terminal)
+                // The server says it listens before anything is asked of it. Its log line, not
+                // the address: the echo of the typed command holds the address already, and a
+                // loaded machine then ran the next `interno join` before the server listened.
+                try await waitFor("[InternoServer] listening", terminal)
             }
             #expect(!shown.contains("error:"), "`\(command)` printed an error:\n\(shown)")
         }
