@@ -140,7 +140,7 @@ extension ServerStore {
                         results.append(
                             .failure(
                                 StoreError.io(
-                                    "the transaction of this Push's commit group was rolled back by an earlier error; push again"
+                                    "the transaction of this Push's commit group was rolled back by an earlier error in another Push; nothing of it was kept: the site sends it again at its next sync"
                                 )))
                         continue
                     }
@@ -157,12 +157,20 @@ extension ServerStore {
                 }
             }
         } catch {
-            // Nothing of the group was kept: every Push fails, those judged well too, with the
-            // commit's error. A Push that had failed already keeps its own error, the cause
-            // (a full disk met while judging it), not the commit's echo of it.
+            // Nothing of the group was kept: every Push fails, those judged well too. A Push
+            // that had failed already keeps its own error, the cause (a full disk met while
+            // judging it), not the commit's echo of it. Those judged well before it are told
+            // that a later error undid them, not SQLite's "transaction was aborted", and never
+            // what that error was: it may name another department's records. Without such a
+            // Push, the COMMIT itself failed, and its error is everyone's answer.
+            let undone = results.contains { if case .failure = $0 { true } else { false } }
             results = group.indices.map { index in
                 if index < results.count, case .failure = results[index] { return results[index] }
-                return .failure(error)
+                guard undone else { return .failure(error) }
+                return .failure(
+                    StoreError.io(
+                        "this Push was judged, but the transaction of its commit group was rolled back by a later error in another Push; nothing of it was kept: the site sends it again at its next sync"
+                    ))
             }
         }
         for (job, result) in zip(group, results) { job.answer(result) }

@@ -151,9 +151,11 @@ struct PushGroupTests {
             BEGIN SELECT RAISE(ROLLBACK, 'the disk said no'); END
             """)
         let pushes = try await group.push()
-        // Judged and then rolled back: the commit finds no transaction to commit.
-        let before = await #expect(throws: DatabaseError.self) { try await pushes[0].value }
-        #expect(before?.resultCode == .SQLITE_ABORT)
+        // Judged and then rolled back: told so, and never the other Push's error.
+        let before = await #expect(throws: StoreError.self) { try await pushes[0].value }
+        #expect(before?.description.contains("rolled back by a later error in another Push") == true)
+        #expect(before?.description.contains("sends it again at its next sync") == true)
+        #expect(before?.description.contains("the disk said no") == false)
         // The cause, as SQLite gave it while this Push was judged.
         let cause = await #expect(throws: DatabaseError.self) { try await pushes[1].value }
         #expect(cause?.message == "the disk said no")
