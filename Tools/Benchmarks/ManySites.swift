@@ -186,6 +186,7 @@ enum ManySites {
         // 5. The measured minute.
         let before = servers.map { $0.cpuSeconds() ?? 0 }
         let ownBefore = ownCPUSeconds()
+        let machineBefore = MachineCPU.now()
         let start = ContinuousClock.now
         let deadline = start + .seconds(seconds)
         // In the members' order, whatever order they finish in.
@@ -201,6 +202,11 @@ enum ManySites {
         let elapsed = inSeconds(ContinuousClock.now - start)
         let serverCPU = zip(servers, before).map { ($0.cpuSeconds() ?? 0) - $1 }.reduce(0, +)
         let sitesCPU = ownCPUSeconds() - ownBefore
+        // How busy the whole machine was: the tail follows it, and whatever else ran on a
+        // shared machine (anything but the server and the sites) shows as "other".
+        let machine: MachineCPU? =
+            if let after = MachineCPU.now(), let machineBefore { after.since(machineBefore) } else { nil }
+        let otherCPU = machine.map { max(0, $0.busySeconds - serverCPU - sitesCPU) }
         let peaks = servers.map { $0.peakResidentMegabytes() ?? 0 }
         let peak: Double? = peaks.max()
 
@@ -256,7 +262,7 @@ enum ManySites {
         // two cores can carry the load at all (200 syncs a second leave 10 ms of CPU each).
         let serverPerSync = serverCPU * 1000 / Double(max(1, times.count))
         let sitesPerSync = sitesCPU * 1000 / Double(max(1, times.count))
-        let figures: [(String, Double)] = [
+        var figures: [(String, Double)] = [
             ("syncs", Double(times.count)), ("syncs_per_second", Double(times.count) / elapsed), ("p50_ms", p50),
             ("p99_ms", p99), ("max_ms", maximum), ("failures", Double(failures.count)),
             ("refused", Double(refused.count)), ("server_log_errors", Double(logErrors.count)),
@@ -267,6 +273,10 @@ enum ManySites {
             ("sets_written", Double(written)), ("sets_acknowledged", Double(acknowledged)),
             ("pulled_per_sync", pulled),
         ]
+        if let machine, let otherCPU {
+            figures.append(("machine_busy_percent", machine.busyFraction * 100))
+            figures.append(("other_cpu_percent", otherCPU / elapsed * 100))
+        }
         for (key, value) in figures { Figures.shared.record("\(prefix)\(key)", value) }
         for (instance, figures) in perInstance.enumerated() {
             Figures.shared.record("\(prefix)instance_\(instance + 1).syncs", Double(figures.count))
@@ -307,6 +317,13 @@ enum ManySites {
                     "  server%@: peak resident memory %.1f MB, CPU %.0f%% of one core (%.1f ms per sync); sites' process: CPU %.0f%% (%.1f ms per sync)",
                 (instances > 1 ? " (the larger instance; CPU of all)" : "") as NSString, peak ?? 0,
                 serverCPU / elapsed * 100, serverPerSync, sitesCPU / elapsed * 100, sitesPerSync))
+        if let machine, let otherCPU {
+            say(
+                String(
+                    format:
+                        "  machine: %.0f%% busy over its %d cores; other processes (PostgreSQL included) %.0f%% of one core",
+                    machine.busyFraction * 100, machine.cores, otherCPU / elapsed * 100))
+        }
         say(
             "  after the run: \(drained) sets still queued, \(diverged.count) sites whose requests differ from their department's"
         )
@@ -416,6 +433,38 @@ enum ManySites {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
             + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// The whole machine's CPU time from the first line of `/proc/stat`, in seconds of all cores.
+struct MachineCPU {
+    var busySeconds: Double
+    var totalSeconds: Double
+    var cores: Int
+
+    /// The share of all cores' time that was busy.
+    var busyFraction: Double { totalSeconds > 0 ? busySeconds / totalSeconds : 0 }
+
+    /// Now, or `nil` where there is no `/proc/stat`.
+    static func now() -> MachineCPU? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return nil }
+        // user nice system idle iowait irq softirq steal (guest time is inside user).
+        let ticks = line.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+        guard ticks.count == 8 else { return nil }
+        let hertz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let idle = ticks[3] + ticks[4]
+        let total = ticks.reduce(0, +)
+        let cores = text.split(separator: "\n").filter { $0.hasPrefix("cpu") && !$0.hasPrefix("cpu ") }.count
+        return MachineCPU(busySeconds: (total - idle) / hertz, totalSeconds: total / hertz, cores: cores)
+    }
+
+    /// What was spent between `earlier` and this reading.
+    func since(_ earlier: MachineCPU) -> MachineCPU {
+        MachineCPU(
+            busySeconds: busySeconds - earlier.busySeconds, totalSeconds: totalSeconds - earlier.totalSeconds,
+            cores: cores)
     }
 }
 
