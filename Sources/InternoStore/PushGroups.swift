@@ -130,6 +130,9 @@ extension ServerStore {
     private func commit(_ group: [PushGroups.Job]) {
         var results: [Result<[PushOutcome], any Error>] = []
         results.reserveCapacity(group.count)
+        // Whether SQLite rolled the whole transaction back while a Push was judged, rather
+        // than the COMMIT failing at the end.
+        var rolledBackMidway = false
         do {
             try writer.write { db in
                 for job in group {
@@ -153,20 +156,21 @@ extension ServerStore {
                         results.append(.success(outcomes))
                     } catch {
                         results.append(.failure(error))
+                        if !db.isInsideTransaction { rolledBackMidway = true }
                     }
                 }
             }
         } catch {
             // Nothing of the group was kept: every Push fails, those judged well too. A Push
             // that had failed already keeps its own error, the cause (a full disk met while
-            // judging it), not the commit's echo of it. Those judged well before it are told
-            // that a later error undid them, not SQLite's "transaction was aborted", and never
-            // what that error was: it may name another department's records. Without such a
-            // Push, the COMMIT itself failed, and its error is everyone's answer.
-            let undone = results.contains { if case .failure = $0 { true } else { false } }
+            // judging it), not the commit's echo of it. When SQLite rolled the transaction
+            // back while one was judged, those judged well before it are told that a later
+            // error undid them, not SQLite's "transaction was aborted", and never what that
+            // error was: it may name another department's records. Otherwise the COMMIT itself
+            // failed, and its error is the answer of every Push judged well.
             results = group.indices.map { index in
                 if index < results.count, case .failure = results[index] { return results[index] }
-                guard undone else { return .failure(error) }
+                guard rolledBackMidway else { return .failure(error) }
                 return .failure(
                     StoreError.io(
                         "this Push was judged, but the transaction of its commit group was rolled back by a later error in another Push; nothing of it was kept: the site sends it again at its next sync"

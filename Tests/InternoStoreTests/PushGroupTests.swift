@@ -136,6 +136,38 @@ struct PushGroupTests {
         #expect(try group.hub.server.timelineDrift().isEmpty)
     }
 
+    /// A Push that fails alone (its savepoint rolled back), then a COMMIT that fails: the
+    /// failed Push keeps its own error, and those judged well get the commit's, the cause of
+    /// their failure, not the message of a transaction rolled back midway.
+    @Test func aCommitThatFailsAfterOnePushFailedGivesTheOthersTheCommitsError() async throws {
+        let group = try GroupOfThree()
+        let sequence = try group.hub.server.latestSequence()
+        let third = try group.sites[2].replica().id.description
+        try await group.arrange(
+            """
+            CREATE TEMP TRIGGER boom BEFORE INSERT ON change WHEN NEW.author = 'boom'
+            BEGIN SELECT RAISE(ABORT, 'the disk said no'); END;
+            CREATE TEMP TABLE boom_parent (id INTEGER PRIMARY KEY);
+            CREATE TEMP TABLE boom_child (parent INTEGER REFERENCES boom_parent (id) DEFERRABLE INITIALLY DEFERRED);
+            CREATE TEMP TRIGGER boom_commit AFTER INSERT ON change WHEN NEW.replica = '\(third)'
+            BEGIN INSERT INTO boom_child VALUES (42); END;
+            """)
+        let pushes = try await group.push()
+
+        let own = await #expect(throws: DatabaseError.self) { try await pushes[1].value }
+        #expect(own?.message == "the disk said no")
+        for index in [0, 2] {
+            let error = await #expect(throws: DatabaseError.self) { try await pushes[index].value }
+            #expect(error?.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY)
+        }
+        let reopened = try ServerStore.open(path: group.hub.directory.path("server.sqlite"))
+        #expect(try reopened.latestSequence() == sequence + 1)
+        #expect(try group.storedTitles() == ["Warm-up"])
+
+        try await group.arrange("DROP TRIGGER temp.boom_commit")
+        try await group.pushAgainWithoutBoom()
+    }
+
     /// An error that SQLite answers by rolling back the whole transaction (a full disk, an
     /// I/O error; here a trigger's `RAISE(ROLLBACK)`) in the middle of a group: the Push judged
     /// before it is rolled back with it and fails too, never acknowledged; the Push that met
