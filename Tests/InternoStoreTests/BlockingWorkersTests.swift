@@ -111,4 +111,47 @@ struct SQLiteSettingsTests {
             #expect(sqlite3_memory_highwater(0) > 0)
         }
     }
+
+    /// A savepoint that changes a megabyte of pages keeps their first content in memory, not
+    /// in a temporary file (SQLite names its temporary files `etilqs_…`, and unlinks them at
+    /// once: they show only among the process's open files).
+    @Test func aSavepointsJournalStaysInMemoryWhenTheSettingsSayTheyHold() throws {
+        let applied = SQLiteSettings.apply()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("settings-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let queue = try DatabaseQueue(path: directory.appendingPathComponent("pages.sqlite").path)
+        // In WAL mode, as every Interno database: a rollback journal would hold the pages
+        // for the savepoint itself.
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE page (body BLOB)")
+            for _ in 0..<1000 { try db.execute(sql: "INSERT INTO page VALUES (randomblob(1000))") }
+        }
+        func temporaryFiles() -> Set<String> {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            return Set(
+                fds.compactMap { fd in
+                    guard
+                        let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)"),
+                        target.contains("etilqs_")
+                    else { return nil }
+                    return "\(fd) \(target)"
+                })
+        }
+        let before = temporaryFiles()
+        var during: Set<String> = []
+        try queue.write { db in
+            try db.inSavepoint {
+                try db.execute(sql: "UPDATE page SET body = randomblob(1000)")
+                during = temporaryFiles()
+                return .commit
+            }
+        }
+        if applied {
+            #expect(during.subtracting(before).isEmpty, "a temporary file held the journal: \(during)")
+        } else {
+            #expect(!during.subtracting(before).isEmpty)
+        }
+    }
 }
