@@ -139,19 +139,31 @@ struct SQLiteSettingsTests {
                     return "\(fd) \(target)"
                 })
         }
-        let before = temporaryFiles()
-        var during: Set<String> = []
-        try queue.write { db in
-            try db.inSavepoint {
-                try db.execute(sql: "UPDATE page SET body = randomblob(1000)")
-                during = temporaryFiles()
-                return .commit
+        // The temporary files that appeared while a savepoint rewrote every page.
+        func opened() throws -> Set<String> {
+            let before = temporaryFiles()
+            var during: Set<String> = []
+            try queue.write { db in
+                try db.inSavepoint {
+                    try db.execute(sql: "UPDATE page SET body = randomblob(1000)")
+                    during = temporaryFiles()
+                    return .commit
+                }
             }
+            return during.subtracting(before)
         }
         if applied {
-            #expect(during.subtracting(before).isEmpty, "a temporary file held the journal: \(during)")
+            // Tests run in parallel, and another's `VACUUM` may open a temporary file of its
+            // own in that moment: the journal is in a file only if one appears every time.
+            var seen: [Set<String>] = []
+            for _ in 0..<3 {
+                let new = try opened()
+                if new.isEmpty { break }
+                seen.append(new)
+            }
+            #expect(seen.count < 3, "a temporary file held the journal each time: \(seen)")
         } else {
-            #expect(!during.subtracting(before).isEmpty)
+            #expect(try !opened().isEmpty)
         }
     }
 }
