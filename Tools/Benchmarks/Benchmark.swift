@@ -54,6 +54,12 @@ struct Benchmark {
         guard ["all", "sync", "scoped", "verify", "reads", "sites", nil].contains(which) else {
             Self.refuse("--case takes all, sync, scoped, verify, reads or sites, not '\(which ?? "")'")
         }
+        let runsSync = which == nil || which == "all" || which == "sync"
+        if runsSync, rounds > 0, changed > records {
+            Self.refuse(
+                "--changed \(changed) is more than --records \(records): each warm round edits --changed of the requests"
+            )
+        }
         let json = given["--json"]
         var postgres: PostgresLocation?
         if let url = given["--database"] {
@@ -72,7 +78,7 @@ struct Benchmark {
         defer {
             if keep { print("kept: \(root.path)") } else { try? FileManager.default.removeItem(at: root) }
         }
-        if which == nil || which == "all" || which == "sync" {
+        if runsSync {
             try await sync(root: root, records: records, rounds: rounds, changed: changed, postgres: postgres)
         }
         if which == nil || which == "all" || which == "scoped" {
@@ -155,18 +161,33 @@ struct Benchmark {
         let raw = Spent.median(rawTimes)
         report("raw SQLite insert", key: "raw_insert", records: records, spent: raw, raw: raw)
         // The floor under push and pull through today's tables: SQLite alone writing the rows
-        // each change needs, with every index, no Interno code in the loop (``SchemaFloor``).
+        // each change needs, with every index, no Interno code in the loop (``SchemaFloor``);
+        // then the floor under the warm rounds, as many rounds of `changed` edits over the same
+        // files (a third of them on each), printed beside the warm rounds' own figures below.
+        var warmFloors: [(name: String, rounds: [Double])] = []
         for (name, key, audience) in [
             ("floor: a pull's rows", "floor_pull", false), ("floor: a push's rows", "floor_push", true),
         ] {
             var times: [Spent] = []
+            var editRounds: [Double] = []
             for attempt in 0..<3 {
-                times.append(
-                    try SchemaFloor.insert(
-                        records, path: root.appendingPathComponent("\(key)-\(attempt).sqlite").path, audience: audience)
-                )
+                let floor = try SchemaFloor.insert(
+                    records, path: root.appendingPathComponent("\(key)-\(attempt).sqlite").path, audience: audience,
+                    editRounds: (rounds + 2 - attempt) / 3, changed: changed)
+                times.append(floor.insert)
+                editRounds += floor.rounds
             }
             report(name, key: key, records: records, spent: Spent.median(times), raw: raw)
+            warmFloors.append((key == "floor_push" ? "push" : "pull", editRounds))
+        }
+        for (name, values) in warmFloors.reversed() where !values.isEmpty {
+            Figures.shared.record("floor_warm_\(name).median_ms", percentile(values, 0.5) * 1000)
+            Figures.shared.record("floor_warm_\(name).p99_ms", percentile(values, 0.99) * 1000)
+            print(
+                String(
+                    format: "floor: %d edits' rows for a warm %@, one commit: median %.1f ms, p99 %.1f ms (%d rounds)",
+                    changed, name, percentile(values, 0.5) * 1000, percentile(values, 0.99) * 1000,
+                    values.count))
         }
 
         print("the server on SQLite:")

@@ -16,8 +16,19 @@ import InternoModel
 /// (customer and provider department) per change, as a Push writes them. The bytes of every
 /// cell (encoded fields, clock, siblings, timeline) are made before the clock starts, from
 /// the same model types the store encodes with; one transaction, WAL, `synchronous = FULL`.
+///
+/// Then `editRounds` rounds of `changed` edits, each round one transaction over the same
+/// file: the floor under a warm round. Each edit is what a warm round's title edit writes
+/// through today's tables, as a difference (DESIGN §4): its log entry (its own set, as the
+/// benchmark's edits are), with `audience` its two audience rows, its record's clock and
+/// siblings, and its request row's `title` and `updatedAt`. The records are picked at random
+/// among all of them, as the warm rounds pick them, and the bytes are made before each
+/// round's clock starts. What a Push writes once per round (the pusher's registry row, its
+/// answer) is left out: this is the part that grows with the edits.
 enum SchemaFloor {
-    static func insert(_ count: Int, path: String, audience: Bool) throws -> Spent {
+    static func insert(
+        _ count: Int, path: String, audience: Bool, editRounds: Int = 0, changed: Int = 500
+    ) throws -> (insert: Spent, rounds: [Double]) {
         // Opened as a site's database, it is migrated and has no identity yet, so it keeps
         // every table of both roles (`v5-roles`), the server's `audience` among them.
         let store = try SiteStore.open(path: path)
@@ -27,17 +38,25 @@ enum SchemaFloor {
         let at = Timestamp(millisecondsSince1970: 1_795_426_200_000)
         var rows: [Row] = []
         rows.reserveCapacity(count)
-        for index in 0..<count {
-            let id = UUID.timeOrdered()
-            let key = "HR-LIS-\(index + 1)"
-            let title = "Request number \(index)"
+        var ids: [UUID] = []
+        ids.reserveCapacity(count)
+        // The change that created request `index`, whose id is `id`.
+        func created(_ index: Int, _ id: UUID) -> Change {
             let fields: [FieldName: FieldValue] = [
-                "customer": .id(customer), "provider": .id(provider), "title": .text(title),
-                "priority": .text("normal"), "state": .text("submitted"), "key": .text(key),
+                "customer": .id(customer), "provider": .id(provider), "title": .text("Request number \(index)"),
+                "priority": .text("normal"), "state": .text("submitted"), "key": .text("HR-LIS-\(index + 1)"),
             ]
-            let logged = Change(
+            return Change(
                 dot: Dot(replica: replica, counter: UInt64(index + 1)), kind: .request, recordID: id,
                 context: VersionVector(), fields: fields, author: "bench@HR-LIS", at: at)
+        }
+        for index in 0..<count {
+            let id = UUID.timeOrdered()
+            ids.append(id)
+            let logged = created(index, id)
+            let fields = logged.fields
+            let key = "HR-LIS-\(index + 1)"
+            let title = "Request number \(index)"
             var state = RecordState(kind: .request, id: id)
             try state.apply(logged)
             var context = BinaryWriter()
@@ -124,7 +143,101 @@ enum SchemaFloor {
                 try shown.execute()
             }
         }
-        return Spent.now() - start
+        let inserted = Spent.now() - start
+        var rounds: [Double] = []
+        var counter = UInt64(count)
+        var edited: [Int: RecordState] = [:]
+        let departments = [customerText, providerText].sorted()
+        for round in 0..<editRounds {
+            let editedAt = Timestamp(millisecondsSince1970: time + Int64(round + 1) * 60_000)
+            let title = "Edited in round \(round)"
+            var edits: [Edited] = []
+            edits.reserveCapacity(changed)
+            for index in ids.indices.shuffled().prefix(changed) {
+                counter += 1
+                // The state of a record not edited yet is made again from the change that made
+                // it: keeping every record's state would weigh on the peak memory measured later.
+                var state = edited[index] ?? RecordState(kind: .request, id: ids[index])
+                if edited[index] == nil { try state.apply(created(index, ids[index])) }
+                let change = Change(
+                    dot: Dot(replica: replica, counter: counter), kind: .request, recordID: state.id,
+                    context: state.clock, fields: ["title": .text(title)], author: "bench@HR-LIS", at: editedAt)
+                try state.apply(change)
+                edited[index] = state
+                var context = BinaryWriter()
+                context.write(clock: change.context)
+                var fields = BinaryWriter()
+                fields.write(fields: change.fields)
+                var clock = BinaryWriter()
+                clock.write(clock: state.clock)
+                var siblings = BinaryWriter()
+                siblings.write(siblings: state.fields)
+                edits.append(
+                    Edited(
+                        id: rows[index].id, counter: Int64(counter), context: context.bytes, fields: fields.bytes,
+                        clock: clock.bytes, siblings: siblings.bytes))
+            }
+            let editTime = editedAt.millisecondsSince1970
+            let roundStart = Date()
+            try store.writer.write { db in
+                let logStatement = try db.cachedStatement(
+                    sql: """
+                        INSERT INTO change (replica, counter, setStart, setEnd, kind, record, context, fields, author, at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """)
+                let audienceStatement = try db.cachedStatement(
+                    sql: "INSERT INTO audience (department, seq) VALUES (?, ?)")
+                let recordStatement = try db.cachedStatement(
+                    sql: "UPDATE record SET clock = ?, fields = ? WHERE id = ?")
+                let requestStatement = try db.cachedStatement(
+                    sql: "UPDATE request SET title = ?, updatedAt = ? WHERE id = ?")
+                for edit in edits {
+                    var log = Bindings(logStatement)
+                    try log.add(replicaText)
+                    try log.add(edit.counter)
+                    try log.add(edit.counter)
+                    try log.add(edit.counter)
+                    try log.add("request")
+                    try log.add(edit.id)
+                    try log.add(bytes: edit.context)
+                    try log.add(bytes: edit.fields)
+                    try log.add("bench@HR-LIS")
+                    try log.add(editTime)
+                    try log.execute()
+                    if audience {
+                        let seq = db.lastInsertedRowID
+                        for department in departments {
+                            var heard = Bindings(audienceStatement)
+                            try heard.add(department)
+                            try heard.add(seq)
+                            try heard.execute()
+                        }
+                    }
+                    var state = Bindings(recordStatement)
+                    try state.add(bytes: edit.clock)
+                    try state.add(bytes: edit.siblings)
+                    try state.add(edit.id)
+                    try state.execute()
+                    var shown = Bindings(requestStatement)
+                    try shown.add(title)
+                    try shown.add(editTime)
+                    try shown.add(edit.id)
+                    try shown.execute()
+                }
+            }
+            rounds.append(Date().timeIntervalSince(roundStart))
+        }
+        return (inserted, rounds)
+    }
+
+    /// What one edit of a warm round writes, made before the round's clock starts.
+    private struct Edited {
+        let id: String
+        let counter: Int64
+        let context: [UInt8]
+        let fields: [UInt8]
+        let clock: [UInt8]
+        let siblings: [UInt8]
     }
 
     /// What differs between one new request's rows, made before the clock starts, so the timed
