@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 
-/// A TLS connection to the server that carries one request and its answer at a time.
+/// A TLS connection to the server that carries requests and their answers, in order.
 struct ServerConnection {
     /// Where to connect.
     let host: String
@@ -98,7 +98,9 @@ struct ServerConnection {
         }
     }
 
-    /// One request and its answer at a time, over an open connection. Used by one task only.
+    /// Requests and their answers, in order, over an open connection: one request at a time,
+    /// or the next sent while the site still works on the last answer
+    /// (``exchange(_:meanwhile:)``). Used by one task only.
     final class Conversation {
         /// `host:port`, as messages name the server.
         let server: String
@@ -127,11 +129,35 @@ struct ServerConnection {
         /// to say when the server answers it `MALFORMED_FRAME`, as an older one does (an unknown
         /// message is a frame with no message, Protocol/README.md, 9).
         func exchange(_ request: Interno_V1_Frame, olderServer: String? = nil) async throws -> Interno_V1_Frame {
+            try await exchange(request, olderServer: olderServer, waiting: false) {}
+        }
+
+        /// Sends `request`, runs `meanwhile` while the server works on it, then returns the
+        /// server's answer and what `meanwhile` returned. The server answers requests in the
+        /// order they come, so a site that knows its next request before it has used the last
+        /// answer sends it first: the server reads and sends while the site writes.
+        ///
+        /// The request limit covers the write and, once `meanwhile` is done, the wait for the
+        /// answer; not `meanwhile` itself, which is this site's own work. An error `meanwhile`
+        /// throws is thrown as it is, and the answer, if it came, is not read.
+        func exchange<Value>(
+            _ request: Interno_V1_Frame, meanwhile: () async throws -> Value
+        ) async throws -> (answer: Interno_V1_Frame, meanwhile: Value) {
+            var value: Value?
+            let answer = try await exchange(request, olderServer: nil, waiting: true) { value = try await meanwhile() }
+            guard let value else { preconditionFailure("meanwhile ran and returned") }
+            return (answer, value)
+        }
+
+        /// The exchange; `waiting`, `meanwhile` runs between the write and the read, out of the limit.
+        private func exchange(
+            _ request: Interno_V1_Frame, olderServer: String?, waiting: Bool, meanwhile: () async throws -> Void
+        ) async throws -> Interno_V1_Frame {
             let deadline = self.deadline
             let (limit, name) = (requestLimit, request.messageName)
             deadline.eventLoop.execute { deadline.value.arm(limit, for: name) }
             defer { deadline.eventLoop.execute { deadline.value.disarm() } }
-            do {
+            try await translatingErrors {
                 do {
                     try await outbound.write(request.serializedBuffer())
                 } catch {
@@ -140,6 +166,13 @@ struct ServerConnection {
                     if let reason = await closingReason() { throw reason }
                     throw error
                 }
+            }
+            if waiting {
+                deadline.eventLoop.execute { deadline.value.disarm() }
+                try await meanwhile()
+                deadline.eventLoop.execute { deadline.value.arm(limit, for: name) }
+            }
+            return try await translatingErrors {
                 guard let buffer = try await frames.next() else {
                     throw ClientError.connectionLost(
                         "the server at \(server) closed the connection; everything applied so far is kept: run `interno sync` again"
@@ -153,6 +186,13 @@ struct ServerConnection {
                     throw ServerConnection.translate(error)
                 }
                 return answer
+            }
+        }
+
+        /// Runs `body`, a step of an exchange, and gives what it throws as the client's error.
+        private func translatingErrors<Value>(_ body: () async throws -> Value) async throws -> Value {
+            do {
+                return try await body()
             } catch let error as ClientError {
                 throw error
             } catch let error as WireError {

@@ -318,7 +318,7 @@ public final class SyncConnection {
         let limit = max(1, welcome.maximumPullChanges)
         var completed = false
         var setAside = 0
-        while true {
+        func request(after cursor: Int64) -> Interno_V1_Frame {
             var pull = Interno_V1_Pull()
             pull.cursor = cursor
             pull.limit = UInt32(limit)
@@ -326,25 +326,42 @@ public final class SyncConnection {
             pull.ownSets = own.map(Interno_V1_CounterRange.init)
             var frame = Interno_V1_Frame()
             frame.body = .pull(pull)
-            guard case .changes(let changes) = try await conversation.exchange(frame).body else {
+            return frame
+        }
+        var answer = try await conversation.exchange(request(after: cursor))
+        while true {
+            guard case .changes(let changes) = answer.body else {
                 throw ClientError.protocolError("the server did not answer Pull with Changes")
-            }
-            let sets: [ChangeSet]
-            do { sets = try changes.sets.map { try $0.model(consecutive: false) } } catch {
-                throw ClientError.protocolError("the server sent a malformed change set: \(error)")
             }
             guard changes.nextCursor >= cursor else {
                 throw ClientError.protocolError("the server's cursor went backwards")
             }
+            let apply = { () async throws -> PullSummary in
+                let sets: [ChangeSet]
+                do { sets = try changes.sets.map { try $0.model(consecutive: false) } } catch {
+                    throw ClientError.protocolError("the server sent a malformed change set: \(error)")
+                }
+                do {
+                    let batch = ChangeBatch(
+                        sets: sets, nextCursor: changes.nextCursor, more: changes.more,
+                        cursorEpoch: changes.cursorEpoch)
+                    let epoch = completing && !changes.more ? self.engine.settings.serverID : nil
+                    return try await store.background { try $0.applyPulled(batch, completingSyncWith: epoch) }
+                } catch let error as StoreError {
+                    throw ClientError.protocolError(
+                        "a pulled batch could not be applied (\(error)); nothing of it was kept")
+                }
+            }
             let summary: PullSummary
-            do {
-                let batch = ChangeBatch(
-                    sets: sets, nextCursor: changes.nextCursor, more: changes.more, cursorEpoch: changes.cursorEpoch)
-                let epoch = completing && !changes.more ? engine.settings.serverID : nil
-                summary = try await store.background { try $0.applyPulled(batch, completingSyncWith: epoch) }
-            } catch let error as StoreError {
-                throw ClientError.protocolError(
-                    "a pulled batch could not be applied (\(error)); nothing of it was kept")
+            if changes.more {
+                // The next Pull goes out before this batch is applied: the server reads and
+                // sends the next batch while this site writes this one (Protocol §5.4, cursor
+                // rules 2–5). What it answers depends only on the cursor and the own sets,
+                // never on this apply.
+                (answer, summary) = try await conversation.exchange(
+                    request(after: changes.nextCursor), meanwhile: apply)
+            } else {
+                summary = try await apply()
             }
             report.pulled += summary.applied
             report.alreadyHad += summary.alreadyHad

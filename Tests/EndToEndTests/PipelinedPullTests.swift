@@ -1,0 +1,113 @@
+import Foundation
+import InternoClient
+import InternoModel
+@_spi(Database) import InternoStore
+import InternoWire
+import NIOCore
+import NIOPosix
+import NIOSSL
+import Testing
+
+@testable import InternoServer
+
+/// A pull with `more` sends the next `Pull` before it applies the batch it holds (Protocol
+/// §5.4, cursor rules 2–5; DESIGN §5), so the server prepares the next batch while the site
+/// writes this one. What that must not change: a batch that cannot be applied keeps nothing,
+/// and the site says why, not that the connection broke. A server with this server's identity,
+/// written here frame by frame over real TLS, sends one batch that cannot be applied.
+@Suite("Pipelined pull, end to end", .serialized)
+struct PipelinedPullTests {
+    /// What the scripted server saw: the cursor of each `Pull`, in order.
+    actor Seen {
+        var pulls: [Int64] = []
+        func pulled(_ cursor: Int64) { pulls.append(cursor) }
+    }
+
+    @Test func theNextPullGoesOutBeforeTheBatchIsAppliedAndABadBatchKeepsNothing() async throws {
+        try await Deployment.with(.sqlite) { deployment in
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            _ = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop")
+            try await hr.sync()
+            let replica = try hr.site().store.replica()
+            let held = try await deployment.store.syncPosition(
+                of: replica.id, cursor: 0, cursorEpoch: 0
+            ).heldCounters
+            let configuration = try ServerConfiguration(
+                directory: deployment.data, store: deployment.store, host: "127.0.0.1", port: 0)
+            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: 0) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(NIOSSLServerHandler(context: configuration.sslContext))
+                        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
+                        try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let port = try #require(listener.channel.localAddress?.port)
+            let seen = Seen()
+            let server = Task {
+                try await listener.executeThenClose { connections in
+                    for try await connection in connections {
+                        try await connection.executeThenClose { frames, outbound in
+                            var frames = frames.makeAsyncIterator()
+                            guard let first = try await frames.next(),
+                                case .hello(let hello) = try Interno_V1_Frame(body: first).body
+                            else { return }
+                            var welcome = Interno_V1_Welcome()
+                            welcome.protocolVersion = WireLimits.protocolVersion
+                            welcome.serverID = configuration.serverID.uuid.wire
+                            welcome.serverSequence = hello.cursor + 10
+                            welcome.maxFrameBytes = UInt32(WireLimits.maximumFrameBytes)
+                            welcome.maxPushSets = UInt32(WireLimits.maximumPushSets)
+                            welcome.maxPullChanges = UInt32(WireLimits.maximumPullChanges)
+                            welcome.scope = .department
+                            welcome.heldCounters = held.map(Interno_V1_CounterRange.init)
+                            var frame = Interno_V1_Frame()
+                            frame.body = .welcome(welcome)
+                            try await outbound.write(frame.serializedBuffer())
+                            // Every Pull is recorded; only the first is answered, with a batch
+                            // whose one change names a record id of three bytes, and `more`.
+                            while let request = try await frames.next() {
+                                guard case .pull(let pull) = try Interno_V1_Frame(body: request).body else { return }
+                                await seen.pulled(pull.cursor)
+                                guard await seen.pulls.count == 1 else { continue }
+                                var change = Interno_V1_Change()
+                                change.counter = 1
+                                change.kind = "request"
+                                change.recordID = Data([1, 2, 3])
+                                change.author = "someone@IT-OPO"
+                                change.atMs = 1_795_426_200_000
+                                var set = Interno_V1_ChangeSet()
+                                set.replica = UUID().wire
+                                set.changes = [change]
+                                var changes = Interno_V1_Changes()
+                                changes.sets = [set]
+                                changes.nextCursor = pull.cursor + 5
+                                changes.more = true
+                                changes.cursorEpoch = hello.cursorEpoch
+                                var answer = Interno_V1_Frame()
+                                answer.body = .changes(changes)
+                                try await outbound.write(answer.serializedBuffer())
+                            }
+                        }
+                        return
+                    }
+                }
+            }
+            try hr.setServerPort(port)
+            let before = hr.databaseBytes()
+            let result = try await hr.run(["sync"])
+            _ = await server.result
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("the server sent a malformed change set"), "\(result.stderr)")
+            #expect(!result.stderr.contains("closed the connection"), "\(result.stderr)")
+            // The second Pull, from the batch's next cursor, came before the site gave up on
+            // the batch: sent before it was applied.
+            #expect(await seen.pulls == [replica.cursor, replica.cursor + 5])
+            // Nothing of the batch was kept, and the cursor did not move.
+            #expect(hr.databaseBytes() == before)
+            #expect(try hr.site().store.replica().cursor == replica.cursor)
+        }
+    }
+}
