@@ -42,6 +42,27 @@ extension SiteStore {
         try outbox(statuses: [.pending, .deferred], after: after, limit: limit).map(\.changeSet)
     }
 
+    /// The change sets one `Push` takes after the set that ends at counter `after`, in counter
+    /// order: pending and deferred ones, at most `limit` sets and at most `maximumChanges`
+    /// changes in all, but always the first set, however large. `more` says whether sets wait
+    /// after them. Only the sets kept are read with their changes: a site whose outbox holds
+    /// sets of a hundred changes no longer reads `limit` of them (200 000 changes) to send
+    /// the few thousand one frame holds (DESIGN §4).
+    public func pushPage(after: UInt64, limit: Int, maximumChanges: Int) throws -> (sets: [ChangeSet], more: Bool) {
+        try read { db in
+            let rows = try Self.outboxRows(statuses: [.pending, .deferred], after: after, limit: limit + 1, db)
+            var kept = 0
+            var changes = 0
+            for row in rows.prefix(limit) {
+                let size = Int(row.lastCounter - row.firstCounter + 1)
+                if kept > 0, changes + size > maximumChanges { break }
+                kept += 1
+                changes += size
+            }
+            return (try Self.entries(rows.prefix(kept), db).map(\.changeSet), rows.count > kept)
+        }
+    }
+
     /// How many change sets wait to be pushed (pending or deferred), read without their changes.
     public func pendingChangeSetCount() throws -> Int {
         try read { db in
@@ -56,48 +77,60 @@ extension SiteStore {
         statuses: Set<OutboxRow.Status> = [.pending, .deferred, .refused], after: UInt64 = 0, limit: Int = .max
     ) throws -> [OutboxEntry] {
         try read { db in
-            let replica = try Self.replicaRow(db)
-            // Read on every push: a cached statement (one per set of statuses), not a query
-            // built each time.
-            let wanted = statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
-            let rows = try OutboxRow.fetchAll(
-                db.cachedStatement(
-                    sql:
-                        """
-                        SELECT * FROM outbox WHERE \(Outbox.firstCounter) > ? AND \(Outbox.status) IN (\(wanted))
-                        ORDER BY \(Outbox.firstCounter) LIMIT ?
-                        """
-                ), arguments: [Int64(after), limit == .max ? -1 : limit])
-            var entries: [OutboxEntry] = []
-            entries.reserveCapacity(rows.count)
-            var start = rows.startIndex
-            while start < rows.endIndex {
-                // Sets whose counters follow on from each other (nearly always all of them): their
-                // changes in one query, not one query per set.
-                var end = start + 1
-                while end < rows.endIndex, rows[end].firstCounter == rows[end - 1].lastCounter + 1 { end += 1 }
-                let logged = try db.cachedStatement(sql: ChangeLog.ofReplica).decodeAll(
-                    arguments: [replica.replicaID, rows[start].firstCounter, rows[end - 1].lastCounter],
-                    ChangeLog.decode)
-                var next = logged.startIndex
-                for row in rows[start..<end] {
-                    var changes: [Change] = []
-                    while next < logged.endIndex, Int64(logged[next].change.dot.counter) <= row.lastCounter {
-                        // A refused set is pushed as it was written, not as its void.
-                        var change = logged[next].change
-                        change.refusal = nil
-                        changes.append(change)
-                        next += 1
-                    }
-                    guard !changes.isEmpty else {
-                        throw StoreError.corrupt("outbox entry \(row.firstCounter) has no changes in the log")
-                    }
-                    entries.append(OutboxEntry(row: row, changeSet: ChangeSet(changes)))
-                }
-                start = end
-            }
-            return entries
+            try Self.entries(try Self.outboxRows(statuses: statuses, after: after, limit: limit, db)[...], db)
         }
+    }
+
+    /// The outbox rows of `statuses` after the set that ends at counter `after`, in counter
+    /// order, at most `limit`, without their changes.
+    private static func outboxRows(
+        statuses: Set<OutboxRow.Status>, after: UInt64, limit: Int, _ db: Database
+    ) throws -> [OutboxRow] {
+        // Read on every push: a cached statement (one per set of statuses), not a query
+        // built each time.
+        let wanted = statuses.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        return try OutboxRow.fetchAll(
+            db.cachedStatement(
+                sql:
+                    """
+                    SELECT * FROM outbox WHERE \(Outbox.firstCounter) > ? AND \(Outbox.status) IN (\(wanted))
+                    ORDER BY \(Outbox.firstCounter) LIMIT ?
+                    """
+            ), arguments: [Int64(after), limit == .max ? -1 : limit])
+    }
+
+    /// `rows` with their changes, in their order.
+    private static func entries(_ rows: ArraySlice<OutboxRow>, _ db: Database) throws -> [OutboxEntry] {
+        let replica = try replicaRow(db)
+        var entries: [OutboxEntry] = []
+        entries.reserveCapacity(rows.count)
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            // Sets whose counters follow on from each other (nearly always all of them): their
+            // changes in one query, not one query per set.
+            var end = start + 1
+            while end < rows.endIndex, rows[end].firstCounter == rows[end - 1].lastCounter + 1 { end += 1 }
+            let logged = try db.cachedStatement(sql: ChangeLog.ofReplica).decodeAll(
+                arguments: [replica.replicaID, rows[start].firstCounter, rows[end - 1].lastCounter],
+                ChangeLog.decode)
+            var next = logged.startIndex
+            for row in rows[start..<end] {
+                var changes: [Change] = []
+                while next < logged.endIndex, Int64(logged[next].change.dot.counter) <= row.lastCounter {
+                    // A refused set is pushed as it was written, not as its void.
+                    var change = logged[next].change
+                    change.refusal = nil
+                    changes.append(change)
+                    next += 1
+                }
+                guard !changes.isEmpty else {
+                    throw StoreError.corrupt("outbox entry \(row.firstCounter) has no changes in the log")
+                }
+                entries.append(OutboxEntry(row: row, changeSet: ChangeSet(changes)))
+            }
+            start = end
+        }
+        return entries
     }
 
     /// Records the server's answers to one Push in one transaction: accepted and duplicate sets

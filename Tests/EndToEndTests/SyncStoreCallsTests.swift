@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import InternoModel
 @_spi(Database) import InternoStore
 import Testing
 
@@ -67,6 +68,38 @@ struct SyncStoreCallsTests {
             #expect(statements.count(Self.pages) == 2, "two Pushes, two pages")
             #expect(try site.store.pendingChangeSets().isEmpty)
             #expect(try await deployment.store.requestKeys() == Set((1...count).map { "HR-LIS-\($0)" }))
+        }
+    }
+
+    /// A Push also holds at most 5000 changes, in whole sets (`SyncConnection.maximumPushChanges`):
+    /// a queue of 60 sets of 100 changes goes in two Pushes, the second page read only with
+    /// the first's results, and every set arrives once.
+    @Test func aQueueOfLargeSetsGoesInPushesOfAtMost5000Changes() async throws {
+        try await Deployment.with { deployment in
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let site = try hr.site()
+            let it = try site.store.departmentID(code: "IT")
+            let hrID = try #require(UUID(uuidString: site.settings.departmentID))
+            for set in 0..<60 {
+                let edits = (0..<100).map { index in
+                    Edit(
+                        .request, UUID(),
+                        [
+                            "customer": .id(hrID), "provider": .id(it), "title": .text("Request \(set).\(index)"),
+                            "priority": .text("normal"), "state": .text("submitted"),
+                            "key": .text("HR-LIS-\(set * 100 + index + 1)"),
+                        ])
+                }
+                try site.store.write(edits, author: "ana@HR-LIS")
+            }
+            let engine = try SyncEngine(home: SiteHome(path: hr.home))
+            let statements = Self.tracing(engine)
+            let report = try await engine.sync()
+            #expect(report.accepted == 60)
+            #expect(statements.count(Self.pages) == 2, "two Pushes (50 sets, then 10), two pages")
+            #expect(statements.count(Self.counts) == 1, "the first page did not hold the whole queue")
+            #expect(try site.store.pendingChangeSets().isEmpty)
+            #expect(try await deployment.store.requestKeys() == Set((1...6_000).map { "HR-LIS-\($0)" }))
         }
     }
 }

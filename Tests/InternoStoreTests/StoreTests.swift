@@ -376,6 +376,21 @@ struct StoreTests {
         #expect(outbox.map(\.row.status) == [.pending, .pending, .pending, .refused, .pending, .pending])
         #expect(try hub.hr.pendingChangeSets(after: written[2].lastCounter, limit: 2) == [written[3], written[5]])
         #expect(try hub.hr.pendingChangeSets(after: written[6].lastCounter).isEmpty)
+
+        // One Push's page (pending sets of 1, 2, 1, 2 and 1 changes): whole sets up to the
+        // bound on changes, a first set larger than it alone, and whether any wait after.
+        func page(after set: Int?, limit: Int = 10, changes: Int) throws -> ([ChangeSet], Bool) {
+            let page = try hub.hr.pushPage(
+                after: set.map { written[$0].lastCounter } ?? 0, limit: limit, maximumChanges: changes)
+            return (page.sets, page.more)
+        }
+        #expect(try page(after: nil, changes: 3) == ([written[0], written[2]], true))
+        #expect(try page(after: 2, changes: 3) == ([written[3], written[5]], true))
+        #expect(try page(after: 5, changes: 3) == ([written[6]], false))
+        #expect(try page(after: 0, changes: 1) == ([written[2]], true))
+        #expect(try page(after: nil, limit: 2, changes: 100) == ([written[0], written[2]], true))
+        #expect(try page(after: nil, limit: 5, changes: 100) == ([0, 2, 3, 5, 6].map { written[$0] }, false))
+        #expect(try page(after: 6, changes: 3) == ([], false))
     }
 
     @Test(arguments: Storage.allCases)

@@ -214,15 +214,24 @@ public final class SyncConnection {
     /// Each call to the store does what the next step needs: the first reads the first page
     /// (and counts the queue only when the page is full), each after a Push records its
     /// results and reads the next page, or the replica row once a short page has gone whole.
+    /// The most changes one `Push` holds, in whole sets (a larger first set goes alone): what
+    /// a `Pull` brings at most (Protocol §5.3, batching). Bounded by sets and bytes alone, a
+    /// site with sets of 100 changes read 2000 of them (its whole queue, up to 200 000
+    /// changes) to send the tens of thousands one frame holds, and the server decoded and
+    /// judged them in one Push: pushing 100 000 requests peaked at 325 MB of memory, against
+    /// 92 MB in Pushes of 5000 changes, at the same speed (DESIGN §9).
+    static let maximumPushChanges = 5_000
+
     private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws -> ReplicaRow {
         let store = engine.store
         let maximumSets = max(1, welcome.maximumPushSets)
+        let maximumChanges = Self.maximumPushChanges
         let first = try await store.background { store in
-            let page = try store.pendingChangeSets(after: 0, limit: maximumSets)
-            let total = page.count < maximumSets ? page.count : try store.pendingChangeSetCount()
-            return (page: page, total: total, replica: page.isEmpty ? try store.replica() : nil)
+            let page = try store.pushPage(after: 0, limit: maximumSets, maximumChanges: maximumChanges)
+            let total = page.more ? try store.pendingChangeSetCount() : page.sets.count
+            return (page: page, total: total, replica: page.sets.isEmpty ? try store.replica() : nil)
         }
-        var (pending, replica) = (first.page, first.replica)
+        var (pending, more, replica) = (first.page.sets, first.page.more, first.replica)
         // Leave room in the frame for the envelope: fill at most half of it.
         let byteBudget = max(1, welcome.maximumFrameBytes / 2)
         var sent = 0
@@ -243,14 +252,14 @@ public final class SyncConnection {
                 throw ClientError.protocolError("the server did not answer Push with PushResult")
             }
             let outcomes = try Self.outcomes(of: result, for: sets, report: &report)
-            // A short page sent whole was the end of the queue when it was read.
-            let last = pending.count < maximumSets && sets.count == pending.count
+            // A page with nothing after it, sent whole, was the end of the queue when it was read.
+            let last = !more && sets.count == pending.count
             let after = sets.last!.lastCounter
-            (pending, replica) = try await store.background { store in
+            (pending, more, replica) = try await store.background { store in
                 try store.recordPushResults(outcomes)
-                guard !last else { return ([], try store.replica()) }
-                let next = try store.pendingChangeSets(after: after, limit: maximumSets)
-                return (next, next.isEmpty ? try store.replica() : nil)
+                guard !last else { return ([], false, try store.replica()) }
+                let next = try store.pushPage(after: after, limit: maximumSets, maximumChanges: maximumChanges)
+                return (next.sets, next.more, next.sets.isEmpty ? try store.replica() : nil)
             }
             // Accepted, not duplicate: the server logged exactly what this site holds.
             for (set, (_, outcome)) in zip(sets, outcomes) where outcome == .accepted {
