@@ -4,8 +4,6 @@ import InternoModel
 @_spi(Database) import InternoStore
 import InternoWire
 import NIOCore
-import NIOPosix
-import NIOSSL
 import Testing
 
 @testable import InternoServer
@@ -34,65 +32,38 @@ struct PipelinedPullTests {
             ).heldCounters
             let configuration = try ServerConfiguration(
                 directory: deployment.data, store: deployment.store, host: "127.0.0.1", port: 0)
-            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .bind(host: "127.0.0.1", port: 0) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let pipeline = channel.pipeline.syncOperations
-                        try pipeline.addHandler(NIOSSLServerHandler(context: configuration.sslContext))
-                        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
-                        try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-            let port = try #require(listener.channel.localAddress?.port)
+            let scripted = try await ScriptedServer(configuration)
+            let port = scripted.port
             let seen = Seen()
-            let server = Task {
-                try await listener.executeThenClose { connections in
-                    for try await connection in connections {
-                        try await connection.executeThenClose { frames, outbound in
-                            var frames = frames.makeAsyncIterator()
-                            guard let first = try await frames.next(),
-                                case .hello(let hello) = try Interno_V1_Frame(body: first).body
-                            else { return }
-                            var welcome = Interno_V1_Welcome()
-                            welcome.protocolVersion = WireLimits.protocolVersion
-                            welcome.serverID = configuration.serverID.uuid.wire
-                            welcome.serverSequence = hello.cursor + 10
-                            welcome.maxFrameBytes = UInt32(WireLimits.maximumFrameBytes)
-                            welcome.maxPushSets = UInt32(WireLimits.maximumPushSets)
-                            welcome.maxPullChanges = UInt32(WireLimits.maximumPullChanges)
-                            welcome.scope = .department
-                            welcome.heldCounters = held.map(Interno_V1_CounterRange.init)
-                            var frame = Interno_V1_Frame()
-                            frame.body = .welcome(welcome)
-                            try await outbound.write(frame.serializedBuffer())
-                            // Every Pull is recorded; only the first is answered, with a batch
-                            // whose one change names a record id of three bytes, and `more`.
-                            while let request = try await frames.next() {
-                                guard case .pull(let pull) = try Interno_V1_Frame(body: request).body else { return }
-                                await seen.pulled(pull.cursor)
-                                guard await seen.pulls.count == 1 else { continue }
-                                var change = Interno_V1_Change()
-                                change.counter = 1
-                                change.kind = "request"
-                                change.recordID = Data([1, 2, 3])
-                                change.author = "someone@IT-OPO"
-                                change.atMs = 1_795_426_200_000
-                                var set = Interno_V1_ChangeSet()
-                                set.replica = UUID().wire
-                                set.changes = [change]
-                                var changes = Interno_V1_Changes()
-                                changes.sets = [set]
-                                changes.nextCursor = pull.cursor + 5
-                                changes.more = true
-                                changes.cursorEpoch = hello.cursorEpoch
-                                var answer = Interno_V1_Frame()
-                                answer.body = .changes(changes)
-                                try await outbound.write(answer.serializedBuffer())
-                            }
-                        }
-                        return
-                    }
+            let server = scripted.serveOne { frames, outbound in
+                guard let first = try await frames.next(),
+                    case .hello(let hello) = try Interno_V1_Frame(body: first).body
+                else { return }
+                try await outbound.write(
+                    scripted.welcome(held: held, serverSequence: hello.cursor + 10).serializedBuffer())
+                // Every Pull is recorded; only the first is answered, with a batch whose one
+                // change names a record id of three bytes, and `more`.
+                while let request = try await frames.next() {
+                    guard case .pull(let pull) = try Interno_V1_Frame(body: request).body else { return }
+                    await seen.pulled(pull.cursor)
+                    guard await seen.pulls.count == 1 else { continue }
+                    var change = Interno_V1_Change()
+                    change.counter = 1
+                    change.kind = "request"
+                    change.recordID = Data([1, 2, 3])
+                    change.author = "someone@IT-OPO"
+                    change.atMs = 1_795_426_200_000
+                    var set = Interno_V1_ChangeSet()
+                    set.replica = UUID().wire
+                    set.changes = [change]
+                    var changes = Interno_V1_Changes()
+                    changes.sets = [set]
+                    changes.nextCursor = pull.cursor + 5
+                    changes.more = true
+                    changes.cursorEpoch = hello.cursorEpoch
+                    var answer = Interno_V1_Frame()
+                    answer.body = .changes(changes)
+                    try await outbound.write(answer.serializedBuffer())
                 }
             }
             try hr.setServerPort(port)

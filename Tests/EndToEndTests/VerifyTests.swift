@@ -5,8 +5,6 @@ import InternoModel
 @_spi(Database) import InternoStore
 import InternoWire
 import NIOCore
-import NIOPosix
-import NIOSSL
 import Testing
 
 @testable import InternoServer
@@ -183,44 +181,16 @@ struct VerifyEndToEndTests {
             let held = try await deployment.store.syncPosition(
                 of: try hr.site().store.replica().id, cursor: 0, cursorEpoch: 0
             ).heldCounters
-            let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .bind(host: "127.0.0.1", port: 0) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let pipeline = channel.pipeline.syncOperations
-                        try pipeline.addHandler(NIOSSLServerHandler(context: configuration.sslContext))
-                        try pipeline.addHandler(ByteToMessageHandler(FrameDecoder()))
-                        try pipeline.addHandler(MessageToByteHandler(FrameEncoder()))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-            let port = try #require(listener.channel.localAddress?.port)
-            let older = Task {
-                try await listener.executeThenClose { connections in
-                    for try await connection in connections {
-                        try await connection.executeThenClose { frames, outbound in
-                            var frames = frames.makeAsyncIterator()
-                            guard try await frames.next() != nil else { return }
-                            var welcome = Interno_V1_Welcome()
-                            welcome.protocolVersion = WireLimits.protocolVersion
-                            welcome.serverID = configuration.serverID.uuid.wire
-                            welcome.maxFrameBytes = UInt32(WireLimits.maximumFrameBytes)
-                            welcome.maxPushSets = UInt32(WireLimits.maximumPushSets)
-                            welcome.maxPullChanges = UInt32(WireLimits.maximumPullChanges)
-                            welcome.scope = .department
-                            welcome.heldCounters = held.map(Interno_V1_CounterRange.init)
-                            var frame = Interno_V1_Frame()
-                            frame.body = .welcome(welcome)
-                            try await outbound.write(frame.serializedBuffer())
-                            guard let request = try await frames.next() else { return }
-                            var unknown = try Interno_V1_Frame(body: request)
-                            #expect(unknown.messageName == "Verify")
-                            unknown = Interno_V1_Frame.error(
-                                .malformedFrame, "malformed message: the frame has no message in it")
-                            try await outbound.write(unknown.serializedBuffer())
-                        }
-                        return
-                    }
-                }
+            let server = try await ScriptedServer(configuration)
+            let port = server.port
+            let older = server.serveOne { frames, outbound in
+                guard try await frames.next() != nil else { return }
+                try await outbound.write(server.welcome(held: held).serializedBuffer())
+                guard let request = try await frames.next() else { return }
+                var unknown = try Interno_V1_Frame(body: request)
+                #expect(unknown.messageName == "Verify")
+                unknown = Interno_V1_Frame.error(.malformedFrame, "malformed message: the frame has no message in it")
+                try await outbound.write(unknown.serializedBuffer())
             }
             try hr.setServerPort(port)
             let before = hr.databaseBytes()

@@ -54,25 +54,16 @@ enum SchemaFloor {
             let id = UUID.timeOrdered()
             ids.append(id)
             let logged = created(index, id)
-            let fields = logged.fields
             let key = "HR-LIS-\(index + 1)"
             let title = "Request number \(index)"
             var state = RecordState(kind: .request, id: id)
             try state.apply(logged)
-            var context = BinaryWriter()
-            context.write(clock: logged.context)
-            var encodedFields = BinaryWriter()
-            encodedFields.write(fields: fields)
-            var clock = BinaryWriter()
-            clock.write(clock: state.clock)
-            var siblings = BinaryWriter()
-            siblings.write(siblings: state.fields)
+            let cells = encoded(logged, state)
             rows.append(
                 Row(
                     id: id.text, key: key, title: title, counter: Int64(index + 1),
-                    set: Int64(index / 100 * 100 + 1), context: context.bytes, fields: encodedFields.bytes,
-                    clock: clock.bytes, siblings: siblings.bytes,
-                    timeline: RequestTimeline(log: [logged])?.encoded))
+                    set: Int64(index / 100 * 100 + 1), context: cells.context, fields: cells.fields,
+                    clock: cells.clock, siblings: cells.siblings, timeline: RequestTimeline(log: [logged])?.encoded))
         }
         let replicaText = replica.description
         let customerText = customer.text
@@ -80,11 +71,7 @@ enum SchemaFloor {
         let time = at.millisecondsSince1970
         let start = Spent.now()
         try store.writer.write { db in
-            let logStatement = try db.makeStatement(
-                sql: """
-                    INSERT INTO change (replica, counter, setStart, setEnd, kind, record, context, fields, author, at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
+            let logStatement = try db.makeStatement(sql: logInsert)
             let recordStatement = try db.makeStatement(
                 sql: "INSERT INTO record (id, kind, clock, fields, present, conflicted) VALUES (?, ?, ?, ?, ?, ?)")
             let requestStatement = try db.makeStatement(
@@ -93,32 +80,14 @@ enum SchemaFloor {
                         conflicted, submittedAt, timeline)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-            let audienceStatement = try db.makeStatement(sql: "INSERT INTO audience (department, seq) VALUES (?, ?)")
+            let audienceStatement = try db.makeStatement(sql: audienceInsert)
             let departments = [customer.text, provider.text].sorted()
-            // An audience row names its change's seq, known only once the change is in: its
-            // two arguments are made here, as the store makes them.
             for row in rows {
-                var log = Bindings(logStatement)
-                try log.add(replicaText)
-                try log.add(row.counter)
-                try log.add(row.set)
-                try log.add(row.set + 99)
-                try log.add("request")
-                try log.add(row.id)
-                try log.add(bytes: row.context)
-                try log.add(bytes: row.fields)
-                try log.add("bench@HR-LIS")
-                try log.add(time)
-                try log.execute()
-                if audience {
-                    let seq = db.lastInsertedRowID
-                    for department in departments {
-                        var heard = Bindings(audienceStatement)
-                        try heard.add(department)
-                        try heard.add(seq)
-                        try heard.execute()
-                    }
-                }
+                try log(
+                    row.counter, set: row.set...(row.set + 99), record: row.id, context: row.context,
+                    fields: row.fields,
+                    by: replicaText, at: time, heardBy: audience ? departments : [], logStatement, audienceStatement, db
+                )
                 var state = Bindings(recordStatement)
                 try state.add(row.id)
                 try state.add("request")
@@ -164,55 +133,26 @@ enum SchemaFloor {
                     context: state.clock, fields: ["title": .text(title)], author: "bench@HR-LIS", at: editedAt)
                 try state.apply(change)
                 edited[index] = state
-                var context = BinaryWriter()
-                context.write(clock: change.context)
-                var fields = BinaryWriter()
-                fields.write(fields: change.fields)
-                var clock = BinaryWriter()
-                clock.write(clock: state.clock)
-                var siblings = BinaryWriter()
-                siblings.write(siblings: state.fields)
+                let cells = encoded(change, state)
                 edits.append(
                     Edited(
-                        id: rows[index].id, counter: Int64(counter), context: context.bytes, fields: fields.bytes,
-                        clock: clock.bytes, siblings: siblings.bytes))
+                        id: rows[index].id, counter: Int64(counter), context: cells.context, fields: cells.fields,
+                        clock: cells.clock, siblings: cells.siblings))
             }
             let editTime = editedAt.millisecondsSince1970
             let roundStart = Date()
             try store.writer.write { db in
-                let logStatement = try db.cachedStatement(
-                    sql: """
-                        INSERT INTO change (replica, counter, setStart, setEnd, kind, record, context, fields, author, at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """)
-                let audienceStatement = try db.cachedStatement(
-                    sql: "INSERT INTO audience (department, seq) VALUES (?, ?)")
+                let logStatement = try db.cachedStatement(sql: logInsert)
+                let audienceStatement = try db.cachedStatement(sql: audienceInsert)
                 let recordStatement = try db.cachedStatement(
                     sql: "UPDATE record SET clock = ?, fields = ? WHERE id = ?")
                 let requestStatement = try db.cachedStatement(
                     sql: "UPDATE request SET title = ?, updatedAt = ? WHERE id = ?")
                 for edit in edits {
-                    var log = Bindings(logStatement)
-                    try log.add(replicaText)
-                    try log.add(edit.counter)
-                    try log.add(edit.counter)
-                    try log.add(edit.counter)
-                    try log.add("request")
-                    try log.add(edit.id)
-                    try log.add(bytes: edit.context)
-                    try log.add(bytes: edit.fields)
-                    try log.add("bench@HR-LIS")
-                    try log.add(editTime)
-                    try log.execute()
-                    if audience {
-                        let seq = db.lastInsertedRowID
-                        for department in departments {
-                            var heard = Bindings(audienceStatement)
-                            try heard.add(department)
-                            try heard.add(seq)
-                            try heard.execute()
-                        }
-                    }
+                    try log(
+                        edit.counter, set: edit.counter...edit.counter, record: edit.id, context: edit.context,
+                        fields: edit.fields, by: replicaText, at: editTime, heardBy: audience ? departments : [],
+                        logStatement, audienceStatement, db)
                     var state = Bindings(recordStatement)
                     try state.add(bytes: edit.clock)
                     try state.add(bytes: edit.siblings)
@@ -228,6 +168,58 @@ enum SchemaFloor {
             rounds.append(Date().timeIntervalSince(roundStart))
         }
         return (inserted, rounds)
+    }
+
+    /// The cells `change` writes, in the encodings the store writes them with: its context and
+    /// fields in the log, and `state`, its record after it, as the record's clock and siblings.
+    private static func encoded(_ change: Change, _ state: RecordState) -> (
+        context: [UInt8], fields: [UInt8], clock: [UInt8], siblings: [UInt8]
+    ) {
+        var context = BinaryWriter()
+        context.write(clock: change.context)
+        var fields = BinaryWriter()
+        fields.write(fields: change.fields)
+        var clock = BinaryWriter()
+        clock.write(clock: state.clock)
+        var siblings = BinaryWriter()
+        siblings.write(siblings: state.fields)
+        return (context.bytes, fields.bytes, clock.bytes, siblings.bytes)
+    }
+
+    private static let logInsert = """
+        INSERT INTO change (replica, counter, setStart, setEnd, kind, record, context, fields, author, at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    private static let audienceInsert = "INSERT INTO audience (department, seq) VALUES (?, ?)"
+
+    /// Writes the log entry of request `record`'s change `counter` of `replica`, in `set`, and
+    /// an audience row for each of `departments`: an audience row names its change's seq,
+    /// known only once the change is in, so its two arguments are made here, as the store
+    /// makes them.
+    private static func log(
+        _ counter: Int64, set: ClosedRange<Int64>, record: String, context: [UInt8], fields: [UInt8],
+        by replica: String, at time: Int64, heardBy departments: [String], _ logStatement: Statement,
+        _ audienceStatement: Statement, _ db: Database
+    ) throws {
+        var log = Bindings(logStatement)
+        try log.add(replica)
+        try log.add(counter)
+        try log.add(set.lowerBound)
+        try log.add(set.upperBound)
+        try log.add("request")
+        try log.add(record)
+        try log.add(bytes: context)
+        try log.add(bytes: fields)
+        try log.add("bench@HR-LIS")
+        try log.add(time)
+        try log.execute()
+        let seq = db.lastInsertedRowID
+        for department in departments {
+            var heard = Bindings(audienceStatement)
+            try heard.add(department)
+            try heard.add(seq)
+            try heard.execute()
+        }
     }
 
     /// What one edit of a warm round writes, made before the round's clock starts.
