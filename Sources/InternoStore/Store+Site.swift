@@ -47,10 +47,11 @@ extension SiteStore {
     /// changes in all, but always the first set, however large. `more` says whether sets wait
     /// after them. Only the sets kept are read with their changes: a site whose outbox holds
     /// sets of a hundred changes no longer reads `limit` of them (200 000 changes) to send
-    /// the few thousand one frame holds (DESIGN §4).
+    /// the tens of thousands one frame holds (DESIGN §5).
     public func pushPage(after: UInt64, limit: Int, maximumChanges: Int) throws -> (sets: [ChangeSet], more: Bool) {
         try read { db in
-            let rows = try Self.outboxRows(statuses: [.pending, .deferred], after: after, limit: limit + 1, db)
+            let rows = try Self.outboxRows(
+                statuses: [.pending, .deferred], after: after, limit: limit == .max ? .max : limit + 1, db)
             var kept = 0
             var changes = 0
             for row in rows.prefix(limit) {

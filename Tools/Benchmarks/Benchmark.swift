@@ -463,6 +463,7 @@ struct Benchmark {
     /// so that ``phasePeakMegabytes()`` gives the peak since, not one an earlier phase set
     /// (the floors' rows, a push). Returns `false` where the mark cannot be set back: the
     /// peak then is the process's whole.
+    ///
     /// What the process frees and malloc keeps is first given back to the system
     /// (`malloc_trim`), so that the mark starts from what is live.
     @discardableResult

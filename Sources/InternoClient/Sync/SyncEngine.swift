@@ -208,12 +208,6 @@ public final class SyncConnection {
         return report
     }
 
-    /// Pushes every queued set, a page of them per Push, and returns the site's replica row as
-    /// it stands after the last push's results are recorded, for the pull that follows.
-    ///
-    /// Each call to the store does what the next step needs: the first reads the first page
-    /// (and counts the queue only when the page is full), each after a Push records its
-    /// results and reads the next page, or the replica row once a short page has gone whole.
     /// The most changes one `Push` holds, in whole sets (a larger first set goes alone): what
     /// a `Pull` brings at most (Protocol §5.3, batching). Bounded by sets and bytes alone, a
     /// site with sets of 100 changes read 2000 of them (its whole queue, up to 200 000
@@ -222,6 +216,13 @@ public final class SyncConnection {
     /// 92 MB in Pushes of 5000 changes, at the same speed (DESIGN §9).
     static let maximumPushChanges = 5_000
 
+    /// Pushes every queued set, a page of them per Push, and returns the site's replica row as
+    /// it stands after the last push's results are recorded, for the pull that follows.
+    ///
+    /// Each call to the store does what the next step needs: the first reads the first page
+    /// (and counts the queue only when sets wait after it), each after a Push records its
+    /// results and reads the next page, or the replica row once a page with nothing after it
+    /// has gone whole.
     private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws -> ReplicaRow {
         let store = engine.store
         let maximumSets = max(1, welcome.maximumPushSets)
