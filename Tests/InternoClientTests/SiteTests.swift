@@ -161,6 +161,7 @@ struct CalendarReadTests {
     /// hours, and the figures came out wrong without a word.
     @Test func aDepartmentTheSiteDoesNotHoldIsAnErrorNotDefaultOfficeHours() async throws {
         let sites = try await OfflineSites()
+        defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
         #expect(try sites.hr.requestDetails(key).key == key)
         let it = try sites.hr.store.departmentID(code: "IT")
@@ -176,6 +177,7 @@ struct CalendarReadTests {
     /// Before, any error reading the key's row (here a damaged id) said "there is no request".
     @Test func aDamagedRowIsReportedAsDamagedNotAsNoSuchRequest() async throws {
         let sites = try await OfflineSites()
+        defer { try? FileManager.default.removeItem(atPath: sites.root) }
         let key = try sites.hr.newRequest(to: "IT", title: "Laptop")
         try await sites.hr.store.writer.write { db in
             try db.execute(sql: "PRAGMA foreign_keys = OFF")
