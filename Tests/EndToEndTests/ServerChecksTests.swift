@@ -125,6 +125,53 @@ struct ServerChecksTests {
         }
     }
 
+    /// A queue that takes two Pushes, the first of which holds a set the server refuses: the
+    /// site records the first Push's results while the server judges the second (DESIGN §5),
+    /// and each set ends as if the Pushes had gone one after the other. The refused set is
+    /// rolled back with its reason, every other set leaves the outbox, and the server holds
+    /// all of them and not the refused edit.
+    @Test func aRefusalInTheFirstOfTwoPushesIsRecordedAndEveryOtherSetArrives() async throws {
+        try await Deployment.with { deployment in
+            let hr = try await deployment.join("HR", "LIS", user: "ana")
+            let it = try await deployment.join("IT", "OPO", user: "rui")
+            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            try await hr.sync()
+            try await it.sync()
+            let site = try it.site()
+            // First in the queue: an edit IT may not make. Then 60 sets of 100 new requests:
+            // 5000 changes at most per Push puts the forged set and 49 of them in the first.
+            try forgeTitleEdit(on: site.store, key: key)
+            let itID = try #require(UUID(uuidString: site.settings.departmentID))
+            let hrID = try site.store.departmentID(code: "HR")
+            for set in 0..<60 {
+                let edits = (0..<100).map { index in
+                    Edit(
+                        .request, UUID(),
+                        [
+                            "customer": .id(itID), "provider": .id(hrID), "title": .text("Request \(set).\(index)"),
+                            "priority": .text("normal"), "state": .text("submitted"),
+                            "key": .text("IT-OPO-\(set * 100 + index + 1)"),
+                        ])
+                }
+                try site.store.write(edits, author: "rui@IT-OPO")
+            }
+            let report = try await SyncEngine(home: SiteHome(path: it.home)).sync()
+            #expect(report.accepted == 60)
+            #expect(report.refused.count == 1)
+            #expect(report.refused.first?.reason.contains("only the customer department HR may") == true)
+            #expect(try site.store.pendingChangeSets().isEmpty)
+            let outbox = try site.store.outbox()
+            #expect(outbox.count == 1 && outbox.first?.row.status == .refused)
+            #expect(try site.store.record(site.store.requestID(key: key))?.value(of: "title") == .text("Laptop"))
+            let keys = try await deployment.store.requestKeys()
+            #expect(keys == Set((1...6_000).map { "IT-OPO-\($0)" } + [key]))
+            try await hr.sync()
+            let details = try await hr.json(RequestDetails.self, "request", "show", key)
+            #expect(details.fields.first { $0.name == "title" }?.value == "Laptop")
+        }
+    }
+
     /// Protocol §12.9: a step writes what the spec says besides the state; a client that
     /// leaves the first response out is refused, with the rule in words.
     @Test(arguments: Central.all) func anAckWithoutItsFirstResponseOrFromTheFutureIsRefusedWithTheRule(central: Central)

@@ -17,6 +17,10 @@ struct SyncStoreCallsTests {
         private let lock = NSLock()
         func add(_ sql: String) { lock.withLock { seen.append(sql) } }
         func count(_ prefix: String) -> Int { lock.withLock { seen.filter { $0.hasPrefix(prefix) }.count } }
+        /// Where the statements that start with `prefix` ran, in the order of all of them.
+        func positions(_ prefix: String) -> [Int] {
+            lock.withLock { seen.indices.filter { seen[$0].hasPrefix(prefix) } }
+        }
     }
 
     static func tracing(_ engine: SyncEngine) -> Statements {
@@ -31,6 +35,8 @@ struct SyncStoreCallsTests {
 
     static let pages = "SELECT * FROM outbox"
     static let counts = "SELECT COUNT(*) FROM outbox"
+    /// A set the server accepted leaves the outbox.
+    static let acknowledged = "DELETE FROM outbox"
 
     @Test func aQueueOnePushTakesIsReadOnceAndNeverCounted() async throws {
         try await Deployment.with { deployment in
@@ -52,8 +58,9 @@ struct SyncStoreCallsTests {
     }
 
     /// More than one Push carries (here by bytes: half of the server's largest frame, 8 MB per
-    /// Push): each page after the first is read in the same call that records the last one's
-    /// results, and every set arrives once.
+    /// Push): each page after the first is read while the server judges the Push before it,
+    /// in the same call that records the results of the Push before that, and every set
+    /// arrives once.
     @Test func aQueueLargerThanOnePushGoesInSeveralAndEverySetArrivesOnce() async throws {
         try await Deployment.with { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
@@ -72,8 +79,8 @@ struct SyncStoreCallsTests {
     }
 
     /// A Push also holds at most 5000 changes, in whole sets (`SyncConnection.maximumPushChanges`):
-    /// a queue of 60 sets of 100 changes goes in two Pushes, the second page read only with
-    /// the first's results, and every set arrives once.
+    /// a queue of 60 sets of 100 changes goes in two Pushes, the second page read while the
+    /// server judges the first, and every set arrives once.
     @Test func aQueueOfLargeSetsGoesInPushesOfAtMost5000Changes() async throws {
         try await Deployment.with { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
@@ -98,6 +105,12 @@ struct SyncStoreCallsTests {
             #expect(report.accepted == 60)
             #expect(statements.count(Self.pages) == 2, "two Pushes (50 sets, then 10), two pages")
             #expect(statements.count(Self.counts) == 1, "the first page did not hold the whole queue")
+            // The second page is read, and its Push encoded, while the server judges the first
+            // Push: before the first Push's results are recorded.
+            let pages = statements.positions(Self.pages)
+            let acknowledged = statements.positions(Self.acknowledged)
+            #expect(acknowledged.count == 60)
+            #expect(pages.count == 2 && acknowledged.first.map { pages[1] < $0 } == true)
             #expect(try site.store.pendingChangeSets().isEmpty)
             #expect(try await deployment.store.requestKeys() == Set((1...6_000).map { "HR-LIS-\($0)" }))
         }

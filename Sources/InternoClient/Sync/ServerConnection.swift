@@ -129,7 +129,21 @@ struct ServerConnection {
         /// to say when the server answers it `MALFORMED_FRAME`, as an older one does (an unknown
         /// message is a frame with no message, Protocol/README.md, 9).
         func exchange(_ request: Interno_V1_Frame, olderServer: String? = nil) async throws -> Interno_V1_Frame {
-            try await exchange(request, olderServer: olderServer, waiting: false) {}
+            try await exchange(Outgoing(request), olderServer: olderServer, waiting: false) {}
+        }
+
+        /// A request in its bytes, serialized before its turn: a site that prepares its next
+        /// request while the server works on the last one (``exchange(_:meanwhile:)``) does
+        /// the encoding then too.
+        struct Outgoing {
+            let bytes: ByteBuffer
+            /// The message's name, for the request limit's error.
+            let name: String
+
+            init(_ frame: Interno_V1_Frame) {
+                bytes = frame.serializedBuffer()
+                name = frame.messageName
+            }
         }
 
         /// Sends `request`, runs `meanwhile` while the server works on it, then returns the
@@ -141,7 +155,7 @@ struct ServerConnection {
         /// answer; not `meanwhile` itself, which is this site's own work. An error `meanwhile`
         /// throws is thrown as it is, and the answer, if it came, is not read.
         func exchange<Value>(
-            _ request: Interno_V1_Frame, meanwhile: () async throws -> Value
+            _ request: Outgoing, meanwhile: () async throws -> Value
         ) async throws -> (answer: Interno_V1_Frame, meanwhile: Value) {
             var value: Value?
             let answer = try await exchange(request, olderServer: nil, waiting: true) { value = try await meanwhile() }
@@ -151,15 +165,15 @@ struct ServerConnection {
 
         /// The exchange; `waiting`, `meanwhile` runs between the write and the read, out of the limit.
         private func exchange(
-            _ request: Interno_V1_Frame, olderServer: String?, waiting: Bool, meanwhile: () async throws -> Void
+            _ request: Outgoing, olderServer: String?, waiting: Bool, meanwhile: () async throws -> Void
         ) async throws -> Interno_V1_Frame {
             let deadline = self.deadline
-            let (limit, name) = (requestLimit, request.messageName)
+            let (limit, name) = (requestLimit, request.name)
             deadline.eventLoop.execute { deadline.value.arm(limit, for: name) }
             defer { deadline.eventLoop.execute { deadline.value.disarm() } }
             try await translatingErrors {
                 do {
-                    try await outbound.write(request.serializedBuffer())
+                    try await outbound.write(request.bytes)
                 } catch {
                     // A connection closed under the write (by a failed TLS handshake, or a
                     // limit that ran out) leaves its reason on the inbound side: report that.

@@ -220,9 +220,14 @@ public final class SyncConnection {
     /// it stands after the last push's results are recorded, for the pull that follows.
     ///
     /// Each call to the store does what the next step needs: the first reads the first page
-    /// (and counts the queue only when sets wait after it), each after a Push records its
-    /// results and reads the next page, or the replica row once a page with nothing after it
-    /// has gone whole.
+    /// (and counts the queue only when sets wait after it); while the server judges a Push,
+    /// one call records the last Push's results and reads the next page, and the next Push is
+    /// encoded; once a Push carried the end of the queue, one call records its results and
+    /// reads the replica row.
+    ///
+    /// The Pushes and their order are what they would be one after the other (Protocol §5.3):
+    /// the next page is the sets after the last one sent, and recording a Push's results
+    /// changes only its own sets' rows, never which sets come after them or what they hold.
     private func push(report: inout SyncReport, progress: (SyncProgress) -> Void) async throws -> ReplicaRow {
         let store = engine.store
         let maximumSets = max(1, welcome.maximumPushSets)
@@ -232,42 +237,67 @@ public final class SyncConnection {
             let total = page.more ? try store.pendingChangeSetCount() : page.sets.count
             return (page: page, total: total, replica: page.sets.isEmpty ? try store.replica() : nil)
         }
-        var (pending, more, replica) = (first.page.sets, first.page.more, first.replica)
+        if let replica = first.replica { return replica }
         // Leave room in the frame for the envelope: fill at most half of it.
         let byteBudget = max(1, welcome.maximumFrameBytes / 2)
-        var sent = 0
-        while true {
-            if let replica { return replica }
+        /// A Push ready to go: its sets, and its frame in bytes.
+        typealias Prepared = (sets: [ChangeSet], request: ServerConnection.Conversation.Outgoing)
+        /// The next Push: as many of `page`'s sets as the byte budget allows.
+        func next(of page: [ChangeSet]) -> Prepared {
             var push = Interno_V1_Push()
             var bytes = 0
-            for set in pending {
+            for set in page {
                 let size = set.estimatedWireSize
                 if !push.sets.isEmpty, bytes + size > byteBudget { break }
                 push.sets.append(Interno_V1_ChangeSet(set))
                 bytes += size
             }
-            let sets = Array(pending.prefix(push.sets.count))
             var frame = Interno_V1_Frame()
             frame.body = .push(push)
-            guard case .pushResult(let result) = try await conversation.exchange(frame).body else {
-                throw ClientError.protocolError("the server did not answer Push with PushResult")
-            }
-            let outcomes = try Self.outcomes(of: result, for: sets, report: &report)
+            return (Array(page.prefix(push.sets.count)), .init(frame))
+        }
+        var (pending, more) = (first.page.sets, first.page.more)
+        var (sets, request) = next(of: pending)
+        // The results of the last answered Push, recorded while the server judges the next.
+        var answered: [(firstCounter: UInt64, outcome: PushOutcome)] = []
+        var sent = 0
+        while true {
             // A page with nothing after it, sent whole, was the end of the queue when it was read.
             let last = !more && sets.count == pending.count
             let after = sets.last!.lastCounter
-            (pending, more, replica) = try await store.background { store in
-                try store.recordPushResults(outcomes)
-                guard !last else { return ([], false, try store.replica()) }
-                let next = try store.pushPage(after: after, limit: maximumSets, maximumChanges: maximumChanges)
-                return (next.sets, next.more, next.sets.isEmpty ? try store.replica() : nil)
+            let (answer, following) = try await conversation.exchange(request) {
+                () async throws -> (sets: [ChangeSet], more: Bool, push: Prepared?) in
+                let recording = answered
+                // A queue one Push takes whole: nothing to do meanwhile, no call to make.
+                if recording.isEmpty, last { return ([], false, nil) }
+                let page = try await store.background { store in
+                    if !recording.isEmpty { try store.recordPushResults(recording) }
+                    guard !last else { return (sets: [ChangeSet](), more: false) }
+                    let page = try store.pushPage(after: after, limit: maximumSets, maximumChanges: maximumChanges)
+                    return (page.sets, page.more)
+                }
+                return (page.sets, page.more, page.sets.isEmpty ? nil : next(of: page.sets))
             }
+            answered = []
+            guard case .pushResult(let result) = answer.body else {
+                throw ClientError.protocolError("the server did not answer Push with PushResult")
+            }
+            let outcomes = try Self.outcomes(of: result, for: sets, report: &report)
             // Accepted, not duplicate: the server logged exactly what this site holds.
             for (set, (_, outcome)) in zip(sets, outcomes) where outcome == .accepted {
                 accepted.append(set.firstCounter...set.lastCounter)
             }
             sent += sets.count
             progress(.pushing(sent: sent, of: max(first.total, sent)))
+            guard let push = following.push else {
+                return try await store.background { store in
+                    try store.recordPushResults(outcomes)
+                    return try store.replica()
+                }
+            }
+            answered = outcomes
+            (pending, more) = (following.sets, following.more)
+            (sets, request) = push
         }
     }
 
@@ -369,7 +399,7 @@ public final class SyncConnection {
                 // rules 2–5). What it answers depends only on the cursor and the own sets,
                 // never on this apply.
                 (answer, summary) = try await conversation.exchange(
-                    request(after: changes.nextCursor), meanwhile: apply)
+                    .init(request(after: changes.nextCursor)), meanwhile: apply)
             } else {
                 summary = try await apply()
             }
