@@ -90,6 +90,9 @@ private struct RestoreScenario {
             var hub = try Hub(.memory)
             hub.pullLimit = 20
             porto = try hub.addSite(department: "HR", site: "POR")
+            // Held by a static for the whole run, so never deinitialised: its directory, which
+            // databases in memory never use, would be left behind in the temporary directory.
+            try FileManager.default.removeItem(at: hub.directory.url)
             self.hub = hub
         }
     }
