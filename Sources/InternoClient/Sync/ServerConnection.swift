@@ -108,6 +108,10 @@ struct ServerConnection {
         private let deadline: NIOLoopBound<ConnectionDeadline>
         private var frames: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        /// Why an exchange failed, once one has: a request may then be left unanswered or an
+        /// answer unread (a site that sends ahead, ``exchange(_:meanwhile:)``), so no later
+        /// answer could be told apart from it, and every later exchange fails at once.
+        private var failed: String?
 
         init(
             server: String, requestLimit: Duration, deadline: NIOLoopBound<ConnectionDeadline>,
@@ -163,8 +167,25 @@ struct ServerConnection {
             return (answer, value)
         }
 
-        /// The exchange; `waiting`, `meanwhile` runs between the write and the read, out of the limit.
+        /// The exchange, failed at once on a connection where one failed before.
         private func exchange(
+            _ request: Outgoing, olderServer: String?, waiting: Bool, meanwhile: () async throws -> Void
+        ) async throws -> Interno_V1_Frame {
+            if let failed {
+                throw ClientError.connectionLost(
+                    "an earlier request on this connection to \(server) failed (\(failed)), so its answers can no longer be matched to requests: open a new connection (`interno sync` does); everything applied so far is kept"
+                )
+            }
+            do {
+                return try await exchanging(request, olderServer: olderServer, waiting: waiting, meanwhile: meanwhile)
+            } catch {
+                failed = "\(error)"
+                throw error
+            }
+        }
+
+        /// One exchange: the write, then `meanwhile` if `waiting` (out of the limit), then the read.
+        private func exchanging(
             _ request: Outgoing, olderServer: String?, waiting: Bool, meanwhile: () async throws -> Void
         ) async throws -> Interno_V1_Frame {
             let deadline = self.deadline
