@@ -336,3 +336,25 @@ struct SiteCLI: Sendable {
         try JSONEncoder().encode(settings).write(to: URL(fileURLWithPath: path))
     }
 }
+
+extension Site {
+    /// Queues `sets` change sets of `size` new requests each, from this site's department to
+    /// the department `code`, straight through the store: keyed `DEPT-SITE-1`, `-2`, … in
+    /// order, titled "Request SET.INDEX". A queue of large sets, as the CLI never writes one.
+    func queueRequests(sets: Int, of size: Int, to code: String) throws {
+        let customer = try #require(UUID(uuidString: settings.departmentID))
+        let provider = try store.departmentID(code: code)
+        for set in 0..<sets {
+            let edits = (0..<size).map { index in
+                Edit(
+                    .request, UUID(),
+                    [
+                        "customer": .id(customer), "provider": .id(provider), "title": .text("Request \(set).\(index)"),
+                        "priority": .text("normal"), "state": .text("submitted"),
+                        "key": .text("\(settings.code)-\(set * size + index + 1)"),
+                    ])
+            }
+            try store.write(edits, author: author)
+        }
+    }
+}

@@ -44,6 +44,18 @@ struct ServerChecksTests {
         return frame
     }
 
+    /// HR at LIS and IT at OPO joined, HR's request to IT titled "Laptop" synced to both, and
+    /// its key.
+    func laptopRequest(in deployment: Deployment) async throws -> (hr: SiteCLI, it: SiteCLI, key: String) {
+        let hr = try await deployment.join("HR", "LIS", user: "ana")
+        let it = try await deployment.join("IT", "OPO", user: "rui")
+        let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        try await hr.sync()
+        try await it.sync()
+        return (hr, it, key)
+    }
+
     /// Writes a title edit into a site's log and outbox, bypassing the site's own checks.
     func forgeTitleEdit(on store: SiteStore, key: String) throws {
         try forge(on: store, key: key, ["title": .text("Renamed by IT")])
@@ -101,12 +113,7 @@ struct ServerChecksTests {
         central: Central
     ) async throws {
         try await Deployment.with(central) { deployment in
-            let hr = try await deployment.join("HR", "LIS", user: "ana")
-            let it = try await deployment.join("IT", "OPO", user: "rui")
-            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
-                in: .whitespacesAndNewlines)
-            try await hr.sync()
-            try await it.sync()
+            let (hr, it, key) = try await laptopRequest(in: deployment)
             // IT's client would refuse this at once; a tampered client writes it straight into its log.
             try forgeTitleEdit(on: try it.site().store, key: key)
             let result = try await it.run(["sync"])
@@ -132,30 +139,12 @@ struct ServerChecksTests {
     /// all of them and not the refused edit.
     @Test func aRefusalInTheFirstOfTwoPushesIsRecordedAndEveryOtherSetArrives() async throws {
         try await Deployment.with { deployment in
-            let hr = try await deployment.join("HR", "LIS", user: "ana")
-            let it = try await deployment.join("IT", "OPO", user: "rui")
-            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
-                in: .whitespacesAndNewlines)
-            try await hr.sync()
-            try await it.sync()
+            let (hr, it, key) = try await laptopRequest(in: deployment)
             let site = try it.site()
             // First in the queue: an edit IT may not make. Then 60 sets of 100 new requests:
             // 5000 changes at most per Push puts the forged set and 49 of them in the first.
             try forgeTitleEdit(on: site.store, key: key)
-            let itID = try #require(UUID(uuidString: site.settings.departmentID))
-            let hrID = try site.store.departmentID(code: "HR")
-            for set in 0..<60 {
-                let edits = (0..<100).map { index in
-                    Edit(
-                        .request, UUID(),
-                        [
-                            "customer": .id(itID), "provider": .id(hrID), "title": .text("Request \(set).\(index)"),
-                            "priority": .text("normal"), "state": .text("submitted"),
-                            "key": .text("IT-OPO-\(set * 100 + index + 1)"),
-                        ])
-                }
-                try site.store.write(edits, author: "rui@IT-OPO")
-            }
+            try site.queueRequests(sets: 60, of: 100, to: "HR")
             let report = try await SyncEngine(home: SiteHome(path: it.home)).sync()
             #expect(report.accepted == 60)
             #expect(report.refused.count == 1)
@@ -178,12 +167,7 @@ struct ServerChecksTests {
         async throws
     {
         try await Deployment.with(central) { deployment in
-            let hr = try await deployment.join("HR", "LIS", user: "ana")
-            let it = try await deployment.join("IT", "OPO", user: "rui")
-            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Laptop").trimmingCharacters(
-                in: .whitespacesAndNewlines)
-            try await hr.sync()
-            try await it.sync()
+            let (hr, it, key) = try await laptopRequest(in: deployment)
             try forge(on: try it.site().store, key: key, ["state": .text("acknowledged")])
             let result = try await it.run(["sync"])
             #expect(result.status == 72, "\(result.stderr)")

@@ -85,20 +85,7 @@ struct SyncStoreCallsTests {
         try await Deployment.with { deployment in
             let hr = try await deployment.join("HR", "LIS", user: "ana")
             let site = try hr.site()
-            let it = try site.store.departmentID(code: "IT")
-            let hrID = try #require(UUID(uuidString: site.settings.departmentID))
-            for set in 0..<60 {
-                let edits = (0..<100).map { index in
-                    Edit(
-                        .request, UUID(),
-                        [
-                            "customer": .id(hrID), "provider": .id(it), "title": .text("Request \(set).\(index)"),
-                            "priority": .text("normal"), "state": .text("submitted"),
-                            "key": .text("HR-LIS-\(set * 100 + index + 1)"),
-                        ])
-                }
-                try site.store.write(edits, author: "ana@HR-LIS")
-            }
+            try site.queueRequests(sets: 60, of: 100, to: "IT")
             let engine = try SyncEngine(home: SiteHome(path: hr.home))
             let statements = Self.tracing(engine)
             let report = try await engine.sync()
