@@ -275,12 +275,14 @@ struct Benchmark {
         // The whole process's memory at its peak in each phase: the server, both sites and what
         // the benchmark still holds (the floors' rows are gone by then).
         let pullPeak = phasePeakMegabytes()
-        Figures.shared.record("\(prefix)push.peak_rss_megabytes", pushPeak)
-        Figures.shared.record("\(prefix)pull.peak_rss_megabytes", pullPeak)
+        Figures.shared.record("\(prefix)push.peak_rss_megabytes", pushPeak.megabytes)
+        Figures.shared.record("\(prefix)pull.peak_rss_megabytes", pullPeak.megabytes)
         print(
             String(
                 format: "  peak resident memory%@: push (with echo) %.1f MB, pull %.1f MB",
-                phasePeaks ? "" : " of the whole run (the kernel's mark could not be reset)", pushPeak, pullPeak))
+                phasePeaks && pushPeak.phase && pullPeak.phase
+                    ? "" : " of the whole run (the kernel's mark could not be reset or read)",
+                pushPeak.megabytes, pullPeak.megabytes))
 
         // 5. Incremental: `changed` records edited at HR, synced over warm connections.
         let (pushRounds, pullRounds) = try await incremental(
@@ -477,13 +479,14 @@ struct Benchmark {
         return (try? file.write(contentsOf: Data("5".utf8))) != nil
     }
 
-    /// The peak resident memory since ``startPhasePeak()``, in MB (`VmHWM`).
-    static func phasePeakMegabytes() -> Double {
+    /// The peak resident memory since ``startPhasePeak()``, in MB (`VmHWM`); where that mark
+    /// cannot be read, the process's whole peak, and `phase` is `false`.
+    static func phasePeakMegabytes() -> (megabytes: Double, phase: Bool) {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
             let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Double($0) })
-        else { return peakResidentMegabytes() }
-        return kilobytes / 1024
+        else { return (peakResidentMegabytes(), false) }
+        return (kilobytes / 1024, true)
     }
 }
 

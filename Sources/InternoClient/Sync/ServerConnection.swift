@@ -151,9 +151,10 @@ struct ServerConnection {
         }
 
         /// Sends `request`, runs `meanwhile` while the server works on it, then returns the
-        /// server's answer and what `meanwhile` returned. The server answers requests in the
-        /// order they come, so a site that knows its next request before it has used the last
-        /// answer sends it first: the server reads and sends while the site writes.
+        /// server's answer and what `meanwhile` returned: the site's own work that does not
+        /// need this answer (applying the last pulled batch once the next `Pull` is out;
+        /// recording the last `PushResult` and preparing the next `Push`), done while the
+        /// server reads, judges or sends instead of after.
         ///
         /// The request limit covers the write and, once `meanwhile` is done, the wait for the
         /// answer; not `meanwhile` itself, which is this site's own work. An error `meanwhile`
@@ -185,6 +186,8 @@ struct ServerConnection {
         }
 
         /// One exchange: the write, then `meanwhile` if `waiting` (out of the limit), then the read.
+        /// (A flag beside a closure, not an optional closure: an optional one would escape, and
+        /// `meanwhile` closures capture the caller's state.)
         private func exchanging(
             _ request: Outgoing, olderServer: String?, waiting: Bool, meanwhile: () async throws -> Void
         ) async throws -> Interno_V1_Frame {
