@@ -161,6 +161,38 @@ struct ServerChecksTests {
         }
     }
 
+    /// Requests sent before the last one's answer (Protocol §5.3): the server reads and
+    /// decodes the next while it judges the last (DESIGN §5), and still answers each in turn,
+    /// judged after the one before. A new request, then an edit of it that the first must be
+    /// held for, then a frame that does not decode: both sets are accepted and kept, and only
+    /// then is the bad frame answered with its error.
+    @Test func pushesSentAheadAreJudgedInTurnAndABadFrameAfterThemIsAnsweredLast() async throws {
+        try await Deployment.with { deployment in
+            let (hr, it, _) = try await laptopRequest(in: deployment)
+            let key = try await hr.ok("request", "new", "--to", "IT", "--title", "Chair").trimmingCharacters(
+                in: .whitespacesAndNewlines)
+            try await hr.ok("request", "edit", key, "--title", "Desk chair")
+            let sets = try hr.site().store.pendingChangeSets()
+            try #require(sets.count == 2)
+            let connection = try await RawConnection.connect(port: deployment.port, home: hr.home)
+            let frames = try await connection.exchange([
+                try RawConnection.framed(hello(hr)), RawConnection.framed(push([sets[0]])),
+                RawConnection.framed(push([sets[1]])), [0, 0, 0, 5, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+            ])
+            #expect(frames.map(\.messageName) == ["Welcome", "PushResult", "PushResult", "Error"])
+            for frame in frames.dropFirst().prefix(2) {
+                guard case .pushResult(let result) = frame.body else { continue }
+                #expect(result.results.map(\.status) == [.accepted])
+            }
+            if case .error(let error) = frames.last?.body {
+                #expect(error.code == WireError.Code.malformedFrame.rawValue, "\(error.message)")
+            }
+            try await it.sync()
+            let details = try await it.json(RequestDetails.self, "request", "show", key)
+            #expect(details.fields.first { $0.name == "title" }?.value == "Desk chair")
+        }
+    }
+
     /// Protocol §12.9: a step writes what the spec says besides the state; a client that
     /// leaves the first response out is refused, with the rule in words.
     @Test(arguments: Central.all) func anAckWithoutItsFirstResponseOrFromTheFutureIsRefusedWithTheRule(central: Central)

@@ -112,6 +112,8 @@ struct ServerConnection {
         /// answer unread (a site that sends ahead, ``exchange(_:meanwhile:)``), so no later
         /// answer could be told apart from it, and every later exchange fails at once.
         private var failed: String?
+        /// The names of the requests sent and not yet answered, oldest first.
+        private var awaiting: [String] = []
 
         init(
             server: String, requestLimit: Duration, deadline: NIOLoopBound<ConnectionDeadline>,
@@ -127,13 +129,14 @@ struct ServerConnection {
 
         /// Sends `request` and returns the server's answer; an `Error` frame is thrown as a client error.
         ///
-        /// The whole exchange, the write included, has the request limit: a server that
+        /// The write and the wait for the answer each have the request limit: a server that
         /// stops reading or answering is given up on, not waited for.
         /// A request that servers older than this client do not know passes `olderServer`: what
         /// to say when the server answers it `MALFORMED_FRAME`, as an older one does (an unknown
         /// message is a frame with no message, Protocol/README.md, 9).
         func exchange(_ request: Interno_V1_Frame, olderServer: String? = nil) async throws -> Interno_V1_Frame {
-            try await exchange(Outgoing(request), olderServer: olderServer, waiting: false) {}
+            try await send(Outgoing(request))
+            return try await guarded { try await read(olderServer: olderServer) }
         }
 
         /// A request in its bytes, serialized before its turn: a site that prepares its next
@@ -153,63 +156,76 @@ struct ServerConnection {
         /// Sends `request`, runs `meanwhile` while the server works on it, then returns the
         /// server's answer and what `meanwhile` returned: the site's own work that does not
         /// need this answer (applying the last pulled batch once the next `Pull` is out;
-        /// recording the last `PushResult` and preparing the next `Push`), done while the
-        /// server reads, judges or sends instead of after.
-        ///
-        /// The request limit covers the write and, once `meanwhile` is done, the wait for the
-        /// answer; not `meanwhile` itself, which is this site's own work. An error `meanwhile`
-        /// throws is thrown as it is, and the answer, if it came, is not read.
+        /// recording the last `PushResult` and preparing and sending the next `Push`), done
+        /// while the server reads, judges or sends instead of after.
         func exchange<Value>(
             _ request: Outgoing, meanwhile: () async throws -> Value
         ) async throws -> (answer: Interno_V1_Frame, meanwhile: Value) {
-            var value: Value?
-            let answer = try await exchange(request, olderServer: nil, waiting: true) { value = try await meanwhile() }
-            guard let value else { preconditionFailure("meanwhile ran and returned") }
-            return (answer, value)
+            try await send(request)
+            return try await answer(meanwhile: meanwhile)
         }
 
-        /// The exchange, failed at once on a connection where one failed before.
-        private func exchange(
-            _ request: Outgoing, olderServer: String?, waiting: Bool, meanwhile: () async throws -> Void
-        ) async throws -> Interno_V1_Frame {
+        /// Sends `request` without waiting for its answer, which ``answer(meanwhile:)`` reads
+        /// in turn: the answers come in the order of the requests (Protocol §5.3). The write
+        /// has the request limit.
+        func send(_ request: Outgoing) async throws {
+            try await guarded {
+                let deadline = self.deadline
+                let (limit, name) = (requestLimit, request.name)
+                deadline.eventLoop.execute { deadline.value.arm(limit, for: name) }
+                defer { deadline.eventLoop.execute { deadline.value.disarm() } }
+                try await translatingErrors {
+                    do {
+                        try await outbound.write(request.bytes)
+                    } catch {
+                        // A connection closed under the write (by a failed TLS handshake, a
+                        // limit that ran out, or a server that answered an earlier request
+                        // with an error and closed) leaves its reason on the inbound side.
+                        if let reason = await closingReason() { throw reason }
+                        throw error
+                    }
+                }
+                awaiting.append(request.name)
+            }
+        }
+
+        /// Runs `meanwhile`, then returns the answer to the oldest request sent and not yet
+        /// answered, with what `meanwhile` returned. The request limit covers the wait for the
+        /// answer once `meanwhile` is done; not `meanwhile` itself, which is this site's own
+        /// work. An error `meanwhile` throws is thrown as it is, and the answer, if it came, is
+        /// not read.
+        func answer<Value>(
+            meanwhile: () async throws -> Value
+        ) async throws -> (answer: Interno_V1_Frame, meanwhile: Value) {
+            try await guarded {
+                let value = try await meanwhile()
+                return (try await read(olderServer: nil), value)
+            }
+        }
+
+        /// Runs `body`, failed at once on a connection where an exchange failed before; a
+        /// failure of `body` fails the connection.
+        private func guarded<Value>(_ body: () async throws -> Value) async throws -> Value {
             if let failed {
                 throw ClientError.connectionLost(
                     "an earlier request on this connection to \(server) failed (\(failed)), so its answers can no longer be matched to requests: open a new connection (`interno sync` does); everything applied so far is kept"
                 )
             }
             do {
-                return try await exchanging(request, olderServer: olderServer, waiting: waiting, meanwhile: meanwhile)
+                return try await body()
             } catch {
-                failed = "\(error)"
+                failed = failed ?? "\(error)"
                 throw error
             }
         }
 
-        /// One exchange: the write, then `meanwhile` if `waiting` (out of the limit), then the read.
-        /// (A flag beside a closure, not an optional closure: an optional one would escape, and
-        /// `meanwhile` closures capture the caller's state.)
-        private func exchanging(
-            _ request: Outgoing, olderServer: String?, waiting: Bool, meanwhile: () async throws -> Void
-        ) async throws -> Interno_V1_Frame {
+        /// Reads the answer to the oldest request awaiting one, under the request limit.
+        private func read(olderServer: String?) async throws -> Interno_V1_Frame {
+            guard !awaiting.isEmpty else { preconditionFailure("an answer read with no request awaiting one") }
             let deadline = self.deadline
-            let (limit, name) = (requestLimit, request.name)
+            let (limit, name) = (requestLimit, awaiting.removeFirst())
             deadline.eventLoop.execute { deadline.value.arm(limit, for: name) }
             defer { deadline.eventLoop.execute { deadline.value.disarm() } }
-            try await translatingErrors {
-                do {
-                    try await outbound.write(request.bytes)
-                } catch {
-                    // A connection closed under the write (by a failed TLS handshake, or a
-                    // limit that ran out) leaves its reason on the inbound side: report that.
-                    if let reason = await closingReason() { throw reason }
-                    throw error
-                }
-            }
-            if waiting {
-                deadline.eventLoop.execute { deadline.value.disarm() }
-                try await meanwhile()
-                deadline.eventLoop.execute { deadline.value.arm(limit, for: name) }
-            }
             return try await translatingErrors {
                 guard let buffer = try await frames.next() else {
                     throw ClientError.connectionLost(
@@ -245,7 +261,13 @@ struct ServerConnection {
         /// without one.
         private func closingReason() async -> (any Error)? {
             do {
-                _ = try await frames.next()
+                // Answers still in flight are passed over (what they answered stays queued,
+                // to be sent again); an `Error` frame is the server's own reason.
+                while let buffer = try await frames.next() {
+                    if case .error(let error) = try? Interno_V1_Frame(body: buffer).body {
+                        return ServerConnection.translate(error)
+                    }
+                }
                 return nil
             } catch {
                 return error

@@ -222,8 +222,9 @@ public final class SyncConnection {
     /// Each call to the store does what the next step needs: the first reads the first page
     /// (and counts the queue only when sets wait after it); while the server judges a Push,
     /// one call records the last Push's results and reads the next page, and the next Push is
-    /// encoded; once a Push carried the end of the queue, one call records its results and
-    /// reads the replica row.
+    /// encoded and sent before this one's answer is read, so the server decodes it while it
+    /// judges (Protocol §5.1); once a Push carried the end of the queue, one call records its
+    /// results and reads the replica row.
     ///
     /// The Pushes and their order are what they would be one after the other (Protocol §5.3):
     /// the next page is the sets after the last one sent, and recording a Push's results
@@ -261,11 +262,16 @@ public final class SyncConnection {
         // The results of the last answered Push, recorded while the server judges the next.
         var answered: [(firstCounter: UInt64, outcome: PushOutcome)] = []
         var sent = 0
+        try await conversation.send(request)
         while true {
             // A page with nothing after it, sent whole, was the end of the queue when it was read.
             let last = !more && sets.count == pending.count
             let after = sets.last!.lastCounter
-            let (answer, following) = try await conversation.exchange(request) {
+            // While the server judges this Push: the last one's results recorded, the next
+            // page read, and the next Push sent, so the server reads it while it judges
+            // (Protocol §5.3). It holds later sets than this one; what this one's answer says
+            // changes only this one's rows.
+            let (answer, following) = try await conversation.answer {
                 () async throws -> (sets: [ChangeSet], more: Bool, push: Prepared?) in
                 let recording = answered
                 // A queue one Push takes whole: nothing to do meanwhile, no call to make.
@@ -276,7 +282,9 @@ public final class SyncConnection {
                     let page = try store.pushPage(after: after, limit: maximumSets, maximumChanges: maximumChanges)
                     return (page.sets, page.more)
                 }
-                return (page.sets, page.more, page.sets.isEmpty ? nil : next(of: page.sets))
+                let push = page.sets.isEmpty ? nil : next(of: page.sets)
+                if let push { try await conversation.send(push.request) }
+                return (page.sets, page.more, push)
             }
             answered = []
             guard case .pushResult(let result) = answer.body else {

@@ -10,8 +10,9 @@ public struct SyncTimeouts: Sendable, Equatable {
     public var connect: Duration
     /// The TLS handshake, from the connection being open to the handshake being complete.
     public var handshake: Duration
-    /// Each request and its whole answer: from sending `Hello`, `Push` or `Pull` to having read
-    /// the last byte of `Welcome`, `PushResult` or `Changes`.
+    /// Each request and its whole answer: sending `Hello`, `Push` or `Pull`, and, apart from
+    /// the site's own work between (applying a batch, preparing the next `Push`), waiting
+    /// until the last byte of `Welcome`, `PushResult` or `Changes` has been read.
     public var request: Duration
 
     /// The reference site's limits, chosen for a slow link rather than for loopback.

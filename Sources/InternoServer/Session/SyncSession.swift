@@ -33,26 +33,14 @@ struct SyncSession {
         await withGracefulShutdownHandler {
             do {
                 try await connection.executeThenClose { inbound, outbound in
-                    var frames = inbound.makeAsyncIterator()
-                    do {
-                        try await converse(&frames, outbound, phase)
-                    } catch let error as WireError {
-                        logger.notice(
-                            "closing the connection", metadata: ["error": "\(error)", "code": "\(error.code)"])
-                        await answer(Interno_V1_Frame.error(error.code, error.description), outbound)
-                    } catch {
-                        switch SessionEnd(error) {
-                        case .peerClosed:
-                            // Sites close early all the time (interrupted, offline, killed): not a failure.
-                            logger.debug("the site closed the connection", metadata: ["error": "\(error)"])
-                        case .tlsRefused:
-                            logger.notice("TLS failed", metadata: ["error": "\(error)"])
-                        case .failure:
-                            logger.error("session failed", metadata: ["error": "\(error)"])
-                            await answer(
-                                Interno_V1_Frame.error(.internalError, "the server failed: \(error); retry later"),
-                                outbound)
-                        }
+                    // The requests are read and decoded by a task of their own, one ahead of
+                    // the one served (``RequestReader``), which ends with the session.
+                    let requests = RequestReader()
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask { await requests.read(inbound) }
+                        await serve(requests, outbound, phase)
+                        requests.finish()
+                        group.cancelAll()
                     }
                 }
             } catch {
@@ -66,6 +54,33 @@ struct SyncSession {
         }
     }
 
+    /// The conversation, and how it ends: every failure is answered where the connection
+    /// still allows it, and logged.
+    private func serve(
+        _ requests: RequestReader, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, _ phase: SessionPhase
+    ) async {
+        do {
+            try await converse(requests, outbound, phase)
+        } catch let error as WireError {
+            logger.notice(
+                "closing the connection", metadata: ["error": "\(error)", "code": "\(error.code)"])
+            await answer(Interno_V1_Frame.error(error.code, error.description), outbound)
+        } catch {
+            switch SessionEnd(error) {
+            case .peerClosed:
+                // Sites close early all the time (interrupted, offline, killed): not a failure.
+                logger.debug("the site closed the connection", metadata: ["error": "\(error)"])
+            case .tlsRefused:
+                logger.notice("TLS failed", metadata: ["error": "\(error)"])
+            case .failure:
+                logger.error("session failed", metadata: ["error": "\(error)"])
+                await answer(
+                    Interno_V1_Frame.error(.internalError, "the server failed: \(error); retry later"),
+                    outbound)
+            }
+        }
+    }
+
     /// Sends a last `Error` frame, unless the connection is already closed: a frame written to
     /// a closed channel only fails again.
     private func answer(_ frame: Interno_V1_Frame, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async {
@@ -74,12 +89,10 @@ struct SyncSession {
     }
 
     private func converse(
-        _ frames: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
-        _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        _ phase: SessionPhase
+        _ requests: RequestReader, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, _ phase: SessionPhase
     ) async throws {
-        guard let first = try await frames.next() else { return }
-        let hello = try Interno_V1_Frame(body: first)
+        guard let first = try await requests.next()?.get() else { return }
+        let hello = first.frame
         guard case .hello(let message) = hello.body else {
             throw WireError.remote(.unexpectedMessage, "the first message must be Hello, not \(hello.messageName)")
         }
@@ -98,12 +111,14 @@ struct SyncSession {
 
         while true {
             guard phase.beginWaiting() else { return try await outbound.write(Self.shuttingDown) }
-            guard let buffer = try await frames.next() else { return }
+            guard let item = await requests.next() else { return }
             guard phase.beginRequest() else { return try await outbound.write(Self.shuttingDown) }
-            let frame = try Interno_V1_Frame(body: buffer)
+            let request = try item.get()
+            let frame = request.frame
             switch frame.body {
             case .push(let push):
-                try await outbound.write(try await handle(push, from: peer, logger: logger).serializedBuffer())
+                try await outbound.write(
+                    try await handle(push, sets: request.sets, from: peer, logger: logger).serializedBuffer())
             case .pull(let pull):
                 try await outbound.write(try await handle(pull, from: peer, logger: logger).serializedBuffer())
             case .verify(let verify):
@@ -188,13 +203,16 @@ struct SyncSession {
         return frame
     }
 
-    private func handle(_ push: Interno_V1_Push, from peer: Peer, logger: Logger) async throws -> Interno_V1_Frame {
+    /// Judges `push`, whose sets the reader converted ahead (`sets`), and answers it.
+    private func handle(
+        _ push: Interno_V1_Push, sets: Result<[ChangeSet], any Error>?, from peer: Peer, logger: Logger
+    ) async throws -> Interno_V1_Frame {
         guard push.sets.count <= WireLimits.maximumPushSets else {
             throw WireError.remote(
                 .batchTooLarge, "a Push holds at most \(WireLimits.maximumPushSets) change sets, not \(push.sets.count)"
             )
         }
-        let sets = try push.sets.map { try $0.model() }
+        let sets = try sets?.get() ?? push.sets.map { try $0.model() }
         let start = ContinuousClock.now
         let outcomes = try await configuration.store.receive(sets, from: peer.pusher)
         let elapsed = Self.milliseconds(since: start)
