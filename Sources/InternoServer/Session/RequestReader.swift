@@ -83,6 +83,9 @@ final class RequestReader: Sendable {
         }
     }
 
+    /// `true` while a request read ahead waits to be taken (for tests).
+    var holdsOneReady: Bool { state.withLockedValue { $0.ready != nil } }
+
     /// Ends the reading: the session is done, or the connection ended. A request waiting
     /// to be taken is still handed over to the session; the reader waits no longer.
     func finish() {
