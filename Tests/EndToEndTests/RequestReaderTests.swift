@@ -28,9 +28,7 @@ struct RequestReaderTests {
     }
 
     @Test func requestsComeInOrderAndABadFrameEndsTheReadingAfterThem() async throws {
-        let (inbound, source) = NIOAsyncChannelInboundStream<ByteBuffer>.makeTestingStream()
-        let reader = RequestReader()
-        let reading = Task { await reader.read(inbound) }
+        let (reader, source, reading) = started()
         source.yield(framed(.hello(Interno_V1_Hello())))
         source.yield(pushOfOneSet)
         source.yield(ByteBuffer(bytes: [0xFF, 0xFF, 0xFF]))
@@ -50,9 +48,7 @@ struct RequestReaderTests {
     }
 
     @Test func aPushWhoseSetsDoNotConvertCarriesItsErrorAndTheReadingGoesOn() async throws {
-        let (inbound, source) = NIOAsyncChannelInboundStream<ByteBuffer>.makeTestingStream()
-        let reader = RequestReader()
-        let reading = Task { await reader.read(inbound) }
+        let (reader, source, reading) = started()
         var set = Interno_V1_ChangeSet()
         set.replica = Data([1, 2, 3])
         var push = Interno_V1_Push()
@@ -68,9 +64,7 @@ struct RequestReaderTests {
     }
 
     @Test func finishingEndsAReaderThatWaitsToHandOverAndKeepsWhatWasReady() async throws {
-        let (inbound, source) = NIOAsyncChannelInboundStream<ByteBuffer>.makeTestingStream()
-        let reader = RequestReader()
-        let reading = Task { await reader.read(inbound) }
+        let (reader, source, reading) = started()
         source.yield(framed(.hello(Interno_V1_Hello())))
         source.yield(pushOfOneSet)
         // The reader has the Hello ready and waits for it to be taken; the session ends.
@@ -82,22 +76,27 @@ struct RequestReaderTests {
     }
 
     @Test func cancellingEndsAReaderThatWaitsForTheNextFrame() async throws {
-        let (inbound, _) = NIOAsyncChannelInboundStream<ByteBuffer>.makeTestingStream()
-        let reader = RequestReader()
-        let reading = Task { await reader.read(inbound) }
+        let (reader, _, reading) = started()
         reading.cancel()
         await reading.value
         #expect(await reader.next() == nil)
     }
 
     @Test func cancellingEndsAReaderThatWaitsToHandOver() async throws {
-        let (inbound, source) = NIOAsyncChannelInboundStream<ByteBuffer>.makeTestingStream()
-        let reader = RequestReader()
-        let reading = Task { await reader.read(inbound) }
+        let (reader, source, reading) = started()
         source.yield(framed(.hello(Interno_V1_Hello())))
         #expect(await readyAhead(reader))
         reading.cancel()
         await reading.value
+    }
+
+    /// A reader reading a stream the test feeds through `source`, in a task of its own.
+    func started() -> (
+        reader: RequestReader, source: NIOAsyncChannelInboundStream<ByteBuffer>.TestSource, reading: Task<Void, Never>
+    ) {
+        let (inbound, source) = NIOAsyncChannelInboundStream<ByteBuffer>.makeTestingStream()
+        let reader = RequestReader()
+        return (reader, source, Task { await reader.read(inbound) })
     }
 
     /// Waits, a bounded while, for `reader` to hold a request read ahead.
