@@ -46,8 +46,8 @@ final class RequestReader: Sendable {
 
     /// Reads `inbound` until it ends, fails, or the session finishes, handing each request
     /// over once the last is taken; a request that does not decode is handed over as its
-    /// error, and ends the reading.
-    /// Cancelled, it finishes the reading: the session is gone.
+    /// error, and ends the reading. Cancelled, it finishes the reading, even while it waits
+    /// to hand a request over: the session is gone.
     func read(_ inbound: NIOAsyncChannelInboundStream<ByteBuffer>) async {
         await withTaskCancellationHandler {
             do {
