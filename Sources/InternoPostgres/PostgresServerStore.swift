@@ -137,8 +137,10 @@ public final class PostgresServerStore: Sendable {
                 }
             }
         } catch Failure.inTransaction(let error) {
-            if let error = error as? PSQLError { throw PostgresStoreError.unavailable(describe(error)) }
-            if error is ConnectionClosed {
+            if let error = error as? PSQLError, !Self.losesConnection(error) {
+                throw PostgresStoreError.unavailable(describe(error))
+            }
+            if error is ConnectionClosed || error is PSQLError {
                 throw PostgresStoreError.unavailable(
                     "lost the connection to the central database \(location) (it may have restarted): check that it runs"
                 )
@@ -306,6 +308,15 @@ public final class PostgresServerStore: Sendable {
 
     /// A statement was not sent: its connection had closed (the database went away).
     struct ConnectionClosed: Error {}
+
+    /// Whether `error`, from a statement of a transaction that had its connection, says the
+    /// connection went away under it: closed while the statement was in flight (the database
+    /// stopping a moment after ``ConnectionClosed`` would have been thrown), or the session
+    /// ended by the server as it shuts down (SQLSTATE 57P01, 57P02).
+    static func losesConnection(_ error: PSQLError) -> Bool {
+        if let state = error.serverInfo?[.sqlState] { return state == "57P01" || state == "57P02" }
+        return [.serverClosedConnection, .uncleanShutdown, .connectionError].contains(error.code)
+    }
 
     /// What went wrong inside a transaction, told apart from a connection that could not be had.
     private enum Failure: Error {
