@@ -63,6 +63,22 @@ struct RequestReaderTests {
         await reading.value
     }
 
+    @Test func aPushOfTooManySetsCarriesBatchTooLarge() async throws {
+        let (reader, source, reading) = started()
+        var push = Interno_V1_Push()
+        push.sets = Array(repeating: Interno_V1_ChangeSet(), count: WireLimits.maximumPushSets + 1)
+        source.yield(framed(.push(push)))
+        source.finish()
+        let request = try #require(try await reader.next()?.get())
+        #expect {
+            try request.sets?.get()
+        } throws: { error in
+            (error as? WireError)?.code == .batchTooLarge
+        }
+        #expect(await reader.next() == nil)
+        await reading.value
+    }
+
     @Test func finishingEndsAReaderThatWaitsToHandOverAndKeepsWhatWasReady() async throws {
         let (reader, source, reading) = started()
         source.yield(framed(.hello(Interno_V1_Hello())))

@@ -264,6 +264,7 @@ struct ServerChecksTests {
         ("empty frame", .malformedFrame),
         ("own sets backwards", .malformedFrame),
         ("too many own sets", .malformedFrame),
+        ("too many sets in a push", .batchTooLarge),
     ])
     func badInputIsAnsweredWithAnErrorCodeAndNothingChanges(name: String, code: WireError.Code) async throws {
         for central in Central.all {
@@ -293,6 +294,12 @@ struct ServerChecksTests {
             case "too many own sets":
                 let ranges = (0..<UInt64(OwnSets.maximumRanges + 1)).map { ($0 * 2 + 1, $0 * 2 + 1) }
                 chunks = [try RawConnection.framed(hello(it)), RawConnection.framed(pull(leavingOut: ranges))]
+            case "too many sets in a push":
+                var push = Interno_V1_Push()
+                push.sets = Array(repeating: Interno_V1_ChangeSet(), count: WireLimits.maximumPushSets + 1)
+                var frame = Interno_V1_Frame()
+                frame.body = .push(push)
+                chunks = [try RawConnection.framed(hello(it)), RawConnection.framed(frame)]
             default: chunks = [[0, 0, 0, 0]]
             }
             let connection = try await RawConnection.connect(port: deployment.port, home: it.home)

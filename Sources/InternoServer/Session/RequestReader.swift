@@ -3,19 +3,30 @@ import InternoWire
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// A site's request as read from the connection: its frame, and for a `Push` within the set
-/// limit, its change sets converted to the model (or why they do not convert).
+/// A site's request as read from the connection: its frame, and for a `Push` its change sets
+/// converted to the model, or why they cannot be (``sets(of:)``); `nil` for any other request.
 struct ReadRequest: Sendable {
     let frame: Interno_V1_Frame
     let sets: Result<[ChangeSet], any Error>?
 
     init(_ buffer: ByteBuffer) throws {
         frame = try Interno_V1_Frame(body: buffer)
-        if case .push(let push) = frame.body, push.sets.count <= WireLimits.maximumPushSets {
-            sets = Result { try push.sets.map { try $0.model() } }
+        if case .push(let push) = frame.body {
+            sets = Result { try Self.sets(of: push) }
         } else {
             sets = nil
         }
+    }
+
+    /// The sets of `push` in the model: at most ``WireLimits/maximumPushSets`` of them
+    /// (`BATCH_TOO_LARGE` otherwise), each valid (Protocol §5.3).
+    static func sets(of push: Interno_V1_Push) throws -> [ChangeSet] {
+        guard push.sets.count <= WireLimits.maximumPushSets else {
+            throw WireError.remote(
+                .batchTooLarge, "a Push holds at most \(WireLimits.maximumPushSets) change sets, not \(push.sets.count)"
+            )
+        }
+        return try push.sets.map { try $0.model() }
     }
 }
 

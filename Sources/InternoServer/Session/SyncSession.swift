@@ -118,7 +118,9 @@ struct SyncSession {
             switch frame.body {
             case .push(let push):
                 try await outbound.write(
-                    try await handle(push, sets: request.sets, from: peer, logger: logger).serializedBuffer())
+                    try await handle(
+                        sets: request.sets ?? Result { try ReadRequest.sets(of: push) }, from: peer, logger: logger
+                    ).serializedBuffer())
             case .pull(let pull):
                 try await outbound.write(try await handle(pull, from: peer, logger: logger).serializedBuffer())
             case .verify(let verify):
@@ -203,16 +205,12 @@ struct SyncSession {
         return frame
     }
 
-    /// Judges `push`, whose sets the reader converted ahead (`sets`), and answers it.
+    /// Judges a Push, whose sets the reader converted ahead (or found too many or malformed:
+    /// then that error, in the Push's turn), and answers it.
     private func handle(
-        _ push: Interno_V1_Push, sets: Result<[ChangeSet], any Error>?, from peer: Peer, logger: Logger
+        sets: Result<[ChangeSet], any Error>, from peer: Peer, logger: Logger
     ) async throws -> Interno_V1_Frame {
-        guard push.sets.count <= WireLimits.maximumPushSets else {
-            throw WireError.remote(
-                .batchTooLarge, "a Push holds at most \(WireLimits.maximumPushSets) change sets, not \(push.sets.count)"
-            )
-        }
-        let sets = try sets?.get() ?? push.sets.map { try $0.model() }
+        let sets = try sets.get()
         let start = ContinuousClock.now
         let outcomes = try await configuration.store.receive(sets, from: peer.pusher)
         let elapsed = Self.milliseconds(since: start)
