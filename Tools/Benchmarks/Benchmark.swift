@@ -15,6 +15,7 @@ import Logging
 ///         [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
 ///         [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
 ///         [--departments 10] [--database postgres://USER@HOST:PORT/DB] [--instances 2] [--json FILE]
+///         [--against OTHER-INTERNO-BENCHMARK [--pairs 3]]
 ///
 /// `--database URL` runs the sync case a second time with the server's merged state in that
 /// PostgreSQL database, which must be empty (DESIGN §4.1), and prints its figures beside the
@@ -28,6 +29,9 @@ import Logging
 /// prints those figures after the SQLite server's.
 ///
 /// `--json FILE` also writes every figure to FILE, by name, for comparing runs.
+/// `--against OTHER --pairs N` compares this build with another (``Compare``): both run in
+/// turn, N times each, with the other options given, and every figure's medians are printed
+/// side by side.
 /// `INTERNO_BENCH_KEEP=1` keeps the run's databases and site homes, and prints where.
 @main
 struct Benchmark {
@@ -50,6 +54,22 @@ struct Benchmark {
         let sites = option("--sites", 200)
         let seconds = option("--seconds", 60)
         let departments = option("--departments", 10)
+        if let other = given["--against"] {
+            // Every option but these three goes to both builds' runs as given (``Compare``).
+            var passed: [String] = []
+            var rest = ArraySlice(arguments.dropFirst())
+            while let name = rest.popFirst(), let value = rest.popFirst() {
+                if !["--against", "--pairs", "--json"].contains(name) { passed += [name, value] }
+            }
+            do {
+                try Compare.run(
+                    against: other, pairs: max(1, option("--pairs", 3)), passing: passed, json: given["--json"])
+            } catch {
+                FileHandle.standardError.write(Data("interno-benchmark: \(error)\n".utf8))
+                exit(1)
+            }
+            return
+        }
         let which = given["--case"]
         guard ["all", "sync", "scoped", "verify", "reads", "sites", nil].contains(which) else {
             Self.refuse("--case takes all, sync, scoped, verify, reads or sites, not '\(which ?? "")'")
@@ -111,7 +131,8 @@ struct Benchmark {
     /// The options this tool takes, each with a value.
     static let options: Set<String> = [
         "--records", "--rounds", "--changed", "--case", "--out-of-scope", "--tampered", "--site-requests", "--writes",
-        "--repeats", "--sites", "--seconds", "--departments", "--database", "--instances", "--json",
+        "--repeats", "--sites", "--seconds", "--departments", "--database", "--instances", "--json", "--against",
+        "--pairs",
     ]
 
     /// The usage, as the comment above gives it.
@@ -120,6 +141,7 @@ struct Benchmark {
             [--case all|sync|scoped|verify|reads|sites] [--out-of-scope 1000000] [--tampered 100]
             [--site-requests 10000] [--writes 100] [--repeats 5] [--sites 200] [--seconds 60]
             [--departments 10] [--database postgres://USER@HOST:PORT/DB] [--instances 2] [--json FILE]
+            [--against OTHER-INTERNO-BENCHMARK [--pairs 3]]
         """
 
     /// `arguments` as option and value, each option known and given a value once; `--help`
