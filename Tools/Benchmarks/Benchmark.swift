@@ -70,6 +70,7 @@ struct Benchmark {
             }
             return
         }
+        if given["--pairs"] != nil { Self.refuse("--pairs counts the runs of --against, which is not given") }
         let which = given["--case"]
         guard ["all", "sync", "scoped", "verify", "reads", "sites", nil].contains(which) else {
             Self.refuse("--case takes all, sync, scoped, verify, reads or sites, not '\(which ?? "")'")

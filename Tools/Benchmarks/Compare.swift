@@ -9,8 +9,8 @@ import Foundation
 /// `--json`; the pairs alternate which one goes first, so neither always meets a machine the
 /// other has just warmed or loaded. The table gives, for each figure both runs wrote, the
 /// median of each build, the ratio of the medians (this build over the other), and in how
-/// many pairs this build's figure was the lower one: for seconds, ratios to raw, ms and
-/// megabytes lower is better, for a rate higher is. `--json FILE` writes every run's figures
+/// many pairs this build's figure was the better one: for seconds, ratios to raw, ms,
+/// megabytes and failures lower is better, for a rate or a count of syncs higher is. `--json FILE` writes every run's figures
 /// and the medians.
 enum Compare {
     /// One build's figures from one run.
@@ -63,7 +63,10 @@ enum Compare {
             let b = runs.b.compactMap { $0[key] }
             let (medianA, medianB) = (median(a), median(b))
             medians[key] = ["a": medianA, "b": medianB]
-            let higherIsBetter = key.hasSuffix("per_second") || key.hasSuffix(".syncs")
+            // Rates and counts of work done; everything else (times, ratios, memory, failures) lower.
+            let higherIsBetter = ["per_second", ".syncs", ".sets_written", ".sets_acknowledged"].contains {
+                key.hasSuffix($0)
+            }
             let better = zip(a, b).filter { higherIsBetter ? $1 > $0 : $1 < $0 }.count
             let ratio = medianA == 0 ? "—" : String(format: "%.3f", medianB / medianA)
             print(
@@ -90,7 +93,7 @@ enum Compare {
     }
 
     /// Runs `binary` with `options` and `--json`, its output to `output.log`, and reads back
-    /// the figures it wrote; a run that fails stops the comparison, naming its log.
+    /// the figures it wrote; a run that fails stops the comparison with the end of its output.
     private static func runOnce(_ binary: String, options: [String], output: URL) throws -> Figures {
         let figures = output.appendingPathExtension("json")
         let log = output.appendingPathExtension("log")
@@ -107,7 +110,7 @@ enum Compare {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0, let data = try? Data(contentsOf: figures),
-            let document = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
             let values = document["figures"] as? [String: Any]
         else {
             let tail =

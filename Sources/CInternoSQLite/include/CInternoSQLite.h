@@ -14,8 +14,9 @@ int interno_sqlite_disable_memory_statistics(void);
 /// page it changes) in memory up to `bytes`, then in a temporary file:
 /// sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, bytes). SQLite's default keeps 64 KiB in
 /// memory. With `bytes` above 0 SQLite keeps the journal as one allocation of `bytes`, so
-/// SQLiteSettings keeps it below glibc's largest mmap threshold (32 MiB). Like the call above, it must run before SQLite initializes, and returns SQLite's
-/// result code, SQLITE_OK (0) when it took effect.
+/// SQLiteSettings keeps it below glibc's largest mmap threshold (32 MiB). Like the call
+/// above, it must run before SQLite initializes, and returns SQLite's result code, SQLITE_OK
+/// (0) when it took effect.
 int interno_sqlite_statement_journal_spill(int bytes);
 
 #endif
