@@ -3,8 +3,9 @@ import InternoWire
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// A site's request as read from the connection: its frame, and for a `Push` its change sets
-/// converted to the model, or why they cannot be (``sets(of:)``); `nil` for any other request.
+/// A site's request as read from the connection: its frame, and for a `Push` (and only for
+/// one) its change sets converted to the model, or why they cannot be (``sets(of:)``); `nil`
+/// for any other request.
 struct ReadRequest: Sendable {
     let frame: Interno_V1_Frame
     let sets: Result<[ChangeSet], any Error>?

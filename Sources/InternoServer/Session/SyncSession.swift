@@ -114,13 +114,13 @@ struct SyncSession {
             guard let item = await requests.next() else { return }
             guard phase.beginRequest() else { return try await outbound.write(Self.shuttingDown) }
             let request = try item.get()
+            // A Push: its sets as the reader converted them (``ReadRequest``), or why they could not be.
+            if let sets = request.sets {
+                try await outbound.write(try await handle(sets: sets, from: peer, logger: logger).serializedBuffer())
+                continue
+            }
             let frame = request.frame
             switch frame.body {
-            case .push(let push):
-                try await outbound.write(
-                    try await handle(
-                        sets: request.sets ?? Result { try ReadRequest.sets(of: push) }, from: peer, logger: logger
-                    ).serializedBuffer())
             case .pull(let pull):
                 try await outbound.write(try await handle(pull, from: peer, logger: logger).serializedBuffer())
             case .verify(let verify):
