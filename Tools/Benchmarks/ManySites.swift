@@ -13,6 +13,8 @@ import Logging
 /// at random moments (a pause of 0 to 2 s between syncs): each sync writes one to three small
 /// changes locally (a new request to another department, or an edit of one of its own), then
 /// syncs over a new TLS connection that pushes them and pulls everyone's in its department.
+/// The writes, like the sync's own store calls, run on the store's blocking workers, not on
+/// the cooperative pool that resumes the 200 sites' syncs.
 ///
 /// It prints the syncs done, p50, p99 and max per sync as the site sees it, the failures (must
 /// be 0), and the server's peak resident memory, read from `/proc/PID/status` of the server
@@ -37,6 +39,14 @@ import Logging
 /// be on their own machine, do not queue on the server's disk. Every process shares the
 /// machine's cores, though: the sites' TLS handshakes and pulls run beside the server.
 enum ManySites {
+    /// One write a simulated person makes before a sync.
+    enum Write: Sendable {
+        /// An edit of the title of the site's own request with this key.
+        case edit(String)
+        /// A new request to the department with this code.
+        case raise(String)
+    }
+
     /// What one site did during the measured period.
     struct SiteRun: Sendable {
         /// Seconds per successful sync.
@@ -344,15 +354,34 @@ enum ManySites {
             try? await Task.sleep(for: .milliseconds(Int.random(in: 0...2000)))
             guard ContinuousClock.now < deadline else { return run }
             do {
-                for _ in 0..<Int.random(in: 1...3) {
-                    if let key = keys.randomElement(), Bool.random() {
-                        try member.site.editRequest(key, title: "Edited at \(Date())")
-                    } else if let provider = others.randomElement() {
-                        keys.append(try member.site.newRequest(to: provider, title: "Raised at \(Date())"))
+                // Each write is a person's command at that site, in a process of its own:
+                // it runs on a thread of the store's blocking workers, as the sync's own
+                // store calls do, never on the cooperative pool that resumes every site's
+                // sync (a write there, SQLite's work on that thread, held back the other 199
+                // sites' syncs).
+                let site = member.site
+                let planned = (0..<Int.random(in: 1...3)).map { _ in
+                    keys.randomElement().flatMap { Bool.random() ? $0 : nil }.map { Write.edit($0) }
+                        ?? others.randomElement().map { Write.raise($0) }
+                }.compactMap { $0 }
+                let raised = try await site.store.background { _ in
+                    try planned.map { write -> String? in
+                        switch write {
+                        case .edit(let key):
+                            try site.editRequest(key, title: "Edited at \(Date())")
+                            return nil
+                        case .raise(let provider):
+                            return try site.newRequest(to: provider, title: "Raised at \(Date())")
+                        }
+                    }
+                }
+                for (write, key) in zip(planned, raised) {
+                    if case .raise(let provider) = write, let key {
+                        keys.append(key)
                         run.raised[provider, default: 0] += 1
                     }
-                    run.written += 1
                 }
+                run.written += planned.count
             } catch {
                 run.failures.append("\(member.site.settings.code) write: \(error)")
                 continue
