@@ -30,7 +30,9 @@ import InternoModel
 /// schema does not have: a request's state (its clock and siblings) kept in its query row,
 /// two columns more there, instead of a row of its own in `record`, so that a new request
 /// is one row fewer and an edit one `UPDATE` where there are two. What the schema would
-/// gain, measured in the same run as the rest, before anyone changes it.
+/// gain, measured in the same run as the rest, before anyone changes it. (Such a schema would
+/// also keep the state's own conflict flag in the row, a byte: the row's `conflicted` covers
+/// only the shown columns.)
 enum SchemaFloor {
     static func insert(
         _ count: Int, path: String, audience: Bool, editRounds: Int = 0, changed: Int = 500, stateInRow: Bool = false
