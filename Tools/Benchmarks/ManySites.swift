@@ -47,6 +47,11 @@ enum ManySites {
         case raise(String)
     }
 
+    /// A simulated person's write that failed, as its error described it.
+    struct WriteFailure: Error, CustomStringConvertible {
+        var description: String
+    }
+
     /// What one site did during the measured period.
     struct SiteRun: Sendable {
         /// Seconds per successful sync.
@@ -360,28 +365,36 @@ enum ManySites {
                 // sync (a write there, SQLite's work on that thread, held back the other 199
                 // sites' syncs).
                 let site = member.site
-                let planned = (0..<Int.random(in: 1...3)).map { _ in
-                    keys.randomElement().flatMap { Bool.random() ? $0 : nil }.map { Write.edit($0) }
-                        ?? others.randomElement().map { Write.raise($0) }
-                }.compactMap { $0 }
-                let raised = try await site.store.background { _ in
-                    try planned.map { write -> String? in
-                        switch write {
-                        case .edit(let key):
-                            try site.editRequest(key, title: "Edited at \(Date())")
-                            return nil
-                        case .raise(let provider):
-                            return try site.newRequest(to: provider, title: "Raised at \(Date())")
+                let planned = (0..<Int.random(in: 1...3)).compactMap { _ -> Write? in
+                    if let key = keys.randomElement(), Bool.random() { return .edit(key) }
+                    return others.randomElement().map(Write.raise)
+                }
+                // What was written before a failure still counts, as it will still be pushed.
+                let (written, failure) = try await site.store.background { _ in
+                    var written: [String?] = []
+                    do {
+                        for write in planned {
+                            switch write {
+                            case .edit(let key):
+                                try site.editRequest(key, title: "Edited at \(Date())")
+                                written.append(nil)
+                            case .raise(let provider):
+                                written.append(try site.newRequest(to: provider, title: "Raised at \(Date())"))
+                            }
                         }
+                        return (written, nil as String?)
+                    } catch {
+                        return (written, "\(error)")
                     }
                 }
-                for (write, key) in zip(planned, raised) {
+                for (write, key) in zip(planned, written) {
                     if case .raise(let provider) = write, let key {
                         keys.append(key)
                         run.raised[provider, default: 0] += 1
                     }
                 }
-                run.written += planned.count
+                run.written += written.count
+                if let failure { throw WriteFailure(description: failure) }
             } catch {
                 run.failures.append("\(member.site.settings.code) write: \(error)")
                 continue
