@@ -88,10 +88,18 @@ enum Projection {
     /// its log (``RequestTimeline``), kept with the row by the store (DESIGN §4).
     static let timelineColumns = [RequestRow.Columns.submittedAt, RequestRow.Columns.timeline].map(\.name)
 
+    /// `true` for the kinds whose query row holds the record's state (``EncodedState``) while
+    /// the record exists: requests (`v10-request-states-in-rows`).
+    static func holdsState(_ kind: RecordKind) -> Bool { kind == .request }
+
+    /// The columns of the state, in a row that holds one, in ``EncodedState``'s order.
+    static let stateColumns = [RequestRow.Columns.clock, RequestRow.Columns.fields, RequestRow.Columns.stateConflicted]
+        .map(\.name)
+
     /// Upserts the query row of `record`, or deletes it when the record does not exist. A
     /// request's `timeline`, when given, is stored with it; without one the stored timeline
-    /// stays as it is.
-    static func update(_ record: RecordState, timeline: RequestTimeline?, _ db: Database) throws {
+    /// stays as it is. A row that holds its record's state (``holdsState(_:)``) is written with it.
+    static func update(_ record: RecordState, state: EncodedState, timeline: RequestTimeline?, _ db: Database) throws {
         guard let values = values(of: record) else {
             try delete(record.id.text, kind: record.kind, db)
             return
@@ -100,7 +108,7 @@ enum Projection {
         // Every kind has its statements in `upserts`; the fallback only keeps this total.
         let sql =
             (withTimeline ? upserts[record.kind]?.timeline : upserts[record.kind]?.plain)
-            ?? upsert(record.kind.rawValue, Self.columns(record.kind) + (withTimeline ? timelineColumns : []))
+            ?? upsert(record.kind, timeline: withTimeline)
         var row = Bindings(try db.cachedStatement(sql: sql))
         try row.add(record.id)
         for value in values { try row.add(value) }
@@ -108,30 +116,35 @@ enum Projection {
             try row.add(timeline.submittedAt.millisecondsSince1970)
             try row.add(bytes: timeline.encoded)
         }
+        if holdsState(record.kind) { try row.add(state) }
         try row.execute()
     }
 
     /// Writes the query row of `record` over the row of `previous`, the record's stored state
-    /// (`nil`: the record table had no row of it): only the columns whose values differ, so an
-    /// edit of a request's title leaves the indexes on its parties, state and key untouched,
-    /// and nothing at all when no shown value changed and there is no new `timeline`.
+    /// (`nil`: there was none): only the columns whose values differ, so an edit of a
+    /// request's title leaves the indexes on its parties, state and key untouched, and nothing
+    /// at all when no shown value changed, there is no new `timeline` and the row does not hold
+    /// the state. A row that holds it gets its new clock and siblings in the same `UPDATE`; the
+    /// caller sees that its conflict flag is unchanged (else it writes the whole row).
     ///
     /// The stored row is the one ``values(of:)`` gives for `previous`: the query tables are
     /// kept in the same transaction as the record states, and `interno verify` and rebuilds
     /// check and restore that (DESIGN §4).
-    static func update(_ record: RecordState, over previous: RecordState?, timeline: RequestTimeline?, _ db: Database)
-        throws
-    {
+    static func update(
+        _ record: RecordState, over previous: RecordState?, state: EncodedState, timeline: RequestTimeline?,
+        _ db: Database
+    ) throws {
         guard let previous, previous.exists, record.exists else {
             // A row appears or goes: the whole row, as without a previous state.
-            if previous?.exists == true || record.exists { try update(record, timeline: timeline, db) }
+            if previous?.exists == true || record.exists { try update(record, state: state, timeline: timeline, db) }
             return
         }
         guard let new = values(of: record), let old = values(of: previous) else { return }
         var changed: [Int] = []
         for (index, value) in new.enumerated() where value != old[index] { changed.append(index) }
         let withTimeline = record.kind == .request && timeline != nil
-        guard !changed.isEmpty || withTimeline else { return }
+        let withState = holdsState(record.kind)
+        guard !changed.isEmpty || withTimeline || withState else { return }
         var row = Bindings(
             try db.cachedStatement(sql: Updates.sql(record.kind, changing: changed, timeline: withTimeline)))
         for index in changed { try row.add(new[index]) }
@@ -139,12 +152,17 @@ enum Projection {
             try row.add(timeline.submittedAt.millisecondsSince1970)
             try row.add(bytes: timeline.encoded)
         }
+        if withState {
+            try row.add(bytes: state.clock)
+            try row.add(bytes: state.fields)
+        }
         try row.add(record.id)
         try row.execute()
     }
 
-    /// The `UPDATE` of some of a kind's shown columns (and a request's timeline columns), by
-    /// the positions of the columns in ``columns(_:)``. An edit changes a field or two (a
+    /// The `UPDATE` of some of a kind's shown columns (and a request's timeline columns, and
+    /// the clock and siblings of a row that holds its state), by the positions of the columns
+    /// in ``columns(_:)``. An edit changes a field or two (a
     /// request's field and its `updatedAt`): the statements that change at most two columns
     /// are written once, when first used, into a table that is never written again, so many
     /// writers read it at once without a lock. Any other set of columns is written each time.
@@ -169,7 +187,8 @@ enum Projection {
                 var sets: [[Int]] = (0..<count).map { [$0] }
                 for first in 0..<count { for second in first + 1..<count { sets.append([first, second]) } }
                 for timeline in kind == .request ? [false, true] : [false] {
-                    for changed in sets + (timeline ? [[]] : []) {
+                    let nothingShown = timeline || holdsState(kind)
+                    for changed in sets + (nothingShown ? [[]] : []) {
                         made[Key(kind: kind, changed: changed, timeline: timeline)] = make(kind, changed, timeline)
                     }
                 }
@@ -185,7 +204,9 @@ enum Projection {
         }
 
         private static func make(_ kind: RecordKind, _ changed: [Int], _ timeline: Bool) -> String {
-            let names = changed.map { Projection.columns(kind)[$0] } + (timeline ? timelineColumns : [])
+            let names =
+                changed.map { Projection.columns(kind)[$0] } + (timeline ? timelineColumns : [])
+                + (holdsState(kind) ? stateColumns.dropLast() : [])
             return "UPDATE \(kind.rawValue) SET \(names.map { "\($0) = ?" }.joined(separator: ", ")) WHERE \(id) = ?"
         }
     }
@@ -194,15 +215,18 @@ enum Projection {
     /// once, not on every save.
     private static let upserts: [RecordKind: (plain: String, timeline: String)] = Dictionary(
         uniqueKeysWithValues: RecordKind.allCases.map { kind in
-            (kind, (upsert(kind.rawValue, columns(kind)), upsert(kind.rawValue, columns(kind) + timelineColumns)))
+            (kind, (upsert(kind, timeline: false), upsert(kind, timeline: true)))
         })
 
-    private static func upsert(_ table: String, _ columns: [String]) -> String {
-        """
-        INSERT INTO \(table) (\(id), \(columns.joined(separator: ", ")))
-        VALUES (\(Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")))
-        ON CONFLICT (\(id)) DO UPDATE SET \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-        """
+    private static func upsert(_ kind: RecordKind, timeline: Bool) -> String {
+        let columns =
+            Self.columns(kind) + (timeline && kind == .request ? timelineColumns : [])
+            + (holdsState(kind) ? stateColumns : [])
+        return """
+            INSERT INTO \(kind.rawValue) (\(id), \(columns.joined(separator: ", ")))
+            VALUES (\(Array(repeating: "?", count: columns.count + 1).joined(separator: ", ")))
+            ON CONFLICT (\(id)) DO UPDATE SET \(columns.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """
     }
 
     /// The query-table row of `record` after its id, in ``columns(_:)`` order, exactly as

@@ -73,14 +73,8 @@ extension ServerStore {
     /// Up to `limit` record states after the id `after` (all of them, existing or not), in id order.
     public func exportRecords(after id: UUID?, limit: Int) throws -> [RecordState] {
         try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(RecordTable.selection) FROM record
-                    WHERE \(RecordTable.Columns.id) > ? ORDER BY \(RecordTable.Columns.id) LIMIT ?
-                    """,
-                arguments: [id?.text ?? "", limit]
-            ).map(RecordTable.decode)
+            try Row.fetchAll(db, sql: RecordTable.inIDOrder, arguments: [id?.text ?? "", limit])
+                .map(RecordTable.decode)
         }
     }
 }

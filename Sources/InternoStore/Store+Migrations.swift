@@ -380,6 +380,48 @@ enum StoreSchema {
             // every new record on every replica, 7% of the rows' cost of a pulled request (§9).
             try db.execute(sql: "DROP INDEX record_by_kind")
         }
+        migrator.registerMigration("v10-request-states-in-rows") { db in
+            // A request that exists keeps its state (clock, siblings, whether any field is in
+            // conflict) in its query row, so writing a request writes one row of one B-tree,
+            // not two rows of two (§4, §9). The states of the other records, and of a request
+            // that does not exist, stay in `record_state`, the old `record` table; `record` is
+            // now a view of both, which every reader keeps reading, and which hand-written SQL
+            // can still change through its triggers (the store writes the tables themselves).
+            try db.execute(
+                sql: """
+                    ALTER TABLE record RENAME TO record_state;
+                    ALTER TABLE request ADD COLUMN clock BLOB;
+                    ALTER TABLE request ADD COLUMN fields BLOB;
+                    ALTER TABLE request ADD COLUMN stateConflicted BOOLEAN NOT NULL DEFAULT 0;
+                    UPDATE request SET (clock, fields, stateConflicted) = (
+                        SELECT s.clock, s.fields, s.conflicted FROM record_state AS s WHERE s.id = request.id
+                    ) WHERE id IN (SELECT id FROM record_state WHERE kind = 'request' AND present);
+                    DELETE FROM record_state
+                    WHERE kind = 'request' AND present AND id IN (SELECT id FROM request WHERE clock IS NOT NULL);
+                    CREATE INDEX request_state_conflicted ON request (id) WHERE stateConflicted;
+
+                    CREATE VIEW record (id, kind, clock, fields, present, conflicted) AS
+                        SELECT id, kind, clock, fields, present, conflicted FROM record_state
+                        UNION ALL
+                        SELECT id, 'request', clock, fields, 1, stateConflicted FROM request
+                        WHERE clock IS NOT NULL;
+                    CREATE TRIGGER record_insert INSTEAD OF INSERT ON record BEGIN
+                        INSERT INTO record_state (id, kind, clock, fields, present, conflicted)
+                        VALUES (NEW.id, NEW.kind, NEW.clock, NEW.fields, NEW.present, NEW.conflicted);
+                    END;
+                    CREATE TRIGGER record_update INSTEAD OF UPDATE ON record BEGIN
+                        UPDATE record_state SET id = NEW.id, kind = NEW.kind, clock = NEW.clock,
+                            fields = NEW.fields, present = NEW.present, conflicted = NEW.conflicted
+                        WHERE id = OLD.id;
+                        UPDATE request SET clock = NEW.clock, fields = NEW.fields, stateConflicted = NEW.conflicted
+                        WHERE id = OLD.id AND clock IS NOT NULL;
+                    END;
+                    CREATE TRIGGER record_delete INSTEAD OF DELETE ON record BEGIN
+                        DELETE FROM record_state WHERE id = OLD.id;
+                        UPDATE request SET clock = NULL, fields = NULL, stateConflicted = 0 WHERE id = OLD.id;
+                    END;
+                    """)
+        }
         return migrator
     }
 

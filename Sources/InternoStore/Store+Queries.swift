@@ -36,10 +36,7 @@ extension ReplicaStore {
     /// Every record with a field in conflict, with each field's siblings.
     public func conflicts() throws -> [RecordConflict] {
         try read { db in
-            typealias C = RecordTable.Columns
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT \(RecordTable.selection) FROM record WHERE \(C.conflicted) ORDER BY \(C.kind), \(C.id)"
-            )
+            let rows = try Row.fetchAll(db, sql: RecordTable.conflicted)
             return try rows.map(RecordTable.decode).map(Self.conflicts(of:)).filter { !$0.fields.isEmpty }
                 .sorted { ($0.kind, $0.label) < ($1.kind, $1.label) }
         }

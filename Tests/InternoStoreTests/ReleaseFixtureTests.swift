@@ -11,13 +11,13 @@ import Testing
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
     /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`,
-    /// `v7-schema-2`, `v8-request-indexes` and `v9-kinds-by-query-table` (December 2026); the same
-    /// writer made all six, so the same things are there, and from `v7-schema-2` a catalogued service and a need of it,
+    /// `v7-schema-2`, `v8-request-indexes`, `v9-kinds-by-query-table` and `v10-request-states-in-rows`
+    /// (December 2026); the same writer made all seven, so the same things are there, and from `v7-schema-2` a catalogued service and a need of it,
     /// an action, kudos, and a survey round with an answer.
     @Test(
         arguments: [
             "v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2", "v8-request-indexes",
-            "v9-kinds-by-query-table",
+            "v9-kinds-by-query-table", "v10-request-states-in-rows",
         ])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
@@ -34,7 +34,7 @@ struct ReleaseFixtureTests {
         #expect(try hub.it.conflicts().count == 1, "the deliver and the cancel of HR-LIS-2 are still in conflict")
         #expect(try hub.server.records(of: .standard).count == 1)
         #expect(try hub.it.records(of: .feedback).count == 1)
-        let catalogued = release >= "v7"
+        let catalogued = (Int(release.dropFirst().prefix { $0.isNumber }) ?? 0) >= 7
         for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             #expect(try store.records(of: .service).count == (catalogued ? 1 : 0))
             #expect(try store.records(of: .need).count == (catalogued ? 1 : 0))
@@ -57,18 +57,34 @@ struct ReleaseFixtureTests {
                 try Row.fetchAll(db, sql: "PRAGMA index_list(request)").filter { $0["origin"] == "c" }
                     .map { $0["name"] as String }
             }
-            #expect(Set(indexes) == ["request_by_key", "request_by_submission"])
+            #expect(Set(indexes) == ["request_by_key", "request_by_submission", "request_state_conflicted"])
         }
 
         // The records of a kind are read through their query table: no index by kind is left
         // on the record table to write (v9-kinds-by-query-table).
         for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             let indexes = try store.writer.read { db in
-                try Row.fetchAll(db, sql: "PRAGMA index_list(record)").filter { $0["origin"] == "c" }
+                try Row.fetchAll(db, sql: "PRAGMA index_list(record_state)").filter { $0["origin"] == "c" }
                     .map { $0["name"] as String }
             }
             #expect(indexes == ["record_conflicted"])
         }
+        // Every request that exists has its state in its row, and only there; the unresolved
+        // conflict is still flagged on it (v10-request-states-in-rows).
+        for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
+            let (rows, stated, leftBehind, conflicted) = try store.writer.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM request") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM request WHERE clock IS NOT NULL") ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record_state WHERE kind = 'request' AND present")
+                        ?? -1,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM request WHERE stateConflicted") ?? -1
+                )
+            }
+            #expect(rows >= 3 && stated == rows && leftBehind == 0)
+            #expect(conflicted == (try store.conflicts().filter { $0.kind == .request }.count))
+        }
+        #expect(try hub.it.conflicts().map(\.kind) == [.request])
 
         // Each file keeps its own role's tables only (v5-roles); the site's outbox is still there.
         for site in [hub.hr, hub.it] {

@@ -17,7 +17,7 @@ struct StoreTests {
         #expect(
             migrations == [
                 "v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles", "v6-record-kinds",
-                "v7-schema-2", "v8-request-indexes", "v9-kinds-by-query-table",
+                "v7-schema-2", "v8-request-indexes", "v9-kinds-by-query-table", "v10-request-states-in-rows",
             ])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }
@@ -83,9 +83,10 @@ struct StoreTests {
         }
         let siteTables = try tables(site)
         let serverTables = try tables(server)
-        #expect(siteTables.isSuperset(of: ["outbox", "stash", "change", "record", "request"]))
+        #expect(siteTables.isSuperset(of: ["outbox", "stash", "change", "record_state", "request"]))
         #expect(siteTables.isDisjoint(with: ["replica_registry", "audience", "stream_epoch"]))
-        #expect(serverTables.isSuperset(of: ["replica_registry", "audience", "stream_epoch", "change", "record"]))
+        #expect(
+            serverTables.isSuperset(of: ["replica_registry", "audience", "stream_epoch", "change", "record_state"]))
         #expect(serverTables.isDisjoint(with: ["outbox", "stash"]))
         // Opened as what they are, they are as they were.
         #expect(try ServerStore.open(path: directory.path("server.sqlite")).replica().role == .server)
@@ -252,7 +253,7 @@ struct StoreTests {
             try store.writer.read { db in
                 let indexes = try Row.fetchAll(db, sql: "PRAGMA index_list(request)")
                     .filter { $0["origin"] == "c" }.map { $0["name"] as String }
-                #expect(Set(indexes) == ["request_by_key", "request_by_submission"])
+                #expect(Set(indexes) == ["request_by_key", "request_by_submission", "request_state_conflicted"])
                 // The store's own reads of requests, as it runs them.
                 func plan(_ sql: String, _ arguments: StatementArguments) throws -> String {
                     try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(sql)", arguments: arguments)
@@ -263,6 +264,10 @@ struct StoreTests {
                 let report = try RequestRow.submitted(from: .now(), to: .now()).makePreparedRequest(db).statement
                 let bySubmission = try plan(report.sql, report.arguments)
                 #expect(bySubmission.contains("INDEX request_by_submission"), "\(bySubmission)")
+                // `interno conflicts` reads the conflicted states alone, requests' among them.
+                let conflicted = try plan(RecordTable.conflicted, [])
+                #expect(conflicted.contains("INDEX request_state_conflicted"), "\(conflicted)")
+                #expect(conflicted.contains("INDEX record_conflicted"), "\(conflicted)")
             }
         }
     }
@@ -278,8 +283,12 @@ struct StoreTests {
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(RecordTable.existing(of: kind))")
                     .map { $0["detail"] as String }
             }
-            #expect(plan.contains { $0.hasPrefix("SEARCH record USING PRIMARY KEY") }, "\(kind): \(plan)")
-            #expect(!plan.contains { $0.hasPrefix("SCAN record") }, "\(kind): \(plan)")
+            // A request's state is in its row (v10-request-states-in-rows); the others' are read
+            // by their primary key.
+            #expect(
+                plan.contains { $0.hasPrefix("SEARCH record_state USING PRIMARY KEY") } != Projection.holdsState(kind),
+                "\(kind): \(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN record_state") }, "\(kind): \(plan)")
             #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(kind): \(plan)")
         }
         // Two requests, a comment, and on the server a request whose creation was refused (a
@@ -314,7 +323,44 @@ struct StoreTests {
             #expect(try store.records(of: .request).count == 2)
             #expect(try store.records(of: .comment).count == 1)
             #expect(try store.records(of: .department).count == 3)
+            // Each state is stored once: an existing request's in its row, none in `record_state`.
+            let counts = try store.writer.read { db in
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (SELECT COUNT(*) FROM record), (SELECT COUNT(DISTINCT id) FROM record),
+                            (SELECT COUNT(*) FROM record_state WHERE kind = 'request' AND present),
+                            (SELECT COUNT(*) FROM request WHERE clock IS NOT NULL)
+                        """)
+            }
+            #expect(counts?[0] as Int? == counts?[1] as Int?)
+            #expect(counts?[2] as Int? == 0)
+            #expect(counts?[3] as Int? == 2)
         }
+        // The refused request's state, which has no value, stays in `record_state`.
+        #expect(
+            try hub.server.writer.read { db in
+                try Bool.fetchOne(
+                    db, sql: "SELECT present FROM record_state WHERE id = ?", arguments: [forged.recordID.text])
+            } == false)
+
+        // An export reads every state in id order, page by page, each table in its key's order
+        // and merged, never sorted whole for each page.
+        let ordered = try hub.server.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM record ORDER BY id")
+        }
+        var exported: [RecordState] = []
+        while case let page = try hub.server.exportRecords(after: exported.last?.id, limit: 2), !page.isEmpty {
+            exported += page
+        }
+        #expect(exported.map(\.id.text) == ordered)
+        #expect(exported.count > 6 && exported.contains { $0.kind == .request })
+        let exportPlan = try hub.server.writer.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(RecordTable.inIDOrder)", arguments: ["", 2])
+                .map { $0["detail"] as String }
+        }
+        #expect(exportPlan.contains { $0.hasPrefix("MERGE") }, "\(exportPlan)")
+        #expect(!exportPlan.contains { $0.contains("TEMP B-TREE") }, "\(exportPlan)")
     }
 
     @Test func aDatabaseHasOneIdentity() throws {

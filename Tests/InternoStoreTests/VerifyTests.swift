@@ -288,6 +288,24 @@ struct VerifyTests {
         try await org.inStep(fac, expected: 4)
     }
 
+    /// A request keeps its state in its query row (DESIGN §4, `v10-request-states-in-rows`):
+    /// deleted by hand through view `record`, the state goes and the row stays, and verify finds
+    /// and repairs it as it did a missing row of the record table.
+    @Test func aRequestsStateDeletedByHandIsFoundAndRebuilt() async throws {
+        let org = try Organisation(.walFile)
+        let it = org.hub.it
+        let before = try it.records(of: .request)
+        try await it.writer.write { db in
+            try db.execute(sql: "DELETE FROM record WHERE id = ?", arguments: [org.first.uuidString.lowercased()])
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM request") == 2, "the query row stays")
+        }
+        #expect(try it.record(org.first) == nil)
+        #expect(try await org.findings(it) == [org.first: "differs state"])
+        #expect(try await org.repair(it, [org.first]) == [.repaired(kept: 0)])
+        try await org.inStep(it, expected: 7)
+        #expect(try it.records(of: .request) == before)
+    }
+
     @Test func aWholeOrganisationSiteIsComparedWithTheWholeLog() async throws {
         let org = try Organisation(.walFile)
         let qa = org.qa

@@ -187,39 +187,27 @@ struct Benchmark {
         // each change needs, with every index, no Interno code in the loop (``SchemaFloor``);
         // then the floor under the warm rounds, as many rounds of `changed` edits over the same
         // files (a third of them on each), printed beside the warm rounds' own figures below.
-        // Then the same floors through leaner tables that today's schema does not have, the
-        // request's state kept in its query row (`_state_in_row`): what that change of the
-        // schema would take off each floor, measured beside it (DESIGN §9).
-        // The variants take turns, attempt by attempt, so that none of them always runs after
-        // the others' files have filled the page cache and the disk's queue.
-        let variants = [
-            ("floor: a pull's rows", "floor_pull", false, false), ("floor: a push's rows", "floor_push", true, false),
-            ("floor: a pull's rows, state in row", "floor_pull_state_in_row", false, true),
-            ("floor: a push's rows, state in row", "floor_push_state_in_row", true, true),
-        ]
+        // The two take turns, attempt by attempt, so that neither always runs after the other's
+        // files have filled the page cache and the disk's queue.
+        let variants = [("floor: a pull's rows", "floor_pull", false), ("floor: a push's rows", "floor_push", true)]
         var times = [[Spent]](repeating: [], count: variants.count)
         var editRounds = [[Double]](repeating: [], count: variants.count)
         for attempt in 0..<3 {
-            for (index, (_, key, audience, stateInRow)) in variants.enumerated() {
+            for (index, (_, key, audience)) in variants.enumerated() {
                 let path = root.appendingPathComponent("\(key)-\(attempt).sqlite").path
                 let floor = try SchemaFloor.insert(
-                    records, path: path, audience: audience, editRounds: (rounds + 2 - attempt) / 3, changed: changed,
-                    stateInRow: stateInRow)
+                    records, path: path, audience: audience, editRounds: (rounds + 2 - attempt) / 3, changed: changed)
                 times[index].append(floor.insert)
                 editRounds[index] += floor.rounds
-                // Twelve files of a million requests would take gigabytes of the disk at once.
+                // Six files of a million requests would take gigabytes of the disk at once.
                 for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             }
         }
         var warmFloors: [(name: String, key: String, rounds: [Double])] = []
-        for (index, (name, key, audience, stateInRow)) in variants.enumerated() {
+        for (index, (name, key, audience)) in variants.enumerated() {
             report(name, key: key, records: records, spent: Spent.median(times[index]), raw: raw)
             let side = audience ? "push" : "pull"
-            warmFloors.append(
-                (
-                    stateInRow ? "\(side), state in the request row" : side,
-                    stateInRow ? "floor_warm_\(side)_state_in_row" : "floor_warm_\(side)", editRounds[index]
-                ))
+            warmFloors.append((side, "floor_warm_\(side)", editRounds[index]))
         }
         for (name, key, values) in warmFloors where !values.isEmpty {
             Figures.shared.record("\(key).median_ms", percentile(values, 0.5) * 1000)

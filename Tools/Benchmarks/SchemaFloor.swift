@@ -9,43 +9,30 @@ import InternoModel
 /// through SQLite's C API (``Bindings``), as the store's writes do, not through GRDB's
 /// arguments, whose plumbing had been a large part of both.
 ///
-/// Each new request is three rows, as a site's pull writes it: its log entry, its record
-/// state and its query row, in tables made by Interno's own migrations, so with every index
-/// the migrations give them (today the log by record and by dot, the records by kind, the
-/// requests by key and by submission time). `audience` adds the server's two audience rows
-/// (customer and provider department) per change, as a Push writes them. The bytes of every
-/// cell (encoded fields, clock, siblings, timeline) are made before the clock starts, from
-/// the same model types the store encodes with; one transaction, WAL, `synchronous = FULL`.
+/// Each new request is two rows, as a site's pull writes it: its log entry and its query
+/// row, which holds its record state (`v10-request-states-in-rows`), in tables made by
+/// Interno's own migrations, so with every index the migrations give them (today the log by
+/// record and by dot, the requests by key and by submission time). `audience` adds the
+/// server's two audience rows (customer and provider department) per change, as a Push
+/// writes them. The bytes of every cell (encoded fields, clock, siblings, timeline) are made
+/// before the clock starts, from the same model types the store encodes with; one
+/// transaction, WAL, `synchronous = FULL`.
 ///
 /// Then `editRounds` rounds of `changed` edits, each round one transaction over the same
 /// file: the floor under a warm round. Each edit is what a warm round's title edit writes
 /// through today's tables, as a difference (DESIGN §4): its log entry (its own set, as the
-/// benchmark's edits are), with `audience` its two audience rows, its record's clock and
-/// siblings, and its request row's `title` and `updatedAt`. The records are picked at random
+/// benchmark's edits are), with `audience` its two audience rows, and one `UPDATE` of its
+/// request row's `title`, `updatedAt`, clock and siblings. The records are picked at random
 /// among all of them, as the warm rounds pick them, and the bytes are made before each
 /// round's clock starts. What a Push writes once per round (the pusher's registry row, its
 /// answer) is left out: this is the part that grows with the edits.
-///
-/// With `stateInRow`, the same rows through the leaner tables DESIGN §9 weighs and today's
-/// schema does not have: a request's state (its clock and siblings) kept in its query row,
-/// two columns more there, instead of a row of its own in `record`, so that a new request
-/// is one row fewer and an edit one `UPDATE` where there are two. What the schema would
-/// gain, measured in the same run as the rest, before anyone changes it. (Such a schema would
-/// also keep the state's own conflict flag in the row, a byte: the row's `conflicted` covers
-/// only the shown columns.)
 enum SchemaFloor {
     static func insert(
-        _ count: Int, path: String, audience: Bool, editRounds: Int = 0, changed: Int = 500, stateInRow: Bool = false
+        _ count: Int, path: String, audience: Bool, editRounds: Int = 0, changed: Int = 500
     ) throws -> (insert: Spent, rounds: [Double]) {
         // Opened as a site's database, it is migrated and has no identity yet, so it keeps
         // every table of both roles (`v5-roles`), the server's `audience` among them.
         let store = try SiteStore.open(path: path)
-        if stateInRow {
-            try store.writer.write { db in
-                try db.execute(sql: "ALTER TABLE request ADD COLUMN clock BLOB")
-                try db.execute(sql: "ALTER TABLE request ADD COLUMN siblings BLOB")
-            }
-        }
         let replica = ReplicaID(UUID())
         let customer = UUID.timeOrdered()
         let provider = UUID.timeOrdered()
@@ -86,19 +73,11 @@ enum SchemaFloor {
         let start = Spent.now()
         try store.writer.write { db in
             let logStatement = try db.makeStatement(sql: logInsert)
-            let recordStatement = try db.makeStatement(
-                sql: "INSERT INTO record (id, kind, clock, fields, present, conflicted) VALUES (?, ?, ?, ?, ?, ?)")
             let requestStatement = try db.makeStatement(
-                sql: stateInRow
-                    ? """
+                sql: """
                     INSERT INTO request (id, key, customer, provider, title, priority, state, createdAt, updatedAt,
-                        conflicted, submittedAt, timeline, clock, siblings)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-                    : """
-                    INSERT INTO request (id, key, customer, provider, title, priority, state, createdAt, updatedAt,
-                        conflicted, submittedAt, timeline)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        conflicted, submittedAt, timeline, clock, fields, stateConflicted)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let audienceStatement = try db.makeStatement(sql: audienceInsert)
             let departments = [customer.text, provider.text].sorted()
@@ -108,16 +87,6 @@ enum SchemaFloor {
                     fields: row.fields,
                     by: replicaText, at: time, heardBy: audience ? departments : [], logStatement, audienceStatement, db
                 )
-                if !stateInRow {
-                    var state = Bindings(recordStatement)
-                    try state.add(row.id)
-                    try state.add("request")
-                    try state.add(bytes: row.clock)
-                    try state.add(bytes: row.siblings)
-                    try state.add(true)
-                    try state.add(false)
-                    try state.execute()
-                }
                 var shown = Bindings(requestStatement)
                 try shown.add(row.id)
                 try shown.add(row.key)
@@ -131,10 +100,9 @@ enum SchemaFloor {
                 try shown.add(false)
                 try shown.add(time)
                 try shown.add(bytes: row.timeline)
-                if stateInRow {
-                    try shown.add(bytes: row.clock)
-                    try shown.add(bytes: row.siblings)
-                }
+                try shown.add(bytes: row.clock)
+                try shown.add(bytes: row.siblings)
+                try shown.add(false)
                 try shown.execute()
             }
         }
@@ -170,31 +138,18 @@ enum SchemaFloor {
             try store.writer.write { db in
                 let logStatement = try db.cachedStatement(sql: logInsert)
                 let audienceStatement = try db.cachedStatement(sql: audienceInsert)
-                let recordStatement = try db.cachedStatement(
-                    sql: "UPDATE record SET clock = ?, fields = ? WHERE id = ?")
                 let requestStatement = try db.cachedStatement(
-                    sql: stateInRow
-                        ? "UPDATE request SET title = ?, updatedAt = ?, clock = ?, siblings = ? WHERE id = ?"
-                        : "UPDATE request SET title = ?, updatedAt = ? WHERE id = ?")
+                    sql: "UPDATE request SET title = ?, updatedAt = ?, clock = ?, fields = ? WHERE id = ?")
                 for edit in edits {
                     try log(
                         edit.counter, set: edit.counter...edit.counter, record: edit.id, context: edit.context,
                         fields: edit.fields, by: replicaText, at: editTime, heardBy: audience ? departments : [],
                         logStatement, audienceStatement, db)
-                    if !stateInRow {
-                        var state = Bindings(recordStatement)
-                        try state.add(bytes: edit.clock)
-                        try state.add(bytes: edit.siblings)
-                        try state.add(edit.id)
-                        try state.execute()
-                    }
                     var shown = Bindings(requestStatement)
                     try shown.add(title)
                     try shown.add(editTime)
-                    if stateInRow {
-                        try shown.add(bytes: edit.clock)
-                        try shown.add(bytes: edit.siblings)
-                    }
+                    try shown.add(bytes: edit.clock)
+                    try shown.add(bytes: edit.siblings)
                     try shown.add(edit.id)
                     try shown.execute()
                 }

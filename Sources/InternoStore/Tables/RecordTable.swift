@@ -2,9 +2,17 @@ import Foundation
 import GRDB
 import InternoModel
 
-/// The `record` table: each record's state as the log makes it, with its query row.
+/// The record states, as the log makes them (DESIGN §4). A request that exists keeps its
+/// state in its query row (`request.clock`, `.fields`, `.stateConflicted`); every other state
+/// is a row of table `record_state`. View `record` shows both with the same columns, and is
+/// what every reader reads; the store writes the tables themselves (`v10-request-states-in-rows`).
 enum RecordTable {
-    /// The columns of `record`.
+    /// The view of every record state.
+    static let view = "record"
+    /// The table of the states not kept in a query row.
+    static let table = "record_state"
+
+    /// The columns of `record` (and of `record_state`).
     enum Columns {
         /// The record id, lowercase UUID text.
         static let id = Column("id")
@@ -30,22 +38,47 @@ enum RecordTable {
 
     /// The records of `kind` that exist, in id order, as ``decode(_:)`` reads them. The kind's
     /// query table holds a row for exactly those (``Projection``): it is read in its key's
-    /// order, and each record by its primary key, never by a scan of every record
-    /// (`v9-kinds-by-query-table`).
+    /// order, with each record state in the same row (a request) or read by its primary key,
+    /// never by a scan of every record (`v9-kinds-by-query-table`). The view would not do:
+    /// SQLite does not flatten a compound view into a join.
     static func existing(of kind: RecordKind) -> String {
-        let columns = [Columns.id, Columns.kind, Columns.clock, Columns.fields].map { "record.\($0)" }
+        if Projection.holdsState(kind) {
+            typealias R = RequestRow.Columns
+            return """
+                SELECT \(Projection.id), '\(kind.rawValue)', \(R.clock), \(R.fields) FROM \(kind.rawValue)
+                WHERE \(R.clock) IS NOT NULL ORDER BY \(Projection.id)
+                """
+        }
+        let columns = [Columns.id, Columns.kind, Columns.clock, Columns.fields].map { "\(table).\($0)" }
         return """
             SELECT \(columns.joined(separator: ", ")) FROM \(kind.rawValue) AS shown
-            JOIN record ON record.\(Columns.id) = shown.\(Projection.id) ORDER BY shown.\(Projection.id)
+            JOIN \(table) ON \(table).\(Columns.id) = shown.\(Projection.id) ORDER BY shown.\(Projection.id)
             """
     }
 
-    /// One record's state, by id: ``selection`` with one `?`.
-    static let byID = "SELECT \(selection) FROM record WHERE \(Columns.id) = ?"
+    /// Up to `?2` record states after the id `?1` (existing or not), in id order, as
+    /// ``decode(_:)`` reads them: each table in its key's order, merged (on the view, SQLite
+    /// would sort every state after `?1` for each page).
+    static let inIDOrder = """
+        SELECT \(selection) FROM \(table) WHERE \(Columns.id) > ?1
+        UNION ALL
+        SELECT \(Projection.id), '\(RecordKind.request.rawValue)', \(RequestRow.Columns.clock), \(RequestRow.Columns.fields)
+        FROM \(RecordKind.request.rawValue) WHERE \(Projection.id) > ?1 AND \(RequestRow.Columns.clock) IS NOT NULL
+        ORDER BY 1 LIMIT ?2
+        """
 
-    /// Deletes the state of record `id`, if any.
+    /// The states with a field in conflict, by kind and id, through the partial indexes of
+    /// the conflicted ones (`record_conflicted`, `request_state_conflicted`).
+    static let conflicted =
+        "SELECT \(selection) FROM \(view) WHERE \(Columns.conflicted) ORDER BY \(Columns.kind), \(Columns.id)"
+
+    /// One record's state, by id: ``selection`` with one `?`.
+    static let byID = "SELECT \(selection) FROM \(view) WHERE \(Columns.id) = ?"
+
+    /// Deletes the state of record `id`, if any, and the query row of a request, which holds it.
     static func delete(_ id: String, _ db: Database) throws {
-        try db.executeCached(sql: "DELETE FROM record WHERE \(Columns.id) = ?", arguments: [id])
+        try db.executeCached(sql: "DELETE FROM \(table) WHERE \(Columns.id) = ?", arguments: [id])
+        try Projection.delete(id, kind: .request, db)
     }
 
     static func load(_ id: UUID, _ db: Database) throws -> RecordState? {
@@ -72,53 +105,89 @@ enum RecordTable {
         }
     }
 
-    /// Stores `record` and its query row over `previous`, its stored state (`nil`: the table
-    /// has no row of it), writing only what differs: a record that stays present and keeps
-    /// its conflict flag rewrites its clock and fields alone, which leaves the indexes on
-    /// `kind` untouched, and its query row only the columns whose shown values changed.
+    /// Stores `record` and its query row over `previous`, its stored state (`nil`: there is
+    /// none), writing only what differs: a record that stays present and keeps its conflict
+    /// flag rewrites its clock and fields and only the query row's columns whose shown values
+    /// changed, a request all of that in one `UPDATE` of its row.
     static func save(
         _ record: RecordState, over previous: RecordState?, timeline: RequestTimeline?, _ db: Database
     ) throws {
-        guard let previous, previous.exists == record.exists, previous.isConflicted == record.isConflicted else {
-            try save(record, timeline: timeline, db)
+        let state = EncodedState(record)
+        guard let previous, previous.exists == record.exists, previous.isConflicted == state.conflicted else {
+            try save(record, state: state, timeline: timeline, replacing: previous != nil, db)
             return
         }
-        var clock = BinaryWriter()
-        clock.write(clock: record.clock)
-        var fields = BinaryWriter()
-        fields.write(siblings: record.fields)
-        var row = Bindings(try db.cachedStatement(sql: update))
-        try row.add(bytes: clock.bytes)
-        try row.add(bytes: fields.bytes)
-        try row.add(record.id)
-        try row.execute()
-        try Projection.update(record, over: previous, timeline: timeline, db)
+        if !(Projection.holdsState(record.kind) && record.exists) {
+            var row = Bindings(try db.cachedStatement(sql: update))
+            try row.add(bytes: state.clock)
+            try row.add(bytes: state.fields)
+            try row.add(record.id)
+            try row.execute()
+        }
+        try Projection.update(record, over: previous, state: state, timeline: timeline, db)
     }
 
     /// Stores `record` and its query row, whole, whatever was stored before; a request's
     /// `timeline`, when given, is stored with its row (`nil` leaves the stored one as it is:
     /// the caller knows the log did not change what a timeline reads).
     static func save(_ record: RecordState, timeline: RequestTimeline? = nil, _ db: Database) throws {
+        try save(record, state: EncodedState(record), timeline: timeline, replacing: true, db)
+    }
+
+    /// ``save(_:timeline:_:)``; `replacing` is `false` when nothing of the record is stored.
+    private static func save(
+        _ record: RecordState, state: EncodedState, timeline: RequestTimeline?, replacing: Bool, _ db: Database
+    ) throws {
+        if Projection.holdsState(record.kind) && record.exists {
+            // Its state goes into its query row; a state it had while it did not exist goes.
+            if replacing {
+                try db.executeCached(sql: "DELETE FROM \(table) WHERE \(Columns.id) = ?", arguments: [record.id.text])
+            }
+        } else {
+            var row = Bindings(try db.cachedStatement(sql: upsert))
+            try row.add(record.id)
+            try row.add(record.kind.rawValue)
+            try row.add(bytes: state.clock)
+            try row.add(bytes: state.fields)
+            try row.add(record.exists)
+            try row.add(state.conflicted)
+            try row.execute()
+        }
+        try Projection.update(record, state: state, timeline: timeline, db)
+    }
+
+    private static let update =
+        "UPDATE \(table) SET \([Columns.clock, Columns.fields].assignments) WHERE \(Columns.id) = ?"
+
+    private static let upsert = """
+        INSERT INTO \(table) (\(all.sql)) VALUES (\(all.placeholders))
+        ON CONFLICT (\(Columns.id)) DO UPDATE SET \(all.dropFirst(2).excludedAssignments)
+        """
+}
+
+/// A record's state as it is stored: its clock and siblings in the binary encoding, and
+/// whether any field is in conflict.
+struct EncodedState {
+    var clock: [UInt8]
+    var fields: [UInt8]
+    var conflicted: Bool
+
+    init(_ record: RecordState) {
         var clock = BinaryWriter()
         clock.write(clock: record.clock)
         var fields = BinaryWriter()
         fields.write(siblings: record.fields)
-        var row = Bindings(try db.cachedStatement(sql: upsert))
-        try row.add(record.id)
-        try row.add(record.kind.rawValue)
-        try row.add(bytes: clock.bytes)
-        try row.add(bytes: fields.bytes)
-        try row.add(record.exists)
-        try row.add(record.isConflicted)
-        try row.execute()
-        try Projection.update(record, timeline: timeline, db)
+        self.clock = clock.bytes
+        self.fields = fields.bytes
+        conflicted = record.isConflicted
     }
+}
 
-    private static let update =
-        "UPDATE record SET \([Columns.clock, Columns.fields].assignments) WHERE \(Columns.id) = ?"
-
-    private static let upsert = """
-        INSERT INTO record (\(all.sql)) VALUES (\(all.placeholders))
-        ON CONFLICT (\(Columns.id)) DO UPDATE SET \(all.dropFirst(2).excludedAssignments)
-        """
+extension Bindings {
+    /// Binds the next three placeholders to a state's clock, siblings and conflict flag.
+    mutating func add(_ state: EncodedState) throws {
+        try add(bytes: state.clock)
+        try add(bytes: state.fields)
+        try add(state.conflicted)
+    }
 }

@@ -28,6 +28,12 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
         static let submittedAt = Column("submittedAt")
         static let timeline = Column("timeline")
         static let service = Column("service")
+        /// The request's record state, while it exists (`v10-request-states-in-rows`): its
+        /// clock and siblings in the binary encoding, and `true` if any field is in conflict
+        /// (``conflicted`` covers the shown columns only). What view `record` shows of it.
+        static let clock = Column("clock")
+        static let fields = Column("fields")
+        static let stateConflicted = Column("stateConflicted")
     }
 
     /// The id of the request with a key, through `request_by_key`: every new request is
