@@ -113,11 +113,20 @@ enum Compare {
             let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
             let values = document["figures"] as? [String: Any]
         else {
+            // The whole output is kept beside the scratch folder, which goes: a crash's
+            // backtrace starts far above its last lines.
+            let kept = output.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+                "\(output.deletingLastPathComponent().lastPathComponent)-\(output.lastPathComponent).log")
+            try? FileManager.default.copyItem(at: log, to: kept)
             let tail =
                 (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").suffix(5)
                 .joined(separator: "\n") ?? ""
+            let ended =
+                process.terminationReason == .uncaughtSignal
+                ? "was killed by signal \(process.terminationStatus)\(process.terminationStatus == SIGILL ? " (SIGILL: a Swift runtime trap)" : "")"
+                : "exited with \(process.terminationStatus)"
             throw CompareError(
-                "\(binary) \(options.joined(separator: " ")) exited with \(process.terminationStatus) and wrote no figures; its output ended:\n\(tail)"
+                "\(binary) \(options.joined(separator: " ")) \(ended) and wrote no figures; its whole output is in \(kept.path), which ended:\n\(tail)"
             )
         }
         return values.compactMapValues { ($0 as? NSNumber)?.doubleValue }
