@@ -11,9 +11,10 @@ import Testing
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
     /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`,
-    /// `v7-schema-2`, `v8-request-indexes`, `v9-kinds-by-query-table` and `v10-request-states-in-rows`
-    /// (December 2026); the same writer made all seven, so the same things are there, and from `v7-schema-2` a catalogued service and a need of it,
-    /// an action, kudos, and a survey round with an answer.
+    /// `v7-schema-2`, `v8-request-indexes`, `v9-kinds-by-query-table` and
+    /// `v10-request-states-in-rows` (December 2026); the same writer made all seven, so the same
+    /// things are there, and from `v7-schema-2` a catalogued service and a need of it, an
+    /// action, kudos, and a survey round with an answer.
     @Test(
         arguments: [
             "v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2", "v8-request-indexes",
