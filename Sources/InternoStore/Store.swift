@@ -40,6 +40,8 @@ extension ReplicaStore {
             // `prepareDatabase`: a commit acknowledged to a site could then be lost in a power
             // cut (DESIGN §3.8). The writer is one connection for the pool's life.
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            // The writer judges; its checkpoints run beside it (BackgroundCheckpoints.swift).
+            try BackgroundCheckpoints.install(on: pool)
             return try Self(writer: pool)
         }
         let queue = try DatabaseQueue(path: path, configuration: configuration())
