@@ -2,14 +2,15 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// The WAL checkpoints of a pool's writer, run on a thread of their own (DESIGN §4).
+/// The WAL checkpoints of a store's writer connection, run on a thread of their own (DESIGN §4).
 ///
 /// SQLite's automatic checkpoint runs inside the commit that brings the WAL past 1000 pages,
-/// on the committing connection: on the server that is the writer, which judges every Push,
-/// and a group's commit then also copies the WAL's pages into the database file and fsyncs
-/// it before the next group is judged. Here the writer's commit only asks for a checkpoint;
-/// a thread of ``BlockingWorkers`` runs it on a connection of its own (`PASSIVE`, which never
-/// waits for the writer or a reader), while the writer judges the next group.
+/// on the committing connection: on the server that is the pool's writer, which judges every
+/// Push, and a group's commit then also copies the WAL's pages into the database file and
+/// fsyncs it before the next group is judged; on a site, the connection that applies a pulled
+/// batch before it asks for the next. Here the writer's commit only asks for a checkpoint; a
+/// thread of ``BlockingWorkers`` runs it on a connection of its own (`PASSIVE`, which never
+/// waits for the writer or a reader), while the writer goes on.
 ///
 /// The WAL starts again from its beginning only when a write transaction begins after a
 /// checkpoint copied all of it, which a checkpoint beside a writer that commits all the time
@@ -37,10 +38,11 @@ final class BackgroundCheckpoints: @unchecked Sendable {
 
     /// The database file.
     private let path: String
-    /// The pool whose writer this serves, held only while a checkpoint runs, and none starts
-    /// once it is gone. The file's last connection to close, the pool's or a checkpoint's,
-    /// copies the whole WAL into the database and deletes it, as the pool's alone did before.
-    private weak var pool: DatabasePool?
+    /// The pool or the one connection this serves, held only while a checkpoint runs, and
+    /// none starts once it is gone. The file's last connection to close, the store's or a
+    /// checkpoint's, copies the whole WAL into the database and deletes it, as the store's
+    /// alone did before.
+    private weak var writer: (any DatabaseWriter)?
     /// ``frames`` and ``inlineFrames``, or a test's.
     private let frames: CInt
     private let inlineFrames: CInt
@@ -55,19 +57,22 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     private var again = false
     private var counted = Counts()
 
-    private init(path: String, pool: DatabasePool, frames: CInt, inlineFrames: CInt) {
+    private init(path: String, writer: any DatabaseWriter, frames: CInt, inlineFrames: CInt) {
         self.path = path
-        self.pool = pool
+        self.writer = writer
         self.frames = frames
         self.inlineFrames = inlineFrames
     }
 
-    /// Moves `pool`'s checkpoints off its writer: its writer's commits ask for them instead
-    /// of running them. Called when the pool opens; a later call replaces the earlier one.
-    static func install(on pool: DatabasePool, frames: CInt = frames, inlineFrames: CInt = inlineFrames) throws {
+    /// Moves the checkpoints of `writer` (a pool's writer, or one connection) off it: its
+    /// commits ask for them instead of running them. Called when the store opens; a later call
+    /// replaces the earlier one.
+    static func install(on writer: any DatabaseWriter, frames: CInt = frames, inlineFrames: CInt = inlineFrames)
+        throws
+    {
         let checkpoints = BackgroundCheckpoints(
-            path: pool.path, pool: pool, frames: frames, inlineFrames: inlineFrames)
-        try pool.writeWithoutTransaction { db in
+            path: writer.path, writer: writer, frames: frames, inlineFrames: inlineFrames)
+        try writer.writeWithoutTransaction { db in
             let connection = db.sqliteConnection
             // SQLite keeps the object as long as the connection: it releases it when it
             // drops this function, which it does when the connection closes (or at once, if
@@ -159,9 +164,9 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     /// Checkpoints until no commit asked for another meanwhile.
     private func run() {
         while true {
-            let ran = pool.map { pool in
-                // Held until the checkpoint's connection is closed (`pool` above).
-                withExtendedLifetime(pool) { checkpoint() }
+            let ran = writer.map { writer in
+                // Held until the checkpoint's connection is closed (`writer` above).
+                withExtendedLifetime(writer) { checkpoint() }
                 return true
             }
             lock.lock()
@@ -179,7 +184,7 @@ final class BackgroundCheckpoints: @unchecked Sendable {
 
     /// One passive checkpoint of the database on a connection of its own, opened for it:
     /// they are far apart (a thousand pages written), and a connection kept open would
-    /// outlive the pool's.
+    /// outlive the store's.
     private func checkpoint() {
         copying.lock()
         defer { copying.unlock() }

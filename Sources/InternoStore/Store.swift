@@ -49,6 +49,8 @@ extension ReplicaStore {
         if try queue.read({ db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }) != "wal" {
             try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
         }
+        // Its checkpoints run beside it too (BackgroundCheckpoints.swift).
+        try BackgroundCheckpoints.install(on: queue)
         return try Self(writer: queue)
     }
 
