@@ -38,17 +38,21 @@ final class BackgroundCheckpoints: @unchecked Sendable {
 
     /// The database file.
     private let path: String
-    /// The pool or the one connection this serves, held only while a checkpoint runs, and
-    /// none starts once it is gone. The file's last connection to close, the store's or a
-    /// checkpoint's, copies the whole WAL into the database and deletes it, as the store's
-    /// alone did before.
-    private weak var writer: (any DatabaseWriter)?
     /// ``frames`` and ``inlineFrames``, or a test's.
     private let frames: CInt
     private let inlineFrames: CInt
 
     /// Held while a checkpoint runs, beside the writer or on it: one at a time.
     private let copying = NSLock()
+    /// The connection the checkpoints beside the writer run on, opened by the first of them
+    /// (guarded by `copying`).
+    private var connection: OpaquePointer?
+    /// Whether the writer's connection closed: no checkpoint runs beside it any more
+    /// (guarded by `copying`).
+    private var closed = false
+    /// The WAL's size when the writer last asked for a checkpoint; 0 once it started again.
+    /// Read and written by the writer's hook only, which its connection calls one at a time.
+    private var askedAt: CInt = 0
     /// Guards everything below.
     private let lock = NSLock()
     /// Whether a checkpoint is running or about to run.
@@ -57,11 +61,23 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     private var again = false
     private var counted = Counts()
 
-    private init(path: String, writer: any DatabaseWriter, frames: CInt, inlineFrames: CInt) {
+    private init(path: String, frames: CInt, inlineFrames: CInt) {
         self.path = path
-        self.writer = writer
         self.frames = frames
         self.inlineFrames = inlineFrames
+    }
+
+    /// Called as the writer's connection closes (the destructor of its function, after
+    /// SQLite closed the connection's files): waits for a checkpoint that runs, then closes
+    /// the checkpoints' connection, so the store's close is done when it returns, as it was
+    /// before. The file's last connection to close, the store's or this one, copies the
+    /// whole WAL into the database and deletes it.
+    private func writerClosed() {
+        copying.lock()
+        defer { copying.unlock() }
+        closed = true
+        sqlite3_close_v2(connection)
+        connection = nil
     }
 
     /// Moves the checkpoints of `writer` (a pool's writer, or one connection) off it: its
@@ -70,12 +86,11 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     static func install(on writer: any DatabaseWriter, frames: CInt = frames, inlineFrames: CInt = inlineFrames)
         throws
     {
-        let checkpoints = BackgroundCheckpoints(
-            path: writer.path, writer: writer, frames: frames, inlineFrames: inlineFrames)
+        let checkpoints = BackgroundCheckpoints(path: writer.path, frames: frames, inlineFrames: inlineFrames)
         try writer.writeWithoutTransaction { db in
             let connection = db.sqliteConnection
-            // SQLite keeps the object as long as the connection: it releases it when it
-            // drops this function, which it does when the connection closes (or at once, if
+            // SQLite keeps the object as long as the connection: it calls the destructor when
+            // it drops this function, which it does when the connection closes (or at once, if
             // the function cannot be made). SQLite 3.40 has no `sqlite3_set_clientdata`.
             let context = Unmanaged.passRetained(checkpoints).toOpaque()
             let code = sqlite3_create_function_v2(
@@ -88,7 +103,9 @@ final class BackgroundCheckpoints: @unchecked Sendable {
                 }, nil, nil,
                 { context in
                     guard let context else { return }
-                    Unmanaged<BackgroundCheckpoints>.fromOpaque(context).release()
+                    let checkpoints = Unmanaged<BackgroundCheckpoints>.fromOpaque(context)
+                    checkpoints.takeUnretainedValue().writerClosed()
+                    checkpoints.release()
                 })
             guard code == SQLITE_OK else {
                 throw StoreError.io("cannot set up the database's checkpoints (SQLite error \(code))")
@@ -135,9 +152,14 @@ final class BackgroundCheckpoints: @unchecked Sendable {
         return counted
     }
 
-    /// Called by SQLite on the writer after each commit, with the WAL's size in pages.
+    /// Called by SQLite on the writer after each commit, with the WAL's size in pages: asks
+    /// for a checkpoint each time another ``frames`` pages were written since it last asked
+    /// (a WAL that does not start again stays past the first thousand, and a checkpoint per
+    /// commit would only fsync the files again for a few pages).
     private func committed(frames: CInt, _ connection: OpaquePointer?, _ name: UnsafePointer<CChar>?) {
+        if frames < askedAt { askedAt = 0 }
         if frames >= inlineFrames {
+            askedAt = 0
             // After the checkpoint running beside it, if any, which copies what was there when
             // it began; a passive checkpoint meeting another one would do nothing. As SQLite's
             // own hook does, an error leaves the WAL for the next commit to try.
@@ -149,7 +171,8 @@ final class BackgroundCheckpoints: @unchecked Sendable {
             lock.unlock()
             return
         }
-        guard frames >= self.frames else { return }
+        guard frames - askedAt >= self.frames else { return }
+        askedAt = frames
         lock.lock()
         guard !running else {
             again = true
@@ -164,13 +187,9 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     /// Checkpoints until no commit asked for another meanwhile.
     private func run() {
         while true {
-            let ran = writer.map { writer in
-                // Held until the checkpoint's connection is closed (`writer` above).
-                withExtendedLifetime(writer) { checkpoint() }
-                return true
-            }
+            let ran = checkpoint()
             lock.lock()
-            if ran == true { counted.background += 1 }
+            if ran { counted.background += 1 }
             if again {
                 again = false
                 lock.unlock()
@@ -182,20 +201,29 @@ final class BackgroundCheckpoints: @unchecked Sendable {
         }
     }
 
-    /// One passive checkpoint of the database on a connection of its own, opened for it:
-    /// they are far apart (a thousand pages written), and a connection kept open would
-    /// outlive the store's.
-    private func checkpoint() {
+    /// One passive checkpoint of the database on the checkpoints' own connection, opened by
+    /// the first (which also reads the schema, for the pragma: a connection per checkpoint
+    /// spent 40% of the checkpoints' time there).
+    ///
+    /// - Returns: `false` if none ran: the writer's connection closed, or this one cannot open.
+    private func checkpoint() -> Bool {
         copying.lock()
         defer { copying.unlock() }
-        var connection: OpaquePointer?
-        defer { sqlite3_close_v2(connection) }
-        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK
-        else { return }
-        // A checkpoint fsyncs the WAL before it copies and the database file after
-        // (`synchronous = FULL`, as every connection of the store has it).
-        sqlite3_busy_timeout(connection, 1_000)
-        guard sqlite3_exec(connection, "PRAGMA synchronous = FULL", nil, nil, nil) == SQLITE_OK else { return }
+        guard !closed else { return false }
+        if connection == nil {
+            var opened: OpaquePointer?
+            guard sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK,
+                sqlite3_busy_timeout(opened, 1_000) == SQLITE_OK,
+                // A checkpoint fsyncs the WAL before it copies and the database file after
+                // (`synchronous = FULL`, as every connection of the store has it).
+                sqlite3_exec(opened, "PRAGMA synchronous = FULL", nil, nil, nil) == SQLITE_OK
+            else {
+                sqlite3_close_v2(opened)
+                return false
+            }
+            connection = opened
+        }
         _ = sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+        return true
     }
 }
