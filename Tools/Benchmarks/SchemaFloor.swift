@@ -16,7 +16,8 @@ import InternoModel
 /// server's two audience rows (customer and provider department) per change, as a Push
 /// writes them. The bytes of every cell (encoded fields, clock, siblings, timeline) are made
 /// before the clock starts, from the same model types the store encodes with; one
-/// transaction, WAL, `synchronous = FULL`.
+/// transaction, WAL, `synchronous = FULL`, in a store opened as the stores open theirs, so
+/// that its checkpoints run beside its writer as theirs do (DESIGN §4).
 ///
 /// Then `editRounds` rounds of `changed` edits, each round one transaction over the same
 /// file: the floor under a warm round. Each edit is what a warm round's title edit writes
