@@ -33,10 +33,28 @@ extension SiteStore {
             // Rebuild the file without the freed pages, then move the WAL into it and empty it.
             try writer.writeWithoutTransaction { db in
                 try db.execute(sql: "VACUUM")
-                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                try Self.truncateWAL(db)
             }
         }
         return removed
+    }
+
+    /// Copies the whole WAL into the database and empties it. A checkpoint running beside
+    /// the writer (``BackgroundCheckpoints``), which the `VACUUM`'s commit may have asked
+    /// for, holds SQLite's checkpoint lock while it copies, and SQLite then answers this one
+    /// "busy" at once, without waiting and without an error: it is tried again until it
+    /// truncates, for up to five seconds, then fails rather than leave the deleted records'
+    /// old pages in the WAL.
+    static func truncateWAL(_ db: Database) throws {
+        for attempt in 0..<500 {
+            // One row: busy (0 when it ran to the end), the WAL's pages, the pages copied.
+            let busy = try Int.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            if busy == 0 { return }
+            if attempt < 499 { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        throw StoreError.io(
+            "the records outside this site's scope were deleted, but the WAL that still holds their old pages could not be emptied now: another connection kept it in use for five seconds; it is emptied when the last program that has this site's database open closes it, so stop any other program that opens it"
+        )
     }
 
     private static func adopt(_ kind: Scope.Kind, _ db: Database) throws -> Int {

@@ -106,4 +106,54 @@ struct BackgroundCheckpointTests {
         #expect(try Self.counts(site).inline == 0)
         #expect(try await Self.eventually { Self.size(path) > before + 1_500 * 4_096 })
     }
+
+    /// Emptying the WAL after a scope's records were deleted meets a connection that holds it
+    /// (a checkpoint beside the writer, or here a reader): SQLite answers "busy" without an
+    /// error, and the store tries again until the WAL is empty, rather than leave the
+    /// deleted records' old pages in it.
+    @Test func emptyingTheWALWaitsForAConnectionThatHoldsIt() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("site.sqlite")
+        let site = try SiteStore.open(path: path, concurrentReads: false)
+        try Self.write(pages: 50, site)
+        let reader = try DatabaseQueue(path: path)
+        let started = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let readerDone = DispatchSemaphore(value: 0)
+        // Threads of their own, not tasks: both block, and the cooperative pool has two.
+        DispatchQueue.global().async {
+            _ = try? reader.read { db in
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM filler")
+                started.signal()
+                release.wait()
+            }
+            readerDone.signal()
+        }
+        started.wait()
+        // Pages the reader's snapshot does not have: the WAL cannot be emptied while it reads.
+        try Self.write(pages: 10, site)
+        #expect(Self.size(path + "-wal") > 0)
+        let emptied = DispatchSemaphore(value: 0)
+        let outcome = Outcome()
+        DispatchQueue.global().async {
+            do {
+                try site.writer.writeWithoutTransaction { db in try SiteStore.truncateWAL(db) }
+            } catch {
+                outcome.error = error
+            }
+            emptied.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(Self.size(path + "-wal") > 0)
+        release.signal()
+        readerDone.wait()
+        emptied.wait()
+        #expect(outcome.error == nil)
+        #expect(Self.size(path + "-wal") == 0)
+    }
+
+    /// What a thread found, read after it signalled.
+    private final class Outcome: @unchecked Sendable {
+        var error: (any Error)?
+    }
 }
