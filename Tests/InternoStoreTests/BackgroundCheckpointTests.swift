@@ -120,29 +120,30 @@ struct BackgroundCheckpointTests {
         let started = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let readerDone = DispatchSemaphore(value: 0)
-        // Threads of their own, not tasks: both block, and the cooperative pool has two.
-        DispatchQueue.global().async {
+        // Threads of their own, not tasks or dispatch's workers: both block, and those pools
+        // have a thread or two per core.
+        Thread {
             _ = try? reader.read { db in
                 _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM filler")
                 started.signal()
                 release.wait()
             }
             readerDone.signal()
-        }
+        }.start()
         started.wait()
         // Pages the reader's snapshot does not have: the WAL cannot be emptied while it reads.
         try Self.write(pages: 10, site)
         #expect(Self.size(path + "-wal") > 0)
         let emptied = DispatchSemaphore(value: 0)
         let outcome = Outcome()
-        DispatchQueue.global().async {
+        Thread {
             do {
                 try site.writer.writeWithoutTransaction { db in try SiteStore.truncateWAL(db) }
             } catch {
                 outcome.error = error
             }
             emptied.signal()
-        }
+        }.start()
         Thread.sleep(forTimeInterval: 0.2)
         #expect(Self.size(path + "-wal") > 0)
         release.signal()
