@@ -99,7 +99,7 @@ final class BackgroundCheckpoints: @unchecked Sendable {
                     guard let context = sqlite3_user_data(call) else { return sqlite3_result_null(call) }
                     let counts = Unmanaged<BackgroundCheckpoints>.fromOpaque(context).takeUnretainedValue().counts
                     sqlite3_result_text(
-                        call, "\(counts.background) \(counts.inline)", -1, BackgroundCheckpoints.transient)
+                        call, "\(counts.background) \(counts.inline)", -1, Bindings.transient)
                 }, nil, nil,
                 { context in
                     guard let context else { return }
@@ -131,9 +131,6 @@ final class BackgroundCheckpoints: @unchecked Sendable {
     /// The function on the writer's connection whose destructor releases the object; called,
     /// it answers the counts ("background inline").
     private static let functionName = "interno_background_checkpoints"
-
-    /// SQLite's `SQLITE_TRANSIENT`: it copies the text.
-    fileprivate static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
     /// The writer's WAL hook: its context is the connection's ``BackgroundCheckpoints``.
     private static let hook:

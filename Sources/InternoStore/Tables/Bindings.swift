@@ -140,6 +140,6 @@ package struct Bindings {
         }
     }
 
-    /// SQLite copies what it is given before the call returns.
-    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+    /// SQLite copies what it is given before the call returns (`SQLITE_TRANSIENT`).
+    static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 }
