@@ -234,7 +234,6 @@ enum Projection {
     static func values(of record: RecordState) -> [DatabaseValue]? {
         guard record.exists else { return nil }
         let spec = Schema.spec(record.kind)
-        var conflicted = false
         func value(_ field: FieldName) -> FieldValue? {
             let siblings = record.siblings(field)
             // One sibling or none, nearly every field: every policy gives its value, so the
@@ -244,7 +243,6 @@ enum Projection {
                 return value
             }
             let resolution = spec.policy(field).reduce(siblings)
-            if resolution.isConflict { conflicted = true }
             guard let value = resolution.displayValue, value != .null else { return nil }
             return value
         }
@@ -257,10 +255,15 @@ enum Projection {
             default: nil
             }
         }
-        // The latest time of any sibling, without gathering them all into an array first.
+        // The latest time of any sibling, without gathering them all into an array first, and
+        // whether any field is in conflict (Protocol/README.md 5.9), those the row does not
+        // show too (a request's `details`): the row is flagged so that the list shows there is
+        // something to resolve. A conflict takes two siblings at least.
         var updatedAt: Int64 = 0
         var anyTime = false
-        for siblings in record.fields.values {
+        var conflicted = false
+        for (field, siblings) in record.fields {
+            if siblings.count > 1, !conflicted, spec.policy(field).reduce(siblings).isConflict { conflicted = true }
             for sibling in siblings {
                 let time = sibling.at.millisecondsSince1970
                 if !anyTime || time > updatedAt { updatedAt = time }
@@ -268,7 +271,6 @@ enum Projection {
             }
         }
 
-        // Every value is built before `conflicted` is read: resolving a field sets it.
         let row: [DatabaseValue]
         switch record.kind {
         case .department:

@@ -422,6 +422,22 @@ enum StoreSchema {
                     END;
                     """)
         }
+        migrator.registerMigration("v11-conflicted-any-field") { db in
+            // A query row's `conflicted` is 1 when any field of its record is in conflict, as
+            // Protocol/README.md 5.9 says and `interno verify` digests, not only a field the
+            // row shows: a request whose `details` two sites rewrote at once was listed as
+            // clean. Earlier releases flagged the shown fields' conflicts only, so the rows of
+            // the other conflicted records are flagged here; the record states already say.
+            try db.execute(sql: "UPDATE request SET conflicted = 1 WHERE stateConflicted AND NOT conflicted")
+            // The query tables with a `conflicted` column, as this migration found them.
+            for table in ["department", "standard", "feedback", "service", "need", "action", "round"] {
+                try db.execute(
+                    sql: """
+                        UPDATE \(table) SET conflicted = 1 WHERE NOT conflicted
+                        AND id IN (SELECT id FROM record_state WHERE kind = ? AND conflicted)
+                        """, arguments: [table])
+            }
+        }
         return migrator
     }
 

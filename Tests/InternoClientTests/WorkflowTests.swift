@@ -1,5 +1,7 @@
 import Foundation
 import InternoModel
+import InternoServer
+import InternoStore
 import Testing
 
 @testable import InternoClient
@@ -278,6 +280,46 @@ struct WorkflowTests {
         // The clocks follow the resolution: delivery took 10:00 to 12:00 of IT's time (plus the
         // hour before it started), with no stay in the losing cancelled state.
         #expect(try sites.it.requestDetails(key).clocks.first { $0.name == "deliver" }?.elapsed == "3h")
+    }
+
+    /// A conflict in a field the list does not show (two HR sites rewrote a request's details at
+    /// once) still flags the request in `request list` (Protocol §5.9: `conflicted` is any field
+    /// of the record), or nobody would know there is something to resolve.
+    @Test func aConflictInAFieldTheListDoesNotShowStillFlagsTheRequest() async throws {
+        let sites = try await OfflineSites()
+        defer { try? FileManager.default.removeItem(atPath: sites.root) }
+        let administration = try ServerAdministration(directory: sites.server)
+        let paris = try await OfflineSites.join("HR", "PAR", "lea", root: sites.root, administration: administration)
+        let key = try sites.hr.newRequest(to: "IT", title: "Laptop", at: time("2026-11-20T09:00:00Z"))
+        try sites.exchange()
+        let server = try sites.server.store()
+        func exchangeParis() throws {
+            let entry = try #require(try server.registry().first { $0.code == paris.settings.code })
+            let sets = try paris.store.pendingChangeSets()
+            let outcomes = try server.receive(sets, from: entry)
+            try paris.store.recordPushResults(zip(sets, outcomes).map { ($0.firstCounter, $1) })
+            try paris.store.applyPulled(try server.changes(after: try paris.store.replica().cursor, limit: 10_000))
+        }
+        try exchangeParis()
+        try sites.hr.editRequest(key, details: "a 14-inch one", at: time("2026-11-20T10:00:00Z"))
+        try paris.editRequest(key, details: "a 16-inch one", at: time("2026-11-20T10:05:00Z"))
+        try sites.exchange()
+        try exchangeParis()
+        try sites.exchange()
+
+        for site in [sites.hr, sites.it, paris] {
+            #expect(try site.conflicts().map { conflict in conflict.fields.map { $0.field } } == [["details"]])
+            let listed = try #require(try site.requests().first { $0.key == key })
+            #expect(listed.conflicted, "the list flags the request whose details are in conflict")
+            #expect(listed.state == "submitted", "the shown columns themselves are not in conflict")
+        }
+        try sites.hr.resolve(key, field: "details", .mine)
+        try sites.exchange()
+        try exchangeParis()
+        for site in [sites.hr, sites.it, paris] {
+            #expect(try site.conflicts().isEmpty)
+            #expect(try site.requests().first { $0.key == key }?.conflicted == false)
+        }
     }
 
     @Test func reportsReadTheSitesRequests() async throws {

@@ -11,14 +11,15 @@ import Testing
 @Suite("Databases of earlier releases")
 struct ReleaseFixtureTests {
     /// The releases whose last migrations were `v3-restores`, `v4-timelines`, `v6-record-kinds`,
-    /// `v7-schema-2`, `v8-request-indexes`, `v9-kinds-by-query-table` and
-    /// `v10-request-states-in-rows` (December 2026); the same writer made all seven, so the same
+    /// `v7-schema-2`, `v8-request-indexes`, `v9-kinds-by-query-table`,
+    /// `v10-request-states-in-rows` and `v11-conflicted-any-field` (December 2026); the same
+    /// writer made all eight, so the same
     /// things are there, and from `v7-schema-2` a catalogued service and a need of it, an
     /// action, kudos, and a survey round with an answer.
     @Test(
         arguments: [
             "v3-restores", "v4-timelines", "v6-record-kinds", "v7-schema-2", "v8-request-indexes",
-            "v9-kinds-by-query-table", "v10-request-states-in-rows",
+            "v9-kinds-by-query-table", "v10-request-states-in-rows", "v11-conflicted-any-field",
         ])
     func theDatabasesOfAnEarlierReleaseOpenMigrateAndSyncOn(release: String) throws {
         let hub = try Hub(fixture: release)
@@ -115,5 +116,39 @@ struct ReleaseFixtureTests {
         for store in [hub.server, hub.hr, hub.it] as [any ReplicaStore] {
             #expect(try store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") } == "ok")
         }
+    }
+
+    /// An earlier release flagged a query row `conflicted` only for a conflict in a field the
+    /// row shows; `v11-conflicted-any-field` flags the row of every record whose state is in
+    /// conflict, so `request list` shows a conflict in a request's details (Protocol §5.9).
+    @Test func theRowsOfRecordsInConflictAreFlaggedWhateverFieldIsInConflict() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("it-opo.sqlite")
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/v10-request-states-in-rows/it-opo.sqlite")
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: path)
+        // What that release wrote for a conflict in a field no row shows: the state says
+        // conflicted, the row does not (the fixture's one conflict is in `state`, which the
+        // request row shows, so its flag is taken off here as that release would have left it;
+        // and the feedback's state is marked conflicted as one in its `side` would be).
+        let (request, feedback) = try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE request SET conflicted = 0 WHERE stateConflicted")
+            try db.execute(sql: "UPDATE record_state SET conflicted = 1 WHERE kind = 'feedback'")
+            return (
+                try String.fetchOne(db, sql: "SELECT id FROM request WHERE stateConflicted"),
+                try String.fetchOne(db, sql: "SELECT id FROM feedback")
+            )
+        }
+        let (requestID, feedbackID) = (try #require(request), try #require(feedback))
+        let store = try SiteStore.open(path: path)
+        let flagged = try store.writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT id FROM request WHERE conflicted UNION ALL SELECT id FROM feedback WHERE conflicted")
+        }
+        #expect(flagged == [requestID, feedbackID])
+        let clean = try store.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM request WHERE conflicted AND NOT stateConflicted")
+        }
+        #expect(clean == 0, "a request whose state is not in conflict is not flagged")
     }
 }

@@ -18,6 +18,7 @@ struct StoreTests {
             migrations == [
                 "v1-initial", "v2-scopes", "v3-restores", "v4-timelines", "v5-roles", "v6-record-kinds",
                 "v7-schema-2", "v8-request-indexes", "v9-kinds-by-query-table", "v10-request-states-in-rows",
+                "v11-conflicted-any-field",
             ])
         #expect(throws: StoreError.notInitialized) { try store.replica() }
     }

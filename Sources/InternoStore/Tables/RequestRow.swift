@@ -30,7 +30,7 @@ public struct RequestRow: Sendable, Equatable, FetchableRecord, TableRecord {
         static let service = Column("service")
         /// The request's record state, while it exists (`v10-request-states-in-rows`): its
         /// clock and siblings in the binary encoding, and `true` if any field is in conflict
-        /// (``conflicted`` covers the shown columns only). What view `record` shows of it.
+        /// (as ``conflicted`` is since `v11-conflicted-any-field`). What view `record` shows of it.
         static let clock = Column("clock")
         static let fields = Column("fields")
         static let stateConflicted = Column("stateConflicted")
