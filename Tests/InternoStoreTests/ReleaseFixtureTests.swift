@@ -130,22 +130,23 @@ struct ReleaseFixtureTests {
         // What that release wrote for a conflict in a field no row shows: the state says
         // conflicted, the row does not (the fixture's one conflict is in `state`, which the
         // request row shows, so its flag is taken off here as that release would have left it;
-        // and the feedback's state is marked conflicted as one in its `side` would be).
-        let (request, feedback) = try DatabaseQueue(path: path).write { db in
+        // and the action's state is marked conflicted as one in its `details`, which its row
+        // does not show, would leave it).
+        let (request, action) = try DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE request SET conflicted = 0 WHERE stateConflicted")
-            try db.execute(sql: "UPDATE record_state SET conflicted = 1 WHERE kind = 'feedback'")
+            try db.execute(sql: "UPDATE record_state SET conflicted = 1 WHERE kind = 'action'")
             return (
                 try String.fetchOne(db, sql: "SELECT id FROM request WHERE stateConflicted"),
-                try String.fetchOne(db, sql: "SELECT id FROM feedback")
+                try String.fetchOne(db, sql: "SELECT id FROM action")
             )
         }
-        let (requestID, feedbackID) = (try #require(request), try #require(feedback))
+        let (requestID, actionID) = (try #require(request), try #require(action))
         let store = try SiteStore.open(path: path)
         let flagged = try store.writer.read { db in
             try String.fetchAll(
-                db, sql: "SELECT id FROM request WHERE conflicted UNION ALL SELECT id FROM feedback WHERE conflicted")
+                db, sql: "SELECT id FROM request WHERE conflicted UNION ALL SELECT id FROM action WHERE conflicted")
         }
-        #expect(flagged == [requestID, feedbackID])
+        #expect(flagged == [requestID, actionID])
         let clean = try store.writer.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM request WHERE conflicted AND NOT stateConflicted")
         }
