@@ -95,3 +95,25 @@ final class BlockingWorkers: @unchecked Sendable {
         return call
     }
 }
+
+extension BlockingWorkers {
+    /// Lets go of `value` on one of these threads, not the caller's: what a large batch's
+    /// judge held (its tables, every record state it read or made, the rows it wrote) is freed
+    /// beside the writer instead of by it. Freeing them took a twelfth of the server's writer
+    /// in a profile of a 100 000-change push, the one stage of a Push that runs alone (DESIGN
+    /// §9). The caller keeps no other reference, or the last one to go frees it after all.
+    func release(_ value: consuming Any) {
+        let held = Held(value)
+        run { held.value = nil }
+    }
+
+    /// What ``release(_:)`` hands over: `value` is only ever set to `nil`, by the one thread
+    /// that runs the call.
+    private final class Held: @unchecked Sendable {
+        var value: Any?
+
+        init(_ value: consuming Any) {
+            self.value = value
+        }
+    }
+}

@@ -96,68 +96,96 @@ enum Projection {
     static let stateColumns = [RequestRow.Columns.clock, RequestRow.Columns.fields, RequestRow.Columns.stateConflicted]
         .map(\.name)
 
-    /// Upserts the query row of `record`, or deletes it when the record does not exist. A
-    /// request's `timeline`, when given, is stored with it; without one the stored timeline
-    /// stays as it is. A row that holds its record's state (``holdsState(_:)``) is written with it.
-    static func update(_ record: RecordState, state: EncodedState, timeline: RequestTimeline?, _ db: Database) throws {
-        guard let values = values(of: record) else {
-            try delete(record.id.text, kind: record.kind, db)
-            return
-        }
-        let withTimeline = record.kind == .request && timeline != nil
-        // Every kind has its statements in `upserts`; the fallback only keeps this total.
-        let sql =
-            (withTimeline ? upserts[record.kind]?.timeline : upserts[record.kind]?.plain)
-            ?? upsert(record.kind, timeline: withTimeline)
-        var row = Bindings(try db.cachedStatement(sql: sql))
-        try row.add(record.id)
-        for value in values { try row.add(value) }
-        if withTimeline, let timeline {
-            try row.add(timeline.submittedAt.millisecondsSince1970)
-            try row.add(bytes: timeline.encoded)
-        }
-        if holdsState(record.kind) { try row.add(state) }
-        try row.execute()
+    /// What a save does to a record's query row, worked out from the record's states alone,
+    /// without the database: a batch's rows are made on another thread while the writer
+    /// appends its log entries (``RecordRows``, DESIGN §4).
+    enum Shown: Sendable {
+        /// The row goes, if there is one: the record does not exist.
+        case absent
+        /// The whole row, with these values after its id (``values(of:)``).
+        case whole([DatabaseValue])
+        /// Only the columns at these positions of ``columns(_:)`` change, to these values,
+        /// one for each; the row exists before and after.
+        case changed([Int], [DatabaseValue])
+        /// The row neither appears nor goes: the record exists neither before nor after.
+        case untouched
     }
 
-    /// Writes the query row of `record` over the row of `previous`, the record's stored state
-    /// (`nil`: there was none): only the columns whose values differ, so an edit of a
-    /// request's title leaves the indexes on its parties, state and key untouched, and nothing
-    /// at all when no shown value changed, there is no new `timeline` and the row does not hold
-    /// the state. A row that holds it gets its new clock and siblings in the same `UPDATE`; the
-    /// caller sees that its conflict flag is unchanged (else it writes the whole row).
+    /// The row of `record`, whole, whatever was stored before: upserted, or deleted when the
+    /// record does not exist.
+    static func shown(_ record: RecordState) -> Shown {
+        values(of: record).map(Shown.whole) ?? .absent
+    }
+
+    /// The row of `record` over the row of `previous`, the record's stored state (`nil`: there
+    /// was none): only the columns whose values differ, so an edit of a request's title leaves
+    /// the indexes on its parties, state and key untouched.
     ///
     /// The stored row is the one ``values(of:)`` gives for `previous`: the query tables are
     /// kept in the same transaction as the record states, and `interno verify` and rebuilds
     /// check and restore that (DESIGN §4).
-    static func update(
-        _ record: RecordState, over previous: RecordState?, state: EncodedState, timeline: RequestTimeline?,
-        _ db: Database
-    ) throws {
+    static func shown(_ record: RecordState, over previous: RecordState?) -> Shown {
         guard let previous, previous.exists, record.exists else {
             // A row appears or goes: the whole row, as without a previous state.
-            if previous?.exists == true || record.exists { try update(record, state: state, timeline: timeline, db) }
-            return
+            return previous?.exists == true || record.exists ? shown(record) : .untouched
         }
-        guard let new = values(of: record), let old = values(of: previous) else { return }
+        guard let new = values(of: record), let old = values(of: previous) else { return .untouched }
         var changed: [Int] = []
-        for (index, value) in new.enumerated() where value != old[index] { changed.append(index) }
+        var values: [DatabaseValue] = []
+        for (index, value) in new.enumerated() where value != old[index] {
+            changed.append(index)
+            values.append(value)
+        }
+        return .changed(changed, values)
+    }
+
+    /// Writes the query row of `record` as `shown` says. A request's `timeline`, when given, is
+    /// stored with it; without one the stored timeline stays as it is. A row that holds its
+    /// record's state (``holdsState(_:)``) is written with it: whole, with its conflict flag;
+    /// by its changed columns, with its new clock and siblings in the same `UPDATE` (the caller
+    /// sees that its conflict flag is unchanged, else it writes the whole row). Nothing at all
+    /// is written when no shown value changed, there is no new `timeline` and the row does not
+    /// hold the state.
+    static func write(
+        _ shown: Shown, of record: RecordState, state: EncodedState, timeline: RequestTimeline?, _ db: Database
+    ) throws {
         let withTimeline = record.kind == .request && timeline != nil
-        let withState = holdsState(record.kind)
-        guard !changed.isEmpty || withTimeline || withState else { return }
-        var row = Bindings(
-            try db.cachedStatement(sql: Updates.sql(record.kind, changing: changed, timeline: withTimeline)))
-        for index in changed { try row.add(new[index]) }
-        if withTimeline, let timeline {
-            try row.add(timeline.submittedAt.millisecondsSince1970)
-            try row.add(bytes: timeline.encoded)
+        switch shown {
+        case .untouched:
+            return
+        case .absent:
+            try delete(record.id.text, kind: record.kind, db)
+        case .whole(let values):
+            // Every kind has its statements in `upserts`; the fallback only keeps this total.
+            let sql =
+                (withTimeline ? upserts[record.kind]?.timeline : upserts[record.kind]?.plain)
+                ?? upsert(record.kind, timeline: withTimeline)
+            var row = Bindings(try db.cachedStatement(sql: sql))
+            try row.add(record.id)
+            for value in values { try row.add(value) }
+            if withTimeline, let timeline {
+                try row.add(timeline.submittedAt.millisecondsSince1970)
+                try row.add(bytes: timeline.encoded)
+            }
+            if holdsState(record.kind) { try row.add(state) }
+            try row.execute()
+        case .changed(let changed, let values):
+            let withState = holdsState(record.kind)
+            guard !changed.isEmpty || withTimeline || withState else { return }
+            var row = Bindings(
+                try db.cachedStatement(sql: Updates.sql(record.kind, changing: changed, timeline: withTimeline)))
+            for value in values { try row.add(value) }
+            if withTimeline, let timeline {
+                try row.add(timeline.submittedAt.millisecondsSince1970)
+                try row.add(bytes: timeline.encoded)
+            }
+            if withState {
+                try row.add(bytes: state.clock)
+                try row.add(bytes: state.fields)
+            }
+            try row.add(record.id)
+            try row.execute()
         }
-        if withState {
-            try row.add(bytes: state.clock)
-            try row.add(bytes: state.fields)
-        }
-        try row.add(record.id)
-        try row.execute()
     }
 
     /// The `UPDATE` of some of a kind's shown columns (and a request's timeline columns, and

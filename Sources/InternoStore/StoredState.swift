@@ -202,22 +202,69 @@ extension ReplicaStore {
             throw StoreError(error)
         }
         try write(judge, db)
+        // A large batch's judge is freed beside the writer, not by it (BlockingWorkers.swift).
+        if changes >= RecordRows.handedOff { BlockingWorkers.shared.release((judge, state)) }
         return result
     }
 
     /// Writes what `judge` decided: the log entries with their audiences, in order, then each
     /// changed record with its query row and timeline.
+    ///
+    /// The writer is the one stage of a Push that runs alone (DESIGN §4, §9): while it
+    /// appends the log entries, another thread works out the records' rows (their encoded
+    /// states and shown values, ``RecordRows``), which need nothing but the states the judge
+    /// holds. A batch of a few records makes them itself: a thread's handoff would cost more.
     static func write(_ judge: Judge<StoredState>, _ db: Database) throws {
+        // Before the log entries are appended: a timeline reads the stored log, and adds the
+        // batch's changes to it.
+        let records: [(record: RecordState, timeline: RequestTimeline?)]
+        do { records = try judge.records() } catch let error as JudgeError { throw StoreError(error) }
+        // What the judge read is what the table holds: nothing writes it in between.
+        let previous = try records.map { record, _ in try judge.source.record(record.id) }
+        let prepare: @Sendable () -> [RecordRows] = {
+            zip(records, previous).map { changed, previous in
+                RecordRows(changed.record, over: previous, timeline: changed.timeline)
+            }
+        }
+        let rows = records.count < RecordRows.handedOff ? Prepared(now: prepare()) : Prepared(prepare)
         for entry in judge.appended {
             let seq = try ChangeLog.append(entry.change, set: entry.set, db)
             if let audience = entry.audience { try Audiences.record(seq, audience, db) }
         }
-        let records: [(record: RecordState, timeline: RequestTimeline?)]
-        do { records = try judge.records() } catch let error as JudgeError { throw StoreError(error) }
-        for (record, timeline) in records {
-            // What the judge read is what the table holds: nothing writes it in between.
-            try RecordTable.save(record, over: try judge.source.record(record.id), timeline: timeline, db)
+        let made = rows.take()
+        for row in made { try RecordTable.save(row, db) }
+        if records.count >= RecordRows.handedOff { BlockingWorkers.shared.release((records, previous, made)) }
+    }
+}
+
+extension RecordRows {
+    /// The fewest records whose rows ``ReplicaStore/write(_:_:)`` has another thread make.
+    static let handedOff = 64
+}
+
+/// A value made on a thread of ``BlockingWorkers`` while the caller goes on, or made already.
+private final class Prepared<Value: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    /// Written once by the making thread before `done` is signalled; taken once, after waiting for it.
+    private var made: Value?
+
+    init(now value: Value) {
+        made = value
+        done.signal()
+    }
+
+    init(_ make: @escaping @Sendable () -> Value) {
+        BlockingWorkers.shared.run { [self] in
+            made = make()
+            done.signal()
         }
+    }
+
+    /// The value, once made; it is not kept here, so whoever holds it last frees it.
+    func take() -> Value {
+        done.wait()
+        defer { made = nil }
+        return made!
     }
 }
 

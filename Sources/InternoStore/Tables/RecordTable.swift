@@ -106,54 +106,46 @@ enum RecordTable {
     }
 
     /// Stores `record` and its query row over `previous`, its stored state (`nil`: there is
-    /// none), writing only what differs: a record that stays present and keeps its conflict
-    /// flag rewrites its clock and fields and only the query row's columns whose shown values
-    /// changed, a request all of that in one `UPDATE` of its row.
+    /// none), writing only what differs (``RecordRows/init(_:over:timeline:)``).
     static func save(
         _ record: RecordState, over previous: RecordState?, timeline: RequestTimeline?, _ db: Database
     ) throws {
-        let state = EncodedState(record)
-        guard let previous, previous.exists == record.exists, previous.isConflicted == state.conflicted else {
-            try save(record, state: state, timeline: timeline, replacing: previous != nil, db)
-            return
-        }
-        if !(Projection.holdsState(record.kind) && record.exists) {
-            var row = Bindings(try db.cachedStatement(sql: update))
-            try row.add(bytes: state.clock)
-            try row.add(bytes: state.fields)
-            try row.add(record.id)
-            try row.execute()
-        }
-        try Projection.update(record, over: previous, state: state, timeline: timeline, db)
+        try save(RecordRows(record, over: previous, timeline: timeline), db)
     }
 
     /// Stores `record` and its query row, whole, whatever was stored before; a request's
     /// `timeline`, when given, is stored with its row (`nil` leaves the stored one as it is:
     /// the caller knows the log did not change what a timeline reads).
     static func save(_ record: RecordState, timeline: RequestTimeline? = nil, _ db: Database) throws {
-        try save(record, state: EncodedState(record), timeline: timeline, replacing: true, db)
+        try save(RecordRows(record, timeline: timeline), db)
     }
 
-    /// ``save(_:timeline:_:)``; `replacing` is `false` when nothing of the record is stored.
-    private static func save(
-        _ record: RecordState, state: EncodedState, timeline: RequestTimeline?, replacing: Bool, _ db: Database
-    ) throws {
-        if Projection.holdsState(record.kind) && record.exists {
-            // Its state goes into its query row; a state it had while it did not exist goes.
-            if replacing {
-                try db.executeCached(sql: "DELETE FROM \(table) WHERE \(Columns.id) = ?", arguments: [record.id.text])
-            }
-        } else {
+    /// Writes the rows `rows` describes: the record's state, in `record_state` or in its query
+    /// row, and its query row.
+    static func save(_ rows: RecordRows, _ db: Database) throws {
+        let record = rows.record
+        switch rows.stateRow {
+        case .deleted:
+            try db.executeCached(sql: "DELETE FROM \(table) WHERE \(Columns.id) = ?", arguments: [record.id.text])
+        case .upserted:
             var row = Bindings(try db.cachedStatement(sql: upsert))
             try row.add(record.id)
             try row.add(record.kind.rawValue)
-            try row.add(bytes: state.clock)
-            try row.add(bytes: state.fields)
+            try row.add(bytes: rows.state.clock)
+            try row.add(bytes: rows.state.fields)
             try row.add(record.exists)
-            try row.add(state.conflicted)
+            try row.add(rows.state.conflicted)
             try row.execute()
+        case .updated:
+            var row = Bindings(try db.cachedStatement(sql: update))
+            try row.add(bytes: rows.state.clock)
+            try row.add(bytes: rows.state.fields)
+            try row.add(record.id)
+            try row.execute()
+        case .inQueryRow:
+            break
         }
-        try Projection.update(record, state: state, timeline: timeline, db)
+        try Projection.write(rows.shown, of: record, state: rows.state, timeline: rows.timeline, db)
     }
 
     private static let update =
@@ -165,9 +157,74 @@ enum RecordTable {
         """
 }
 
+/// The rows one record's save writes, worked out from its states alone, without the
+/// database: a batch's are made on another thread while the writer appends its log entries
+/// (``ReplicaStore/write(_:_:)``, DESIGN §4). ``RecordTable/save(_:_:)-(RecordRows,_)`` writes them.
+struct RecordRows: Sendable {
+    /// What becomes of the record's row in `record_state`.
+    enum StateRow: Sendable {
+        /// Deleted, if there is one: the state goes into the record's query row.
+        case deleted
+        /// Written whole.
+        case upserted
+        /// Its clock and siblings rewritten: it exists, and the record's existence and conflict
+        /// flag are unchanged.
+        case updated
+        /// Nothing: the state is in the query row, and nothing of it stood in `record_state`.
+        case inQueryRow
+    }
+
+    let record: RecordState
+    let timeline: RequestTimeline?
+    let state: EncodedState
+    let stateRow: StateRow
+    let shown: Projection.Shown
+
+    /// The rows of `record` and its query row over `previous`, its stored state (`nil`: there
+    /// is none), writing only what differs: a record that stays present and keeps its conflict
+    /// flag rewrites its clock and fields and only the query row's columns whose shown values
+    /// changed, a request all of that in one `UPDATE` of its row.
+    init(_ record: RecordState, over previous: RecordState?, timeline: RequestTimeline?) {
+        let state = EncodedState(record)
+        guard let previous, previous.exists == record.exists, previous.isConflicted == state.conflicted else {
+            self.init(record, state: state, timeline: timeline, replacing: previous != nil)
+            return
+        }
+        self.init(
+            record: record, timeline: timeline, state: state,
+            stateRow: Projection.holdsState(record.kind) && record.exists ? .inQueryRow : .updated,
+            shown: Projection.shown(record, over: previous))
+    }
+
+    /// The rows of `record` and its query row, whole, whatever was stored before.
+    init(_ record: RecordState, timeline: RequestTimeline?) {
+        self.init(record, state: EncodedState(record), timeline: timeline, replacing: true)
+    }
+
+    /// `replacing` is `false` when nothing of the record is stored.
+    private init(_ record: RecordState, state: EncodedState, timeline: RequestTimeline?, replacing: Bool) {
+        // A state in a query row: one it had while it did not exist goes from `record_state`.
+        let inQueryRow = Projection.holdsState(record.kind) && record.exists
+        self.init(
+            record: record, timeline: timeline, state: state,
+            stateRow: inQueryRow ? (replacing ? .deleted : .inQueryRow) : .upserted, shown: Projection.shown(record))
+    }
+
+    private init(
+        record: RecordState, timeline: RequestTimeline?, state: EncodedState, stateRow: StateRow,
+        shown: Projection.Shown
+    ) {
+        self.record = record
+        self.timeline = timeline
+        self.state = state
+        self.stateRow = stateRow
+        self.shown = shown
+    }
+}
+
 /// A record's state as it is stored: its clock and siblings in the binary encoding, and
 /// whether any field is in conflict.
-struct EncodedState {
+struct EncodedState: Sendable {
     var clock: [UInt8]
     var fields: [UInt8]
     var conflicted: Bool
