@@ -1,3 +1,4 @@
+import CInternoSQLite
 import Foundation
 
 /// Threads that run a store's blocking calls for async callers (``ReplicaStore/background(_:)``).
@@ -25,6 +26,10 @@ final class BlockingWorkers: @unchecked Sendable {
     private var idle = 0
     /// Threads alive, running a call or idle.
     private var threads = 0
+    /// Guards `lastTrim`.
+    private let trimming = NSLock()
+    /// When ``release(_:)`` last trimmed the allocator's arenas (`DispatchTime` nanoseconds).
+    private var lastTrim: UInt64 = 0
 
     init(idleLifetime: TimeInterval = 10) {
         self.idleLifetime = idleLifetime
@@ -104,8 +109,28 @@ extension BlockingWorkers {
     /// §9). The caller keeps no other reference, or the last one to go frees it after all.
     func release(_ value: consuming Any) {
         let held = Held(value)
-        run { held.value = nil }
+        run { [self] in
+            held.value = nil
+            trimIfDue()
+        }
     }
+
+    /// Hands the memory freed since the last trim back to the system, at most every
+    /// ``trimInterval``: what a batch held was made on the threads that judged it, each with
+    /// its own arena of glibc's allocator, and arenas keep what is freed in them. Without
+    /// this, a server's resident memory after a million pushed changes stood 60 MB higher than
+    /// after 100 000 (DESIGN §9); `malloc_trim` returns the free pages of every arena.
+    private func trimIfDue() {
+        let now = DispatchTime.now().uptimeNanoseconds
+        trimming.lock()
+        let due = now >= lastTrim + Self.trimInterval
+        if due { lastTrim = now }
+        trimming.unlock()
+        if due { interno_release_free_memory() }
+    }
+
+    /// The least time between two trims, in nanoseconds.
+    private static let trimInterval: UInt64 = 250_000_000
 
     /// What ``release(_:)`` hands over: `value` is only ever set to `nil`, by the one thread
     /// that runs the call.

@@ -96,8 +96,9 @@ final class PushGroups: @unchecked Sendable {
     }
 }
 
-extension [ChangeSet] {
-    fileprivate var changeCount: Int { reduce(0) { $0 + $1.changes.count } }
+extension Collection<ChangeSet> {
+    /// How many changes the sets hold.
+    var changeCount: Int { reduce(0) { $0 + $1.changes.count } }
 }
 
 extension ServerStore {

@@ -44,28 +44,100 @@ extension ServerStore {
     /// Judges a Push in batches of whole sets (DESIGN §4, §5), in `db`'s transaction: what a
     /// batch's sets name is read in a few set-based queries (the pusher's logged counters, the
     /// records written and the records their references name), every set is judged in memory
-    /// on its own by the ``Judge``, and what it decided is written before the next batch is read.
+    /// on its own by the ``Judge``, and what it decided is written.
+    ///
+    /// A Push of several batches is a pipeline: while the writer writes one batch's rows,
+    /// another thread judges the next, over a ``StoredState`` that reads what the batch ahead
+    /// decided before what the database held (``StoredState/ahead``), and whose other reads
+    /// wait for the writer (``DatabaseGate``). The outcomes are those of the batches judged
+    /// one after the other, each written before the next is read.
     static func receive(_ sets: [ChangeSet], from pusher: Pusher, receivedAt: Timestamp, _ db: Database) throws
         -> [PushOutcome]
     {
-        var outcomes: [PushOutcome] = []
-        for batch in ChangeSet.batches(of: sets, limit: batchChanges) {
-            outcomes += try judging(db, expecting: batch.reduce(0) { $0 + $1.changes.count }) { state in
-                try state.prefetch(
-                    replica: pusher.replica,
-                    counters: batch.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(
-                        \.dot.counter))
-                try state.prefetch(
-                    records: batch.lazy.flatMap(\.changes).flatMap { change in
-                        [change.recordID] + change.fields.values.compactMap(\.id)
-                    })
-                try state.prefetch(keys: batch.lazy.flatMap(\.changes).compactMap(\.requestKey))
+        let batches = Self.batches(of: sets)
+        guard batches.count > 1 else {
+            return try judging(db, expecting: sets.changeCount) { state in
+                try prefetch(sets, from: pusher, state)
             } _: { judge in
-                try batch.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
+                try sets.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) }
             }
+        }
+        var outcomes: [PushOutcome] = []
+        // The batch judged last, not yet written.
+        var ahead: Judge<StoredState>?
+        for batch in batches {
+            let state = StoredState(db, ahead: ahead)
+            // Before the batch ahead is written: what it changes, its judge answers.
+            try prefetch(batch, from: pusher, state)
+            let judge = Judge(state, expecting: batch.changeCount)
+            let decided: [PushOutcome]
+            if let written = ahead {
+                let gate = DatabaseGate()
+                state.gate = gate
+                let handed = Handed(judge)
+                let judging = Prepared { () -> Result<[PushOutcome], any Error> in
+                    defer { gate.finish() }
+                    return Result {
+                        try judged(
+                            batch.map { set in try handed.judge.push(set, from: pusher, receivedAt: receivedAt) })
+                    }
+                }
+                do {
+                    try write(written, db)
+                } catch {
+                    gate.fail(error)
+                    _ = judging.take()
+                    throw error
+                }
+                gate.serve()
+                state.gate = nil
+                decided = try judging.take().get()
+                // The batch ahead is written: this batch's source reads it from the database
+                // now, and nothing holds its judge any more.
+                state.forgetAhead()
+                release(written)
+            } else {
+                decided = try judged(
+                    batch.map { set in try judge.push(set, from: pusher, receivedAt: receivedAt) })
+            }
+            outcomes += decided
+            ahead = judge
+        }
+        if let last = ahead {
+            ahead = nil
+            try write(last, db)
+            release(last)
         }
         return outcomes
     }
+
+    /// Loads what `sets` name into `state`: the pusher's counters, the records written and
+    /// those their references name, the keys of the requests they create.
+    private static func prefetch(
+        _ sets: some Collection<ChangeSet>, from pusher: Pusher, _ state: StoredState
+    ) throws {
+        try state.prefetch(
+            replica: pusher.replica,
+            counters: sets.lazy.flatMap(\.changes).filter { $0.dot.replica == pusher.replica }.map(\.dot.counter))
+        try state.prefetch(
+            records: sets.lazy.flatMap(\.changes).flatMap { change in
+                [change.recordID] + change.fields.values.compactMap(\.id)
+            })
+        try state.prefetch(keys: sets.lazy.flatMap(\.changes).compactMap(\.requestKey))
+    }
+
+    /// The batches ``receive(_:from:receivedAt:_:)`` judges `sets` in: the first of at most
+    /// ``firstBatchChanges`` changes, each after it of at most 8/5 of the one before, up to
+    /// ``batchChanges``.
+    static func batches(of sets: [ChangeSet]) -> [ArraySlice<ChangeSet>] {
+        ChangeSet.batches(of: sets, limit: batchChanges, first: firstBatchChanges)
+    }
+
+    /// The most changes the first batch of a Push holds. It is judged by the writer, with
+    /// nothing to write beside it; each batch after it is judged while the one before is
+    /// written. A Push of more than this many changes is a pipeline, and the smaller its
+    /// first batch, the less of its judging the writer does alone.
+    static let firstBatchChanges = 500
 
     /// The most changes one judge holds in memory: a Push of more is judged in several
     /// batches, each written before the next is read, all in the Push's one transaction, so

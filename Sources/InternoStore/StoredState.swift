@@ -4,6 +4,9 @@ import InternoModel
 
 /// What a ``Judge`` reads, from this database inside one write transaction (DESIGN §4).
 ///
+/// Only the writer's thread reads the database. The prefetches run there; a judge that runs
+/// beside the writer reads through a ``DatabaseGate``, which the writer serves.
+///
 /// Every answer is kept: the judge asks again about the same records (a department on every
 /// request, a record on every change of it), and the batch's own writes live in the judge, not
 /// here, so nothing kept goes stale before the transaction writes. A batch names what it will
@@ -17,44 +20,82 @@ final class StoredState: JudgingSource {
     /// Swift's canonical equivalence (Protocol §7.3).
     private var requests: [KeyBytes: UUID?] = [:]
 
-    init(_ db: Database) {
+    /// The judge of the batch before this one, while that batch is written beside this one's
+    /// judging (``ServerStore/receive(_:from:receivedAt:_:)``, DESIGN §4): what it decided
+    /// stands over what this source read before it was written, until ``forgetAhead()``.
+    private(set) var ahead: Judge<StoredState>?
+    /// Set while this source's judge runs beside the writer: every read of the database goes
+    /// through it, to run on the writer's thread once the batch ahead is written.
+    var gate: DatabaseGate?
+
+    init(_ db: Database, ahead: Judge<StoredState>? = nil) {
         self.db = db
+        self.ahead = ahead
+    }
+
+    /// Lets go of the judge ahead once its batch is written and this source's judge is done:
+    /// what is left to read (the states the written rows replace, a request's log for its
+    /// timeline) comes from the database, which holds that batch now. A record this source
+    /// holds is one that batch did not change: what it changed was read through it, never
+    /// kept here. What only a judge reads goes too: the logged changes and request keys, some
+    /// of which that batch changed after they were read.
+    func forgetAhead() {
+        ahead = nil
+        logged.removeAll()
+        requests.removeAll()
+    }
+
+    /// Runs `body` on the database: at once, or through ``gate`` while there is one.
+    private func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        guard let gate else { return try body(db) }
+        let db = self.db
+        return try gate.run { try body(db) }
     }
 
     func record(_ id: UUID) throws -> RecordState? {
+        if let decided = ahead?.decidedRecord(id) { return decided }
         if let known = records[id] { return known }
-        let record = try RecordTable.load(id, db)
+        let record = try reading { db in try RecordTable.load(id, db) }
         records[id] = record
         return record
     }
 
     func logged(_ dot: Dot) throws -> LoggedChange? {
+        if let decided = ahead?.decidedLogged(dot) { return decided }
         if let known = logged[dot] { return known }
-        let entry = try ChangeLog.entry(dot, db).map { LoggedChange(change: $0.change, set: $0.set) }
+        let entry = try reading { db in
+            try ChangeLog.entry(dot, db).map { LoggedChange(change: $0.change, set: $0.set) }
+        }
         logged[dot] = entry
         return entry
     }
 
+    /// Read from the database alone, never through ``ahead``: through ``gate`` it is read
+    /// once the batch ahead is written, with that batch's changes.
     func log(ofRecord id: UUID) throws -> [Change] {
-        try ChangeLog.entries(ofRecord: id, db).map(\.change)
+        try reading { db in try ChangeLog.entries(ofRecord: id, db).map(\.change) }
     }
 
     func hasDepartment(code: String) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT EXISTS (SELECT 1 FROM department WHERE \(DepartmentTable.Columns.code) = ?)"),
-            arguments: [code])
-            == true
+        if ahead?.decidesDepartment(code: code) == true { return true }
+        return try reading { db in
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM department WHERE \(DepartmentTable.Columns.code) = ?)"),
+                arguments: [code])
+                == true
+        }
     }
 
     func request(withKey key: String) throws -> UUID? {
+        if let decided = ahead?.decidedRequest(withKey: key) { return decided }
         if let known = requests[KeyBytes(key)] { return known }
-        let id = try storedRequest(withKey: key)
+        let id = try reading { db in try Self.storedRequest(withKey: key, db) }
         requests[KeyBytes(key)] = id
         return id
     }
 
-    private func storedRequest(withKey key: String) throws -> UUID? {
+    private static func storedRequest(withKey key: String, _ db: Database) throws -> UUID? {
         try String.fetchOne(db.cachedStatement(sql: RequestRow.idByKey), arguments: [key])
             .map { text in
                 guard let id = UUID(text: text) else { throw StoreError.corrupt("request id \(text)") }
@@ -62,8 +103,9 @@ final class StoredState: JudgingSource {
             }
     }
 
+    /// Read as ``log(ofRecord:)`` is.
     func audiences(ofRecord id: UUID) throws -> [Audience] {
-        try Audiences.ofRecord(id, db)
+        try reading { db in try Audiences.ofRecord(id, db) }
     }
 
     /// The most ids one prefetching query names.
@@ -115,7 +157,9 @@ final class StoredState: JudgingSource {
     func prefetch(records ids: some Sequence<UUID>) throws {
         var wanted: [UUID] = []
         var seen = Set<UUID>()
-        for id in ids where records[id] == nil && seen.insert(id).inserted { wanted.append(id) }
+        for id in ids where records[id] == nil && ahead?.decidedRecord(id) == nil && seen.insert(id).inserted {
+            wanted.append(id)
+        }
         guard !wanted.isEmpty else { return }
         records.reserveCapacity(records.count + wanted.count)
         for start in stride(from: 0, to: wanted.count, by: Self.chunk) {
@@ -146,7 +190,7 @@ final class StoredState: JudgingSource {
         for start in stride(from: 0, to: wanted.count, by: Self.chunk) {
             let slice = wanted[start..<min(start + Self.chunk, wanted.count)]
             guard slice.count > Self.chunk / 16 else {
-                for key in slice { requests[KeyBytes(key)] = .some(try storedRequest(withKey: key)) }
+                for key in slice { requests[KeyBytes(key)] = .some(try Self.storedRequest(withKey: key, db)) }
                 continue
             }
             for key in slice { requests[KeyBytes(key)] = .some(nil) }
@@ -195,16 +239,25 @@ extension ReplicaStore {
         let state = StoredState(db)
         try prefetch(state)
         let judge = Judge(state, expecting: changes)
-        let result: T
+        let result = try judged(body(judge))
+        try write(judge, db)
+        release(judge)
+        return result
+    }
+
+    /// What a judge's `body` returned, with what a judge threw as the store's error.
+    static func judged<T>(_ body: @autoclosure () throws -> T) throws -> T {
         do {
-            result = try body(judge)
+            return try body()
         } catch let error as JudgeError {
             throw StoreError(error)
         }
-        try write(judge, db)
-        // A large batch's judge is freed beside the writer, not by it (BlockingWorkers.swift).
-        if changes >= RecordRows.handedOff { BlockingWorkers.shared.release((judge, state)) }
-        return result
+    }
+
+    /// Lets go of a written judge: a large batch's is freed beside the writer, not by it
+    /// (BlockingWorkers.swift).
+    static func release(_ judge: consuming Judge<StoredState>) {
+        if judge.appendedCount >= RecordRows.handedOff { BlockingWorkers.shared.release(judge) }
     }
 
     /// Writes what `judge` decided: the log entries with their audiences, in order, then each
@@ -242,8 +295,18 @@ extension RecordRows {
     static let handedOff = 64
 }
 
+/// A judge handed to the thread that judges beside the writer: only that thread uses it until
+/// the writer takes the outcomes (``ServerStore/receive(_:from:receivedAt:_:)``).
+struct Handed: @unchecked Sendable {
+    let judge: Judge<StoredState>
+
+    init(_ judge: Judge<StoredState>) {
+        self.judge = judge
+    }
+}
+
 /// A value made on a thread of ``BlockingWorkers`` while the caller goes on, or made already.
-private final class Prepared<Value: Sendable>: @unchecked Sendable {
+final class Prepared<Value: Sendable>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     /// Written once by the making thread before `done` is signalled; taken once, after waiting for it.
     private var made: Value?

@@ -33,7 +33,7 @@ struct PushBatchTests {
         try hr.write(
             [Edit(.comment, UUID.timeOrdered(), ["request": .id(id), "body": .text("Urgent")])], author: "ana")
         let pending = try hr.pendingChangeSets()
-        #expect(ChangeSet.batches(of: pending, limit: ServerStore.batchChanges).count == 3)
+        #expect(ServerStore.batches(of: pending).count > 2)
 
         // One Push of everything, as the sync engine sends it.
         let entry = hub.registry[try hr.replica().id]!
@@ -64,5 +64,74 @@ struct PushBatchTests {
         #expect(try value(hub.it, id, "title") == .value(.text("Laptop, 16 GB")))
         #expect(try hub.it.comments(ofRequest: id).map(\.body) == ["Urgent"])
         #expect(try hub.server.timelineDrift().isEmpty && hub.it.timelineDrift().isEmpty)
+    }
+
+    /// A Push of several batches has the next batch judged while the last one is written
+    /// (DESIGN §4): its judge reads what the batch ahead decided before what the database
+    /// held, and reads the rest only once that batch is written. What it decides must be what
+    /// it would decide with the batches judged one after the other. Here the last batch is
+    /// judged while the one before it is written, and in it: a request under a key the batch
+    /// before took (refused), a set that batch logged, again (a duplicate), and an edit and a
+    /// comment of a request that batch made (accepted).
+    @Test(arguments: Storage.allCases)
+    func aBatchJudgedWhileTheOneAheadIsWrittenSeesAllThatOneDecided(storage: Storage) throws {
+        let hub = try Hub(storage)
+        let hr = hub.hr
+        let sets = (ServerStore.batchChanges * 2 + 100) / 100
+        for set in 0..<sets {
+            let edits = (0..<100).map { _ in
+                Edit(
+                    .request, UUID.timeOrdered(),
+                    [
+                        "customer": hub.department("HR"), "provider": hub.department("IT"),
+                        "title": .text("Laptop \(set)"), "priority": .text("normal"), "state": .text("submitted"),
+                    ])
+            }
+            try hr.write(edits, author: "ana")
+        }
+        // The first set of the batch before the last, and its first request; the last batch
+        // has room for the four sets added below.
+        let layout = ServerStore.batches(of: try hr.pendingChangeSets())
+        #expect(layout.count >= 3)
+        let ahead = try #require(layout.dropLast().last?.first)
+        let id = try #require(ahead.changes.first?.recordID)
+        let key = try #require(ahead.changes.first?.fields["key"]?.text)
+        try hr.write([Edit(.request, id, ["title": .text("Laptop, 16 GB")])], author: "ana")
+        try hr.write(
+            [Edit(.comment, UUID.timeOrdered(), ["request": .id(id), "body": .text("Urgent")])], author: "ana")
+        var pending = try hr.pendingChangeSets()
+        let replica = try hr.replica()
+        let clash = Change(
+            dot: Dot(replica: replica.id, counter: UInt64(replica.counter) + 1), kind: .request,
+            recordID: UUID.timeOrdered(), context: VersionVector(),
+            fields: [
+                "key": .text(key), "customer": hub.department("HR"), "provider": hub.department("IT"),
+                "title": .text("Again"), "priority": .text("normal"), "state": .text("submitted"),
+            ], author: "ana", at: .now())
+        pending.append(ChangeSet([clash]))
+        pending.append(ahead)
+        let batches = ServerStore.batches(of: pending)
+        #expect(batches.count == layout.count)
+        #expect(batches.dropLast().last?.first == ahead && batches.last?.contains(ChangeSet([clash])) == true)
+
+        let entry = hub.registry[replica.id]!
+        let before = try hub.server.latestSequence()
+        let outcomes = try hub.server.receive(pending, from: entry)
+        #expect(
+            outcomes.dropLast(2).allSatisfy { $0 == .accepted }, "\(outcomes.dropLast(2).filter { $0 != .accepted })")
+        guard case .refused(let refusal, _) = outcomes[outcomes.count - 2] else {
+            Issue.record("a key the batch before took was taken again in the last: \(outcomes[outcomes.count - 2])")
+            return
+        }
+        #expect(refusal.code == .duplicate)
+        #expect(outcomes.last == .duplicate)
+
+        // Everything written once: the log, the rows, the timelines.
+        #expect(try hub.server.requests().count == sets * 100)
+        #expect(try value(hub.server, id, "title") == .value(.text("Laptop, 16 GB")))
+        #expect(try hub.server.comments(ofRequest: id).map(\.body) == ["Urgent"])
+        #expect(try hub.server.timelineDrift().isEmpty)
+        // Every change, once, and the clash's void.
+        #expect(try hub.server.latestSequence() == before + Int64(sets * 100 + 2 + 1))
     }
 }

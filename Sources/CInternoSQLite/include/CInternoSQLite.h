@@ -19,4 +19,10 @@ int interno_sqlite_disable_memory_statistics(void);
 /// (0) when it took effect.
 int interno_sqlite_statement_journal_spill(int bytes);
 
+/// Returns the free memory of every arena of glibc's allocator to the system: malloc_trim(0),
+/// which Swift's Glibc module does not declare. The threads beside a store's writer each
+/// allocate in an arena of their own, and an arena keeps what is freed in it (BlockingWorkers).
+/// Returns 1 if memory was returned, 0 if not; 0 where the allocator is not glibc's.
+int interno_release_free_memory(void);
+
 #endif

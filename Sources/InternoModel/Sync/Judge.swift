@@ -143,6 +143,9 @@ public final class Judge<Source: JudgingSource> {
         return batch.appended
     }
 
+    /// How many log entries the batch appends so far, staged work included.
+    public var appendedCount: Int { batch.appended.count + staged.appended.count }
+
     /// Every record the batch changed, in id order, with the timeline to store with a request
     /// (DESIGN §4): from the batch's changes alone when the record is new, from its whole log
     /// when a change of the batch writes what a timeline reads (`state`, `key`) or is void, or
@@ -163,6 +166,22 @@ public final class Judge<Source: JudgingSource> {
         guard reads || !original.exists else { return nil }
         return RequestTimeline(log: try source.log(ofRecord: record.id) + changes)
     }
+
+    // MARK: What the batch decided
+
+    /// The state the batch left record `id` in, if the batch changed it; `nil` if it did not.
+    /// Read after ``records()`` or ``appended``, which take the staged work in: the source of
+    /// the next batch, judged while this one is written, reads it (DESIGN §4).
+    public func decidedRecord(_ id: UUID) -> RecordState? { batch.records[id] }
+
+    /// The change with `dot` if the batch logs it; read as ``decidedRecord(_:)`` is.
+    public func decidedLogged(_ dot: Dot) -> LoggedChange? { batch.logged[dot] }
+
+    /// `true` if the batch makes a department with `code` exist; read as ``decidedRecord(_:)`` is.
+    public func decidesDepartment(code: String) -> Bool { batch.codes.contains(code) }
+
+    /// The request the batch gives `key`, if any; read as ``decidedRecord(_:)`` is.
+    public func decidedRequest(withKey key: String) -> UUID? { batch.keys[KeyBytes(key)] }
 
     // MARK: Reading through the batch
 

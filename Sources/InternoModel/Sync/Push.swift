@@ -132,14 +132,23 @@ extension ChangeSet {
     /// `sets` cut into runs of whole sets of at most `limit` changes (one set alone if it has
     /// more): a server judges and writes each run before it reads the next, so its memory
     /// does not grow with the size of a Push (DESIGN §4).
-    public static func batches(of sets: [ChangeSet], limit: Int = 2_000) -> [ArraySlice<ChangeSet>] {
+    ///
+    /// With `first`, the first run holds at most `first` changes and each run after it at most
+    /// 8/5 of the one before, up to `limit`: a server that judges each run while it writes the
+    /// one before starts with a short run it judges alone, and each run is judged in about the
+    /// time the one before takes to write.
+    public static func batches(of sets: [ChangeSet], limit: Int = 2_000, first: Int? = nil)
+        -> [ArraySlice<ChangeSet>]
+    {
         var batches: [ArraySlice<ChangeSet>] = []
         var start = sets.startIndex
         var count = 0
+        var current = min(first ?? limit, limit)
         for index in sets.indices {
-            if count > 0, count + sets[index].changes.count > limit {
+            if count > 0, count + sets[index].changes.count > current {
                 batches.append(sets[start..<index])
                 (start, count) = (index, 0)
+                current = min(limit, max(current + 1, current * 8 / 5))
             }
             count += sets[index].changes.count
         }
