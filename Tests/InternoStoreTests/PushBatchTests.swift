@@ -15,20 +15,7 @@ struct PushBatchTests {
         // More than two batches of requests, in sets of 100, then an edit and a comment of
         // the very first request, which the first batch creates.
         let sets = (ServerStore.batchChanges * 2 + 100) / 100
-        var first: UUID?
-        for set in 0..<sets {
-            let edits = (0..<100).map { _ in
-                Edit(
-                    .request, UUID.timeOrdered(),
-                    [
-                        "customer": hub.department("HR"), "provider": hub.department("IT"),
-                        "title": .text("Laptop \(set)"), "priority": .text("normal"), "state": .text("submitted"),
-                    ])
-            }
-            first = first ?? edits[0].recordID
-            try hr.write(edits, author: "ana")
-        }
-        let id = try #require(first)
+        let id = try #require(try Self.writeRequests(sets: sets, at: hub).first)
         try hr.write([Edit(.request, id, ["title": .text("Laptop, 16 GB")])], author: "ana")
         try hr.write(
             [Edit(.comment, UUID.timeOrdered(), ["request": .id(id), "body": .text("Urgent")])], author: "ana")
@@ -78,17 +65,7 @@ struct PushBatchTests {
         let hub = try Hub(storage)
         let hr = hub.hr
         let sets = (ServerStore.batchChanges * 2 + 100) / 100
-        for set in 0..<sets {
-            let edits = (0..<100).map { _ in
-                Edit(
-                    .request, UUID.timeOrdered(),
-                    [
-                        "customer": hub.department("HR"), "provider": hub.department("IT"),
-                        "title": .text("Laptop \(set)"), "priority": .text("normal"), "state": .text("submitted"),
-                    ])
-            }
-            try hr.write(edits, author: "ana")
-        }
+        try Self.writeRequests(sets: sets, at: hub)
         // The first set of the batch before the last, and its first request; the last batch
         // has room for the four sets added below.
         let layout = ServerStore.batches(of: try hr.pendingChangeSets())
@@ -133,5 +110,25 @@ struct PushBatchTests {
         #expect(try hub.server.timelineDrift().isEmpty)
         // Every change, once, and the clash's void.
         #expect(try hub.server.latestSequence() == before + Int64(sets * 100 + 2 + 1))
+    }
+
+    /// Writes `sets` sets of 100 new requests from HR to IT at HR, and returns the requests'
+    /// ids in order.
+    @discardableResult
+    static func writeRequests(sets: Int, at hub: Hub) throws -> [UUID] {
+        var ids: [UUID] = []
+        for set in 0..<sets {
+            let edits = (0..<100).map { _ in
+                Edit(
+                    .request, UUID.timeOrdered(),
+                    [
+                        "customer": hub.department("HR"), "provider": hub.department("IT"),
+                        "title": .text("Laptop \(set)"), "priority": .text("normal"), "state": .text("submitted"),
+                    ])
+            }
+            ids += edits.map(\.recordID)
+            try hub.hr.write(edits, author: "ana")
+        }
+        return ids
     }
 }
