@@ -112,6 +112,45 @@ struct PushBatchTests {
         #expect(try hub.server.latestSequence() == before + Int64(sets * 100 + 2 + 1))
     }
 
+    /// A batch made only of edits of requests the batch before made, judged while that one is
+    /// written (DESIGN §4): its judge finds each request in what that batch decided, not in
+    /// the database it read before, so every edit is accepted, and reaches IT.
+    @Test(arguments: Storage.allCases)
+    func editsOfRequestsTheBatchAheadMadeAreAcceptedAndReachTheProvider(storage: Storage) throws {
+        var hub = try Hub(storage)
+        let hr = hub.hr
+        // Requests up to the end of a batch, then edits of the last 200 of them.
+        var sets = 0
+        var total = 0
+        var limit = ServerStore.firstBatchChanges
+        while total + limit <= ServerStore.batchChanges * 2 {
+            total += limit
+            sets += limit / 100
+            limit = min(ServerStore.batchChanges, limit * 8 / 5 / 100 * 100)
+        }
+        let ids = try Self.writeRequests(sets: sets, at: hub)
+        let edited = Array(ids.suffix(200))
+        for chunk in [edited.prefix(100), edited.suffix(100)] {
+            try hr.write(chunk.map { Edit(.request, $0, ["title": .text("Laptop, 16 GB")]) }, author: "ana")
+        }
+        let pending = try hr.pendingChangeSets()
+        let batches = ServerStore.batches(of: pending)
+        // The edits are a batch of their own, and the batch before made their requests.
+        let last = try #require(batches.last)
+        #expect(last.count == 2 && last.allSatisfy { set in set.changes.allSatisfy { $0.fields["title"] != nil } })
+        let ahead = try #require(batches.dropLast().last)
+        #expect(Set(ahead.flatMap(\.changes).map(\.recordID)).isSuperset(of: edited))
+
+        let entry = hub.registry[try hr.replica().id]!
+        let outcomes = try hub.server.receive(pending, from: entry)
+        #expect(outcomes.allSatisfy { $0 == .accepted }, "\(outcomes.filter { $0 != .accepted })")
+        try hr.recordPushResults(zip(pending, outcomes).map { ($0.firstCounter, $1) })
+        hub.pullLimit = 5_000
+        try hub.pull(hub.it)
+        for id in edited { #expect(try value(hub.it, id, "title") == .value(.text("Laptop, 16 GB"))) }
+        #expect(try hub.server.timelineDrift().isEmpty && hub.it.timelineDrift().isEmpty)
+    }
+
     /// Writes `sets` sets of 100 new requests from HR to IT at HR, and returns the requests'
     /// ids in order.
     @discardableResult
