@@ -72,6 +72,9 @@ extension ServerStore {
             let judge = Judge(state, expecting: batch.changeCount)
             let decided: [PushOutcome]
             if let written = ahead {
+                // Held by `written` alone, and by this source until it forgets it, so that the
+                // thread `release` hands it to frees it, not the writer.
+                ahead = nil
                 let gate = DatabaseGate()
                 state.gate = gate
                 let handed = Handed(judge)
