@@ -7,7 +7,7 @@ import Foundation
 /// writes the last one's rows. The writer's connection is the only one that sees what the
 /// Push wrote so far, and only one thread at a time may use it, so a read the judge needs (a
 /// record no prefetch loaded, a record's log or audiences, a department's code) waits here
-/// until the writer has written the batch ahead and ``serve(until:)`` runs it. The judge is
+/// until the writer has written the batch ahead and ``serve()`` runs it. The judge is
 /// one thread making one read at a time: at most one read waits.
 ///
 /// If the writer fails, ``fail(_:)`` answers every read, waiting or to come, with its error,

@@ -76,9 +76,10 @@ final class StoredState: JudgingSource {
         try reading { db in try ChangeLog.entries(ofRecord: id, db).map(\.change) }
     }
 
+    /// Read as ``log(ofRecord:)`` is: never kept, so nothing read before the batch ahead was
+    /// written answers it (a site's Push makes no department anyway).
     func hasDepartment(code: String) throws -> Bool {
-        if ahead?.decidesDepartment(code: code) == true { return true }
-        return try reading { db in
+        try reading { db in
             try Bool.fetchOne(
                 db.cachedStatement(
                     sql: "SELECT EXISTS (SELECT 1 FROM department WHERE \(DepartmentTable.Columns.code) = ?)"),
@@ -270,8 +271,7 @@ extension ReplicaStore {
     static func write(_ judge: Judge<StoredState>, _ db: Database) throws {
         // Before the log entries are appended: a timeline reads the stored log, and adds the
         // batch's changes to it.
-        let records: [(record: RecordState, timeline: RequestTimeline?)]
-        do { records = try judge.records() } catch let error as JudgeError { throw StoreError(error) }
+        let records = try judged(judge.records())
         // What the judge read is what the table holds: nothing writes it in between.
         let previous = try records.map { record, _ in try judge.source.record(record.id) }
         let prepare: @Sendable () -> [RecordRows] = {

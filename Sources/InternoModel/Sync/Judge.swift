@@ -177,9 +177,6 @@ public final class Judge<Source: JudgingSource> {
     /// The change with `dot` if the batch logs it; read as ``decidedRecord(_:)`` is.
     public func decidedLogged(_ dot: Dot) -> LoggedChange? { batch.logged[dot] }
 
-    /// `true` if the batch makes a department with `code` exist; read as ``decidedRecord(_:)`` is.
-    public func decidesDepartment(code: String) -> Bool { batch.codes.contains(code) }
-
     /// The request the batch gives `key`, if any; read as ``decidedRecord(_:)`` is.
     public func decidedRequest(withKey key: String) -> UUID? { batch.keys[KeyBytes(key)] }
 
