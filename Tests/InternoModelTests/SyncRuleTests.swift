@@ -266,4 +266,21 @@ struct VoidTests {
         let view = try RecordState.view(kind: .request, id: recordID, log: log, at: VersionVector([a: 1]))
         #expect(view.resolve("state", policy: .manual) == .value(.text("submitted")))
     }
+
+    /// A context that covers a change covers what that change had seen (DESIGN §3.9: a
+    /// restored site's rebuilt context may name only the change).
+    @Test func theViewAtAContextTakesInWhatTheChangesItCoversHadSeen() throws {
+        let log = [
+            change(a, 1, ["state": .text("submitted"), "title": .text("Laptop")]),
+            change(a, 2, context: VersionVector([a: 1]), ["title": .text("Laptop, 16 GB")]),
+            change(b, 1, context: VersionVector([a: 2]), ["assignee": .text("rui")]),
+            change(a, 3, context: VersionVector([a: 2]), ["details": .text("by Monday")]),
+        ]
+        let context = VersionVector([a: 1, b: 1])
+        #expect(RecordState.seen(context, in: log) == VersionVector([a: 2, b: 1]))
+        let view = try RecordState.view(kind: .request, id: recordID, log: log, at: context)
+        #expect(view.resolve("assignee", policy: .manual) == .value(.text("rui")))
+        #expect(view.resolve("title", policy: .manual) == .value(.text("Laptop, 16 GB")))
+        #expect(view.resolve("details", policy: .manual) == .unset)
+    }
 }

@@ -128,14 +128,40 @@ public struct RecordState: Hashable, Sendable {
     }
 
     /// The record as a writer saw it when its clock of the record was `context`: the replay
-    /// of exactly the logged changes that `context` covers (DESIGN §6: permissions and
-    /// transitions are judged against this view, never against writes the writer could not know).
+    /// of exactly the logged changes that `context` covers, closed under what they had seen
+    /// (``seen(_:in:)``). DESIGN §6: permissions and transitions are judged against this
+    /// view, never against writes the writer could not know.
     public static func view(
         kind: RecordKind,
         id: UUID,
-        log: some Sequence<Change>,
+        log: some Collection<Change>,
         at context: VersionVector
     ) throws(ApplyError) -> RecordState {
-        try replay(kind: kind, id: id, changes: log.filter { context.covers($0.dot) })
+        let seen = Self.seen(context, in: log)
+        return try replay(kind: kind, id: id, changes: log.filter { seen.covers($0.dot) })
+    }
+
+    /// `context` with the context of every applied change of `log` it covers, until nothing
+    /// more is added: having seen a change is having seen what it had seen.
+    ///
+    /// A context that a writer took from its record is closed already. One a restored site
+    /// rebuilt is not always (DESIGN §3.9): its own entry may cover a change of the lost
+    /// stretch whose context named writes the restored copy never saw. Replayed without
+    /// them, that change would wait for a write the log holds, and the change judged
+    /// against the view would wait forever.
+    public static func seen(_ context: VersionVector, in log: some Collection<Change>) -> VersionVector {
+        var seen = context
+        var grew = true
+        while grew {
+            grew = false
+            // Newest first: a change's context names only changes logged before it, so one
+            // pass usually closes it, and the next only confirms.
+            for change in log.reversed()
+            where !change.isVoid && seen.covers(change.dot) && !seen.covers(change.context) {
+                seen.merge(change.context)
+                grew = true
+            }
+        }
+        return seen
     }
 }
