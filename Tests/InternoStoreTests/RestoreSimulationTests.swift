@@ -70,6 +70,8 @@ private struct RestoreScenario {
     var sites: [SiteStore]
     let restores: Restores
     var serverCopies: [ServerStore] = []
+    /// The sites restored from a copy so far.
+    var restored: Set<Int> = []
     var siteCopies: [Int: [SiteStore]] = [:]
     /// Every change the server acknowledged to its writer, by dot.
     var acknowledged: [Dot: Change] = [:]
@@ -270,6 +272,7 @@ private struct RestoreScenario {
                 "  restore site \(index) (counter \(try copy.replica().counter) of \(try sites[index].replica().counter))"
             )
             sites[index] = try self.copy(copy)
+            restored.insert(index)
         }
     }
 
@@ -313,7 +316,14 @@ private struct RestoreScenario {
                 }
                 failures.append("site \(index) differs from the server (\(restores)): \(details)")
             }
-            let queued = try site.outbox()
+            // A step after a step the restored copy took, concurrent with a lost step of the
+            // same request (a decline), covers both and is refused for the conflict on the
+            // state, for a person to resolve: the one refusal a restore may leave (DESIGN §3.9,
+            // limits; `RestoreStoreTests`).
+            let queued = try site.outbox().filter { queued in
+                !(restored.contains(index) && queued.row.status == .refused
+                    && queued.row.refusalCode == Refusal.Code.conflictPending.rawValue)
+            }
             if !queued.isEmpty {
                 failures.append(
                     "site \(index) still has \(queued.map { "\($0.row.status) \($0.row.refusalReason ?? "")" })")

@@ -153,6 +153,46 @@ struct RestoreStoreTests {
         #expect(try hub.it.record(id) == hub.server.record(id))
     }
 
+    /// Found by the restore simulation (seed 278590412404406): IT declines a request, syncs,
+    /// and is restored from before that. Not knowing it, it starts the request and delivers
+    /// it. The start is concurrent with the lost decline: a conflict on the state. The
+    /// delivery depends on the start, so it covers the decline too (a version vector cannot
+    /// cover the one without the other) and, like any resolution, must pick one of the values
+    /// in conflict: it is refused, and says so. Nothing is lost: the delivery stays in the
+    /// outbox as refused, both steps stand in the conflict, and once a person resolves it, the
+    /// delivery taken again is accepted (DESIGN §3.9, limits).
+    @Test func aStepAfterAStepConcurrentWithALostDeclineWaitsForThePersonToResolveIt() throws {
+        var hub = try Hub(.walFile)
+        let (id, _) = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        let restore = try backup(hub, "it", of: hub.it)
+        try take("decline", on: id, at: hub.it)
+        try hub.sync(hub.it)
+        hub.it = try restore()
+        try take("start", on: id, at: hub.it)
+        try take("deliver", on: id, at: hub.it)
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        let refused = try hub.it.outbox()
+        #expect(refused.map(\.row.status) == [.refused])
+        #expect(refused.first?.row.refusalCode == Refusal.Code.conflictPending.rawValue)
+        #expect(refused.first?.row.refusalReason?.contains("in conflict (declined / in_progress)") == true)
+        let states = Set(try #require(try hub.server.record(id)).siblings("state").compactMap(\.value.text))
+        #expect(states == ["declined", "in_progress"])
+        #expect(try hub.hr.record(id) == hub.server.record(id))
+        #expect(try hub.it.record(id) == hub.server.record(id))
+        // The person resolves the state and delivers again.
+        try hub.it.write([Edit(.request, id, ["state": .text("in_progress")])], author: "rui")
+        try take("deliver", on: id, at: hub.it)
+        try hub.sync(hub.it)
+        try hub.sync(hub.hr)
+        #expect(try hub.it.outbox().map(\.row.status) == [.refused])
+        #expect(try value(hub.server, id, "state") == .value(.text("delivered")))
+        #expect(try hub.hr.record(id) == hub.server.record(id))
+        #expect(try hub.it.record(id) == hub.server.record(id))
+    }
+
     /// Found by the restore simulation (seed 153788949789751): IT starts a request, syncs, is
     /// restored from before that, assigns it and starts it again. Pushed renumbered, the
     /// second start covered the first (a version vector cannot leave it out) and was refused
