@@ -35,6 +35,27 @@ struct RestoreStoreTests {
         return (hub, desk)
     }
 
+    /// A hub whose request, raised by HR, both sites hold, and a backup of IT's database taken
+    /// then: the copy IT is restored from. Returns the hub, the request's id, and what opens
+    /// the copy.
+    func hubWithARequestBothSitesHold() throws -> (hub: Hub, id: UUID, restoreIT: () throws -> SiteStore) {
+        let hub = try Hub(.walFile)
+        let (id, _) = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        return (hub, id, try backup(hub, "it", of: hub.it))
+    }
+
+    /// HR and IT hold request `id` exactly as the server does.
+    func expectBothSitesHoldWhatTheServerHolds(
+        _ id: UUID, _ hub: Hub, sourceLocation: SourceLocation = #_sourceLocation
+    )
+        throws
+    {
+        #expect(try hub.hr.record(id) == hub.server.record(id), sourceLocation: sourceLocation)
+        #expect(try hub.it.record(id) == hub.server.record(id), sourceLocation: sourceLocation)
+    }
+
     /// IT takes the lifecycle step `verb` on request `id` at `site`, with the fields it writes.
     func take(_ verb: String, on id: UUID, at site: SiteStore) throws {
         let record = try #require(try site.record(id))
@@ -70,11 +91,8 @@ struct RestoreStoreTests {
     }
 
     @Test func stepsTakenAfterARestoreFollowEachOtherWhateverTheLostStretchDid() throws {
-        var hub = try Hub(.walFile)
-        let (id, _) = try hub.newRequest("Laptop")
-        try hub.sync(hub.hr)
-        try hub.sync(hub.it)
-        let restore = try backup(hub, "it", of: hub.it)
+        let (start, id, restore) = try hubWithARequestBothSitesHold()
+        var hub = start
         // IT acknowledges, syncs, and is restored from before that.
         func step(_ verb: String) throws { try take(verb, on: id, at: hub.it) }
         try step("ack")
@@ -89,8 +107,7 @@ struct RestoreStoreTests {
         // before the delivery included.
         #expect(try hub.it.outbox().isEmpty)
         #expect(try value(hub.server, id, "state") == .value(.text("delivered")))
-        #expect(try hub.hr.record(id) == hub.server.record(id))
-        #expect(try hub.it.record(id) == hub.server.record(id))
+        try expectBothSitesHoldWhatTheServerHolds(id, hub)
     }
 
     /// Found by the restore simulation (seed 108603204343212): IT declines a request, syncs,
@@ -99,11 +116,8 @@ struct RestoreStoreTests {
     /// and was refused as "declined is final", stuck in the outbox. It depends on no step of
     /// its own, so it stays concurrent with the decline: a conflict on the state, for a person.
     @Test func aStepAfterAnUnrelatedEditIsConcurrentWithTheLostStretch() throws {
-        var hub = try Hub(.walFile)
-        let (id, _) = try hub.newRequest("Laptop")
-        try hub.sync(hub.hr)
-        try hub.sync(hub.it)
-        let restore = try backup(hub, "it", of: hub.it)
+        let (start, id, restore) = try hubWithARequestBothSitesHold()
+        var hub = start
         try take("decline", on: id, at: hub.it)
         try hub.sync(hub.it)
         hub.it = try restore()
@@ -116,8 +130,7 @@ struct RestoreStoreTests {
         let states = Set(try #require(try hub.server.record(id)).siblings("state").compactMap(\.value.text))
         #expect(states == ["declined", "acknowledged"])
         #expect(try value(hub.server, id, "assignee") == .value(.text("rui")))
-        #expect(try hub.hr.record(id) == hub.server.record(id))
-        #expect(try hub.it.record(id) == hub.server.record(id))
+        try expectBothSitesHoldWhatTheServerHolds(id, hub)
     }
 
     /// Found by the restore simulation (seed 119253653628367): IT assigns a request after
@@ -129,11 +142,8 @@ struct RestoreStoreTests {
     /// set was deferred at every sync, forever. Having seen a change is having seen what it
     /// had seen, so the view takes that in too.
     @Test func aChangeCoveringTheLostStretchHasSeenWhatTheStretchSaw() throws {
-        var hub = try Hub(.walFile)
-        let (id, _) = try hub.newRequest("Laptop")
-        try hub.sync(hub.hr)
-        try hub.sync(hub.it)
-        let restore = try backup(hub, "it", of: hub.it)
+        let (start, id, restore) = try hubWithARequestBothSitesHold()
+        var hub = start
         try hub.hr.write([Edit(.request, id, ["title": .text("Laptop, 16 GB")])], author: "ana")
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
@@ -149,8 +159,7 @@ struct RestoreStoreTests {
         #expect(try value(hub.server, id, "assignee") == .value(.text("eva")))
         #expect(try value(hub.server, id, "state") == .value(.text("declined")))
         #expect(try value(hub.server, id, "title") == .value(.text("Laptop, 16 GB")))
-        #expect(try hub.hr.record(id) == hub.server.record(id))
-        #expect(try hub.it.record(id) == hub.server.record(id))
+        try expectBothSitesHoldWhatTheServerHolds(id, hub)
     }
 
     /// Found by the restore simulation (seed 278590412404406): IT declines a request, syncs,
@@ -162,11 +171,8 @@ struct RestoreStoreTests {
     /// outbox as refused, both steps stand in the conflict, and once a person resolves it, the
     /// delivery taken again is accepted (DESIGN §3.9, limits).
     @Test func aStepAfterAStepConcurrentWithALostDeclineWaitsForThePersonToResolveIt() throws {
-        var hub = try Hub(.walFile)
-        let (id, _) = try hub.newRequest("Laptop")
-        try hub.sync(hub.hr)
-        try hub.sync(hub.it)
-        let restore = try backup(hub, "it", of: hub.it)
+        let (start, id, restore) = try hubWithARequestBothSitesHold()
+        var hub = start
         try take("decline", on: id, at: hub.it)
         try hub.sync(hub.it)
         hub.it = try restore()
@@ -180,8 +186,7 @@ struct RestoreStoreTests {
         #expect(refused.first?.row.refusalReason?.contains("in conflict (declined / in_progress)") == true)
         let states = Set(try #require(try hub.server.record(id)).siblings("state").compactMap(\.value.text))
         #expect(states == ["declined", "in_progress"])
-        #expect(try hub.hr.record(id) == hub.server.record(id))
-        #expect(try hub.it.record(id) == hub.server.record(id))
+        try expectBothSitesHoldWhatTheServerHolds(id, hub)
         // The person resolves the state and delivers again.
         try hub.it.write([Edit(.request, id, ["state": .text("in_progress")])], author: "rui")
         try take("deliver", on: id, at: hub.it)
@@ -189,8 +194,7 @@ struct RestoreStoreTests {
         try hub.sync(hub.hr)
         #expect(try hub.it.outbox().map(\.row.status) == [.refused])
         #expect(try value(hub.server, id, "state") == .value(.text("delivered")))
-        #expect(try hub.hr.record(id) == hub.server.record(id))
-        #expect(try hub.it.record(id) == hub.server.record(id))
+        try expectBothSitesHoldWhatTheServerHolds(id, hub)
     }
 
     /// Found by the restore simulation (seed 153788949789751): IT starts a request, syncs, is
@@ -199,11 +203,8 @@ struct RestoreStoreTests {
     /// as "already in_progress", stuck in the outbox. It is the same step taken again: the
     /// first stands, with its times, and nothing is refused.
     @Test func aStepTakenAgainAfterARestoreIsTheStepTheServerHolds() throws {
-        var hub = try Hub(.walFile)
-        let (id, _) = try hub.newRequest("Laptop")
-        try hub.sync(hub.hr)
-        try hub.sync(hub.it)
-        let restore = try backup(hub, "it", of: hub.it)
+        let (start, id, restore) = try hubWithARequestBothSitesHold()
+        var hub = start
         func step(_ verb: String) throws { try take(verb, on: id, at: hub.it) }
         try step("start")
         try hub.sync(hub.it)
@@ -219,8 +220,7 @@ struct RestoreStoreTests {
         #expect(try #require(try hub.server.record(id)).value(of: "firstResponseAt") == first)
         #expect(
             try hub.server.log(of: id).filter { $0.fields["state"] != nil }.count == 2, "the creation and one start")
-        #expect(try hub.hr.record(id) == hub.server.record(id))
-        #expect(try hub.it.record(id) == hub.server.record(id))
+        try expectBothSitesHoldWhatTheServerHolds(id, hub)
     }
 
     /// Found by the restore simulation in CI (seed 218467043871200): IT declines a request
@@ -230,11 +230,8 @@ struct RestoreStoreTests {
     /// `firstResponseAt` as the first did; it is still the same step taken again, and must not
     /// be refused as "already declined", stuck in the outbox.
     @Test func aStepTakenAgainByAnotherPathIsTheStepTheServerHolds() throws {
-        var hub = try Hub(.walFile)
-        let (id, _) = try hub.newRequest("Laptop")
-        try hub.sync(hub.hr)
-        try hub.sync(hub.it)
-        let restore = try backup(hub, "it", of: hub.it)
+        let (start, id, restore) = try hubWithARequestBothSitesHold()
+        var hub = start
         try take("decline", on: id, at: hub.it)
         try hub.sync(hub.it)
         let first = try #require(try hub.server.record(id)).value(of: "firstResponseAt")
@@ -247,8 +244,7 @@ struct RestoreStoreTests {
         #expect(try hub.it.outbox().isEmpty)
         #expect(try value(hub.server, id, "state") == .value(.text("declined")))
         #expect(try #require(try hub.server.record(id)).value(of: "firstResponseAt") == first)
-        #expect(try hub.hr.record(id) == hub.server.record(id))
-        #expect(try hub.it.record(id) == hub.server.record(id))
+        try expectBothSitesHoldWhatTheServerHolds(id, hub)
     }
 
     @Test func aSetWhoseAnswerWasLostIsNotRenumberedAfterARestore() throws {
