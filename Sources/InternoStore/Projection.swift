@@ -185,6 +185,13 @@ enum Projection {
             }
             try row.add(record.id)
             try row.execute()
+            // The row was there before (`Shown.changed`). Finding none, the update would write a
+            // request's state nowhere: the change logged, the state no one reads left as it was.
+            guard db.changesCount > 0 else {
+                throw StoreError.corrupt(
+                    "\(record.kind.rawValue) \(record.id.text) has a state but no query row in `\(record.kind.rawValue)`; on a site, `interno verify --repair` rebuilds it from the server"
+                )
+            }
         }
     }
 

@@ -77,6 +77,42 @@ struct DamagedCellTests {
         }
     }
 
+    /// A request's state with no query row to hold it (the row deleted behind the store's
+    /// back, the state left in `record_state`) is a damaged database: a local write of the
+    /// request and a pulled change of it are refused as one, naming the request, and keep
+    /// nothing. Before, the change was logged and its state written nowhere: the request went
+    /// on showing its old state, and the write was lost to every read.
+    @Test func aRequestStateWithoutItsQueryRowFailsTheWritesOfItAndKeepsNothing() throws {
+        let hub = try Hub(.walFile)
+        let (id, _) = try hub.newRequest("Laptop")
+        try hub.sync(hub.hr)
+        try hub.sync(hub.it)
+        try hub.it.writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO record_state (id, kind, clock, fields, present, conflicted)
+                    SELECT id, 'request', clock, fields, 1, stateConflicted FROM request WHERE id = ?
+                    """, arguments: [id.text])
+            try db.execute(sql: "DELETE FROM request WHERE id = ?", arguments: [id.text])
+        }
+        func isTheDamage(_ error: any Error) -> Bool {
+            guard case StoreError.corrupt(let message) = error else { return false }
+            return message.contains(id.text) && message.contains("query row")
+        }
+        let before = try dump(hub.it)
+        // IT's own write of it.
+        #expect(
+            performing: {
+                try hub.it.write([Edit(.request, id, ["assignee": .text("rui")])], author: "rui")
+            }, throws: isTheDamage)
+        #expect(try dump(hub.it) == before)
+        // A change of it that HR made, pulled.
+        try hub.hr.write([Edit(.request, id, ["title": .text("Laptop, 16 GB")])], author: "ana")
+        try hub.push(hub.hr)
+        #expect(performing: { _ = try hub.pull(hub.it) }, throws: isTheDamage)
+        #expect(try dump(hub.it) == before)
+    }
+
     private func newRequest(_ hub: Hub, title: String, id: UUID = .timeOrdered()) -> Edit {
         Edit(
             .request, id,

@@ -209,6 +209,34 @@ struct VerifyTests {
         try await org.inStep(it, expected: 9)
     }
 
+    /// A request's state left in `record_state` with its query row gone, damage no write of
+    /// the store makes: its writes are refused as a damaged database (`DamagedCellTests`), and
+    /// verify finds it and a repair rebuilds it, after which the site writes and syncs it as
+    /// before.
+    @Test func aRequestStateOutOfItsQueryRowIsFoundAndRepaired() async throws {
+        let org = try Organisation(.walFile)
+        let it = org.hub.it
+        try await it.writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO record_state (id, kind, clock, fields, present, conflicted)
+                    SELECT id, 'request', clock, fields, 1, stateConflicted FROM request WHERE id = ?
+                    """, arguments: [org.first.text])
+            try db.execute(sql: "DELETE FROM request WHERE id = ?", arguments: [org.first.text])
+        }
+        #expect(try await org.findings(it) == [org.first: "differs shown"])
+        #expect(throws: StoreError.self) {
+            try it.write([Edit(.request, org.first, ["assignee": .text("rui")])], author: "rui")
+        }
+        #expect(try await org.repair(it, [org.first]) == [.repaired(kept: 0)])
+        try await org.inStep(it, expected: 7)
+        try it.write([Edit(.request, org.first, ["assignee": .text("rui")])], author: "rui")
+        try org.syncAll()
+        #expect(try it.requests() == org.hub.server.requests())
+        #expect(try it.requests().first { $0.id == org.first.text }?.assignee == "rui")
+        try await org.inStep(it, expected: 7)
+    }
+
     @Test func pendingChangesAreComparedByTheirLogCheckedHereAndKeptByARepair() async throws {
         let org = try Organisation(.walFile)
         let hr = org.hub.hr
