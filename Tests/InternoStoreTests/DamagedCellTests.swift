@@ -87,14 +87,7 @@ struct DamagedCellTests {
         let (id, _) = try hub.newRequest("Laptop")
         try hub.sync(hub.hr)
         try hub.sync(hub.it)
-        try hub.it.writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO record_state (id, kind, clock, fields, present, conflicted)
-                    SELECT id, 'request', clock, fields, 1, stateConflicted FROM request WHERE id = ?
-                    """, arguments: [id.text])
-            try db.execute(sql: "DELETE FROM request WHERE id = ?", arguments: [id.text])
-        }
+        try moveStateOutOfQueryRow(of: id, at: hub.it)
         func isTheDamage(_ error: any Error) -> Bool {
             guard case StoreError.corrupt(let message) = error else { return false }
             return message.contains(id.text) && message.contains("query row")

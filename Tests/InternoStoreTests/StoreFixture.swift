@@ -258,6 +258,19 @@ func value(_ store: some ReplicaStore, _ id: UUID, _ field: FieldName) throws ->
     return record.resolve(field, policy: Schema.spec(record.kind).policy(field))
 }
 
+/// Damages request `id` at `site` as no write of the store does: its state goes back into
+/// `record_state` and its query row is deleted, so the request has a state and no row.
+func moveStateOutOfQueryRow(of id: UUID, at site: SiteStore) throws {
+    try site.writer.write { db in
+        try db.execute(
+            sql: """
+                INSERT INTO record_state (id, kind, clock, fields, present, conflicted)
+                SELECT id, 'request', clock, fields, 1, stateConflicted FROM request WHERE id = ?
+                """, arguments: [id.text])
+        try db.execute(sql: "DELETE FROM request WHERE id = ?", arguments: [id.text])
+    }
+}
+
 /// Writes a change into a site's log and outbox as a buggy or tampered client would: straight
 /// into the tables, past the site's own checks. Returns the change.
 func forgeChange(on store: SiteStore, record id: UUID, fields: [FieldName: FieldValue]) throws -> Change {

@@ -216,14 +216,7 @@ struct VerifyTests {
     @Test func aRequestStateOutOfItsQueryRowIsFoundAndRepaired() async throws {
         let org = try Organisation(.walFile)
         let it = org.hub.it
-        try await it.writer.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO record_state (id, kind, clock, fields, present, conflicted)
-                    SELECT id, 'request', clock, fields, 1, stateConflicted FROM request WHERE id = ?
-                    """, arguments: [org.first.text])
-            try db.execute(sql: "DELETE FROM request WHERE id = ?", arguments: [org.first.text])
-        }
+        try moveStateOutOfQueryRow(of: org.first, at: it)
         #expect(try await org.findings(it) == [org.first: "differs shown"])
         #expect(throws: StoreError.self) {
             try it.write([Edit(.request, org.first, ["assignee": .text("rui")])], author: "rui")
