@@ -16,9 +16,10 @@ import Logging
 /// The writes, like the sync's own store calls, run on the store's blocking workers, not on
 /// the cooperative pool that resumes the 200 sites' syncs.
 ///
-/// It prints the syncs done, p50, p99 and max per sync as the site sees it, the failures (must
-/// be 0), and the server's peak resident memory, read from `/proc/PID/status` of the server
-/// process, apart from the sites'. Beside them, a raw SQLite single-row insert and commit with
+/// It prints the syncs done, p50, p99 and max per sync as the site sees it (and the p99 of each
+/// 5 s of the run), the failures (must be 0), the server's own time for letting a site in and
+/// for a Push, read from the lines its log wrote during the run, and the server's peak
+/// resident memory, read from `/proc/PID/status` of the server process, apart from the sites'. Beside them, a raw SQLite single-row insert and commit with
 /// synchronous=FULL on the same disk, timed the same way: one fsync, the floor of a commit.
 ///
 /// The server runs as `interno-server run`, the release binary beside this one, and the case
@@ -200,6 +201,7 @@ enum ManySites {
 
         // 5. The measured minute.
         let before = servers.map { $0.cpuSeconds() ?? 0 }
+        let logsBefore = servers.map(\.logSize)
         let ownBefore = ownCPUSeconds()
         let machineBefore = MachineCPU.now()
         let start = ContinuousClock.now
@@ -215,6 +217,7 @@ enum ManySites {
             return runs
         }
         let elapsed = inSeconds(ContinuousClock.now - start)
+        let logsAfter = servers.map(\.logSize)
         let serverCPU = zip(servers, before).map { ($0.cpuSeconds() ?? 0) - $1 }.reduce(0, +)
         let sitesCPU = ownCPUSeconds() - ownBefore
         // How busy the whole machine was: the tail follows it, and whatever else ran on a
@@ -254,6 +257,19 @@ enum ManySites {
             ((try? String(contentsOf: server.log, encoding: .utf8)) ?? "").split(separator: "\n")
                 .filter { $0.contains(" error ") || $0.contains(" critical ") }
         }
+        // The server's own share of a sync, from the lines its log wrote during the measured
+        // period: how long the store took to let a site in, and to judge a Push and commit it
+        // durably with its group (DESIGN §4). Beside the sites' p99 it says how much of a
+        // sync's time is the server's writes, not the handshake, the pull, or the wait for a
+        // core that the simulated sites share with it.
+        var connects: [Double] = []
+        var pushes: [Double] = []
+        for (server, (from, to)) in zip(servers, zip(logsBefore, logsAfter)) {
+            for line in server.logLines(from: from, to: to) {
+                if line.hasSuffix(" push"), let ms = Self.milliseconds(in: line) { pushes.append(ms) }
+                if line.hasSuffix(" site connected"), let ms = Self.milliseconds(in: line) { connects.append(ms) }
+            }
+        }
         // Per instance, the syncs its sites made, when there are several.
         var perInstance: [(count: Int, p50: Double, p99: Double)] = []
         if instances > 1 {
@@ -287,6 +303,10 @@ enum ManySites {
             ("p50_ratio_to_raw_commit", p50 / rawP50), ("p99_ratio_to_raw_commit", p99 / rawP99),
             ("sets_written", Double(written)), ("sets_acknowledged", Double(acknowledged)),
             ("pulled_per_sync", pulled),
+            ("server_push_p50_ms", Benchmark.percentile(pushes, 0.5)),
+            ("server_push_p99_ms", Benchmark.percentile(pushes, 0.99)),
+            ("server_connect_p50_ms", Benchmark.percentile(connects, 0.5)),
+            ("server_connect_p99_ms", Benchmark.percentile(connects, 0.99)),
         ]
         if let machine, let otherCPU {
             figures.append(("machine_busy_percent", machine.busyFraction * 100))
@@ -317,11 +337,24 @@ enum ManySites {
             "  failures: \(failures.count); refused sets: \(refused.count); deferred sets: \(runs.map(\.deferred).reduce(0, +))"
         )
         for failure in (failures + refused).prefix(5) { say("    \(failure)") }
+        say(
+            String(
+                format:
+                    "  the server's own time, from its log: a Push judged and committed with its group p50 %.1f ms, p99 %.1f ms (%d); letting a site in p50 %.1f ms, p99 %.1f ms (%d)",
+                Benchmark.percentile(pushes, 0.5), Benchmark.percentile(pushes, 0.99), pushes.count,
+                Benchmark.percentile(connects, 0.5), Benchmark.percentile(connects, 0.99), connects.count))
         // The slowest syncs, and when they started: a tail clustered in time (a stall of the
         // server or of this process) reads differently from one spread over the run.
         let slowest = zip(runs, members).flatMap { run, member in
             zip(run.times, run.starts).map { (time: $0, start: $1, site: member.site.settings.code) }
         }.sorted { $0.time > $1.time }.prefix(5)
+        // The p99 of each 5 s of the run, by when the syncs started: a burst of work shared by
+        // every site at once (the sites are alike and started together) shows as one window.
+        let starts = runs.flatMap { zip($0.times, $0.starts) }
+        let windows = stride(from: 0.0, to: Double(seconds), by: 5.0).map { from in
+            Benchmark.percentile(starts.filter { $0.1 >= from && $0.1 < from + 5 }.map(\.0), 0.99) * 1000
+        }
+        say("  p99 of each 5 s, in ms: " + windows.map { String(format: "%.0f", $0) }.joined(separator: " "))
         say(
             "  slowest syncs: "
                 + slowest.map { String(format: "%.0f ms at %.1f s (%@)", $0.time * 1000, $0.start, $0.site) }
@@ -345,6 +378,11 @@ enum ManySites {
         for line in diverged.prefix(5) { say("    \(line)") }
         say("  server log: \(logErrors.count) error lines")
         for line in logErrors.prefix(5) { say("    \(line)") }
+    }
+
+    /// The `ms=` figure of a server log line, if it has one.
+    static func milliseconds(in line: Substring) -> Double? {
+        line.split(separator: " ").first { $0.hasPrefix("ms=") }.flatMap { Double($0.dropFirst(3)) }
     }
 
     /// One site's measured period: until `deadline`, a pause of 0 to 2 s, one to three writes,
@@ -551,6 +589,27 @@ final class ServerProcess {
 
     /// Its process id.
     var pid: Int32 { process.processIdentifier }
+
+    /// The bytes its log holds now.
+    var logSize: UInt64 {
+        ((try? FileManager.default.attributesOfItem(atPath: log.path)[.size]) as? NSNumber)?.uint64Value ?? 0
+    }
+
+    /// The whole lines its log wrote from byte `from` to byte `to` (two ``logSize`` readings):
+    /// a line cut at either end is left out.
+    func logLines(from: UInt64, to: UInt64) -> [Substring] {
+        guard to > from, let file = try? FileHandle(forReadingFrom: log) else { return [] }
+        defer { try? file.close() }
+        // From the byte before `from`: the text up to its first newline is the end of a line
+        // begun before `from`, or nothing if a line began there.
+        let start = from > 0 ? from - 1 : 0
+        guard (try? file.seek(toOffset: start)) != nil,
+            let data = try? file.read(upToCount: Int(to - start))
+        else { return [] }
+        var lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        if from > 0 { lines = Array(lines.dropFirst()) }
+        return Array(lines.dropLast())
+    }
 
     /// Its peak resident memory so far, `VmHWM` of `/proc/PID/status`, in megabytes.
     func peakResidentMegabytes() -> Double? {
