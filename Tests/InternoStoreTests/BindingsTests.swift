@@ -149,4 +149,59 @@ struct BindingsTests {
             #expect(try Int.fetchOne(db, sql: "SELECT SUM(size) FROM item") == 4)
         }
     }
+
+    /// Inside a transaction the statement is stepped straight through SQLite: a failure is
+    /// GRDB's error all the same, with SQLite's extended code, its message and the statement.
+    @Test func aFailureInsideATransactionIsGRDBsErrorWithSQLitesCodeAndMessage() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(sql: "CREATE TABLE item (id TEXT PRIMARY KEY, size INTEGER)")
+            let sql = "INSERT INTO item (id, size) VALUES (?, ?)"
+            for size in [Int64(1), 2] {
+                var row = Bindings(try db.cachedStatement(sql: sql))
+                try row.add("a")
+                try row.add(size)
+                if size == 1 {
+                    try row.execute()
+                } else {
+                    let error = #expect(throws: DatabaseError.self) { try row.execute() }
+                    #expect(error?.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY)
+                    #expect(error?.message == "UNIQUE constraint failed: item.id")
+                    #expect(error?.sql == sql)
+                }
+            }
+        }
+    }
+
+    /// A transaction that SQLite rolled back after an error (a full disk, an I/O error; here a
+    /// trigger's `RAISE(ROLLBACK)`) leaves the connection outside any transaction: a row bound
+    /// after it is refused, never written and committed on its own.
+    @Test func noRowIsWrittenOnItsOwnAfterSQLiteRolledTheTransactionBack() throws {
+        let queue = try DatabaseQueue()
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE item (id TEXT PRIMARY KEY, size INTEGER);
+                    CREATE TRIGGER boom BEFORE INSERT ON item WHEN NEW.id = 'boom'
+                    BEGIN SELECT RAISE(ROLLBACK, 'the disk said no'); END
+                    """)
+        }
+        try queue.writeWithoutTransaction { db in
+            let statement = try db.cachedStatement(sql: "INSERT INTO item (id, size) VALUES (?, ?)")
+            try? db.inTransaction {
+                for id in ["a", "boom", "b"] {
+                    var row = Bindings(statement)
+                    try? row.add(id)
+                    try? row.add(Int64(1))
+                    // Every failure is swallowed, as careless code would: the row after the
+                    // rollback must still fail, not commit on its own.
+                    let written = (try? row.execute()) != nil
+                    #expect(written == (id == "a"))
+                }
+                return .commit
+            }
+            #expect(!db.isInsideTransaction)
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM item") == 0)
+        }
+    }
 }

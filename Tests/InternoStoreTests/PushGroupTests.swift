@@ -33,7 +33,8 @@ struct PushGroupTests {
             }
         }
         let server = hub.server
-        let commits = CommitCounter()
+        let commits = CommitCounter(
+            changedRows: try await server.writer.writeWithoutTransaction { $0.totalChangesCount })
         server.writer.add(transactionObserver: commits, extent: .databaseLifetime)
         let before = server.pushGroupCounts
 
@@ -332,10 +333,18 @@ private final class Flag: @unchecked Sendable {
 }
 
 /// Counts the commits of a connection that wrote something.
+/// Counts the commits of a connection that wrote a row, by SQLite's count of the rows its
+/// statements changed (`sqlite3_total_changes`): the store writes a change's rows straight
+/// through SQLite's C API (``Bindings``), which GRDB's per-statement change events do not see.
 private final class CommitCounter: TransactionObserver, @unchecked Sendable {
     private let lock = NSLock()
     private var commits = 0
-    private var changed = false
+    /// The connection's count of changed rows at its last commit or rollback.
+    private var changedRows: Int
+
+    init(changedRows: Int) {
+        self.changedRows = changedRows
+    }
 
     var count: Int {
         lock.lock()
@@ -343,13 +352,17 @@ private final class CommitCounter: TransactionObserver, @unchecked Sendable {
         return commits
     }
 
-    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
-    func databaseDidChange(with event: DatabaseEvent) { changed = true }
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+    func databaseDidChange(with event: DatabaseEvent) {}
     func databaseDidCommit(_ db: Database) {
         lock.lock()
-        if changed { commits += 1 }
-        changed = false
+        if db.totalChangesCount > changedRows { commits += 1 }
+        changedRows = db.totalChangesCount
         lock.unlock()
     }
-    func databaseDidRollback(_ db: Database) { changed = false }
+    func databaseDidRollback(_ db: Database) {
+        lock.lock()
+        changedRows = db.totalChangesCount
+        lock.unlock()
+    }
 }
