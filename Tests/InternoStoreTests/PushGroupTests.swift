@@ -332,7 +332,6 @@ private final class Flag: @unchecked Sendable {
     }
 }
 
-/// Counts the commits of a connection that wrote something.
 /// Counts the commits of a connection that wrote a row, by SQLite's count of the rows its
 /// statements changed (`sqlite3_total_changes`): the store writes a change's rows straight
 /// through SQLite's C API (``Bindings``), which GRDB's per-statement change events do not see.

@@ -19,8 +19,9 @@ import Logging
 /// It prints the syncs done, p50, p99 and max per sync as the site sees it (and the p99 of each
 /// 5 s of the run), the failures (must be 0), the server's own time for letting a site in and
 /// for a Push, read from the lines its log wrote during the run, and the server's peak
-/// resident memory, read from `/proc/PID/status` of the server process, apart from the sites'. Beside them, a raw SQLite single-row insert and commit with
-/// synchronous=FULL on the same disk, timed the same way: one fsync, the floor of a commit.
+/// resident memory, read from `/proc/PID/status` of the server process, apart from the
+/// sites'. Beside them, a raw SQLite single-row insert and commit with synchronous=FULL on the
+/// same disk, timed the same way: one fsync, the floor of a commit.
 ///
 /// The server runs as `interno-server run`, the release binary beside this one, and the case
 /// prints the `synchronous` level its database's writer commits with (2, FULL: one fsync per

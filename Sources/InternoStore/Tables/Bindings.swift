@@ -119,8 +119,8 @@ package struct Bindings {
     /// Inside a transaction, which every change's rows are written in, it steps the statement
     /// here: GRDB's `execute()` resets it again and, around the step, checks for an aborted
     /// transaction or a suspended database and prepares transaction observers, none of which
-    /// a store has. That was a tenth of the server's writer in a profile of a 100 000-change
-    /// push (DESIGN §9). A failure is thrown as GRDB would (`DatabaseError`, SQLite's code and
+    /// a store has. That was 7.5% of the server's writer in a profile of a 100 000-change push
+    /// (DESIGN §9). A failure is thrown as GRDB would (`DatabaseError`, SQLite's code and
     /// message, the statement's SQL), and the statement is reset on its next use (``init(_:)``).
     /// Outside a transaction (the connection in autocommit mode: a transaction SQLite rolled
     /// back after an error, or a write on its own) it is GRDB's `execute()`, whose checks then
