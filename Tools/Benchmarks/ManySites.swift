@@ -304,11 +304,12 @@ enum ManySites {
             ("p50_ratio_to_raw_commit", p50 / rawP50), ("p99_ratio_to_raw_commit", p99 / rawP99),
             ("sets_written", Double(written)), ("sets_acknowledged", Double(acknowledged)),
             ("pulled_per_sync", pulled),
-            ("server_push_p50_ms", Benchmark.percentile(pushes, 0.5)),
-            ("server_push_p99_ms", Benchmark.percentile(pushes, 0.99)),
-            ("server_connect_p50_ms", Benchmark.percentile(connects, 0.5)),
-            ("server_connect_p99_ms", Benchmark.percentile(connects, 0.99)),
         ]
+        // Only what the log held: no line read is no figure, never a time of 0 ms.
+        for (name, values) in [("push", pushes), ("connect", connects)] where !values.isEmpty {
+            figures.append(("server_\(name)_p50_ms", Benchmark.percentile(values, 0.5)))
+            figures.append(("server_\(name)_p99_ms", Benchmark.percentile(values, 0.99)))
+        }
         if let machine, let otherCPU {
             figures.append(("machine_busy_percent", machine.busyFraction * 100))
             figures.append(("other_cpu_percent", otherCPU / elapsed * 100))
@@ -338,12 +339,15 @@ enum ManySites {
             "  failures: \(failures.count); refused sets: \(refused.count); deferred sets: \(runs.map(\.deferred).reduce(0, +))"
         )
         for failure in (failures + refused).prefix(5) { say("    \(failure)") }
+        func ownTime(_ values: [Double]) -> String {
+            guard !values.isEmpty else { return "not in its log (no such line written during the run)" }
+            return String(
+                format: "p50 %.1f ms, p99 %.1f ms (%d)", Benchmark.percentile(values, 0.5),
+                Benchmark.percentile(values, 0.99), values.count)
+        }
         say(
-            String(
-                format:
-                    "  the server's own time, from its log: a Push judged and committed with its group p50 %.1f ms, p99 %.1f ms (%d); letting a site in p50 %.1f ms, p99 %.1f ms (%d)",
-                Benchmark.percentile(pushes, 0.5), Benchmark.percentile(pushes, 0.99), pushes.count,
-                Benchmark.percentile(connects, 0.5), Benchmark.percentile(connects, 0.99), connects.count))
+            "  the server's own time, from its log: a Push judged and committed with its group \(ownTime(pushes)); letting a site in \(ownTime(connects))"
+        )
         // The slowest syncs, and when they started: a tail clustered in time (a stall of the
         // server or of this process) reads differently from one spread over the run.
         let slowest = zip(runs, members).flatMap { run, member in
@@ -352,10 +356,12 @@ enum ManySites {
         // The p99 of each 5 s of the run, by when the syncs started: a burst of work shared by
         // every site at once (the sites are alike and started together) shows as one window.
         let starts = runs.flatMap { zip($0.times, $0.starts) }
+        // A window without a sync shows as "-", not as a p99 of 0 ms.
         let windows = stride(from: 0.0, to: Double(seconds), by: 5.0).map { from in
-            Benchmark.percentile(starts.filter { $0.1 >= from && $0.1 < from + 5 }.map(\.0), 0.99) * 1000
+            let times = starts.filter { $0.1 >= from && $0.1 < from + 5 }.map(\.0)
+            return times.isEmpty ? "-" : String(format: "%.0f", Benchmark.percentile(times, 0.99) * 1000)
         }
-        say("  p99 of each 5 s, in ms: " + windows.map { String(format: "%.0f", $0) }.joined(separator: " "))
+        say("  p99 of each 5 s, in ms: " + windows.joined(separator: " "))
         say(
             "  slowest syncs: "
                 + slowest.map { String(format: "%.0f ms at %.1f s (%@)", $0.time * 1000, $0.start, $0.site) }
