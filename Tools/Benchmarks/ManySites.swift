@@ -226,8 +226,9 @@ enum ManySites {
         let machine: MachineCPU? =
             if let after = MachineCPU.now(), let machineBefore { after.since(machineBefore) } else { nil }
         let otherCPU = machine.map { max(0, $0.busySeconds - serverCPU - sitesCPU) }
-        let peaks = servers.map { $0.peakResidentMegabytes() ?? 0 }
-        let peak: Double? = peaks.max()
+        // The largest instance's, and none when any instance's cannot be read.
+        let peaks = servers.map { $0.peakResidentMegabytes() }
+        let peak: Double? = peaks.contains(nil) ? nil : peaks.compactMap { $0 }.max()
 
         // 6. Everything still queued is pushed, and every site pulls all, untimed; then each site
         // of a department must hold the same requests: those its department raised or received.
@@ -298,13 +299,13 @@ enum ManySites {
             ("syncs", Double(times.count)), ("syncs_per_second", Double(times.count) / elapsed), ("p50_ms", p50),
             ("p99_ms", p99), ("max_ms", maximum), ("failures", Double(failures.count)),
             ("refused", Double(refused.count)), ("server_log_errors", Double(logErrors.count)),
-            ("server_peak_rss_megabytes", peak ?? 0),
             ("server_cpu_percent", serverCPU / elapsed * 100), ("sites_cpu_percent", sitesCPU / elapsed * 100),
             ("server_cpu_ms_per_sync", serverPerSync), ("sites_cpu_ms_per_sync", sitesPerSync),
             ("p50_ratio_to_raw_commit", p50 / rawP50), ("p99_ratio_to_raw_commit", p99 / rawP99),
             ("sets_written", Double(written)), ("sets_acknowledged", Double(acknowledged)),
             ("pulled_per_sync", pulled),
         ]
+        if let peak { figures.append(("server_peak_rss_megabytes", peak)) }
         // Only what the log held: no line read is no figure, never a time of 0 ms.
         for (name, values) in [("push", pushes), ("connect", connects)] where !values.isEmpty {
             figures.append(("server_\(name)_p50_ms", Benchmark.percentile(values, 0.5)))
@@ -369,8 +370,9 @@ enum ManySites {
         say(
             String(
                 format:
-                    "  server%@: peak resident memory %.1f MB, CPU %.0f%% of one core (%.1f ms per sync); sites' process: CPU %.0f%% (%.1f ms per sync)",
-                (instances > 1 ? " (the larger instance; CPU of all)" : "") as NSString, peak ?? 0,
+                    "  server%@: peak resident memory %@, CPU %.0f%% of one core (%.1f ms per sync); sites' process: CPU %.0f%% (%.1f ms per sync)",
+                (instances > 1 ? " (the larger instance; CPU of all)" : "") as NSString,
+                (peak.map { String(format: "%.1f MB", $0) } ?? "unreadable (/proc/PID/status)") as NSString,
                 serverCPU / elapsed * 100, serverPerSync, sitesCPU / elapsed * 100, sitesPerSync))
         if let machine, let otherCPU {
             say(
